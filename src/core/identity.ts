@@ -1,0 +1,164 @@
+/**
+ * The normalized identity model: one shape for PortOne V1 certifications and V2 identity
+ * verifications, so the policy and the store never look at upstream field names.
+ *
+ * Normalization rules (DOMAIN.md): empty or whitespace-only text is missing, never a value (an empty
+ * CI used as a key would make every keyless person one person); the birth date is a calendar date
+ * taken from the "YYYY-MM-DD" field, and only when that is absent from V1's legacy `birth` read in
+ * Asia/Seoul; unknown enum strings (carrier) become `undefined` rather than being passed through.
+ */
+import { birthDateFromLegacyBirth, type CalendarDate, parseBirthday } from "./calendar.js";
+import type { V1Certification } from "./upstream-records.js";
+
+/** V1 gives male/female (often absent); V2 adds OTHER. */
+export type Gender = "male" | "female" | "other";
+
+/** Mobile carriers in V2's spelling; V1's "LGT", "LGT_MVNO" map to "LGU", "LGU_MVNO". */
+export type Carrier = "SKT" | "KT" | "LGU" | "SKT_MVNO" | "KT_MVNO" | "LGU_MVNO";
+
+/**
+ * What a provider verified about a person. Every field but `provider` and `source` may be missing:
+ * providers differ (KG Inicis gives no DI), contracts differ (phone needs carrier pre-approval), and
+ * a record that is not certified may carry nothing. Name, phone, birth date, CI and DI are personal
+ * data: never log them (see DOMAIN.md for how the store keeps them).
+ */
+export interface VerifiedIdentity {
+  /** Verified real name, trimmed. */
+  name?: string | undefined;
+  /** From "YYYY-MM-DD" (V1 `birthday`, V2 `birthDate`), else V1's legacy `birth` in Asia/Seoul. */
+  birthDate?: CalendarDate | undefined;
+  gender?: Gender | undefined;
+  /** V1 `foreigner_v2 ?? foreigner`; V2 `isForeigner`. */
+  foreigner?: boolean | undefined;
+  /** Digits as the provider sent them, trimmed. */
+  phone?: string | undefined;
+  carrier?: Carrier | undefined;
+  /** CI (V1 `unique_key`, 88 chars): the same for one person on every site and provider. */
+  ci?: string | undefined;
+  /** DI (V1 `unique_in_site`, 64 chars): per site AND provider merchant id; absent for KG Inicis. */
+  di?: string | undefined;
+  /** The identity provider that verified the person (V1 `pg_provider`, e.g. "danal"); scopes the DI. */
+  provider: string;
+  /** When the provider verified the person (V1 `certified_at`, V2 `verifiedAt`). */
+  verifiedAt?: Date | undefined;
+  source: "v1" | "v2";
+}
+
+/** An upstream record reduced to what certgate decides on. */
+export interface UpstreamResult {
+  source: "v1" | "v2";
+  /** V1 `imp_uid`; V2 `identityVerificationId`. Consumed once. */
+  upstreamId: string;
+  /**
+   * The id that binds the record to a verification certgate issued: V1 `merchant_uid` (absent when
+   * PortOne sent none); V2 the `identityVerificationId` itself, which certgate chose.
+   */
+  boundId?: string | undefined;
+  /** V1 `certified === true`; V2 `status === "VERIFIED"`. Anything else is not certified. */
+  certified: boolean;
+  identity: VerifiedIdentity;
+}
+
+/**
+ * The key for "one account per person": CI when present, else DI scoped by its provider (a DI is
+ * only unique within one site and provider, so the same value from two providers is two people).
+ */
+export type PersonKey = { kind: "ci"; value: string } | { kind: "di"; provider: string; value: string };
+
+/**
+ * Maps a parsed V1 `GET /certifications/{imp_uid}` response to an {@link UpstreamResult}.
+ * Pure: it decides nothing (no `certified`, binding or age check); see `evaluatePolicy`.
+ *
+ * @example
+ * const result = fromV1Certification(record);
+ * result.identity.birthDate // { year: 1990, month: 1, day: 1 } from birthday "1990-01-01"
+ */
+export function fromV1Certification(record: V1Certification): UpstreamResult {
+  const birthday = presentText(record.birthday);
+  const birthDate =
+    birthday === undefined
+      ? record.birth === undefined
+        ? undefined
+        : birthDateFromLegacyBirth(record.birth)
+      : parseBirthday(birthday);
+  return {
+    source: "v1",
+    upstreamId: record.imp_uid,
+    boundId: presentText(record.merchant_uid),
+    certified: record.certified === true,
+    identity: {
+      name: presentText(record.name),
+      birthDate,
+      gender: record.gender,
+      // foreigner_v2 is the contracted, reliable flag; plain `foreigner` is false unless contracted.
+      foreigner: record.foreigner_v2 ?? record.foreigner,
+      phone: presentText(record.phone),
+      carrier: carrierFrom(record.carrier),
+      ci: presentText(record.unique_key),
+      di: presentText(record.unique_in_site),
+      provider: record.pg_provider,
+      verifiedAt: record.certified_at === undefined ? undefined : dateFromUnixSeconds(record.certified_at),
+      source: "v1",
+    },
+  };
+}
+
+/**
+ * The person key of `identity`: CI preferred, DI (scoped by `identity.provider`) only as fallback,
+ * `undefined` when neither is present (such a person cannot be deduplicated).
+ */
+export function personKeyOf(identity: VerifiedIdentity): PersonKey | undefined {
+  const ci = presentText(identity.ci);
+  if (ci !== undefined) return { kind: "ci", value: ci };
+  const di = presentText(identity.di);
+  if (di !== undefined) return { kind: "di", provider: identity.provider, value: di };
+  return undefined;
+}
+
+/**
+ * A name masked for the browser view: first and last character kept, the rest "*".
+ * "김테스트" → "김**트", "김테" → "김*", "김" → "*". Counts code points, so Hangul syllables and
+ * astral characters are one character each.
+ */
+export function maskName(name: string): string {
+  const chars = Array.from(name.trim());
+  if (chars.length <= 1) return "*".repeat(chars.length);
+  if (chars.length === 2) return `${chars[0]}*`;
+  return `${chars[0]}${"*".repeat(chars.length - 2)}${chars[chars.length - 1]}`;
+}
+
+/**
+ * A carrier string as PortOne sends it (V1 or V2 spelling, any case) → {@link Carrier}, or
+ * `undefined` when unknown. V1 still spells LG U+ by its old name "LGT".
+ */
+export function carrierFrom(value: string | undefined): Carrier | undefined {
+  switch (value?.trim().toUpperCase()) {
+    case "SKT":
+      return "SKT";
+    case "KT":
+      return "KT";
+    case "LGU":
+    case "LGT":
+      return "LGU";
+    case "SKT_MVNO":
+      return "SKT_MVNO";
+    case "KT_MVNO":
+      return "KT_MVNO";
+    case "LGU_MVNO":
+    case "LGT_MVNO":
+      return "LGU_MVNO";
+    default:
+      return undefined;
+  }
+}
+
+/** Trimmed text, or `undefined` when absent, empty or whitespace only. */
+export function presentText(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function dateFromUnixSeconds(seconds: number): Date | undefined {
+  const date = new Date(seconds * 1000);
+  return Number.isFinite(date.getTime()) ? date : undefined;
+}

@@ -1,0 +1,194 @@
+/**
+ * The verification policy and the pure decision it makes on an upstream record.
+ *
+ * ORDER OF CHECKS (part of certgate's contract: a record failing several checks reports the first):
+ *
+ *   Before {@link evaluatePolicy}, the service checks
+ *     1. `expired`                — the verification's own expiry has passed;
+ *     2. `not_found`              — the upstream has no such record.
+ *   {@link evaluatePolicy} then checks, in this order,
+ *     3. `merchant_uid_mismatch`  — the record's bound id (V1 `merchant_uid`, V2 the verification id)
+ *                                   is absent or differs from the id this verification issued;
+ *     4. `not_certified`          — V1 `certified !== true`, V2 status not VERIFIED;
+ *     5. `stale_certification`    — the verification time is absent, more than `freshnessSeconds`
+ *                                   before `now`, or more than `futureToleranceSeconds` after `now`;
+ *     6. `underage`               — below `minAge`;
+ *     7. `overage`                — above `maxAge`;
+ *     8. `no_person_key`          — neither CI nor DI while `requirePersonKey`.
+ *   The store finally enforces, under unique constraints in the completion transaction,
+ *     9. `already_used`           — the upstream id (imp_uid / identityVerificationId) was consumed;
+ *    10. `duplicate_account`      — the person is already bound to another account.
+ *
+ * Binding comes first because a record bound elsewhere is someone else's: nothing else about it may
+ * leak into the answer (not even whether it is certified or how old its owner is).
+ *
+ * Age is judged on the Asia/Seoul calendar date of the verification time (of `now` when `judgeAgeAt`
+ * is "now"). An age rule with no birth date available fails closed: `underage` when the policy has a
+ * `minAge`, `overage` when it has only a `maxAge`. Every comparison is written so that a NaN (an
+ * unvalidated policy, an invalid Date) rejects rather than accepts.
+ */
+import { type AgeRule, ageUnder, internationalAge, yearAge } from "./age.js";
+import { seoulDate } from "./calendar.js";
+import { type PersonKey, personKeyOf, type UpstreamResult, type VerifiedIdentity } from "./identity.js";
+import type { RejectionReason } from "./reasons.js";
+
+export type { AgeRule } from "./age.js";
+
+/** One age bound: `age` in whole years counted by `rule`. Bounds are inclusive. */
+export interface AgeBound {
+  age: number;
+  rule: AgeRule;
+}
+
+/** What a verification must satisfy. Build one with {@link resolvePolicy}, check it with {@link validatePolicy}. */
+export interface Policy {
+  /** Accept only persons at least this old (e.g. `{ age: 19, rule: "year" }` for adult services). */
+  minAge?: AgeBound | undefined;
+  /** Accept only persons at most this old (youth-only services). */
+  maxAge?: AgeBound | undefined;
+  /** How old the upstream verification may be, in seconds. Default 600 (10 minutes). */
+  freshnessSeconds: number;
+  /** How far in the future the verification time may lie (clock skew), in seconds. Default 60. */
+  futureToleranceSeconds: number;
+  /** The moment whose Seoul date age is judged on. Default "verification" (`certified_at`). */
+  judgeAgeAt: "verification" | "now";
+  /** Reject a person with neither CI nor DI (`no_person_key`). Default: true when creating an account. */
+  requirePersonKey: boolean;
+}
+
+/** The defaults, as for a sign-up (an account is being created, so a person key is required). */
+export const DEFAULT_POLICY: Policy = Object.freeze({
+  freshnessSeconds: 600,
+  futureToleranceSeconds: 60,
+  judgeAgeAt: "verification",
+  requirePersonKey: true,
+});
+
+/**
+ * Fills the absent fields of `partial` with the defaults. `requirePersonKey` defaults to
+ * `opts.creatingAccount`: without an account to bind, a keyless person can still be verified (the
+ * outcome just cannot say whether they already have an account). Does not validate: call
+ * {@link validatePolicy} on the result and answer 400 on problems.
+ *
+ * @example resolvePolicy({ minAge: { age: 19, rule: "year" } }, { creatingAccount: true })
+ */
+export function resolvePolicy(partial: Partial<Policy>, opts: { creatingAccount: boolean }): Policy {
+  return {
+    minAge: partial.minAge,
+    maxAge: partial.maxAge,
+    freshnessSeconds: partial.freshnessSeconds ?? DEFAULT_POLICY.freshnessSeconds,
+    futureToleranceSeconds: partial.futureToleranceSeconds ?? DEFAULT_POLICY.futureToleranceSeconds,
+    judgeAgeAt: partial.judgeAgeAt ?? DEFAULT_POLICY.judgeAgeAt,
+    requirePersonKey: partial.requirePersonKey ?? opts.creatingAccount,
+  };
+}
+
+/** Largest accepted age bound; anything above is a typo, not a policy. */
+export const MAX_POLICY_AGE = 150;
+
+/**
+ * The problems of `policy`, as messages naming the field (empty when valid): ages are integers in
+ * 0..{@link MAX_POLICY_AGE} with a known rule, `minAge.age <= maxAge.age`, durations non-negative
+ * safe integers, `judgeAgeAt` known.
+ */
+export function validatePolicy(policy: Policy): string[] {
+  const problems: string[] = [];
+  for (const [field, bound] of [
+    ["minAge", policy.minAge],
+    ["maxAge", policy.maxAge],
+  ] as const) {
+    if (bound === undefined) continue;
+    if (!Number.isInteger(bound.age) || bound.age < 0 || bound.age > MAX_POLICY_AGE) {
+      problems.push(`${field}.age must be an integer from 0 to ${MAX_POLICY_AGE}`);
+    }
+    if (bound.rule !== "year" && bound.rule !== "international") {
+      problems.push(`${field}.rule must be "year" or "international"`);
+    }
+  }
+  if (policy.minAge && policy.maxAge && !(policy.minAge.age <= policy.maxAge.age)) {
+    problems.push("minAge.age must not exceed maxAge.age");
+  }
+  for (const field of ["freshnessSeconds", "futureToleranceSeconds"] as const) {
+    const value = policy[field];
+    if (!Number.isSafeInteger(value) || value < 0) problems.push(`${field} must be a non-negative integer`);
+  }
+  if (policy.judgeAgeAt !== "verification" && policy.judgeAgeAt !== "now") {
+    problems.push('judgeAgeAt must be "verification" or "now"');
+  }
+  if (typeof policy.requirePersonKey !== "boolean") problems.push("requirePersonKey must be a boolean");
+  return problems;
+}
+
+/** The rejections {@link evaluatePolicy} can decide; the others belong to the service and the store. */
+export type PolicyRejection = Extract<
+  RejectionReason,
+  "merchant_uid_mismatch" | "not_certified" | "stale_certification" | "underage" | "overage" | "no_person_key"
+>;
+
+/**
+ * The outcome of {@link evaluatePolicy}. When accepted: the identity, its person key (absent only
+ * when the policy does not require one) and the person's ages on the judging date (absent when there
+ * is no birth date and the policy has no age rule).
+ */
+export type PolicyDecision =
+  | {
+      ok: true;
+      identity: VerifiedIdentity;
+      personKey: PersonKey | undefined;
+      age: { year: number; international: number } | undefined;
+    }
+  | { ok: false; reason: PolicyRejection };
+
+/**
+ * Applies `policy` to an upstream record, in the order given at the top of this module.
+ *
+ * @param input.result the mapped upstream record ({@link fromV1Certification} / `fromV2IdentityVerification`).
+ * @param input.expectedBoundId the id this verification issued (V1 merchant_uid, V2 identityVerificationId).
+ * @param input.now the current instant (injected clock).
+ * @example
+ * const decision = evaluatePolicy({ result, expectedBoundId: verification.merchantUid, policy, now: clock() });
+ * if (!decision.ok) return reject(decision.reason);
+ */
+export function evaluatePolicy(input: {
+  result: UpstreamResult;
+  expectedBoundId: string;
+  policy: Policy;
+  now: Date;
+}): PolicyDecision {
+  const { result, expectedBoundId, policy, now } = input;
+  const { identity } = result;
+
+  if (!expectedBoundId || result.boundId !== expectedBoundId) return reject("merchant_uid_mismatch");
+  if (result.certified !== true) return reject("not_certified");
+
+  const verifiedAt = identity.verifiedAt;
+  if (verifiedAt === undefined) return reject("stale_certification");
+  const elapsedMs = now.getTime() - verifiedAt.getTime();
+  const fresh =
+    elapsedMs <= policy.freshnessSeconds * 1000 && -elapsedMs <= policy.futureToleranceSeconds * 1000;
+  if (!fresh) return reject("stale_certification");
+
+  const judgedOn = seoulDate(policy.judgeAgeAt === "now" ? now : verifiedAt);
+  const birth = identity.birthDate;
+  // Without a birth date every age is NaN, and NaN meets no bound: age rules fail closed.
+  const ageBy = (rule: AgeRule) => (birth === undefined ? Number.NaN : ageUnder(rule, birth, judgedOn));
+  if (policy.minAge && !(ageBy(policy.minAge.rule) >= policy.minAge.age)) return reject("underage");
+  if (policy.maxAge && !(ageBy(policy.maxAge.rule) <= policy.maxAge.age)) return reject("overage");
+
+  const personKey = personKeyOf(identity);
+  if (personKey === undefined && policy.requirePersonKey !== false) return reject("no_person_key");
+
+  return {
+    ok: true,
+    identity,
+    personKey,
+    age:
+      birth === undefined
+        ? undefined
+        : { year: yearAge(birth, judgedOn), international: internationalAge(birth, judgedOn) },
+  };
+}
+
+function reject(reason: PolicyRejection): PolicyDecision {
+  return { ok: false, reason };
+}

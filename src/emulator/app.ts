@@ -1,0 +1,199 @@
+/**
+ * Composition root of the emulator: state, the V1 routes, faults, stats and the admin API.
+ */
+import { Hono } from "hono";
+import { RequestError } from "../core/errors.js";
+import { type AdminControls, createAdminApp } from "./admin.js";
+import { createFaultRegistry, type Fault, faultMiddleware, isDropError } from "./faults.js";
+import {
+  type CertificationEntry,
+  createCertificationStore,
+  createClock,
+  createRequestStats,
+  createV1TokenStore,
+  type EmulatorClock,
+  nowSeconds,
+} from "./state.js";
+import { registerCertificationRoutes } from "./v1/certifications.js";
+import { V1_MESSAGES, v1Fail, v1FaultBodies } from "./v1/envelope.js";
+import { registerOtpRoutes } from "./v1/otp.js";
+import {
+  buildCertification,
+  type CreateCertificationInput,
+  EMULATOR_OTP_CODE,
+  type StoredCertification,
+} from "./v1/records.js";
+import { type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
+import { createV1Authorizer, type EmulatorMerchant, registerTokenRoutes } from "./v1/tokens.js";
+
+/** The merchant tests use by default. */
+export const TEST_MERCHANT: EmulatorMerchant = Object.freeze({
+  impKey: "certgate_test_key",
+  impSecret: "certgate_test_secret",
+  impCode: "imp00000000",
+});
+
+/** A second merchant, to prove records and DIs do not cross accounts. */
+export const OTHER_MERCHANT: EmulatorMerchant = Object.freeze({
+  impKey: "certgate_other_key",
+  impSecret: "certgate_other_secret",
+  impCode: "imp00000001",
+});
+
+export interface EmulatorOptions {
+  /** Accounts the emulator accepts. Default `[TEST_MERCHANT, OTHER_MERCHANT]`. */
+  merchants?: EmulatorMerchant[];
+  /** Mount the admin API under `/__admin/`. Default false: those paths answer 404. */
+  admin?: boolean;
+  /** Initial clock, unix ms. Default `Date.now()`. */
+  startTime?: number;
+  /**
+   * Let the clock move with the wall clock (for a long-running emulator). Default false: the clock
+   * stands still until `clock.advance`/`clock.set` (or `POST /__admin/clock`), so tests are exact.
+   */
+  realTime?: boolean;
+}
+
+/** An emulated PortOne V1. */
+export interface Emulator {
+  /** The Hono app (`app.fetch`, `app.request`); pass it to @hono/node-server or use {@link serveEmulator}. */
+  app: Hono;
+  /**
+   * In-process fetch: no socket. Relative URLs resolve against `http://emulator.local`; any host is
+   * ignored. Rejects with `init.signal`'s reason when aborted (also during a latency fault) and with
+   * `TypeError("fetch failed")` on a `drop` fault, like undici.
+   */
+  fetch: typeof fetch;
+  /** The emulator's clock, unix ms. Token times, `certified_at` and persona ages derive from it. */
+  clock: EmulatorClock;
+  /**
+   * Creates a record as `POST /__admin/certifications` does; returns a copy of it.
+   * Throws `RequestError("invalid_request")` on bad input.
+   */
+  createCertification(input?: CreateCertificationInput): StoredCertification;
+  /** Arms a fault; throws `RequestError("invalid_request")` when malformed. */
+  setFault(fault: Fault<RouteName>): void;
+  clearFaults(): void;
+  /** Invalidates every issued token: the next call with one answers 401. */
+  revokeTokens(): void;
+  stats(): { requests: Record<RouteName, number>; tokensIssued: number };
+  /** Forgets records, tokens, faults and stats; keeps the clock. */
+  reset(): void;
+}
+
+/**
+ * Creates an emulator.
+ *
+ * @example
+ * const emulator = createEmulator({ startTime: Date.UTC(2025, 5, 1) });
+ * const { imp_uid } = emulator.createCertification({ persona: "minor" });
+ * const res = await emulator.fetch("http://emulator.local/users/getToken", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ imp_key: TEST_MERCHANT.impKey, imp_secret: TEST_MERCHANT.impSecret }),
+ * });
+ */
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const merchants = [...(options.merchants ?? [TEST_MERCHANT, OTHER_MERCHANT])];
+  if (merchants.length === 0)
+    throw new RequestError("invalid_request", "merchants: at least one is required");
+  const clock = createClock(options.startTime ?? Date.now(), { realTime: options.realTime ?? false });
+  const certifications = createCertificationStore();
+  const tokens = createV1TokenStore();
+  const stats = createRequestStats(V1_ROUTE_NAMES);
+  const faults = createFaultRegistry(V1_ROUTE_NAMES);
+
+  const createCertification = (input: CreateCertificationInput = {}): StoredCertification => {
+    const built = buildCertification(input, {
+      nowMs: clock.now(),
+      merchantCodes: merchants.map((m) => m.impCode),
+      newImpUid: () => certifications.newImpUid(),
+      isImpUidTaken: (impUid) => certifications.has(impUid),
+    });
+    const entry: CertificationEntry = { merchantCode: built.merchantCode, record: built.record };
+    if (built.record.certified !== true) entry.pendingOtp = { code: EMULATOR_OTP_CODE, onConfirm: {} };
+    certifications.add(entry);
+    return { ...built.record };
+  };
+
+  const controls: AdminControls = {
+    createCertification,
+    listCertifications: () =>
+      certifications.list().map((entry) => ({ ...entry, record: { ...entry.record } })),
+    reset() {
+      certifications.clear();
+      tokens.clear();
+      faults.clear();
+      stats.reset();
+    },
+    clock,
+    revokeTokens: () => tokens.revokeAll(nowSeconds(clock)),
+    setFault: (fault) => faults.add(fault),
+    listFaults: () => faults.list(),
+    clearFaults: () => faults.clear(),
+    stats: () => ({ requests: stats.snapshot(), tokensIssued: tokens.issuedCount() }),
+  };
+
+  const app = new Hono();
+  const faultBodies = {
+    getToken: v1FaultBodies("getToken"),
+    getCertification: v1FaultBodies("certification"),
+    deleteCertification: v1FaultBodies("certification"),
+    otpRequest: v1FaultBodies("otpRequest"),
+    otpConfirm: v1FaultBodies("certification"),
+  } satisfies Record<RouteName, unknown>;
+  const guard = (route: RouteName) => faultMiddleware({ route, stats, faults, bodies: faultBodies[route] });
+  const authorize = createV1Authorizer({ tokens, clock });
+
+  registerTokenRoutes(app, { merchants, tokens, clock }, guard("getToken"));
+  registerCertificationRoutes(app, { certifications, guard, authorize });
+  registerOtpRoutes(app, { certifications, guard, authorize, clock });
+  if (options.admin) app.route("/__admin", createAdminApp(controls));
+
+  app.notFound((c) => v1Fail(c, 404, V1_MESSAGES.routeNotFound));
+  app.onError((error, c) => {
+    // A dropped connection has no response: the in-process caller sees the rejection.
+    if (isDropError(error)) throw error;
+    return v1Fail(c, 500, V1_MESSAGES.internal);
+  });
+
+  return {
+    app,
+    fetch: createInProcessFetch(app),
+    clock,
+    createCertification,
+    setFault: controls.setFault,
+    clearFaults: () => {
+      faults.clear();
+    },
+    revokeTokens: () => {
+      controls.revokeTokens();
+    },
+    stats: controls.stats,
+    reset: controls.reset,
+  };
+}
+
+const IN_PROCESS_ORIGIN = "http://emulator.local";
+
+function createInProcessFetch(app: Hono): typeof fetch {
+  return (input, init) => {
+    const url = typeof input === "string" && input.startsWith("/") ? `${IN_PROCESS_ORIGIN}${input}` : input;
+    let request: Request;
+    try {
+      request = new Request(url, init);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const signal = request.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<Response>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      Promise.resolve()
+        .then(() => app.fetch(request))
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  };
+}

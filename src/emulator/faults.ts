@@ -1,0 +1,199 @@
+/**
+ * Fault injection, independent of any one API: a registry of armed faults and a Hono middleware
+ * that counts each arriving request and applies the first matching fault before the route runs.
+ * The API layer supplies the bodies (V1 envelopes, later V2 errors) through a {@link FaultBodies}.
+ */
+import { IncomingMessage } from "node:http";
+import type { MiddlewareHandler } from "hono";
+import { z } from "zod";
+import { RequestError } from "../core/errors.js";
+import type { RequestStats } from "./state.js";
+
+/** Every fault kind. */
+export const FAULT_KINDS = ["latency", "status", "malformed", "wrong_types", "api_error", "drop"] as const;
+
+/**
+ * - `latency`: wait `latencyMs` (real time), then answer normally.
+ * - `status`: answer `status` (500/502/503/504, default 500) with an error body.
+ * - `malformed`: HTTP 200 whose body is not JSON.
+ * - `wrong_types`: HTTP 200, success code, a response whose fields have the wrong types.
+ * - `api_error`: HTTP 200 with a non-zero API code and a message, no data.
+ * - `drop`: close the connection without answering.
+ */
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Statuses a `status` fault may answer with. */
+export const FAULT_STATUSES = [500, 502, 503, 504] as const;
+
+/** A fault armed on one route (or every route with `"*"`). */
+export interface Fault<R extends string = string> {
+  route: R | "*";
+  kind: FaultKind;
+  /** `latency` only: milliseconds to wait. Required for `latency`. */
+  latencyMs?: number;
+  /** `status` only; default 500. */
+  status?: (typeof FAULT_STATUSES)[number];
+  /** Apply to the next N matching requests, then disarm. Omitted: until cleared. */
+  times?: number;
+}
+
+/** Builds a zod schema for {@link Fault} over the given route names. */
+export function faultSchema<R extends string>(routes: readonly [R, ...R[]]) {
+  return z
+    .object({
+      route: z.union([z.enum(routes), z.literal("*")]),
+      kind: z.enum(FAULT_KINDS),
+      latencyMs: z.number().int().min(0).max(600_000).optional(),
+      status: z.literal(FAULT_STATUSES).optional(),
+      times: z.number().int().min(1).optional(),
+    })
+    .strict()
+    .refine((fault) => fault.kind !== "latency" || fault.latencyMs !== undefined, {
+      message: "latencyMs is required for a latency fault",
+      path: ["latencyMs"],
+    });
+}
+
+export interface FaultRegistry<R extends string> {
+  /** Arms a fault; throws `RequestError("invalid_request")` when it is malformed. */
+  add(fault: Fault<R>): void;
+  /** Disarms every fault; returns how many were armed. */
+  clear(): number;
+  /** The first fault armed for `route`, consuming one of its `times`. */
+  take(route: R): Fault<R> | undefined;
+  list(): Fault<R>[];
+}
+
+export function createFaultRegistry<R extends string>(routes: readonly [R, ...R[]]): FaultRegistry<R> {
+  const schema = faultSchema(routes);
+  let armed: { fault: Fault<R>; remaining: number | undefined }[] = [];
+  return {
+    add(fault) {
+      const parsed = schema.safeParse(fault);
+      if (!parsed.success)
+        throw new RequestError("invalid_request", `invalid fault: ${describeIssues(parsed.error)}`);
+      armed.push({ fault: { ...fault }, remaining: fault.times });
+    },
+    clear() {
+      const count = armed.length;
+      armed = [];
+      return count;
+    },
+    take(route) {
+      const slot = armed.find(({ fault }) => fault.route === route || fault.route === "*");
+      if (!slot) return undefined;
+      if (slot.remaining !== undefined) {
+        slot.remaining -= 1;
+        if (slot.remaining <= 0) armed = armed.filter((other) => other !== slot);
+      }
+      return slot.fault;
+    },
+    list: () =>
+      armed.map(({ fault, remaining }) => ({
+        ...fault,
+        ...(remaining === undefined ? {} : { times: remaining }),
+      })),
+  };
+}
+
+/** Bodies an API layer answers faults with. */
+export interface FaultBodies {
+  /** JSON body of a `status` fault. */
+  status(status: number): unknown;
+  /** JSON body of an `api_error` fault (sent with HTTP 200). */
+  apiError(): unknown;
+  /** JSON body of a `wrong_types` fault (sent with HTTP 200). */
+  wrongTypes(): unknown;
+}
+
+/**
+ * Middleware for one route: counts the request, then applies the first armed fault, if any.
+ * A `drop` over @hono/node-server destroys the socket; in process (no `c.env.incoming`) it makes
+ * `app.fetch` reject with `TypeError("fetch failed")`, as undici does when a server hangs up.
+ */
+export function faultMiddleware<R extends string>(options: {
+  route: R;
+  stats: RequestStats<R>;
+  faults: FaultRegistry<R>;
+  bodies: FaultBodies;
+}): MiddlewareHandler {
+  const { route, stats, faults, bodies } = options;
+  return async (c, next) => {
+    stats.count(route);
+    const fault = faults.take(route);
+    if (!fault) return next();
+    switch (fault.kind) {
+      case "latency": {
+        const signal = c.req.raw.signal;
+        await sleep(fault.latencyMs ?? 0, signal);
+        // The delay models time before the server starts work: a caller that gave up changes nothing.
+        if (signal.aborted) return c.body(null, 503);
+        return next();
+      }
+      case "status": {
+        const status = fault.status ?? 500;
+        return c.json(bodies.status(status), status);
+      }
+      case "malformed":
+        // Truncated JSON under a JSON content type: the nastier case for a client than HTML.
+        return c.body('{"code":0,"message":null,"response":{"imp_uid":', 200, {
+          "content-type": "application/json; charset=utf-8",
+        });
+      case "wrong_types":
+        return c.json(bodies.wrongTypes(), 200);
+      case "api_error":
+        return c.json(bodies.apiError(), 200);
+      case "drop":
+        return dropConnection(incomingOf(c.env));
+    }
+  };
+}
+
+// @hono/node-server writes nothing for a response carrying this header (its RESPONSE_ALREADY_SENT).
+const ALREADY_SENT_HEADER = "x-hono-already-sent";
+
+/** The Node request under @hono/node-server (its `c.env` is `{ incoming, outgoing }`); else undefined. */
+function incomingOf(env: unknown): IncomingMessage | undefined {
+  if (typeof env !== "object" || env === null || !("incoming" in env)) return undefined;
+  return env.incoming instanceof IncomingMessage ? env.incoming : undefined;
+}
+
+function dropConnection(incoming: IncomingMessage | undefined): Response {
+  if (incoming) {
+    incoming.socket.destroy();
+    return new Response(null, { headers: { [ALREADY_SENT_HEADER]: "true" } });
+  }
+  throw createDropError();
+}
+
+const dropErrors = new WeakSet<Error>();
+
+/** The error an in-process caller sees for a dropped connection: undici's shape. */
+export function createDropError(): TypeError {
+  const error = new TypeError("fetch failed", { cause: new Error("other side closed (emulated drop)") });
+  dropErrors.add(error);
+  return error;
+}
+
+/** Whether `error` is an emulated dropped connection (the app's error handler rethrows these). */
+export function isDropError(error: unknown): error is TypeError {
+  return error instanceof TypeError && dropErrors.has(error);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** `path: message` for each issue; zod's messages name types and options, never input values. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.message}`).join("; ");
+}

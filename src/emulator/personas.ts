@@ -1,0 +1,198 @@
+/**
+ * Built-in test people. Every name and phone number is obviously synthetic; none belongs to anyone.
+ * Each persona has a fixed person seed, so its CI is the same on every emulator, run and merchant.
+ */
+import type { V1Carrier } from "../core/upstream-records.js";
+import { formatDate, isRealDate, type KstDate } from "./kst.js";
+
+/** Every built-in persona id, in declaration order. */
+export const PERSONA_IDS = [
+  "adult",
+  "adult_year_only",
+  "minor",
+  "leap_day",
+  "foreigner",
+  "no_di",
+  "no_ci",
+  "uncertified",
+  "no_gender",
+] as const;
+
+/** Ids of the built-in personas. */
+export type PersonaId = (typeof PERSONA_IDS)[number];
+
+/** A test person and the shape of the record PortOne would return for them. */
+export interface Persona {
+  id: PersonaId;
+  /** What the persona is for, in one line. */
+  description: string;
+  /** Input of the CI/DI derivation; stable forever. */
+  personSeed: string;
+  name: string;
+  /**
+   * Birthday "YYYY-MM-DD" for a record created when the emulator clock reads `today` (an
+   * Asia/Seoul date). Fixed for most personas; relative to `today` where the age must not drift.
+   */
+  birthdayOn(today: KstDate): string;
+  gender: "male" | "female" | null;
+  /** Digits only. */
+  phone: string;
+  carrier: V1Carrier;
+  foreigner: boolean;
+  /** `null` models a merchant without the foreigner-detection contract. */
+  foreignerV2: boolean | null;
+  pgProvider: string;
+  /** `false`: the record exists but its OTP was never confirmed. */
+  certified: boolean;
+  /** Whether the record carries `unique_key` (CI). */
+  hasCi: boolean;
+  /** Whether the record carries `unique_in_site` (DI). */
+  hasDi: boolean;
+}
+
+const fixed = (birthday: string) => () => birthday;
+
+/** Born on 1 January `years` years before today's year: that exact international age all year. */
+const agedAllYear =
+  (years: number) =>
+  (today: KstDate): string =>
+    formatDate({ year: today.year - years, month: 1, day: 1 });
+
+/**
+ * Born `years` years before today's year, on the day after today: `years` by year age ("연 나이"),
+ * one less by international age ("만 나이") until tomorrow.
+ *
+ * Impossible on 31 December: no later day exists in the year, so the birthday falls on 31 December
+ * itself and the persona is already `years` by international age that day. Pin the clock elsewhere
+ * in the year when that distinction matters. 29 February (tomorrow in a leap year, absent in the
+ * birth year) becomes 1 March, still later in the year than today.
+ */
+const yearAgeOnly =
+  (years: number) =>
+  (today: KstDate): string => {
+    const year = today.year - years;
+    const tomorrow = new Date(Date.UTC(today.year, today.month - 1, today.day + 1));
+    if (tomorrow.getUTCFullYear() !== today.year) return formatDate({ year, month: 12, day: 31 });
+    const candidate = { year, month: tomorrow.getUTCMonth() + 1, day: tomorrow.getUTCDate() };
+    return formatDate(isRealDate(candidate) ? candidate : { year, month: 3, day: 1 });
+  };
+
+const base = {
+  foreigner: false,
+  foreignerV2: false,
+  pgProvider: "danal",
+  certified: true,
+  hasCi: true,
+  hasDi: true,
+} as const;
+
+/** The built-in personas, keyed by id. */
+export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
+  adult: {
+    ...base,
+    id: "adult",
+    description: "An adult born in 1990 with every field present.",
+    personSeed: "certgate-persona:adult",
+    name: "김테스트",
+    birthdayOn: fixed("1990-01-15"),
+    gender: "male",
+    phone: "01000000001",
+    carrier: "SKT",
+  },
+  adult_year_only: {
+    ...base,
+    id: "adult_year_only",
+    description: "19 by year age but 18 by international age: the birthday is tomorrow (KST).",
+    personSeed: "certgate-persona:adult_year_only",
+    name: "이테스트",
+    birthdayOn: yearAgeOnly(19),
+    gender: "female",
+    phone: "01000000002",
+    carrier: "KT",
+  },
+  minor: {
+    ...base,
+    id: "minor",
+    description: "15 years old all year (born 1 January, 15 years before the emulator's year).",
+    personSeed: "certgate-persona:minor",
+    name: "박테스트",
+    birthdayOn: agedAllYear(15),
+    gender: "male",
+    phone: "01000000003",
+    carrier: "LGT",
+  },
+  leap_day: {
+    ...base,
+    id: "leap_day",
+    description: "Born on 29 February 2004.",
+    personSeed: "certgate-persona:leap_day",
+    name: "최테스트",
+    birthdayOn: fixed("2004-02-29"),
+    gender: "female",
+    phone: "01000000004",
+    carrier: "SKT_MVNO",
+  },
+  foreigner: {
+    ...base,
+    id: "foreigner",
+    description: "A registered foreigner: foreigner and foreigner_v2 are true.",
+    personSeed: "certgate-persona:foreigner",
+    name: "테스트외국인",
+    birthdayOn: fixed("1988-07-07"),
+    gender: "male",
+    phone: "01000000005",
+    carrier: "KT_MVNO",
+    foreigner: true,
+    foreignerV2: true,
+  },
+  no_di: {
+    ...base,
+    id: "no_di",
+    description: "Verified through KG Inicis (inicis_unified): no unique_in_site.",
+    personSeed: "certgate-persona:no_di",
+    name: "정테스트",
+    birthdayOn: fixed("1992-03-03"),
+    gender: "female",
+    phone: "01000000006",
+    carrier: "LGT_MVNO",
+    foreignerV2: null,
+    pgProvider: "inicis_unified",
+    hasDi: false,
+  },
+  no_ci: {
+    ...base,
+    id: "no_ci",
+    description: "No unique_key (CI) but a DI.",
+    personSeed: "certgate-persona:no_ci",
+    name: "강테스트",
+    birthdayOn: fixed("1991-11-11"),
+    gender: "male",
+    phone: "01000000007",
+    carrier: "SKT",
+    hasCi: false,
+  },
+  uncertified: {
+    ...base,
+    id: "uncertified",
+    description:
+      "certified: false, OTP pending (code EMULATOR_OTP_CODE); carries CI and DI so only `certified` tells.",
+    personSeed: "certgate-persona:uncertified",
+    name: "조테스트",
+    birthdayOn: fixed("1993-05-05"),
+    gender: "female",
+    phone: "01000000008",
+    carrier: "KT",
+    certified: false,
+  },
+  no_gender: {
+    ...base,
+    id: "no_gender",
+    description: "gender is null, as some providers return.",
+    personSeed: "certgate-persona:no_gender",
+    name: "윤테스트",
+    birthdayOn: fixed("1994-09-09"),
+    gender: null,
+    phone: "01000000009",
+    carrier: "LGT",
+  },
+};

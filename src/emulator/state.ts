@@ -1,0 +1,189 @@
+/**
+ * The emulator's mutable state: clock, certification records, V1 access tokens and request
+ * counters. Nothing here knows about HTTP; routes read and change it through these small objects.
+ */
+import { randomBytes, randomInt } from "node:crypto";
+import type { StoredCertification } from "./v1/records.js";
+
+/** The emulator's notion of "now". Every timestamp the emulator emits derives from it. */
+export interface EmulatorClock {
+  /** Unix milliseconds. */
+  now(): number;
+  advance(ms: number): void;
+  set(ms: number): void;
+}
+
+/**
+ * A clock starting at `startMs`. Frozen by default, so tests decide when time passes; with
+ * `realTime` it also moves with the wall clock (for a long-running emulator), and `advance`/`set`
+ * shift it.
+ */
+export function createClock(startMs: number, options: { realTime?: boolean } = {}): EmulatorClock {
+  const wall = options.realTime ? () => Date.now() : () => 0;
+  let offset = startMs - wall();
+  return {
+    now: () => wall() + offset,
+    advance(ms) {
+      offset += ms;
+    },
+    set(ms) {
+      offset = ms - wall();
+    },
+  };
+}
+
+/** Unix seconds of the clock, as PortOne V1 reports times. */
+export function nowSeconds(clock: EmulatorClock): number {
+  return Math.floor(clock.now() / 1000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certification records
+
+/** A record and what only the emulator knows about it. */
+export interface CertificationEntry {
+  /** `imp` code of the merchant that owns the record; other merchants get 404. */
+  merchantCode: string;
+  record: StoredCertification;
+  /** Present while an OTP awaits confirmation. */
+  pendingOtp?: {
+    code: string;
+    /** Fields the record gains on confirmation (e.g. CI/DI of an OTP-requested record). */
+    onConfirm: Partial<StoredCertification>;
+  };
+}
+
+export interface CertificationStore {
+  /** A fresh `imp_` + 12 digits id, unused by any record this store has held. */
+  newImpUid(): string;
+  has(impUid: string): boolean;
+  add(entry: CertificationEntry): void;
+  get(impUid: string): CertificationEntry | undefined;
+  delete(impUid: string): boolean;
+  list(): CertificationEntry[];
+  clear(): void;
+}
+
+export function createCertificationStore(): CertificationStore {
+  const entries = new Map<string, CertificationEntry>();
+  // Ids are never reused, even after delete or reset, so a stale id can never hit a new record.
+  const everIssued = new Set<string>();
+  return {
+    newImpUid() {
+      for (;;) {
+        const digits =
+          String(randomInt(0, 1_000_000)).padStart(6, "0") + String(randomInt(0, 1_000_000)).padStart(6, "0");
+        const impUid = `imp_${digits}`;
+        if (!everIssued.has(impUid)) return impUid;
+      }
+    },
+    has: (impUid) => entries.has(impUid),
+    add(entry) {
+      everIssued.add(entry.record.imp_uid);
+      entries.set(entry.record.imp_uid, entry);
+    },
+    get: (impUid) => entries.get(impUid),
+    delete: (impUid) => entries.delete(impUid),
+    list: () => [...entries.values()],
+    clear: () => entries.clear(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// V1 access tokens
+
+/** PortOne V1 token rules, in seconds. */
+export const V1_TOKEN_LIFETIME_S = 30 * 60;
+/** Asking for a token when `now >= expired_at - V1_TOKEN_EXTENSION_WINDOW_S` extends it. */
+export const V1_TOKEN_EXTENSION_WINDOW_S = 60;
+/** How far such a request pushes `expired_at`. */
+export const V1_TOKEN_EXTENSION_S = 5 * 60;
+
+export interface V1AccessToken {
+  /** 40 lowercase hex characters. */
+  accessToken: string;
+  merchantCode: string;
+  /** Unix seconds; the token is valid while `now < expiresAt`. */
+  expiresAt: number;
+}
+
+export interface V1TokenStore {
+  /**
+   * `POST /users/getToken` semantics for `merchantCode` at `nowS`: the merchant's valid token is
+   * returned unchanged, or extended by 5 minutes in its last minute; otherwise a new one is issued.
+   */
+  issue(merchantCode: string, nowS: number): V1AccessToken;
+  /** The token if it exists and is still valid at `nowS`. */
+  validate(accessToken: string, nowS: number): V1AccessToken | undefined;
+  /** Forgets every token; returns how many were still valid. */
+  revokeAll(nowS: number): number;
+  /** Number of distinct tokens issued since the last reset. */
+  issuedCount(): number;
+  clear(): void;
+}
+
+export function createV1TokenStore(): V1TokenStore {
+  const byValue = new Map<string, V1AccessToken>();
+  const currentByMerchant = new Map<string, V1AccessToken>();
+  let issued = 0;
+  const isValid = (token: V1AccessToken, nowS: number) => nowS < token.expiresAt;
+  return {
+    issue(merchantCode, nowS) {
+      const current = currentByMerchant.get(merchantCode);
+      if (current && isValid(current, nowS)) {
+        if (nowS >= current.expiresAt - V1_TOKEN_EXTENSION_WINDOW_S)
+          current.expiresAt += V1_TOKEN_EXTENSION_S;
+        return { ...current };
+      }
+      const token: V1AccessToken = {
+        accessToken: randomBytes(20).toString("hex"),
+        merchantCode,
+        expiresAt: nowS + V1_TOKEN_LIFETIME_S,
+      };
+      byValue.set(token.accessToken, token);
+      currentByMerchant.set(merchantCode, token);
+      issued += 1;
+      return { ...token };
+    },
+    validate(accessToken, nowS) {
+      const token = byValue.get(accessToken);
+      return token && isValid(token, nowS) ? { ...token } : undefined;
+    },
+    revokeAll(nowS) {
+      const stillValid = [...byValue.values()].filter((token) => isValid(token, nowS)).length;
+      byValue.clear();
+      currentByMerchant.clear();
+      return stillValid;
+    },
+    issuedCount: () => issued,
+    clear() {
+      byValue.clear();
+      currentByMerchant.clear();
+      issued = 0;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request counters
+
+export interface RequestStats<R extends string> {
+  count(route: R): void;
+  snapshot(): Record<R, number>;
+  reset(): void;
+}
+
+/** Per-route counters of arriving requests (faulted ones included). */
+export function createRequestStats<R extends string>(routes: readonly R[]): RequestStats<R> {
+  const zero = () => Object.fromEntries(routes.map((route) => [route, 0])) as Record<R, number>;
+  let counts = zero();
+  return {
+    count(route) {
+      counts[route] += 1;
+    },
+    snapshot: () => ({ ...counts }),
+    reset() {
+      counts = zero();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import type { Context } from "hono";
+
+/**
+ * The request's parameters from a JSON or `application/x-www-form-urlencoded` (or multipart) body,
+ * as PortOne accepts both. An empty body is `{}`; a body that is not a JSON object is `undefined`.
+ */
+export async function readV1Params(c: Context): Promise<Record<string, unknown> | undefined> {
+  const contentType = c.req.header("content-type") ?? "";
+  if (/application\/x-www-form-urlencoded|multipart\/form-data/i.test(contentType)) {
+    const form = await c.req.parseBody();
+    return Object.fromEntries(Object.entries(form).filter(([, value]) => typeof value === "string"));
+  }
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isPlainObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
