@@ -1,0 +1,162 @@
+/**
+ * Keys for what the store must never keep in the clear (DOMAIN.md): a keyed hash of the person key
+ * (CI / DI) and AES-256-GCM for name, phone and birth date.
+ *
+ * Every key is derived from the server secret with HKDF-SHA-256 under its own `info`, so the hashing
+ * key, the encryption key and the key id are independent of each other and none of them is the secret.
+ * The key id is recorded beside every hash and ciphertext so the secret can be rotated: hashes are
+ * looked up under the current and the previous keys, ciphertexts are decrypted by their own key id.
+ * The secrets live only in this module's closures: the keyring object holds functions and the id.
+ */
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
+import type { PersonKey } from "../core/identity.js";
+
+/** Shortest accepted server secret, in characters. */
+export const MIN_SECRET_LENGTH = 32;
+
+/** A keyed hash of a person key and the id of the key that made it. */
+export interface PersonKeyHash {
+  /** First 12 hex characters of SHA-256 over the derived key-id material. */
+  keyId: string;
+  /** HMAC-SHA-256, base64url. */
+  hash: string;
+}
+
+export interface Keyring {
+  /** The id of the key new hashes and ciphertexts are made with. */
+  readonly currentKeyId: string;
+  /** The hash of `key` under the current key (what a new person row stores). */
+  hashPersonKey(key: PersonKey): PersonKeyHash;
+  /** The hash of `key` under every key: the current one first, then the previous ones in the order given. */
+  lookupHashes(key: PersonKey): PersonKeyHash[];
+  /**
+   * AES-256-GCM under the current key with a random 12-byte IV, as `keyId.iv.tag.ciphertext`
+   * (base64url parts). `context` is authenticated but not stored (e.g. the row id and column), so a
+   * ciphertext moved to another row or column does not decrypt.
+   */
+  encrypt(plaintext: string, context?: string): string;
+  /**
+   * The plaintext of an {@link Keyring.encrypt} output, with the key its id names.
+   * @throws Error when the format is wrong, the key id is unknown or the ciphertext, tag or context was altered.
+   */
+  decrypt(ciphertext: string, context?: string): string;
+}
+
+export interface KeyringOptions {
+  /** The current server secret (`CERTGATE_SECRET`); at least {@link MIN_SECRET_LENGTH} characters. */
+  secret: string;
+  /** Secrets rotated out, still used to look up hashes and decrypt old rows. */
+  previousSecrets?: string[] | undefined;
+}
+
+interface DerivedKey {
+  keyId: string;
+  hmacKey: Buffer;
+  encryptionKey: Buffer;
+}
+
+const HKDF_SALT = "certgate/store/v1";
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * Derives the keys of `secret` and the previous secrets.
+ *
+ * @throws Error when a secret is shorter than {@link MIN_SECRET_LENGTH} (the message never echoes it).
+ * @example
+ * const keyring = createKeyring({ secret: process.env.CERTGATE_SECRET, previousSecrets: [oldSecret] });
+ * keyring.hashPersonKey({ kind: "ci", value: ci }); // { keyId: "3f2a…", hash: "…" }
+ */
+export function createKeyring(options: KeyringOptions): Keyring {
+  const secrets = [options.secret, ...(options.previousSecrets ?? [])];
+  for (const [index, secret] of secrets.entries()) {
+    const problem = validateSecret(secret);
+    if (problem !== undefined) {
+      throw new Error(index === 0 ? `secret: ${problem}` : `previousSecrets[${index - 1}]: ${problem}`);
+    }
+  }
+  const keys: DerivedKey[] = [];
+  for (const secret of secrets) {
+    const key = deriveKey(secret);
+    if (!keys.some((known) => known.keyId === key.keyId)) keys.push(key);
+  }
+  const current = keys[0];
+  if (current === undefined) throw new Error("secret: missing");
+  const byId = new Map(keys.map((key) => [key.keyId, key]));
+
+  return Object.freeze({
+    currentKeyId: current.keyId,
+    hashPersonKey: (key: PersonKey) => hashWith(current, key),
+    lookupHashes: (key: PersonKey) => keys.map((derived) => hashWith(derived, key)),
+    encrypt(plaintext: string, context = ""): string {
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv("aes-256-gcm", current.encryptionKey, iv);
+      cipher.setAAD(aad(current.keyId, context));
+      const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+      return [current.keyId, iv, cipher.getAuthTag(), body]
+        .map((part) => (typeof part === "string" ? part : part.toString("base64url")))
+        .join(".");
+    },
+    decrypt(ciphertext: string, context = ""): string {
+      const parts = ciphertext.split(".");
+      if (parts.length !== 4) throw new Error("decrypt: not a certgate ciphertext");
+      const [keyId = "", ivText = "", tagText = "", bodyText = ""] = parts;
+      const key = byId.get(keyId);
+      if (key === undefined) throw new Error(`decrypt: unknown key id ${keyId.slice(0, 12)}`);
+      const iv = Buffer.from(ivText, "base64url");
+      const tag = Buffer.from(tagText, "base64url");
+      if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES)
+        throw new Error("decrypt: malformed ciphertext");
+      const decipher = createDecipheriv("aes-256-gcm", key.encryptionKey, iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(aad(keyId, context));
+      decipher.setAuthTag(tag);
+      try {
+        return Buffer.concat([
+          decipher.update(Buffer.from(bodyText, "base64url")),
+          decipher.final(),
+        ]).toString("utf8");
+      } catch (cause) {
+        throw new Error("decrypt: ciphertext failed authentication", { cause });
+      }
+    },
+  });
+}
+
+/** A fresh server secret: 32 random bytes, base64url (43 characters). */
+export function generateSecret(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+/** The problem with `secret` as a message (never containing it), or `undefined` when acceptable. */
+export function validateSecret(secret: string): string | undefined {
+  if (typeof secret !== "string" || secret.length < MIN_SECRET_LENGTH) {
+    return `must be at least ${MIN_SECRET_LENGTH} characters (e.g. 32 random bytes in base64url)`;
+  }
+  return undefined;
+}
+
+function deriveKey(secret: string): DerivedKey {
+  const derive = (info: string) => Buffer.from(hkdfSync("sha256", secret, HKDF_SALT, info, 32));
+  const keyIdMaterial = derive("certgate key id");
+  return {
+    keyId: createHash("sha256").update(keyIdMaterial).digest("hex").slice(0, 12),
+    hmacKey: derive("certgate person key hmac"),
+    encryptionKey: derive("certgate field encryption aes-256-gcm"),
+  };
+}
+
+function hashWith(key: DerivedKey, personKey: PersonKey): PersonKeyHash {
+  // JSON keeps the parts unambiguous; the DI is scoped by its provider (DOMAIN.md "CI and DI").
+  const input =
+    personKey.kind === "ci"
+      ? JSON.stringify(["ci", personKey.value])
+      : JSON.stringify(["di", personKey.provider, personKey.value]);
+  return {
+    keyId: key.keyId,
+    hash: createHmac("sha256", key.hmacKey).update(input, "utf8").digest("base64url"),
+  };
+}
+
+function aad(keyId: string, context: string): Buffer {
+  return Buffer.from(JSON.stringify([keyId, context]), "utf8");
+}

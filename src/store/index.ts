@@ -1,0 +1,39 @@
+/**
+ * The store: choose a backend by URL. `postgres://` / `postgresql://` opens PostgreSQL, anything
+ * else is a SQLite file path.
+ */
+import type { Keyring } from "./crypto.js";
+import { openPostgresStore } from "./postgres/index.js";
+import { openSqliteStore } from "./sqlite/index.js";
+import type { Store } from "./types.js";
+
+export type { Keyring, KeyringOptions, PersonKeyHash } from "./crypto.js";
+export { createKeyring, generateSecret, MIN_SECRET_LENGTH, validateSecret } from "./crypto.js";
+export type { DialectName, StoreDialect } from "./dialect.js";
+export { createKyselyStore, type KyselyStoreOptions } from "./kysely-store.js";
+export { createMigrations, migrateToLatest } from "./migrations.js";
+export { openPostgresStore, type PostgresStoreOptions } from "./postgres/index.js";
+export type { Database } from "./schema.js";
+export { openSqliteStore, type SqliteStoreOptions } from "./sqlite/index.js";
+export type * from "./types.js";
+
+export interface OpenStoreOptions {
+  /** `postgres://…` / `postgresql://…`, or a SQLite file path (e.g. "./data/certgate.db"). */
+  databaseUrl: string;
+  keyring: Keyring;
+}
+
+/** Whether `databaseUrl` names a PostgreSQL database. */
+export function isPostgresUrl(databaseUrl: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(databaseUrl);
+}
+
+/**
+ * Opens and migrates the store `databaseUrl` names.
+ * @example const store = await openStore({ databaseUrl: process.env.DATABASE_URL ?? "./data/certgate.db", keyring });
+ */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  return isPostgresUrl(options.databaseUrl)
+    ? openPostgresStore({ connectionString: options.databaseUrl, keyring: options.keyring })
+    : openSqliteStore({ filename: options.databaseUrl, keyring: options.keyring });
+}

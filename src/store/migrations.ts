@@ -1,0 +1,115 @@
+/**
+ * Versioned schema migrations, in code, shared by SQLite and PostgreSQL. Kysely's `Migrator` records
+ * the applied ones in `kysely_migration` and takes a lock (a PostgreSQL advisory lock), so several
+ * instances starting at once migrate once. Never edit a released migration: add the next one.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import type { StoreDialect } from "./dialect.js";
+import type { Database } from "./schema.js";
+
+/** The migrations of `dialect`, by name; names sort in the order they apply. */
+export function createMigrations(dialect: StoreDialect): Record<string, Migration> {
+  return {
+    "0001_initial": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("persons")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("key_kind", "text", (c) => c.notNull().check(sqlIn("key_kind", ["ci", "di"])))
+          .addColumn("key_scope", "text", (c) => c.notNull())
+          .addColumn("key_hash", "text", (c) => c.notNull())
+          .addColumn("key_id", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addUniqueConstraint("persons_key_unique", ["key_kind", "key_scope", "key_hash"])
+          .execute();
+
+        await db.schema
+          .createTable("verifications")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("api_version", "text", (c) => c.notNull())
+          .addColumn("bound_id", "text", (c) => c.notNull().unique())
+          .addColumn("status", "text", (c) =>
+            c.notNull().check(sqlIn("status", ["pending", "verified", "rejected", "expired"])),
+          )
+          .addColumn("reason", "text")
+          .addColumn("policy_json", "text", (c) => c.notNull())
+          .addColumn("account_ref", "text")
+          .addColumn("return_url", "text")
+          .addColumn("upstream_id", "text")
+          .addColumn("person_id", "text", (c) => c.references("persons.id"))
+          .addColumn("existing_account_ref", "text")
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("expires_at", "bigint", (c) => c.notNull())
+          .addColumn("completed_at", "bigint")
+          .addColumn("name_enc", "text")
+          .addColumn("birth_date_enc", "text")
+          .addColumn("phone_enc", "text")
+          .addColumn("enc_key_id", "text")
+          .addColumn("gender", "text")
+          .addColumn("foreigner", "integer")
+          .addColumn("carrier", "text")
+          .addColumn("provider", "text")
+          .addColumn("verified_at", "bigint")
+          .addColumn("purged_at", "bigint")
+          .execute();
+        await db.schema
+          .createIndex("verifications_status_completed_at")
+          .on("verifications")
+          .columns(["status", "completed_at"])
+          .execute();
+
+        await db.schema
+          .createTable("consumed_ids")
+          .addColumn("upstream_id", "text", (c) => c.primaryKey())
+          .addColumn("verification_id", "text", (c) => c.notNull().references("verifications.id"))
+          .addColumn("consumed_at", "bigint", (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable("accounts")
+          .addColumn("account_ref", "text", (c) => c.primaryKey())
+          .addColumn("person_id", "text", (c) => c.notNull().unique().references("persons.id"))
+          .addColumn("verification_id", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable("audit_events")
+          .addColumn("id", "integer", (c) => dialect.autoIncrementPrimaryKey(c))
+          .addColumn("verification_id", "text")
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("data_json", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("audit_events_verification_id")
+          .on("audit_events")
+          .column("verification_id")
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        for (const table of ["audit_events", "accounts", "consumed_ids", "verifications", "persons"]) {
+          await db.schema.dropTable(table).ifExists().execute();
+        }
+      },
+    },
+  };
+}
+
+/**
+ * Applies the pending migrations of `dialect` to `db`.
+ * @throws Error naming the failed migration (with the driver error as `cause`).
+ */
+export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialect): Promise<void> {
+  const migrations = createMigrations(dialect);
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
+    throw new Error(`store migration ${failed} failed`, { cause: error });
+  }
+}
+
+function sqlIn(column: string, values: readonly string[]) {
+  return sql.raw(`${column} in (${values.map((value) => `'${value}'`).join(", ")})`);
+}

@@ -1,0 +1,77 @@
+/**
+ * The tables as Kysely sees them. Instants are integer milliseconds since the epoch on both dialects
+ * (SQLite INTEGER, PostgreSQL BIGINT read back as a number); booleans are 0/1 integers; JSON is text.
+ */
+import type { Generated } from "kysely";
+
+export interface VerificationsTable {
+  id: string;
+  api_version: string;
+  /** V1 merchant_uid / V2 identityVerificationId. Unique. */
+  bound_id: string;
+  status: string;
+  reason: string | null;
+  policy_json: string;
+  account_ref: string | null;
+  return_url: string | null;
+  upstream_id: string | null;
+  person_id: string | null;
+  existing_account_ref: string | null;
+  created_at: number;
+  expires_at: number;
+  completed_at: number | null;
+  /** Keyring ciphertexts (`keyId.iv.tag.ciphertext`); null when absent or purged. */
+  name_enc: string | null;
+  birth_date_enc: string | null;
+  phone_enc: string | null;
+  enc_key_id: string | null;
+  gender: string | null;
+  foreigner: number | null;
+  carrier: string | null;
+  provider: string | null;
+  verified_at: number | null;
+  purged_at: number | null;
+}
+
+export interface ConsumedIdsTable {
+  /** imp_uid / identityVerificationId: consumed once. */
+  upstream_id: string;
+  verification_id: string;
+  consumed_at: number;
+}
+
+export interface PersonsTable {
+  id: string;
+  key_kind: string;
+  /** "" for CI, the provider for DI. */
+  key_scope: string;
+  /** HMAC-SHA-256 of the person key, base64url. Unique with kind and scope. */
+  key_hash: string;
+  key_id: string;
+  created_at: number;
+}
+
+export interface AccountsTable {
+  account_ref: string;
+  /** Unique: one account per person. */
+  person_id: string;
+  verification_id: string;
+  created_at: number;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  verification_id: string | null;
+  type: string;
+  data_json: string;
+  created_at: number;
+}
+
+/** certgate's database. */
+export interface Database {
+  verifications: VerificationsTable;
+  consumed_ids: ConsumedIdsTable;
+  persons: PersonsTable;
+  accounts: AccountsTable;
+  audit_events: AuditEventsTable;
+}

@@ -1,0 +1,109 @@
+/**
+ * The store's narrow interface, named by intent. One implementation of the queries on Kysely
+ * serves SQLite and PostgreSQL; unique constraints in the schema carry the guarantees
+ * (merchant_uid / identityVerificationId, consumed imp_uid, person key, one account per person).
+ */
+import type { Carrier, Gender, PersonKey, VerifiedIdentity } from "../core/identity.js";
+import type { Policy } from "../core/policy.js";
+import type { RejectionReason, VerificationStatus } from "../core/reasons.js";
+
+export type ApiVersion = "v1" | "v2";
+
+export interface NewVerification {
+  /** Opaque public id, e.g. "ver_…". */
+  id: string;
+  apiVersion: ApiVersion;
+  /** The id the browser flow is bound to: V1 merchant_uid, V2 identityVerificationId. Unique. */
+  boundId: string;
+  policy: Policy;
+  accountRef?: string | undefined;
+  returnUrl?: string | undefined;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** Identity fields as stored: the personal ones are decrypted on read, and absent once purged. */
+export interface StoredIdentity {
+  name?: string | undefined;
+  /** "YYYY-MM-DD". */
+  birthDate?: string | undefined;
+  phone?: string | undefined;
+  gender?: Gender | undefined;
+  foreigner?: boolean | undefined;
+  carrier?: Carrier | undefined;
+  provider: string;
+  verifiedAt?: Date | undefined;
+}
+
+export interface VerificationRecord {
+  id: string;
+  apiVersion: ApiVersion;
+  boundId: string;
+  status: VerificationStatus;
+  reason?: RejectionReason | undefined;
+  policy: Policy;
+  accountRef?: string | undefined;
+  returnUrl?: string | undefined;
+  /** imp_uid / identityVerificationId consumed by this verification. */
+  upstreamId?: string | undefined;
+  personId?: string | undefined;
+  /** The account the person already holds (the guide's "existing user" branch). */
+  existingAccountRef?: string | undefined;
+  createdAt: Date;
+  expiresAt: Date;
+  completedAt?: Date | undefined;
+  /** Present for verified outcomes while retained. */
+  identity?: StoredIdentity | undefined;
+  /** When the personal fields were purged, if they were. */
+  purgedAt?: Date | undefined;
+}
+
+/**
+ * What the service decided before the transaction. The store adds the decisions only the
+ * database can make race-free: `already_used` (the upstream id is consumed once) and
+ * `duplicate_account` (one account per person).
+ */
+export type CompletionDecision =
+  | { ok: true; identity: VerifiedIdentity; personKey: PersonKey | undefined }
+  | { ok: false; reason: RejectionReason };
+
+export interface CompletionInput {
+  verificationId: string;
+  /** The upstream id to consume. Absent when the record is not this verification's (not_found, mismatch, expired). */
+  upstreamId?: string | undefined;
+  decision: CompletionDecision;
+  now: Date;
+}
+
+export type CompletionResult =
+  /** This call finished the verification (verified, rejected or expired). */
+  | { kind: "completed"; verification: VerificationRecord }
+  /** Someone else finished it first; nothing was written. */
+  | { kind: "not_pending"; verification: VerificationRecord }
+  | { kind: "not_found" };
+
+export interface AuditEvent {
+  id: number;
+  verificationId: string | null;
+  type: string;
+  /** Ids and decisions only; never personal data. */
+  data: Record<string, string | number | boolean | null>;
+  createdAt: Date;
+}
+
+export interface Store {
+  readonly dialect: "sqlite" | "postgres";
+  /** Runs pending migrations (idempotent). */
+  migrate(): Promise<void>;
+  createVerification(input: NewVerification): Promise<VerificationRecord>;
+  getVerification(id: string): Promise<VerificationRecord | undefined>;
+  findVerificationByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
+  /** One transaction: outcome, consumed id, person and account binding, audit event. */
+  completeVerification(input: CompletionInput): Promise<CompletionResult>;
+  /** Withdrawal: frees the person to bind another account. False when the account is unknown. */
+  unbindAccount(accountRef: string, now: Date): Promise<boolean>;
+  listAuditEvents(verificationId?: string): Promise<AuditEvent[]>;
+  /** Cheap round trip for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

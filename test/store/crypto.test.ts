@@ -1,0 +1,146 @@
+import { inspect } from "node:util";
+import { describe, expect, it } from "vitest";
+import type { PersonKey } from "../../src/core/identity.js";
+import { createKeyring, generateSecret, MIN_SECRET_LENGTH, validateSecret } from "../../src/store/crypto.js";
+
+const SECRET_A = "test-secret-A-0000000000000000000000000";
+const SECRET_B = "test-secret-B-0000000000000000000000000";
+const CI: PersonKey = { kind: "ci", value: `TEST-CI-${"1".repeat(80)}` };
+const DI_DANAL: PersonKey = { kind: "di", provider: "danal", value: `TEST-DI-${"1".repeat(56)}` };
+
+describe("keyed hashes of person keys", () => {
+  it("are deterministic HMAC-SHA-256 in base64url under the current key", () => {
+    const keyring = createKeyring({ secret: SECRET_A });
+    const first = keyring.hashPersonKey(CI);
+    expect(first).toEqual(createKeyring({ secret: SECRET_A }).hashPersonKey(CI));
+    expect(first.keyId).toBe(keyring.currentKeyId);
+    expect(first.hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it.each([
+    ["another secret", createKeyring({ secret: SECRET_B }).hashPersonKey(CI).hash],
+    [
+      "the same value as a DI",
+      createKeyring({ secret: SECRET_A }).hashPersonKey({ ...DI_DANAL, value: CI.value }).hash,
+    ],
+    [
+      "the same DI from another provider",
+      createKeyring({ secret: SECRET_A }).hashPersonKey({ ...DI_DANAL, provider: "inicis_unified" }).hash,
+    ],
+  ])("differ for %s", (_case, other) => {
+    const keyring = createKeyring({ secret: SECRET_A });
+    expect(other).not.toBe(keyring.hashPersonKey(CI).hash);
+    expect(other).not.toBe(keyring.hashPersonKey(DI_DANAL).hash);
+  });
+});
+
+describe("key ids", () => {
+  it("are 12 hex characters, stable per secret, distinct across secrets, and not the secret", () => {
+    const a = createKeyring({ secret: SECRET_A }).currentKeyId;
+    const b = createKeyring({ secret: SECRET_B }).currentKeyId;
+    expect(a).toMatch(/^[0-9a-f]{12}$/);
+    expect(createKeyring({ secret: SECRET_A }).currentKeyId).toBe(a);
+    expect(b).not.toBe(a);
+    expect(Buffer.from(SECRET_A).toString("hex")).not.toContain(a);
+  });
+});
+
+describe("lookup hashes for rotation", () => {
+  it("list the current key first, then the previous keys in order", () => {
+    const secretC = "test-secret-C-0000000000000000000000000";
+    const rotated = createKeyring({ secret: SECRET_B, previousSecrets: [SECRET_A, secretC] });
+    expect(rotated.lookupHashes(CI)).toEqual([
+      createKeyring({ secret: SECRET_B }).hashPersonKey(CI),
+      createKeyring({ secret: SECRET_A }).hashPersonKey(CI),
+      createKeyring({ secret: secretC }).hashPersonKey(CI),
+    ]);
+  });
+
+  it("list a secret repeated among the previous ones once", () => {
+    const keyring = createKeyring({ secret: SECRET_A, previousSecrets: [SECRET_A] });
+    expect(keyring.lookupHashes(CI)).toHaveLength(1);
+  });
+});
+
+describe("field encryption", () => {
+  const keyring = createKeyring({ secret: SECRET_A });
+
+  it("round-trips as keyId.iv.tag.ciphertext with a fresh IV each time", () => {
+    const one = keyring.encrypt("김테스트", "row/name");
+    const two = keyring.encrypt("김테스트", "row/name");
+    expect(one).not.toBe(two);
+    const [keyId, iv, tag, body, ...rest] = one.split(".");
+    expect(rest).toEqual([]);
+    expect(keyId).toBe(keyring.currentKeyId);
+    expect(Buffer.from(iv ?? "", "base64url")).toHaveLength(12);
+    expect(Buffer.from(tag ?? "", "base64url")).toHaveLength(16);
+    expect(body).not.toContain("김테스트");
+    expect(keyring.decrypt(one, "row/name")).toBe("김테스트");
+  });
+
+  it.each([1, 2, 3])("detects tampering with part %i", (part) => {
+    const parts = keyring.encrypt("01000000001").split(".");
+    const bytes = Buffer.from(parts[part] ?? "", "base64url");
+    bytes[0] = (bytes[0] ?? 0) ^ 1;
+    parts[part] = bytes.toString("base64url");
+    expect(() => keyring.decrypt(parts.join("."))).toThrow();
+  });
+
+  it("refuses a ciphertext moved to another context", () => {
+    const sealed = keyring.encrypt("01000000001", "verifications/ver_a/phone");
+    expect(() => keyring.decrypt(sealed, "verifications/ver_b/phone")).toThrow(/authentication/);
+  });
+
+  it("decrypts with a previous key after rotation and names an unknown key id", () => {
+    const sealed = keyring.encrypt("1990-01-01");
+    expect(createKeyring({ secret: SECRET_B, previousSecrets: [SECRET_A] }).decrypt(sealed)).toBe(
+      "1990-01-01",
+    );
+    expect(() => createKeyring({ secret: SECRET_B }).decrypt(sealed)).toThrow(/unknown key id/);
+  });
+
+  it.each(["", "a.b.c", "a.b.c.d.e"])("rejects the malformed %j", (text) => {
+    expect(() => keyring.decrypt(text)).toThrow();
+  });
+});
+
+describe("secrets", () => {
+  it("generates 32 random bytes in base64url that pass validation", () => {
+    const secret = generateSecret();
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(generateSecret()).not.toBe(secret);
+    expect(validateSecret(secret)).toBeUndefined();
+  });
+
+  it(`rejects secrets shorter than ${MIN_SECRET_LENGTH} characters without echoing them`, () => {
+    const short = "short-secret-value";
+    expect(validateSecret(short)).toMatch(/at least 32/);
+    expect(validateSecret(short)).not.toContain(short);
+    expect(() => createKeyring({ secret: short })).toThrow(/^secret:/);
+    expect(() => createKeyring({ secret: SECRET_A, previousSecrets: [short] })).toThrow(
+      /previousSecrets\[0\]/,
+    );
+    try {
+      createKeyring({ secret: short });
+    } catch (error) {
+      expect(String(error)).not.toContain(short);
+    }
+  });
+
+  it("never shows a secret or a derived key through inspect, JSON or toString", () => {
+    const keyring = createKeyring({ secret: SECRET_A, previousSecrets: [SECRET_B] });
+    const shown = [
+      inspect(keyring, { depth: 10, showHidden: true }),
+      JSON.stringify(keyring),
+      String(keyring),
+    ].join();
+    expect(shown).not.toContain("test-secret");
+    expect(Object.keys(keyring).sort()).toEqual([
+      "currentKeyId",
+      "decrypt",
+      "encrypt",
+      "hashPersonKey",
+      "lookupHashes",
+    ]);
+  });
+});

@@ -1,0 +1,63 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { createKeyring, isPostgresUrl, openStore } from "../../src/store/index.js";
+
+const POSTGRES_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const keyring = createKeyring({ secret: "open-store-secret-00000000000000000000" });
+
+describe("choosing the backend by database URL", () => {
+  it.each([
+    ["postgres://u@h/db", true],
+    ["postgresql://u@h/db", true],
+    ["POSTGRES://u@h/db", true],
+    ["./data/certgate.db", false],
+    ["/var/lib/certgate/postgres.db", false],
+    [":memory:", false],
+  ])("%s is PostgreSQL: %s", (url, expected) => {
+    expect(isPostgresUrl(url)).toBe(expected);
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), "certgate-open-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("opens a SQLite file path, creating its directory", async () => {
+    const filename = join(dir, "a", "b", "certgate.db");
+    const store = await openStore({ databaseUrl: filename, keyring });
+    try {
+      expect(store.dialect).toBe("sqlite");
+      await store.ping();
+      expect(existsSync(filename)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("opens a postgres:// URL (here with a search_path in its options)", async () => {
+    const schema = `cg_test_${randomBytes(6).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    try {
+      await admin.query(`create schema ${schema}`);
+      const url = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      const store = await openStore({ databaseUrl: url, keyring });
+      try {
+        expect(store.dialect).toBe("postgres");
+        await store.ping();
+        const tables = await admin.query(
+          "select count(*)::int as n from information_schema.tables where table_schema = $1",
+          [schema],
+        );
+        expect(tables.rows[0]?.n).toBeGreaterThanOrEqual(5);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await admin.query(`drop schema if exists ${schema} cascade`);
+      await admin.end();
+    }
+  });
+});

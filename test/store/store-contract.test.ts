@@ -1,0 +1,568 @@
+/**
+ * The contract every store meets, run against SQLite (a temp file) and PostgreSQL (a fresh schema of
+ * the test database). No mocks: each backend is the real database.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RequestError } from "../../src/core/errors.js";
+import type { PersonKey, VerifiedIdentity } from "../../src/core/identity.js";
+import { resolvePolicy } from "../../src/core/policy.js";
+import { createKeyring, type Keyring } from "../../src/store/crypto.js";
+import { openPostgresStore } from "../../src/store/postgres/index.js";
+import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import type { CompletionDecision, NewVerification, Store } from "../../src/store/types.js";
+
+const POSTGRES_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const SECRET = "store-contract-secret-0000000000000000";
+const OLD_SECRET = "store-contract-old-secret-000000000000";
+const NOW = new Date("2026-03-01T03:00:00Z");
+
+interface PersonRow {
+  id: string;
+  key_id: string;
+}
+
+/** A database under test: opens stores on it and lets the test look at what was persisted. */
+interface Backend {
+  open(keyring: Keyring): Promise<Store>;
+  /** Everything the backend persisted, as bytes (files) or row text. */
+  persisted(): Promise<Buffer[]>;
+  person(id: string): Promise<PersonRow | undefined>;
+  dispose(): Promise<void>;
+}
+
+function sqliteBackend(): Backend {
+  const dir = mkdtempSync(join(tmpdir(), "certgate-store-"));
+  // A nested path: opening creates the parent directory.
+  const filename = join(dir, "nested", "certgate.db");
+  const raw = <T>(read: (db: BetterSqlite3.Database) => T): T => {
+    const db = new BetterSqlite3(filename, { readonly: true });
+    try {
+      return read(db);
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    open: (keyring) => openSqliteStore({ filename, keyring }),
+    async persisted() {
+      return [filename, `${filename}-wal`]
+        .filter((file) => existsSync(file))
+        .map((file) => readFileSync(file));
+    },
+    async person(id) {
+      return raw((db) => {
+        const row: unknown = db.prepare("select id, key_id from persons where id = ?").get(id);
+        return row === undefined ? undefined : personRow(row);
+      });
+    },
+    async dispose() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function postgresBackend(): Backend {
+  const schema = `cg_test_${randomBytes(6).toString("hex")}`;
+  const options = `-c search_path=${schema}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  let connected: Promise<void> | undefined;
+  const query = async (text: string, values: unknown[] = []) => {
+    connected ??= admin
+      .connect()
+      .then(() => admin.query(`create schema if not exists ${schema}`).then(() => {}));
+    await connected;
+    return admin.query(text, values);
+  };
+  return {
+    async open(keyring) {
+      await query("select 1");
+      return openPostgresStore({ connectionString: POSTGRES_URL, keyring, options, max: 10 });
+    },
+    async persisted() {
+      const tables = await query("select table_name from information_schema.tables where table_schema = $1", [
+        schema,
+      ]);
+      const texts: Buffer[] = [];
+      for (const { table_name } of tables.rows) {
+        const rows = await query(`select t::text as row from ${schema}."${String(table_name)}" t`);
+        for (const { row } of rows.rows) texts.push(Buffer.from(String(row)));
+      }
+      return texts;
+    },
+    async person(id) {
+      const result = await query(`select id, key_id from ${schema}.persons where id = $1`, [id]);
+      const row: unknown = result.rows[0];
+      return row === undefined ? undefined : personRow(row);
+    },
+    async dispose() {
+      await query(`drop schema if exists ${schema} cascade`);
+      await admin.end();
+    },
+  };
+}
+
+function personRow(row: unknown): PersonRow {
+  if (typeof row === "object" && row !== null && "id" in row && "key_id" in row) {
+    return { id: String(row.id), key_id: String(row.key_id) };
+  }
+  throw new Error("unexpected persons row");
+}
+
+/* ---------- fixture builders ---------- */
+
+function uid(prefix: string): string {
+  return `${prefix}_${randomBytes(8).toString("hex")}`;
+}
+
+function makeVerification(overrides: Partial<NewVerification> = {}): NewVerification {
+  return {
+    id: uid("ver"),
+    apiVersion: "v1",
+    boundId: uid("mid"),
+    policy: resolvePolicy(
+      { minAge: { age: 19, rule: "year" } },
+      { creatingAccount: overrides.accountRef !== undefined },
+    ),
+    createdAt: NOW,
+    expiresAt: new Date(NOW.getTime() + 15 * 60_000),
+    ...overrides,
+  };
+}
+
+/** An obviously synthetic person with a unique CI and DI. */
+function makeIdentity(overrides: Partial<VerifiedIdentity> = {}): VerifiedIdentity {
+  const n = randomBytes(6).toString("hex");
+  return {
+    name: "김테스트",
+    birthDate: { year: 1990, month: 1, day: 1 },
+    gender: "female",
+    foreigner: false,
+    phone: "01000000001",
+    carrier: "SKT",
+    ci: `TEST-CI-${n}`.padEnd(88, "0"),
+    di: `TEST-DI-${n}`.padEnd(64, "0"),
+    provider: "danal",
+    verifiedAt: new Date(NOW.getTime() - 60_000),
+    source: "v1",
+    ...overrides,
+  };
+}
+
+function verified(identity: VerifiedIdentity, personKey?: PersonKey | null): CompletionDecision {
+  const key = personKey === null ? undefined : (personKey ?? ciOf(identity));
+  return { ok: true, identity, personKey: key };
+}
+
+function ciOf(identity: VerifiedIdentity): PersonKey {
+  return { kind: "ci", value: identity.ci ?? "" };
+}
+
+const backends: [string, () => Backend][] = [
+  ["sqlite", sqliteBackend],
+  ["postgres", postgresBackend],
+];
+
+describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
+  let backend: Backend;
+  let store: Store;
+  const keyring = createKeyring({ secret: SECRET });
+
+  beforeAll(async () => {
+    backend = makeBackend();
+    store = await backend.open(keyring);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await backend?.dispose();
+  });
+
+  /** Creates a verification and completes it with `decision`, consuming a fresh upstream id. */
+  async function createAndComplete(
+    decision: CompletionDecision,
+    overrides: Partial<NewVerification> = {},
+    upstreamId: string | undefined = uid("imp"),
+  ) {
+    const verification = await store.createVerification(makeVerification(overrides));
+    return store.completeVerification({ verificationId: verification.id, upstreamId, decision, now: NOW });
+  }
+
+  describe("opening", () => {
+    it(`reports its dialect, answers ping and migrates idempotently`, async () => {
+      expect(store.dialect).toBe(dialect);
+      await store.ping();
+      await store.migrate();
+    });
+  });
+
+  describe("creating and reading verifications", () => {
+    it("creates a pending verification readable by id and by bound id", async () => {
+      const input = makeVerification({ accountRef: uid("acct"), returnUrl: "https://merchant.example/done" });
+      const created = await store.createVerification(input);
+      expect(created).toEqual({
+        id: input.id,
+        apiVersion: "v1",
+        boundId: input.boundId,
+        status: "pending",
+        reason: undefined,
+        policy: input.policy,
+        accountRef: input.accountRef,
+        returnUrl: input.returnUrl,
+        upstreamId: undefined,
+        personId: undefined,
+        existingAccountRef: undefined,
+        createdAt: NOW,
+        expiresAt: input.expiresAt,
+        completedAt: undefined,
+        identity: undefined,
+        purgedAt: undefined,
+      });
+      expect(await store.getVerification(input.id)).toEqual(created);
+      expect(await store.findVerificationByBoundId(input.boundId)).toEqual(created);
+    });
+
+    it("answers undefined for unknown ids", async () => {
+      expect(await store.getVerification("ver_unknown")).toBeUndefined();
+      expect(await store.findVerificationByBoundId("mid_unknown")).toBeUndefined();
+    });
+
+    it.each([
+      ["bound id", (first: NewVerification) => makeVerification({ boundId: first.boundId })],
+      ["id", (first: NewVerification) => makeVerification({ id: first.id })],
+    ])("refuses a second verification with the same %s as a conflict", async (_field, second) => {
+      const first = makeVerification();
+      await store.createVerification(first);
+      const error = await store.createVerification(second(first)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RequestError);
+      expect(error).toMatchObject({ code: "conflict" });
+    });
+  });
+
+  describe("completing as verified", () => {
+    it("stores the identity encrypted, reads it back decrypted, consumes the id and audits", async () => {
+      const identity = makeIdentity({ gender: "male", foreigner: true, carrier: "KT_MVNO" });
+      const upstreamId = uid("imp");
+      const result = await createAndComplete(verified(identity), { apiVersion: "v2" }, upstreamId);
+      expect(result.kind).toBe("completed");
+      if (result.kind !== "completed") return;
+      const record = result.verification;
+      expect(record).toMatchObject({ status: "verified", reason: undefined, upstreamId, completedAt: NOW });
+      expect(record.personId).toMatch(/^prs_/);
+      expect(record.identity).toEqual({
+        name: "김테스트",
+        birthDate: "1990-01-01",
+        phone: "01000000001",
+        gender: "male",
+        foreigner: true,
+        carrier: "KT_MVNO",
+        provider: "danal",
+        verifiedAt: identity.verifiedAt,
+      });
+      expect(await store.getVerification(record.id)).toEqual(record);
+      const events = await store.listAuditEvents(record.id);
+      expect(events).toEqual([
+        {
+          id: expect.any(Number),
+          verificationId: record.id,
+          type: "verification.completed",
+          data: { status: "verified", reason: null, api_version: "v2" },
+          createdAt: NOW,
+        },
+      ]);
+    });
+
+    it("verifies a person without a key when the policy allows it, binding no person", async () => {
+      const identity = makeIdentity({ ci: undefined, di: undefined });
+      const result = await createAndComplete(verified(identity, null), { accountRef: uid("acct") });
+      expect(result).toMatchObject({
+        kind: "completed",
+        verification: { status: "verified", personId: undefined },
+      });
+    });
+
+    it("reports the account the person already holds when no account is being created", async () => {
+      const identity = makeIdentity();
+      const accountRef = uid("acct");
+      await createAndComplete(verified(identity), { accountRef });
+      const result = await createAndComplete(verified(identity));
+      expect(result).toMatchObject({
+        kind: "completed",
+        verification: { status: "verified", existingAccountRef: accountRef },
+      });
+    });
+  });
+
+  describe("completing once", () => {
+    it("answers not_pending to a second completion and writes nothing", async () => {
+      const identity = makeIdentity();
+      const first = await createAndComplete(verified(identity));
+      if (first.kind !== "completed") throw new Error("expected completed");
+      const before = await store.listAuditEvents(first.verification.id);
+      const second = await store.completeVerification({
+        verificationId: first.verification.id,
+        upstreamId: uid("imp"),
+        decision: { ok: false, reason: "underage" },
+        now: new Date(NOW.getTime() + 1000),
+      });
+      expect(second).toEqual({ kind: "not_pending", verification: first.verification });
+      expect(await store.listAuditEvents(first.verification.id)).toEqual(before);
+    });
+
+    it("answers not_found for an unknown verification", async () => {
+      const result = await store.completeVerification({
+        verificationId: "ver_unknown",
+        decision: { ok: false, reason: "not_found" },
+        now: NOW,
+      });
+      expect(result).toEqual({ kind: "not_found" });
+    });
+
+    it("rejects already_used when another verification consumed the upstream id", async () => {
+      const upstreamId = uid("imp");
+      await createAndComplete(verified(makeIdentity()), {}, upstreamId);
+      const result = await createAndComplete(verified(makeIdentity()), {}, upstreamId);
+      expect(result).toMatchObject({
+        kind: "completed",
+        verification: {
+          status: "rejected",
+          reason: "already_used",
+          upstreamId: undefined,
+          identity: undefined,
+        },
+      });
+    });
+  });
+
+  describe("rejections decided before the store", () => {
+    it.each([
+      ["expired", "expired"],
+      ["underage", "rejected"],
+      ["merchant_uid_mismatch", "rejected"],
+    ] as const)("%s becomes status %s with no identity", async (reason, status) => {
+      const result = await createAndComplete({ ok: false, reason }, {}, undefined);
+      expect(result).toMatchObject({
+        kind: "completed",
+        verification: { status, reason, identity: undefined },
+      });
+      if (result.kind !== "completed") return;
+      const [event] = await store.listAuditEvents(result.verification.id);
+      expect(event?.data).toEqual({ status, reason, api_version: "v1" });
+    });
+  });
+
+  describe("one account per person", () => {
+    it("rejects duplicate_account with the account the person already holds", async () => {
+      const identity = makeIdentity();
+      const first = uid("acct");
+      expect(await createAndComplete(verified(identity), { accountRef: first })).toMatchObject({
+        verification: { status: "verified" },
+      });
+      const result = await createAndComplete(verified(identity), { accountRef: uid("acct") });
+      expect(result).toMatchObject({
+        kind: "completed",
+        verification: {
+          status: "rejected",
+          reason: "duplicate_account",
+          existingAccountRef: first,
+          identity: undefined,
+        },
+      });
+    });
+
+    it("rejects duplicate_account when the account ref already belongs to another person", async () => {
+      const accountRef = uid("acct");
+      await createAndComplete(verified(makeIdentity()), { accountRef });
+      const result = await createAndComplete(verified(makeIdentity()), { accountRef });
+      expect(result).toMatchObject({
+        verification: { status: "rejected", reason: "duplicate_account", existingAccountRef: undefined },
+      });
+    });
+
+    it("verifies the same person again for the account they already hold", async () => {
+      const identity = makeIdentity();
+      const accountRef = uid("acct");
+      await createAndComplete(verified(identity), { accountRef });
+      expect(await createAndComplete(verified(identity), { accountRef })).toMatchObject({
+        verification: { status: "verified" },
+      });
+    });
+
+    it("scopes a DI by provider: the same DI under two providers is two persons", async () => {
+      const identity = makeIdentity({ ci: undefined });
+      const di = identity.di ?? "";
+      const danal = await createAndComplete(
+        verified(identity, { kind: "di", provider: "danal", value: di }),
+        {
+          accountRef: uid("acct"),
+        },
+      );
+      const inicis = await createAndComplete(
+        verified(
+          { ...identity, provider: "inicis_unified" },
+          { kind: "di", provider: "inicis_unified", value: di },
+        ),
+        { accountRef: uid("acct") },
+      );
+      expect(danal).toMatchObject({ verification: { status: "verified" } });
+      expect(inicis).toMatchObject({ verification: { status: "verified" } });
+      if (danal.kind !== "completed" || inicis.kind !== "completed") return;
+      expect(inicis.verification.personId).not.toBe(danal.verification.personId);
+    });
+
+    it("lets the person bind a new account after the old one is unbound", async () => {
+      const identity = makeIdentity();
+      const old = uid("acct");
+      const first = await createAndComplete(verified(identity), { accountRef: old });
+      expect(await store.unbindAccount(old, NOW)).toBe(true);
+      expect(await store.unbindAccount(old, NOW)).toBe(false);
+      const result = await createAndComplete(verified(identity), { accountRef: uid("acct") });
+      expect(result).toMatchObject({ verification: { status: "verified", existingAccountRef: undefined } });
+      if (first.kind !== "completed") return;
+      const events = await store.listAuditEvents(first.verification.id);
+      expect(events.map((event) => event.type)).toEqual(["verification.completed", "account.unbound"]);
+      expect(events[1]?.data).toEqual({ account_ref: old, person_id: first.verification.personId ?? null });
+    });
+  });
+
+  describe("races", () => {
+    it("completes one verification exactly once under 50 parallel completions", async () => {
+      const verification = await store.createVerification(makeVerification({ accountRef: uid("acct") }));
+      const identity = makeIdentity();
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          store.completeVerification({
+            verificationId: verification.id,
+            upstreamId: uid("imp"),
+            decision: verified(identity),
+            now: NOW,
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.kind === "completed")).toHaveLength(1);
+      expect(results.filter((r) => r.kind === "not_pending")).toHaveLength(49);
+      expect(await store.listAuditEvents(verification.id)).toHaveLength(1);
+    });
+
+    it("binds one account when 20 verifications of one person complete in parallel", async () => {
+      const identity = makeIdentity();
+      const verifications = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          store.createVerification(makeVerification({ accountRef: uid("acct") })),
+        ),
+      );
+      const results = await Promise.all(
+        verifications.map((v) =>
+          store.completeVerification({
+            verificationId: v.id,
+            upstreamId: uid("imp"),
+            decision: verified(identity),
+            now: NOW,
+          }),
+        ),
+      );
+      const outcomes = results.map((r) => (r.kind === "completed" ? r.verification : undefined));
+      const winners = outcomes.filter((v) => v?.status === "verified");
+      const losers = outcomes.filter((v) => v?.reason === "duplicate_account");
+      expect(winners).toHaveLength(1);
+      expect(losers).toHaveLength(19);
+      expect(new Set(outcomes.map((v) => v?.personId)).size).toBe(1);
+      for (const loser of losers) expect(loser?.existingAccountRef).toBe(winners[0]?.accountRef);
+    });
+  });
+
+  describe("key rotation", () => {
+    it("finds a person hashed under the previous secret and rewrites the row to the current key", async () => {
+      const oldKeyring = createKeyring({ secret: OLD_SECRET });
+      const oldStore = await backend.open(oldKeyring);
+      const identity = makeIdentity();
+      const accountRef = uid("acct");
+      let personId: string | undefined;
+      try {
+        const first = await oldStore.createVerification(makeVerification({ accountRef }));
+        const done = await oldStore.completeVerification({
+          verificationId: first.id,
+          upstreamId: uid("imp"),
+          decision: verified(identity),
+          now: NOW,
+        });
+        personId = done.kind === "completed" ? done.verification.personId : undefined;
+      } finally {
+        await oldStore.close();
+      }
+      expect((await backend.person(personId ?? ""))?.key_id).toBe(oldKeyring.currentKeyId);
+
+      const rotated = await backend.open(createKeyring({ secret: SECRET, previousSecrets: [OLD_SECRET] }));
+      try {
+        const result = await rotated
+          .createVerification(makeVerification({ accountRef: uid("acct") }))
+          .then((v) =>
+            rotated.completeVerification({
+              verificationId: v.id,
+              upstreamId: uid("imp"),
+              decision: verified(identity),
+              now: NOW,
+            }),
+          );
+        expect(result).toMatchObject({
+          verification: {
+            status: "rejected",
+            reason: "duplicate_account",
+            personId,
+            existingAccountRef: accountRef,
+          },
+        });
+      } finally {
+        await rotated.close();
+      }
+      expect(await backend.person(personId ?? "")).toEqual({ id: personId, key_id: keyring.currentKeyId });
+    });
+  });
+
+  describe("privacy", () => {
+    it("persists no name, phone, birthday, CI or DI in the clear, in any table or file", async () => {
+      const identity = makeIdentity({
+        name: "박비밀테스트",
+        phone: "01099990123",
+        birthDate: { year: 1987, month: 6, day: 5 },
+        ci: `PRIVACY-CI-${randomBytes(8).toString("hex")}`.padEnd(88, "Q"),
+        di: `PRIVACY-DI-${randomBytes(8).toString("hex")}`.padEnd(64, "Q"),
+      });
+      const result = await createAndComplete(verified(identity), { accountRef: uid("acct") });
+      expect(result).toMatchObject({
+        verification: { status: "verified", identity: { name: "박비밀테스트" } },
+      });
+      const diOnly = await createAndComplete(
+        verified({ ...identity, ci: undefined }, { kind: "di", provider: "danal", value: identity.di ?? "" }),
+      );
+      expect(diOnly).toMatchObject({ verification: { status: "verified" } });
+
+      const persisted = await backend.persisted();
+      // Positive control: what was written is visible to this scan.
+      const recordId = result.kind === "completed" ? result.verification.id : "missing";
+      expect(persisted.some((bytes) => bytes.includes(Buffer.from(recordId)))).toBe(true);
+      const secrets = [
+        "박비밀테스트",
+        "01099990123",
+        "1987-06-05",
+        "19870605",
+        identity.ci,
+        identity.di,
+        SECRET,
+      ];
+      for (const value of secrets) {
+        const needle = Buffer.from(value ?? "");
+        expect(
+          persisted.some((bytes) => bytes.includes(needle)),
+          `found ${value} persisted`,
+        ).toBe(false);
+      }
+      const audit = JSON.stringify(await store.listAuditEvents());
+      for (const value of secrets) expect(audit).not.toContain(value);
+    });
+  });
+});
