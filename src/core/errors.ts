@@ -100,7 +100,8 @@ export type RequestErrorCode =
   | "unsupported_media_type" // 415
   | "payload_too_large" // 413
   | "unauthorized" // 401: missing or unknown API key
-  | "forbidden" // 403: e.g. a return_url outside the allowed origins
+  | "forbidden" // 403
+  | "return_url_not_allowed" // 400: a return_url outside the configured origins (no open redirect)
   | "not_found" // 404
   | "conflict"; // 409
 

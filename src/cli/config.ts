@@ -1,0 +1,152 @@
+/**
+ * Configuration: the only place that reads the environment. Every variable of the contract is
+ * validated here and a problem stops startup with a message naming the variable (never its value).
+ *
+ * Mode: production when any PortOne credential is set or CERTGATE_MODE=production; sandbox
+ * otherwise (embedded emulator, SQLite under ./data/, generated secret, demo routes).
+ */
+import { ConfigError } from "../core/errors.js";
+
+/** The key of the guide's sample code: PortOne's public test account. Never in production. */
+export const PORTONE_PUBLIC_TEST_KEYS: readonly string[] = ["imp_apikey"];
+
+export interface Config {
+  mode: "sandbox" | "production";
+  port: number;
+  host: string;
+  /** SQLite path or postgres:// URL. */
+  databaseUrl: string;
+  /** Absent in sandbox mode: the server generates one under ./data/. */
+  secret: string | undefined;
+  previousSecrets: string[];
+  apiKeys: string[];
+  returnOrigins: string[];
+  publicUrl: string | undefined;
+  portone: {
+    impCode: string | undefined;
+    apiKey: string | undefined;
+    apiSecret: string | undefined;
+    apiUrl: string;
+    v2ApiSecret: string | undefined;
+    storeId: string | undefined;
+    v2ApiUrl: string;
+    channelKey: string | undefined;
+  };
+  deleteUpstreamAfterCompletion: boolean;
+  webhookUrl: string | undefined;
+  dataDir: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env): Config {
+  const get = (name: string) => {
+    const v = env[name]?.trim();
+    return v === "" ? undefined : v;
+  };
+  const portone = {
+    impCode: get("PORTONE_IMP_CODE"),
+    apiKey: get("PORTONE_API_KEY"),
+    apiSecret: get("PORTONE_API_SECRET"),
+    apiUrl: url(get("PORTONE_API_URL") ?? "https://api.iamport.kr", "PORTONE_API_URL"),
+    v2ApiSecret: get("PORTONE_V2_API_SECRET"),
+    storeId: get("PORTONE_STORE_ID"),
+    v2ApiUrl: url(get("PORTONE_V2_API_URL") ?? "https://api.portone.io", "PORTONE_V2_API_URL"),
+    channelKey: get("PORTONE_CHANNEL_KEY"),
+  };
+  const modeVar = get("CERTGATE_MODE");
+  if (modeVar !== undefined && modeVar !== "sandbox" && modeVar !== "production") {
+    throw new ConfigError("CERTGATE_MODE", 'must be "sandbox" or "production"');
+  }
+  const anyCredential = [portone.apiKey, portone.apiSecret, portone.v2ApiSecret].some((v) => v !== undefined);
+  const mode = modeVar ?? (anyCredential ? "production" : "sandbox");
+  if (modeVar === "sandbox" && anyCredential) {
+    throw new ConfigError("CERTGATE_MODE", "sandbox mode cannot be used with PortOne credentials set");
+  }
+
+  const port = integer(get("PORT") ?? "3000", "PORT", 0, 65_535);
+  const dataDir = get("CERTGATE_DATA_DIR") ?? "./data";
+  const secret = get("CERTGATE_SECRET");
+  if (secret !== undefined && secret.length < 32) {
+    throw new ConfigError("CERTGATE_SECRET", "must be at least 32 characters (e.g. openssl rand -base64 32)");
+  }
+  const list = (name: string) =>
+    (get(name) ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+  const apiKeys = list("CERTGATE_API_KEYS");
+  for (const k of apiKeys) {
+    if (k.length < 16) throw new ConfigError("CERTGATE_API_KEYS", "each key must be at least 16 characters");
+  }
+  const returnOrigins = list("CERTGATE_RETURN_ORIGINS").map((o) => {
+    const parsed = url(o, "CERTGATE_RETURN_ORIGINS");
+    return new URL(parsed).origin;
+  });
+  const publicUrl = get("CERTGATE_PUBLIC_URL");
+  if (publicUrl !== undefined) url(publicUrl, "CERTGATE_PUBLIC_URL");
+  const webhookUrl = get("CERTGATE_WEBHOOK_URL");
+  if (webhookUrl !== undefined) url(webhookUrl, "CERTGATE_WEBHOOK_URL");
+
+  if (mode === "production") {
+    // Fail closed (DOMAIN.md rule 7): no silent fallback to test keys or generated secrets.
+    if (secret === undefined) throw new ConfigError("CERTGATE_SECRET", "is required in production mode");
+    if (apiKeys.length === 0) throw new ConfigError("CERTGATE_API_KEYS", "is required in production mode");
+    if (portone.apiKey === undefined)
+      throw new ConfigError("PORTONE_API_KEY", "is required in production mode");
+    if (portone.apiSecret === undefined) {
+      throw new ConfigError("PORTONE_API_SECRET", "is required in production mode");
+    }
+    if (portone.impCode === undefined)
+      throw new ConfigError("PORTONE_IMP_CODE", "is required in production mode");
+    if (PORTONE_PUBLIC_TEST_KEYS.includes(portone.apiKey)) {
+      throw new ConfigError(
+        "PORTONE_API_KEY",
+        "is PortOne's public test key; it must not be used in production",
+      );
+    }
+  }
+
+  return {
+    mode,
+    port,
+    host: get("HOST") ?? (mode === "sandbox" ? "127.0.0.1" : "0.0.0.0"),
+    databaseUrl: get("DATABASE_URL") ?? `${dataDir}/certgate.sqlite`,
+    secret,
+    previousSecrets: list("CERTGATE_PREVIOUS_SECRETS"),
+    apiKeys,
+    returnOrigins,
+    publicUrl,
+    portone,
+    deleteUpstreamAfterCompletion: bool(get("CERTGATE_DELETE_UPSTREAM"), "CERTGATE_DELETE_UPSTREAM", false),
+    webhookUrl,
+    dataDir,
+  };
+}
+
+function url(value: string, variable: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(variable, "must be an absolute http(s) URL");
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ConfigError(variable, "must be an absolute http(s) URL");
+  }
+  return value.replace(/\/+$/, "");
+}
+
+function integer(value: string, variable: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value)) throw new ConfigError(variable, "must be an integer");
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(variable, `must be between ${min} and ${max}`);
+  return n;
+}
+
+function bool(value: string | undefined, variable: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ConfigError(variable, "must be true or false");
+}

@@ -1,0 +1,31 @@
+import pino from "pino";
+
+/**
+ * The process logger: JSON lines on stdout. Call sites pass ids and decisions only; the redact
+ * list is a second line of defence should a personal or secret field ever be passed by mistake.
+ */
+export function createLogger(destination?: pino.DestinationStream) {
+  return pino(
+    {
+      level: process.env.LOG_LEVEL ?? "info",
+      base: undefined,
+      redact: {
+        paths: [
+          "name",
+          "phone",
+          "birthday",
+          "birth",
+          "unique_key",
+          "unique_in_site",
+          "ci",
+          "di",
+          "token",
+          "*.name",
+          "*.phone",
+        ],
+        censor: "[redacted]",
+      },
+    },
+    destination,
+  );
+}

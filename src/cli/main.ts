@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+/**
+ * `certgate` — serve | emulator | migrate. The only entry that reads the environment (and `.env`).
+ */
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { CertgateError } from "../core/errors.js";
+import { createEmulator, serveEmulator, TEST_MERCHANT } from "../emulator/index.js";
+import { SANDBOX_API_KEY, startCertgate } from "../server.js";
+import { createKeyring } from "../store/crypto.js";
+import { openStore } from "../store/index.js";
+import { loadConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+
+const USAGE = `certgate — Korean identity verification through PortOne, done right
+
+Usage:
+  certgate serve                 run the service (sandbox with an embedded emulator when no PortOne credentials are set)
+  certgate emulator [--port N]   run the PortOne emulator alone (admin API on unless --no-admin)
+  certgate migrate               apply database migrations and exit
+  certgate help                  this text
+
+Configuration is read from the environment and from .env if present (see README).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command = "help", ...rest] = argv;
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  const logger = createLogger();
+
+  switch (command) {
+    case "serve": {
+      const config = loadConfig(process.env);
+      const certgate = await startCertgate(config, { logger });
+      logger.info(
+        {
+          mode: config.mode,
+          url: certgate.url,
+          database: config.databaseUrl.startsWith("postgres") ? "postgres" : "sqlite",
+        },
+        "certgate is serving",
+      );
+      if (config.mode === "sandbox") printSandboxHelp(certgate.url);
+      onShutdown(async () => {
+        await certgate.close();
+      });
+      return -1;
+    }
+    case "emulator": {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          port: { type: "string", default: "4010" },
+          host: { type: "string", default: "127.0.0.1" },
+          "no-admin": { type: "boolean" },
+        },
+      });
+      const port = Number(values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535)
+        throw new UsageError("--port must be a port number");
+      const emulator = createEmulator({ admin: !values["no-admin"], realTime: true });
+      const running = await serveEmulator(emulator, { port, hostname: values.host });
+      logger.info({ url: running.url, admin: !values["no-admin"] }, "PortOne emulator is serving");
+      process.stdout.write(
+        `\nPortOne V1 emulator at ${running.url}\n  test merchant: imp_key=${TEST_MERCHANT.impKey} imp_secret=${TEST_MERCHANT.impSecret} code=${TEST_MERCHANT.impCode}\n  create a record: curl -s -X POST ${running.url}/__admin/certifications -H 'content-type: application/json' -d '{"persona":"adult"}'\n\n`,
+      );
+      onShutdown(() => running.close());
+      return -1;
+    }
+    case "migrate": {
+      const config = loadConfig(process.env);
+      const store = await openStore({
+        databaseUrl: config.databaseUrl,
+        // Migrations touch no encrypted data; a keyring is only needed to open the store.
+        keyring: createKeyring({ secret: config.secret ?? "migrate-only-no-secret-needed-here-000" }),
+      });
+      await store.migrate();
+      await store.close();
+      logger.info({}, "migrations applied");
+      return 0;
+    }
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}" (try: certgate help)`);
+  }
+}
+
+class UsageError extends Error {}
+
+function printSandboxHelp(url: string) {
+  const auth = `-H 'authorization: Bearer ${SANDBOX_API_KEY}'`;
+  const json = `-H 'content-type: application/json'`;
+  process.stdout.write(`
+certgate is running in SANDBOX mode at ${url} (embedded PortOne emulator, SQLite under ./data/).
+Try a verification (see README for the whole walkthrough):
+  1. curl -s -X POST ${url}/api/verifications ${auth} ${json} -d '{"account_ref":"user-1","policy":{"min_age":19,"age_rule":"year"}}'
+  2. curl -s -X POST ${url}/emulator/__admin/certifications ${json} -d '{"persona":"adult","merchant_uid":"<merchant_uid from 1>"}'
+  3. curl -s -X POST ${url}/certifications ${json} -d '{"imp_uid":"<imp_uid from 2>","merchant_uid":"<merchant_uid from 1>"}'
+  4. curl -s ${url}/api/verifications/<id from 1> ${auth}
+
+`);
+}
+
+function onShutdown(close: () => Promise<void>) {
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    // One clear line; ConfigError names the variable and never echoes its value.
+    const message =
+      error instanceof CertgateError || error instanceof UsageError
+        ? error.message
+        : `unexpected error (${error instanceof Error ? error.name : "unknown"})`;
+    process.stderr.write(`certgate: ${message}\n`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  },
+);

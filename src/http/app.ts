@@ -1,0 +1,257 @@
+/**
+ * certgate's HTTP surface (Hono): the merchant-backend API behind API keys, the guide's browser
+ * routes, ops routes. Request bodies and queries are parsed through schemas.ts; errors become HTTP
+ * in errors.ts only.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { z } from "zod";
+import { RequestError } from "../core/errors.js";
+import { type Policy, resolvePolicy, validatePolicy } from "../core/policy.js";
+import type { CompletionOutcome, VerificationService } from "../service/verifications.js";
+import type { VerificationRecord } from "../store/types.js";
+import { createErrorHandler, type ErrorLogger, errorResponse } from "./errors.js";
+import {
+  accountRefParam,
+  type CreateVerificationBody,
+  completeV1Body,
+  completeV1Query,
+  createVerificationBody,
+  verificationIdParam,
+} from "./schemas.js";
+import { browserView, merchantView } from "./views.js";
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface HttpLogger extends ErrorLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface HttpAppOptions {
+  service: VerificationService;
+  /** Bearer keys for the merchant-backend routes. */
+  apiKeys: readonly string[];
+  /** Origins a `return_url` may point to (e.g. "https://shop.example"). No other redirect is made. */
+  returnOrigins: readonly string[];
+  /** Sandbox mode adds a public `POST /sandbox/verifications` for the demo page. */
+  sandbox: boolean;
+  /** Parameters for the browser SDK returned on creation. */
+  sdk: { impCode: string; channelKey?: string | undefined; redirectUrl?: string | undefined };
+  logger: HttpLogger;
+  /** Readiness probe: throws when the database is unreachable. */
+  ready?: () => Promise<void>;
+}
+
+export function createHttpApp(options: HttpAppOptions): Hono {
+  const { service, logger } = options;
+  const app = new Hono();
+  const keyDigests = options.apiKeys.map(digest);
+
+  app.onError(createErrorHandler(logger));
+  app.notFound((c) => errorResponse(c, 404, "not_found", "no such route"));
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    logger.info(
+      {
+        method: c.req.method,
+        route: c.req.routePath,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      "request",
+    );
+  });
+  app.use(
+    bodyLimit({
+      maxSize: BODY_LIMIT_BYTES,
+      onError: (c) => errorResponse(c, 413, "payload_too_large", `body over ${BODY_LIMIT_BYTES} bytes`),
+    }),
+  );
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    try {
+      await options.ready?.();
+      return c.json({ status: "ready" });
+    } catch {
+      return errorResponse(c, 503, "not_ready", "database unreachable");
+    }
+  });
+
+  // --- merchant backend (API key) ---
+  const requireApiKey = async (c: Context, next: () => Promise<void>) => {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1] || !keyAllowed(keyDigests, match[1])) {
+      throw new RequestError("unauthorized", "a valid API key is required (Authorization: Bearer <key>)");
+    }
+    await next();
+  };
+
+  const create = async (c: Context) => {
+    const body = await readJson(c, createVerificationBody);
+    const verification = await service.create(toCreateInput(body, options.returnOrigins));
+    return c.json(createdView(verification, options.sdk), 201);
+  };
+
+  app.post("/api/verifications", requireApiKey, create);
+  app.get("/api/verifications/:id", requireApiKey, async (c) => {
+    const id = parse(verificationIdParam, c.req.param("id"), "id");
+    const verification = await service.get(id);
+    if (!verification) throw new RequestError("not_found", "verification not found");
+    return c.json({ verification: merchantView(verification) });
+  });
+  app.delete("/api/accounts/:account_ref", requireApiKey, async (c) => {
+    const ref = parse(accountRefParam, c.req.param("account_ref"), "account_ref");
+    if (!(await service.unbindAccount(ref))) throw new RequestError("not_found", "account not found");
+    return c.json({ account_ref: ref, unbound: true });
+  });
+
+  if (options.sandbox) {
+    // The demo page has no backend of its own: in sandbox mode only, it may create verifications.
+    app.post("/sandbox/verifications", create);
+  }
+
+  // --- browser (no API key: the issued merchant_uid is the binding) ---
+  app.post("/certifications", async (c) => {
+    const body = await readJson(c, completeV1Body);
+    const outcome = await service.completeV1({ impUid: body.imp_uid, merchantUid: body.merchant_uid });
+    return completionResponse(c, outcome);
+  });
+  app.get("/certifications/redirect", async (c) => {
+    const query = parse(completeV1Query, c.req.query(), "query");
+    const outcome = await service.completeV1({ impUid: query.imp_uid, merchantUid: query.merchant_uid });
+    const returnUrl = outcome.verification.returnUrl;
+    if (!returnUrl) return completionResponse(c, outcome);
+    const target = new URL(returnUrl);
+    target.searchParams.set("verification_id", outcome.verification.id);
+    target.searchParams.set("status", outcome.verification.status);
+    const reason = outcome.kind === "replayed" ? "already_used" : outcome.verification.reason;
+    if (reason) target.searchParams.set("reason", reason);
+    return c.redirect(target.toString(), 303);
+  });
+
+  return app;
+}
+
+/** 200 verified; 422 rejected or expired; 409 `already_used` for a replay of a finished verification. */
+function completionResponse(c: Context, outcome: CompletionOutcome) {
+  const v = outcome.verification;
+  if (outcome.kind === "replayed") {
+    return c.json(
+      {
+        error: { code: "already_used", message: "this verification has already been completed" },
+        verification: browserView(v),
+      },
+      409,
+    );
+  }
+  if (v.status === "verified") return c.json({ verification: browserView(v) }, 200);
+  const reason = v.reason ?? "expired";
+  return c.json(
+    { error: { code: reason, message: `verification ${v.status}: ${reason}` }, verification: browserView(v) },
+    422,
+  );
+}
+
+function createdView(v: VerificationRecord, sdk: HttpAppOptions["sdk"]) {
+  const minAge = v.policy.minAge;
+  return {
+    id: v.id,
+    merchant_uid: v.boundId,
+    identity_verification_id: null,
+    status: v.status,
+    expires_at: v.expiresAt.toISOString(),
+    sdk: {
+      imp_code: sdk.impCode,
+      certification: {
+        merchant_uid: v.boundId,
+        ...(sdk.channelKey ? { channelKey: sdk.channelKey } : {}),
+        ...(sdk.redirectUrl ? { m_redirect_url: sdk.redirectUrl } : {}),
+        // PortOne's min_age is international age and a UX hint only; certgate enforces the policy.
+        ...(minAge?.rule === "international" ? { min_age: minAge.age } : {}),
+      },
+    },
+  };
+}
+
+function toCreateInput(body: CreateVerificationBody, returnOrigins: readonly string[]) {
+  const p = body.policy ?? {};
+  const rule = p.age_rule ?? "international";
+  const policy: Policy = resolvePolicy(
+    {
+      minAge: p.min_age === undefined ? undefined : { age: p.min_age, rule },
+      maxAge: p.max_age === undefined ? undefined : { age: p.max_age, rule },
+      freshnessSeconds: p.freshness_seconds,
+      futureToleranceSeconds: p.future_tolerance_seconds,
+      judgeAgeAt: p.judge_age_at,
+      requirePersonKey: p.require_person_key,
+    },
+    { creatingAccount: body.account_ref !== undefined },
+  );
+  const problems = validatePolicy(policy);
+  if (problems.length > 0) {
+    throw new RequestError("invalid_request", `invalid policy: ${problems.join("; ")}`, { problems });
+  }
+  return {
+    policy,
+    accountRef: body.account_ref,
+    returnUrl: body.return_url === undefined ? undefined : checkReturnUrl(body.return_url, returnOrigins),
+    ttlSeconds: body.expires_in_seconds,
+  };
+}
+
+/** No open redirect: a return_url must be absolute http(s) on one of the configured origins. */
+function checkReturnUrl(raw: string, allowed: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new RequestError("invalid_request", "return_url must be an absolute URL", { field: "return_url" });
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || !allowed.includes(url.origin)) {
+    throw new RequestError("return_url_not_allowed", "return_url is not on an allowed origin", {
+      field: "return_url",
+    });
+  }
+  return url.toString();
+}
+
+async function readJson<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/(.+\+)?json\s*(;|$)/i.test(type)) {
+    throw new RequestError("unsupported_media_type", "send the body as application/json");
+  }
+  const text = await c.req.text();
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new RequestError("invalid_json", "the body is not valid JSON");
+  }
+  return parse(schema, value, "body");
+}
+
+/** Parses through a schema; a failure names the fields and problems, never the values sent. */
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ path: i.path.join("."), problem: i.code }));
+  const fields = issues.map((i) => i.path || where).join(", ");
+  throw new RequestError("invalid_request", `invalid ${where}: ${fields}`, { issues });
+}
+
+function digest(key: string): Buffer {
+  return createHash("sha256").update(key).digest();
+}
+
+/** Constant time per configured key: digests have equal length, so timingSafeEqual never throws. */
+function keyAllowed(allowed: readonly Buffer[], presented: string): boolean {
+  const d = digest(presented);
+  let ok = false;
+  for (const a of allowed) ok = timingSafeEqual(a, d) || ok;
+  return ok;
+}

@@ -1,0 +1,42 @@
+/** Request schemas of the HTTP contract: every body and query is parsed through one of these. */
+import { z } from "zod";
+import { AGE_RULES } from "../core/age.js";
+import { MAX_POLICY_AGE } from "../core/policy.js";
+
+const age = z.number().int().min(0).max(MAX_POLICY_AGE);
+/** Printable ASCII without spaces: a merchant's own user id, echoed back in outcomes. */
+const accountRef = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
+
+export const policyInput = z.object({
+  min_age: age.optional(),
+  max_age: age.optional(),
+  /** Default "international" (만 나이, the legal default since 2023); adult content uses "year". */
+  age_rule: z.enum(AGE_RULES).optional(),
+  freshness_seconds: z.number().int().min(0).max(86_400).optional(),
+  future_tolerance_seconds: z.number().int().min(0).max(3_600).optional(),
+  judge_age_at: z.enum(["verification", "now"]).optional(),
+  require_person_key: z.boolean().optional(),
+});
+
+export const createVerificationBody = z.object({
+  account_ref: accountRef.optional(),
+  return_url: z.string().max(2048).optional(),
+  expires_in_seconds: z.number().int().min(60).max(86_400).optional(),
+  policy: policyInput.optional(),
+});
+export type CreateVerificationBody = z.infer<typeof createVerificationBody>;
+
+const impUid = z.string().min(1).max(64);
+const merchantUid = z.string().min(1).max(128);
+
+/** The guide's popup route body: `{ imp_uid, merchant_uid }`. */
+export const completeV1Body = z.object({ imp_uid: impUid, merchant_uid: merchantUid });
+/** The guide's redirect route query (PortOne adds `success`, which means nothing: rule 1 of DOMAIN.md). */
+export const completeV1Query = z.object({ imp_uid: impUid, merchant_uid: merchantUid });
+
+export const verificationIdParam = z.string().min(1).max(64);
+export const accountRefParam = accountRef;

@@ -1,0 +1,37 @@
+/**
+ * certgate's public API. See README "Library use".
+ */
+
+export { type Config, loadConfig } from "./cli/config.js";
+export { type AgeRule, internationalAge, yearAge } from "./core/age.js";
+export { type CalendarDate, parseBirthday, seoulDate } from "./core/calendar.js";
+export * from "./core/errors.js";
+export {
+  fromV1Certification,
+  maskName,
+  type PersonKey,
+  personKeyOf,
+  type UpstreamResult,
+  type VerifiedIdentity,
+} from "./core/identity.js";
+export {
+  DEFAULT_POLICY,
+  evaluatePolicy,
+  type Policy,
+  type PolicyDecision,
+  resolvePolicy,
+  validatePolicy,
+} from "./core/policy.js";
+export { REJECTION_REASONS, type RejectionReason, type VerificationStatus } from "./core/reasons.js";
+export type { V1Carrier, V1Certification } from "./core/upstream-records.js";
+export { createHttpApp, type HttpAppOptions } from "./http/app.js";
+export * from "./portone/index.js";
+export { startCertgate } from "./server.js";
+export {
+  createVerificationService,
+  type VerificationService,
+  type VerificationServiceOptions,
+} from "./service/verifications.js";
+export { createKeyring } from "./store/crypto.js";
+export { openStore } from "./store/index.js";
+export type { Store, VerificationRecord } from "./store/types.js";

@@ -1,0 +1,327 @@
+/**
+ * Bad input on every route gets a 4xx with a stable code: never a 500, never a stack trace, and
+ * nothing stored changes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { auth, createVerification, type Harness, startHarness } from "./harness.js";
+
+const errorBody = z.object({ error: z.object({ code: z.string().regex(/^[a-z_]+$/), message: z.string() }) });
+const huge = "x".repeat(20_000);
+const long = "y".repeat(5_000);
+const json = { "content-type": "application/json" };
+
+interface Case {
+  name: string;
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  status: number;
+  code: string;
+}
+
+const cases: Case[] = [
+  // merchant API: auth
+  {
+    name: "create without API key",
+    method: "POST",
+    path: "/api/verifications",
+    headers: json,
+    body: "{}",
+    status: 401,
+    code: "unauthorized",
+  },
+  {
+    name: "create with a wrong API key",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...json, authorization: "Bearer wrong_key_wrong_key_000" },
+    body: "{}",
+    status: 401,
+    code: "unauthorized",
+  },
+  {
+    name: "create with a Basic header",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...json, authorization: "Basic abc" },
+    body: "{}",
+    status: 401,
+    code: "unauthorized",
+  },
+  {
+    name: "get without API key",
+    method: "GET",
+    path: "/api/verifications/ver_x",
+    status: 401,
+    code: "unauthorized",
+  },
+  {
+    name: "delete without API key",
+    method: "DELETE",
+    path: "/api/accounts/user-1",
+    status: 401,
+    code: "unauthorized",
+  },
+  // merchant API: body
+  {
+    name: "create with wrong content type",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, "content-type": "text/plain" },
+    body: "{}",
+    status: 415,
+    code: "unsupported_media_type",
+  },
+  {
+    name: "create with no content type",
+    method: "POST",
+    path: "/api/verifications",
+    headers: auth,
+    body: "{}",
+    status: 415,
+    code: "unsupported_media_type",
+  },
+  {
+    name: "create with broken JSON",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, ...json },
+    body: "{",
+    status: 400,
+    code: "invalid_json",
+  },
+  {
+    name: "create with a JSON array",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, ...json },
+    body: "[]",
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "create with wrong types",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, ...json },
+    body: JSON.stringify({ account_ref: 5, policy: { min_age: "19" } }),
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "create with min_age above max_age",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, ...json },
+    body: JSON.stringify({ policy: { min_age: 30, max_age: 20 } }),
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "create with a negative age",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, ...json },
+    body: JSON.stringify({ policy: { min_age: -1 } }),
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "create with an unknown age rule",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, ...json },
+    body: JSON.stringify({ policy: { min_age: 19, age_rule: "korean" } }),
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "create with a huge account_ref",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, ...json },
+    body: JSON.stringify({ account_ref: long }),
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "create with a body over 16 KB",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, ...json },
+    body: JSON.stringify({ account_ref: huge }),
+    status: 413,
+    code: "payload_too_large",
+  },
+  {
+    name: "create with a relative return_url",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, ...json },
+    body: JSON.stringify({ return_url: "/after" }),
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "create with a javascript: return_url",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, ...json },
+    body: JSON.stringify({ return_url: "javascript:alert(1)" }),
+    status: 400,
+    code: "return_url_not_allowed",
+  },
+  {
+    name: "get an unknown id",
+    method: "GET",
+    path: "/api/verifications/ver_unknown",
+    headers: auth,
+    status: 404,
+    code: "not_found",
+  },
+  {
+    name: "get a huge id",
+    method: "GET",
+    path: `/api/verifications/${long}`,
+    headers: auth,
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "delete an unknown account",
+    method: "DELETE",
+    path: "/api/accounts/nobody",
+    headers: auth,
+    status: 404,
+    code: "not_found",
+  },
+  // browser routes
+  {
+    name: "complete with missing fields",
+    method: "POST",
+    path: "/certifications",
+    headers: json,
+    body: "{}",
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "complete with wrong types",
+    method: "POST",
+    path: "/certifications",
+    headers: json,
+    body: JSON.stringify({ imp_uid: 1, merchant_uid: null }),
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "complete with huge strings",
+    method: "POST",
+    path: "/certifications",
+    headers: json,
+    body: JSON.stringify({ imp_uid: long, merchant_uid: long }),
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "complete with a form body",
+    method: "POST",
+    path: "/certifications",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: "imp_uid=a&merchant_uid=b",
+    status: 415,
+    code: "unsupported_media_type",
+  },
+  {
+    name: "complete with broken JSON",
+    method: "POST",
+    path: "/certifications",
+    headers: json,
+    body: '{"imp_uid":',
+    status: 400,
+    code: "invalid_json",
+  },
+  {
+    name: "complete with an unknown merchant_uid",
+    method: "POST",
+    path: "/certifications",
+    headers: json,
+    body: JSON.stringify({ imp_uid: "imp_123456789012", merchant_uid: "mid_nope" }),
+    status: 404,
+    code: "not_found",
+  },
+  {
+    name: "complete with a body over 16 KB",
+    method: "POST",
+    path: "/certifications",
+    headers: json,
+    body: JSON.stringify({ imp_uid: huge, merchant_uid: "m" }),
+    status: 413,
+    code: "payload_too_large",
+  },
+  {
+    name: "redirect without a query",
+    method: "GET",
+    path: "/certifications/redirect",
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "redirect with an unknown merchant_uid",
+    method: "GET",
+    path: "/certifications/redirect?imp_uid=imp_1&merchant_uid=nope",
+    status: 404,
+    code: "not_found",
+  },
+  {
+    name: "redirect with a repeated parameter",
+    method: "GET",
+    path: "/certifications/redirect?imp_uid=a&imp_uid=b&merchant_uid=nope",
+    status: 404,
+    code: "not_found",
+  },
+  { name: "an unknown route", method: "GET", path: "/nope", status: 404, code: "not_found" },
+  {
+    name: "the sandbox route outside sandbox mode",
+    method: "POST",
+    path: "/sandbox/verifications",
+    headers: json,
+    body: "{}",
+    status: 404,
+    code: "not_found",
+  },
+];
+
+describe("bad input on every route", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness("sqlite");
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each(cases)("$name → $status $code", async ({ method, path, headers, body, status, code }) => {
+    const res = await h.api(path, {
+      method,
+      ...(headers ? { headers } : {}),
+      ...(body !== undefined ? { body } : {}),
+    });
+    const text = await res.text();
+    expect(res.status).toBe(status);
+    expect(errorBody.parse(JSON.parse(text)).error.code).toBe(code);
+    expect(text).not.toMatch(/\bat .+:\d+:\d+|node_modules|Error:/);
+  });
+
+  it("bad input changes nothing stored", async () => {
+    const v = await createVerification(h, { account_ref: "stable-1" });
+    for (const { method, path, headers, body } of cases) {
+      await h.api(path, { method, ...(headers ? { headers } : {}), ...(body !== undefined ? { body } : {}) });
+    }
+    const res = await h.api(`/api/verifications/${v.id}`, { headers: auth });
+    expect(res.status).toBe(200);
+    expect(await h.store.listAuditEvents()).toEqual([]);
+  });
+});

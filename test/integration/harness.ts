@@ -1,0 +1,158 @@
+/**
+ * Integration harness: the real service over a real socket, the emulator over a real socket, and a
+ * real database (a temp SQLite file, or a fresh schema on the local PostgreSQL). Every log line of the
+ * run is collected so privacy tests can read them.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { type ServerType, serve } from "@hono/node-server";
+import pg from "pg";
+import { createLogger } from "../../src/cli/logger.js";
+import { createEmulator, type Emulator, serveEmulator, TEST_MERCHANT } from "../../src/emulator/index.js";
+import { createHttpApp } from "../../src/http/app.js";
+import { createV1Client } from "../../src/portone/index.js";
+import { createVerificationService } from "../../src/service/verifications.js";
+import { createKeyring } from "../../src/store/crypto.js";
+import { openStore } from "../../src/store/index.js";
+import type { Store } from "../../src/store/types.js";
+
+export const PG_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const API_KEY = "integration_test_api_key_0001";
+export const RETURN_ORIGIN = "https://shop.example";
+export const TEST_SECRET = "integration-test-secret-not-a-real-one-000000";
+/** A fixed instant: 2026-06-15 12:00 KST. */
+export const START = Date.parse("2026-06-15T03:00:00Z");
+
+export type DatabaseKind = "sqlite" | "postgres";
+export const DATABASES: DatabaseKind[] = ["sqlite", "postgres"];
+
+export interface Harness {
+  kind: DatabaseKind;
+  url: string;
+  emulator: Emulator;
+  store: Store;
+  logs: string[];
+  /** PostgreSQL schema or SQLite file backing this harness. */
+  sqliteFile: string | undefined;
+  pgSchema: string | undefined;
+  api(
+    path: string,
+    init?: { method?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(kind: DatabaseKind, opts: { timeoutMs?: number } = {}): Promise<Harness> {
+  const emulator = createEmulator({ admin: true, startTime: START });
+  const upstream = await serveEmulator(emulator, { port: 0 });
+  const logs: string[] = [];
+  const logger = createLogger(
+    new Writable({
+      write(chunk, _enc, done) {
+        logs.push(String(chunk));
+        done();
+      },
+    }),
+  );
+
+  let databaseUrl: string;
+  let dir: string | undefined;
+  let sqliteFile: string | undefined;
+  let pgSchema: string | undefined;
+  if (kind === "sqlite") {
+    dir = mkdtempSync(join(tmpdir(), "certgate-it-"));
+    sqliteFile = join(dir, "certgate.sqlite");
+    databaseUrl = sqliteFile;
+  } else {
+    pgSchema = `cg_it_${Math.random().toString(36).slice(2, 10)}`;
+    const admin = new pg.Client(PG_URL);
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${pgSchema}`);
+    await admin.end();
+    databaseUrl = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${pgSchema}`)}`;
+  }
+  const store = await openStore({ databaseUrl, keyring: createKeyring({ secret: TEST_SECRET }) });
+  const v1 = createV1Client({
+    apiKey: TEST_MERCHANT.impKey,
+    apiSecret: TEST_MERCHANT.impSecret,
+    baseUrl: upstream.url,
+    now: () => emulator.clock.now(),
+    timeoutMs: opts.timeoutMs ?? 1_000,
+    retries: 1,
+    retryBaseDelayMs: 5,
+  });
+  const service = createVerificationService({
+    store,
+    v1,
+    now: () => new Date(emulator.clock.now()),
+    logger,
+  });
+  const app = createHttpApp({
+    service,
+    apiKeys: [API_KEY],
+    returnOrigins: [RETURN_ORIGIN],
+    sandbox: false,
+    sdk: { impCode: TEST_MERCHANT.impCode },
+    logger,
+    ready: () => store.ping(),
+  });
+  const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+
+  return {
+    kind,
+    url,
+    emulator,
+    store,
+    logs,
+    sqliteFile,
+    pgSchema,
+    api(path, init = {}) {
+      const headers: Record<string, string> = { ...(init.headers ?? {}) };
+      let body: string | undefined;
+      if (init.body !== undefined) {
+        // A string body is sent as is, headers and all (bad-input tests); anything else as JSON.
+        if (typeof init.body === "string") body = init.body;
+        else {
+          body = JSON.stringify(init.body);
+          headers["content-type"] ??= "application/json";
+        }
+      }
+      return fetch(`${url}${path}`, { method: init.method ?? "GET", headers, body, redirect: "manual" });
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await upstream.close();
+      await store.close().catch(() => {}); // a test may have closed it to read the file
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      if (pgSchema) {
+        const admin = new pg.Client(PG_URL);
+        await admin.connect();
+        await admin.query(`DROP SCHEMA ${pgSchema} CASCADE`);
+        await admin.end();
+      }
+    },
+  };
+}
+
+export const auth = { authorization: `Bearer ${API_KEY}` };
+
+export interface Created {
+  id: string;
+  merchant_uid: string;
+}
+
+/** Creates a verification through the merchant API. */
+export async function createVerification(h: Harness, body: Record<string, unknown> = {}): Promise<Created> {
+  const res = await h.api("/api/verifications", { method: "POST", headers: auth, body });
+  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Created;
+}
+
+export function complete(h: Harness, impUid: string, merchantUid: string) {
+  return h.api("/certifications", { method: "POST", body: { imp_uid: impUid, merchant_uid: merchantUid } });
+}
