@@ -1,0 +1,60 @@
+/** Configuration is validated at startup; each refusal names the variable and never echoes its value. */
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/cli/config.js";
+import { ConfigError } from "../../src/core/errors.js";
+
+const SECRET = "a-test-secret-that-is-long-enough-0000";
+const production = {
+  PORTONE_IMP_CODE: "imp00000000",
+  PORTONE_API_KEY: "certgate_test_key",
+  PORTONE_API_SECRET: "certgate_test_secret",
+  CERTGATE_SECRET: SECRET,
+  CERTGATE_API_KEYS: "merchant_backend_key_0001",
+};
+
+function refusal(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("configuration was accepted");
+}
+
+describe("configuration", () => {
+  it("defaults to sandbox mode with SQLite under ./data when nothing is set", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ mode: "sandbox", port: 3000, databaseUrl: "./data/certgate.sqlite" });
+  });
+
+  it("any PortOne credential means production mode", () => {
+    expect(loadConfig(production).mode).toBe("production");
+  });
+
+  it.each([
+    ["CERTGATE_SECRET", { ...production, CERTGATE_SECRET: "" }],
+    ["CERTGATE_API_KEYS", { ...production, CERTGATE_API_KEYS: "" }],
+    ["PORTONE_API_SECRET", { ...production, PORTONE_API_SECRET: "" }],
+    ["PORTONE_IMP_CODE", { ...production, PORTONE_IMP_CODE: "" }],
+    ["PORTONE_API_KEY", { ...production, PORTONE_API_KEY: "imp_apikey" }],
+    ["CERTGATE_SECRET", { CERTGATE_SECRET: "short" }],
+    ["PORT", { PORT: "70000" }],
+    ["PORT", { PORT: "abc" }],
+    ["CERTGATE_MODE", { CERTGATE_MODE: "staging" }],
+    ["CERTGATE_MODE", { ...production, CERTGATE_MODE: "sandbox" }],
+    ["CERTGATE_API_KEYS", { CERTGATE_API_KEYS: "short" }],
+    ["PORTONE_API_URL", { PORTONE_API_URL: "ftp://x" }],
+    ["CERTGATE_RETURN_ORIGINS", { CERTGATE_RETURN_ORIGINS: "not a url" }],
+    ["CERTGATE_DELETE_UPSTREAM", { CERTGATE_DELETE_UPSTREAM: "maybe" }],
+  ])("refuses a bad %s, naming it", (variable, env) => {
+    const error = refusal(env as Record<string, string>);
+    expect(error.variable).toBe(variable);
+    expect(error.message.startsWith(`${variable}:`)).toBe(true);
+    for (const value of Object.values(env)) if (value.length > 8) expect(error.message).not.toContain(value);
+  });
+
+  it("production with CERTGATE_MODE=production and nothing else refuses on the secret first", () => {
+    expect(refusal({ CERTGATE_MODE: "production" }).variable).toBe("CERTGATE_SECRET");
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * The README's walkthrough, as a newcomer runs it: sandbox mode with no configuration, the embedded
+ * emulator under /emulator, a verified sign-up, then duplicate_account for the same persona.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { loadConfig } from "../../src/cli/config.js";
+import { createLogger } from "../../src/cli/logger.js";
+import { type Certgate, SANDBOX_API_KEY, startCertgate } from "../../src/server.js";
+
+describe("sandbox mode (npm start with no configuration)", () => {
+  let dir: string;
+  let certgate: Certgate;
+  const logs: string[] = [];
+  const auth = { authorization: `Bearer ${SANDBOX_API_KEY}`, "content-type": "application/json" };
+  const json = { "content-type": "application/json" };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "certgate-sandbox-"));
+    const config = loadConfig({ PORT: "0", CERTGATE_DATA_DIR: dir });
+    expect(config.mode).toBe("sandbox");
+    const logger = createLogger(
+      new Writable({
+        write(chunk, _e, done) {
+          logs.push(String(chunk));
+          done();
+        },
+      }),
+    );
+    certgate = await startCertgate(config, { logger });
+  });
+  afterAll(async () => {
+    await certgate?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = (path: string, headers: Record<string, string>, body: unknown) =>
+    fetch(`${certgate.url}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+
+  async function signUp(accountRef: string) {
+    const created = z
+      .object({ id: z.string(), merchant_uid: z.string() })
+      .parse(
+        await (
+          await post("/api/verifications", auth, { account_ref: accountRef, policy: { min_age: 19, age_rule: "year" } })
+        ).json(),
+      );
+    const record = z
+      .object({ imp_uid: z.string() })
+      .parse(
+        await (
+          await post("/emulator/__admin/certifications", json, { persona: "adult", merchant_uid: created.merchant_uid })
+        ).json(),
+      );
+    const res = await post("/certifications", json, { imp_uid: record.imp_uid, merchant_uid: created.merchant_uid });
+    return { created, res, body: z.record(z.string(), z.unknown()).parse(await res.json()) };
+  }
+
+  it("generates a secret once, with a warning", () => {
+    expect(logs.join("")).toContain("generated CERTGATE_SECRET");
+  });
+
+  it("verifies the first sign-up, and the merchant backend reads the outcome", async () => {
+    const { created, res } = await signUp("user-1");
+    expect(res.status).toBe(200);
+    const outcome = await fetch(`${certgate.url}/api/verifications/${created.id}`, { headers: auth });
+    expect(z.object({ verification: z.object({ status: z.string() }) }).parse(await outcome.json())).toEqual({
+      verification: expect.objectContaining({ status: "verified" }),
+    });
+  });
+
+  it("rejects the second sign-up of the same persona as duplicate_account", async () => {
+    const { res, body } = await signUp("user-2");
+    expect(res.status).toBe(422);
+    expect(body.verification).toMatchObject({ reason: "duplicate_account", existing_account_ref: "user-1" });
+  });
+
+  it("serves health and readiness", async () => {
+    expect((await fetch(`${certgate.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${certgate.url}/readyz`)).status).toBe(200);
+  });
+});
