@@ -103,7 +103,18 @@ export function createMigrations(dialect: StoreDialect): Record<string, Migratio
 export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialect): Promise<void> {
   const migrations = createMigrations(dialect);
   const provider: MigrationProvider = { getMigrations: async () => migrations };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // PostgreSQL: keep Kysely's bookkeeping tables in the schema the connection works in. Without
+  // this, Kysely looks for them in every schema and, seeing another tenant's (or test's), skips
+  // creating its own.
+  const migrationTableSchema =
+    dialect.name === "postgres"
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const { error, results } = await new Migrator({
+    db,
+    provider,
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
+  }).migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
     throw new Error(`store migration ${failed} failed`, { cause: error });

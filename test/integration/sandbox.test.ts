@@ -41,22 +41,23 @@ describe("sandbox mode (npm start with no configuration)", () => {
   const post = (path: string, headers: Record<string, string>, body: unknown) =>
     fetch(`${certgate.url}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
 
+  async function postJson(path: string, headers: Record<string, string>, body: unknown): Promise<unknown> {
+    return (await post(path, headers, body)).json();
+  }
+
   async function signUp(accountRef: string) {
+    const createBody = { account_ref: accountRef, policy: { min_age: 19, age_rule: "year" } };
     const created = z
       .object({ id: z.string(), merchant_uid: z.string() })
-      .parse(
-        await (
-          await post("/api/verifications", auth, { account_ref: accountRef, policy: { min_age: 19, age_rule: "year" } })
-        ).json(),
-      );
+      .parse(await postJson("/api/verifications", auth, createBody));
+    const recordBody = { persona: "adult", merchant_uid: created.merchant_uid };
     const record = z
       .object({ imp_uid: z.string() })
-      .parse(
-        await (
-          await post("/emulator/__admin/certifications", json, { persona: "adult", merchant_uid: created.merchant_uid })
-        ).json(),
-      );
-    const res = await post("/certifications", json, { imp_uid: record.imp_uid, merchant_uid: created.merchant_uid });
+      .parse(await postJson("/emulator/__admin/certifications", json, recordBody));
+    const res = await post("/certifications", json, {
+      imp_uid: record.imp_uid,
+      merchant_uid: created.merchant_uid,
+    });
     return { created, res, body: z.record(z.string(), z.unknown()).parse(await res.json()) };
   }
 

@@ -1,0 +1,293 @@
+/**
+ * The one HTTP request function PortOne's V1 and V2 clients share: a per-attempt timeout, bounded
+ * retries with full-jitter exponential backoff, and every failure mapped to an {@link UpstreamError}.
+ *
+ * Retry policy (only for requests marked `idempotent`; never after an answer was a 4xx):
+ * - network errors and dropped connections: retried;
+ * - 502, 503, 504: retried (a gateway or an overloaded server; 500 is a bug upstream, not retried);
+ * - a timed-out attempt: retried. An idempotent call (a GET, PortOne's getToken, a DELETE whose end
+ *   state is the same however often it runs) cannot change anything by running twice, and a single
+ *   slow attempt is usually one stuck connection. The price is the bound: a call fails at the latest
+ *   after `attempts × timeoutMs + Σ backoff` (backoff ≤ `retryMaxDelayMs` each), which callers size
+ *   with `retries` and `timeoutMs`.
+ * Non-idempotent calls (PortOne's OTP request and confirm) get exactly one attempt.
+ *
+ * Keep-alive: the default `fetch` is Node's global fetch (undici), whose global dispatcher pools and
+ * reuses connections per origin. Nothing here sets `connection: close` or a per-request dispatcher,
+ * so lookups after the first reuse warm sockets.
+ */
+import { UpstreamError, type UpstreamErrorCode, type UpstreamErrorDetails } from "../core/errors.js";
+
+/** Metrics hook payloads: route names, statuses, counts and durations only, never tokens or data. */
+export type ClientEvent =
+  | {
+      type: "request";
+      /** A route name such as "getCertification", never a URL with ids in it. */
+      route: string;
+      /** Absent when no response arrived (network error, timeout). */
+      status?: number;
+      /** Wall time of this attempt, from a monotonic clock. */
+      durationMs: number;
+      /** 1 for the first attempt. */
+      attempt: number;
+    }
+  | {
+      type: "retry";
+      route: string;
+      /** The attempt about to be made (2 for the first retry). */
+      attempt: number;
+      /** Why the previous attempt failed. */
+      code: UpstreamErrorCode;
+    }
+  | { type: "token_refresh"; reason: "cold" | "expiring" | "unauthorized" };
+
+/** How a successful (2xx, JSON) body turns into a value: the API layer's envelope rules. */
+export type DecodeResult<T> =
+  | { ok: true; value: T }
+  | {
+      ok: false;
+      code: "invalid_response" | "api_error";
+      apiCode?: number | string | undefined;
+      apiMessage?: string | undefined;
+      /** For humans; must not contain body values (they may be personal data). */
+      summary?: string;
+      cause?: unknown;
+    };
+
+/** PortOne's own code and message from an error body, when it has them. */
+export interface ApiErrorInfo {
+  apiCode?: number | string | undefined;
+  apiMessage?: string | undefined;
+}
+
+export interface HttpRequest<T> {
+  /** Route name for metrics and retry events, e.g. "getCertification". */
+  route: string;
+  method: "GET" | "POST" | "DELETE";
+  /** Path below the base URL, already encoded, e.g. "/certifications/imp_123". */
+  path: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON when present. */
+  json?: unknown;
+  /** Whether running the call twice is harmless; only then is it retried. */
+  idempotent: boolean;
+  /** Turns a 2xx JSON body into the result. */
+  decode(body: unknown): DecodeResult<T>;
+}
+
+export interface HttpClientOptions {
+  /** e.g. "https://api.iamport.kr"; a trailing slash is ignored. */
+  baseUrl: string;
+  fetch: typeof fetch;
+  /** Per attempt, covering the response headers AND the body. */
+  timeoutMs: number;
+  /** Extra attempts for idempotent calls. */
+  retries: number;
+  retryBaseDelayMs: number;
+  /** Cap of one backoff delay. Default 2000. */
+  retryMaxDelayMs?: number;
+  /** In [0, 1). Default Math.random. */
+  random?: () => number;
+  /** Default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
+  /** A monotonic clock in ms for durations. Default `performance.now`. */
+  monotonicNow?: () => number;
+  /** Headers sent with every request (e.g. PortOne's `Tier`). */
+  headers?: Record<string, string>;
+  /** Reads PortOne's code and message from a non-2xx body (already JSON-parsed). */
+  describeError?: (body: unknown) => ApiErrorInfo;
+  onEvent?: (event: ClientEvent) => void;
+}
+
+/** Sends one logical request (with its retries). Throws {@link UpstreamError} on every failure. */
+export type HttpClient = <T>(request: HttpRequest<T>) => Promise<T>;
+
+const RETRYABLE_STATUSES = new Set([502, 503, 504]);
+const MAX_API_MESSAGE_LENGTH = 300;
+
+/**
+ * Creates the request function.
+ *
+ * @example
+ * const request = createHttpClient({ baseUrl, fetch, timeoutMs: 5000, retries: 2, retryBaseDelayMs: 100 });
+ * const record = await request({ route: "x", method: "GET", path: "/x", idempotent: true, decode });
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? defaultSleep;
+  const monotonicNow = options.monotonicNow ?? (() => performance.now());
+  const maxDelay = options.retryMaxDelayMs ?? 2000;
+  const emit = (event: ClientEvent) => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // A broken metrics hook must not break the call it observes.
+    }
+  };
+
+  return async function request<T>(req: HttpRequest<T>): Promise<T> {
+    const url = `${baseUrl}${req.path}`;
+    const maxAttempts = req.idempotent ? 1 + Math.max(0, Math.floor(options.retries)) : 1;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await attemptOnce(req, url, attempt);
+      if (outcome.ok) return outcome.value;
+      const { error, retryable } = outcome;
+      if (!retryable || attempt >= maxAttempts) throw error;
+      emit({ type: "retry", route: req.route, attempt: attempt + 1, code: error.code });
+      // Full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^(n-1))).
+      const ceiling = Math.min(maxDelay, options.retryBaseDelayMs * 2 ** (attempt - 1));
+      await sleep(Math.floor(random() * ceiling));
+    }
+  };
+
+  async function attemptOnce<T>(
+    req: HttpRequest<T>,
+    url: string,
+    attempt: number,
+  ): Promise<AttemptOutcome<T>> {
+    const fail = (code: UpstreamErrorCode, extra: ErrorExtras, summary?: string) =>
+      new UpstreamError(code, { method: req.method, url, attempts: attempt, ...extra }, summary);
+    const started = monotonicNow();
+    const exchanged = await exchange(req, url);
+    emit({
+      type: "request",
+      route: req.route,
+      status: exchanged.status,
+      durationMs: monotonicNow() - started,
+      attempt,
+    });
+
+    if (exchanged.kind === "timeout")
+      return {
+        ok: false,
+        retryable: req.idempotent,
+        error: fail(
+          "timeout",
+          { status: exchanged.status },
+          `no complete answer within ${options.timeoutMs} ms`,
+        ),
+      };
+    if (exchanged.kind === "network")
+      // undici's "fetch failed" (refused, reset, dropped); its cause names no header or body.
+      return {
+        ok: false,
+        retryable: req.idempotent,
+        error: fail("unavailable", { status: exchanged.status, cause: exchanged.cause }, "network error"),
+      };
+
+    const { status, text } = exchanged;
+    const body = parseJson(text);
+    if (status < 200 || status >= 300) {
+      const api = body === NOT_JSON ? {} : (options.describeError?.(body) ?? {});
+      return {
+        ok: false,
+        retryable: req.idempotent && RETRYABLE_STATUSES.has(status),
+        error: fail(codeForStatus(status), {
+          status,
+          apiCode: api.apiCode,
+          apiMessage: clip(api.apiMessage),
+        }),
+      };
+    }
+    if (body === NOT_JSON)
+      return { ok: false, retryable: false, error: fail("invalid_response", { status }, "body is not JSON") };
+    const decoded = req.decode(body);
+    if (decoded.ok) return decoded;
+    const { code, apiCode, apiMessage, summary, cause } = decoded;
+    // Not retried: a definite answer (PortOne's own error code, or a body this client cannot read).
+    return {
+      ok: false,
+      retryable: false,
+      error: fail(code, { status, apiCode, apiMessage: clip(apiMessage), cause }, summary),
+    };
+  }
+
+  /** One fetch and its body, bounded by the timeout even if `fetch` ignores the abort signal. */
+  async function exchange(req: HttpRequest<unknown>, url: string): Promise<Exchange> {
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let expired = false;
+    const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => {
+        expired = true;
+        resolve(TIMED_OUT);
+        controller.abort(new DOMException("PortOne request timed out", "TimeoutError"));
+      }, options.timeoutMs);
+    });
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      ...options.headers,
+      ...req.headers,
+    };
+    // Redirects are not followed: PortOne sends none, and following one could carry the token elsewhere.
+    const init: RequestInit = { method: req.method, headers, signal: controller.signal, redirect: "manual" };
+    if (req.json !== undefined) {
+      headers["content-type"] = "application/json";
+      init.body = JSON.stringify(req.json);
+    }
+    let status: number | undefined;
+    try {
+      const fetched = options.fetch(url, init);
+      // When the timer wins, the losing promise may still reject later: handled, not leaked.
+      fetched.catch(() => {});
+      const response = await Promise.race([fetched, timedOut]);
+      if (response === TIMED_OUT) return { kind: "timeout", status };
+      status = response.status;
+      const reading = response.text();
+      reading.catch(() => {});
+      const text = await Promise.race([reading, timedOut]);
+      if (text === TIMED_OUT) return { kind: "timeout", status };
+      return { kind: "answered", status, text };
+    } catch (cause) {
+      // The abort makes fetch reject too; whichever settles first, it was the timeout.
+      if (expired) return { kind: "timeout", status };
+      return { kind: "network", status, cause };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+type ErrorExtras = Omit<UpstreamErrorDetails, "method" | "url" | "attempts">;
+
+type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; error: UpstreamError; retryable: boolean };
+
+type Exchange =
+  | { kind: "answered"; status: number; text: string }
+  | { kind: "timeout"; status: number | undefined }
+  | { kind: "network"; status: number | undefined; cause: unknown };
+
+/** The error code for a non-2xx status. */
+export function codeForStatus(status: number): UpstreamErrorCode {
+  if (status === 400) return "bad_request";
+  if (status === 401) return "unauthorized";
+  if (status === 403) return "forbidden";
+  if (status === 404) return "not_found";
+  if (status >= 400 && status < 500) return "api_error";
+  if (status >= 500) return "unavailable";
+  // 1xx/3xx: redirects are not followed, and PortOne sends none.
+  return "invalid_response";
+}
+
+const TIMED_OUT = Symbol("timed out");
+const NOT_JSON = Symbol("not JSON");
+
+/** JSON.parse without its SyntaxError, whose message quotes the body (possibly personal data). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+function clip(message: string | undefined): string | undefined {
+  return message !== undefined && message.length > MAX_API_MESSAGE_LENGTH
+    ? `${message.slice(0, MAX_API_MESSAGE_LENGTH)}…`
+    : message;
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

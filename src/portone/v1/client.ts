@@ -1,0 +1,275 @@
+/**
+ * The PortOne V1 ("i'mport") client: certifications and the OTP flow, with a cached, single-flight
+ * access token, per-attempt timeouts, bounded retries and every failure an {@link UpstreamError}.
+ *
+ * Keys, the secret and tokens live only in closures: the client object holds nothing but its
+ * methods, so `JSON.stringify(client)` is `{}` and `util.inspect(client)` lists function names.
+ */
+import { z } from "zod";
+import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
+import type { V1Certification } from "../../core/upstream-records.js";
+import { type ClientEvent, createHttpClient, type DecodeResult, type HttpRequest } from "../http.js";
+import { v1CertificationSchema, v1EnvelopeSchema, v1OtpRequestedSchema, v1TokenSchema } from "./schemas.js";
+import { createTokenManager } from "./token-manager.js";
+
+/** PortOne V1's production API. */
+export const V1_DEFAULT_BASE_URL = "https://api.iamport.kr";
+
+export interface V1ClientOptions {
+  /** REST API key (`imp_key`). Required: there is no fallback to any public test key. */
+  apiKey: string;
+  /** REST API secret (`imp_secret`). */
+  apiSecret: string;
+  /** Default {@link V1_DEFAULT_BASE_URL}; point it at an emulator for tests. */
+  baseUrl?: string;
+  /** Default: Node's global fetch (undici), which keeps connections alive and reuses them. */
+  fetch?: typeof fetch;
+  /** Local clock, unix ms; token expiry is computed on it (skew-corrected). Default `Date.now`. */
+  now?: () => number;
+  /** Bound of one attempt (headers and body), ms. Default 5000. */
+  timeoutMs?: number;
+  /** Extra attempts for idempotent calls (token, lookup, delete). Default 2. */
+  retries?: number;
+  /** First backoff ceiling, doubled per retry (full jitter). Default 100. */
+  retryBaseDelayMs?: number;
+  /** Refresh the token this long before its expiry. Default 60. */
+  tokenMarginSeconds?: number;
+  /** Sub-merchant code: sent as the `Tier` header on every call. */
+  tier?: string;
+  /** Metrics hook: routes, statuses, attempts and durations only. */
+  onEvent?: (event: ClientEvent) => void;
+  /** In [0, 1), for backoff jitter. Default `Math.random`. */
+  random?: () => number;
+  /** Backoff sleep. Default a timer. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Input of `POST /certifications/otp/request` (Danal and KCP only), in PortOne's names. */
+export interface OtpRequestInput {
+  /** Real name. */
+  name: string;
+  /** Digits only, e.g. "01000000001". */
+  phone: string;
+  /** YYMMDD. */
+  birth: string;
+  /** 7th digit of the resident registration number (century, sex, nationality). */
+  gender_digit: string;
+  carrier: "SKT" | "KT" | "LGT";
+  is_mvno: boolean;
+  /** Service name shown in the SMS. */
+  company?: string;
+  merchant_uid?: string;
+  /** The channel (provider contract) to verify with. */
+  channel_key?: string;
+  /** KCP only. */
+  verification_method?: "SMS" | "APP";
+  /** KCP only. */
+  bypass?: boolean;
+}
+
+export interface V1Client {
+  /**
+   * `GET /certifications/{imp_uid}`. Throws `UpstreamError`: `not_found` for an unknown id or another
+   * merchant's, `invalid_response`, `api_error`, `timeout`, `unavailable`, `unauthorized`.
+   * Throws `RequestError("invalid_request")` for an impossible imp_uid, without calling PortOne.
+   */
+  getCertification(impUid: string): Promise<V1Certification>;
+  /**
+   * `DELETE /certifications/{imp_uid}`: removes the record from PortOne and returns it. Retried like
+   * a lookup; a `not_found` with `attempts > 1` may mean an earlier attempt already deleted it.
+   */
+  deleteCertification(impUid: string): Promise<V1Certification>;
+  /** `POST /certifications/otp/request`: sends the SMS. One attempt (not idempotent). */
+  requestOtp(input: OtpRequestInput): Promise<{ imp_uid: string }>;
+  /** `POST /certifications/otp/confirm/{imp_uid}`: the certified record. One attempt. */
+  confirmOtp(impUid: string, otp: string): Promise<V1Certification>;
+}
+
+const otpRequestSchema = z.object({
+  name: z.string().min(1).max(100),
+  phone: z.string().regex(/^\d{9,11}$/),
+  birth: z.string().regex(/^\d{6}$/),
+  gender_digit: z.string().regex(/^\d$/),
+  carrier: z.enum(["SKT", "KT", "LGT"]),
+  is_mvno: z.boolean(),
+  company: z.string().optional(),
+  merchant_uid: z.string().min(1).optional(),
+  channel_key: z.string().min(1).optional(),
+  verification_method: z.enum(["SMS", "APP"]).optional(),
+  bypass: z.boolean().optional(),
+});
+
+/**
+ * Creates a V1 client. Throws `ConfigError` when the key or secret is missing.
+ *
+ * @example
+ * const portone = createV1Client({ apiKey: env.PORTONE_API_KEY, apiSecret: env.PORTONE_API_SECRET });
+ * const record = await portone.getCertification(impUid); // never trust the browser's copy
+ * if (record.certified !== true) …
+ */
+export function createV1Client(options: V1ClientOptions): V1Client {
+  if (!options.apiKey) throw new ConfigError("apiKey", "is required (PortOne V1 REST API key)");
+  if (!options.apiSecret) throw new ConfigError("apiSecret", "is required (PortOne V1 REST API secret)");
+  if (options.tier !== undefined && !/^[\w-]{1,64}$/.test(options.tier))
+    throw new ConfigError("tier", "must be 1–64 letters, digits, '_' or '-'");
+  for (const [name, value, min] of [
+    ["timeoutMs", options.timeoutMs, 1],
+    ["retries", options.retries, 0],
+    ["retryBaseDelayMs", options.retryBaseDelayMs, 0],
+    ["tokenMarginSeconds", options.tokenMarginSeconds, 0],
+  ] as const) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= min))
+      throw new ConfigError(name, `must be a finite number ≥ ${min}`);
+  }
+  const { apiKey, apiSecret } = options;
+  const now = options.now ?? Date.now;
+
+  const request = createHttpClient({
+    baseUrl: options.baseUrl ?? V1_DEFAULT_BASE_URL,
+    fetch: options.fetch ?? globalThis.fetch,
+    timeoutMs: options.timeoutMs ?? 5000,
+    retries: options.retries ?? 2,
+    retryBaseDelayMs: options.retryBaseDelayMs ?? 100,
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.tier === undefined ? {} : { headers: { Tier: options.tier } }),
+    describeError: describeV1Error,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+
+  const tokens = createTokenManager({
+    // getToken returns the same token to every caller while it is valid: safe to retry.
+    fetchToken: () =>
+      request({
+        route: "getToken",
+        method: "POST",
+        path: "/users/getToken",
+        json: { imp_key: apiKey, imp_secret: apiSecret },
+        idempotent: true,
+        decode: decodeEnvelope(v1TokenSchema),
+      }),
+    now,
+    ...(options.tokenMarginSeconds === undefined ? {} : { marginSeconds: options.tokenMarginSeconds }),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+
+  /** Sends with the cached token; on a 401 refreshes once and retries once (a 401 ran nothing). */
+  async function authorized<T>(req: Omit<HttpRequest<T>, "headers">): Promise<T> {
+    const token = await tokens.getToken();
+    try {
+      return await request({ ...req, headers: { authorization: `Bearer ${token}` } });
+    } catch (error) {
+      if (!(error instanceof UpstreamError) || error.code !== "unauthorized") throw error;
+      tokens.invalidate(token);
+      const fresh = await tokens.getToken();
+      return request({ ...req, headers: { authorization: `Bearer ${fresh}` } });
+    }
+  }
+
+  return {
+    // async: an impossible imp_uid rejects the promise instead of throwing synchronously.
+    getCertification: async (impUid) =>
+      authorized({
+        route: "getCertification",
+        method: "GET",
+        path: `/certifications/${impUidSegment(impUid)}`,
+        idempotent: true,
+        decode: decodeEnvelope(v1CertificationSchema),
+      }),
+    deleteCertification: async (impUid) =>
+      authorized({
+        route: "deleteCertification",
+        method: "DELETE",
+        path: `/certifications/${impUidSegment(impUid)}`,
+        idempotent: true,
+        decode: decodeEnvelope(v1CertificationSchema),
+      }),
+    async requestOtp(input) {
+      const parsed = otpRequestSchema.safeParse(input);
+      if (!parsed.success) {
+        // Field names only: the values are personal data.
+        const fields = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0] ?? "input")))];
+        throw new RequestError("invalid_request", `OTP request: invalid ${fields.join(", ")}`, { fields });
+      }
+      return authorized({
+        route: "otpRequest",
+        method: "POST",
+        path: "/certifications/otp/request",
+        json: parsed.data,
+        idempotent: false,
+        decode: decodeEnvelope(v1OtpRequestedSchema),
+      });
+    },
+    async confirmOtp(impUid, otp) {
+      if (typeof otp !== "string" || !/^\d{1,12}$/.test(otp))
+        throw new RequestError("invalid_request", "otp: must be 1–12 digits", { fields: ["otp"] });
+      return authorized({
+        route: "otpConfirm",
+        method: "POST",
+        path: `/certifications/otp/confirm/${impUidSegment(impUid)}`,
+        json: { otp },
+        idempotent: false,
+        decode: decodeEnvelope(v1CertificationSchema),
+      });
+    },
+  };
+}
+
+/**
+ * The imp_uid as one encoded path segment. Loose on purpose (PortOne documents `imp_` + 12 digits
+ * but a client should not reject a format PortOne might extend): non-empty, bounded, no '/', no
+ * control characters, and not "." or ".." (URL resolution would turn those into another path).
+ */
+function impUidSegment(impUid: string): string {
+  if (
+    typeof impUid !== "string" ||
+    impUid.length === 0 ||
+    impUid.length > 200 ||
+    impUid.includes("/") ||
+    impUid === "." ||
+    impUid === ".." ||
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+    /[\u0000-\u001f\u007f]/.test(impUid)
+  )
+    throw new RequestError("invalid_request", "imp_uid: must be a non-empty id without '/'", {
+      fields: ["imp_uid"],
+    });
+  return encodeURIComponent(impUid);
+}
+
+/**
+ * V1 success rules: the envelope parses, `code` is 0 (PortOne also fails with HTTP 200 and a non-zero
+ * code), and `response` parses with `schema`.
+ */
+function decodeEnvelope<T>(schema: z.ZodType<T>): (body: unknown) => DecodeResult<T> {
+  return (body) => {
+    const envelope = v1EnvelopeSchema.safeParse(body);
+    if (!envelope.success)
+      return { ok: false, code: "invalid_response", summary: "not a V1 envelope", cause: envelope.error };
+    const { code, message } = envelope.data;
+    if (code !== 0) return { ok: false, code: "api_error", apiCode: code, apiMessage: message ?? undefined };
+    const response = schema.safeParse(envelope.data.response);
+    if (!response.success)
+      return {
+        ok: false,
+        code: "invalid_response",
+        summary: `response fails the schema at ${issuePaths(response.error)}`,
+        cause: response.error,
+      };
+    return { ok: true, value: response.data };
+  };
+}
+
+/** PortOne's code and message from a V1 error body, when it is an envelope. */
+function describeV1Error(body: unknown) {
+  const envelope = v1EnvelopeSchema.safeParse(body);
+  return envelope.success
+    ? { apiCode: envelope.data.code, apiMessage: envelope.data.message ?? undefined }
+    : {};
+}
+
+/** Field paths only: zod 4 issues carry no input values unless asked to, but paths are all we need. */
+function issuePaths(error: z.ZodError): string {
+  const paths = [...new Set(error.issues.map((issue) => issue.path.join(".") || "(root)"))];
+  return paths.slice(0, 8).join(", ");
+}

@@ -1,0 +1,64 @@
+/**
+ * zod schemas for every PortOne V1 body the client reads. Unknown fields are dropped (PortOne may add
+ * some); a field that is `null` and one that is absent both come out absent.
+ */
+import { z } from "zod";
+import type { V1Certification } from "../../core/upstream-records.js";
+
+/** `{ code, message, response }`: every V1 body. `code` 0 is success; data lives only in `response`. */
+export const v1EnvelopeSchema = z.object({
+  code: z.number().int(),
+  message: z.string().nullish(),
+  response: z.unknown(),
+});
+
+/** `POST /users/getToken` → `response`. Times are unix SECONDS on PortOne's clock. */
+export const v1TokenSchema = z.object({
+  access_token: z.string().min(1),
+  now: z.number().int(),
+  expired_at: z.number().int(),
+});
+
+export type V1Token = z.output<typeof v1TokenSchema>;
+
+/** `POST /certifications/otp/request` → `response`. */
+export const v1OtpRequestedSchema = z.object({ imp_uid: z.string().min(1) });
+
+/** Drops `null`-valued keys, so `null` reaches the object schema as absent. */
+function withoutNulls(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
+}
+
+/**
+ * `GET /certifications/{imp_uid}` → `response`, as {@link V1Certification}. Only imp_uid, pg_provider
+ * and foreigner are required (PortOne guarantees them). Formats (birthday, CI length) are left to the
+ * core, which treats a malformed value like an absent one instead of failing the whole record.
+ */
+export const v1CertificationSchema = z.preprocess(
+  withoutNulls,
+  z.object({
+    imp_uid: z.string().min(1),
+    merchant_uid: z.string().optional(),
+    pg_tid: z.string().optional(),
+    pg_provider: z.string(),
+    name: z.string().optional(),
+    gender: z.enum(["male", "female"]).optional(),
+    birthday: z.string().optional(),
+    birth: z.number().int().optional(),
+    foreigner: z.boolean(),
+    foreigner_v2: z.boolean().optional(),
+    phone: z.string().optional(),
+    carrier: z.string().optional(),
+    certified: z.boolean().optional(),
+    certified_at: z.number().int().optional(),
+    unique_key: z.string().optional(),
+    unique_in_site: z.string().optional(),
+    origin: z.string().optional(),
+  }),
+) satisfies z.ZodType<V1Certification>;
+
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+// Compile-time proof that the schema yields exactly the core's type, no more and no less.
+const _exactlyV1Certification: Equals<z.output<typeof v1CertificationSchema>, V1Certification> = true;
+void _exactlyV1Certification;

@@ -1,0 +1,118 @@
+/**
+ * PortOne V1 access token cache: one token per client, refreshed ahead of expiry, single-flight.
+ *
+ * PortOne answers `getToken` with its own `now` and `expired_at` (unix seconds on ITS clock), hands
+ * every caller of one key the same token while it is valid, extends it by 5 minutes when asked in
+ * its last minute, and issues a new one after expiry. So the cache:
+ * - measures the skew `serverNow − localNow` on receipt and keeps the expiry on the LOCAL clock, so a
+ *   server 10 minutes ahead or behind changes nothing;
+ * - refreshes `marginSeconds` (default 60) before that local expiry: with the default the refresh
+ *   lands at the start of PortOne's last-minute window, where it extends the same token;
+ * - shares one in-flight refresh among every concurrent caller (cold start, expiry, 401s);
+ * - keeps the token in this closure only: it never appears in `toString`, JSON or `util.inspect`.
+ */
+import type { ClientEvent } from "../http.js";
+import type { V1Token } from "./schemas.js";
+
+export interface TokenManagerOptions {
+  /** Calls `POST /users/getToken`; throws `UpstreamError` on failure. */
+  fetchToken(): Promise<V1Token>;
+  /** Local clock, unix ms. */
+  now(): number;
+  /** Refresh this long before the (skew-corrected) expiry. Default 60. */
+  marginSeconds?: number;
+  onEvent?: (event: ClientEvent) => void;
+}
+
+export interface TokenManager {
+  /** A valid access token, fetching one first when the cache is cold, expiring or invalidated. */
+  getToken(): Promise<string>;
+  /**
+   * Declares `token` refused (PortOne answered 401). Forgets it only if it is still the cached one,
+   * so N callers holding the same stale token cause one refresh, and a caller holding a token that
+   * was already replaced causes none.
+   */
+  invalidate(token: string): void;
+}
+
+interface CachedToken {
+  token: string;
+  /** Local unix ms after which PortOne no longer accepts the token. */
+  expiresAt: number;
+  /** Local unix ms from which callers wait for a refresh. */
+  refreshAt: number;
+}
+
+/** A refresh never follows the previous one sooner than this, whatever the margin. */
+const MIN_REFRESH_INTERVAL_MS = 10_000;
+/** A token this close to its expiry is not handed out even when a refresh failed. */
+const LAST_USE_SAFETY_MS = 5_000;
+
+/**
+ * Creates the cache.
+ *
+ * @example
+ * const tokens = createTokenManager({ fetchToken, now: Date.now });
+ * const token = await tokens.getToken(); // shared by concurrent callers
+ */
+export function createTokenManager(options: TokenManagerOptions): TokenManager {
+  const marginMs = Math.max(0, options.marginSeconds ?? 60) * 1000;
+  let cached: CachedToken | undefined;
+  let refreshing: Promise<string> | undefined;
+  let invalidated = false;
+
+  const refresh = (reason: "cold" | "expiring" | "unauthorized"): Promise<string> => {
+    if (refreshing) return refreshing;
+    try {
+      options.onEvent?.({ type: "token_refresh", reason });
+    } catch {
+      // A broken metrics hook must not break authentication.
+    }
+    const previous = cached;
+    refreshing = options
+      .fetchToken()
+      .then(
+        (fresh) => {
+          const receivedAt = options.now();
+          // skew = serverNow − localNow: PortOne's expiry in local time is expired_at − skew.
+          const skewMs = fresh.now * 1000 - receivedAt;
+          const expiresAt = fresh.expired_at * 1000 - skewMs;
+          // If PortOne answered the same expiry (asked just before its last-minute window), do not ask
+          // again on every call until the window opens: wait a little, still short of the expiry.
+          const earliest = Math.min(receivedAt + MIN_REFRESH_INTERVAL_MS, expiresAt - LAST_USE_SAFETY_MS);
+          cached = {
+            token: fresh.access_token,
+            expiresAt,
+            refreshAt: Math.max(expiresAt - marginMs, earliest),
+          };
+          invalidated = false;
+          return fresh.access_token;
+        },
+        (error: unknown) => {
+          // PortOne unreachable but the old token still valid for a while: keep using it; the next
+          // call past `refreshAt` tries again. A 401 token is never reused.
+          if (previous && !invalidated && options.now() < previous.expiresAt - LAST_USE_SAFETY_MS)
+            return previous.token;
+          throw error;
+        },
+      )
+      .finally(() => {
+        refreshing = undefined;
+      });
+    return refreshing;
+  };
+
+  return {
+    getToken() {
+      if (refreshing) return refreshing;
+      if (!cached) return refresh(invalidated ? "unauthorized" : "cold");
+      if (options.now() >= cached.refreshAt) return refresh("expiring");
+      return Promise.resolve(cached.token);
+    },
+    invalidate(token) {
+      if (cached?.token !== token) return;
+      cached = undefined;
+      invalidated = true;
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The emulator as a V1 client target, reached in process (`emulator.fetch`) or over a real socket
+ * (`serveEmulator` + Node's global fetch). A fresh emulator per test keeps stats and clocks exact.
+ */
+import { z } from "zod";
+import {
+  createEmulator,
+  type Emulator,
+  type PersonaId,
+  serveEmulator,
+  TEST_MERCHANT,
+} from "../../src/emulator/index.js";
+import type { V1ClientOptions } from "../../src/portone/index.js";
+
+export type Transport = "in-process" | "socket";
+export const TRANSPORTS: readonly Transport[] = ["in-process", "socket"];
+
+/** 2025-06-01 00:00 UTC: the emulator clock stands still here until a test moves it. */
+export const START_TIME = Date.UTC(2025, 5, 1);
+
+const IN_PROCESS_URL = "http://emulator.local";
+
+export interface EmulatorTarget {
+  emulator: Emulator;
+  transport: Transport;
+  baseUrl: string;
+  /** Client options reaching this emulator as {@link TEST_MERCHANT}, on the emulator's clock. */
+  clientOptions(overrides?: Partial<V1ClientOptions>): V1ClientOptions;
+  /** Creates a record of `persona` for the test merchant; returns its imp_uid. */
+  certification(persona?: PersonaId): string;
+  /** `POST /users/getToken` straight at the emulator, outside the client. */
+  rawToken(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startEmulatorTarget(transport: Transport): Promise<EmulatorTarget> {
+  const emulator = createEmulator({ admin: true, startTime: START_TIME });
+  const served = transport === "socket" ? await serveEmulator(emulator, { port: 0 }) : undefined;
+  const baseUrl = served?.url ?? IN_PROCESS_URL;
+  const transportFetch = served ? globalThis.fetch : emulator.fetch;
+  return {
+    emulator,
+    transport,
+    baseUrl,
+    clientOptions: (overrides = {}) => ({
+      apiKey: TEST_MERCHANT.impKey,
+      apiSecret: TEST_MERCHANT.impSecret,
+      baseUrl,
+      fetch: transportFetch,
+      now: () => emulator.clock.now(),
+      timeoutMs: 1000,
+      retries: 2,
+      retryBaseDelayMs: 1,
+      ...overrides,
+    }),
+    certification: (persona = "adult") => emulator.createCertification({ persona }).imp_uid,
+    async rawToken() {
+      const res = await transportFetch(`${baseUrl}/users/getToken`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ imp_key: TEST_MERCHANT.impKey, imp_secret: TEST_MERCHANT.impSecret }),
+      });
+      return tokenOf(await res.json());
+    },
+    close: async () => {
+      await served?.close();
+    },
+  };
+}
+
+const tokenBody = z.object({ response: z.object({ access_token: z.string() }) });
+
+/** The access token of a getToken body. */
+export function tokenOf(body: unknown): string {
+  return tokenBody.parse(body).response.access_token;
+}
