@@ -448,3 +448,18 @@ function msOf(date: Date): number {
 function dateOf(ms: number | string): Date {
   return new Date(Number(ms));
 }
+
+/**
+ * Creates the store and brings its schema up to date (migrations run at startup); closes the
+ * connection again if migrating fails, so a failed start leaks no pool or file handle.
+ */
+export async function openMigratedStore(options: KyselyStoreOptions): Promise<Store> {
+  const store = createKyselyStore(options);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}

@@ -5,7 +5,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Keyring } from "../crypto.js";
-import { createKyselyStore } from "../kysely-store.js";
+import { openMigratedStore } from "../kysely-store.js";
 import type { Database } from "../schema.js";
 import type { Store } from "../types.js";
 import { POSTGRES_DIALECT } from "./dialect.js";
@@ -41,12 +41,5 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const store = createKyselyStore({ db, dialect: POSTGRES_DIALECT, keyring: options.keyring });
-  try {
-    await store.migrate();
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
-  return store;
+  return openMigratedStore({ db, dialect: POSTGRES_DIALECT, keyring: options.keyring });
 }

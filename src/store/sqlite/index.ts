@@ -11,7 +11,7 @@ import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import type { Keyring } from "../crypto.js";
-import { createKyselyStore } from "../kysely-store.js";
+import { openMigratedStore } from "../kysely-store.js";
 import type { Database } from "../schema.js";
 import type { Store } from "../types.js";
 import { SQLITE_DIALECT } from "./dialect.js";
@@ -41,12 +41,5 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     throw error;
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  const store = createKyselyStore({ db, dialect: SQLITE_DIALECT, keyring: options.keyring });
-  try {
-    await store.migrate();
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
-  return store;
+  return openMigratedStore({ db, dialect: SQLITE_DIALECT, keyring: options.keyring });
 }
