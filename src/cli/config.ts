@@ -33,6 +33,8 @@ export interface Config {
     channelKey: string | undefined;
   };
   deleteUpstreamAfterCompletion: boolean;
+  /** Days a verified identity's personal fields are kept (PIPA art. 21). Default 30. */
+  retentionDays: number;
   webhookUrl: string | undefined;
   dataDir: string;
 }
@@ -119,6 +121,7 @@ export function loadConfig(env: Env): Config {
     publicUrl,
     portone,
     deleteUpstreamAfterCompletion: bool(get("CERTGATE_DELETE_UPSTREAM"), "CERTGATE_DELETE_UPSTREAM", false),
+    retentionDays: integer(get("CERTGATE_RETENTION_DAYS") ?? "30", "CERTGATE_RETENTION_DAYS", 0, 3_650),
     webhookUrl,
     dataDir,
   };

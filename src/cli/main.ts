@@ -9,7 +9,7 @@ import { createEmulator, serveEmulator, TEST_MERCHANT } from "../emulator/index.
 import { SANDBOX_API_KEY, startCertgate } from "../server.js";
 import { createKeyring } from "../store/crypto.js";
 import { openStore } from "../store/index.js";
-import { loadConfig } from "./config.js";
+import { type Config, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 
 const USAGE = `certgate — Korean identity verification through PortOne, done right
@@ -18,6 +18,7 @@ Usage:
   certgate serve                 run the service (sandbox with an embedded emulator when no PortOne credentials are set)
   certgate emulator [--port N]   run the PortOne emulator alone (admin API on unless --no-admin)
   certgate migrate               apply database migrations and exit
+  certgate purge                 destroy personal fields older than CERTGATE_RETENTION_DAYS (default 30)
   certgate help                  this text
 
 Configuration is read from the environment and from .env if present (see README).`;
@@ -67,15 +68,20 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     }
     case "migrate": {
-      const config = loadConfig(process.env);
-      const store = await openStore({
-        databaseUrl: config.databaseUrl,
-        // Migrations touch no encrypted data; a keyring is only needed to open the store.
-        keyring: createKeyring({ secret: config.secret ?? "migrate-only-no-secret-needed-here-000" }),
-      });
+      const store = await openMaintenanceStore(loadConfig(process.env));
       await store.migrate();
       await store.close();
       logger.info({}, "migrations applied");
+      return 0;
+    }
+    case "purge": {
+      const config = loadConfig(process.env);
+      const store = await openMaintenanceStore(config);
+      const now = new Date();
+      const completedBefore = new Date(now.getTime() - config.retentionDays * 86_400_000);
+      const purged = await store.purgeIdentities({ completedBefore, now });
+      await store.close();
+      logger.info({ purged, retention_days: config.retentionDays }, "identities purged");
       return 0;
     }
     case "help":
@@ -89,6 +95,17 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/**
+ * The store for commands that neither hash nor decrypt (migrate, purge). In sandbox mode, with no
+ * secret configured, a placeholder keyring suffices; production always has CERTGATE_SECRET.
+ */
+function openMaintenanceStore(config: Config) {
+  return openStore({
+    databaseUrl: config.databaseUrl,
+    keyring: createKeyring({ secret: config.secret ?? "maintenance-commands-use-no-key-0000" }),
+  });
+}
 
 function printSandboxHelp(url: string) {
   const auth = `-H 'authorization: Bearer ${SANDBOX_API_KEY}'`;

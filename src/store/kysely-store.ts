@@ -281,6 +281,30 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       });
     },
 
+    async purgeIdentities({ completedBefore, now }) {
+      const nowMs = msOf(now);
+      return db.transaction().execute(async (trx) => {
+        const purged = await trx
+          .updateTable("verifications")
+          .set({ name_enc: null, birth_date_enc: null, phone_enc: null, purged_at: nowMs })
+          .where("completed_at", "<", msOf(completedBefore))
+          .where("purged_at", "is", null)
+          .where((eb) =>
+            eb.or([
+              eb("name_enc", "is not", null),
+              eb("birth_date_enc", "is not", null),
+              eb("phone_enc", "is not", null),
+            ]),
+          )
+          .returning("id")
+          .execute();
+        if (purged.length > 0) {
+          await insertAudit(trx, null, "identities.purged", nowMs, { count: purged.length });
+        }
+        return purged.length;
+      });
+    },
+
     async unbindAccount(accountRef: string, now: Date) {
       const nowMs = msOf(now);
       return db.transaction().execute(async (trx) => {

@@ -103,6 +103,12 @@ export interface Store {
   /** Withdrawal: frees the person to bind another account. False when the account is unknown. */
   unbindAccount(accountRef: string, now: Date): Promise<boolean>;
   listAuditEvents(verificationId?: string): Promise<AuditEvent[]>;
+  /**
+   * Retention (PIPA art. 21): destroys the encrypted name, phone and birth date of verifications
+   * completed before `completedBefore`; the outcome, person binding and audit trail stay.
+   * Returns how many verifications were purged.
+   */
+  purgeIdentities(input: { completedBefore: Date; now: Date }): Promise<number>;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -565,4 +565,41 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       for (const value of secrets) expect(audit).not.toContain(value);
     });
   });
+
+  describe("retention", () => {
+    it("purges the personal fields of verifications completed before the cut-off and keeps the rest", async () => {
+      const later = new Date(NOW.getTime() + 86_400_000);
+      const old = await createAndComplete(verified(makeIdentity()));
+      const recent = await store.createVerification(makeVerification());
+      await store.completeVerification({
+        verificationId: recent.id,
+        upstreamId: uid("imp"),
+        decision: verified(makeIdentity()),
+        now: later,
+      });
+      if (old.kind !== "completed") throw new Error("setup failed");
+
+      const purgedAt = new Date(later.getTime() + 1000);
+      const count = await store.purgeIdentities({
+        completedBefore: new Date(NOW.getTime() + 1),
+        now: purgedAt,
+      });
+      expect(count).toBeGreaterThanOrEqual(1);
+
+      const purged = await store.getVerification(old.verification.id);
+      expect(purged).toMatchObject({ status: "verified", personId: old.verification.personId, purgedAt });
+      expect(purged?.identity?.name).toBeUndefined();
+      expect(purged?.identity?.birthDate).toBeUndefined();
+      expect(purged?.identity?.phone).toBeUndefined();
+      expect(purged?.identity?.provider).toBe("danal");
+      expect((await store.getVerification(recent.id))?.identity?.name).toBe("김테스트");
+
+      // Idempotent: nothing is left to purge before the same cut-off.
+      expect(
+        await store.purgeIdentities({ completedBefore: new Date(NOW.getTime() + 1), now: purgedAt }),
+      ).toBe(0);
+      const audit = await store.listAuditEvents();
+      expect(audit.filter((e) => e.type === "identities.purged")).toHaveLength(1);
+    });
+  });
 });
