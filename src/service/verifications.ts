@@ -45,6 +45,8 @@ export interface VerificationServiceOptions {
   /** Delete the upstream record after completion (DOMAIN.md: recommended in production). */
   deleteUpstreamAfterCompletion?: boolean;
   logger?: ServiceLogger;
+  /** Write a webhook event for each finished verification, in the outcome's transaction. */
+  emitEvents?: boolean;
   /** Random id source (tests may pin it). */
   randomId?: (prefix: string) => string;
 }
@@ -95,6 +97,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
       upstreamId,
       decision,
       now: now(),
+      emitEvent: options.emitEvents ?? false,
     });
     if (result.kind === "not_found") {
       throw new RequestError("not_found", "verification not found");

@@ -277,8 +277,64 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         });
         const updated = await readVerification(trx, row.id, false);
         if (updated === undefined) throw new Error("store: verification missing after update");
-        return { kind: "completed", verification: toRecord(updated) };
+        const verification = toRecord(updated);
+        if (input.emitEvent) {
+          const event = completedEvent(verification);
+          await trx
+            .insertInto("webhook_outbox")
+            .values({
+              id: event.id,
+              verification_id: row.id,
+              type: event.type,
+              payload_json: JSON.stringify(event),
+              attempts: 0,
+              created_at: nowMs,
+              next_attempt_at: nowMs,
+            })
+            .execute();
+        }
+        return { kind: "completed", verification };
       });
+    },
+
+    async dueWebhookEvents({ now, limit }) {
+      const rows = await db
+        .selectFrom("webhook_outbox")
+        .selectAll()
+        .where("delivered_at", "is", null)
+        .where("next_attempt_at", "<=", msOf(now))
+        .orderBy("created_at")
+        .orderBy("id")
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        verificationId: r.verification_id,
+        type: r.type,
+        payload: r.payload_json,
+        attempts: r.attempts,
+        createdAt: dateOf(r.created_at),
+      }));
+    },
+
+    async markWebhookDelivered(id, now) {
+      await db
+        .updateTable("webhook_outbox")
+        .set((eb) => ({ delivered_at: msOf(now), attempts: eb("attempts", "+", 1) }))
+        .where("id", "=", id)
+        .execute();
+    },
+
+    async markWebhookFailed(id, { nextAttemptAt, status }) {
+      await db
+        .updateTable("webhook_outbox")
+        .set((eb) => ({
+          next_attempt_at: msOf(nextAttemptAt),
+          attempts: eb("attempts", "+", 1),
+          last_status: status ?? 0,
+        }))
+        .where("id", "=", id)
+        .execute();
     },
 
     async purgeIdentities({ completedBefore, now }) {
@@ -486,4 +542,24 @@ export async function openMigratedStore(options: KyselyStoreOptions): Promise<St
     throw error;
   }
   return store;
+}
+
+/**
+ * The `verification.completed` event: ids and decisions only, never personal data (the receiver
+ * reads the identity through `GET /api/verifications/:id` while it is retained).
+ */
+function completedEvent(v: VerificationRecord) {
+  return {
+    id: `evt_${randomBytes(16).toString("base64url")}`,
+    type: "verification.completed",
+    timestamp: (v.completedAt ?? new Date()).toISOString(),
+    data: {
+      verification_id: v.id,
+      api_version: v.apiVersion,
+      status: v.status,
+      reason: v.reason ?? null,
+      account_ref: v.accountRef ?? null,
+      existing_account_ref: v.existingAccountRef ?? null,
+    },
+  };
 }

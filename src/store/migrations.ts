@@ -93,6 +93,30 @@ export function createMigrations(dialect: StoreDialect): Record<string, Migratio
         }
       },
     },
+    "0002_webhook_outbox": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("webhook_outbox")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("verification_id", "text", (c) => c.notNull().references("verifications.id"))
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("payload_json", "text", (c) => c.notNull())
+          .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("next_attempt_at", "bigint", (c) => c.notNull())
+          .addColumn("delivered_at", "bigint")
+          .addColumn("last_status", "integer")
+          .execute();
+        await db.schema
+          .createIndex("webhook_outbox_due")
+          .on("webhook_outbox")
+          .columns(["delivered_at", "next_attempt_at"])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable("webhook_outbox").ifExists().execute();
+      },
+    },
   };
 }
 

@@ -67,6 +67,19 @@ export interface AuditEventsTable {
   created_at: number;
 }
 
+export interface WebhookOutboxTable {
+  id: string;
+  verification_id: string;
+  type: string;
+  payload_json: string;
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number;
+  delivered_at: number | null;
+  /** HTTP status of the last failed attempt (0: no answer). */
+  last_status: number | null;
+}
+
 /** certgate's database. */
 export interface Database {
   verifications: VerificationsTable;
@@ -74,4 +87,5 @@ export interface Database {
   persons: PersonsTable;
   accounts: AccountsTable;
   audit_events: AuditEventsTable;
+  webhook_outbox: WebhookOutboxTable;
 }

@@ -73,6 +73,23 @@ export interface CompletionInput {
   upstreamId?: string | undefined;
   decision: CompletionDecision;
   now: Date;
+  /**
+   * Write a `verification.completed` webhook event to the outbox in the same transaction as the
+   * outcome (when webhooks are configured), so an outcome and its event are never one without the other.
+   */
+  emitEvent?: boolean | undefined;
+}
+
+/** A webhook event waiting in the outbox. Its payload carries ids and decisions only. */
+export interface OutboxEvent {
+  /** Stable event id ("evt_…"): receivers deduplicate on it (delivery is at least once). */
+  id: string;
+  verificationId: string;
+  type: string;
+  /** The JSON body to deliver, fixed when the outcome was committed. */
+  payload: string;
+  attempts: number;
+  createdAt: Date;
 }
 
 export type CompletionResult =
@@ -109,6 +126,13 @@ export interface Store {
    * Returns how many verifications were purged.
    */
   purgeIdentities(input: { completedBefore: Date; now: Date }): Promise<number>;
+  /** Undelivered outbox events whose next attempt is due, oldest first. */
+  dueWebhookEvents(input: { now: Date; limit: number }): Promise<OutboxEvent[]>;
+  markWebhookDelivered(id: string, now: Date): Promise<void>;
+  markWebhookFailed(
+    id: string,
+    input: { now: Date; nextAttemptAt: Date; status?: number | undefined },
+  ): Promise<void>;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -44,7 +44,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(kind: DatabaseKind, opts: { timeoutMs?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  kind: DatabaseKind,
+  opts: { timeoutMs?: number; emitEvents?: boolean } = {},
+): Promise<Harness> {
   const emulator = createEmulator({ admin: true, startTime: START });
   const upstream = await serveEmulator(emulator, { port: 0 });
   const logs: string[] = [];
@@ -88,6 +91,7 @@ export async function startHarness(kind: DatabaseKind, opts: { timeoutMs?: numbe
     v1,
     now: () => new Date(emulator.clock.now()),
     logger,
+    emitEvents: opts.emitEvents ?? false,
   });
   const app = createHttpApp({
     service,

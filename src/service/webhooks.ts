@@ -1,0 +1,167 @@
+/**
+ * Webhooks, Standard Webhooks style: each finished verification's event is written to an outbox in
+ * the same transaction as its outcome, then delivered by this dispatcher with the headers
+ * `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA-256 of
+ * "id.timestamp.body">`, retried with exponential backoff until a 2xx. Delivery is at least once:
+ * receivers deduplicate on `webhook-id`.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Store } from "../store/types.js";
+
+/** Secret bytes: a `whsec_<base64>` secret is decoded as Standard Webhooks does; any other string is UTF-8. */
+function secretBytes(secret: string): Buffer {
+  return secret.startsWith("whsec_") ? Buffer.from(secret.slice(6), "base64") : Buffer.from(secret, "utf8");
+}
+
+/** The `webhook-signature` value for one delivery. */
+export function signWebhook(input: { id: string; timestamp: number; body: string; secret: string }): string {
+  const mac = createHmac("sha256", secretBytes(input.secret))
+    .update(`${input.id}.${input.timestamp}.${input.body}`)
+    .digest("base64");
+  return `v1,${mac}`;
+}
+
+/**
+ * For receivers: checks a delivery's signature (any of the space-separated `v1,` signatures) and
+ * that its timestamp is within `toleranceSeconds` (default 300) of now, against replays.
+ *
+ * @example
+ * app.post("/hooks/certgate", express.text({ type: "*\/*" }), (req, res) => {
+ *   if (!verifyWebhookSignature({ body: req.body, headers: req.headers, secret })) return res.sendStatus(400);
+ *   …
+ * });
+ */
+export function verifyWebhookSignature(input: {
+  body: string;
+  headers: Record<string, string | string[] | undefined> | Headers;
+  secret: string;
+  toleranceSeconds?: number;
+  now?: Date;
+}): boolean {
+  const header = (name: string) => {
+    const h = input.headers;
+    const v = h instanceof Headers ? h.get(name) : h[name];
+    return Array.isArray(v) ? v[0] : (v ?? undefined);
+  };
+  const id = header("webhook-id");
+  const timestampText = header("webhook-timestamp");
+  const signatures = header("webhook-signature");
+  if (!id || !timestampText || !signatures || !/^\d+$/.test(timestampText)) return false;
+  const timestamp = Number(timestampText);
+  const now = Math.floor((input.now ?? new Date()).getTime() / 1000);
+  if (Math.abs(now - timestamp) > (input.toleranceSeconds ?? 300)) return false;
+  const expected = Buffer.from(signWebhook({ id, timestamp, body: input.body, secret: input.secret }));
+  return signatures.split(" ").some((candidate) => {
+    const given = Buffer.from(candidate);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+}
+
+export interface WebhookDispatcherOptions {
+  store: Store;
+  url: string;
+  secret: string;
+  fetch?: typeof fetch;
+  now?: () => Date;
+  /** Per delivery attempt. Default 5,000 ms. */
+  timeoutMs?: number;
+  /** Backoff before attempt n+1: min(maxDelayMs, baseDelayMs × 2^n). Defaults 1 s and 1 h. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Events per batch. Default 50. */
+  batchSize?: number;
+  logger?: { warn(fields: Record<string, unknown>, message: string): void };
+}
+
+export interface WebhookDispatcher {
+  /** Delivers every due event once; returns how many were delivered. */
+  runOnce(): Promise<number>;
+  /** Runs `runOnce` every `intervalMs` until `stop()`. */
+  start(intervalMs: number): void;
+  /** Stops the loop and waits for a batch in flight. */
+  stop(): Promise<void>;
+}
+
+export function createWebhookDispatcher(options: WebhookDispatcherOptions): WebhookDispatcher {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const now = options.now ?? (() => new Date());
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const base = options.baseDelayMs ?? 1_000;
+  const max = options.maxDelayMs ?? 3_600_000;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+
+  async function deliver(event: { id: string; payload: string; attempts: number }): Promise<boolean> {
+    const timestamp = Math.floor(now().getTime() / 1000);
+    let status = 0;
+    try {
+      const res = await doFetch(options.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": event.id,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": signWebhook({
+            id: event.id,
+            timestamp,
+            body: event.payload,
+            secret: options.secret,
+          }),
+        },
+        body: event.payload,
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: "manual",
+      });
+      status = res.status;
+      await res.body?.cancel();
+      if (res.ok) {
+        await options.store.markWebhookDelivered(event.id, now());
+        return true;
+      }
+    } catch {
+      status = 0;
+    }
+    const delay = Math.min(max, base * 2 ** event.attempts);
+    await options.store.markWebhookFailed(event.id, {
+      now: now(),
+      nextAttemptAt: new Date(now().getTime() + delay),
+      status,
+    });
+    options.logger?.warn(
+      { event_id: event.id, status, attempt: event.attempts + 1 },
+      "webhook delivery failed",
+    );
+    return false;
+  }
+
+  async function runOnce(): Promise<number> {
+    const events = await options.store.dueWebhookEvents({ now: now(), limit: options.batchSize ?? 50 });
+    let delivered = 0;
+    for (const event of events) if (await deliver(event)) delivered++;
+    return delivered;
+  }
+
+  return {
+    runOnce: () => {
+      running ??= runOnce().finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+    start(intervalMs) {
+      const tick = () => {
+        void this.runOnce()
+          .catch(() => 0)
+          .finally(() => {
+            if (timer !== undefined) timer = setTimeout(tick, intervalMs);
+          });
+      };
+      timer = setTimeout(tick, intervalMs);
+    },
+    async stop() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      await running?.catch(() => 0);
+    },
+  };
+}
