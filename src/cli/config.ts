@@ -36,6 +36,8 @@ export interface Config {
   /** Days a verified identity's personal fields are kept (PIPA art. 21). Default 30. */
   retentionDays: number;
   webhookUrl: string | undefined;
+  /** Signs webhook deliveries (Standard Webhooks `whsec_…` or any string of 24+ characters). */
+  webhookSecret: string | undefined;
   dataDir: string;
 }
 
@@ -89,6 +91,13 @@ export function loadConfig(env: Env): Config {
   if (publicUrl !== undefined) url(publicUrl, "CERTGATE_PUBLIC_URL");
   const webhookUrl = get("CERTGATE_WEBHOOK_URL");
   if (webhookUrl !== undefined) url(webhookUrl, "CERTGATE_WEBHOOK_URL");
+  const webhookSecret = get("CERTGATE_WEBHOOK_SECRET");
+  if (webhookUrl !== undefined && (webhookSecret === undefined || webhookSecret.length < 24)) {
+    throw new ConfigError(
+      "CERTGATE_WEBHOOK_SECRET",
+      "is required (24+ characters) when CERTGATE_WEBHOOK_URL is set",
+    );
+  }
 
   if (mode === "production") {
     // Fail closed (DOMAIN.md rule 7): no silent fallback to test keys or generated secrets.
@@ -123,6 +132,7 @@ export function loadConfig(env: Env): Config {
     deleteUpstreamAfterCompletion: bool(get("CERTGATE_DELETE_UPSTREAM"), "CERTGATE_DELETE_UPSTREAM", false),
     retentionDays: integer(get("CERTGATE_RETENTION_DAYS") ?? "30", "CERTGATE_RETENTION_DAYS", 0, 3_650),
     webhookUrl,
+    webhookSecret,
     dataDir,
   };
 }

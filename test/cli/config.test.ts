@@ -47,6 +47,9 @@ describe("configuration", () => {
     ["PORTONE_API_URL", { PORTONE_API_URL: "ftp://x" }],
     ["CERTGATE_RETURN_ORIGINS", { CERTGATE_RETURN_ORIGINS: "not a url" }],
     ["CERTGATE_DELETE_UPSTREAM", { CERTGATE_DELETE_UPSTREAM: "maybe" }],
+    ["CERTGATE_RETENTION_DAYS", { CERTGATE_RETENTION_DAYS: "-1" }],
+    ["CERTGATE_WEBHOOK_URL", { CERTGATE_WEBHOOK_URL: "not a url" }],
+    ["CERTGATE_WEBHOOK_SECRET", { CERTGATE_WEBHOOK_URL: "https://hooks.example/certgate" }],
   ])("refuses a bad %s, naming it", (variable, env) => {
     const error = refusal(env as Record<string, string>);
     expect(error.variable).toBe(variable);
