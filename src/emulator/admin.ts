@@ -10,7 +10,8 @@
  * - `POST /tokens/revoke` → `{ revoked }` (how many tokens were still valid)
  * - `POST /faults` `{ route, kind, latency_ms?, status?, times? }` → 201 `{ fault }`;
  *   `GET /faults` → `{ faults }`; `DELETE /faults` → `{ cleared }`
- * - `GET /stats` → `{ requests: { getToken, … }, tokens_issued }`
+ * - `GET /stats` → `{ requests: { getToken, … }, tokens_issued }` (V1; V2's are at `GET /stats/v2`)
+ * - V2 records: see `v2/admin.ts` (`/identity-verifications`); `POST /faults` takes V2 route names too.
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -25,6 +26,7 @@ import {
   type StoredCertification,
 } from "./v1/records.js";
 import { type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
+import { V2_ROUTE_NAMES, type V2RouteName } from "./v2/route-names.js";
 
 /** What the admin API drives; the emulator object provides it. */
 export interface AdminControls {
@@ -33,8 +35,8 @@ export interface AdminControls {
   reset(): void;
   clock: { now(): number; advance(ms: number): void; set(ms: number): void };
   revokeTokens(): number;
-  setFault(fault: Fault<RouteName>): void;
-  listFaults(): Fault<RouteName>[];
+  setFault(fault: Fault<RouteName | V2RouteName>): void;
+  listFaults(): Fault<RouteName | V2RouteName>[];
   clearFaults(): number;
   stats(): { requests: Record<RouteName, number>; tokensIssued: number };
 }
@@ -62,7 +64,7 @@ const clockSchema = z
 
 const faultBodySchema = z
   .object({
-    route: z.union([z.enum(V1_ROUTE_NAMES), z.literal("*")]),
+    route: z.union([z.enum([...V1_ROUTE_NAMES, ...V2_ROUTE_NAMES]), z.literal("*")]),
     kind: z.enum(FAULT_KINDS),
     latency_ms: z.number().int().min(0).max(600_000).optional(),
     status: z.literal(FAULT_STATUSES).optional(),
@@ -120,7 +122,7 @@ export function createAdminApp(controls: AdminControls): Hono {
 
   admin.post("/faults", async (c) => {
     const body = parseOrThrow(faultBodySchema, await readJson(c.req.raw));
-    const fault: Fault<RouteName> = {
+    const fault: Fault<RouteName | V2RouteName> = {
       route: body.route,
       kind: body.kind,
       ...(body.latency_ms === undefined ? {} : { latencyMs: body.latency_ms }),

@@ -1,9 +1,11 @@
 /**
- * Composition root of the emulator: state, the V1 routes, faults, stats and the admin API.
+ * Composition root of the emulator: state, the V1 routes, faults, stats, the browser SDK stand-in
+ * with its verification window, and the admin API.
  */
 import { Hono } from "hono";
 import { RequestError } from "../core/errors.js";
 import { type AdminControls, createAdminApp } from "./admin.js";
+import { createBrowserFlow } from "./browser/window-app.js";
 import { createFaultRegistry, type Fault, faultMiddleware, isDropError } from "./faults.js";
 import {
   type CertificationEntry,
@@ -25,24 +27,39 @@ import {
 } from "./v1/records.js";
 import { type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
 import { createV1Authorizer, type EmulatorMerchant, registerTokenRoutes } from "./v1/tokens.js";
+import { createV2AdminApp } from "./v2/admin.js";
+import type { V2MerchantCredentials } from "./v2/auth.js";
+import { createV2Emulation, isV2RouteName } from "./v2/index.js";
+import type { CreateIdentityVerificationInput, StoredIdentityVerification } from "./v2/records.js";
+import type { V2RouteName } from "./v2/route-names.js";
+
+/** A merchant account: V1 credentials, and V2 credentials when it also uses PortOne V2. */
+export type EmulatorAccount = EmulatorMerchant & Partial<V2MerchantCredentials>;
+
+/** Every route faults and stats know, V1 and V2. */
+export type EmulatorRouteName = RouteName | V2RouteName;
 
 /** The merchant tests use by default. */
-export const TEST_MERCHANT: EmulatorMerchant = Object.freeze({
+export const TEST_MERCHANT: EmulatorMerchant & V2MerchantCredentials = Object.freeze({
   impKey: "certgate_test_key",
   impSecret: "certgate_test_secret",
   impCode: "imp00000000",
+  v2ApiSecret: "certgate_test_v2_secret",
+  storeId: "store-00000000-0000-0000-0000-000000000000",
 });
 
 /** A second merchant, to prove records and DIs do not cross accounts. */
-export const OTHER_MERCHANT: EmulatorMerchant = Object.freeze({
+export const OTHER_MERCHANT: EmulatorMerchant & V2MerchantCredentials = Object.freeze({
   impKey: "certgate_other_key",
   impSecret: "certgate_other_secret",
   impCode: "imp00000001",
+  v2ApiSecret: "certgate_other_v2_secret",
+  storeId: "store-00000000-0000-0000-0000-000000000001",
 });
 
 export interface EmulatorOptions {
   /** Accounts the emulator accepts. Default `[TEST_MERCHANT, OTHER_MERCHANT]`. */
-  merchants?: EmulatorMerchant[];
+  merchants?: EmulatorAccount[];
   /** Mount the admin API under `/__admin/`. Default false: those paths answer 404. */
   admin?: boolean;
   /** Initial clock, unix ms. Default `Date.now()`. */
@@ -54,7 +71,7 @@ export interface EmulatorOptions {
   realTime?: boolean;
 }
 
-/** An emulated PortOne V1. */
+/** An emulated PortOne: V1 (`api.iamport.kr`) and V2 (`api.portone.io`) routes on one origin. */
 export interface Emulator {
   /** The Hono app (`app.fetch`, `app.request`); pass it to @hono/node-server or use {@link serveEmulator}. */
   app: Hono;
@@ -71,13 +88,27 @@ export interface Emulator {
    * Throws `RequestError("invalid_request")` on bad input.
    */
   createCertification(input?: CreateCertificationInput): StoredCertification;
-  /** Arms a fault; throws `RequestError("invalid_request")` when malformed. */
-  setFault(fault: Fault<RouteName>): void;
+  /**
+   * Creates a V2 identity verification as `POST /__admin/identity-verifications` does; returns a copy
+   * of the stored record (`input.fields` overrides apply to what the API serves, not to this copy).
+   * Throws `RequestError("invalid_request")` on bad input or an id already VERIFIED.
+   */
+  createIdentityVerification(input: CreateIdentityVerificationInput): StoredIdentityVerification;
+  /**
+   * Arms a fault on a V1 or V2 route; throws `RequestError("invalid_request")` when malformed.
+   * A `"*"` fault is armed on both APIs (with `times`, N requests on each).
+   */
+  setFault(fault: Fault<EmulatorRouteName>): void;
   clearFaults(): void;
-  /** Invalidates every issued token: the next call with one answers 401. */
+  /** Invalidates every issued token (V1 and V2): the next call with one answers 401. */
   revokeTokens(): void;
-  stats(): { requests: Record<RouteName, number>; tokensIssued: number };
-  /** Forgets records, tokens, faults and stats; keeps the clock. */
+  /** V1 counters at the top level (as ever); V2's under `v2`. */
+  stats(): {
+    requests: Record<RouteName, number>;
+    tokensIssued: number;
+    v2: { requests: Record<V2RouteName, number>; tokensIssued: number };
+  };
+  /** Forgets records, tokens, faults, stats and open verification windows; keeps the clock. */
   reset(): void;
 }
 
@@ -102,6 +133,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const tokens = createV1TokenStore();
   const stats = createRequestStats(V1_ROUTE_NAMES);
   const faults = createFaultRegistry(V1_ROUTE_NAMES);
+  const v2 = createV2Emulation({
+    merchants: merchants.flatMap(({ impCode, v2ApiSecret, storeId }) =>
+      v2ApiSecret && storeId ? [{ impCode, v2ApiSecret, storeId }] : [],
+    ),
+    clock,
+  });
 
   const createCertification = (input: CreateCertificationInput = {}): StoredCertification => {
     const built = buildCertification(input, {
@@ -116,6 +153,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     return { ...built.record };
   };
 
+  const browser = createBrowserFlow({ merchants, clock, createCertification });
+
   const controls: AdminControls = {
     createCertification,
     listCertifications: () =>
@@ -125,12 +164,23 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       tokens.clear();
       faults.clear();
       stats.reset();
+      v2.reset();
+      browser.reset();
     },
     clock,
-    revokeTokens: () => tokens.revokeAll(nowSeconds(clock)),
-    setFault: (fault) => faults.add(fault),
-    listFaults: () => faults.list(),
-    clearFaults: () => faults.clear(),
+    revokeTokens: () => tokens.revokeAll(nowSeconds(clock)) + v2.revokeTokens(),
+    setFault(fault) {
+      const { route } = fault;
+      if (route === "*" || !isV2RouteName(route)) faults.add({ ...fault, route });
+      if (route === "*" || isV2RouteName(route)) v2.setFault({ ...fault, route });
+    },
+    // A "*" fault lives in both registries; V1's copy stands for it in listings and counts.
+    listFaults: () => [...faults.list(), ...v2.listFaults().filter((fault) => fault.route !== "*")],
+    clearFaults: () => {
+      const v2Only = v2.listFaults().filter((fault) => fault.route !== "*").length;
+      v2.clearFaults();
+      return faults.clear() + v2Only;
+    },
     stats: () => ({ requests: stats.snapshot(), tokensIssued: tokens.issuedCount() }),
   };
 
@@ -148,7 +198,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   registerTokenRoutes(app, { merchants, tokens, clock }, guard("getToken"));
   registerCertificationRoutes(app, { certifications, guard, authorize });
   registerOtpRoutes(app, { certifications, guard, authorize, clock });
+  app.route("/", browser.app);
+  app.route("/", v2.app);
   if (options.admin) app.route("/__admin", createAdminApp(controls));
+  if (options.admin) app.route("/__admin", createV2AdminApp(v2));
 
   app.notFound((c) => v1Fail(c, 404, V1_MESSAGES.routeNotFound));
   app.onError((error, c) => {
@@ -163,13 +216,14 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     clock,
     createCertification,
     setFault: controls.setFault,
+    createIdentityVerification: (input) => v2.createIdentityVerification(input).record,
     clearFaults: () => {
-      faults.clear();
+      controls.clearFaults();
     },
     revokeTokens: () => {
       controls.revokeTokens();
     },
-    stats: controls.stats,
+    stats: () => ({ ...controls.stats(), v2: v2.stats() }),
     reset: controls.reset,
   };
 }

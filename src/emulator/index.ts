@@ -1,6 +1,7 @@
 /**
  * certgate's offline PortOne V1 emulator: `POST /users/getToken`, `GET`/`DELETE
- * /certifications/{imp_uid}`, the OTP flow, built-in personas, fault injection and an admin API.
+ * /certifications/{imp_uid}`, the OTP flow, built-in personas, fault injection, an admin API, and a
+ * stand-in for the browser SDK (`/v1/iamport.js`, global `IMP`) with its verification window.
  *
  * @example
  * import { createEmulator, serveEmulator, TEST_MERCHANT } from "certgate/emulator";
@@ -9,7 +10,9 @@
  * const { url, close } = await serveEmulator(emulator);
  */
 export type { AdminControls } from "./admin.js";
+export type { EmulatorAccount, EmulatorRouteName } from "./app.js";
 export { createEmulator, type Emulator, type EmulatorOptions, OTHER_MERCHANT, TEST_MERCHANT } from "./app.js";
+export { type CertificationRsp, RSP_ERRORS, WINDOW_MESSAGE_TYPE } from "./browser/messages.js";
 export { FAULT_KINDS, type FaultKind } from "./faults.js";
 export { deriveCi, deriveDi } from "./identity-keys.js";
 export { PERSONA_IDS, PERSONAS, type Persona, type PersonaId } from "./personas.js";
@@ -26,3 +29,17 @@ export {
 } from "./v1/records.js";
 export { type Fault, type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
 export type { EmulatorMerchant } from "./v1/tokens.js";
+export type { V2MerchantCredentials } from "./v2/auth.js";
+export { V2_ERRORS, type V2ErrorBody, type V2ErrorType } from "./v2/errors.js";
+export {
+  type CreateIdentityVerificationInput,
+  EMULATOR_FAILURE,
+  type StoredIdentityVerification,
+  V2_OPERATORS,
+  V2_STATUSES,
+  type V2Operator,
+  type V2Status,
+  type V2StoredVerifiedCustomer,
+} from "./v2/records.js";
+export { V2_ROUTE_NAMES, type V2RouteName } from "./v2/route-names.js";
+export { V2_ACCESS_TOKEN_LIFETIME_MS, V2_REFRESH_TOKEN_LIFETIME_MS } from "./v2/state.js";

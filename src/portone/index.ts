@@ -1,5 +1,6 @@
 /**
- * certgate's PortOne adapters. V1 ("i'mport"): {@link createV1Client}.
+ * certgate's PortOne adapters. V1 ("i'mport"): {@link createV1Client}; V2: {@link createV2Client};
+ * both with shared settings: {@link createPortOneClients}.
  *
  * @example
  * import { createV1Client } from "certgate";
@@ -16,3 +17,17 @@ export {
 } from "./v1/client.js";
 export { v1CertificationSchema, v1EnvelopeSchema, v1TokenSchema } from "./v1/schemas.js";
 export { createTokenManager, type TokenManager, type TokenManagerOptions } from "./v1/token-manager.js";
+export {
+  createV2Client,
+  V2_DEFAULT_BASE_URL,
+  type V2Client,
+  type V2ClientOptions,
+  type V2SendInput,
+} from "./v2/client.js";
+export {
+  createPortOneClients,
+  type PortOneClients,
+  type PortOneClientsOptions,
+  type PortOneSharedOptions,
+} from "./v2/config.js";
+export { v2ErrorSchema, v2IdentityVerificationSchema, v2TokenPairSchema } from "./v2/schemas.js";

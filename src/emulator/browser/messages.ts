@@ -1,0 +1,99 @@
+/**
+ * What the browser SDK stand-in hands the merchant page: the `rsp` shape of PortOne V1's
+ * `IMP.certification` callback, the `postMessage` envelope between the verification window and its
+ * opener, and the error codes the stand-in uses.
+ */
+
+/** The `type` of every message the verification window posts to its opener. */
+export const WINDOW_MESSAGE_TYPE = "certgate-emulator:certification";
+
+/**
+ * The callback argument of `IMP.certification` (and, as strings, the query of `m_redirect_url`).
+ * PortOne sends `error_code`/`error_msg` only on failure; `pg_provider`/`pg_type` are also seen.
+ */
+export interface CertificationRsp {
+  success: boolean;
+  /** `imp_` + 12 digits; `null` when no record could be created (e.g. an unknown merchant code). */
+  imp_uid: string | null;
+  merchant_uid: string | null;
+  error_code: string | null;
+  error_msg: string | null;
+  pg_provider: string | null;
+  pg_type: "certification";
+}
+
+/** An error `rsp` code and message. */
+export interface RspError {
+  code: string;
+  message: string;
+}
+
+/**
+ * Failures the stand-in reports.
+ *
+ * `cancelled` follows what integrations in the wild see: merchant pages test `error_code === "F0000"`
+ * for a cancelled verification, and PortOne's own Cordova plugin reports the message below when the
+ * window is closed. Per PortOne's support, a person refused by Danal's `min_age` check sees a failure
+ * screen whose close button answers exactly like a cancel, so `min_age` refusals use it too.
+ * Every other code is the emulator's own choice (PortOne's are undocumented); they all start with
+ * "F1" so a merchant can tell them from a cancel.
+ */
+export const RSP_ERRORS = {
+  cancelled: { code: "F0000", message: "사용자가 본인인증을 취소하였습니다." },
+  notInitialized: { code: "F1000", message: "IMP.init()으로 가맹점 식별코드를 먼저 설정해 주세요." },
+  unknownMerchant: { code: "F1001", message: "가맹점 식별코드가 올바르지 않습니다." },
+  popupBlocked: { code: "F1002", message: "본인인증 팝업이 차단되었습니다. 팝업 차단을 해제해 주세요." },
+  redirectUrlRequired: { code: "F1003", message: "리디렉션 방식에는 m_redirect_url이 필요합니다." },
+  invalidParams: { code: "F1004", message: "본인인증 요청 파라미터가 올바르지 않습니다." },
+  scriptUrlUnknown: {
+    code: "F1005",
+    message: "iamport.js의 주소를 알 수 없어 본인인증 창을 열 수 없습니다.",
+  },
+} as const satisfies Record<string, RspError>;
+
+/** A success `rsp`. */
+export function successRsp(record: {
+  imp_uid: string;
+  merchant_uid: string | null;
+  pg_provider: string | null;
+}): CertificationRsp {
+  return {
+    success: true,
+    imp_uid: record.imp_uid,
+    merchant_uid: record.merchant_uid,
+    error_code: null,
+    error_msg: null,
+    pg_provider: record.pg_provider,
+    pg_type: "certification",
+  };
+}
+
+/** A failure `rsp`. */
+export function failureRsp(
+  error: RspError,
+  ids: { imp_uid?: string | null; merchant_uid?: string | null } = {},
+): CertificationRsp {
+  return {
+    success: false,
+    imp_uid: ids.imp_uid ?? null,
+    merchant_uid: ids.merchant_uid ?? null,
+    error_code: error.code,
+    error_msg: error.message,
+    pg_provider: "danal",
+    pg_type: "certification",
+  };
+}
+
+/**
+ * `m_redirect_url` with PortOne's redirect query: `imp_uid`, `merchant_uid`, `success` ("true" or
+ * "false"), and `error_code`/`error_msg` on failure. The URL's own query is kept.
+ */
+export function redirectTarget(redirectUrl: string, rsp: CertificationRsp): string {
+  const target = new URL(redirectUrl);
+  if (rsp.imp_uid !== null) target.searchParams.set("imp_uid", rsp.imp_uid);
+  if (rsp.merchant_uid !== null) target.searchParams.set("merchant_uid", rsp.merchant_uid);
+  target.searchParams.set("success", String(rsp.success));
+  if (rsp.error_code !== null) target.searchParams.set("error_code", rsp.error_code);
+  if (rsp.error_msg !== null) target.searchParams.set("error_msg", rsp.error_msg);
+  return target.toString();
+}

@@ -1,0 +1,54 @@
+/**
+ * One place to configure both PortOne clients: shared transport settings (fetch, clock, timeouts,
+ * retries, metrics) given once, each API's credentials and overrides beside them.
+ */
+import { ConfigError } from "../../core/errors.js";
+import type { ClientEvent } from "../http.js";
+import { createV1Client, type V1Client, type V1ClientOptions } from "../v1/client.js";
+import { createV2Client, type V2Client, type V2ClientOptions } from "./client.js";
+
+/** Settings both clients share; a per-API option of the same name (present, even `undefined`) wins. */
+export interface PortOneSharedOptions {
+  fetch?: typeof fetch;
+  now?: () => number;
+  timeoutMs?: number;
+  retries?: number;
+  retryBaseDelayMs?: number;
+  onEvent?: (event: ClientEvent) => void;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface PortOneClientsOptions extends PortOneSharedOptions {
+  /** V1 ("i'mport") credentials and overrides; omit when the merchant has no V1 account. */
+  v1?: V1ClientOptions;
+  /** V2 credentials and overrides; omit when the merchant has no V2 store. */
+  v2?: V2ClientOptions;
+}
+
+/** The clients `options` asked for: a key is present exactly when its options were given. */
+export type PortOneClients<O extends PortOneClientsOptions> = (O["v1"] extends V1ClientOptions
+  ? { v1: V1Client }
+  : { v1?: undefined }) &
+  (O["v2"] extends V2ClientOptions ? { v2: V2Client } : { v2?: undefined });
+
+/**
+ * Creates the V1 and/or V2 client with shared transport settings. Throws `ConfigError` when neither
+ * is configured, or as each client's factory does.
+ *
+ * @example
+ * const { v1, v2 } = createPortOneClients({
+ *   timeoutMs: 3000,
+ *   v1: { apiKey: env.PORTONE_API_KEY, apiSecret: env.PORTONE_API_SECRET },
+ *   v2: { apiSecret: env.PORTONE_V2_API_SECRET, storeId: env.PORTONE_STORE_ID },
+ * });
+ */
+export function createPortOneClients<O extends PortOneClientsOptions>(options: O): PortOneClients<O> {
+  const { v1, v2, ...shared } = options;
+  if (!v1 && !v2) throw new ConfigError("portone", "configure v1, v2 or both");
+  const clients: { v1?: V1Client; v2?: V2Client } = {};
+  if (v1) clients.v1 = createV1Client({ ...shared, ...v1 });
+  if (v2) clients.v2 = createV2Client({ ...shared, ...v2 });
+  // The conditional type mirrors the branches above; TypeScript cannot follow them through generics.
+  return clients as PortOneClients<O>;
+}

@@ -1,0 +1,94 @@
+/**
+ * zod schemas for every PortOne V2 body the client reads. Unknown fields are dropped; a field that is
+ * `null` and one that is absent both come out absent. Only what certgate consumes is required, so a
+ * field PortOne adds or drops elsewhere never fails a lookup.
+ */
+import { z } from "zod";
+import type { V2IdentityVerification } from "../../core/v2-identity.js";
+
+/** `{ type, message? }`: every V2 error body. */
+export const v2ErrorSchema = z.object({ type: z.string().min(1), message: z.string().nullish() });
+
+/** `POST /login/api-secret` and `POST /token/refresh` → both tokens. */
+export const v2TokenPairSchema = z.object({
+  accessToken: z.string().min(1),
+  refreshToken: z.string().min(1),
+});
+
+export type V2TokenPair = z.output<typeof v2TokenPairSchema>;
+
+/** Drops `null`-valued keys, so `null` reaches the object schema as absent. */
+function withoutNulls(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
+}
+
+const object = <T extends z.ZodRawShape>(shape: T) => z.preprocess(withoutNulls, z.object(shape));
+
+const GENDERS = ["MALE", "FEMALE", "OTHER"] as const;
+
+const channelSchema = object({
+  pgProvider: z.string().optional(),
+  pgMerchantId: z.string().optional(),
+});
+
+const verifiedCustomerSchema = object({
+  name: z.string(),
+  id: z.string().optional(),
+  operator: z.string().optional(),
+  phoneNumber: z.string().optional(),
+  birthDate: z.string().optional(),
+  // A gender PortOne adds later is an unknown gender, not a broken record.
+  gender: z.union([z.enum(GENDERS), z.string().transform(() => undefined)]).optional(),
+  isForeigner: z.boolean().optional(),
+  ci: z.string().optional(),
+  di: z.string().optional(),
+});
+
+const failureSchema = object({
+  reason: z.string().optional(),
+  pgCode: z.string().optional(),
+  pgMessage: z.string().optional(),
+});
+
+const base = { id: z.string().min(1), channel: channelSchema.optional() };
+
+const KNOWN_STATUSES: readonly string[] = ["READY", "VERIFIED", "FAILED"];
+
+const knownSchema = z.discriminatedUnion("status", [
+  z.object({ ...base, status: z.literal("READY") }),
+  z.object({
+    ...base,
+    status: z.literal("VERIFIED"),
+    verifiedCustomer: verifiedCustomerSchema,
+    verifiedAt: z.string().min(1),
+  }),
+  z.object({ ...base, status: z.literal("FAILED"), failure: failureSchema.optional() }),
+]);
+
+// A known status with a broken body must fail, not slip into this arm.
+const unrecognizedSchema = z
+  .object({
+    ...base,
+    status: z
+      .string()
+      .min(1)
+      .refine((status) => !KNOWN_STATUSES.includes(status)),
+  })
+  .transform(({ status, ...rest }) => ({ ...rest, status: "UNRECOGNIZED" as const, rawStatus: status }));
+
+/**
+ * `GET /identity-verifications/{id}` → the core's {@link V2IdentityVerification}. Any status other
+ * than READY, VERIFIED or FAILED becomes the `UNRECOGNIZED` arm (never verified), with the upstream
+ * string in `rawStatus`.
+ */
+export const v2IdentityVerificationSchema = z.preprocess(
+  withoutNulls,
+  z.union([knownSchema, unrecognizedSchema]),
+) satisfies z.ZodType<V2IdentityVerification>;
+
+/** `POST /identity-verifications/{id}/confirm` → the verified record. */
+export const v2ConfirmResponseSchema = z.object({ identityVerification: v2IdentityVerificationSchema });
+
+/** `POST /identity-verifications/{id}/send` and `/resend` → an empty object. */
+export const v2EmptyResponseSchema = z.object({});
