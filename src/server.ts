@@ -9,9 +9,10 @@ import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { Config } from "./cli/config.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
-import { createHttpApp, type HttpLogger } from "./http/app.js";
+import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { createV1Client } from "./portone/index.js";
 import { createVerificationService } from "./service/verifications.js";
+import { createWebhookDispatcher } from "./service/webhooks.js";
 import { createKeyring, generateSecret } from "./store/crypto.js";
 import { openStore } from "./store/index.js";
 import type { Store } from "./store/types.js";
@@ -34,6 +35,8 @@ export interface StartOptions {
   listen?: boolean;
   /** Injected clock (tests). */
   now?: () => Date;
+  /** Serve the demo page outside sandbox mode too (CERTGATE_DEMO=true); sandbox mode always does. */
+  demo?: boolean;
 }
 
 export async function startCertgate(config: Config, options: StartOptions): Promise<Certgate> {
@@ -59,22 +62,50 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
       });
   const impCode = emulator ? TEST_MERCHANT.impCode : (config.portone.impCode ?? "");
 
-  const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
+  // Listen before wiring the app: with PORT=0 only the bound port tells the return origins and
+  // m_redirect_url where the service really is.
+  let app: Hono | undefined;
+  const server =
+    options.listen === false
+      ? undefined
+      : serve({
+          fetch: (request, env) => (app ? app.fetch(request, env) : new Response(null, { status: 503 })),
+          port: config.port,
+          hostname: config.host,
+        });
+  let port = config.port;
+  if (server) {
+    await new Promise<void>((resolve, reject) => {
+      server.once("listening", resolve);
+      server.once("error", reject);
+    });
+    const address = server.address();
+    port = typeof address === "object" && address ? address.port : config.port;
+  }
+
+  const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
   const service = createVerificationService({
     store,
     v1,
     deleteUpstreamAfterCompletion: config.deleteUpstreamAfterCompletion,
     logger,
+    emitEvents: config.webhookUrl !== undefined,
     ...(options.now ? { now: options.now } : {}),
   });
-  const app = createHttpApp({
+  const webhooks =
+    config.webhookUrl !== undefined && config.webhookSecret !== undefined
+      ? createWebhookDispatcher({ store, url: config.webhookUrl, secret: config.webhookSecret, logger })
+      : undefined;
+  webhooks?.start(1_000);
+  const demo = sandbox || options.demo === true;
+  app = createHttpApp({
     service,
     apiKeys: config.apiKeys.length > 0 ? config.apiKeys : sandbox ? [SANDBOX_API_KEY] : [],
     returnOrigins:
       config.returnOrigins.length > 0
         ? config.returnOrigins
         : sandbox
-          ? [new URL(publicUrl).origin, `http://127.0.0.1:${config.port}`]
+          ? [new URL(publicUrl).origin, `http://localhost:${port}`, `http://127.0.0.1:${port}`]
           : [],
     sandbox,
     sdk: {
@@ -84,28 +115,64 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
     },
     logger,
     ready: () => store.ping(),
+    ...(demo ? { demo: loadDemoPage(sandbox) } : {}),
   });
   if (emulator) app.route("/emulator", emulator.app);
 
-  if (options.listen === false) {
-    return { app, store, emulator, url: publicUrl, close: () => store.close() };
+  if (!server) {
+    return {
+      app,
+      store,
+      emulator,
+      url: publicUrl,
+      async close() {
+        await webhooks?.stop();
+        await store.close();
+      },
+    };
   }
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", reject);
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : config.port;
   return {
     app,
     store,
     emulator,
     url: `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`,
+    /**
+     * Graceful: stop accepting, let in-flight requests (a completion is one transaction) finish,
+     * stop the webhook loop after its batch, then close the database.
+     */
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive sockets with no request in flight would hold close() open.
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+      });
+      await webhooks?.stop();
       await store.close();
     },
+  };
+}
+
+/** PortOne's browser SDK, loaded by the demo page outside sandbox mode. */
+export const PORTONE_V1_SDK_URL = "https://cdn.iamport.kr/v1/iamport.js";
+
+/**
+ * The demo page of web/ (shipped beside dist/ in the package): in sandbox mode it loads the
+ * emulator's SDK stand-in and creates verifications through `POST /sandbox/verifications`;
+ * otherwise PortOne's real SDK and `POST /demo/verifications`.
+ */
+function loadDemoPage(sandbox: boolean): DemoPage {
+  const dir = new URL("../web/", import.meta.url);
+  const read = (name: string) => readFileSync(new URL(name, dir), "utf8");
+  const html = read("index.html")
+    .replaceAll("__CERTGATE_SDK_URL__", sandbox ? "/emulator/v1/iamport.js" : PORTONE_V1_SDK_URL)
+    .replaceAll("__CERTGATE_CREATE_URL__", sandbox ? "/sandbox/verifications" : "/demo/verifications")
+    .replaceAll("__CERTGATE_MODE__", sandbox ? "sandbox" : "production");
+  return {
+    html,
+    assets: new Map([
+      ["demo.js", { type: "text/javascript; charset=utf-8", body: read("demo.js") }],
+      ["demo.css", { type: "text/css; charset=utf-8", body: read("demo.css") }],
+    ]),
   };
 }
 

@@ -33,6 +33,8 @@ export interface Config {
     channelKey: string | undefined;
   };
   deleteUpstreamAfterCompletion: boolean;
+  /** Serve the demo page outside sandbox mode too (it loads PortOne's real SDK). */
+  demo: boolean;
   /** Days a verified identity's personal fields are kept (PIPA art. 21). Default 30. */
   retentionDays: number;
   webhookUrl: string | undefined;
@@ -130,6 +132,7 @@ export function loadConfig(env: Env): Config {
     publicUrl,
     portone,
     deleteUpstreamAfterCompletion: bool(get("CERTGATE_DELETE_UPSTREAM"), "CERTGATE_DELETE_UPSTREAM", false),
+    demo: bool(get("CERTGATE_DEMO"), "CERTGATE_DEMO", false),
     retentionDays: integer(get("CERTGATE_RETENTION_DAYS") ?? "30", "CERTGATE_RETENTION_DAYS", 0, 3_650),
     webhookUrl,
     webhookSecret,

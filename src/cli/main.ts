@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "serve": {
       const config = loadConfig(process.env);
-      const certgate = await startCertgate(config, { logger });
+      const certgate = await startCertgate(config, { logger, demo: config.demo });
       logger.info(
         {
           mode: config.mode,
@@ -112,7 +112,7 @@ function printSandboxHelp(url: string) {
   const json = `-H 'content-type: application/json'`;
   process.stdout.write(`
 certgate is running in SANDBOX mode at ${url} (embedded PortOne emulator, SQLite under ./data/).
-Try a verification (see README for the whole walkthrough):
+Open ${url}/ for the demo page (sign-up and adult gate in a browser), or try it with curl:
   1. curl -s -X POST ${url}/api/verifications ${auth} ${json} -d '{"account_ref":"user-1","policy":{"min_age":19,"age_rule":"year"}}'
   2. curl -s -X POST ${url}/emulator/__admin/certifications ${json} -d '{"persona":"adult","merchant_uid":"<merchant_uid from 1>"}'
   3. curl -s -X POST ${url}/certifications ${json} -d '{"imp_uid":"<imp_uid from 2>","merchant_uid":"<merchant_uid from 1>"}'

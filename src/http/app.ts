@@ -41,6 +41,14 @@ export interface HttpAppOptions {
   logger: HttpLogger;
   /** Readiness probe: throws when the database is unreachable. */
   ready?: () => Promise<void>;
+  /** The demo page, served at `/` (sandbox mode, or production with CERTGATE_DEMO=true). */
+  demo?: DemoPage | undefined;
+}
+
+/** The demo page of web/: its HTML, and the files it loads from `/demo/<name>`. */
+export interface DemoPage {
+  html: string;
+  assets: ReadonlyMap<string, { type: string; body: string }>;
 }
 
 export function createHttpApp(options: HttpAppOptions): Hono {
@@ -110,6 +118,17 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     return c.json({ account_ref: ref, unbound: true });
   });
 
+  if (options.demo) {
+    const demo = options.demo;
+    app.get("/", (c) => c.html(demo.html));
+    app.get("/demo/:file", (c) => {
+      const asset = demo.assets.get(c.req.param("file"));
+      if (!asset) throw new RequestError("not_found", "no such file");
+      return c.body(asset.body, 200, { "content-type": asset.type });
+    });
+    // Outside sandbox mode the opt-in demo page needs a public creation route of its own.
+    if (!options.sandbox) app.post("/demo/verifications", create);
+  }
   if (options.sandbox) {
     // The demo page has no backend of its own: in sandbox mode only, it may create verifications.
     app.post("/sandbox/verifications", create);

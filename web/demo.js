@@ -1,0 +1,385 @@
+// certgate demo page: two merchant uses of identity verification through PortOne V1, each in popup
+// or redirect mode. It plays the merchant's frontend; in sandbox mode the service also plays the
+// merchant's backend (POST /sandbox/verifications). What it shows is what the browser is given:
+// status, reason and the masked name. It never receives CI, DI, phone or birthday.
+
+const TEXT = {
+  ko: {
+    skip: "본문으로 건너뛰기",
+    tag: "데모",
+    title: "PortOne 본인인증, 제대로",
+    intro:
+      "가맹점 백엔드가 certgate로 인증을 만들고, 브라우저는 PortOne 본인인증 창을 열고, certgate가 결과를 직접 조회해 판정합니다. 아래 결과는 가맹점이 받는 판정이며 이름은 가려져 있고 CI, DI, 전화번호는 브라우저에 오지 않습니다.",
+    sandboxNotice:
+      "샌드박스 모드: 인증 창은 에뮬레이터입니다. 테스트 인물을 고르고 인증번호 123456을 입력하세요.",
+    signupTitle: "회원가입: 한 사람에 한 계정",
+    signupText: "같은 사람이 두 번째 계정을 만들려 하면 기존 계정을 알려 주고 거절합니다.",
+    accountRef: "계정 ID",
+    accountRefHint:
+      "가맹점이 쓰는 사용자 ID입니다. 직접 입력하거나 새로 만드세요 (공백 없는 영문·숫자·기호).",
+    accountRefError: "계정 ID를 입력하세요 (공백 없이 128자 이하).",
+    generate: "새로 만들기",
+    windowMode: "인증 창 방식",
+    modeAuto: "자동 (PC는 팝업, 모바일은 리디렉션)",
+    modePopup: "팝업",
+    modeRedirect: "리디렉션 (이 페이지를 떠났다가 돌아옴)",
+    signupSubmit: "본인인증하고 가입하기",
+    adultTitle: "성인 인증: 연 나이 19세 이상",
+    adultText: "청소년보호법의 연 나이(올해 − 출생연도)로 19세 이상만 들어갈 수 있습니다.",
+    adultSubmit: "본인인증하고 입장하기",
+    outcomeTitle: "결과",
+    outcomeEmpty: "아직 결과가 없습니다. 위에서 하나를 시작하세요.",
+    footer: "certgate: 한국 본인인증(PortOne)을 위한 라이브러리, 서비스, 에뮬레이터.",
+    working: "본인인증 창에서 인증을 마쳐 주세요…",
+    signupVerified: "가입 완료: 본인인증을 통과했습니다.",
+    adultVerified: "입장 허용: 성인 인증을 통과했습니다.",
+    rejected: "거절되었습니다.",
+    cancelled: "본인인증이 취소되었습니다. 아무것도 인증되지 않았습니다.",
+    failedWindow: "본인인증을 마치지 못했습니다. 아무것도 인증되지 않았습니다.",
+    error: "요청을 처리하지 못했습니다.",
+    redirectNote:
+      "리디렉션으로 돌아온 주소의 값은 참고용입니다. 가맹점 백엔드는 GET /api/verifications/:id 로 판정을 확인해야 합니다.",
+    popupNote: "가맹점 백엔드는 같은 판정을 GET /api/verifications/:id 로 읽습니다.",
+    cancelNote: "인증은 대기 상태로 남았다가 만료됩니다. 다시 시도할 수 있습니다.",
+    flow: "용도",
+    flowSignup: "회원가입",
+    flowAdult: "성인 인증",
+    verificationId: "인증 ID",
+    status: "상태",
+    reason: "사유",
+    nameMasked: "이름 (가림)",
+    accountRefLabel: "계정 ID",
+    existingAccount: "기존 계정",
+    errorCode: "오류 코드",
+    errorMsg: "오류 메시지",
+    reasons: {
+      duplicate_account: "이미 다른 계정으로 가입한 사람입니다.",
+      underage: "나이 기준에 미달합니다.",
+      overage: "나이 상한을 넘습니다.",
+      merchant_uid_mismatch: "이 요청의 인증 결과가 아닙니다 (merchant_uid 불일치).",
+      not_certified: "본인인증이 끝나지 않았습니다.",
+      already_used: "이미 사용된 인증 결과입니다.",
+      expired: "인증 요청이 만료되었습니다.",
+      stale_certification: "너무 오래된 인증 결과입니다.",
+      no_person_key: "사람을 식별할 값(CI/DI)이 없습니다.",
+      not_found: "PortOne에 인증 결과가 없습니다.",
+    },
+  },
+  en: {
+    skip: "Skip to content",
+    tag: "demo",
+    title: "PortOne identity verification, done right",
+    intro:
+      "The merchant backend creates a verification with certgate, the browser opens PortOne's verification window, and certgate fetches the result itself and decides. Below is the decision the merchant gets: the name is masked, and CI, DI and phone never reach the browser.",
+    sandboxNotice:
+      "Sandbox mode: the verification window is the emulator's. Pick a test persona and enter the code 123456.",
+    signupTitle: "Sign-up: one account per person",
+    signupText: "When the same person tries a second account, it is refused and the existing account named.",
+    accountRef: "Account ID",
+    accountRefHint: "The merchant's own user id. Type one or generate it (printable ASCII, no spaces).",
+    accountRefError: "Enter an account ID (no spaces, at most 128 characters).",
+    generate: "Generate",
+    windowMode: "Verification window",
+    modeAuto: "Automatic (popup on PC, redirect on mobile)",
+    modePopup: "Popup",
+    modeRedirect: "Redirect (leave this page and come back)",
+    signupSubmit: "Verify and sign up",
+    adultTitle: "Adult gate: 19 or over by year age",
+    adultText: "By the Youth Protection Act's year age (this year − birth year), only 19 or over may enter.",
+    adultSubmit: "Verify and enter",
+    outcomeTitle: "Outcome",
+    outcomeEmpty: "No outcome yet. Start one above.",
+    footer:
+      "certgate: a library, a service and an emulator for Korean identity verification through PortOne.",
+    working: "Finish the verification in its window…",
+    signupVerified: "Signed up: the verification passed.",
+    adultVerified: "Welcome in: the adult check passed.",
+    rejected: "Refused.",
+    cancelled: "The verification was cancelled. Nothing was verified.",
+    failedWindow: "The verification did not finish. Nothing was verified.",
+    error: "The request could not be processed.",
+    redirectNote:
+      "Values in a redirect URL are hints only: the merchant backend confirms the decision with GET /api/verifications/:id.",
+    popupNote: "The merchant backend reads the same decision with GET /api/verifications/:id.",
+    cancelNote: "The verification stays pending until it expires. You can try again.",
+    flow: "Use",
+    flowSignup: "Sign-up",
+    flowAdult: "Adult gate",
+    verificationId: "Verification ID",
+    status: "Status",
+    reason: "Reason",
+    nameMasked: "Name (masked)",
+    accountRefLabel: "Account ID",
+    existingAccount: "Existing account",
+    errorCode: "Error code",
+    errorMsg: "Error message",
+    reasons: {
+      duplicate_account: "This person already has another account.",
+      underage: "Below the age limit.",
+      overage: "Above the age limit.",
+      merchant_uid_mismatch: "This result belongs to another verification (merchant_uid mismatch).",
+      not_certified: "The verification was not finished.",
+      already_used: "This result was already used.",
+      expired: "The verification request expired.",
+      stale_certification: "The result is too old.",
+      no_person_key: "No value identifies the person (CI/DI).",
+      not_found: "PortOne has no such result.",
+    },
+  },
+};
+
+const FLOWS = ["signup", "adult"];
+const LANG_KEY = "certgate-demo-lang";
+
+const body = document.body;
+const createUrl = body.dataset.createUrl;
+const outcomeBox = document.getElementById("outcome");
+const outcomeTitle = document.getElementById("outcome-title");
+const accountRefInput = document.getElementById("account-ref");
+const accountRefError = document.getElementById("account-ref-error");
+
+let lang = pickLanguage();
+/** The outcome on screen, kept so a language switch can render it again. */
+let current = null;
+
+function pickLanguage() {
+  const asked = new URLSearchParams(location.search).get("lang");
+  if (asked === "ko" || asked === "en") return asked;
+  try {
+    const stored = localStorage.getItem(LANG_KEY);
+    if (stored === "ko" || stored === "en") return stored;
+  } catch {
+    // Storage can be off; the browser's language decides then.
+  }
+  return navigator.language?.toLowerCase().startsWith("ko") ? "ko" : "en";
+}
+
+function t(key) {
+  return TEXT[lang][key] ?? key;
+}
+
+function applyLanguage() {
+  document.documentElement.lang = lang;
+  document.title = lang === "ko" ? "certgate 데모: 본인인증" : "certgate demo: identity verification";
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const button of document.querySelectorAll("[data-lang]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
+  }
+  if (current) renderOutcome(current, false);
+}
+
+function newAccountRef() {
+  const bytes = new Uint8Array(4);
+  crypto.getRandomValues(bytes);
+  return `user-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** The page itself, with the query it reads when a redirect flow comes back. */
+function returnUrl(flow) {
+  const url = new URL(location.pathname, location.origin);
+  url.searchParams.set("flow", flow);
+  url.searchParams.set("lang", lang);
+  return url.toString();
+}
+
+async function postJson(url, payload) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(payload),
+  });
+  let json = null;
+  try {
+    json = await res.json();
+  } catch {
+    // A body that is not JSON is reported by status alone.
+  }
+  return { status: res.status, json: json && typeof json === "object" ? json : {} };
+}
+
+function setBusy(form, busy) {
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = busy;
+  form.setAttribute("aria-busy", String(busy));
+}
+
+async function start(form) {
+  const flow = form.dataset.flow;
+  const mode = form.querySelector("input[name=mode]:checked")?.value ?? "auto";
+  const request = { return_url: returnUrl(flow) };
+  if (flow === "signup") {
+    const ref = accountRefInput.value.trim();
+    if (!/^[\x21-\x7e]{1,128}$/.test(ref)) {
+      accountRefInput.setAttribute("aria-invalid", "true");
+      accountRefError.hidden = false;
+      accountRefInput.focus();
+      return;
+    }
+    accountRefInput.removeAttribute("aria-invalid");
+    accountRefError.hidden = true;
+    request.account_ref = ref;
+  } else {
+    request.policy = { min_age: 19, age_rule: "year" };
+  }
+
+  setBusy(form, true);
+  show({ kind: "working", flow });
+  try {
+    const created = await postJson(createUrl, request);
+    if (created.status !== 201) {
+      show({ kind: "error", flow, code: created.json.error?.code ?? `HTTP ${created.status}` }, true);
+      return;
+    }
+    const verification = created.json;
+    // PortOne's SDK takes the merchant code once, then the parameters the backend issued.
+    window.IMP.init(verification.sdk.imp_code);
+    const params = {
+      ...verification.sdk.certification,
+      // The service's redirect route on this page's own origin: the page and the service share it,
+      // whichever host name the visitor typed.
+      m_redirect_url: new URL("/certifications/redirect", location.href).toString(),
+    };
+    if (mode === "popup") params.popup = true;
+    if (mode === "redirect") params.popup = false;
+    const rsp = await new Promise((resolve) => window.IMP.certification(params, resolve));
+    if (rsp?.success !== true) {
+      // The browser's word is a hint: a failed window means nothing to confirm, not a verdict.
+      show(
+        {
+          kind: rsp?.error_code === "F0000" ? "cancelled" : "failedWindow",
+          flow,
+          errorCode: rsp?.error_code ?? null,
+          errorMsg: rsp?.error_msg ?? null,
+        },
+        true,
+      );
+      return;
+    }
+    // The merchant_uid is ours, not the window's: certgate checks that the record belongs to it.
+    const completed = await postJson("/certifications", {
+      imp_uid: rsp.imp_uid,
+      merchant_uid: verification.merchant_uid,
+    });
+    const v = completed.json.verification;
+    if (!v) {
+      show({ kind: "error", flow, code: completed.json.error?.code ?? `HTTP ${completed.status}` }, true);
+      return;
+    }
+    show(
+      {
+        kind: v.status === "verified" ? "verified" : "rejected",
+        flow,
+        via: "popup",
+        id: v.id,
+        status: v.status,
+        reason: v.reason ?? (completed.status === 409 ? "already_used" : null),
+        nameMasked: v.name_masked ?? null,
+        accountRef: request.account_ref ?? null,
+        existing: v.existing_account_ref ?? null,
+      },
+      true,
+    );
+  } catch {
+    show({ kind: "error", flow, code: "network_error" }, true);
+  } finally {
+    setBusy(form, false);
+  }
+}
+
+function show(outcome, focus) {
+  current = outcome;
+  renderOutcome(outcome, focus);
+}
+
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function renderOutcome(o, focus) {
+  const parts = [];
+  const rows = [[t("flow"), o.flow === "signup" ? t("flowSignup") : t("flowAdult")]];
+  if (o.kind === "working") {
+    parts.push(element("p", "note", t("working")));
+  } else if (o.kind === "verified" || o.kind === "rejected") {
+    const verified = o.kind === "verified";
+    const headline = verified ? t(o.flow === "signup" ? "signupVerified" : "adultVerified") : t("rejected");
+    parts.push(element("p", `verdict ${verified ? "ok" : "no"}`, headline));
+    if (o.reason) parts.push(element("p", null, TEXT[lang].reasons[o.reason] ?? o.reason));
+    rows.push([t("status"), o.status]);
+    if (o.reason) rows.push([t("reason"), o.reason]);
+    if (o.nameMasked) rows.push([t("nameMasked"), o.nameMasked]);
+    if (o.accountRef) rows.push([t("accountRefLabel"), o.accountRef]);
+    if (o.existing) rows.push([t("existingAccount"), o.existing]);
+    rows.push([t("verificationId"), o.id]);
+  } else if (o.kind === "cancelled" || o.kind === "failedWindow") {
+    parts.push(element("p", "verdict cancel", t(o.kind)));
+    if (o.errorCode) rows.push([t("errorCode"), o.errorCode]);
+    if (o.errorMsg) rows.push([t("errorMsg"), o.errorMsg]);
+  } else {
+    parts.push(element("p", "verdict error", t("error")));
+    rows.push([t("errorCode"), o.code]);
+  }
+  const list = element("dl");
+  for (const [term, value] of rows) {
+    list.append(element("dt", null, term), element("dd", null, value));
+  }
+  parts.push(list);
+  if (o.kind === "verified" || o.kind === "rejected") {
+    parts.push(element("p", "note", t(o.via === "redirect" ? "redirectNote" : "popupNote")));
+  }
+  if (o.kind === "cancelled" || o.kind === "failedWindow") parts.push(element("p", "note", t("cancelNote")));
+  outcomeBox.replaceChildren(...parts);
+  if (focus) outcomeTitle.focus();
+}
+
+/** Back from a redirect flow: the service sent the visitor here with the decision in the query. */
+function readReturn() {
+  const query = new URLSearchParams(location.search);
+  const flow = query.get("flow");
+  const id = query.get("verification_id");
+  const status = query.get("status");
+  if (!FLOWS.includes(flow) || !id || !status) return;
+  show(
+    {
+      kind: status === "verified" ? "verified" : "rejected",
+      flow,
+      via: "redirect",
+      id,
+      status,
+      reason: query.get("reason"),
+      nameMasked: null,
+      accountRef: null,
+      existing: null,
+    },
+    true,
+  );
+}
+
+for (const button of document.querySelectorAll("[data-lang]")) {
+  button.addEventListener("click", () => {
+    lang = button.dataset.lang;
+    try {
+      localStorage.setItem(LANG_KEY, lang);
+    } catch {
+      // Not remembered then; the page still switches.
+    }
+    applyLanguage();
+  });
+}
+document.getElementById("generate-ref").addEventListener("click", () => {
+  accountRefInput.value = newAccountRef();
+  accountRefInput.focus();
+});
+for (const form of document.querySelectorAll("form[data-flow]")) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    start(form);
+  });
+}
+document.getElementById("sandbox-notice").hidden = body.dataset.mode !== "sandbox";
+accountRefInput.value = newAccountRef();
+applyLanguage();
+readReturn();
