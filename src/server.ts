@@ -10,6 +10,7 @@ import type { Hono } from "hono";
 import type { Config } from "./cli/config.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
+import { createMetrics } from "./observability/metrics.js";
 import { createV1Client } from "./portone/index.js";
 import { createVerificationService } from "./service/verifications.js";
 import { createWebhookDispatcher } from "./service/webhooks.js";
@@ -45,7 +46,8 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   const secret = config.secret ?? sandboxSecret(config.dataDir, logger);
   const keyring = createKeyring({ secret, previousSecrets: config.previousSecrets });
   if (!config.databaseUrl.startsWith("postgres")) mkdirSync(dirname(config.databaseUrl), { recursive: true });
-  const store = await openStore({ databaseUrl: config.databaseUrl, keyring });
+  const metrics = createMetrics();
+  const store = metrics.instrumentStore(await openStore({ databaseUrl: config.databaseUrl, keyring }));
 
   const emulator = sandbox ? createEmulator({ admin: true, realTime: true }) : undefined;
   const v1 = emulator
@@ -54,11 +56,13 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         apiSecret: TEST_MERCHANT.impSecret,
         baseUrl: "http://emulator.sandbox",
         fetch: emulator.fetch,
+        onEvent: metrics.onClientEvent,
       })
     : createV1Client({
         apiKey: config.portone.apiKey ?? "",
         apiSecret: config.portone.apiSecret ?? "",
         baseUrl: config.portone.apiUrl,
+        onEvent: metrics.onClientEvent,
       });
   const impCode = emulator ? TEST_MERCHANT.impCode : (config.portone.impCode ?? "");
 
@@ -115,6 +119,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
     },
     logger,
     ready: () => store.ping(),
+    metrics,
     ...(demo ? { demo: loadDemoPage(sandbox) } : {}),
   });
   if (emulator) app.route("/emulator", emulator.app);

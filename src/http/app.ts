@@ -39,6 +39,8 @@ export interface HttpAppOptions {
   /** Parameters for the browser SDK returned on creation. */
   sdk: { impCode: string; channelKey?: string | undefined; redirectUrl?: string | undefined };
   logger: HttpLogger;
+  /** Prometheus exposition for `GET /metrics`. */
+  metrics?: { contentType: string; render(): Promise<string> } | undefined;
   /** Readiness probe: throws when the database is unreachable. */
   ready?: () => Promise<void>;
   /** The demo page, served at `/` (sandbox mode, or production with CERTGATE_DEMO=true). */
@@ -80,6 +82,10 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/metrics", async (c) => {
+    if (!options.metrics) throw new RequestError("not_found", "metrics are not enabled");
+    return c.body(await options.metrics.render(), 200, { "content-type": options.metrics.contentType });
+  });
   app.get("/readyz", async (c) => {
     try {
       await options.ready?.();

@@ -1,0 +1,120 @@
+/**
+ * Prometheus metrics. Labels carry routes, statuses, outcomes and reasons from closed sets — never
+ * an id, a name, a phone, a birthday, CI, DI or a token. One registry per instance (no globals),
+ * so several certgate apps in one process (tests, embedding) do not collide.
+ */
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import type { ClientEvent } from "../portone/http.js";
+import type { Store } from "../store/types.js";
+
+export interface Metrics {
+  registry: Registry;
+  /** Feed the PortOne clients' `onEvent` here. */
+  onClientEvent(event: ClientEvent): void;
+  /** Wraps a store so every call is timed and every finished verification counted. */
+  instrumentStore(store: Store): Store;
+  /** Prometheus text exposition. */
+  render(): Promise<string>;
+  contentType: string;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "certgate_" });
+
+  const verifications = new Counter({
+    name: "certgate_verifications_total",
+    help: "Finished verifications by API version, outcome status and rejection reason ('' when verified).",
+    labelNames: ["api_version", "status", "reason"] as const,
+    registers: [registry],
+  });
+  const upstreamLatency = new Histogram({
+    name: "certgate_upstream_request_duration_seconds",
+    help: "PortOne request attempts by route and HTTP status ('none' when no response arrived).",
+    labelNames: ["route", "status"] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const tokenRefreshes = new Counter({
+    name: "certgate_upstream_token_refreshes_total",
+    help: "PortOne access token fetches by reason (cold, expiring, unauthorized).",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: "certgate_upstream_retries_total",
+    help: "PortOne request retries by route and error code.",
+    labelNames: ["route", "code"] as const,
+    registers: [registry],
+  });
+  const dbLatency = new Histogram({
+    name: "certgate_db_operation_duration_seconds",
+    help: "Store operations by name.",
+    labelNames: ["operation"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+
+  function onClientEvent(event: ClientEvent) {
+    switch (event.type) {
+      case "request":
+        upstreamLatency.observe(
+          { route: event.route, status: event.status === undefined ? "none" : String(event.status) },
+          event.durationMs / 1000,
+        );
+        break;
+      case "retry":
+        retries.inc({ route: event.route, code: event.code });
+        break;
+      case "token_refresh":
+        tokenRefreshes.inc({ reason: event.reason });
+        break;
+    }
+  }
+
+  function instrumentStore(store: Store): Store {
+    const timed =
+      <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        const end = dbLatency.startTimer({ operation });
+        try {
+          return await fn(...args);
+        } finally {
+          end();
+        }
+      };
+    return {
+      dialect: store.dialect,
+      migrate: timed("migrate", () => store.migrate()),
+      createVerification: timed("createVerification", (i) => store.createVerification(i)),
+      getVerification: timed("getVerification", (id) => store.getVerification(id)),
+      findVerificationByBoundId: timed("findVerificationByBoundId", (id) =>
+        store.findVerificationByBoundId(id),
+      ),
+      completeVerification: timed("completeVerification", async (input) => {
+        const result = await store.completeVerification(input);
+        if (result.kind === "completed") {
+          const v = result.verification;
+          verifications.inc({ api_version: v.apiVersion, status: v.status, reason: v.reason ?? "" });
+        }
+        return result;
+      }),
+      unbindAccount: timed("unbindAccount", (ref, now) => store.unbindAccount(ref, now)),
+      listAuditEvents: timed("listAuditEvents", (id) => store.listAuditEvents(id)),
+      purgeIdentities: timed("purgeIdentities", (i) => store.purgeIdentities(i)),
+      dueWebhookEvents: timed("dueWebhookEvents", (i) => store.dueWebhookEvents(i)),
+      markWebhookDelivered: timed("markWebhookDelivered", (id, now) => store.markWebhookDelivered(id, now)),
+      markWebhookFailed: timed("markWebhookFailed", (id, i) => store.markWebhookFailed(id, i)),
+      ping: timed("ping", () => store.ping()),
+      close: () => store.close(),
+    };
+  }
+
+  return {
+    registry,
+    onClientEvent,
+    instrumentStore,
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}
