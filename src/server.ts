@@ -147,8 +147,15 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
      */
     async close() {
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Keep-alive sockets with no request in flight would hold close() open.
+        // Keep-alive sockets hold close() open until their idle timeout: close each one as soon as
+        // its in-flight request is answered.
+        const sweep = setInterval(() => {
+          if ("closeIdleConnections" in server) server.closeIdleConnections();
+        }, 50);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
         if ("closeIdleConnections" in server) server.closeIdleConnections();
       });
       await webhooks?.stop();
