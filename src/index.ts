@@ -25,6 +25,8 @@ export {
 export { REJECTION_REASONS, type RejectionReason, type VerificationStatus } from "./core/reasons.js";
 export type { V1Carrier, V1Certification } from "./core/upstream-records.js";
 export { createHttpApp, type HttpAppOptions } from "./http/app.js";
+export { toNodeHandler } from "./http/node-handler.js";
+export { createMetrics } from "./observability/metrics.js";
 export * from "./portone/index.js";
 export { startCertgate } from "./server.js";
 export {
@@ -32,6 +34,7 @@ export {
   type VerificationService,
   type VerificationServiceOptions,
 } from "./service/verifications.js";
+export { createWebhookDispatcher, signWebhook, verifyWebhookSignature } from "./service/webhooks.js";
 export { createKeyring } from "./store/crypto.js";
 export { openStore } from "./store/index.js";
 export type { Store, VerificationRecord } from "./store/types.js";
