@@ -2,7 +2,7 @@
  * Configuration: the only place that reads the environment. Every variable of the contract is
  * validated here and a problem stops startup with a message naming the variable (never its value).
  *
- * Mode: production when any PortOne credential is set or CERTGATE_MODE=production; sandbox
+ * Mode: production when any PortOne credential (V1 or V2) is set or CERTGATE_MODE=production; sandbox
  * otherwise (embedded emulator, SQLite under ./data/, generated secret, demo routes).
  */
 import { ConfigError } from "../core/errors.js";
@@ -105,14 +105,8 @@ export function loadConfig(env: Env): Config {
     // Fail closed (DOMAIN.md rule 7): no silent fallback to test keys or generated secrets.
     if (secret === undefined) throw new ConfigError("CERTGATE_SECRET", "is required in production mode");
     if (apiKeys.length === 0) throw new ConfigError("CERTGATE_API_KEYS", "is required in production mode");
-    if (portone.apiKey === undefined)
-      throw new ConfigError("PORTONE_API_KEY", "is required in production mode");
-    if (portone.apiSecret === undefined) {
-      throw new ConfigError("PORTONE_API_SECRET", "is required in production mode");
-    }
-    if (portone.impCode === undefined)
-      throw new ConfigError("PORTONE_IMP_CODE", "is required in production mode");
-    if (PORTONE_PUBLIC_TEST_KEYS.includes(portone.apiKey)) {
+    requirePortOneCredentials(portone);
+    if (portone.apiKey !== undefined && PORTONE_PUBLIC_TEST_KEYS.includes(portone.apiKey)) {
       throw new ConfigError(
         "PORTONE_API_KEY",
         "is PortOne's public test key; it must not be used in production",
@@ -138,6 +132,39 @@ export function loadConfig(env: Env): Config {
     webhookSecret,
     dataDir,
   };
+}
+
+/**
+ * Production needs at least one complete set of PortOne credentials — V1: PORTONE_API_KEY,
+ * PORTONE_API_SECRET and PORTONE_IMP_CODE; V2: PORTONE_V2_API_SECRET and PORTONE_STORE_ID — and no
+ * half-given set (a typo in one variable must not silently drop that API).
+ */
+function requirePortOneCredentials(portone: Config["portone"]): void {
+  const sets = [
+    [
+      ["PORTONE_API_KEY", portone.apiKey],
+      ["PORTONE_API_SECRET", portone.apiSecret],
+      ["PORTONE_IMP_CODE", portone.impCode],
+    ],
+    [
+      ["PORTONE_V2_API_SECRET", portone.v2ApiSecret],
+      ["PORTONE_STORE_ID", portone.storeId],
+    ],
+  ] as const;
+  let complete = 0;
+  for (const set of sets) {
+    const missing = set.filter(([, value]) => value === undefined);
+    if (missing.length === set.length) continue;
+    const [first] = missing;
+    if (first) throw new ConfigError(first[0], "is required in production mode with the rest of its set");
+    complete += 1;
+  }
+  if (complete === 0) {
+    throw new ConfigError(
+      "PORTONE_API_KEY",
+      "is required in production mode (with PORTONE_API_SECRET and PORTONE_IMP_CODE), unless PORTONE_V2_API_SECRET and PORTONE_STORE_ID are set",
+    );
+  }
 }
 
 function url(value: string, variable: string): string {

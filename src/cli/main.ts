@@ -6,11 +6,13 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CertgateError } from "../core/errors.js";
 import { createEmulator, serveEmulator, TEST_MERCHANT } from "../emulator/index.js";
+import { createV1Client, createV2Client } from "../portone/index.js";
 import { SANDBOX_API_KEY, startCertgate } from "../server.js";
 import { createKeyring } from "../store/crypto.js";
 import { openStore } from "../store/index.js";
 import { type Config, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
+import { maskV1, maskV2 } from "./lookup.js";
 
 const USAGE = `certgate — Korean identity verification through PortOne, done right
 
@@ -19,6 +21,10 @@ Usage:
   certgate emulator [--port N]   run the PortOne emulator alone (admin API on unless --no-admin)
   certgate migrate               apply database migrations and exit
   certgate purge                 destroy personal fields older than CERTGATE_RETENTION_DAYS (default 30)
+  certgate lookup <id>           print PortOne's record of an imp_uid (V1) or identityVerificationId (V2),
+                                 with name, phone, birthday, CI and DI masked
+  certgate keys rotate           re-encrypt stored personal fields under CERTGATE_SECRET
+                                 (the old secret in CERTGATE_PREVIOUS_SECRETS)
   certgate help                  this text
 
 Configuration is read from the environment and from .env if present (see README).`;
@@ -84,6 +90,36 @@ async function main(argv: string[]): Promise<number> {
       logger.info({ purged, retention_days: config.retentionDays }, "identities purged");
       return 0;
     }
+    case "lookup": {
+      const [id] = rest;
+      if (!id) throw new UsageError("usage: certgate lookup <imp_uid|identityVerificationId>");
+      const config = loadConfig(process.env);
+      const record = await lookupUpstream(config, id);
+      process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+      return 0;
+    }
+    case "keys": {
+      if (rest[0] !== "rotate") throw new UsageError("usage: certgate keys rotate");
+      const config = loadConfig(process.env);
+      if (config.secret === undefined) throw new UsageError("CERTGATE_SECRET: the new secret is required");
+      if (config.previousSecrets.length === 0) {
+        throw new UsageError("CERTGATE_PREVIOUS_SECRETS: the old secret is required to decrypt");
+      }
+      const store = await openStore({
+        databaseUrl: config.databaseUrl,
+        keyring: createKeyring({ secret: config.secret, previousSecrets: config.previousSecrets }),
+      });
+      try {
+        const result = await store.rotateKeys();
+        logger.info(
+          { reencrypted: result.reencrypted, remaining_person_hashes: result.remainingPersonHashes },
+          "keys rotated; person hashes under old keys are rewritten when each person next verifies",
+        );
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
     case "help":
     case "--help":
     case "-h":
@@ -95,6 +131,29 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/**
+ * The upstream record for `lookup`: V1 for `imp_…` ids, V2 otherwise. Sandbox mode has no PortOne of
+ * its own outside `serve`, so it uses the emulator's test merchant at PORTONE_API_URL /
+ * PORTONE_V2_API_URL (e.g. a `certgate emulator`).
+ */
+async function lookupUpstream(config: Config, id: string): Promise<Record<string, unknown>> {
+  const sandbox = config.mode === "sandbox";
+  if (id.startsWith("imp_")) {
+    const client = createV1Client({
+      apiKey: sandbox ? TEST_MERCHANT.impKey : (config.portone.apiKey ?? ""),
+      apiSecret: sandbox ? TEST_MERCHANT.impSecret : (config.portone.apiSecret ?? ""),
+      baseUrl: config.portone.apiUrl,
+    });
+    return maskV1(await client.getCertification(id));
+  }
+  const client = createV2Client({
+    apiSecret: sandbox ? TEST_MERCHANT.v2ApiSecret : (config.portone.v2ApiSecret ?? ""),
+    storeId: sandbox ? TEST_MERCHANT.storeId : config.portone.storeId,
+    baseUrl: config.portone.v2ApiUrl,
+  });
+  return maskV2(await client.getIdentityVerification(id));
+}
 
 /**
  * The store for commands that neither hash nor decrypt (migrate, purge). In sandbox mode, with no

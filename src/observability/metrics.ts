@@ -102,6 +102,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       unbindAccount: timed("unbindAccount", (ref, now) => store.unbindAccount(ref, now)),
       listAuditEvents: timed("listAuditEvents", (id) => store.listAuditEvents(id)),
       purgeIdentities: timed("purgeIdentities", (i) => store.purgeIdentities(i)),
+      rotateKeys: timed("rotateKeys", () => store.rotateKeys()),
       dueWebhookEvents: timed("dueWebhookEvents", (i) => store.dueWebhookEvents(i)),
       markWebhookDelivered: timed("markWebhookDelivered", (id, now) => store.markWebhookDelivered(id, now)),
       markWebhookFailed: timed("markWebhookFailed", (id, i) => store.markWebhookFailed(id, i)),

@@ -126,6 +126,14 @@ export interface Store {
    * Returns how many verifications were purged.
    */
   purgeIdentities(input: { completedBefore: Date; now: Date }): Promise<number>;
+  /**
+   * Key rotation: re-encrypts every stored personal field under the keyring's current key (the
+   * previous secrets must still be in the keyring to decrypt). Person keys are HMACs of a CI/DI that
+   * is not stored, so they cannot be re-hashed in bulk: they are rewritten when the person next
+   * verifies. `remainingPersonHashes` counts those still under an old key — keep the old secret among
+   * the previous ones until it reaches 0, or accept that such persons are matched anew.
+   */
+  rotateKeys(): Promise<{ reencrypted: number; remainingPersonHashes: number }>;
   /** Undelivered outbox events whose next attempt is due, oldest first. */
   dueWebhookEvents(input: { now: Date; limit: number }): Promise<OutboxEvent[]>;
   markWebhookDelivered(id: string, now: Date): Promise<void>;

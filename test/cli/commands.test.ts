@@ -1,9 +1,12 @@
 /** The `certgate` command as an operator runs it: exit codes and one clear line on error. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createEmulator, serveEmulator } from "../../src/emulator/index.js";
+import { createKeyring } from "../../src/store/crypto.js";
+import { openStore } from "../../src/store/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certgate-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,4 +53,114 @@ describe("certgate command", () => {
     expect(stderr.trim()).toBe("certgate: CERTGATE_SECRET: is required in production mode");
     expect(stderr).not.toContain("some-real-looking-key");
   });
+
+  describe("lookup", () => {
+    const emulator = createEmulator({ admin: true });
+    let upstream: Awaited<ReturnType<typeof serveEmulator>>;
+    beforeAll(async () => {
+      upstream = await serveEmulator(emulator);
+    });
+    afterAll(() => upstream?.close());
+
+    it("prints the V1 record with name, phone, birthday, CI and DI masked", async () => {
+      const record = emulator.createCertification({ persona: "adult" });
+      // spawnSync would block this process's event loop, and with it the emulator: spawn async.
+      const { status, stdout } = await certgateAsync(["lookup", record.imp_uid], {
+        PORTONE_API_URL: upstream.url,
+      });
+      expect(status).toBe(0);
+      const printed = JSON.parse(stdout) as Record<string, unknown>;
+      expect(printed.imp_uid).toBe(record.imp_uid);
+      expect(printed.certified).toBe(true);
+      for (const secret of [
+        record.name,
+        record.phone,
+        record.birthday,
+        record.unique_key,
+        record.unique_in_site,
+      ]) {
+        expect(secret).toBeTruthy();
+        expect(stdout).not.toContain(String(secret));
+      }
+    });
+
+    it("exits 1 with one line for an unknown id, and 2 without one", async () => {
+      const missing = await certgateAsync(["lookup", "imp_000000000000"], { PORTONE_API_URL: upstream.url });
+      expect(missing.status).toBe(1);
+      expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+      expect(missing.stderr).toContain("not_found");
+      expect(certgate(["lookup"]).status).toBe(2);
+    });
+  });
+
+  describe("keys rotate", () => {
+    const OLD = "the-old-secret-of-this-test-0000000000";
+    const NEW = "the-new-secret-of-this-test-1111111111";
+    const databaseUrl = join(dir, "rotate.sqlite");
+
+    it("re-encrypts stored fields under the new secret, so the old one can go", async () => {
+      const old = await openStore({ databaseUrl, keyring: createKeyring({ secret: OLD }) });
+      const v = await old.createVerification({
+        id: "ver_rotate_1",
+        apiVersion: "v1",
+        boundId: "mid_rotate_1",
+        policy: {
+          freshnessSeconds: 600,
+          futureToleranceSeconds: 60,
+          judgeAgeAt: "verification",
+          requirePersonKey: true,
+        },
+        createdAt: new Date(),
+        expiresAt: new Date(Date.now() + 60_000),
+      });
+      await old.completeVerification({
+        verificationId: v.id,
+        upstreamId: "imp_rotate_1",
+        decision: {
+          ok: true,
+          identity: { name: "김테스트", phone: "01000000001", provider: "danal", source: "v1" },
+          personKey: { kind: "ci", value: "TEST-CI-ROTATE".padEnd(88, "0") },
+        },
+        now: new Date(),
+      });
+      await old.close();
+
+      const { status, stdout } = certgate(["keys", "rotate"], {
+        DATABASE_URL: databaseUrl,
+        CERTGATE_SECRET: NEW,
+        CERTGATE_PREVIOUS_SECRETS: OLD,
+      });
+      expect(status).toBe(0);
+      expect(stdout).toMatch(/"reencrypted":1/);
+      expect(stdout).not.toContain(OLD);
+
+      const fresh = await openStore({ databaseUrl, keyring: createKeyring({ secret: NEW }) });
+      expect((await fresh.getVerification(v.id))?.identity?.name).toBe("김테스트");
+      await fresh.close();
+    });
+
+    it("exits 2 naming what is missing", () => {
+      const { status, stderr } = certgate(["keys", "rotate"], { CERTGATE_SECRET: NEW });
+      expect(status).toBe(2);
+      expect(stderr).toContain("CERTGATE_PREVIOUS_SECRETS");
+      expect(certgate(["keys", "spin"]).status).toBe(2);
+    });
+  });
 });
+
+function certgateAsync(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      env: { PATH: process.env.PATH ?? "", DATABASE_URL: join(dir, "cli.sqlite"), ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += String(c);
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += String(c);
+    });
+    child.on("exit", (status) => resolve({ status, stdout, stderr }));
+  });
+}

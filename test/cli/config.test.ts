@@ -12,6 +12,13 @@ const production = {
   CERTGATE_API_KEYS: "merchant_backend_key_0001",
 };
 
+const v2Only = {
+  PORTONE_V2_API_SECRET: "certgate_test_v2_secret",
+  PORTONE_STORE_ID: "store-00000000-0000-0000-0000-000000000000",
+  CERTGATE_SECRET: SECRET,
+  CERTGATE_API_KEYS: "merchant_backend_key_0001",
+};
+
 function refusal(env: Record<string, string>): ConfigError {
   try {
     loadConfig(env);
@@ -59,5 +66,71 @@ describe("configuration", () => {
 
   it("production with CERTGATE_MODE=production and nothing else refuses on the secret first", () => {
     expect(refusal({ CERTGATE_MODE: "production" }).variable).toBe("CERTGATE_SECRET");
+  });
+
+  describe("PortOne credentials in production: at least one complete set, no half-given one", () => {
+    it.each([
+      ["V1 only", production],
+      ["V2 only", v2Only],
+      ["V1 and V2", { ...production, ...v2Only }],
+    ])("accepts %s", (_name, env) => {
+      const config = loadConfig(env);
+      expect(config.mode).toBe("production");
+    });
+
+    it("a V2-only configuration carries the V2 secret and store id, and no V1 credentials", () => {
+      expect(loadConfig(v2Only).portone).toMatchObject({
+        apiKey: undefined,
+        apiSecret: undefined,
+        impCode: undefined,
+        v2ApiSecret: v2Only.PORTONE_V2_API_SECRET,
+        storeId: v2Only.PORTONE_STORE_ID,
+      });
+    });
+
+    it.each([
+      ["PORTONE_STORE_ID", "a V2 secret without a store id", { ...v2Only, PORTONE_STORE_ID: "" }],
+      [
+        "PORTONE_STORE_ID",
+        "a V2 secret beside a complete V1 set",
+        { ...production, PORTONE_V2_API_SECRET: "x".repeat(20) },
+      ],
+      [
+        "PORTONE_V2_API_SECRET",
+        "a store id without a V2 secret",
+        { ...production, PORTONE_STORE_ID: "store-1" },
+      ],
+      [
+        "PORTONE_API_SECRET",
+        "half a V1 set beside a complete V2 set",
+        { ...v2Only, PORTONE_API_KEY: "certgate_test_key" },
+      ],
+      [
+        "PORTONE_IMP_CODE",
+        "a V1 key and secret without the imp code",
+        { ...v2Only, PORTONE_API_KEY: "certgate_test_key", PORTONE_API_SECRET: "certgate_test_secret" },
+      ],
+      [
+        "PORTONE_API_KEY",
+        "no credentials at all",
+        {
+          CERTGATE_MODE: "production",
+          CERTGATE_SECRET: SECRET,
+          CERTGATE_API_KEYS: "merchant_backend_key_0001",
+        },
+      ],
+    ])("refuses %s: %s", (variable, _name, env) => {
+      const error = refusal(env);
+      expect(error.variable).toBe(variable);
+      expect(error.message.startsWith(`${variable}:`)).toBe(true);
+      for (const value of Object.values(env))
+        if (value.length > 8 && value !== "production") expect(error.message).not.toContain(value);
+    });
+
+    it("the public test key is refused even beside a complete V2 set", () => {
+      expect(refusal({ ...production, ...v2Only, PORTONE_API_KEY: "imp_apikey" }).variable).toBe(
+        "PORTONE_API_KEY",
+      );
+    });
   });
 });

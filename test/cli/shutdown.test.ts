@@ -50,16 +50,14 @@ describe("graceful shutdown", () => {
       const created = z
         .object({ id: z.string(), merchant_uid: z.string() })
         .parse(await (await post("/api/verifications", auth, {})).json());
-      const record = z
-        .object({ imp_uid: z.string() })
-        .parse(
-          await (
-            await post("/emulator/__admin/certifications", json, {
-              persona: "adult",
-              merchant_uid: created.merchant_uid,
-            })
-          ).json(),
-        );
+      const record = z.object({ imp_uid: z.string() }).parse(
+        await (
+          await post("/emulator/__admin/certifications", json, {
+            persona: "adult",
+            merchant_uid: created.merchant_uid,
+          })
+        ).json(),
+      );
       prepared.push({ ...created, imp_uid: record.imp_uid });
     }
     const fault = await post("/emulator/__admin/faults", json, {

@@ -566,6 +566,46 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
     });
   });
 
+  describe("key rotation", () => {
+    it("re-encrypts personal fields under the new key; person hashes wait for the next verification", async () => {
+      const oldStore = await backend.open(createKeyring({ secret: OLD_SECRET }));
+      let id = "";
+      try {
+        const v = await oldStore.createVerification(makeVerification({ accountRef: uid("acct") }));
+        id = v.id;
+        await oldStore.completeVerification({
+          verificationId: v.id,
+          upstreamId: uid("imp"),
+          decision: verified(makeIdentity()),
+          now: NOW,
+        });
+      } finally {
+        await oldStore.close();
+      }
+      // Without the old secret, the fields cannot be read.
+      const newOnly = createKeyring({ secret: SECRET });
+      const before = await backend.open(newOnly);
+      await expect(before.getVerification(id)).rejects.toThrow();
+      await before.close();
+
+      const rotating = await backend.open(createKeyring({ secret: SECRET, previousSecrets: [OLD_SECRET] }));
+      try {
+        const result = await rotating.rotateKeys();
+        expect(result.reencrypted).toBeGreaterThanOrEqual(1);
+        expect(result.remainingPersonHashes).toBeGreaterThanOrEqual(1);
+        expect(await rotating.rotateKeys()).toMatchObject({ reencrypted: 0 });
+      } finally {
+        await rotating.close();
+      }
+      const after = await backend.open(newOnly);
+      try {
+        expect((await after.getVerification(id))?.identity?.name).toBe("김테스트");
+      } finally {
+        await after.close();
+      }
+    });
+  });
+
   describe("retention", () => {
     it("purges the personal fields of verifications completed before the cut-off and keeps the rest", async () => {
       const later = new Date(NOW.getTime() + 86_400_000);
