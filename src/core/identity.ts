@@ -111,7 +111,8 @@ export function personKeyOf(identity: VerifiedIdentity): PersonKey | undefined {
   const ci = presentText(identity.ci);
   if (ci !== undefined) return { kind: "ci", value: ci };
   const di = presentText(identity.di);
-  if (di !== undefined) return { kind: "di", provider: identity.provider, value: di };
+  // V1 names providers in lower case ("danal"), V2 in upper case ("DANAL"): one provider, one scope.
+  if (di !== undefined) return { kind: "di", provider: identity.provider.toLowerCase(), value: di };
   return undefined;
 }
 

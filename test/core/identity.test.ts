@@ -177,6 +177,12 @@ describe("personKeyOf: CI preferred, DI scoped by provider as fallback", () => {
     expect(personKeyOf(identity(overrides))).toEqual(expected);
   });
 
+  it("V1's lower-case and V2's upper-case names of one provider are one scope", () => {
+    expect(personKeyOf(identity({ di: TEST_DI, provider: "DANAL", source: "v2" }))).toEqual(
+      personKeyOf(identity({ di: TEST_DI, provider: "danal" })),
+    );
+  });
+
   it("the same DI from two providers is two keys", () => {
     expect(personKeyOf(identity({ di: TEST_DI, provider: "danal" }))).not.toEqual(
       personKeyOf(identity({ di: TEST_DI, provider: "kcp_v2" })),
