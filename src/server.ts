@@ -11,7 +11,7 @@ import type { Config } from "./cli/config.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { createMetrics } from "./observability/metrics.js";
-import { createV1Client } from "./portone/index.js";
+import { createV1Client, createV2Client } from "./portone/index.js";
 import { createVerificationService } from "./service/verifications.js";
 import { createWebhookDispatcher } from "./service/webhooks.js";
 import { createKeyring, generateSecret } from "./store/crypto.js";
@@ -20,6 +20,9 @@ import type { Store } from "./store/types.js";
 
 /** Sandbox-only API key, printed at startup. Production refuses to start without CERTGATE_API_KEYS. */
 export const SANDBOX_API_KEY = "sandbox_key_not_for_production";
+
+/** The channel key sandbox mode hands the V2 SDK stand-in when PORTONE_CHANNEL_KEY is not set. */
+export const SANDBOX_V2_CHANNEL_KEY = "channel-key-emulator-danal";
 
 export interface Certgate {
   app: Hono;
@@ -58,13 +61,32 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         fetch: emulator.fetch,
         onEvent: metrics.onClientEvent,
       })
-    : createV1Client({
-        apiKey: config.portone.apiKey ?? "",
-        apiSecret: config.portone.apiSecret ?? "",
-        baseUrl: config.portone.apiUrl,
-        onEvent: metrics.onClientEvent,
-      });
+    : config.portone.apiKey !== undefined && config.portone.apiSecret !== undefined
+      ? createV1Client({
+          apiKey: config.portone.apiKey,
+          apiSecret: config.portone.apiSecret,
+          baseUrl: config.portone.apiUrl,
+          onEvent: metrics.onClientEvent,
+        })
+      : undefined;
   const impCode = emulator ? TEST_MERCHANT.impCode : (config.portone.impCode ?? "");
+  const v2 = emulator
+    ? createV2Client({
+        apiSecret: TEST_MERCHANT.v2ApiSecret,
+        storeId: TEST_MERCHANT.storeId,
+        baseUrl: "http://emulator.sandbox",
+        fetch: emulator.fetch,
+        onEvent: metrics.onClientEvent,
+      })
+    : config.portone.v2ApiSecret !== undefined
+      ? createV2Client({
+          apiSecret: config.portone.v2ApiSecret,
+          ...(config.portone.storeId === undefined ? {} : { storeId: config.portone.storeId }),
+          baseUrl: config.portone.v2ApiUrl,
+          onEvent: metrics.onClientEvent,
+        })
+      : undefined;
+  const storeId = emulator ? TEST_MERCHANT.storeId : config.portone.storeId;
 
   // Listen before wiring the app: with PORT=0 only the bound port tells the return origins and
   // m_redirect_url where the service really is.
@@ -91,6 +113,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   const service = createVerificationService({
     store,
     v1,
+    v2,
     deleteUpstreamAfterCompletion: config.deleteUpstreamAfterCompletion,
     logger,
     emitEvents: config.webhookUrl !== undefined,
@@ -116,6 +139,14 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
       impCode,
       channelKey: config.portone.channelKey,
       redirectUrl: `${publicUrl}/certifications/redirect`,
+      v2:
+        v2 && storeId !== undefined
+          ? {
+              storeId,
+              channelKey: config.portone.channelKey ?? (sandbox ? SANDBOX_V2_CHANNEL_KEY : undefined),
+              redirectUrl: `${publicUrl}/identity-verifications/redirect`,
+            }
+          : undefined,
     },
     logger,
     ready: () => store.ping(),

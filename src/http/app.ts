@@ -12,11 +12,14 @@ import { type Policy, resolvePolicy, validatePolicy } from "../core/policy.js";
 import type { CompletionOutcome, VerificationService } from "../service/verifications.js";
 import type { VerificationRecord } from "../store/types.js";
 import { createErrorHandler, type ErrorLogger, errorResponse } from "./errors.js";
+import { openApiDocument } from "./openapi.js";
 import {
   accountRefParam,
   type CreateVerificationBody,
   completeV1Body,
   completeV1Query,
+  completeV2Body,
+  completeV2Query,
   createVerificationBody,
   verificationIdParam,
 } from "./schemas.js";
@@ -36,8 +39,14 @@ export interface HttpAppOptions {
   returnOrigins: readonly string[];
   /** Sandbox mode adds a public `POST /sandbox/verifications` for the demo page. */
   sandbox: boolean;
-  /** Parameters for the browser SDK returned on creation. */
-  sdk: { impCode: string; channelKey?: string | undefined; redirectUrl?: string | undefined };
+  /** Parameters for the browser SDK returned on creation: V1 at the top level, V2 under `v2`. */
+  sdk: {
+    impCode: string;
+    channelKey?: string | undefined;
+    redirectUrl?: string | undefined;
+    /** `PortOne.requestIdentityVerification` parameters; present when V2 is configured. */
+    v2?: V2SdkOptions | undefined;
+  };
   logger: HttpLogger;
   /** Prometheus exposition for `GET /metrics`. */
   metrics?: { contentType: string; render(): Promise<string> } | undefined;
@@ -45,6 +54,15 @@ export interface HttpAppOptions {
   ready?: () => Promise<void>;
   /** The demo page, served at `/` (sandbox mode, or production with CERTGATE_DEMO=true). */
   demo?: DemoPage | undefined;
+}
+
+/** What the browser needs for `PortOne.requestIdentityVerification` besides the id. */
+export interface V2SdkOptions {
+  storeId: string;
+  /** Required by PortOne's V2 SDK; omitted here when not configured. */
+  channelKey?: string | undefined;
+  /** Where the REDIRECTION window type lands: certgate's `GET /identity-verifications/redirect`. */
+  redirectUrl?: string | undefined;
 }
 
 /** The demo page of web/: its HTML, and the files it loads from `/demo/<name>`. */
@@ -82,6 +100,8 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  const openApi = JSON.stringify(openApiDocument());
+  app.get("/openapi.json", (c) => c.body(openApi, 200, { "content-type": "application/json" }));
   app.get("/metrics", async (c) => {
     if (!options.metrics) throw new RequestError("not_found", "metrics are not enabled");
     return c.body(await options.metrics.render(), 200, { "content-type": options.metrics.contentType });
@@ -149,22 +169,44 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.get("/certifications/redirect", async (c) => {
     const query = parse(completeV1Query, c.req.query(), "query");
     const outcome = await service.completeV1({ impUid: query.imp_uid, merchantUid: query.merchant_uid });
-    const returnUrl = outcome.verification.returnUrl;
-    if (!returnUrl) return completionResponse(c, outcome);
-    const target = new URL(returnUrl);
-    target.searchParams.set("verification_id", outcome.verification.id);
-    target.searchParams.set("status", outcome.verification.status);
-    const reason = outcome.kind === "replayed" ? "already_used" : outcome.verification.reason;
-    if (reason) target.searchParams.set("reason", reason);
-    return c.redirect(target.toString(), 303);
+    return redirectResponse(c, outcome);
+  });
+
+  // --- browser, PortOne V2 (the identityVerificationId certgate issued is the binding) ---
+  app.post("/identity-verifications", async (c) => {
+    const body = await readJson(c, completeV2Body);
+    const outcome = await service.completeV2({ identityVerificationId: body.identityVerificationId });
+    return completionResponse(c, outcome);
+  });
+  app.get("/identity-verifications/redirect", async (c) => {
+    const query = parse(completeV2Query, c.req.query(), "query");
+    const outcome = await service.completeV2({ identityVerificationId: query.identityVerificationId });
+    return redirectResponse(c, outcome);
   });
 
   return app;
 }
 
-/** 200 verified; 422 rejected or expired; 409 `already_used` for a replay of a finished verification. */
+/** 303 to the verification's return_url with its id, status and reason; JSON when it has none. */
+function redirectResponse(c: Context, outcome: CompletionOutcome) {
+  const returnUrl = outcome.verification.returnUrl;
+  if (!returnUrl) return completionResponse(c, outcome);
+  const target = new URL(returnUrl);
+  target.searchParams.set("verification_id", outcome.verification.id);
+  target.searchParams.set("status", outcome.verification.status);
+  const reason = outcome.kind === "replayed" ? "already_used" : outcome.verification.reason;
+  if (reason) target.searchParams.set("reason", reason);
+  return c.redirect(target.toString(), 303);
+}
+
+/**
+ * 200 verified; 422 rejected or expired; 409 `already_used` for a replay of a finished verification;
+ * 202 with status `pending` when the V2 record is not finished yet (READY, or a status certgate does
+ * not know): nothing was written and the same call may be retried.
+ */
 function completionResponse(c: Context, outcome: CompletionOutcome) {
   const v = outcome.verification;
+  if (outcome.kind === "pending") return c.json({ verification: browserView(v) }, 202);
   if (outcome.kind === "replayed") {
     return c.json(
       {
@@ -182,14 +224,36 @@ function completionResponse(c: Context, outcome: CompletionOutcome) {
   );
 }
 
+/** The 201 answer: the ids issued and the browser SDK's parameters for the verification's API version. */
 function createdView(v: VerificationRecord, sdk: HttpAppOptions["sdk"]) {
-  const minAge = v.policy.minAge;
-  return {
+  const common = {
     id: v.id,
-    merchant_uid: v.boundId,
-    identity_verification_id: null,
+    api_version: v.apiVersion,
     status: v.status,
     expires_at: v.expiresAt.toISOString(),
+  };
+  if (v.apiVersion === "v2") {
+    return {
+      ...common,
+      merchant_uid: null,
+      identity_verification_id: v.boundId,
+      sdk: {
+        identity_verification: {
+          ...(sdk.v2 ? { storeId: sdk.v2.storeId } : {}),
+          identityVerificationId: v.boundId,
+          ...(sdk.v2?.channelKey ? { channelKey: sdk.v2.channelKey } : {}),
+          ...(sdk.v2?.redirectUrl ? { redirectUrl: sdk.v2.redirectUrl } : {}),
+          // PortOne's V2 SDK: a popup on PC; on mobile a redirect to redirectUrl.
+          windowType: { pc: "POPUP", mobile: "REDIRECTION" },
+        },
+      },
+    };
+  }
+  const minAge = v.policy.minAge;
+  return {
+    ...common,
+    merchant_uid: v.boundId,
+    identity_verification_id: null,
     sdk: {
       imp_code: sdk.impCode,
       certification: {
@@ -222,6 +286,7 @@ function toCreateInput(body: CreateVerificationBody, returnOrigins: readonly str
     throw new RequestError("invalid_request", `invalid policy: ${problems.join("; ")}`, { problems });
   }
   return {
+    apiVersion: body.api_version,
     policy,
     accountRef: body.account_ref,
     returnUrl: body.return_url === undefined ? undefined : checkReturnUrl(body.return_url, returnOrigins),

@@ -23,6 +23,8 @@ export const policyInput = z.object({
 });
 
 export const createVerificationBody = z.object({
+  /** Which PortOne API the browser runs: "v1" (IMP.certification) or "v2" (PortOne.requestIdentityVerification). */
+  api_version: z.enum(["v1", "v2"]).optional(),
   account_ref: accountRef.optional(),
   return_url: z.string().max(2048).optional(),
   expires_in_seconds: z.number().int().min(60).max(86_400).optional(),
@@ -37,6 +39,17 @@ const merchantUid = z.string().min(1).max(128);
 export const completeV1Body = z.object({ imp_uid: impUid, merchant_uid: merchantUid });
 /** The guide's redirect route query (PortOne adds `success`, which means nothing: rule 1 of DOMAIN.md). */
 export const completeV1Query = z.object({ imp_uid: impUid, merchant_uid: merchantUid });
+
+/** certgate issues V2 ids itself ("idv_…"); the bound is PortOne's own limit on merchant-chosen ids. */
+const identityVerificationId = z.string().min(1).max(200);
+
+/** The V2 counterpart of the popup route: `{ identityVerificationId }` (PortOne's own field name). */
+export const completeV2Body = z.object({ identityVerificationId });
+/**
+ * The V2 redirect query. PortOne's REDIRECTION window adds `code` and `message` on failure; like V1's
+ * `success` they mean nothing to certgate, which fetches the record itself (rule 1 of DOMAIN.md).
+ */
+export const completeV2Query = z.object({ identityVerificationId });
 
 export const verificationIdParam = z.string().min(1).max(64);
 export const accountRefParam = accountRef;

@@ -3,30 +3,41 @@
  * client (PortOne) and the store. Holds no state of its own, so instances scale out behind one
  * PostgreSQL whose unique constraints carry the guarantees.
  *
- * Completion, in its documented order (core/policy.ts has the policy part):
- *   1. the verification is found by its bound id (unknown → 404 `not_found` request error);
+ * Completion, in its documented order (core/policy.ts has the policy part), for V1 and V2 alike:
+ *   1. the verification is found by its bound id — V1 merchant_uid, V2 identityVerificationId —
+ *      and API version (unknown → 404 `not_found` request error);
  *   2. not pending any more → a replay: `already_used`, nothing written;
  *   3. past its expiry → `expired` (no upstream call);
- *   4. the upstream record is fetched with certgate's own token; a 404 → `not_found`; any other
- *      upstream fault is thrown and leaves the verification pending and retryable;
- *   5. evaluatePolicy: merchant_uid_mismatch → not_certified → stale_certification → underage →
- *      overage → no_person_key;
- *   6. in ONE transaction the store consumes the imp_uid (`already_used`), binds person → account
- *      (`duplicate_account`), writes the outcome and its audit event.
- * A record bound to another merchant_uid is never consumed: otherwise anyone could burn someone
- * else's imp_uid (it travels in URLs) by presenting it with their own verification.
+ *   4. the upstream record is fetched with certgate's own credentials; a 404 → `not_found`; any
+ *      other upstream fault is thrown and leaves the verification pending and retryable;
+ *   4a. V2 only: a READY record (the person has not finished) or one whose status certgate does not
+ *      know stays pending — nothing is written, the same call may be retried. An unknown status is
+ *      treated as an unknown answer (DOMAIN.md rule 8), never as verified nor as a final rejection;
+ *   5. evaluatePolicy: merchant_uid_mismatch → not_certified (V2: FAILED) → stale_certification →
+ *      underage → overage → no_person_key;
+ *   6. in ONE transaction the store consumes the upstream id (`already_used`), binds person →
+ *      account (`duplicate_account`), writes the outcome and its audit event.
+ * A record bound to another verification is never consumed: otherwise anyone could burn someone
+ * else's imp_uid (it travels in URLs) by presenting it with their own verification. V2 looks a record
+ * up by the verification's own id, so there a mismatch means PortOne answered with another record.
  */
 import { randomBytes } from "node:crypto";
-import { RequestError, UpstreamError } from "../core/errors.js";
-import { fromV1Certification } from "../core/identity.js";
+import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
+import { fromV1Certification, type UpstreamResult } from "../core/identity.js";
 import { evaluatePolicy, type Policy } from "../core/policy.js";
 import type { V1Certification } from "../core/upstream-records.js";
-import type { CompletionDecision, Store, VerificationRecord } from "../store/types.js";
+import { fromV2IdentityVerification, type V2IdentityVerification } from "../core/v2-identity.js";
+import type { ApiVersion, CompletionDecision, Store, VerificationRecord } from "../store/types.js";
 
 /** What the service needs of the V1 client. */
 export interface V1Upstream {
   getCertification(impUid: string): Promise<V1Certification>;
   deleteCertification?(impUid: string): Promise<unknown>;
+}
+
+/** What the service needs of the V2 client. */
+export interface V2Upstream {
+  getIdentityVerification(identityVerificationId: string): Promise<V2IdentityVerification>;
 }
 
 /** Ids, statuses and reasons only: the service never hands personal data to its logger. */
@@ -37,7 +48,10 @@ export interface ServiceLogger {
 
 export interface VerificationServiceOptions {
   store: Store;
-  v1: V1Upstream;
+  /** PortOne V1; absent when the merchant has no V1 account. */
+  v1?: V1Upstream | undefined;
+  /** PortOne V2; absent when the merchant has no V2 store. */
+  v2?: V2Upstream | undefined;
   /** Injected clock. */
   now?: () => Date;
   /** Default lifetime of a pending verification, seconds. Default 900 (15 minutes). */
@@ -52,6 +66,11 @@ export interface VerificationServiceOptions {
 }
 
 export interface CreateVerificationInput {
+  /**
+   * Which PortOne API the browser will use. Default "v1" when V1 is configured, else "v2".
+   * V1 binds to a merchant_uid, V2 to an identityVerificationId; certgate issues either.
+   */
+  apiVersion?: ApiVersion | undefined;
   policy: Policy;
   accountRef?: string | undefined;
   returnUrl?: string | undefined;
@@ -62,7 +81,12 @@ export type CompletionOutcome =
   /** This call finished the verification (verified, rejected or expired). */
   | { kind: "finished"; verification: VerificationRecord }
   /** The verification had already finished: this attempt is a replay (`already_used`). */
-  | { kind: "replayed"; verification: VerificationRecord };
+  | { kind: "replayed"; verification: VerificationRecord }
+  /**
+   * V2: the upstream record is not finished (READY) or has a status certgate does not know.
+   * Nothing was written; the verification stays pending and the same call may be retried.
+   */
+  | { kind: "pending"; verification: VerificationRecord };
 
 export interface VerificationService {
   create(input: CreateVerificationInput): Promise<VerificationRecord>;
@@ -70,6 +94,10 @@ export interface VerificationService {
   findByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
   /** The guide's `POST /certifications` / redirect: `imp_uid` from the browser, bound by `merchant_uid`. */
   completeV1(input: { impUid: string; merchantUid: string }): Promise<CompletionOutcome>;
+  /** The V2 twin: `identityVerificationId` from the browser, which is itself the binding. */
+  completeV2(input: { identityVerificationId: string }): Promise<CompletionOutcome>;
+  /** The API versions this service can complete. */
+  readonly apiVersions: readonly ApiVersion[];
   unbindAccount(accountRef: string): Promise<boolean>;
 }
 
@@ -81,7 +109,10 @@ export function randomId(prefix: string): string {
 }
 
 export function createVerificationService(options: VerificationServiceOptions): VerificationService {
-  const { store, v1 } = options;
+  const { store, v1, v2 } = options;
+  const apiVersions: ApiVersion[] = [...(v1 ? ["v1" as const] : []), ...(v2 ? ["v2" as const] : [])];
+  if (apiVersions.length === 0)
+    throw new ConfigError("portone", "configure a V1 client, a V2 client or both");
   const now = options.now ?? (() => new Date());
   const ttl = options.defaultTtlSeconds ?? 900;
   const log = options.logger ?? SILENT;
@@ -114,14 +145,85 @@ export function createVerificationService(options: VerificationServiceOptions): 
     return { kind: "finished", verification: done };
   }
 
+  /** Steps 1–3: the pending verification bound to `boundId`, or the outcome that ends the attempt. */
+  async function openPending(
+    apiVersion: ApiVersion,
+    boundId: string,
+    what: string,
+  ): Promise<{ pending: VerificationRecord } | { outcome: CompletionOutcome }> {
+    const verification = await store.findVerificationByBoundId(boundId);
+    if (verification?.apiVersion !== apiVersion) {
+      throw new RequestError("not_found", `no verification was issued for this ${what}`);
+    }
+    if (verification.status !== "pending") {
+      return { outcome: { kind: "replayed", verification } };
+    }
+    if (now().getTime() > verification.expiresAt.getTime()) {
+      return { outcome: await finish(verification, undefined, { ok: false, reason: "expired" }) };
+    }
+    return { pending: verification };
+  }
+
+  /** Step 4: the upstream record; a 404 finishes as `not_found`, any other fault is rethrown. */
+  async function fetchUpstream<T>(
+    verification: VerificationRecord,
+    lookup: () => Promise<T>,
+  ): Promise<{ record: T } | { outcome: CompletionOutcome }> {
+    try {
+      return { record: await lookup() };
+    } catch (error) {
+      if (error instanceof UpstreamError && error.code === "not_found") {
+        return { outcome: await finish(verification, undefined, { ok: false, reason: "not_found" }) };
+      }
+      log.warn(
+        {
+          verification_id: verification.id,
+          upstream_code: error instanceof UpstreamError ? error.code : "unknown",
+        },
+        "upstream fault; verification stays pending",
+      );
+      throw error;
+    }
+  }
+
+  /** Steps 5–6: the policy, then the one transaction. Returns whether the upstream id was ours to consume. */
+  async function decide(
+    verification: VerificationRecord,
+    result: UpstreamResult,
+  ): Promise<{ outcome: CompletionOutcome; consumable: boolean }> {
+    const decision = evaluatePolicy({
+      result,
+      expectedBoundId: verification.boundId,
+      policy: verification.policy,
+      now: now(),
+    });
+    // A record bound to another verification is not ours to consume (see the header).
+    const consumable = !(decision.ok === false && decision.reason === "merchant_uid_mismatch");
+    const outcome = await finish(
+      verification,
+      consumable ? result.upstreamId : undefined,
+      decision.ok ? { ok: true, identity: decision.identity, personKey: decision.personKey } : decision,
+    );
+    return { outcome, consumable };
+  }
+
   return {
+    apiVersions,
+
     async create(input) {
+      const apiVersion = input.apiVersion ?? apiVersions[0] ?? "v1";
+      if (!apiVersions.includes(apiVersion)) {
+        throw new RequestError("invalid_request", `PortOne ${apiVersion.toUpperCase()} is not configured`, {
+          field: "api_version",
+        });
+      }
       const createdAt = now();
       const ttlSeconds = input.ttlSeconds ?? ttl;
       return store.createVerification({
         id: newId("ver"),
-        apiVersion: "v1",
-        boundId: newId("mid"),
+        apiVersion,
+        // V2 lets the merchant choose the id: certgate's is as unguessable as a merchant_uid.
+        boundId: newId(apiVersion === "v1" ? "mid" : "idv"),
         policy: input.policy,
         accountRef: input.accountRef,
         returnUrl: input.returnUrl,
@@ -134,48 +236,16 @@ export function createVerificationService(options: VerificationServiceOptions): 
     findByBoundId: (boundId) => store.findVerificationByBoundId(boundId),
 
     async completeV1({ impUid, merchantUid }) {
-      const verification = await store.findVerificationByBoundId(merchantUid);
-      if (verification?.apiVersion !== "v1") {
-        throw new RequestError("not_found", "no verification was issued for this merchant_uid");
-      }
-      if (verification.status !== "pending") {
-        return { kind: "replayed", verification };
-      }
-      if (now().getTime() > verification.expiresAt.getTime()) {
-        return finish(verification, undefined, { ok: false, reason: "expired" });
-      }
+      if (!v1) throw new RequestError("not_found", "no verification was issued for this merchant_uid");
+      const opened = await openPending("v1", merchantUid, "merchant_uid");
+      if ("outcome" in opened) return opened.outcome;
+      const verification = opened.pending;
 
-      let record: V1Certification;
-      try {
-        record = await v1.getCertification(impUid);
-      } catch (error) {
-        if (error instanceof UpstreamError && error.code === "not_found") {
-          return finish(verification, undefined, { ok: false, reason: "not_found" });
-        }
-        log.warn(
-          {
-            verification_id: verification.id,
-            upstream_code: error instanceof UpstreamError ? error.code : "unknown",
-          },
-          "upstream fault; verification stays pending",
-        );
-        throw error;
-      }
+      const fetched = await fetchUpstream(verification, () => v1.getCertification(impUid));
+      if ("outcome" in fetched) return fetched.outcome;
 
-      const result = fromV1Certification(record);
-      const decision = evaluatePolicy({
-        result,
-        expectedBoundId: verification.boundId,
-        policy: verification.policy,
-        now: now(),
-      });
-      // A record bound to another verification is not ours to consume (see the header).
-      const consumable = !(decision.ok === false && decision.reason === "merchant_uid_mismatch");
-      const outcome = await finish(
-        verification,
-        consumable ? result.upstreamId : undefined,
-        decision.ok ? { ok: true, identity: decision.identity, personKey: decision.personKey } : decision,
-      );
+      const result = fromV1Certification(fetched.record);
+      const { outcome, consumable } = await decide(verification, result);
       if (consumable && options.deleteUpstreamAfterCompletion && v1.deleteCertification) {
         // Best effort: the outcome is committed; a failed delete is retried by nobody but logged.
         await v1.deleteCertification(result.upstreamId).catch((error: unknown) => {
@@ -189,6 +259,39 @@ export function createVerificationService(options: VerificationServiceOptions): 
         });
       }
       return outcome;
+    },
+
+    async completeV2({ identityVerificationId }) {
+      if (!v2) {
+        throw new RequestError("not_found", "no verification was issued for this identityVerificationId");
+      }
+      const opened = await openPending("v2", identityVerificationId, "identityVerificationId");
+      if ("outcome" in opened) return opened.outcome;
+      const verification = opened.pending;
+
+      // The id certgate issued, not the one the browser sent: they are equal, but only ours is trusted.
+      const fetched = await fetchUpstream(verification, () =>
+        v2.getIdentityVerification(verification.boundId),
+      );
+      if ("outcome" in fetched) return fetched.outcome;
+      const record = fetched.record;
+
+      const result = fromV2IdentityVerification(record);
+      if (
+        result.boundId === verification.boundId &&
+        (record.status === "READY" || record.status === "UNRECOGNIZED")
+      ) {
+        log.info(
+          {
+            verification_id: verification.id,
+            // Which arm, not PortOne's raw string: an unknown status is for operators to look up.
+            upstream_status: record.status,
+          },
+          "upstream verification not finished; verification stays pending",
+        );
+        return { kind: "pending", verification };
+      }
+      return (await decide(verification, result)).outcome;
     },
 
     unbindAccount: (accountRef) => store.unbindAccount(accountRef, now()),

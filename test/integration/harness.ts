@@ -9,10 +9,11 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { type ServerType, serve } from "@hono/node-server";
 import pg from "pg";
+import { z } from "zod";
 import { createLogger } from "../../src/cli/logger.js";
 import { createEmulator, type Emulator, serveEmulator, TEST_MERCHANT } from "../../src/emulator/index.js";
 import { createHttpApp } from "../../src/http/app.js";
-import { createV1Client } from "../../src/portone/index.js";
+import { createV1Client, createV2Client } from "../../src/portone/index.js";
 import { createVerificationService } from "../../src/service/verifications.js";
 import { createKeyring } from "../../src/store/crypto.js";
 import { openStore } from "../../src/store/index.js";
@@ -24,6 +25,9 @@ export const RETURN_ORIGIN = "https://shop.example";
 export const TEST_SECRET = "integration-test-secret-not-a-real-one-000000";
 /** A fixed instant: 2026-06-15 12:00 KST. */
 export const START = Date.parse("2026-06-15T03:00:00Z");
+
+/** The channel key the harness hands the V2 SDK parameters. */
+export const V2_CHANNEL_KEY = "channel-key-emulator-danal";
 
 export type DatabaseKind = "sqlite" | "postgres";
 export const DATABASES: DatabaseKind[] = ["sqlite", "postgres"];
@@ -86,9 +90,20 @@ export async function startHarness(
     retries: 1,
     retryBaseDelayMs: 5,
   });
+  // V2 against the same emulator, over the same socket: one persona is one person in both APIs.
+  const v2 = createV2Client({
+    apiSecret: TEST_MERCHANT.v2ApiSecret,
+    storeId: TEST_MERCHANT.storeId,
+    baseUrl: upstream.url,
+    now: () => emulator.clock.now(),
+    timeoutMs: opts.timeoutMs ?? 1_000,
+    retries: 1,
+    retryBaseDelayMs: 5,
+  });
   const service = createVerificationService({
     store,
     v1,
+    v2,
     now: () => new Date(emulator.clock.now()),
     logger,
     emitEvents: opts.emitEvents ?? false,
@@ -98,7 +113,14 @@ export async function startHarness(
     apiKeys: [API_KEY],
     returnOrigins: [RETURN_ORIGIN],
     sandbox: false,
-    sdk: { impCode: TEST_MERCHANT.impCode },
+    sdk: {
+      impCode: TEST_MERCHANT.impCode,
+      v2: {
+        storeId: TEST_MERCHANT.storeId,
+        channelKey: V2_CHANNEL_KEY,
+        redirectUrl: "https://certgate.example/identity-verifications/redirect",
+      },
+    },
     logger,
     ready: () => store.ping(),
   });
@@ -159,4 +181,34 @@ export async function createVerification(h: Harness, body: Record<string, unknow
 
 export function complete(h: Harness, impUid: string, merchantUid: string) {
   return h.api("/certifications", { method: "POST", body: { imp_uid: impUid, merchant_uid: merchantUid } });
+}
+
+export interface CreatedV2 {
+  id: string;
+  identity_verification_id: string;
+}
+
+const createdV2Body = z.object({
+  id: z.string(),
+  merchant_uid: z.null(),
+  identity_verification_id: z.string(),
+});
+
+/** Creates a V2 verification through the merchant API (`api_version: "v2"`). */
+export async function createV2Verification(
+  h: Harness,
+  body: Record<string, unknown> = {},
+): Promise<CreatedV2> {
+  const res = await h.api("/api/verifications", {
+    method: "POST",
+    headers: auth,
+    body: { ...body, api_version: "v2" },
+  });
+  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
+  return createdV2Body.parse(await res.json());
+}
+
+/** The V2 browser route: `POST /identity-verifications` `{ identityVerificationId }`. */
+export function completeV2(h: Harness, identityVerificationId: string) {
+  return h.api("/identity-verifications", { method: "POST", body: { identityVerificationId } });
 }

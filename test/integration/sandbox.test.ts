@@ -80,6 +80,39 @@ describe("sandbox mode (npm start with no configuration)", () => {
     expect(body.verification).toMatchObject({ reason: "duplicate_account", existing_account_ref: "user-1" });
   });
 
+  it("runs a V2 sign-up against the embedded emulator, and the same persona is a duplicate of the V1 one", async () => {
+    const createBody = {
+      api_version: "v2",
+      account_ref: "user-3",
+      policy: { min_age: 19, age_rule: "year" },
+    };
+    const created = z
+      .object({
+        id: z.string(),
+        identity_verification_id: z.string(),
+        sdk: z.object({
+          identity_verification: z.object({
+            storeId: z.string(),
+            channelKey: z.string(),
+            redirectUrl: z.string(),
+          }),
+        }),
+      })
+      .parse(await postJson("/sandbox/verifications", json, createBody));
+    expect(new URL(created.sdk.identity_verification.redirectUrl).pathname).toBe(
+      "/identity-verifications/redirect",
+    );
+    const recordBody = { identityVerificationId: created.identity_verification_id, persona: "adult" };
+    expect((await post("/emulator/__admin/identity-verifications", json, recordBody)).status).toBe(201);
+    const res = await post("/identity-verifications", json, {
+      identityVerificationId: created.identity_verification_id,
+    });
+    expect(res.status).toBe(422);
+    expect(z.object({ verification: z.record(z.string(), z.unknown()) }).parse(await res.json())).toEqual({
+      verification: expect.objectContaining({ reason: "duplicate_account", existing_account_ref: "user-1" }),
+    });
+  });
+
   it("serves health and readiness", async () => {
     expect((await fetch(`${certgate.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${certgate.url}/readyz`)).status).toBe(200);

@@ -1,0 +1,138 @@
+/**
+ * `/openapi.json`: the HTTP contract as OpenAPI 3.1, generated from the very zod schemas the routes
+ * parse with (schemas.ts), so the document cannot drift from what the routes accept.
+ */
+import { z } from "zod";
+import {
+  completeV1Body,
+  completeV1Query,
+  completeV2Body,
+  completeV2Query,
+  createVerificationBody,
+} from "./schemas.js";
+
+const errorBody = z.object({
+  error: z.object({
+    code: z.string().describe("stable snake_case code"),
+    message: z.string().describe("for humans"),
+  }),
+});
+const browserVerification = z.object({
+  verification: z.object({
+    id: z.string(),
+    status: z.enum(["pending", "verified", "rejected", "expired"]),
+    reason: z.string().optional(),
+    existing_account_ref: z.string().optional(),
+    name_masked: z.string().optional(),
+  }),
+});
+
+function jsonSchema(schema: z.ZodType) {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  return rest;
+}
+
+function queryParameters(schema: z.ZodObject) {
+  return Object.entries(schema.shape).map(([name, field]) => ({
+    name,
+    in: "query",
+    required: !(field as z.ZodType).safeParse(undefined).success,
+    schema: jsonSchema(field as z.ZodType),
+  }));
+}
+
+const json = (schema: z.ZodType) => ({ content: { "application/json": { schema: jsonSchema(schema) } } });
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [String(s), { description: "error", ...json(errorBody) }]));
+const apiKey = [{ apiKey: [] }];
+const completion = {
+  "200": { description: "verified", ...json(browserVerification) },
+  "409": { description: "already_used: the verification had already finished", ...json(errorBody) },
+  "422": { description: "rejected or expired: error.code is the reason", ...json(browserVerification) },
+  ...errors(400, 404, 413, 415, 502, 503, 504),
+};
+const redirect = {
+  "303": { description: "to the verification's return_url with verification_id and status" },
+};
+
+export function openApiDocument() {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "certgate",
+      version: "0.1.0",
+      description: "Korean identity verification through PortOne, done right.",
+    },
+    components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
+    paths: {
+      "/api/verifications": {
+        post: {
+          summary: "Create a verification (merchant backend)",
+          security: apiKey,
+          requestBody: { required: true, ...json(createVerificationBody) },
+          responses: {
+            "201": { description: "created; sdk holds the browser SDK parameters" },
+            ...errors(400, 401, 413, 415),
+          },
+        },
+      },
+      "/api/verifications/{id}": {
+        get: {
+          summary: "Read a verification's outcome, with the identity while it is retained",
+          security: apiKey,
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "200": { description: "the verification" }, ...errors(400, 401, 404) },
+        },
+      },
+      "/api/accounts/{account_ref}": {
+        delete: {
+          summary: "Unbind an account from its person (withdrawal)",
+          security: apiKey,
+          parameters: [{ name: "account_ref", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "200": { description: "unbound" }, ...errors(400, 401, 404) },
+        },
+      },
+      "/certifications": {
+        post: {
+          summary: "Complete a V1 verification (the guide's popup route)",
+          requestBody: { required: true, ...json(completeV1Body) },
+          responses: completion,
+        },
+      },
+      "/certifications/redirect": {
+        get: {
+          summary: "Complete a V1 verification (the guide's redirect route)",
+          parameters: queryParameters(completeV1Query),
+          responses: { ...redirect, ...completion },
+        },
+      },
+      "/identity-verifications": {
+        post: {
+          summary: "Complete a V2 identity verification",
+          requestBody: { required: true, ...json(completeV2Body) },
+          responses: completion,
+        },
+      },
+      "/identity-verifications/redirect": {
+        get: {
+          summary: "Complete a V2 identity verification (REDIRECTION window type)",
+          parameters: queryParameters(completeV2Query),
+          responses: { ...redirect, ...completion },
+        },
+      },
+      "/healthz": { get: { summary: "Process up", responses: { "200": { description: "ok" } } } },
+      "/readyz": {
+        get: {
+          summary: "Database reachable",
+          responses: { "200": { description: "ready" }, ...errors(503) },
+        },
+      },
+      "/metrics": {
+        get: { summary: "Prometheus metrics", responses: { "200": { description: "text format" } } },
+      },
+      "/openapi.json": {
+        get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } },
+      },
+    },
+  };
+}

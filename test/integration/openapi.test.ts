@@ -1,0 +1,63 @@
+/** /openapi.json describes every route of the contract, from the schemas the routes parse with. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { completeV1Body, createVerificationBody } from "../../src/http/schemas.js";
+import { type Harness, startHarness } from "./harness.js";
+
+const document = z.object({
+  openapi: z.literal("3.1.0"),
+  paths: z.record(
+    z.string(),
+    z.record(
+      z.string(),
+      z.object({
+        requestBody: z
+          .object({
+            content: z.object({
+              "application/json": z.object({
+                schema: z.object({ properties: z.record(z.string(), z.unknown()) }),
+              }),
+            }),
+          })
+          .optional(),
+        responses: z.record(z.string(), z.unknown()),
+      }),
+    ),
+  ),
+});
+
+describe("openapi.json", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness("sqlite");
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("lists every route the service answers, with the routes' own request schemas", async () => {
+    const res = await h.api("/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = document.parse(await res.json());
+    const expected = [
+      ["post", "/api/verifications"],
+      ["get", "/api/verifications/{id}"],
+      ["delete", "/api/accounts/{account_ref}"],
+      ["post", "/certifications"],
+      ["get", "/certifications/redirect"],
+      ["post", "/identity-verifications"],
+      ["get", "/identity-verifications/redirect"],
+      ["get", "/healthz"],
+      ["get", "/readyz"],
+      ["get", "/metrics"],
+    ] as const;
+    for (const [method, path] of expected)
+      expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    const create =
+      doc.paths["/api/verifications"]?.post?.requestBody?.content["application/json"].schema.properties;
+    expect(Object.keys(create ?? {}).sort()).toEqual(Object.keys(createVerificationBody.shape).sort());
+    const complete =
+      doc.paths["/certifications"]?.post?.requestBody?.content["application/json"].schema.properties;
+    expect(Object.keys(complete ?? {}).sort()).toEqual(Object.keys(completeV1Body.shape).sort());
+  });
+});
