@@ -124,6 +124,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
       ? createWebhookDispatcher({ store, url: config.webhookUrl, secret: config.webhookSecret, logger })
       : undefined;
   webhooks?.start(1_000);
+  const retention = startRetention(store, config.retentionDays, logger);
   const demo = sandbox || options.demo === true;
   app = createHttpApp({
     service,
@@ -162,6 +163,8 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
       emulator,
       url: publicUrl,
       async close() {
+        retention.stop();
+        retention.stop();
         await webhooks?.stop();
         await store.close();
       },
@@ -189,6 +192,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         });
         if ("closeIdleConnections" in server) server.closeIdleConnections();
       });
+      retention.stop();
       await webhooks?.stop();
       await store.close();
     },
@@ -231,4 +235,26 @@ function sandboxSecret(dataDir: string, logger: HttpLogger): string {
     "sandbox mode: generated CERTGATE_SECRET into the data directory; set it yourself in production",
   );
   return secret;
+}
+
+/**
+ * Retention (PIPA art. 21) inside `serve`: purges personal fields older than the retention period
+ * at startup and then hourly; `certgate purge` does the same on demand.
+ */
+function startRetention(store: Store, retentionDays: number, logger: HttpLogger) {
+  const purge = () => {
+    const now = new Date();
+    store
+      .purgeIdentities({ completedBefore: new Date(now.getTime() - retentionDays * 86_400_000), now })
+      .then((purged) => {
+        if (purged > 0) logger.info({ purged, retention_days: retentionDays }, "identities purged");
+      })
+      .catch((error: unknown) =>
+        logger.warn({ error: error instanceof Error ? error.name : "unknown" }, "purge failed"),
+      );
+  };
+  purge();
+  const timer = setInterval(purge, 3_600_000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
