@@ -29,8 +29,33 @@ Usage:
 
 Configuration is read from the environment and from .env if present (see README).`;
 
+const COMMAND_HELP: Record<string, string> = {
+  serve: `certgate serve
+  Runs the service on PORT (default 3000). With no PortOne credentials: sandbox mode (embedded
+  emulator under /emulator, SQLite under ./data/, demo page at /). Configuration: see README.`,
+  emulator: `certgate emulator [--port N] [--host H] [--no-admin]
+  Runs the PortOne V1/V2 emulator alone (default 127.0.0.1:4010), admin API under /__admin/.`,
+  migrate: `certgate migrate
+  Applies the database migrations of DATABASE_URL and exits (serve also migrates at startup).`,
+  purge: `certgate purge
+  Destroys name, phone and birth date of verifications completed more than CERTGATE_RETENTION_DAYS
+  (default 30) ago; outcomes, person bindings and audit events stay.`,
+  lookup: `certgate lookup <imp_uid|identityVerificationId>
+  Prints PortOne's record (V1 for imp_…, else V2) with name, phone, birthday, CI and DI masked.`,
+  keys: `certgate keys rotate
+  Re-encrypts stored personal fields under CERTGATE_SECRET; the old secret must be in
+  CERTGATE_PREVIOUS_SECRETS. Person hashes move to the new key as each person next verifies.`,
+  help: USAGE,
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command = "help", ...rest] = argv;
+  if (rest.includes("--help") || rest.includes("-h")) {
+    const help = COMMAND_HELP[command];
+    if (!help) throw new UsageError(`unknown command "${command}" (try: certgate help)`);
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
   if (existsSync(".env")) process.loadEnvFile(".env");
   const logger = createLogger();
 

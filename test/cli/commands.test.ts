@@ -28,6 +28,50 @@ describe("certgate command", () => {
       expect(stdout).toContain(`certgate ${command}`);
   });
 
+  it.each(["serve", "emulator", "migrate", "purge", "lookup", "keys"])(
+    "%s --help explains the command",
+    (command) => {
+      const { status, stdout } = certgate([command, "--help"]);
+      expect(status).toBe(0);
+      expect(stdout).toContain(`certgate ${command}`);
+    },
+  );
+
+  it("emulator serves PortOne until stopped, and refuses a bad port with exit 2", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "emulator", "--port", "0"], {
+      env: { PATH: process.env.PATH ?? "" },
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (c: Buffer) => {
+          out += String(c);
+          const m = /PortOne V1 emulator at (http:\/\/\S+)/.exec(out);
+          if (m?.[1]) resolve(m[1]);
+        });
+        child.once("exit", () => reject(new Error("emulator exited")));
+      });
+      const res = await fetch(`${url}/users/getToken`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ imp_key: "certgate_test_key", imp_secret: "certgate_test_secret" }),
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(certgate(["emulator", "--port", "abc"]).status).toBe(2);
+  });
+
+  it("migrate and purge exit 1 with one line when the database is unreachable or the config bad", () => {
+    const migrate = certgate(["migrate"], { DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
+    expect(migrate.status).toBe(1);
+    expect(migrate.stderr.trim().split("\n")).toHaveLength(1);
+    const purge = certgate(["purge"], { CERTGATE_RETENTION_DAYS: "forever" });
+    expect(purge.status).toBe(1);
+    expect(purge.stderr.trim()).toBe("certgate: CERTGATE_RETENTION_DAYS: must be an integer");
+  });
+
   it("migrate applies the migrations and exits 0, twice", () => {
     expect(certgate(["migrate"]).status).toBe(0);
     const again = certgate(["migrate"]);
