@@ -16,7 +16,12 @@
  * reuses connections per origin. Nothing here sets `connection: close` or a per-request dispatcher,
  * so lookups after the first reuse warm sockets.
  */
-import { UpstreamError, type UpstreamErrorCode, type UpstreamErrorDetails } from "../core/errors.js";
+import {
+  RequestError,
+  UpstreamError,
+  type UpstreamErrorCode,
+  type UpstreamErrorDetails,
+} from "../core/errors.js";
 
 /** Metrics hook payloads: route names, statuses, counts and durations only, never tokens or data. */
 export type ClientEvent =
@@ -290,4 +295,27 @@ function clip(message: string | undefined): string | undefined {
 
 function defaultSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * An upstream id as one encoded path segment. Loose on purpose (PortOne documents `imp_` + 12 digits
+ * for V1 and lets merchants choose V2 ids): non-empty, bounded, no '/', no control characters, and
+ * not "." or ".." (URL resolution would turn those into another path).
+ * @throws RequestError `invalid_request` naming `field`, never the value.
+ */
+export function pathSegment(id: string, field: string): string {
+  if (
+    typeof id !== "string" ||
+    id.length === 0 ||
+    id.length > 200 ||
+    id.includes("/") ||
+    id === "." ||
+    id === ".." ||
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+    /[\u0000-\u001f\u007f]/.test(id)
+  )
+    throw new RequestError("invalid_request", `${field}: must be a non-empty id without '/'`, {
+      fields: [field],
+    });
+  return encodeURIComponent(id);
 }

@@ -48,7 +48,8 @@ export async function startEmulatorTarget(transport: Transport): Promise<Emulato
       baseUrl,
       fetch: transportFetch,
       now: () => emulator.clock.now(),
-      timeoutMs: 1000,
+      // Generous: 200 concurrent lookups over a socket on a loaded 2-core CI box; timeout tests set their own.
+      timeoutMs: 10_000,
       retries: 2,
       retryBaseDelayMs: 1,
       ...overrides,

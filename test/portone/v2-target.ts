@@ -21,7 +21,8 @@ export async function startV2Target(transport: Transport): Promise<V2EmulatorTar
       baseUrl: target.baseUrl,
       ...(v1.fetch ? { fetch: v1.fetch } : {}),
       now: () => target.emulator.clock.now(),
-      timeoutMs: 1000,
+      // Generous: 200 concurrent lookups over a socket on a loaded 2-core CI box; timeout tests set their own.
+      timeoutMs: 10_000,
       retries: 2,
       retryBaseDelayMs: 1,
       ...overrides,

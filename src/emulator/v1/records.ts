@@ -219,7 +219,8 @@ export function personSeedOf(person: { name: string; birthday: string; gender?: 
   return `certgate-person:${person.name}|${person.birthday}|${person.gender ?? ""}`;
 }
 
-function personFromInput(input: z.infer<typeof personSchema>): Omit<Persona, "id" | "description"> {
+/** A typed person as a persona (its seed from name, birthday and gender, so one person is one CI). */
+export function personFromInput(input: z.infer<typeof personSchema>): Omit<Persona, "id" | "description"> {
   return {
     personSeed: input.seed ?? personSeedOf(input),
     name: input.name,

@@ -11,7 +11,7 @@ import { describeIssues } from "../faults.js";
 import { deriveCi, deriveDi, PROVIDERS_WITHOUT_DI } from "../identity-keys.js";
 import { kstDateAt } from "../kst.js";
 import { PERSONA_IDS, PERSONAS, type Persona, type PersonaId } from "../personas.js";
-import { type PersonInput, personSchema, personSeedOf } from "../v1/records.js";
+import { type PersonInput, personFromInput, personSchema } from "../v1/records.js";
 
 /** Carriers as V2 names them (V1's LGT is LGU). */
 export const V2_OPERATORS = ["SKT", "KT", "LGU", "SKT_MVNO", "KT_MVNO", "LGU_MVNO"] as const;
@@ -273,22 +273,5 @@ export function pgTransaction(nowMs: number, pgProvider: string): { pgTxId: stri
   return {
     pgTxId,
     pgRawResponse: JSON.stringify({ RETURNCODE: "0000", RETURNMSG: "emulated", TID: pgTxId }),
-  };
-}
-
-function personFromInput(input: z.infer<typeof personSchema>): Omit<Persona, "id" | "description"> {
-  return {
-    personSeed: input.seed ?? personSeedOf(input),
-    name: input.name,
-    birthdayOn: () => input.birthday,
-    gender: input.gender ?? null,
-    phone: input.phone ?? "01000000000",
-    carrier: input.carrier ?? "SKT",
-    foreigner: input.foreigner ?? false,
-    foreignerV2: input.foreigner ?? false,
-    pgProvider: "danal",
-    certified: true,
-    hasCi: true,
-    hasDi: true,
   };
 }

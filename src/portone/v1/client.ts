@@ -8,7 +8,13 @@
 import { z } from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
 import type { V1Certification } from "../../core/upstream-records.js";
-import { type ClientEvent, createHttpClient, type DecodeResult, type HttpRequest } from "../http.js";
+import {
+  type ClientEvent,
+  createHttpClient,
+  type DecodeResult,
+  type HttpRequest,
+  pathSegment,
+} from "../http.js";
 import { v1CertificationSchema, v1EnvelopeSchema, v1OtpRequestedSchema, v1TokenSchema } from "./schemas.js";
 import { createTokenManager } from "./token-manager.js";
 
@@ -172,7 +178,7 @@ export function createV1Client(options: V1ClientOptions): V1Client {
       authorized({
         route: "getCertification",
         method: "GET",
-        path: `/certifications/${impUidSegment(impUid)}`,
+        path: `/certifications/${pathSegment(impUid, "imp_uid")}`,
         idempotent: true,
         decode: decodeEnvelope(v1CertificationSchema),
       }),
@@ -180,7 +186,7 @@ export function createV1Client(options: V1ClientOptions): V1Client {
       authorized({
         route: "deleteCertification",
         method: "DELETE",
-        path: `/certifications/${impUidSegment(impUid)}`,
+        path: `/certifications/${pathSegment(impUid, "imp_uid")}`,
         idempotent: true,
         decode: decodeEnvelope(v1CertificationSchema),
       }),
@@ -206,35 +212,13 @@ export function createV1Client(options: V1ClientOptions): V1Client {
       return authorized({
         route: "otpConfirm",
         method: "POST",
-        path: `/certifications/otp/confirm/${impUidSegment(impUid)}`,
+        path: `/certifications/otp/confirm/${pathSegment(impUid, "imp_uid")}`,
         json: { otp },
         idempotent: false,
         decode: decodeEnvelope(v1CertificationSchema),
       });
     },
   };
-}
-
-/**
- * The imp_uid as one encoded path segment. Loose on purpose (PortOne documents `imp_` + 12 digits
- * but a client should not reject a format PortOne might extend): non-empty, bounded, no '/', no
- * control characters, and not "." or ".." (URL resolution would turn those into another path).
- */
-function impUidSegment(impUid: string): string {
-  if (
-    typeof impUid !== "string" ||
-    impUid.length === 0 ||
-    impUid.length > 200 ||
-    impUid.includes("/") ||
-    impUid === "." ||
-    impUid === ".." ||
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-    /[\u0000-\u001f\u007f]/.test(impUid)
-  )
-    throw new RequestError("invalid_request", "imp_uid: must be a non-empty id without '/'", {
-      fields: ["imp_uid"],
-    });
-  return encodeURIComponent(impUid);
 }
 
 /**

@@ -14,7 +14,13 @@
 import { z } from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
 import type { V2IdentityVerification } from "../../core/v2-identity.js";
-import { type ClientEvent, createHttpClient, type DecodeResult, type HttpRequest } from "../http.js";
+import {
+  type ClientEvent,
+  createHttpClient,
+  type DecodeResult,
+  type HttpRequest,
+  pathSegment,
+} from "../http.js";
 import { createTokenManager } from "../v1/token-manager.js";
 import {
   type V2TokenPair,
@@ -224,7 +230,8 @@ export function createV2Client(options: V2ClientOptions): V2Client {
 
   const storeQuery = storeId === undefined ? "" : `?storeId=${encodeURIComponent(storeId)}`;
   const storeBody = storeId === undefined ? {} : { storeId };
-  const pathOf = (id: string, action = "") => `/identity-verifications/${idSegment(id)}${action}`;
+  const pathOf = (id: string, action = "") =>
+    `/identity-verifications/${pathSegment(id, "identityVerificationId")}${action}`;
 
   return {
     // async: a malformed id rejects the promise instead of throwing synchronously.
@@ -275,28 +282,6 @@ export function createV2Client(options: V2ClientOptions): V2Client {
       });
     },
   };
-}
-
-/**
- * The id as one encoded path segment: non-empty, bounded, no '/', no control characters, and not
- * "." or ".." (URL resolution would turn those into another path). Loose otherwise: the merchant
- * chooses V2 ids.
- */
-function idSegment(id: string): string {
-  if (
-    typeof id !== "string" ||
-    id.length === 0 ||
-    id.length > 200 ||
-    id.includes("/") ||
-    id === "." ||
-    id === ".." ||
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-    /[\u0000-\u001f\u007f]/.test(id)
-  )
-    throw new RequestError("invalid_request", "identityVerificationId: must be a non-empty id without '/'", {
-      fields: ["identityVerificationId"],
-    });
-  return encodeURIComponent(id);
 }
 
 /** V2 success rule: the 2xx body parses with `schema` (V2 has no in-band error codes). */
