@@ -1,5 +1,5 @@
-// certgate demo page: two merchant uses of identity verification through PortOne V1, each in popup
-// or redirect mode. It plays the merchant's frontend; in sandbox mode the service also plays the
+// certgate demo page: two merchant uses of identity verification through PortOne V1 or V2, each in
+// popup or redirect mode. It plays the merchant's frontend; in sandbox mode the service also plays the
 // merchant's backend (POST /sandbox/verifications). What it shows is what the browser is given:
 // status, reason and the masked name. It never receives CI, DI, phone or birthday.
 
@@ -12,6 +12,10 @@ const TEXT = {
       "가맹점 백엔드가 certgate로 인증을 만들고, 브라우저는 PortOne 본인인증 창을 열고, certgate가 결과를 직접 조회해 판정합니다. 아래 결과는 가맹점이 받는 판정이며 이름은 가려져 있고 CI, DI, 전화번호는 브라우저에 오지 않습니다.",
     sandboxNotice:
       "샌드박스 모드: 인증 창은 에뮬레이터입니다. 테스트 인물을 고르고 인증번호 123456을 입력하세요.",
+    apiVersion: "PortOne API 버전",
+    apiV1: "V1 (IMP.certification)",
+    apiV2: "V2 (PortOne.requestIdentityVerification)",
+    apiHint: "두 버전 모두 같은 정책, 저장, 개인정보 규칙으로 판정합니다.",
     signupTitle: "회원가입: 한 사람에 한 계정",
     signupText: "같은 사람이 두 번째 계정을 만들려 하면 기존 계정을 알려 주고 거절합니다.",
     accountRef: "계정 ID",
@@ -42,6 +46,7 @@ const TEXT = {
     popupNote: "가맹점 백엔드는 같은 판정을 GET /api/verifications/:id 로 읽습니다.",
     cancelNote: "인증은 대기 상태로 남았다가 만료됩니다. 다시 시도할 수 있습니다.",
     flow: "용도",
+    api: "API",
     flowSignup: "회원가입",
     flowAdult: "성인 인증",
     verificationId: "인증 ID",
@@ -73,6 +78,10 @@ const TEXT = {
       "The merchant backend creates a verification with certgate, the browser opens PortOne's verification window, and certgate fetches the result itself and decides. Below is the decision the merchant gets: the name is masked, and CI, DI and phone never reach the browser.",
     sandboxNotice:
       "Sandbox mode: the verification window is the emulator's. Pick a test persona and enter the code 123456.",
+    apiVersion: "PortOne API version",
+    apiV1: "V1 (IMP.certification)",
+    apiV2: "V2 (PortOne.requestIdentityVerification)",
+    apiHint: "Both versions are decided by the same policies, storage and privacy rules.",
     signupTitle: "Sign-up: one account per person",
     signupText: "When the same person tries a second account, it is refused and the existing account named.",
     accountRef: "Account ID",
@@ -103,6 +112,7 @@ const TEXT = {
     popupNote: "The merchant backend reads the same decision with GET /api/verifications/:id.",
     cancelNote: "The verification stays pending until it expires. You can try again.",
     flow: "Use",
+    api: "API",
     flowSignup: "Sign-up",
     flowAdult: "Adult gate",
     verificationId: "Verification ID",
@@ -129,6 +139,9 @@ const TEXT = {
 };
 
 const FLOWS = ["signup", "adult"];
+const APIS = ["v1", "v2"];
+/** PortOne's V2 browser SDK, loaded outside sandbox mode. */
+const PORTONE_V2_SDK_URL = "https://cdn.portone.io/v2/browser-sdk.js";
 const LANG_KEY = "certgate-demo-lang";
 
 const body = document.body;
@@ -175,11 +188,43 @@ function newAccountRef() {
 }
 
 /** The page itself, with the query it reads when a redirect flow comes back. */
-function returnUrl(flow) {
+function returnUrl(flow, api) {
   const url = new URL(location.pathname, location.origin);
   url.searchParams.set("flow", flow);
+  url.searchParams.set("api", api);
   url.searchParams.set("lang", lang);
   return url.toString();
+}
+
+/**
+ * The V2 SDK sits where the V1 one does: beside the emulator's `/v1/iamport.js` in sandbox mode,
+ * on PortOne's CDN otherwise. Loaded once, on first use, so a V1-only visit never fetches it.
+ */
+let v2Sdk = null;
+function loadV2Sdk() {
+  if (window.PortOne) return Promise.resolve(window.PortOne);
+  if (!v2Sdk) {
+    const v1 = document.getElementById("v1-sdk")?.src ?? "";
+    const local = /^(.*)\/v1\/iamport\.js$/.exec(v1);
+    const src =
+      local && new URL(v1).origin === location.origin ? `${local[1]}/v2/browser-sdk.js` : PORTONE_V2_SDK_URL;
+    v2Sdk = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.onload = () => (window.PortOne ? resolve(window.PortOne) : reject(new Error("no PortOne")));
+      script.onerror = () => {
+        v2Sdk = null;
+        reject(new Error("V2 SDK failed to load"));
+      };
+      document.head.append(script);
+    });
+  }
+  return v2Sdk;
+}
+
+function chosenApi() {
+  const api = document.querySelector("input[name=api]:checked")?.value;
+  return APIS.includes(api) ? api : "v1";
 }
 
 async function postJson(url, payload) {
@@ -206,7 +251,9 @@ function setBusy(form, busy) {
 async function start(form) {
   const flow = form.dataset.flow;
   const mode = form.querySelector("input[name=mode]:checked")?.value ?? "auto";
-  const request = { return_url: returnUrl(flow) };
+  const api = chosenApi();
+  const request = { return_url: returnUrl(flow, api) };
+  if (api === "v2") request.api_version = "v2";
   if (flow === "signup") {
     const ref = accountRefInput.value.trim();
     if (!/^[\x21-\x7e]{1,128}$/.test(ref)) {
@@ -223,14 +270,18 @@ async function start(form) {
   }
 
   setBusy(form, true);
-  show({ kind: "working", flow });
+  show({ kind: "working", flow, api });
   try {
     const created = await postJson(createUrl, request);
     if (created.status !== 201) {
-      show({ kind: "error", flow, code: created.json.error?.code ?? `HTTP ${created.status}` }, true);
+      show({ kind: "error", flow, api, code: created.json.error?.code ?? `HTTP ${created.status}` }, true);
       return;
     }
     const verification = created.json;
+    if (api === "v2") {
+      await startV2(verification, { flow, mode, accountRef: request.account_ref ?? null });
+      return;
+    }
     // PortOne's SDK takes the merchant code once, then the parameters the backend issued.
     window.IMP.init(verification.sdk.imp_code);
     const params = {
@@ -286,7 +337,64 @@ async function start(form) {
   }
 }
 
+/** The V2 flow: PortOne.requestIdentityVerification, then POST /identity-verifications. */
+async function startV2(verification, { flow, mode, accountRef }) {
+  const PortOne = await loadV2Sdk();
+  const params = {
+    ...verification.sdk.identity_verification,
+    // As in V1: the service's redirect route on this page's own origin.
+    redirectUrl: new URL("/identity-verifications/redirect", location.href).toString(),
+  };
+  if (mode === "popup") params.windowType = { pc: "POPUP", mobile: "POPUP" };
+  if (mode === "redirect") params.windowType = { pc: "REDIRECTION", mobile: "REDIRECTION" };
+  const response = await PortOne.requestIdentityVerification(params);
+  // Redirected: the page is going away and comes back through the service.
+  if (response === undefined) return;
+  if (typeof response?.code === "string") {
+    // A failure code from the browser is a hint: nothing to confirm, not a verdict.
+    show(
+      {
+        kind: response.code === "FAILURE_TYPE_PG" ? "cancelled" : "failedWindow",
+        flow,
+        api: "v2",
+        errorCode: response.code,
+        errorMsg: response.message ?? null,
+      },
+      true,
+    );
+    return;
+  }
+  // The id is the one certgate issued, not the window's: certgate fetches the record itself.
+  const completed = await postJson("/identity-verifications", {
+    identityVerificationId: verification.identity_verification_id,
+  });
+  const v = completed.json.verification;
+  if (!v) {
+    show(
+      { kind: "error", flow, api: "v2", code: completed.json.error?.code ?? `HTTP ${completed.status}` },
+      true,
+    );
+    return;
+  }
+  show(
+    {
+      kind: v.status === "verified" ? "verified" : "rejected",
+      flow,
+      api: "v2",
+      via: "popup",
+      id: v.id,
+      status: v.status,
+      reason: v.reason ?? (completed.status === 409 ? "already_used" : null),
+      nameMasked: v.name_masked ?? null,
+      accountRef,
+      existing: v.existing_account_ref ?? null,
+    },
+    true,
+  );
+}
+
 function show(outcome, focus) {
+  if (!outcome.api) outcome.api = "v1";
   current = outcome;
   renderOutcome(outcome, focus);
 }
@@ -300,7 +408,10 @@ function element(tag, className, text) {
 
 function renderOutcome(o, focus) {
   const parts = [];
-  const rows = [[t("flow"), o.flow === "signup" ? t("flowSignup") : t("flowAdult")]];
+  const rows = [
+    [t("flow"), o.flow === "signup" ? t("flowSignup") : t("flowAdult")],
+    [t("api"), o.api === "v2" ? "V2" : "V1"],
+  ];
   if (o.kind === "working") {
     parts.push(element("p", "note", t("working")));
   } else if (o.kind === "verified" || o.kind === "rejected") {
@@ -339,6 +450,7 @@ function renderOutcome(o, focus) {
 function readReturn() {
   const query = new URLSearchParams(location.search);
   const flow = query.get("flow");
+  const api = APIS.includes(query.get("api")) ? query.get("api") : "v1";
   const id = query.get("verification_id");
   const status = query.get("status");
   if (!FLOWS.includes(flow) || !id || !status) return;
@@ -346,6 +458,7 @@ function readReturn() {
     {
       kind: status === "verified" ? "verified" : "rejected",
       flow,
+      api,
       via: "redirect",
       id,
       status,
@@ -381,5 +494,8 @@ for (const form of document.querySelectorAll("form[data-flow]")) {
 }
 document.getElementById("sandbox-notice").hidden = body.dataset.mode !== "sandbox";
 accountRefInput.value = newAccountRef();
+// Back from a V2 redirect, keep V2 chosen.
+if (new URLSearchParams(location.search).get("api") === "v2")
+  document.getElementById("api-v2").checked = true;
 applyLanguage();
 readReturn();

@@ -153,7 +153,12 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     return { ...built.record };
   };
 
-  const browser = createBrowserFlow({ merchants, clock, createCertification });
+  const browser = createBrowserFlow({
+    merchants,
+    clock,
+    createCertification,
+    createIdentityVerification: (input) => v2.createIdentityVerification(input).record,
+  });
 
   const controls: AdminControls = {
     createCertification,

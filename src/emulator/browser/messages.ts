@@ -97,3 +97,57 @@ export function redirectTarget(redirectUrl: string, rsp: CertificationRsp): stri
   if (rsp.error_msg !== null) target.searchParams.set("error_msg", rsp.error_msg);
   return target.toString();
 }
+
+/**
+ * What PortOne V2's `PortOne.requestIdentityVerification` resolves to (and, as strings, the query of
+ * `redirectUrl`). `code` and `message` are present only on failure.
+ */
+export interface IdentityVerificationResponse {
+  transactionType: "IDENTITY_VERIFICATION";
+  identityVerificationId: string;
+  identityVerificationTxId: string;
+  code?: string;
+  message?: string;
+}
+
+/**
+ * Failures the V2 stand-in reports. PortOne V2 tags a provider-side failure (a cancel among them)
+ * `FAILURE_TYPE_PG`; the other codes are the emulator's own, each a V2-style upper-case tag.
+ */
+export const V2_RESPONSE_ERRORS = {
+  cancelled: { code: "FAILURE_TYPE_PG", message: "사용자가 본인인증을 취소하였습니다." },
+  unknownStore: { code: "INVALID_STORE", message: "storeId가 올바르지 않습니다." },
+  invalidParams: { code: "INVALID_REQUEST", message: "본인인증 요청 파라미터가 올바르지 않습니다." },
+  alreadyVerified: { code: "ALREADY_VERIFIED", message: "이미 인증이 완료된 identityVerificationId입니다." },
+  popupBlocked: {
+    code: "POPUP_BLOCKED",
+    message: "본인인증 팝업이 차단되었습니다. 팝업 차단을 해제해 주세요.",
+  },
+  redirectUrlRequired: { code: "INVALID_REQUEST", message: "리디렉션 방식에는 redirectUrl이 필요합니다." },
+  scriptUrlUnknown: {
+    code: "SDK_URL_UNKNOWN",
+    message: "browser-sdk.js의 주소를 알 수 없어 본인인증 창을 열 수 없습니다.",
+  },
+} as const satisfies Record<string, RspError>;
+
+/** A V2 response: success without `error`, failure with its code and message. */
+export function identityVerificationResponse(
+  ids: { identityVerificationId: string; identityVerificationTxId: string },
+  error?: RspError,
+): IdentityVerificationResponse {
+  return {
+    transactionType: "IDENTITY_VERIFICATION",
+    identityVerificationId: ids.identityVerificationId,
+    identityVerificationTxId: ids.identityVerificationTxId,
+    ...(error ? { code: error.code, message: error.message } : {}),
+  };
+}
+
+/** `redirectUrl` with the response's fields as its query (the URL's own query is kept). */
+export function v2RedirectTarget(redirectUrl: string, response: IdentityVerificationResponse): string {
+  const target = new URL(redirectUrl);
+  for (const [key, value] of Object.entries(response)) {
+    if (typeof value === "string") target.searchParams.set(key, value);
+  }
+  return target.toString();
+}

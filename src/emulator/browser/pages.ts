@@ -3,7 +3,7 @@
  * pages that end the flow. Server-rendered, bilingual (Korean first), usable with the keyboard alone;
  * every interpolated value is escaped.
  */
-import type { CertificationRsp } from "./messages.js";
+import type { CertificationRsp, IdentityVerificationResponse } from "./messages.js";
 import { WINDOW_MESSAGE_TYPE } from "./messages.js";
 
 /** Markup that is already safe; only {@link html} and {@link raw} make one. */
@@ -232,13 +232,16 @@ export function refusedPage(input: { session: string; minAge: number }): string 
   return page("인증실패 (certgate emulator)", body, focusScript("refused"));
 }
 
-/** The end of a popup flow: posts `rsp` to the opener (its origin only), then closes itself. */
+/**
+ * The end of a popup flow: posts `rsp` (V1's callback argument or V2's response) to the opener (its
+ * origin only), then closes itself.
+ */
 export function deliverPage(input: {
-  rsp: CertificationRsp;
+  rsp: CertificationRsp | IdentityVerificationResponse;
   requestId: string;
   openerOrigin: string;
 }): string {
-  const done = input.rsp.success;
+  const done = "success" in input.rsp ? input.rsp.success : input.rsp.code === undefined;
   const body = html`<h1 id="done" tabindex="-1">${done ? "본인인증이 완료되었습니다" : "본인인증을 마치지 못했습니다"}<span class="en" lang="en">${done ? "Verification complete" : "Verification not completed"}</span></h1>
 <p>이 창은 곧 닫힙니다. <span lang="en">This window closes by itself.</span></p>
 <button type="button" class="secondary" id="close">창 닫기 <span lang="en">(Close window)</span></button>`;

@@ -14,12 +14,21 @@
  * A window ends by answering the page: in popup mode a page that posts the `rsp` to the opener's
  * origin and closes; in redirect mode a 303 to `m_redirect_url` with PortOne's query.
  *
+ * The same window serves PortOne V2 (`GET /v2/browser-sdk.js`, global `PortOne`):
+ * - `GET /browser/identity-verification?storeId&identityVerificationId&request_id&mode&origin&…`
+ *   opens it for the merchant owning `storeId`; the person and code steps are the V1 ones.
+ * - The right code creates a V2 record under the merchant-chosen `identityVerificationId` (VERIFIED
+ *   for a certified persona); the answer is V2's response, posted to the opener or as the query of
+ *   `redirectUrl`. An id already VERIFIED answers a failure and creates nothing.
+ * - A cancel leaves the id FAILED (V2 keeps one record per id; a later attempt replaces it), so a
+ *   merchant that completes it anyway is told `not_certified`, never verified.
+ *
  * A cancelled or refused window still leaves a record, uncertified and without personal data: V1
  * issues the imp_uid when the window opens, and the redirect query of a failure carries one. Whether
  * PortOne then answers that imp_uid with `certified: false` or 404 is not documented; the former is
  * the reading that forces a merchant to check `certified`.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { internationalAge } from "../../core/age.js";
@@ -37,14 +46,23 @@ import {
   V1_CARRIERS,
 } from "../v1/records.js";
 import type { EmulatorMerchant } from "../v1/tokens.js";
+import {
+  type CreateIdentityVerificationInput,
+  identityVerificationIdSchema,
+  type StoredIdentityVerification,
+} from "../v2/records.js";
 import { IAMPORT_SCRIPT } from "./iamport-script.js";
 import {
   type CertificationRsp,
   failureRsp,
+  type IdentityVerificationResponse,
+  identityVerificationResponse,
   RSP_ERRORS,
   type RspError,
   redirectTarget,
   successRsp,
+  V2_RESPONSE_ERRORS,
+  v2RedirectTarget,
 } from "./messages.js";
 import {
   codeFormPage,
@@ -54,13 +72,20 @@ import {
   personFormPage,
   refusedPage,
 } from "./pages.js";
+import { V2_BROWSER_SDK_SCRIPT } from "./v2-sdk-script.js";
 
 /** What the browser side needs of the emulator. */
 export interface BrowserFlowDeps {
-  merchants: readonly EmulatorMerchant[];
+  /** Accounts; those with a `storeId` can run the V2 window. */
+  merchants: readonly (EmulatorMerchant & { storeId?: string | undefined })[];
   clock: EmulatorClock;
   /** Creates a record exactly as the admin API does; throws `RequestError` on bad input. */
   createCertification(input: CreateCertificationInput): StoredCertification;
+  /**
+   * Creates a V2 record as the admin API does; throws `RequestError` on bad input or an id already
+   * VERIFIED. Without it the V2 window answers every store as unknown.
+   */
+  createIdentityVerification?(input: CreateIdentityVerificationInput): StoredIdentityVerification;
 }
 
 /** The browser routes and their window sessions. */
@@ -83,10 +108,16 @@ type Delivery =
 
 type ChosenPerson = { kind: "persona"; persona: PersonaId } | { kind: "person"; person: PersonInput };
 
+/** What the window was opened for: V1's `IMP.certification` or V2's `requestIdentityVerification`. */
+type WindowRequest =
+  | { api: "v1" }
+  | { api: "v2"; identityVerificationId: string; txId: string; customData: string | undefined };
+
 interface WindowSession {
   id: string;
   openedAt: number;
   delivery: Delivery;
+  request: WindowRequest;
   merchantCode: string;
   merchantUid: string | undefined;
   /** International age, as PortOne's `min_age` (Danal only). */
@@ -146,6 +177,25 @@ const windowQuerySchema = z.object({
   channelKey: z.string().max(200).optional(),
 });
 
+const v2DeliverySchema = z.discriminatedUnion("mode", [
+  deliverySchema.options[0],
+  z.object({ mode: z.literal("redirect"), redirectUrl: httpUrl }),
+]);
+
+const v2WindowQuerySchema = z.object({
+  storeId: z.string().min(1).max(200),
+  identityVerificationId: identityVerificationIdSchema,
+  channelKey: z.string().max(200).optional(),
+  page: z.string().max(2048).optional(),
+  customData: z.string().max(10_000).optional(),
+  name: z.string().max(100).optional(),
+  phone: z
+    .string()
+    .transform((text) => text.replace(/-/g, ""))
+    .pipe(z.string().regex(/^\d{9,11}$/))
+    .optional(),
+});
+
 const sessionField = z.string().regex(/^[0-9a-f]{32}$/);
 const requestBodySchema = z.object({
   session: sessionField,
@@ -182,6 +232,25 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
     return c.html(deliverPage({ rsp, requestId: delivery.requestId, openerOrigin: delivery.openerOrigin }));
   };
 
+  const deliverV2 = (c: Context, delivery: Delivery, response: IdentityVerificationResponse) => {
+    if (delivery.mode === "redirect")
+      return c.redirect(v2RedirectTarget(delivery.redirectUrl, response), 303);
+    return c.html(
+      deliverPage({ rsp: response, requestId: delivery.requestId, openerOrigin: delivery.openerOrigin }),
+    );
+  };
+
+  /** Creates the V2 record; `undefined` when the id is spent or the input refused. */
+  const createV2 = (input: CreateIdentityVerificationInput): StoredIdentityVerification | undefined => {
+    if (!deps.createIdentityVerification) return undefined;
+    try {
+      return deps.createIdentityVerification(input);
+    } catch (error) {
+      if (error instanceof RequestError) return undefined;
+      throw error;
+    }
+  };
+
   /** The record a cancelled or refused window leaves: uncertified, no personal data. */
   const recordUnfinished = (session: WindowSession): StoredCertification =>
     deps.createCertification({
@@ -206,6 +275,23 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
 
   const fail = (session: WindowSession, error: RspError, c: Context) => {
     sessions.delete(session.id);
+    const request = session.request;
+    if (request.api === "v2") {
+      createV2({
+        identityVerificationId: request.identityVerificationId,
+        merchantCode: session.merchantCode,
+        status: "FAILED",
+        ...(request.customData === undefined ? {} : { customData: request.customData }),
+      });
+      return deliverV2(
+        c,
+        session.delivery,
+        identityVerificationResponse(
+          { identityVerificationId: request.identityVerificationId, identityVerificationTxId: request.txId },
+          V2_RESPONSE_ERRORS.cancelled,
+        ),
+      );
+    }
     const record = recordUnfinished(session);
     return deliver(
       c,
@@ -226,6 +312,74 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
       };
     });
   };
+
+  const keep = (session: WindowSession) => {
+    sessions.set(session.id, session);
+    if (sessions.size > MAX_SESSIONS) {
+      const oldest = sessions.keys().next().value;
+      if (oldest !== undefined) sessions.delete(oldest);
+    }
+  };
+
+  const windowPage = (session: WindowSession) =>
+    personFormPage({
+      session: session.id,
+      company: session.company,
+      personas: personaChoices(),
+      values: session.prefill,
+      errors: [],
+    });
+
+  app.get("/v2/browser-sdk.js", (c) => {
+    c.header("content-type", "text/javascript; charset=utf-8");
+    c.header("cache-control", "no-cache");
+    return c.body(V2_BROWSER_SDK_SCRIPT);
+  });
+
+  app.get("/browser/identity-verification", (c) => {
+    const query = c.req.query();
+    const where = v2DeliverySchema.safeParse(query);
+    if (!where.success)
+      return c.html(errorPage("본인인증 요청이 올바르지 않습니다. (Malformed request.)"), 400);
+    const delivery: Delivery =
+      where.data.mode === "popup"
+        ? { mode: "popup", requestId: where.data.request_id, openerOrigin: where.data.origin }
+        : { mode: "redirect", redirectUrl: where.data.redirectUrl };
+    const txId = randomUUID();
+    const parsed = v2WindowQuerySchema.safeParse(query);
+    const ids = {
+      identityVerificationId:
+        typeof query.identityVerificationId === "string" ? query.identityVerificationId : "",
+      identityVerificationTxId: txId,
+    };
+    if (!parsed.success)
+      return deliverV2(c, delivery, identityVerificationResponse(ids, V2_RESPONSE_ERRORS.invalidParams));
+    const params = parsed.data;
+    const merchant = deps.createIdentityVerification
+      ? deps.merchants.find((m) => m.storeId !== undefined && m.storeId === params.storeId)
+      : undefined;
+    if (!merchant)
+      return deliverV2(c, delivery, identityVerificationResponse(ids, V2_RESPONSE_ERRORS.unknownStore));
+    const session: WindowSession = {
+      id: randomBytes(16).toString("hex"),
+      openedAt: deps.clock.now(),
+      delivery,
+      request: {
+        api: "v2",
+        identityVerificationId: params.identityVerificationId,
+        txId,
+        customData: params.customData,
+      },
+      merchantCode: merchant.impCode,
+      merchantUid: undefined,
+      minAge: undefined,
+      company: undefined,
+      pageUrl: params.page ?? (delivery.mode === "popup" ? delivery.openerOrigin : DEFAULT_ORIGIN),
+      prefill: { name: params.name, phone: params.phone, persona: params.name ? "manual" : undefined },
+    };
+    keep(session);
+    return c.html(windowPage(session));
+  });
 
   app.get("/v1/iamport.js", (c) => {
     c.header("content-type", "text/javascript; charset=utf-8");
@@ -256,6 +410,7 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
       id,
       openedAt: deps.clock.now(),
       delivery,
+      request: { api: "v1" },
       merchantCode: params.imp,
       merchantUid: params.merchant_uid,
       minAge: params.min_age,
@@ -269,20 +424,8 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
         persona: params.name ? "manual" : undefined,
       },
     };
-    sessions.set(id, session);
-    if (sessions.size > MAX_SESSIONS) {
-      const oldest = sessions.keys().next().value;
-      if (oldest !== undefined) sessions.delete(oldest);
-    }
-    return c.html(
-      personFormPage({
-        session: id,
-        company: session.company,
-        personas: personaChoices(),
-        values: session.prefill,
-        errors: [],
-      }),
-    );
+    keep(session);
+    return c.html(windowPage(session));
   });
 
   app.post("/browser/certification-request", async (c) => {
@@ -341,6 +484,25 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
           error: "인증번호가 일치하지 않습니다. (The code does not match.)",
         }),
         400,
+      );
+    }
+    const request = session.request;
+    if (request.api === "v2") {
+      sessions.delete(session.id);
+      const ids = {
+        identityVerificationId: request.identityVerificationId,
+        identityVerificationTxId: request.txId,
+      };
+      const record = createV2({
+        ...(chosen.kind === "persona" ? { persona: chosen.persona } : { person: chosen.person }),
+        identityVerificationId: request.identityVerificationId,
+        merchantCode: session.merchantCode,
+        ...(request.customData === undefined ? {} : { customData: request.customData }),
+      });
+      return deliverV2(
+        c,
+        session.delivery,
+        identityVerificationResponse(ids, record ? undefined : V2_RESPONSE_ERRORS.alreadyVerified),
       );
     }
     const today = kstDateAt(deps.clock.now());
