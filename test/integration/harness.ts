@@ -50,7 +50,7 @@ export interface Harness {
 
 export async function startHarness(
   kind: DatabaseKind,
-  opts: { timeoutMs?: number; emitEvents?: boolean } = {},
+  opts: { timeoutMs?: number; emitEvents?: boolean; deleteUpstream?: boolean } = {},
 ): Promise<Harness> {
   const emulator = createEmulator({ admin: true, startTime: START });
   const upstream = await serveEmulator(emulator, { port: 0 });
@@ -107,6 +107,7 @@ export async function startHarness(
     now: () => new Date(emulator.clock.now()),
     logger,
     emitEvents: opts.emitEvents ?? false,
+    deleteUpstreamAfterCompletion: opts.deleteUpstream ?? false,
   });
   const app = createHttpApp({
     service,
