@@ -17,6 +17,7 @@
  * so lookups after the first reuse warm sockets.
  */
 import {
+  ConfigError,
   RequestError,
   UpstreamError,
   type UpstreamErrorCode,
@@ -102,6 +103,44 @@ export interface HttpClientOptions {
   /** Reads PortOne's code and message from a non-2xx body (already JSON-parsed). */
   describeError?: (body: unknown) => ApiErrorInfo;
   onEvent?: (event: ClientEvent) => void;
+}
+
+/** The transport options the V1 and V2 clients share, as callers give them (all optional). */
+export interface TransportOptions {
+  fetch?: typeof fetch | undefined;
+  timeoutMs?: number | undefined;
+  retries?: number | undefined;
+  retryBaseDelayMs?: number | undefined;
+  tokenMarginSeconds?: number | undefined;
+  random?: (() => number) | undefined;
+  sleep?: ((ms: number) => Promise<void>) | undefined;
+  onEvent?: ((event: ClientEvent) => void) | undefined;
+}
+
+/**
+ * Checks the shared transport options and fills their defaults: a 5 s timeout per attempt, 2 extra
+ * attempts for idempotent calls, 100 ms base backoff.
+ * @throws ConfigError naming the option (no silent fallback).
+ */
+export function transportConfig(options: TransportOptions) {
+  for (const [name, value, min] of [
+    ["timeoutMs", options.timeoutMs, 1],
+    ["retries", options.retries, 0],
+    ["retryBaseDelayMs", options.retryBaseDelayMs, 0],
+    ["tokenMarginSeconds", options.tokenMarginSeconds, 0],
+  ] as const) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= min))
+      throw new ConfigError(name, `must be a finite number ≥ ${min}`);
+  }
+  return {
+    fetch: options.fetch ?? globalThis.fetch,
+    timeoutMs: options.timeoutMs ?? 5000,
+    retries: options.retries ?? 2,
+    retryBaseDelayMs: options.retryBaseDelayMs ?? 100,
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  };
 }
 
 /** Sends one logical request (with its retries). Throws {@link UpstreamError} on every failure. */

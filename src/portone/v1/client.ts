@@ -14,6 +14,7 @@ import {
   type DecodeResult,
   type HttpRequest,
   pathSegment,
+  transportConfig,
 } from "../http.js";
 import { v1CertificationSchema, v1EnvelopeSchema, v1OtpRequestedSchema, v1TokenSchema } from "./schemas.js";
 import { createTokenManager } from "./token-manager.js";
@@ -118,29 +119,15 @@ export function createV1Client(options: V1ClientOptions): V1Client {
   if (!options.apiSecret) throw new ConfigError("apiSecret", "is required (PortOne V1 REST API secret)");
   if (options.tier !== undefined && !/^[\w-]{1,64}$/.test(options.tier))
     throw new ConfigError("tier", "must be 1–64 letters, digits, '_' or '-'");
-  for (const [name, value, min] of [
-    ["timeoutMs", options.timeoutMs, 1],
-    ["retries", options.retries, 0],
-    ["retryBaseDelayMs", options.retryBaseDelayMs, 0],
-    ["tokenMarginSeconds", options.tokenMarginSeconds, 0],
-  ] as const) {
-    if (value !== undefined && !(Number.isFinite(value) && value >= min))
-      throw new ConfigError(name, `must be a finite number ≥ ${min}`);
-  }
+  const transport = transportConfig(options);
   const { apiKey, apiSecret } = options;
   const now = options.now ?? Date.now;
 
   const request = createHttpClient({
     baseUrl: options.baseUrl ?? V1_DEFAULT_BASE_URL,
-    fetch: options.fetch ?? globalThis.fetch,
-    timeoutMs: options.timeoutMs ?? 5000,
-    retries: options.retries ?? 2,
-    retryBaseDelayMs: options.retryBaseDelayMs ?? 100,
-    ...(options.random ? { random: options.random } : {}),
-    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...transport,
     ...(options.tier === undefined ? {} : { headers: { Tier: options.tier } }),
     describeError: describeV1Error,
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
 
   const tokens = createTokenManager({

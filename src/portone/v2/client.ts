@@ -20,6 +20,7 @@ import {
   type DecodeResult,
   type HttpRequest,
   pathSegment,
+  transportConfig,
 } from "../http.js";
 import { createTokenManager } from "../v1/token-manager.js";
 import {
@@ -140,28 +141,14 @@ export function createV2Client(options: V2ClientOptions): V2Client {
     throw new ConfigError("storeId", "must be 1–200 printable ASCII characters");
   if (options.auth !== undefined && options.auth !== "secret" && options.auth !== "token")
     throw new ConfigError("auth", 'must be "secret" or "token"');
-  for (const [name, value, min] of [
-    ["timeoutMs", options.timeoutMs, 1],
-    ["retries", options.retries, 0],
-    ["retryBaseDelayMs", options.retryBaseDelayMs, 0],
-    ["tokenMarginSeconds", options.tokenMarginSeconds, 0],
-  ] as const) {
-    if (value !== undefined && !(Number.isFinite(value) && value >= min))
-      throw new ConfigError(name, `must be a finite number ≥ ${min}`);
-  }
+  const transport = transportConfig(options);
   const { apiSecret, storeId } = options;
   const now = options.now ?? Date.now;
 
   const request = createHttpClient({
     baseUrl: options.baseUrl ?? V2_DEFAULT_BASE_URL,
-    fetch: options.fetch ?? globalThis.fetch,
-    timeoutMs: options.timeoutMs ?? 5000,
-    retries: options.retries ?? 2,
-    retryBaseDelayMs: options.retryBaseDelayMs ?? 100,
-    ...(options.random ? { random: options.random } : {}),
-    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...transport,
     describeError: describeV2Error,
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
 
   const send = options.auth === "token" ? createTokenAuth() : secretAuth;
