@@ -3,9 +3,9 @@
  * real database (a temp SQLite file, or a fresh schema on the local PostgreSQL). Every log line of the
  * run is collected so privacy tests can read them.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { type ServerType, serve } from "@hono/node-server";
 import pg from "pg";
@@ -212,4 +212,45 @@ export async function createV2Verification(
 /** The V2 browser route: `POST /identity-verifications` `{ identityVerificationId }`. */
 export function completeV2(h: Harness, identityVerificationId: string) {
   return h.api("/identity-verifications", { method: "POST", body: { identityVerificationId } });
+}
+
+/**
+ * Everything the harness's database holds, as text, for privacy tests: the SQLite files' bytes
+ * (read as latin1, after closing the store so the WAL is checkpointed) or every row of every table
+ * of the PostgreSQL schema as JSON.
+ */
+export async function storedText(h: Harness): Promise<string> {
+  if (h.sqliteFile !== undefined) {
+    await h.store.close().catch(() => {});
+    const dir = dirname(h.sqliteFile);
+    return readdirSync(dir)
+      .map((f) => readFileSync(join(dir, f)).toString("latin1"))
+      .join("\n");
+  }
+  const client = new pg.Client(PG_URL);
+  await client.connect();
+  try {
+    const tables = await client.query<{ table_name: string }>(
+      "select table_name from information_schema.tables where table_schema = $1",
+      [h.pgSchema],
+    );
+    if (tables.rows.length < 4) throw new Error("the schema has fewer tables than certgate creates");
+    let dump = "";
+    for (const { table_name } of tables.rows) {
+      const rows = await client.query(`select * from ${h.pgSchema}."${table_name}"`);
+      dump += JSON.stringify(rows.rows);
+    }
+    return dump;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A value is absent from stored text in UTF-8 and in its latin1 reading of the UTF-8 bytes. */
+export function expectAbsent(text: string, values: readonly string[]): void {
+  for (const value of values) {
+    if (text.includes(value) || text.includes(Buffer.from(value, "utf8").toString("latin1"))) {
+      throw new Error("a personal value is stored in clear");
+    }
+  }
 }
