@@ -134,12 +134,31 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     return false;
   }
 
-  async function runOnce(): Promise<number> {
-    const events = await options.store.dueWebhookEvents({ now: now(), limit: options.batchSize ?? 50 });
+  const batchSize = options.batchSize ?? 50;
+  // A claimed batch is delivered one event after another, so its lease covers every attempt timing
+  // out, plus a margin. Another instance's dispatcher leaves these events alone until then.
+  const leaseMs = batchSize * timeoutMs + 5_000;
+
+  async function runBatch(): Promise<{ claimed: number; delivered: number }> {
+    const at = now();
+    const events = await options.store.claimWebhookEvents({
+      now: at,
+      limit: batchSize,
+      leaseUntil: new Date(at.getTime() + leaseMs),
+    });
     let delivered = 0;
     for (const event of events) if (await deliver(event)) delivered++;
-    return delivered;
+    return { claimed: events.length, delivered };
   }
+
+  // A full batch means a backlog: the loop goes on at once instead of waiting for the next tick.
+  let backlog = false;
+  const runOnce = async (): Promise<number> => {
+    backlog = false;
+    const { claimed, delivered } = await runBatch();
+    backlog = claimed === batchSize;
+    return delivered;
+  };
 
   return {
     runOnce: () => {
@@ -153,7 +172,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
         void this.runOnce()
           .catch(() => 0)
           .finally(() => {
-            if (timer !== undefined) timer = setTimeout(tick, intervalMs);
+            if (timer !== undefined) timer = setTimeout(tick, backlog ? 0 : intervalMs);
           });
       };
       timer = setTimeout(tick, intervalMs);

@@ -337,24 +337,36 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       return { reencrypted, remainingPersonHashes: Number(remaining?.n ?? 0) };
     },
 
-    async dueWebhookEvents({ now, limit }) {
-      const rows = await db
+    async claimWebhookEvents({ now, limit, leaseUntil }) {
+      // One UPDATE … WHERE id IN (due ids) … RETURNING: atomic on both dialects. On PostgreSQL a
+      // concurrent claim of the same rows waits for the row locks, then re-checks the outer WHERE and
+      // skips rows whose next attempt has just moved to the other claimer's lease.
+      const due = db
         .selectFrom("webhook_outbox")
-        .selectAll()
+        .select("id")
         .where("delivered_at", "is", null)
         .where("next_attempt_at", "<=", msOf(now))
         .orderBy("created_at")
         .orderBy("id")
-        .limit(limit)
+        .limit(limit);
+      const rows = await db
+        .updateTable("webhook_outbox")
+        .set({ next_attempt_at: msOf(leaseUntil) })
+        .where("id", "in", due)
+        .where("delivered_at", "is", null)
+        .where("next_attempt_at", "<=", msOf(now))
+        .returningAll()
         .execute();
-      return rows.map((r) => ({
-        id: r.id,
-        verificationId: r.verification_id,
-        type: r.type,
-        payload: r.payload_json,
-        attempts: r.attempts,
-        createdAt: dateOf(r.created_at),
-      }));
+      return rows
+        .sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((r) => ({
+          id: r.id,
+          verificationId: r.verification_id,
+          type: r.type,
+          payload: r.payload_json,
+          attempts: r.attempts,
+          createdAt: dateOf(r.created_at),
+        }));
     },
 
     async markWebhookDelivered(id, now) {

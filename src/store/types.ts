@@ -134,8 +134,14 @@ export interface Store {
    * the previous ones until it reaches 0, or accept that such persons are matched anew.
    */
   rotateKeys(): Promise<{ reencrypted: number; remainingPersonHashes: number }>;
-  /** Undelivered outbox events whose next attempt is due, oldest first. */
-  dueWebhookEvents(input: { now: Date; limit: number }): Promise<OutboxEvent[]>;
+  /**
+   * Claims up to `limit` undelivered outbox events whose next attempt is due, oldest first, by moving
+   * their next attempt to `leaseUntil` in the same statement. Two dispatchers (two instances on one
+   * database) never claim the same event while a lease runs; an event whose dispatcher died is due
+   * again when its lease ends. Delivery stays at-least-once: a crash between the receiver's answer
+   * and `markWebhookDelivered` sends the event again.
+   */
+  claimWebhookEvents(input: { now: Date; limit: number; leaseUntil: Date }): Promise<OutboxEvent[]>;
   markWebhookDelivered(id: string, now: Date): Promise<void>;
   markWebhookFailed(
     id: string,

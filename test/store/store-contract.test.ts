@@ -606,6 +606,58 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
     });
   });
 
+  describe("webhook outbox", () => {
+    it("lets two stores on one database claim each due event once, until its lease ends", async () => {
+      const ids = new Set<string>();
+      for (let i = 0; i < 30; i++) {
+        const verification = await store.createVerification(makeVerification());
+        await store.completeVerification({
+          verificationId: verification.id,
+          upstreamId: uid("imp"),
+          decision: verified(makeIdentity()),
+          now: NOW,
+          emitEvent: true,
+        });
+        ids.add(verification.id);
+      }
+      // A second instance: its own connection(s) to the same database.
+      const other = await backend.open(keyring);
+      const leaseUntil = new Date(NOW.getTime() + 60_000);
+      const claimed: string[] = [];
+      try {
+        for (;;) {
+          const batches = await Promise.all(
+            [store, other, store, other].map((s) => s.claimWebhookEvents({ now: NOW, limit: 4, leaseUntil })),
+          );
+          const events = batches.flat().filter((e) => ids.has(e.verificationId));
+          if (events.length === 0) break;
+          claimed.push(...events.map((e) => e.verificationId));
+        }
+      } finally {
+        await other.close();
+      }
+      expect(claimed).toHaveLength(30);
+      expect(new Set(claimed)).toEqual(ids);
+
+      // Leased: not due before the lease ends; due again after (a dispatcher that died mid-batch).
+      const justBefore = new Date(leaseUntil.getTime() - 1);
+      expect(await store.claimWebhookEvents({ now: justBefore, limit: 100, leaseUntil })).toEqual([]);
+      const again = await store.claimWebhookEvents({
+        now: leaseUntil,
+        limit: 100,
+        leaseUntil: new Date(leaseUntil.getTime() + 60_000),
+      });
+      expect(new Set(again.map((e) => e.verificationId))).toEqual(ids);
+
+      // Delivered events are never claimed again.
+      for (const event of again) await store.markWebhookDelivered(event.id, leaseUntil);
+      const farFuture = new Date(NOW.getTime() + 86_400_000);
+      expect(await store.claimWebhookEvents({ now: farFuture, limit: 100, leaseUntil: farFuture })).toEqual(
+        [],
+      );
+    });
+  });
+
   describe("retention", () => {
     it("purges the personal fields of verifications completed before the cut-off and keeps the rest", async () => {
       const later = new Date(NOW.getTime() + 86_400_000);
