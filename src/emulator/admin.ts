@@ -8,7 +8,8 @@
  * - `POST /reset` → `{ reset: true }` (records, tokens, faults, stats; the clock is kept)
  * - `POST /clock` `{ advance_seconds? } | { now? }` (unix seconds) → `{ now }`
  * - `POST /tokens/revoke` → `{ revoked }` (how many tokens were still valid)
- * - `POST /faults` `{ route, kind, latency_ms?, status?, times? }` → 201 `{ fault }`;
+ * - `POST /faults` `{ route, kind, latency_ms?, status?, times?, probability? }` → 201 `{ fault }`
+ *   (`probability` in (0, 1]: each matching request is hit with it, see faults.ts);
  *   `GET /faults` → `{ faults }`; `DELETE /faults` → `{ cleared }`
  * - `GET /stats` → `{ requests: { getToken, … }, tokens_issued }` (V1; V2's are at `GET /stats/v2`)
  * - V2 records: see `v2/admin.ts` (`/identity-verifications`); `POST /faults` takes V2 route names too.
@@ -16,7 +17,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { RequestError } from "../core/errors.js";
-import { describeIssues, FAULT_KINDS, FAULT_STATUSES, type Fault } from "./faults.js";
+import { describeIssues, FAULT_KINDS, FAULT_STATUSES, type Fault, faultProbabilitySchema } from "./faults.js";
 import { PERSONA_IDS } from "./personas.js";
 import type { CertificationEntry } from "./state.js";
 import {
@@ -69,6 +70,7 @@ const faultBodySchema = z
     latency_ms: z.number().int().min(0).max(600_000).optional(),
     status: z.literal(FAULT_STATUSES).optional(),
     times: z.number().int().min(1).optional(),
+    probability: faultProbabilitySchema.optional(),
   })
   .strict();
 
@@ -128,6 +130,7 @@ export function createAdminApp(controls: AdminControls): Hono {
       ...(body.latency_ms === undefined ? {} : { latencyMs: body.latency_ms }),
       ...(body.status === undefined ? {} : { status: body.status }),
       ...(body.times === undefined ? {} : { times: body.times }),
+      ...(body.probability === undefined ? {} : { probability: body.probability }),
     };
     controls.setFault(fault);
     return c.json({ fault: body }, 201);

@@ -6,7 +6,13 @@ import { Hono } from "hono";
 import { RequestError } from "../core/errors.js";
 import { type AdminControls, createAdminApp } from "./admin.js";
 import { createBrowserFlow } from "./browser/window-app.js";
-import { createFaultRegistry, type Fault, faultMiddleware, isDropError } from "./faults.js";
+import {
+  createFaultRegistry,
+  type Fault,
+  type FaultsInjected,
+  faultMiddleware,
+  isDropError,
+} from "./faults.js";
 import {
   type CertificationEntry,
   createCertificationStore,
@@ -69,6 +75,11 @@ export interface EmulatorOptions {
    * stands still until `clock.advance`/`clock.set` (or `POST /__admin/clock`), so tests are exact.
    */
   realTime?: boolean;
+  /**
+   * Uniform in [0, 1): the draws of faults armed with a `probability`. Default `Math.random`; pass a
+   * seeded generator for a reproducible sequence of hits.
+   */
+  random?: () => number;
 }
 
 /** An emulated PortOne: V1 (`api.iamport.kr`) and V2 (`api.portone.io`) routes on one origin. */
@@ -102,11 +113,19 @@ export interface Emulator {
   clearFaults(): void;
   /** Invalidates every issued token (V1 and V2): the next call with one answers 401. */
   revokeTokens(): void;
-  /** V1 counters at the top level (as ever); V2's under `v2`. */
+  /**
+   * V1 counters at the top level (as ever); V2's under `v2`. `faultsInjected`: how many requests of
+   * each route a fault was applied to, by kind (clearing faults keeps these counts; `reset` zeroes them).
+   */
   stats(): {
     requests: Record<RouteName, number>;
     tokensIssued: number;
-    v2: { requests: Record<V2RouteName, number>; tokensIssued: number };
+    faultsInjected: FaultsInjected<RouteName>;
+    v2: {
+      requests: Record<V2RouteName, number>;
+      tokensIssued: number;
+      faultsInjected: FaultsInjected<V2RouteName>;
+    };
   };
   /** Forgets records, tokens, faults, stats and open verification windows; keeps the clock. */
   reset(): void;
@@ -132,8 +151,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const certifications = createCertificationStore();
   const tokens = createV1TokenStore();
   const stats = createRequestStats(V1_ROUTE_NAMES);
-  const faults = createFaultRegistry(V1_ROUTE_NAMES);
+  const random = options.random ?? Math.random;
+  const faults = createFaultRegistry(V1_ROUTE_NAMES, { random });
   const v2 = createV2Emulation({
+    random,
     merchants: merchants.flatMap(({ impCode, v2ApiSecret, storeId }) =>
       v2ApiSecret && storeId ? [{ impCode, v2ApiSecret, storeId }] : [],
     ),
@@ -168,6 +189,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       certifications.clear();
       tokens.clear();
       faults.clear();
+      faults.resetCounts();
       stats.reset();
       v2.reset();
       browser.reset();
@@ -228,7 +250,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     revokeTokens: () => {
       controls.revokeTokens();
     },
-    stats: () => ({ ...controls.stats(), v2: v2.stats() }),
+    stats: () => ({ ...controls.stats(), faultsInjected: faults.injected(), v2: v2.stats() }),
     reset: controls.reset,
   };
 }

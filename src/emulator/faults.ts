@@ -2,6 +2,11 @@
  * Fault injection, independent of any one API: a registry of armed faults and a Hono middleware
  * that counts each arriving request and applies the first matching fault before the route runs.
  * The API layer supplies the bodies (V1 envelopes, later V2 errors) through a {@link FaultBodies}.
+ *
+ * A fault with a `probability` hits each matching request with that probability, drawn from the
+ * registry's random source; a request it does not hit falls through to the next armed fault for the
+ * route, then to the route. So faults compose: `503` at 0.1 then `drop` at 0.02 answer 503 to 10 %
+ * of the requests and drop 0.9 × 2 % = 1.8 % of them.
  */
 import { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
@@ -35,7 +40,15 @@ export interface Fault<R extends string = string> {
   status?: (typeof FAULT_STATUSES)[number];
   /** Apply to the next N matching requests, then disarm. Omitted: until cleared. */
   times?: number;
+  /**
+   * In (0, 1]: hit each matching request with this probability; a request not hit falls through to
+   * the next armed fault, then to the route. Only hits consume `times`. Omitted: every request.
+   */
+  probability?: number;
 }
+
+/** A fault's `probability`: a number in (0, 1]. */
+export const faultProbabilitySchema = z.number().gt(0).max(1);
 
 /** Builds a zod schema for {@link Fault} over the given route names. */
 export function faultSchema<R extends string>(routes: readonly [R, ...R[]]) {
@@ -46,6 +59,7 @@ export function faultSchema<R extends string>(routes: readonly [R, ...R[]]) {
       latencyMs: z.number().int().min(0).max(600_000).optional(),
       status: z.literal(FAULT_STATUSES).optional(),
       times: z.number().int().min(1).optional(),
+      probability: faultProbabilitySchema.optional(),
     })
     .strict()
     .refine((fault) => fault.kind !== "latency" || fault.latencyMs !== undefined, {
@@ -59,14 +73,36 @@ export interface FaultRegistry<R extends string> {
   add(fault: Fault<R>): void;
   /** Disarms every fault; returns how many were armed. */
   clear(): number;
-  /** The first fault armed for `route`, consuming one of its `times`. */
+  /**
+   * The fault that hits this request on `route`, consuming one of its `times`: armed faults are tried
+   * in the order they were armed, each with a probability drawing once.
+   */
   take(route: R): Fault<R> | undefined;
   list(): Fault<R>[];
+  /** How many requests each route had a fault applied to, by kind, since creation or {@link resetCounts}. */
+  injected(): FaultsInjected<R>;
+  /** Zeroes the {@link injected} counters (disarming with {@link clear} keeps them). */
+  resetCounts(): void;
 }
 
-export function createFaultRegistry<R extends string>(routes: readonly [R, ...R[]]): FaultRegistry<R> {
+/** Requests a fault was applied to, by route then kind; routes and kinds never hit are absent. */
+export type FaultsInjected<R extends string> = Partial<Record<R, Partial<Record<FaultKind, number>>>>;
+
+export interface FaultRegistryOptions {
+  /** Uniform in [0, 1), for probabilistic faults. Default `Math.random`; tests pass a seeded one. */
+  random?: () => number;
+}
+
+export function createFaultRegistry<R extends string>(
+  routes: readonly [R, ...R[]],
+  options: FaultRegistryOptions = {},
+): FaultRegistry<R> {
   const schema = faultSchema(routes);
+  const random = options.random ?? Math.random;
   let armed: { fault: Fault<R>; remaining: number | undefined }[] = [];
+  let injected: FaultsInjected<R> = {};
+  const hits = (slot: { fault: Fault<R> }) =>
+    slot.fault.probability === undefined || slot.fault.probability >= 1 || random() < slot.fault.probability;
   return {
     add(fault) {
       const parsed = schema.safeParse(fault);
@@ -80,12 +116,18 @@ export function createFaultRegistry<R extends string>(routes: readonly [R, ...R[
       return count;
     },
     take(route) {
-      const slot = armed.find(({ fault }) => fault.route === route || fault.route === "*");
+      const slot = armed.find((candidate) => {
+        const target = candidate.fault.route;
+        return (target === route || target === "*") && hits(candidate);
+      });
       if (!slot) return undefined;
       if (slot.remaining !== undefined) {
         slot.remaining -= 1;
         if (slot.remaining <= 0) armed = armed.filter((other) => other !== slot);
       }
+      const byKind = injected[route] ?? {};
+      byKind[slot.fault.kind] = (byKind[slot.fault.kind] ?? 0) + 1;
+      injected[route] = byKind;
       return slot.fault;
     },
     list: () =>
@@ -93,6 +135,16 @@ export function createFaultRegistry<R extends string>(routes: readonly [R, ...R[
         ...fault,
         ...(remaining === undefined ? {} : { times: remaining }),
       })),
+    injected: () =>
+      Object.fromEntries(
+        Object.entries<Partial<Record<FaultKind, number>> | undefined>(injected).map(([route, byKind]) => [
+          route,
+          { ...byKind },
+        ]),
+      ) as FaultsInjected<R>,
+    resetCounts() {
+      injected = {};
+    },
   };
 }
 

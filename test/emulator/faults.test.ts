@@ -188,3 +188,221 @@ describe("setFault validation", () => {
     expect(() => h.emulator.setFault(fault)).toThrow(expect.objectContaining({ code: "invalid_request" }));
   });
 });
+
+/** mulberry32: a small seeded generator, uniform in [0, 1), so a run's fault hits are reproducible. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+describe.each(TRANSPORTS)("probabilistic faults (%s)", (transport) => {
+  let h: Harness;
+  let token: string;
+  let impUid: string;
+  const start = async (random: () => number) => {
+    h = await startHarness(transport, { random });
+    token = (await h.getToken()).access_token;
+    impUid = h.emulator.createCertification().imp_uid;
+  };
+  afterEach(() => h.close());
+
+  /** Sends `n` lookups one after another; tallies the answers by status ("drop" for a hang-up). */
+  const tally = async (n: number) => {
+    const counts = new Map<number | "drop", number>();
+    for (let i = 0; i < n; i++) {
+      const outcome = await h.getCertification(impUid, token).then(
+        async (res) => {
+          await res.arrayBuffer();
+          return res.status;
+        },
+        () => "drop" as const,
+      );
+      counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+    }
+    return { ok: counts.get(200) ?? 0, s503: counts.get(503) ?? 0, drop: counts.get("drop") ?? 0, counts };
+  };
+  const lookups = () => h.emulator.stats().requests.getCertification;
+
+  it("p = 0.1 hits about a tenth of 1,000 requests; the rest reach the route", async () => {
+    await start(seeded(7));
+    h.emulator.setFault({ route: "getCertification", kind: "status", status: 503, probability: 0.1 });
+    const { ok, s503, counts } = await tally(1_000);
+    // Binomial(1000, 0.1): mean 100, sd ≈ 9.5. A fixed seed makes the count fixed; ±3 sd bounds it.
+    expect(s503).toBeGreaterThanOrEqual(72);
+    expect(s503).toBeLessThanOrEqual(128);
+    expect(ok + s503).toBe(1_000);
+    expect(counts.size).toBe(2);
+    expect(h.emulator.stats().faultsInjected).toEqual({ getCertification: { status: s503 } });
+    expect(lookups()).toBe(1_000);
+  });
+
+  it("the same seed gives the same sequence of hits", async () => {
+    const sequence = async () => {
+      await start(seeded(2024));
+      h.emulator.setFault({ route: "getCertification", kind: "status", status: 502, probability: 0.3 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 60; i++) statuses.push((await h.getCertification(impUid, token)).status);
+      return statuses;
+    };
+    const first = await sequence();
+    await h.close();
+    const second = await sequence();
+    expect(first).toEqual(second);
+    expect(first).toContain(502);
+    expect(first).toContain(200);
+  });
+
+  it("p = 1 hits every request, whatever the random source says", async () => {
+    await start(() => 0.999_999);
+    h.emulator.setFault({ route: "getCertification", kind: "status", status: 504, probability: 1 });
+    const { counts } = await tally(50);
+    expect([...counts]).toEqual([[504, 50]]);
+  });
+
+  it("uses the emulator's random source: a draw below p hits, a draw at or above it does not", async () => {
+    let next = 0.5;
+    await start(() => next);
+    h.emulator.setFault({ route: "getCertification", kind: "status", status: 503, probability: 0.5 });
+    expect((await h.getCertification(impUid, token)).status).toBe(200);
+    next = 0.499;
+    expect((await h.getCertification(impUid, token)).status).toBe(503);
+    // V2 routes draw from the same source.
+    h.emulator.createIdentityVerification({ identityVerificationId: "iv-probability" });
+    h.emulator.setFault({ route: "getIdentityVerification", kind: "status", status: 503, probability: 0.5 });
+    const getV2 = () =>
+      h.call("/identity-verifications/iv-probability", {
+        headers: { authorization: `PortOne ${TEST_MERCHANT.v2ApiSecret}` },
+      });
+    expect((await getV2()).status).toBe(503);
+    next = 0.5;
+    expect((await getV2()).status).toBe(200);
+    expect(h.emulator.stats().v2.faultsInjected).toEqual({ getIdentityVerification: { status: 1 } });
+  });
+
+  it("composes: 10 % 503 and 2 % drop on one route at once", async () => {
+    await start(seeded(11));
+    h.emulator.setFault({ route: "getCertification", kind: "status", status: 503, probability: 0.1 });
+    h.emulator.setFault({ route: "getCertification", kind: "drop", probability: 0.02 });
+    const { ok, s503, drop, counts } = await tally(1_000);
+    // 503: Binomial(1000, 0.1). Drop: only requests the 503 missed draw again, Binomial(1000, 0.018).
+    expect(s503).toBeGreaterThanOrEqual(72);
+    expect(s503).toBeLessThanOrEqual(128);
+    expect(drop).toBeGreaterThanOrEqual(5);
+    expect(drop).toBeLessThanOrEqual(32);
+    expect(ok + s503 + drop).toBe(1_000);
+    expect(counts.size).toBe(3);
+    expect(h.emulator.stats().faultsInjected).toEqual({ getCertification: { status: s503, drop } });
+    expect(lookups()).toBe(1_000);
+  });
+
+  it("a request the first fault misses falls through to the next one, then to the route", async () => {
+    await start(seeded(3));
+    h.emulator.setFault({ route: "getCertification", kind: "status", status: 503, probability: 0.25 });
+    h.emulator.setFault({ route: "getCertification", kind: "status", status: 502, times: 5 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await h.getCertification(impUid, token)).status);
+    // Exactly five misses of the 503 went to the 502 fault (its `times`), every later miss to the route.
+    expect(statuses.filter((status) => status === 502)).toHaveLength(5);
+    const lastOf502 = statuses.lastIndexOf(502);
+    expect(statuses.slice(0, lastOf502 + 1).every((status) => status !== 200)).toBe(true);
+    expect(statuses.slice(lastOf502 + 1)).toContain(200);
+    expect(statuses.filter((status) => status === 503).length).toBeGreaterThan(0);
+  });
+
+  it("with times: only hits consume it, and the fault disarms after the last hit", async () => {
+    await start(seeded(5));
+    h.emulator.setFault({
+      route: "getCertification",
+      kind: "status",
+      status: 503,
+      times: 3,
+      probability: 0.2,
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 200; i++) statuses.push((await h.getCertification(impUid, token)).status);
+    expect(statuses.filter((status) => status === 503)).toHaveLength(3);
+    // The third hit did not come first: misses in between did not consume `times`.
+    expect(statuses.lastIndexOf(503)).toBeGreaterThan(2);
+    expect(h.emulator.stats().faultsInjected).toEqual({ getCertification: { status: 3 } });
+  });
+
+  it("clearing faults keeps the injected counts; reset zeroes them", async () => {
+    await start(() => 0);
+    h.emulator.setFault({ route: "getToken", kind: "status", status: 503, probability: 0.5 });
+    expect(await getTokenStatus()).toBe(503);
+    h.emulator.clearFaults();
+    expect(await getTokenStatus()).toBe(200);
+    expect(h.emulator.stats().faultsInjected).toEqual({ getToken: { status: 1 } });
+    h.emulator.reset();
+    expect(h.emulator.stats().faultsInjected).toEqual({});
+  });
+
+  const getTokenStatus = async () =>
+    (
+      await h.call(
+        "/users/getToken",
+        jsonBody({ imp_key: TEST_MERCHANT.impKey, imp_secret: TEST_MERCHANT.impSecret }),
+      )
+    ).status;
+});
+
+describe("probability validation", () => {
+  it.each<[string, unknown]>([
+    ["zero", 0],
+    ["a negative number", -0.1],
+    ["more than 1", 1.000_001],
+    ["NaN", Number.NaN],
+    ["Infinity", Number.POSITIVE_INFINITY],
+    ["a string", "0.5"],
+  ])("setFault throws RequestError(invalid_request) for %s", async (_, probability) => {
+    const h = await startHarness("in-process");
+    const fault = { route: "getToken", kind: "drop", probability };
+    // @ts-expect-error deliberately invalid input
+    expect(() => h.emulator.setFault(fault)).toThrow(expect.objectContaining({ code: "invalid_request" }));
+  });
+
+  describe("POST /__admin/faults", () => {
+    let h: Harness;
+    beforeEach(async () => {
+      h = await startHarness("socket", { admin: true });
+    });
+    afterEach(() => h.close());
+    const admin = (body: unknown) => h.call("/__admin/faults", jsonBody(body));
+
+    it.each<[string, unknown]>([
+      ["zero", 0],
+      ["a negative number", -1],
+      ["more than 1", 1.5],
+      ["a string", "0.1"],
+      ["null", null],
+    ])("answers 400 invalid_request for a probability of %s", async (_, probability) => {
+      const res = await admin({ route: "getCertification", kind: "drop", probability });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: "invalid_request" } });
+      expect(await (await h.call("/__admin/faults")).json()).toEqual({ faults: [] });
+    });
+
+    it("arms a probabilistic fault on a V1 and a V2 route and lists it with its probability", async () => {
+      expect((await admin({ route: "getCertification", kind: "drop", probability: 0.02 })).status).toBe(201);
+      const res = await admin({
+        route: "getIdentityVerification",
+        kind: "status",
+        status: 503,
+        probability: 1,
+      });
+      expect(res.status).toBe(201);
+      expect(await (await h.call("/__admin/faults")).json()).toEqual({
+        faults: [
+          { route: "getCertification", kind: "drop", probability: 0.02 },
+          { route: "getIdentityVerification", kind: "status", status: 503, probability: 1 },
+        ],
+      });
+    });
+  });
+});

@@ -4,7 +4,13 @@
  */
 import { Hono } from "hono";
 import { RequestError } from "../../core/errors.js";
-import { createFaultRegistry, type Fault, faultMiddleware, isDropError } from "../faults.js";
+import {
+  createFaultRegistry,
+  type Fault,
+  type FaultsInjected,
+  faultMiddleware,
+  isDropError,
+} from "../faults.js";
 import { createRequestStats, type EmulatorClock } from "../state.js";
 import { EMULATOR_OTP_CODE } from "../v1/records.js";
 import { createV2Authorizer, registerV2AuthRoutes, type V2Merchant } from "./auth.js";
@@ -22,6 +28,8 @@ export interface V2EmulationOptions {
   /** Merchants with V2 credentials; the first is the default owner of created records. */
   merchants: readonly V2Merchant[];
   clock: EmulatorClock;
+  /** Draws of probabilistic faults; default `Math.random`. */
+  random?: () => number;
 }
 
 /** The V2 API and its controls. */
@@ -40,7 +48,11 @@ export interface V2Emulation {
   clearFaults(): number;
   /** Invalidates every V2 access and refresh token; returns how many access tokens were still valid. */
   revokeTokens(): number;
-  stats(): { requests: Record<V2RouteName, number>; tokensIssued: number };
+  stats(): {
+    requests: Record<V2RouteName, number>;
+    tokensIssued: number;
+    faultsInjected: FaultsInjected<V2RouteName>;
+  };
   /** Forgets records, tokens, faults and stats. */
   reset(): void;
 }
@@ -51,7 +63,7 @@ export function createV2Emulation(options: V2EmulationOptions): V2Emulation {
   const store = createIdentityVerificationStore();
   const tokens = createV2TokenStore();
   const stats = createRequestStats(V2_ROUTE_NAMES);
-  const faults = createFaultRegistry(V2_ROUTE_NAMES);
+  const faults = createFaultRegistry(V2_ROUTE_NAMES, { random: options.random ?? Math.random });
   const guard = (route: V2RouteName) =>
     faultMiddleware({ route, stats, faults, bodies: v2FaultBodies(route) });
   const authDeps = { merchants, tokens, clock };
@@ -87,11 +99,16 @@ export function createV2Emulation(options: V2EmulationOptions): V2Emulation {
     listFaults: () => faults.list(),
     clearFaults: () => faults.clear(),
     revokeTokens: () => tokens.revokeAll(clock.now()),
-    stats: () => ({ requests: stats.snapshot(), tokensIssued: tokens.issuedCount() }),
+    stats: () => ({
+      requests: stats.snapshot(),
+      tokensIssued: tokens.issuedCount(),
+      faultsInjected: faults.injected(),
+    }),
     reset() {
       store.clear();
       tokens.clear();
       faults.clear();
+      faults.resetCounts();
       stats.reset();
     },
   };
