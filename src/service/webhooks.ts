@@ -3,7 +3,9 @@
  * the same transaction as its outcome, then delivered by this dispatcher with the headers
  * `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA-256 of
  * "id.timestamp.body">`, retried with exponential backoff until a 2xx. Delivery is at least once:
- * receivers deduplicate on `webhook-id`.
+ * receivers deduplicate on `webhook-id`. Events are not ordered: a batch is delivered concurrently.
+ * Several instances on one database share the outbox: each due event is claimed by one of them under
+ * a short lease (see `Store.claimWebhookEvents`).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Store } from "../store/types.js";
@@ -135,9 +137,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   }
 
   const batchSize = options.batchSize ?? 50;
-  // A claimed batch is delivered one event after another, so its lease covers every attempt timing
-  // out, plus a margin. Another instance's dispatcher leaves these events alone until then.
-  const leaseMs = batchSize * timeoutMs + 5_000;
+  // The events of a claimed batch are delivered at once (each to its own verification; receivers
+  // deduplicate on webhook-id and ordering is not promised), so the lease only has to outlast one
+  // attempt's timeout. Another instance's dispatcher leaves them alone until then, and an instance
+  // killed mid-batch delays them by at most this long.
+  const leaseMs = timeoutMs + 5_000;
 
   async function runBatch(): Promise<{ claimed: number; delivered: number }> {
     const at = now();
@@ -146,9 +150,8 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       limit: batchSize,
       leaseUntil: new Date(at.getTime() + leaseMs),
     });
-    let delivered = 0;
-    for (const event of events) if (await deliver(event)) delivered++;
-    return { claimed: events.length, delivered };
+    const results = await Promise.all(events.map(deliver));
+    return { claimed: events.length, delivered: results.filter(Boolean).length };
   }
 
   // A full batch means a backlog: the loop goes on at once instead of waiting for the next tick.
