@@ -32,8 +32,20 @@ export const createVerificationBody = z.object({
 });
 export type CreateVerificationBody = z.infer<typeof createVerificationBody>;
 
-const impUid = z.string().min(1).max(64);
-const merchantUid = z.string().min(1).max(128);
+/**
+ * An id the service looks up: bounded and free of control characters. No id certgate issues or
+ * PortOne sends has one, and PostgreSQL refuses NUL in text: unchecked, it became a 500.
+ */
+const lookupId = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+    .regex(/^[^\u0000-\u001f\u007f]+$/, "no control characters");
+
+const impUid = lookupId(64);
+const merchantUid = lookupId(128);
 
 /** The guide's popup route body: `{ imp_uid, merchant_uid }`. */
 export const completeV1Body = z.object({ imp_uid: impUid, merchant_uid: merchantUid });
@@ -41,7 +53,7 @@ export const completeV1Body = z.object({ imp_uid: impUid, merchant_uid: merchant
 export const completeV1Query = z.object({ imp_uid: impUid, merchant_uid: merchantUid });
 
 /** certgate issues V2 ids itself ("idv_…"); the bound is PortOne's own limit on merchant-chosen ids. */
-const identityVerificationId = z.string().min(1).max(200);
+const identityVerificationId = lookupId(200);
 
 /** The V2 counterpart of the popup route: `{ identityVerificationId }` (PortOne's own field name). */
 export const completeV2Body = z.object({ identityVerificationId });
@@ -51,5 +63,5 @@ export const completeV2Body = z.object({ identityVerificationId });
  */
 export const completeV2Query = z.object({ identityVerificationId });
 
-export const verificationIdParam = z.string().min(1).max(64);
+export const verificationIdParam = lookupId(64);
 export const accountRefParam = accountRef;

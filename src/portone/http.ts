@@ -337,12 +337,40 @@ function defaultSleep(ms: number): Promise<void> {
 }
 
 /**
+ * Rethrows a failure of a token call (V1 getToken, V2 login/refresh) as the call that needed the
+ * token reports it. A 404 there says the token endpoint is missing (a wrong base URL, a proxy),
+ * nothing about the record asked for: it becomes `api_error`, so that `not_found` keeps meaning
+ * "no such record" — which finishes a verification for good.
+ */
+export function rethrowTokenFailure(error: unknown): never {
+  if (!(error instanceof UpstreamError) || error.code !== "not_found") throw error;
+  throw new UpstreamError(
+    "api_error",
+    {
+      method: error.method,
+      url: error.url,
+      status: error.status,
+      apiCode: error.apiCode,
+      apiMessage: error.apiMessage,
+      attempts: error.attempts,
+      cause: error,
+    },
+    "the token endpoint answered 404",
+  );
+}
+
+/**
  * An upstream id as one encoded path segment. Loose on purpose (PortOne documents `imp_` + 12 digits
- * for V1 and lets merchants choose V2 ids): non-empty, bounded, no '/', no control characters, and
- * not "." or ".." (URL resolution would turn those into another path).
+ * for V1 and lets merchants choose V2 ids): non-empty, bounded, no '/', no control characters, no
+ * lone surrogate (which encodeURIComponent cannot encode), and not "." or ".." (URL resolution would
+ * turn those into another path).
  * @throws RequestError `invalid_request` naming `field`, never the value.
  */
 export function pathSegment(id: string, field: string): string {
+  const invalid = () =>
+    new RequestError("invalid_request", `${field}: must be a non-empty id without '/'`, {
+      fields: [field],
+    });
   if (
     typeof id !== "string" ||
     id.length === 0 ||
@@ -353,8 +381,11 @@ export function pathSegment(id: string, field: string): string {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
     /[\u0000-\u001f\u007f]/.test(id)
   )
-    throw new RequestError("invalid_request", `${field}: must be a non-empty id without '/'`, {
-      fields: [field],
-    });
-  return encodeURIComponent(id);
+    throw invalid();
+  try {
+    return encodeURIComponent(id);
+  } catch {
+    // A URIError: the id has a lone surrogate, which is not text at all (and no id has one).
+    throw invalid();
+  }
 }

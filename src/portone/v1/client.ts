@@ -14,6 +14,7 @@ import {
   type DecodeResult,
   type HttpRequest,
   pathSegment,
+  rethrowTokenFailure,
   transportConfig,
 } from "../http.js";
 import { v1CertificationSchema, v1EnvelopeSchema, v1OtpRequestedSchema, v1TokenSchema } from "./schemas.js";
@@ -140,7 +141,7 @@ export function createV1Client(options: V1ClientOptions): V1Client {
         json: { imp_key: apiKey, imp_secret: apiSecret },
         idempotent: true,
         decode: decodeEnvelope(v1TokenSchema),
-      }),
+      }).catch(rethrowTokenFailure),
     now,
     ...(options.tokenMarginSeconds === undefined ? {} : { marginSeconds: options.tokenMarginSeconds }),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { V1Certification } from "../../core/upstream-records.js";
+import { storedText } from "../stored-text.js";
 
 /** `{ code, message, response }`: every V1 body. `code` 0 is success; data lives only in `response`. */
 export const v1EnvelopeSchema = z.object({
@@ -38,10 +39,10 @@ function withoutNulls(value: unknown): unknown {
 export const v1CertificationSchema = z.preprocess(
   withoutNulls,
   z.object({
-    imp_uid: z.string().min(1),
+    imp_uid: storedText(200).min(1),
     merchant_uid: z.string().optional(),
     pg_tid: z.string().optional(),
-    pg_provider: z.string(),
+    pg_provider: storedText(100),
     name: z.string().optional(),
     gender: z.enum(["male", "female"]).optional(),
     birthday: z.string().optional(),

@@ -20,6 +20,7 @@ import {
   type DecodeResult,
   type HttpRequest,
   pathSegment,
+  rethrowTokenFailure,
   transportConfig,
 } from "../http.js";
 import { createTokenManager } from "../v1/token-manager.js";
@@ -191,7 +192,7 @@ export function createV2Client(options: V2ClientOptions): V2Client {
     };
     const tokens = createTokenManager({
       async fetchToken() {
-        const pair = await obtainPair();
+        const pair = await obtainPair().catch(rethrowTokenFailure);
         refreshToken = pair.refreshToken;
         // Measured on the local clock from receipt, so no skew applies.
         const nowS = Math.floor(now() / 1000);

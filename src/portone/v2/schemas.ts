@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { V2IdentityVerification } from "../../core/v2-identity.js";
+import { storedText } from "../stored-text.js";
 
 /** `{ type, message? }`: every V2 error body. */
 export const v2ErrorSchema = z.object({ type: z.string().min(1), message: z.string().nullish() });
@@ -27,8 +28,11 @@ const object = <T extends z.ZodRawShape>(shape: T) => z.preprocess(withoutNulls,
 
 const GENDERS = ["MALE", "FEMALE", "OTHER"] as const;
 
+/** The provider is kept in clear and indexed as the scope of a DI. */
+const pgProvider = storedText(100);
+
 const channelSchema = object({
-  pgProvider: z.string().optional(),
+  pgProvider: pgProvider.optional(),
   pgMerchantId: z.string().optional(),
 });
 
