@@ -114,7 +114,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       }
       return found.id;
     }
-    await trx
+    const inserted = await trx
       .insertInto("persons")
       .values({
         id: newId(),
@@ -125,7 +125,10 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         created_at: nowMs,
       })
       .onConflict((oc) => oc.doNothing())
-      .execute();
+      .returning("id")
+      .executeTakeFirst();
+    if (inserted !== undefined) return inserted.id;
+    // A concurrent completion created the person first (PostgreSQL; SQLite serializes): read it.
     const row = await byKey.where("key_hash", "=", current.hash).executeTakeFirst();
     if (row === undefined) throw new Error("store: person row missing after insert");
     return row.id;
@@ -175,7 +178,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       const existingAccountRef = await accountOf(trx, personId);
       return { status: "verified", upstreamId, personId, existingAccountRef, identity: decision.identity };
     }
-    await trx
+    const bound = await trx
       .insertInto("accounts")
       .values({
         account_ref: row.account_ref,
@@ -184,8 +187,10 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         created_at: nowMs,
       })
       .onConflict((oc) => oc.doNothing())
-      .execute();
-    const held = await accountOf(trx, personId);
+      .returning("account_ref")
+      .executeTakeFirst();
+    // Inserted: the account is this person's. Else the person or the account_ref is taken: read which.
+    const held = bound !== undefined ? bound.account_ref : await accountOf(trx, personId);
     if (held === row.account_ref)
       return { status: "verified", upstreamId, personId, identity: decision.identity };
     // Either the person holds another account (reported as existingAccountRef), or this account_ref
@@ -222,13 +227,12 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
           expires_at: msOf(input.expiresAt),
         })
         .onConflict((oc) => oc.doNothing())
+        .returningAll()
         .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+      if (inserted === undefined) {
         throw new RequestError("conflict", "a verification with this id or bound id already exists");
       }
-      const row = await readVerification(db, input.id, false);
-      if (row === undefined) throw new Error("store: verification missing after insert");
-      return toRecord(row);
+      return toRecord(inserted);
     },
 
     async getVerification(id: string) {
@@ -255,7 +259,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         if (row.status !== "pending") return { kind: "not_pending", verification: toRecord(row) };
 
         const outcome = await settle(trx, row, input, nowMs);
-        await trx
+        const updated = await trx
           .updateTable("verifications")
           .set({
             status: outcome.status,
@@ -269,14 +273,14 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
               : {}),
           })
           .where("id", "=", row.id)
-          .execute();
+          .returningAll()
+          .executeTakeFirst();
+        if (updated === undefined) throw new Error("store: verification missing after update");
         await insertAudit(trx, row.id, "verification.completed", nowMs, {
           status: outcome.status,
           reason: outcome.reason ?? null,
           api_version: row.api_version,
         });
-        const updated = await readVerification(trx, row.id, false);
-        if (updated === undefined) throw new Error("store: verification missing after update");
         const verification = toRecord(updated);
         if (input.emitEvent) {
           const event = completedEvent(verification);

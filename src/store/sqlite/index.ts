@@ -9,7 +9,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
+import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
 import type { Keyring } from "../crypto.js";
 import { openMigratedStore } from "../kysely-store.js";
 import type { Database } from "../schema.js";
@@ -34,12 +34,43 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   const database = new BetterSqlite3(options.filename);
   try {
     database.pragma("journal_mode = WAL");
+    // WAL + NORMAL: a commit survives the process dying (kill -9: test/reliability/crash.test.ts)
+    // but not the machine losing power, and costs no fsync — which, better-sqlite3 being synchronous,
+    // would stall the event loop on every commit (0.67 ms vs 0.05 ms per commit measured here). What
+    // a power cut can lose is the last commits whole: their imp_uids unconsumed and their
+    // verifications pending, so they complete again; never a half-written one.
+    database.pragma("synchronous = NORMAL");
     database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     database.pragma("foreign_keys = ON");
   } catch (error) {
     database.close();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return openMigratedStore({ db, dialect: SQLITE_DIALECT, keyring: options.keyring });
+}
+
+/** How many distinct SQL texts keep a prepared statement; the store's queries are far fewer. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * The database as Kysely's SqliteDriver sees it, with prepared statements reused by SQL text: the
+ * driver calls `prepare` for every query, and preparing costs about as much as running one of the
+ * store's statements. Reuse is safe because the driver runs each statement to completion
+ * (`all`/`run`) on the one connection before the next; it never streams.
+ */
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = database.prepare(sql);
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
