@@ -21,12 +21,12 @@
  * else's imp_uid (it travels in URLs) by presenting it with their own verification. V2 looks a record
  * up by the verification's own id, so there a mismatch means PortOne answered with another record.
  */
-import { randomBytes } from "node:crypto";
 import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
 import { fromV1Certification, type UpstreamResult } from "../core/identity.js";
 import { evaluatePolicy, type Policy } from "../core/policy.js";
 import type { V1Certification } from "../core/upstream-records.js";
 import { fromV2IdentityVerification, type V2IdentityVerification } from "../core/v2-identity.js";
+import { secureRandomBytes } from "../store/crypto.js";
 import type { ApiVersion, CompletionDecision, Store, VerificationRecord } from "../store/types.js";
 
 /** What the service needs of the V1 client. */
@@ -105,7 +105,7 @@ const SILENT: ServiceLogger = { info() {}, warn() {} };
 
 /** An unguessable id: 18 random bytes, base64url (144 bits). */
 export function randomId(prefix: string): string {
-  return `${prefix}_${randomBytes(18).toString("base64url")}`;
+  return `${prefix}_${secureRandomBytes(18).toString("base64url")}`;
 }
 
 export function createVerificationService(options: VerificationServiceOptions): VerificationService {

@@ -7,7 +7,6 @@
  * exists once per key (`persons (key_kind, key_scope, key_hash)`), a person holds one account
  * (`accounts.person_id`) and an account belongs to one person (`accounts.account_ref`).
  */
-import { randomBytes } from "node:crypto";
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { z } from "zod";
 import { formatCalendarDate } from "../core/calendar.js";
@@ -20,7 +19,7 @@ import {
   type RejectionReason,
   type VerificationStatus,
 } from "../core/reasons.js";
-import type { Keyring } from "./crypto.js";
+import { type Keyring, secureRandomBytes } from "./crypto.js";
 import type { DialectName, StoreDialect } from "./dialect.js";
 import { migrateToLatest } from "./migrations.js";
 import { POSTGRES_DIALECT } from "./postgres/dialect.js";
@@ -57,7 +56,7 @@ export interface KyselyStoreOptions {
 export function createKyselyStore(options: KyselyStoreOptions): Store {
   const { db, keyring } = options;
   const dialect = typeof options.dialect === "string" ? DIALECTS[options.dialect] : options.dialect;
-  const newId = options.newId ?? (() => `prs_${randomBytes(16).toString("base64url")}`);
+  const newId = options.newId ?? (() => `prs_${secureRandomBytes(16).toString("base64url")}`);
 
   const toRecord = (row: Selectable<VerificationsTable>) => verificationFromRow(row, keyring);
 
@@ -606,7 +605,7 @@ export async function openMigratedStore(options: KyselyStoreOptions): Promise<St
  */
 function completedEvent(v: VerificationRecord) {
   return {
-    id: `evt_${randomBytes(16).toString("base64url")}`,
+    id: `evt_${secureRandomBytes(16).toString("base64url")}`,
     type: "verification.completed",
     timestamp: (v.completedAt ?? new Date()).toISOString(),
     data: {

@@ -1,7 +1,13 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import type { PersonKey } from "../../src/core/identity.js";
-import { createKeyring, generateSecret, MIN_SECRET_LENGTH, validateSecret } from "../../src/store/crypto.js";
+import {
+  createKeyring,
+  generateSecret,
+  MIN_SECRET_LENGTH,
+  secureRandomBytes,
+  validateSecret,
+} from "../../src/store/crypto.js";
 
 const SECRET_A = "test-secret-A-0000000000000000000000000";
 const SECRET_B = "test-secret-B-0000000000000000000000000";
@@ -142,5 +148,19 @@ describe("secrets", () => {
       "hashPersonKey",
       "lookupHashes",
     ]);
+  });
+});
+
+describe("pooled random bytes", () => {
+  it("never hands out the same bytes twice, across pool refills, and keeps each result intact", () => {
+    // 2,000 draws of 12 bytes cross the 4 KiB pool five times.
+    const draws = Array.from({ length: 2_000 }, () => secureRandomBytes(12));
+    const copies = draws.map((b) => b.toString("hex"));
+    expect(new Set(copies).size).toBe(draws.length);
+    // A refill must not rewrite a buffer already returned.
+    secureRandomBytes(4096);
+    expect(draws.map((b) => b.toString("hex"))).toEqual(copies);
+    expect(secureRandomBytes(5000)).toHaveLength(5000);
+    expect(secureRandomBytes(0)).toHaveLength(0);
   });
 });
