@@ -1,0 +1,210 @@
+/** results.md (tables, targets, machine, versions), results.json (raw figures) and results.svg. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { renderChart } from "./chart.js";
+import type { Machine, Versions } from "./machine.js";
+import type { ScenarioConfig, ScenarioResult } from "./scenario.js";
+import type { SeedResult } from "./seed.js";
+import { round } from "./stats.js";
+import { evaluateTargets, formatCount, type TargetResult } from "./targets.js";
+import { WHY } from "./why.js";
+
+export interface BenchResults {
+  generated_at: string;
+  mode: "full" | "quick";
+  duration_seconds: number;
+  machine: Machine;
+  versions: Versions;
+  config: ScenarioConfig & { scale_concurrency: number; scale_latency_ms: number };
+  seeding: SeedResult[];
+  runs: ScenarioResult[];
+  /** Scenarios that could not run at all (a process failed to start, seeding failed, …). */
+  run_errors: { scenario: string; message: string }[];
+  targets: TargetResult[];
+}
+
+export function buildResults(input: Omit<BenchResults, "targets">): BenchResults {
+  return { ...input, targets: evaluateTargets(input.runs) };
+}
+
+/** Writes the three files into `outDir`; returns their paths. */
+export function writeResults(outDir: string, results: BenchResults): string[] {
+  mkdirSync(outDir, { recursive: true });
+  const files = {
+    json: join(outDir, "results.json"),
+    markdown: join(outDir, "results.md"),
+    svg: join(outDir, "results.svg"),
+  };
+  writeFileSync(files.json, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(files.svg, renderChart(results.runs, chartTitle(results)));
+  writeFileSync(files.markdown, renderMarkdown(results));
+  return Object.values(files);
+}
+
+function chartTitle(results: BenchResults): string {
+  return `certgate vs the guide's baseline — ${results.machine.cores} cores, ${results.mode} run, ${results.generated_at.slice(0, 10)}`;
+}
+
+const STATUS_LABEL: Record<TargetResult["status"], string> = {
+  met: "✅ met",
+  missed: "❌ missed",
+  invalid: "⚠️ invalid (a run had failures)",
+  "not measured": "– not measured",
+};
+
+export function renderMarkdown(results: BenchResults): string {
+  const { machine, versions } = results;
+  const lines: string[] = [
+    "# certgate benchmark results",
+    "",
+    `Generated ${results.generated_at} by \`npm run bench${results.mode === "quick" ? " -- --quick" : ""}\` in ${Math.round(results.duration_seconds)} s (${results.mode} run).`,
+    "How to read these figures, and what exactly is measured: [bench/README.md](../README.md).",
+    "",
+  ];
+  if (results.mode === "quick") {
+    lines.push(
+      "> **Smoke run** (`--quick`): short timed parts and a small persons count. Not a measurement to quote.",
+      "",
+    );
+  }
+  const busy = Math.max(machine.load_average.start, machine.load_average.end ?? 0);
+  if (busy > machine.cores * 0.25) {
+    lines.push(
+      `> **Noisy machine**: the 1-minute load average was ${machine.load_average.start} at the start and ${machine.load_average.end ?? "?"} at the end, on ${machine.cores} cores. Other work competed for the CPU; rerun on a quiet machine before quoting.`,
+      "",
+    );
+  }
+
+  if (results.run_errors.length > 0) {
+    lines.push("> **Runs that failed to run** (their figures are missing below):");
+    for (const e of results.run_errors) lines.push(`> - ${e.scenario}: ${e.message.split("\n")[0]}`);
+    lines.push("");
+  }
+
+  lines.push("## Targets", "", "| Target | Measured | Result |", "| --- | --- | --- |");
+  for (const t of results.targets) lines.push(`| ${t.target} | ${t.measured} | ${STATUS_LABEL[t.status]} |`);
+  lines.push("");
+  const missed = results.targets.filter((t) => t.status === "missed");
+  if (missed.length > 0) {
+    lines.push(
+      "### Why targets were missed",
+      "",
+      "_Computed from this run's figures plus the profiling notes in bench/lib/why.ts (refresh those after profiling a quiet-machine run)._",
+      "",
+    );
+    for (const t of missed) {
+      lines.push(`**${t.target}** — ${t.measured}.`, "");
+      const why = WHY[t.id]?.(results);
+      lines.push(
+        why ??
+          "> **WHY: to be written** (explain from a profile of this run, then add it to bench/lib/why.ts).",
+        "",
+      );
+    }
+  }
+  const invalid = results.targets.filter((t) => t.status === "invalid");
+  if (invalid.length > 0) {
+    lines.push(
+      "Targets marked invalid depend on a run with failed requests (see the failures column): that run is not a measurement.",
+      "",
+    );
+  }
+
+  lines.push(
+    "## Completion: certgate and the baseline",
+    "",
+    "Each row is one run: a fresh server process, a warm-up, then the timed part — N completions, every one a new person, inside a window of the measured run that excludes its connection start-up and its drain (bench/README.md).",
+    "",
+    "| Upstream latency | Concurrency | Server | N | Verifications/s | p50 ms | p99 ms | Upstream calls / verification | getToken calls (total) | CPU ms / verification | Peak RSS MiB | Failures |",
+    "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  );
+  const main = results.runs.filter((r) => r.group === "main");
+  for (const r of main) lines.push(runRow(r));
+  lines.push("", "![Verifications per second and p99 latency, certgate and the baseline](results.svg)", "");
+
+  const ratios = main
+    .filter((r) => r.server === "certgate")
+    .map((c) => ({
+      c,
+      b: main.find(
+        (b) =>
+          b.server === "baseline" &&
+          b.upstream_latency_ms === c.upstream_latency_ms &&
+          b.concurrency === c.concurrency,
+      ),
+    }))
+    .filter((pair): pair is { c: ScenarioResult; b: ScenarioResult } => pair.b !== undefined);
+  if (ratios.length > 0) {
+    lines.push(
+      "### certgate relative to the baseline",
+      "",
+      "| Upstream latency | Concurrency | Throughput × | p99 ÷ | CPU per verification ÷ | Peak RSS ÷ |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const { c, b } of ratios) {
+      lines.push(
+        `| ${c.upstream_latency_ms} ms | ${c.concurrency} | ${ratio(c.verifications_per_second, b.verifications_per_second)} | ${ratio(c.latency_ms.p99, b.latency_ms.p99)} | ${ratio(c.cpu_ms_per_verification, b.cpu_ms_per_verification)} | ${ratio(c.peak_rss_bytes, b.peak_rss_bytes)} |`,
+      );
+    }
+    lines.push("");
+  }
+
+  const scale = results.runs.filter((r) => r.group === "scale");
+  if (scale.length > 0) {
+    lines.push(
+      "## Completion with many persons stored (certgate, SQLite)",
+      "",
+      `Persons (each with an account) seeded straight into certgate's database before the server starts; then completions at concurrency ${results.config.scale_concurrency}, ${results.config.scale_latency_ms} ms upstream latency.`,
+      "",
+      "| Persons stored | N | Verifications/s | mean ms | p50 ms | p99 ms | CPU ms / verification | Peak RSS MiB | Failures |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const r of scale) {
+      lines.push(
+        `| ${formatCount(r.persons ?? 0)} | ${r.requests} | ${r.verifications_per_second} | ${r.latency_ms.mean} | ${r.latency_ms.p50} | ${r.latency_ms.p99} | ${r.cpu_ms_per_verification} | ${mib(r.peak_rss_bytes)} | ${failures(r)} |`,
+      );
+    }
+    lines.push("");
+    if (results.seeding.length > 0) {
+      lines.push(
+        `Seeding: ${results.seeding.map((s) => `${formatCount(s.persons)} persons in ${round(s.seconds, 1)} s (${mib(s.bytes)} MiB)`).join("; ")}.`,
+        "",
+      );
+    }
+  }
+
+  lines.push(
+    "## Machine and versions",
+    "",
+    `- CPU: ${machine.cpu}, ${machine.cores} cores; memory ${machine.memory_gib} GiB; ${machine.os}`,
+    `- Load average (1 min): ${machine.load_average.start} at the start, ${machine.load_average.end ?? "?"} at the end`,
+    `- node ${versions.node}, certgate ${versions.certgate}, express ${versions.express}, axios ${versions.axios}, better-sqlite3 ${versions["better-sqlite3"]}, autocannon ${versions.autocannon}`,
+    `- Timed part sized to ≈ ${results.config.timedSeconds} s per run (${results.config.timedMin}–${results.config.timedMax} completions); warm-up ${results.config.warmupPerConnection} completions per connection (${results.config.warmupMin}–${results.config.warmupMax}); upstream calls per verification over the whole measured run, getToken calls over each server's life.`,
+    "",
+    "Raw figures (also the emulator's and the load generator's CPU per verification, p90, max, status codes): [results.json](results.json).",
+    "",
+  );
+  return `${lines.join("\n")}`;
+}
+
+function runRow(r: ScenarioResult): string {
+  return `| ${r.upstream_latency_ms} ms | ${r.concurrency} | ${r.server} | ${r.requests} | ${r.verifications_per_second} | ${r.latency_ms.p50} | ${r.latency_ms.p99} | ${r.upstream_calls_per_verification} | ${r.get_token_calls_total} | ${r.cpu_ms_per_verification} | ${mib(r.peak_rss_bytes)} | ${failures(r)} |`;
+}
+
+function failures(r: ScenarioResult): string {
+  if (r.valid) return "0";
+  const statuses = Object.entries(r.statuses)
+    .filter(([status]) => !status.startsWith("2"))
+    .map(([status, count]) => `${count}×${status}`);
+  const parts = [...statuses, ...(r.errors > 0 ? [`${r.errors} errors`] : [])];
+  if (r.warmup_failures > 0) parts.push(`${r.warmup_failures} in warm-up`);
+  return `**${parts.join(", ") || "incomplete"} — INVALID**`;
+}
+
+function mib(bytes: number): string {
+  return String(round(bytes / 1024 ** 2, 1));
+}
+
+function ratio(a: number, b: number): string {
+  return b === 0 ? "–" : `${round(a / b, 2)}`;
+}

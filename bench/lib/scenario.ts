@@ -1,0 +1,318 @@
+/**
+ * One measurement: a fresh server process, a warm-up, then the timed part.
+ *
+ *   reset the emulator → start the server → prepare warm-up requests → arm the upstream latency
+ *   → warm-up → size the timed part from the warm-up's rate → prepare its requests → the measured
+ *   run (autocannon): lead-in, then the window (CPU times of server, emulator and load generator
+ *   snapshotted as it opens and closes; see load.ts), then the drain → peak RSS, emulator counters
+ *   → stop the server.
+ *
+ * The emulator process is shared by the runs of one benchmark and reset before each (records,
+ * tokens, faults, counters): it is not what is measured, and one warm emulator is steadier than a
+ * fresh one per run. Preparing (creating verifications and upstream records) is never inside the
+ * timed part; only the completions are.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type EmulatorStats,
+  emulatorStats,
+  inParallel,
+  resetEmulator,
+  setUpstreamLatency,
+  upstreamCalls,
+} from "./emulator.js";
+import { type LoadResult, leadInBudget, runLoad, spareBodies } from "./load.js";
+import { cpuTimeMs, peakRssBytes } from "./processes.js";
+import { type RunDirs, type Server, type ServerName, startBaseline, startCertgate } from "./servers.js";
+import { mean, percentile, round } from "./stats.js";
+
+export interface ScenarioSpec {
+  /** "main": the certgate/baseline matrix; "scale": certgate with N persons stored. */
+  group: "main" | "scale";
+  server: ServerName;
+  latencyMs: number;
+  concurrency: number;
+  /** Scale runs: persons already stored in `databaseFile`. */
+  persons?: number;
+  databaseFile?: string;
+}
+
+export interface ScenarioConfig {
+  /** Target length of the timed part, seconds (its request count is sized from the warm-up rate). */
+  timedSeconds: number;
+  /** Warm-up requests per connection, and bounds of the warm-up. */
+  warmupPerConnection: number;
+  warmupMin: number;
+  warmupMax: number;
+  /** Bounds of the timed part's request count. */
+  timedMin: number;
+  timedMax: number;
+  /** Parallel preparation requests. */
+  prepareParallel: number;
+  /** Scales the requests budgeted for the measured run's connection start-up (load.ts `leadInBudget`). */
+  leadInFactor: number;
+}
+
+export interface ScenarioResult {
+  group: "main" | "scale";
+  server: ServerName;
+  upstream_latency_ms: number;
+  concurrency: number;
+  persons: number | null;
+  /** Completions inside the measurement window (the timed part). */
+  requests: number;
+  /** Every completion sent to this server: warm-up, lead-in, window and drain. */
+  requests_sent: number;
+  /** Wall time of the window. */
+  seconds: number;
+  verifications_per_second: number;
+  latency_ms: { mean: number; p50: number; p90: number; p99: number; max: number };
+  /**
+   * V1 calls the emulator counted during the measured run (`GET /__admin/stats` before and after;
+   * nothing is in flight at either end) ÷ the run's completions (lead-in, window and drain).
+   */
+  upstream_calls_per_verification: number;
+  /** The emulator's counters over the measured run, by route. */
+  upstream_calls: Record<string, number>;
+  /** getToken calls over the server's whole life (start, warm-up and timed part). */
+  get_token_calls_total: number;
+  cpu_ms_per_verification: number;
+  cpu_ms_total: number;
+  /** User and system (kernel: sockets, file writes, scheduling) CPU time over the timed part, ms. */
+  cpu_ms_split: { user: number; system: number };
+  peak_rss_bytes: number;
+  /** For reading contention: the emulator's and the load generator's CPU per verification. */
+  emulator_cpu_ms_per_verification: number;
+  load_generator_cpu_ms_per_verification: number;
+  failures: number;
+  warmup_failures: number;
+  statuses: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  /** No failure in the warm-up nor the measured run, every request answered: only then is it a measurement. */
+  valid: boolean;
+  /** Wall time of each phase, seconds (start, prepare, warm-up, timed). */
+  phases_seconds: Record<string, number>;
+  /**
+   * The timed part on the system's monotonic clock in µs — the clock of V8's CPU profiles — so a
+   * `--profile` summary can keep only the samples of the timed part.
+   */
+  timed_window_us: [number, number];
+  /** The run's CPU profile in the profile directory, under `--profile`. */
+  profile_file: string | null;
+}
+
+/** The shared emulator process. */
+export interface EmulatorHandle {
+  url: string;
+  pid: number;
+}
+
+/** CPU times of the three processes at one instant. */
+interface CpuSnapshot {
+  server: { user: number; system: number; total: number };
+  emulator: number;
+  /** This process (the load generator), ms. */
+  load: number;
+  /** CLOCK_MONOTONIC, µs. */
+  at: number;
+}
+
+/** Runs one scenario in `dirs.dir` (created) and returns its figures. */
+export async function runScenario(
+  spec: ScenarioSpec,
+  config: ScenarioConfig,
+  dirs: RunDirs,
+  emulator: EmulatorHandle,
+  runId: string,
+): Promise<ScenarioResult> {
+  mkdirSync(dirs.dir, { recursive: true });
+  const phases: Record<string, number> = {};
+  let phaseStart = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = round((phases[name] ?? 0) + (now - phaseStart) / 1000, 2);
+    phaseStart = now;
+  };
+  await resetEmulator(emulator.url);
+  let server: Server | undefined;
+  try {
+    const profileName = profileNameOf(spec);
+    server =
+      spec.server === "certgate"
+        ? await startCertgate(dirs, emulator.url, {
+            databaseFile: spec.databaseFile ?? join(dirs.dir, "certgate.sqlite"),
+            runId,
+            profileName,
+          })
+        : await startBaseline(dirs, emulator.url, { runId, profileName });
+    const active = server;
+    const c = spec.concurrency;
+    let prepared = 0;
+    const prepare = (count: number) =>
+      inParallel(count, config.prepareParallel, () => active.prepare(prepared++));
+    const snapshot = (): CpuSnapshot => {
+      const load = process.cpuUsage();
+      return {
+        server: cpuTimeMs(active.process.pid),
+        emulator: cpuTimeMs(emulator.pid).total,
+        load: (load.user + load.system) / 1000,
+        at: monotonicMicros(),
+      };
+    };
+    phase("start");
+
+    // Warm-up: JIT, certgate's token, and the rate that sizes the timed part.
+    const warmupAmount = clamp(
+      c * config.warmupPerConnection,
+      Math.max(c, config.warmupMin),
+      config.warmupMax,
+    );
+    const warmupBodies = await prepare(warmupAmount + spareBodies(c));
+    if (spec.latencyMs > 0) await setUpstreamLatency(emulator.url, spec.latencyMs);
+    phase("prepare");
+    const warmup = await runLoad({
+      url: active.url,
+      path: active.path,
+      connections: c,
+      bodies: warmupBodies,
+      amount: warmupAmount,
+    });
+    phase("warmup");
+
+    // The measured run: a lead-in (every connection answered), the window of ≈ `target` completions,
+    // the drain. The rate is the warm-up's steady one (its second half): its first requests ran cold.
+    const rate = Math.max(warmup.tailRate, warmup.ok / Math.max(warmup.seconds, 0.001));
+    const target = clamp(
+      Math.round(rate * config.timedSeconds),
+      Math.max(c * 4, config.timedMin),
+      config.timedMax,
+    );
+    const amount = leadInBudget(c, config.leadInFactor) + target + c;
+    const bodies = await prepare(amount + spareBodies(c));
+    phase("prepare");
+
+    const before = await emulatorStats(emulator.url);
+    let opened: CpuSnapshot | undefined;
+    let closed: CpuSnapshot | undefined;
+    const timed = await runLoad({
+      url: active.url,
+      path: active.path,
+      connections: c,
+      bodies,
+      amount,
+      leadIn: 2 * c,
+      onWindow: (edge) => {
+        if (edge === "open") opened = snapshot();
+        else closed = snapshot();
+      },
+    });
+    const peakRss = peakRssBytes(active.process.pid);
+    phase("timed");
+    const after = await emulatorStats(emulator.url);
+    if (!timed.windowed || opened === undefined || closed === undefined) {
+      throw new Error(
+        `the measurement window never ${opened ? "closed" : "opened"} (${timed.responses} responses)`,
+      );
+    }
+    return summarize(spec, {
+      timed,
+      warmup,
+      warmupAmount,
+      amount,
+      opened,
+      closed,
+      peakRss,
+      before,
+      after,
+      phases,
+      profileFile: dirs.profileDir === undefined ? null : `${profileName}.cpuprofile`,
+    });
+  } finally {
+    await server?.process.stop();
+  }
+}
+
+function summarize(
+  spec: ScenarioSpec,
+  m: {
+    timed: LoadResult;
+    warmup: LoadResult;
+    warmupAmount: number;
+    amount: number;
+    opened: CpuSnapshot;
+    closed: CpuSnapshot;
+    peakRss: number;
+    before: EmulatorStats;
+    after: EmulatorStats;
+    phases: Record<string, number>;
+    profileFile: string | null;
+  },
+): ScenarioResult {
+  const { timed, opened, closed } = m;
+  const done = Math.max(timed.measured, 1);
+  const latencies = timed.latenciesMs;
+  const user = closed.server.user - opened.server.user;
+  const system = closed.server.system - opened.server.system;
+  const delta = Object.fromEntries(
+    Object.entries(m.after.requests).map(([route, count]) => [
+      route,
+      count - (m.before.requests[route] ?? 0),
+    ]),
+  );
+  return {
+    group: spec.group,
+    server: spec.server,
+    upstream_latency_ms: spec.latencyMs,
+    concurrency: spec.concurrency,
+    persons: spec.persons ?? null,
+    requests: timed.measured,
+    requests_sent: m.warmupAmount + m.amount,
+    seconds: round(timed.seconds, 3),
+    verifications_per_second: round(timed.measured / timed.seconds, 1),
+    latency_ms: {
+      mean: round(mean(latencies)),
+      p50: round(percentile(latencies, 0.5)),
+      p90: round(percentile(latencies, 0.9)),
+      p99: round(percentile(latencies, 0.99)),
+      max: round(latencies[latencies.length - 1] ?? 0),
+    },
+    upstream_calls_per_verification: round(
+      (upstreamCalls(m.after) - upstreamCalls(m.before)) / Math.max(timed.ok, 1),
+      4,
+    ),
+    upstream_calls: Object.fromEntries(Object.entries(delta).filter(([, count]) => count !== 0)),
+    get_token_calls_total: m.after.requests.getToken ?? 0,
+    cpu_ms_per_verification: round((user + system) / done, 3),
+    cpu_ms_total: round(user + system, 0),
+    cpu_ms_split: { user: round(user, 0), system: round(system, 0) },
+    peak_rss_bytes: m.peakRss,
+    emulator_cpu_ms_per_verification: round((closed.emulator - opened.emulator) / done, 3),
+    load_generator_cpu_ms_per_verification: round((closed.load - opened.load) / done, 3),
+    failures: timed.failures,
+    warmup_failures: m.warmup.failures,
+    statuses: timed.statuses,
+    errors: timed.errors,
+    timeouts: timed.timeouts,
+    valid: timed.failures === 0 && m.warmup.failures === 0 && timed.ok === m.amount,
+    phases_seconds: m.phases,
+    timed_window_us: [opened.at, closed.at],
+    profile_file: m.profileFile,
+  };
+}
+
+/** Name of the run's .cpuprofile (without extension) under `--profile`. */
+function profileNameOf(spec: ScenarioSpec): string {
+  const persons = spec.persons === undefined ? "" : `-${spec.persons}-persons`;
+  return `${spec.group}-${spec.server}-${spec.latencyMs}ms-c${spec.concurrency}${persons}`;
+}
+
+/** CLOCK_MONOTONIC in µs, as V8 stamps profile samples. */
+function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(Math.max(value, min), Math.max(min, max));
+}

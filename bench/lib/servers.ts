@@ -1,0 +1,196 @@
+/**
+ * The three kinds of process a run starts — the emulator, certgate, the baseline — and, for each
+ * server, how one timed request is prepared (outside the timed part).
+ *
+ * Every child gets a minimal environment (PATH plus its own variables) and a temp directory as its
+ * working directory, so neither a developer's shell variables nor a `.env` in the checkout can
+ * change what is measured.
+ */
+import { mkdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { z } from "zod";
+import { TEST_MERCHANT } from "../../src/emulator/app.js";
+import { benchPerson, createRecord } from "./emulator.js";
+import { type StartedProcess, startProcess } from "./processes.js";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CERTGATE_MAIN = join(REPO_ROOT, "dist/cli/main.js");
+
+/** Clearly fake values: this benchmark's certgate talks only to a local emulator. */
+export const BENCH_SECRET = "bench-only-fake-secret-not-for-production-0000";
+export const BENCH_API_KEY = "bench_only_fake_api_key_0000";
+
+export type ServerName = "certgate" | "baseline";
+
+export interface Server {
+  name: ServerName;
+  url: string;
+  process: StartedProcess;
+  /** Path of the timed request. */
+  path: string;
+  /** Prepares request number `n`: its upstream record (and certgate's verification); returns its body. */
+  prepare(n: number): Promise<string>;
+}
+
+export interface RunDirs {
+  /** Temp directory of this run (databases, logs). */
+  dir: string;
+  /** Directory CPU profiles go to when profiling, else undefined. */
+  profileDir?: string | undefined;
+}
+
+function baseEnv(): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_ENV: "production" };
+}
+
+function profileArgs(name: string, profileDir: string | undefined): string[] {
+  return profileDir
+    ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`]
+    : [];
+}
+
+/** `certgate emulator --port 0` from the build; resolves with it and its URL. */
+export async function startEmulator(dirs: RunDirs): Promise<{ process: StartedProcess; url: string }> {
+  const started = await startProcess({
+    args: [CERTGATE_MAIN, "emulator", "--port", "0", "--host", "127.0.0.1"],
+    env: baseEnv(),
+    cwd: dirs.dir,
+    logFile: join(dirs.dir, "emulator.log"),
+    readyText: "PortOne emulator is serving",
+  });
+  return { process: started, url: z.object({ url: z.string() }).parse(started.ready).url };
+}
+
+/**
+ * `certgate serve` from the build in production mode against the emulator, on a SQLite file.
+ * `databaseFile` may already exist (migrated and seeded, for the persons-scale runs).
+ */
+export async function startCertgate(
+  dirs: RunDirs,
+  emulatorUrl: string,
+  options: { databaseFile: string; runId: string; profileName?: string },
+): Promise<Server> {
+  const started = await startProcess({
+    args: [...profileArgs(options.profileName ?? "certgate", dirs.profileDir), CERTGATE_MAIN, "serve"],
+    env: certgateEnv(dirs.dir, emulatorUrl, options.databaseFile),
+    cwd: dirs.dir,
+    logFile: join(dirs.dir, "certgate.log"),
+    readyText: "certgate is serving",
+  });
+  const url = z.object({ url: z.string() }).parse(started.ready).url;
+  const created = z.object({ merchant_uid: z.string() });
+  return {
+    name: "certgate",
+    url,
+    process: started,
+    path: "/certifications",
+    async prepare(n) {
+      // The merchant backend creates the verification (one account per person: account_ref) …
+      const response = await fetch(`${url}/api/verifications`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${BENCH_API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          account_ref: `bench-${options.runId}-${n}`,
+          policy: { min_age: 19, age_rule: "year" },
+        }),
+      });
+      if (response.status !== 201)
+        throw new Error(`certgate: creating a verification answered ${response.status}`);
+      const { merchant_uid } = created.parse(await response.json());
+      // … and the person verifies at PortOne: a record bound to that merchant_uid.
+      const impUid = await createRecord(emulatorUrl, benchPerson(options.runId, n), merchant_uid);
+      return JSON.stringify({ imp_uid: impUid, merchant_uid });
+    },
+  };
+}
+
+/** The environment of `certgate serve` (also used for `certgate migrate`). */
+export function certgateEnv(dir: string, emulatorUrl: string, databaseFile: string): Record<string, string> {
+  return {
+    ...baseEnv(),
+    CERTGATE_MODE: "production",
+    CERTGATE_SECRET: BENCH_SECRET,
+    CERTGATE_API_KEYS: BENCH_API_KEY,
+    CERTGATE_DATA_DIR: dir,
+    PORTONE_API_KEY: TEST_MERCHANT.impKey,
+    PORTONE_API_SECRET: TEST_MERCHANT.impSecret,
+    PORTONE_IMP_CODE: TEST_MERCHANT.impCode,
+    PORTONE_API_URL: emulatorUrl,
+    DATABASE_URL: databaseFile,
+    PORT: "0",
+    HOST: "127.0.0.1",
+  };
+}
+
+/** certgate's `node dist/cli/main.js` plus arguments, for one-shot commands (migrate). */
+export const certgateCommand = (...args: string[]) => [CERTGATE_MAIN, ...args];
+
+/** The baseline (bench/baseline/server.ts), transpiled to JavaScript, in its own process. */
+export async function startBaseline(
+  dirs: RunDirs,
+  emulatorUrl: string,
+  options: { runId: string; profileName?: string },
+): Promise<Server> {
+  const started = await startProcess({
+    args: [...profileArgs(options.profileName ?? "baseline", dirs.profileDir), compiledBaseline()],
+    env: {
+      ...baseEnv(),
+      PORT: "0",
+      HOST: "127.0.0.1",
+      IAMPORT_API_URL: emulatorUrl,
+      IMP_KEY: TEST_MERCHANT.impKey,
+      IMP_SECRET: TEST_MERCHANT.impSecret,
+      DATABASE_FILE: join(dirs.dir, "baseline-users.sqlite"),
+    },
+    cwd: dirs.dir,
+    logFile: join(dirs.dir, "baseline.log"),
+    readyText: "baseline is serving",
+  });
+  const url = z.object({ url: z.string() }).parse(started.ready).url;
+  return {
+    name: "baseline",
+    url,
+    process: started,
+    path: "/certifications",
+    async prepare(n) {
+      const impUid = await createRecord(emulatorUrl, benchPerson(options.runId, n));
+      return JSON.stringify({ imp_uid: impUid });
+    },
+  };
+}
+
+let baselineFile: string | undefined;
+
+/**
+ * bench/baseline/server.ts as plain ESM JavaScript, written once per benchmark into
+ * node_modules/.cache (ignored by git, and inside the checkout so `express` etc. resolve). Plain
+ * JavaScript, not tsx: a loader would add its own CPU and memory to the baseline's figures.
+ */
+function compiledBaseline(): string {
+  if (baselineFile !== undefined) return baselineFile;
+  const source = ts.sys.readFile(join(REPO_ROOT, "bench/baseline/server.ts"));
+  if (source === undefined) throw new Error("bench/baseline/server.ts not found");
+  const output = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+  const dir = join(REPO_ROOT, "node_modules/.cache/certgate-bench");
+  mkdirSync(dir, { recursive: true });
+  // One file per invocation: two benchmarks running at once must not delete each other's.
+  baselineFile = join(dir, `baseline-server-${process.pid}.mjs`);
+  writeFileSync(baselineFile, output);
+  return baselineFile;
+}
+
+/** Removes this invocation's transpiled baseline, and its directory once empty (part of the cleanup). */
+export function removeCompiledBaseline(): void {
+  if (baselineFile === undefined) return;
+  rmSync(baselineFile, { force: true });
+  try {
+    rmdirSync(dirname(baselineFile));
+  } catch {
+    // Not empty: another benchmark is running.
+  }
+  baselineFile = undefined;
+}

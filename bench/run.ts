@@ -1,0 +1,340 @@
+/**
+ * The benchmark of issue 7: certgate's completion against the baseline a merchant would otherwise
+ * run (PortOne's guide sample, bench/baseline/server.ts), both against the PortOne emulator.
+ *
+ *   npm run bench                      # full: ≈ 4 minutes on 2 cores (limit 10); writes bench/results/
+ *   npm run bench -- --quick           # smoke run, ≈ 1 minute; writes to a temp directory
+ *   npm run bench -- --help            # every flag
+ *
+ * Design choices:
+ * - Processes. certgate and the baseline each run as their own `node` process, started fresh for
+ *   every run, so CPU time (/proc/<pid>/stat) and peak RSS (VmHWM) belong to one server and one run,
+ *   and the load generator (autocannon, in this process) never shares a server's event loop. The
+ *   emulator is one more process, shared by the runs and reset (POST /__admin/reset) before each.
+ *   certgate runs from the build (`node dist/cli/main.js serve`, production mode, SQLite in a temp
+ *   directory, logs to a file); the baseline runs as plain JavaScript (no loader inflating its figures).
+ * - Requests. Every timed request is a fresh verification of a fresh person, prepared beforehand
+ *   (certgate: POST /api/verifications, then an emulator record bound to its merchant_uid; baseline: an
+ *   emulator record), so neither server ever answers from a cache nor a replay, and the timed part
+ *   contains nothing but completions.
+ * - Sizing. A warm-up (JIT, connections, certgate's token) precedes each timed part; the timed part's
+ *   request count is the warm-up's steady rate × a target duration, so slow scenarios (concurrency 1
+ *   at 20 ms) stay short and fast ones long enough to measure. autocannon's `amount` sends exactly
+ *   lead-in + that + drain; latencies come from its per-response hrtime event.
+ * - Window. The timed part opens once every connection of the measured run has been answered (a busy
+ *   Node server accepts autocannon's burst of new connections one per event-loop turn: a load
+ *   generator artefact, not steady state) and closes before the drain; see bench/lib/load.ts.
+ * - Validity. Any non-2xx answer, connection error or timeout (warm-up included) makes the run
+ *   invalid; it is reported, never averaged away, and the exit code is 1.
+ * - Upstream latency is the emulator's persistent latency fault on every route, so the baseline's
+ *   two calls each pay it and certgate's one call pays it once.
+ * - Scale. Persons are seeded straight into certgate's SQLite file (bench/lib/seed.ts) after its
+ *   migrations, then completions are measured at one concurrency with few and with many persons.
+ * - Results. results.md (tables, targets met/missed), results.json (raw figures) and results.svg
+ *   (chart, generated here); reasons for missed targets live in bench/lib/why.ts.
+ * - Cleanup. Children are SIGKILLed and the temp directory removed on exit, SIGINT and SIGTERM.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { currentLoadAverage, describeMachine, describeVersions } from "./lib/machine.js";
+import { killAllChildren } from "./lib/processes.js";
+import { renderProfileSummary, summarizeProfile } from "./lib/profile.js";
+import { type BenchResults, buildResults, writeResults } from "./lib/report.js";
+import { runScenario, type ScenarioConfig, type ScenarioResult, type ScenarioSpec } from "./lib/scenario.js";
+import { type SeedResult, seedPersons } from "./lib/seed.js";
+import { REPO_ROOT, removeCompiledBaseline, startEmulator } from "./lib/servers.js";
+import { formatCount } from "./lib/targets.js";
+
+const HELP = `npm run bench -- [flags]
+
+  --quick           smoke run (≈ 1 minute): 1 s timed parts, 20,000 persons; results to a temp dir
+  --no-build        use the existing dist/ (default: npm run build first)
+  --out DIR         where results.{md,json,svg} go (default bench/results, or a temp dir with --quick)
+  --seconds S       target length of each timed part (default 6, quick 1)
+  --persons N       persons stored for the large scale run (default 1000000, quick 20000)
+  --only PART       main (certgate vs baseline) or scale (persons) only
+  --server NAME     certgate or baseline only (main part)
+  --latency LIST    upstream latencies of the main part, ms (default 0,20)
+  --concurrency LIST  concurrencies of the main part (default 1,10,50)
+  --profile         run the servers under node --cpu-prof; profiles and a summary go to OUT/profiles
+  --keep-temp       keep the temp directory (databases, logs) for inspection
+`;
+
+const args = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    "no-build": { type: "boolean", default: false },
+    out: { type: "string" },
+    seconds: { type: "string" },
+    persons: { type: "string" },
+    only: { type: "string" },
+    server: { type: "string" },
+    latency: { type: "string" },
+    concurrency: { type: "string" },
+    profile: { type: "boolean", default: false },
+    "keep-temp": { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+}).values;
+
+const quick = args.quick === true;
+
+/** "0,20" → [0, 20], each an integer in [min, max]. */
+function numberList(min: number, max: number) {
+  return z
+    .string()
+    .transform((text) => text.split(",").map((part) => Number(part.trim())))
+    .pipe(z.array(z.number().int().min(min).max(max)).min(1));
+}
+const options = z
+  .object({
+    seconds: z.coerce.number().positive().max(120),
+    persons: z.coerce.number().int().min(1_000).max(10_000_000),
+    only: z.enum(["main", "scale"]).optional(),
+    server: z.enum(["certgate", "baseline"]).optional(),
+    latency: numberList(0, 10_000),
+    concurrency: numberList(1, 1_000),
+  })
+  .parse({
+    seconds: args.seconds ?? (quick ? 1 : 6),
+    persons: args.persons ?? (quick ? 20_000 : 1_000_000),
+    only: args.only,
+    server: args.server,
+    latency: args.latency ?? "0,20",
+    concurrency: args.concurrency ?? "1,10,50",
+  });
+
+const SCALE = { concurrency: 10, latencyMs: 0, smallPersons: 1_000 };
+
+const config: ScenarioConfig = quick
+  ? {
+      timedSeconds: options.seconds,
+      warmupPerConnection: 4,
+      warmupMin: 10,
+      warmupMax: 200,
+      timedMin: 20,
+      timedMax: 5_000,
+      prepareParallel: 16,
+      leadInFactor: 0.25,
+    }
+  : {
+      timedSeconds: options.seconds,
+      warmupPerConnection: 20,
+      warmupMin: 50,
+      warmupMax: 1_000,
+      timedMin: 100,
+      timedMax: 30_000,
+      prepareParallel: 16,
+      leadInFactor: 1,
+    };
+
+const tempRoot = mkdtempSync(join(tmpdir(), "certgate-bench-"));
+const outDir = resolve(
+  args.out ?? (quick ? join(tmpdir(), "certgate-bench-quick") : join(REPO_ROOT, "bench/results")),
+);
+const profileDir = args.profile ? join(outDir, "profiles") : undefined;
+
+function cleanup() {
+  killAllChildren();
+  removeCompiledBaseline();
+  if (!args["keep-temp"]) rmSync(tempRoot, { recursive: true, force: true });
+}
+process.on("exit", cleanup);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the servers and removing ${tempRoot}`);
+    cleanup();
+    process.exit(130);
+  });
+}
+
+async function main(): Promise<number> {
+  if (args.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const started = performance.now();
+  const machine = describeMachine();
+  console.log(
+    `certgate benchmark (${quick ? "quick" : "full"}): ${machine.cpu}, ${machine.cores} cores, load ${machine.load_average.start}`,
+  );
+  if (!args["no-build"]) build();
+  if (profileDir) {
+    rmSync(profileDir, { recursive: true, force: true });
+    console.log(`profiling: CPU profiles go to ${profileDir}`);
+  }
+
+  const emulatorDir = join(tempRoot, "emulator");
+  mkdirSync(emulatorDir, { recursive: true });
+  const emulator = await startEmulator({ dir: emulatorDir });
+  const emulatorHandle = { url: emulator.url, pid: emulator.process.pid };
+
+  const runs: ScenarioResult[] = [];
+  const runErrors: { scenario: string; message: string }[] = [];
+  const seeding: SeedResult[] = [];
+  let index = 0;
+  const measure = async (spec: ScenarioSpec) => {
+    const name = describe(spec);
+    const dir = join(tempRoot, `${String(++index).padStart(2, "0")}-${name.replaceAll(/[^a-z0-9]+/gi, "-")}`);
+    try {
+      const result = await runScenario(
+        spec,
+        config,
+        { dir, profileDir },
+        emulatorHandle,
+        `r${index}${Date.now().toString(36)}`,
+      );
+      runs.push(result);
+      console.log(`  ${name.padEnd(38)} ${line(result)}`);
+    } catch (error) {
+      const message = describeError(error);
+      runErrors.push({ scenario: name, message });
+      console.error(`  ${name.padEnd(38)} ERROR: ${message}`);
+    } finally {
+      if (!args["keep-temp"]) rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  if (options.only !== "scale") {
+    console.log("completion, certgate vs baseline:");
+    for (const latencyMs of options.latency) {
+      for (const concurrency of options.concurrency) {
+        for (const server of ["certgate", "baseline"] as const) {
+          if (options.server !== undefined && options.server !== server) continue;
+          await measure({ group: "main", server, latencyMs, concurrency });
+        }
+      }
+    }
+  }
+
+  if (options.only !== "main") {
+    console.log(`completion with persons stored (certgate, c${SCALE.concurrency}, ${SCALE.latencyMs} ms):`);
+    for (const persons of [SCALE.smallPersons, options.persons]) {
+      const dir = join(tempRoot, `seed-${persons}`);
+      try {
+        const databaseFile = join(dir, "certgate.sqlite");
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        const seeded = await seedPersons(dir, databaseFile, persons);
+        seeding.push(seeded);
+        console.log(`  seeded ${formatCount(persons)} persons in ${seeded.seconds.toFixed(1)} s`);
+        await measure({
+          group: "scale",
+          server: "certgate",
+          latencyMs: SCALE.latencyMs,
+          concurrency: SCALE.concurrency,
+          persons,
+          databaseFile,
+        });
+      } catch (error) {
+        const message = describeError(error);
+        runErrors.push({ scenario: `seeding ${persons} persons`, message });
+        console.error(`  seeding ${persons} persons: ERROR: ${message}`);
+      } finally {
+        if (!args["keep-temp"]) rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+
+  await emulator.process.stop();
+  machine.load_average.end = currentLoadAverage();
+  const results: BenchResults = buildResults({
+    generated_at: new Date().toISOString(),
+    mode: quick ? "quick" : "full",
+    duration_seconds: Math.round((performance.now() - started) / 1000),
+    machine,
+    versions: describeVersions(),
+    config: { ...config, scale_concurrency: SCALE.concurrency, scale_latency_ms: SCALE.latencyMs },
+    seeding,
+    runs,
+    run_errors: runErrors,
+  });
+  const files = writeResults(outDir, results);
+  if (profileDir) files.push(writeProfileSummary(profileDir, runs));
+
+  console.log("\ntargets:");
+  for (const t of results.targets) console.log(`  ${t.status.padEnd(12)} ${t.target}: ${t.measured}`);
+  console.log(`\nwrote ${files.map((f) => relative(process.cwd(), f) || f).join(", ")}`);
+  console.log(`finished in ${results.duration_seconds} s`);
+  const invalid = runs.filter((r) => !r.valid).length;
+  if (invalid > 0 || runErrors.length > 0) {
+    console.error(
+      `${invalid} invalid run(s), ${runErrors.length} error(s): these figures are not a measurement`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+/** An error's message with its causes ("fetch failed: connect ECONNREFUSED …"). */
+function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (
+    let e: unknown = error;
+    e !== undefined && parts.length < 4;
+    e = e instanceof Error ? e.cause : undefined
+  ) {
+    parts.push(e instanceof Error ? e.message : String(e));
+  }
+  return parts.join(": ");
+}
+
+function build() {
+  console.log("building certgate (npm run build; --no-build skips) …");
+  const result = spawnSync("npm", ["run", "build"], { cwd: REPO_ROOT, encoding: "utf8" });
+  if (result.status !== 0) {
+    throw new Error(`npm run build failed:\n${result.stdout}\n${result.stderr}`);
+  }
+}
+
+function describe(spec: ScenarioSpec): string {
+  const persons = spec.persons === undefined ? "" : ` ${formatCount(spec.persons)} persons`;
+  return `${spec.server} ${spec.latencyMs} ms c${spec.concurrency}${persons}`;
+}
+
+function line(r: ScenarioResult): string {
+  const validity = r.valid ? "" : `  INVALID (${r.failures} failures, ${r.warmup_failures} in warm-up)`;
+  return [
+    `${String(r.verifications_per_second).padStart(7)}/s`,
+    `p50 ${r.latency_ms.p50} ms`,
+    `p99 ${r.latency_ms.p99} ms`,
+    `upstream ${r.upstream_calls_per_verification}/v`,
+    `cpu ${r.cpu_ms_per_verification} ms/v`,
+    `rss ${Math.round(r.peak_rss_bytes / 1024 ** 2)} MiB`,
+    `n ${r.requests}`,
+  ]
+    .join("  ")
+    .concat(validity);
+}
+
+function writeProfileSummary(dir: string, runs: readonly ScenarioResult[]): string {
+  const text = [
+    "# CPU profiles of the benchmark's server processes",
+    "",
+    "Samples of each run's timed part only (completions). Figures measured with `--profile` carry the",
+    "profiler's overhead: do not quote them.",
+    "",
+    ...runs.flatMap((r) =>
+      r.profile_file === null
+        ? []
+        : [renderProfileSummary(summarizeProfile(join(dir, r.profile_file), r.timed_window_us))],
+    ),
+  ].join("\n");
+  const file = join(dir, "summary.md");
+  writeFileSync(file, text);
+  return file;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  },
+);
