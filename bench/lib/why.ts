@@ -5,32 +5,26 @@
  * the code changes what it explains. A missed target without an entry gets a clearly marked
  * "WHY: to be written" placeholder.
  *
- * PROFILE NOTES (refresh them after the quiet-machine run; the code moves): timed window of certgate
- * at 0 ms upstream, concurrency 50, shared 2-core development machine (load average ≈ 2), src with
- * the SQLite statement cache and the RETURNING clauses (10 statements per completion: find by
- * merchant_uid, BEGIN, re-read, consume the imp_uid, find person, insert person, insert account,
- * update verification, audit insert, COMMIT). Share of busy samples:
- *   - Kysely ≈ 32 % self: building and compiling every query anew (operation-node visitors,
- *     freeze, identifier sanitizing) — now the largest single cost;
- *   - SQLite ≈ 24 % (Kysely's executeQuery, native inside), of which COMMIT ≈ 14 %: the WAL append of
- *     every page a completion dirties (verifications and its 2 indexes, consumed_ids, persons and
- *     its 2 indexes, accounts and its 2, audit_events and its index) and the periodic checkpoint;
- *   - undici `fetch` ≈ 11 % inclusive for the one upstream GET (Request/Response objects, web
- *     streams, an AbortSignal per attempt);
- *   - socket writes ≈ 16 % (response writev, upstream request write: inflated by load, as a sample
- *     taken while the process waits for a core counts as busy); GC ≈ 6 %; random/AES-GCM/HMAC
- *     ≈ 7 %; zod, hono, pino, prom-client ≈ 1 % each.
- * Before the statement cache (13 statements, one prepare each): prepare ≈ 8 %, Kysely ≈ 22 %.
- * In isolation (scratch scripts, same machine, not part of the benchmark):
- *   - the store alone (findVerificationByBoundId + completeVerification of a new person with an
- *     account, SQLite file in WAL) cost ≈ 1.1 ms CPU per completion with 13 statements and no
- *     statement cache (≈ 0.19 ms prepare, ≈ 0.48 ms executing, the rest Kysely and the store's JS),
- *     ≈ 0.75–0.85 ms with the cache;
- *   - one GET of a certification from the emulator costs the client ≈ 0.35–0.55 ms CPU with
- *     `fetch` and ≈ 0.12–0.17 ms with node:http and a keep-alive Agent;
- *   - seeding 1,000,000 persons did not change the store's CPU per completion beyond the noise.
- * Server processes measure 2–4× these figures under load (cold caches between requests, wake-ups):
- * compare certgate with the baseline from one run rather than with these absolute numbers.
+ * PROFILE NOTES (refreshed 2026-11-27 after the store changes below; `--profile`, certgate at 0 ms
+ * upstream, concurrency 50, quiet 2-core machine; shares of busy samples, profiler overhead included):
+ *   - SQLite's own work ≈ 35 % (better-sqlite3's native calls under Kysely's executeQuery). A
+ *     completion is one transaction of 10 statements over six tables and their indexes
+ *     (verification, consumed id, person, account, audit event, outbox event); in isolation its
+ *     COMMIT alone is ≈ 0.3 ms of CPU: the WAL append of ≈ 14 pages plus, every ~1,000 pages, a
+ *     checkpoint (≈ half of it). The baseline's find-then-create is two autocommit statements
+ *     on one table.
+ *   - Kysely building and compiling each statement ≈ 10 %; undici `fetch` for the one upstream GET
+ *     ≈ 13 % (Request/Response objects, web streams, an AbortSignal per attempt); garbage collection
+ *     ≈ 6 %; socket writes ≈ 7 %; AES-GCM ×3 and HMAC ≈ 5 %; zod, hono, pino, prom-client ≈ 1–2 %
+ *     each.
+ *   - Already done (each measured): prepared statements reused by SQL text (Kysely's SqliteDriver
+ *     prepared every query), RETURNING instead of re-reads (13 → 10 statements), WAL with
+ *     synchronous = NORMAL (an fsync per commit stalled the event loop), IVs and ids from a pooled
+ *     CSPRNG buffer (one getrandom per call was ≈ 5 %). Together, on the same busy machine: 158 → 361 completions/s and
+ *     p99 3 s → 0.27 s at concurrency 50, 0 ms upstream.
+ *   - Next levers, not done: node:http with a keep-alive agent instead of fetch (≈ 0.35 → 0.15 ms
+ *     of CPU per GET in isolation), WAL checkpoints off the request path, WITHOUT ROWID tables for
+ *     the text-keyed tables (fewer pages per commit).
  */
 import type { BenchResults } from "./report.js";
 import type { ScenarioResult } from "./scenario.js";
@@ -40,7 +34,7 @@ import { P99_ALLOWANCE_MS, type TargetId } from "./targets.js";
 type Explain = (results: BenchResults) => string;
 
 const PROFILE_HOTSPOTS =
-  "Profiling the timed part (`--profile`; notes in bench/lib/why.ts) puts over half of certgate's time in its SQL path: Kysely building and compiling each of the 10 statements of a completion anew (≈ 32 %) and SQLite executing them (≈ 24 %, of which the COMMIT's WAL append and checkpoints ≈ 14 %: a completion dirties pages of five tables and seven indexes); then undici `fetch` for the one upstream GET (≈ 11 %; in isolation it costs ≈ 3× the CPU of node:http for the same GET).";
+  "certgate does more per verification than the baseline, on purpose: one transaction of 10 statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), three AES-GCM encryptions and an HMAC, where the baseline runs two autocommit statements on one table and keeps personal data in clear. Profiling the timed part (`--profile`; notes in bench/lib/why.ts) puts ≈ 35 % of certgate's CPU in SQLite itself — mostly the COMMIT's WAL append and checkpoints (≈ 0.3 ms a commit in isolation) — ≈ 10 % in Kysely building statements and ≈ 13 % in undici `fetch` for the one upstream GET. Already done: statement reuse, RETURNING instead of re-reads, WAL with synchronous = NORMAL, pooled randomness (at concurrency 50, 0 ms: 158 → 361 completions/s and p99 3 s → 0.27 s between two runs on the same busy machine). Next levers: node:http instead of fetch, checkpoints off the request path, WITHOUT ROWID tables.";
 
 function mainRuns(results: BenchResults, server: string, latency?: number): ScenarioResult[] {
   return results.runs.filter(
@@ -117,7 +111,7 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
   cpu_per_verification(results) {
     const c = cpuShares(mainRuns(results, "certgate"));
     const b = cpuShares(mainRuns(results, "baseline"));
-    return `certgate spends ${c.server} ms of CPU per verification on average over the matrix (baseline: ${b.server} ms). ${PROFILE_HOTSPOTS} What is left to win: compiling each query once (Kysely's per-call building dominates now that statements are cached), fewer pages written per completion, and a lighter HTTP client than fetch.`;
+    return `certgate spends ${c.server} ms of CPU per verification on average over the matrix (baseline: ${b.server} ms). ${PROFILE_HOTSPOTS} In isolation the store's part of one completion (the transaction above) already costs ≈ 0.8 ms of CPU on this machine, so 1 ms for the whole request (HTTP in, the upstream call, JSON, crypto, logging) is out of reach without dropping guarantees. At concurrency 1 both servers show 3–6 ms: an idle process pays its wake-ups, cold caches and timers for every request; compare the servers at concurrency 50.`;
   },
 
   persons_scale(results) {
