@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Fault, type RouteName, TEST_MERCHANT } from "../../src/emulator/index.js";
-import { type Harness, jsonBody, readEnvelope, startHarness, TRANSPORTS } from "./harness.js";
+import { type Harness, jsonBody, readEnvelope, seeded, startHarness, TRANSPORTS } from "./harness.js";
 
 describe.each(TRANSPORTS)("faults (%s)", (transport) => {
   let h: Harness;
@@ -188,18 +188,6 @@ describe("setFault validation", () => {
     expect(() => h.emulator.setFault(fault)).toThrow(expect.objectContaining({ code: "invalid_request" }));
   });
 });
-
-/** mulberry32: a small seeded generator, uniform in [0, 1), so a run's fault hits are reproducible. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe.each(TRANSPORTS)("probabilistic faults (%s)", (transport) => {
   let h: Harness;

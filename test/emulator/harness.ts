@@ -85,3 +85,15 @@ export async function readEnvelope(res: Response) {
 
 /** The exact V1 404 body. */
 export const NOT_FOUND_BODY = { code: -1, message: "인증결과가 존재하지 않습니다.", response: null };
+
+/** mulberry32: a small seeded generator, uniform in [0, 1), so a run's fault hits are reproducible. */
+export function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

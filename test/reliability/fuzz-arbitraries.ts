@@ -8,7 +8,9 @@
  * counterexample. The suites keep state between cases (a store, an emulator), so a replay reaches
  * the same code paths but not necessarily byte-identical ids.
  */
+import { Writable } from "node:stream";
 import fc from "fast-check";
+import { createLogger } from "../../src/cli/logger.js";
 
 /** fc.assert parameters: the run count, plus the seed/path pinned by the environment if any. */
 export function fuzzParameters(numRuns: number): fc.Parameters<unknown> {
@@ -559,4 +561,22 @@ export function fieldPaths(body: unknown, prefix = ""): string[] {
     paths.push(path, ...fieldPaths(value, path).filter((p) => p !== ""));
   }
   return paths;
+}
+
+/**
+ * A logger that keeps the lines logged at error level or above (pino 50/60): a fuzzed request that
+ * logs one hit something unexpected, even when it answered a 4xx.
+ */
+export function errorCollectingLogger(): { logger: ReturnType<typeof createLogger>; errors: string[] } {
+  const errors: string[] = [];
+  const logger = createLogger(
+    new Writable({
+      write(chunk, _encoding, done) {
+        const line = String(chunk);
+        if (/"level":(50|60)/.test(line)) errors.push(line);
+        done();
+      },
+    }),
+  );
+  return { logger, errors };
 }

@@ -10,16 +10,10 @@
  * (a temp SQLite file, and a fresh schema on the local PostgreSQL) + the emulator through the
  * clients' in-process `fetch`. `npm test` runs a few hundred cases a route; `npm run test:soak` ≥ 2,000.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Writable } from "node:stream";
 import fc from "fast-check";
 import type { Hono } from "hono";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createLogger } from "../../src/cli/logger.js";
 import type { UpstreamErrorCode } from "../../src/core/errors.js";
 import { resolvePolicy } from "../../src/core/policy.js";
 import { REJECTION_REASONS } from "../../src/core/reasons.js";
@@ -31,18 +25,12 @@ import { createVerificationService, type VerificationService } from "../../src/s
 import { createKeyring } from "../../src/store/crypto.js";
 import { openStore } from "../../src/store/index.js";
 import type { Store } from "../../src/store/types.js";
-import {
-  API_KEY,
-  type DatabaseKind,
-  PG_URL,
-  RETURN_ORIGIN,
-  START,
-  TEST_SECRET,
-} from "../integration/harness.js";
+import { API_KEY, type DatabaseKind, RETURN_ORIGIN, START, TEST_SECRET } from "../integration/harness.js";
 import {
   authorization,
   contentType,
   EDGE_STRINGS,
+  errorCollectingLogger,
   fuzzParameters,
   headerValue,
   jsonBody,
@@ -55,6 +43,7 @@ import {
   withinBound,
 } from "./fuzz-arbitraries.js";
 import { RELIABILITY_TIMEOUT_MS, scaled } from "./scale.js";
+import { createTestDatabase } from "./service-process.js";
 
 /** Cases per route: a few hundred at most under `npm test`, ≥ 2,000 in the soak run (SQLite). */
 const RUNS: Record<DatabaseKind, number> = { sqlite: scaled(300, 2_000), postgres: scaled(100, 1_000) };
@@ -161,27 +150,9 @@ const demo = {
 
 async function startWorld(kind: DatabaseKind): Promise<World> {
   const emulator = createEmulator({ admin: true, startTime: START });
-  const errors: string[] = [];
-  const logger = createLogger(
-    new Writable({
-      write(chunk, _encoding, done) {
-        const line = String(chunk);
-        if (/"level":(50|60)/.test(line)) errors.push(line);
-        done();
-      },
-    }),
-  );
-  let dir: string | undefined;
-  let schema: string | undefined;
-  let databaseUrl: string;
-  if (kind === "sqlite") {
-    dir = mkdtempSync(join(tmpdir(), "certgate-fuzz-"));
-    databaseUrl = join(dir, "certgate.sqlite");
-  } else {
-    schema = `cg_fuzz_${Math.random().toString(36).slice(2, 10)}`;
-    await pgAdmin(`CREATE SCHEMA ${schema}`);
-    databaseUrl = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  }
+  const { logger, errors } = errorCollectingLogger();
+  const database = await createTestDatabase(kind);
+  const databaseUrl = database.url;
   const metrics = createMetrics({ defaultMetrics: false });
   const store = metrics.instrumentStore(
     await openStore({ databaseUrl, keyring: createKeyring({ secret: TEST_SECRET }) }),
@@ -239,20 +210,9 @@ async function startWorld(kind: DatabaseKind): Promise<World> {
     ids: new Map(),
     async close() {
       await store.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      if (schema) await pgAdmin(`DROP SCHEMA ${schema} CASCADE`);
+      await database.drop();
     },
   };
-}
-
-async function pgAdmin(statement: string): Promise<void> {
-  const client = new pg.Client(PG_URL);
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
 }
 
 async function send(

@@ -15,18 +15,12 @@
  *    definite answer, and otherwise stays pending — and completes once PortOne answers properly.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Writable } from "node:stream";
 import fc from "fast-check";
 import type { Hono } from "hono";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createLogger } from "../../src/cli/logger.js";
 import { UpstreamError, type UpstreamErrorCode } from "../../src/core/errors.js";
 import { presentText } from "../../src/core/identity.js";
 import { resolvePolicy } from "../../src/core/policy.js";
@@ -46,10 +40,11 @@ import { createVerificationService, type VerificationService } from "../../src/s
 import { createKeyring } from "../../src/store/crypto.js";
 import { openStore } from "../../src/store/index.js";
 import type { Store } from "../../src/store/types.js";
-import { type DatabaseKind, PG_URL, START, TEST_SECRET } from "../integration/harness.js";
+import { type DatabaseKind, START, TEST_SECRET } from "../integration/harness.js";
 import {
   anyJson,
   applyMutations,
+  errorCollectingLogger,
   fieldPaths,
   fuzzParameters,
   jsonText,
@@ -59,6 +54,7 @@ import {
   withinBound,
 } from "./fuzz-arbitraries.js";
 import { RELIABILITY_TIMEOUT_MS, scaled } from "./scale.js";
+import { createTestDatabase } from "./service-process.js";
 
 /** Cases per client call, and per service flow on SQLite / PostgreSQL. */
 const CLIENT_RUNS = scaled(120, 2_000);
@@ -649,27 +645,9 @@ interface ServiceWorld {
 }
 
 async function startServiceWorld(kind: DatabaseKind): Promise<ServiceWorld> {
-  const errors: string[] = [];
-  const logger = createLogger(
-    new Writable({
-      write(chunk, _encoding, done) {
-        const line = String(chunk);
-        if (/"level":(50|60)/.test(line)) errors.push(line);
-        done();
-      },
-    }),
-  );
-  let dir: string | undefined;
-  let schema: string | undefined;
-  let databaseUrl: string;
-  if (kind === "sqlite") {
-    dir = mkdtempSync(join(tmpdir(), "certgate-fuzz-up-"));
-    databaseUrl = join(dir, "certgate.sqlite");
-  } else {
-    schema = `cg_fuzzup_${Math.random().toString(36).slice(2, 10)}`;
-    await pgAdmin(`CREATE SCHEMA ${schema}`);
-    databaseUrl = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  }
+  const { logger, errors } = errorCollectingLogger();
+  const database = await createTestDatabase(kind);
+  const databaseUrl = database.url;
   const store = await openStore({ databaseUrl, keyring: createKeyring({ secret: TEST_SECRET }) });
   let clients: { v1: V1Client; v2: V2Client } | undefined;
   const current = () => {
@@ -706,20 +684,9 @@ async function startServiceWorld(kind: DatabaseKind): Promise<ServiceWorld> {
     errors,
     async close() {
       await store.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      if (schema) await pgAdmin(`DROP SCHEMA ${schema} CASCADE`);
+      await database.drop();
     },
   };
-}
-
-async function pgAdmin(statement: string): Promise<void> {
-  const client = new pg.Client(PG_URL);
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
 }
 
 function clientsFor(url: string, timeoutMs: number, v2Auth: "secret" | "token") {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fault } from "../../src/emulator/faults.js";
 import type { EmulatorRouteName } from "../../src/emulator/index.js";
 import type { VerificationRecord } from "../../src/store/types.js";
+import { seeded } from "../emulator/harness.js";
 import {
   createV2Verification,
   createVerification,
@@ -34,7 +35,6 @@ import {
   planCounts,
   printTable,
   runPool,
-  seeded,
   shuffle,
   sqlRows,
 } from "./load-kit.js";

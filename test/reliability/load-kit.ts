@@ -10,18 +10,6 @@ import type { RejectionReason } from "../../src/core/reasons.js";
 import type { PersonInput } from "../../src/emulator/index.js";
 import { complete, completeV2, type Harness, PG_URL } from "../integration/harness.js";
 
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Fisher–Yates with the given generator. */
 export function shuffle<T>(items: T[], random: () => number): T[] {
   const out = [...items];
