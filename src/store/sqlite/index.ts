@@ -34,11 +34,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   const database = new BetterSqlite3(options.filename);
   try {
     database.pragma("journal_mode = WAL");
-    // WAL + NORMAL: a commit survives the process dying (kill -9: test/reliability/crash.test.ts)
-    // but not the machine losing power, and costs no fsync — which, better-sqlite3 being synchronous,
-    // would stall the event loop on every commit (0.67 ms vs 0.05 ms per commit measured here). What
-    // a power cut can lose is the last commits whole: their imp_uids unconsumed and their
-    // verifications pending, so they complete again; never a half-written one.
+    // Set, not left to the default: better-sqlite3 gives NORMAL to a file reopened in WAL mode but
+    // FULL to the connection that creates it. WAL + NORMAL: a commit survives the process dying
+    // (kill -9: test/reliability/crash.test.ts) but not the machine losing power, and costs no
+    // fsync — which, better-sqlite3 being synchronous, would stall the event loop on every commit
+    // (0.67 ms vs 0.05 ms per commit measured here). What a power cut can lose is the last commits
+    // whole: their imp_uids unconsumed and their verifications pending, so they complete again;
+    // never a half-written one.
     database.pragma("synchronous = NORMAL");
     database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     database.pragma("foreign_keys = ON");
