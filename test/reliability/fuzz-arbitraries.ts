@@ -11,6 +11,7 @@
 import { Writable } from "node:stream";
 import fc from "fast-check";
 import { createLogger } from "../../src/cli/logger.js";
+import type { UpstreamErrorCode } from "../../src/core/errors.js";
 
 /** fc.assert parameters: the run count, plus the seed/path pinned by the environment if any. */
 export function fuzzParameters(numRuns: number): fc.Parameters<unknown> {
@@ -580,3 +581,15 @@ export function errorCollectingLogger(): { logger: ReturnType<typeof createLogge
   );
   return { logger, errors };
 }
+
+/** Every code of certgate's `UpstreamError` (src/core/errors.ts). */
+export const UPSTREAM_CODES: readonly UpstreamErrorCode[] = [
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "bad_request",
+  "timeout",
+  "unavailable",
+  "invalid_response",
+  "api_error",
+];

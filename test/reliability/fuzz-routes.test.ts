@@ -14,7 +14,6 @@ import fc from "fast-check";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { UpstreamErrorCode } from "../../src/core/errors.js";
 import { resolvePolicy } from "../../src/core/policy.js";
 import { REJECTION_REASONS } from "../../src/core/reasons.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "../../src/emulator/index.js";
@@ -39,6 +38,7 @@ import {
   pathSegment,
   queryString,
   type RawBody,
+  UPSTREAM_CODES,
   weirdString,
   withinBound,
 } from "./fuzz-arbitraries.js";
@@ -52,16 +52,6 @@ const ANSWER_BOUND_MS = 5_000;
 
 // --- the contract every answer keeps -------------------------------------------------------------
 
-const UPSTREAM_CODES: readonly UpstreamErrorCode[] = [
-  "unauthorized",
-  "forbidden",
-  "not_found",
-  "bad_request",
-  "timeout",
-  "unavailable",
-  "invalid_response",
-  "api_error",
-];
 /** Which error codes each status may carry (errors.ts, plus the completion answers of app.ts). */
 const CODES_BY_STATUS: Record<number, readonly string[]> = {
   400: ["invalid_request", "invalid_json", "return_url_not_allowed"],

@@ -21,7 +21,7 @@ import fc from "fast-check";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { UpstreamError, type UpstreamErrorCode } from "../../src/core/errors.js";
+import { UpstreamError } from "../../src/core/errors.js";
 import { presentText } from "../../src/core/identity.js";
 import { resolvePolicy } from "../../src/core/policy.js";
 import { createEmulator, PERSONA_IDS, type PersonaId, TEST_MERCHANT } from "../../src/emulator/index.js";
@@ -51,6 +51,7 @@ import {
   type Mutation,
   mutations,
   type RawBody,
+  UPSTREAM_CODES,
   withinBound,
 } from "./fuzz-arbitraries.js";
 import { RELIABILITY_TIMEOUT_MS, scaled } from "./scale.js";
@@ -71,17 +72,6 @@ const RETRIES = 1;
  * (1 + RETRIES) attempts of TIMEOUT_MS — plus slack for a loaded machine. Beyond it, it hangs.
  */
 const CALL_BUDGET_MS = 4 * (1 + RETRIES) * TIMEOUT_MS + 3_000;
-
-const UPSTREAM_CODES: readonly UpstreamErrorCode[] = [
-  "unauthorized",
-  "forbidden",
-  "not_found",
-  "bad_request",
-  "timeout",
-  "unavailable",
-  "invalid_response",
-  "api_error",
-];
 
 // --- the fuzzing server --------------------------------------------------------------------------
 
