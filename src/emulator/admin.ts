@@ -148,13 +148,15 @@ export function createAdminApp(controls: AdminControls): Hono {
   return admin;
 }
 
-function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+/** `schema`'s reading of `input`, or `RequestError("invalid_request")` naming the fields. */
+export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw new RequestError("invalid_request", describeIssues(parsed.error));
   return parsed.data;
 }
 
-async function readJson(request: Request): Promise<unknown> {
+/** The request's JSON body (an empty body is `{}`), or `RequestError("invalid_json")`. */
+export async function readJson(request: Request): Promise<unknown> {
   const text = await request.text();
   if (text.trim() === "") return {};
   try {

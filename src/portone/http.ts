@@ -107,13 +107,21 @@ export interface HttpClientOptions {
 
 /** The transport options the V1 and V2 clients share, as callers give them (all optional). */
 export interface TransportOptions {
+  /** Default: Node's global fetch (undici), which keeps connections alive and reuses them. */
   fetch?: typeof fetch | undefined;
+  /** Bound of one attempt (headers and body), ms. Default 5000. */
   timeoutMs?: number | undefined;
+  /** Extra attempts for idempotent calls (token calls, lookups, delete). Default 2. */
   retries?: number | undefined;
+  /** First backoff ceiling, doubled per retry (full jitter). Default 100. */
   retryBaseDelayMs?: number | undefined;
+  /** Renew the access token this long before its (assumed) expiry. Default 60. */
   tokenMarginSeconds?: number | undefined;
+  /** In [0, 1), for backoff jitter. Default `Math.random`. */
   random?: (() => number) | undefined;
+  /** Backoff sleep. Default a timer. */
   sleep?: ((ms: number) => Promise<void>) | undefined;
+  /** Metrics hook: routes, statuses, attempts and durations only. */
   onEvent?: ((event: ClientEvent) => void) | undefined;
 }
 

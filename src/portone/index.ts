@@ -7,7 +7,7 @@
  * const portone = createV1Client({ apiKey, apiSecret });
  * const record = await portone.getCertification(impUid);
  */
-export type { ClientEvent } from "./http.js";
+export type { ClientEvent, TransportOptions } from "./http.js";
 export {
   createV1Client,
   type OtpRequestInput,

@@ -10,7 +10,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { RequestError } from "../../core/errors.js";
-import { describeIssues } from "../faults.js";
+import { parseOrThrow, readJson } from "../admin.js";
 import { servedRecord } from "./identity-verifications.js";
 import type { V2Emulation } from "./index.js";
 
@@ -27,9 +27,7 @@ export function createV2AdminApp(v2: V2Emulation): Hono {
   });
 
   admin.post("/identity-verifications", async (c) => {
-    const parsed = createBodySchema.safeParse(await readJson(c.req.raw));
-    if (!parsed.success) throw new RequestError("invalid_request", describeIssues(parsed.error));
-    const { merchant_code, ...rest } = parsed.data;
+    const { merchant_code, ...rest } = parseOrThrow(createBodySchema, await readJson(c.req.raw));
     // The builder validates every other field strictly (unknown keys included).
     const entry = v2.createIdentityVerification({
       ...rest,
@@ -57,15 +55,4 @@ export function createV2AdminApp(v2: V2Emulation): Hono {
   });
 
   return admin;
-}
-
-async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
-  if (text.trim() === "") return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    // JSON.parse's message quotes the input; the input is not ours to echo.
-    throw new RequestError("invalid_json", "body is not JSON");
-  }
 }

@@ -9,12 +9,12 @@ import { z } from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
 import type { V1Certification } from "../../core/upstream-records.js";
 import {
-  type ClientEvent,
   createHttpClient,
   type DecodeResult,
   type HttpRequest,
   pathSegment,
   rethrowTokenFailure,
+  type TransportOptions,
   transportConfig,
 } from "../http.js";
 import { v1CertificationSchema, v1EnvelopeSchema, v1OtpRequestedSchema, v1TokenSchema } from "./schemas.js";
@@ -23,33 +23,17 @@ import { createTokenManager } from "./token-manager.js";
 /** PortOne V1's production API. */
 export const V1_DEFAULT_BASE_URL = "https://api.iamport.kr";
 
-export interface V1ClientOptions {
+export interface V1ClientOptions extends TransportOptions {
   /** REST API key (`imp_key`). Required: there is no fallback to any public test key. */
   apiKey: string;
   /** REST API secret (`imp_secret`). */
   apiSecret: string;
   /** Default {@link V1_DEFAULT_BASE_URL}; point it at an emulator for tests. */
   baseUrl?: string;
-  /** Default: Node's global fetch (undici), which keeps connections alive and reuses them. */
-  fetch?: typeof fetch;
   /** Local clock, unix ms; token expiry is computed on it (skew-corrected). Default `Date.now`. */
   now?: () => number;
-  /** Bound of one attempt (headers and body), ms. Default 5000. */
-  timeoutMs?: number;
-  /** Extra attempts for idempotent calls (token, lookup, delete). Default 2. */
-  retries?: number;
-  /** First backoff ceiling, doubled per retry (full jitter). Default 100. */
-  retryBaseDelayMs?: number;
-  /** Refresh the token this long before its expiry. Default 60. */
-  tokenMarginSeconds?: number;
   /** Sub-merchant code: sent as the `Tier` header on every call. */
   tier?: string;
-  /** Metrics hook: routes, statuses, attempts and durations only. */
-  onEvent?: (event: ClientEvent) => void;
-  /** In [0, 1), for backoff jitter. Default `Math.random`. */
-  random?: () => number;
-  /** Backoff sleep. Default a timer. */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Input of `POST /certifications/otp/request` (Danal and KCP only), in PortOne's names. */

@@ -15,12 +15,12 @@ import { z } from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
 import type { V2IdentityVerification } from "../../core/v2-identity.js";
 import {
-  type ClientEvent,
   createHttpClient,
   type DecodeResult,
   type HttpRequest,
   pathSegment,
   rethrowTokenFailure,
+  type TransportOptions,
   transportConfig,
 } from "../http.js";
 import { createTokenManager } from "../v1/token-manager.js";
@@ -39,33 +39,17 @@ export const V2_DEFAULT_BASE_URL = "https://api.portone.io";
 /** PortOne's V2 access token lifetime; the token answer carries no expiry, so the client assumes it. */
 const ACCESS_TOKEN_LIFETIME_S = 30 * 60;
 
-export interface V2ClientOptions {
+export interface V2ClientOptions extends TransportOptions {
   /** V2 API secret. Required: there is no fallback to any test secret. */
   apiSecret: string;
   /** Store to act on (`storeId` of every call); default the secret's own store. */
   storeId?: string;
   /** Default {@link V2_DEFAULT_BASE_URL}; point it at an emulator for tests. */
   baseUrl?: string;
-  /** Default: Node's global fetch (undici), which keeps connections alive and reuses them. */
-  fetch?: typeof fetch;
   /** Local clock, unix ms, for token renewal. Default `Date.now`. */
   now?: () => number;
-  /** Bound of one attempt (headers and body), ms. Default 5000. */
-  timeoutMs?: number;
-  /** Extra attempts for idempotent calls (lookups, token calls). Default 2. */
-  retries?: number;
-  /** First backoff ceiling, doubled per retry (full jitter). Default 100. */
-  retryBaseDelayMs?: number;
   /** `"secret"` (default) or `"token"`; see the module comment. */
   auth?: "secret" | "token";
-  /** Token mode: renew this long before the assumed expiry. Default 60. */
-  tokenMarginSeconds?: number;
-  /** Metrics hook: routes, statuses, attempts and durations only. */
-  onEvent?: (event: ClientEvent) => void;
-  /** In [0, 1), for backoff jitter. Default `Math.random`. */
-  random?: () => number;
-  /** Backoff sleep. Default a timer. */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Input of `POST /identity-verifications/{id}/send`, in PortOne's names. */
