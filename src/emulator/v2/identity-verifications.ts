@@ -72,14 +72,22 @@ export function registerV2IdentityVerificationRoutes(app: Hono, deps: V2Identity
     if (storeId !== undefined && storeId !== principal.storeId) return v2Fail(c, "FORBIDDEN");
     return undefined;
   };
+  /** The caller's identity verification named by `:id`, or the Response refusing it. */
+  const ownEntry = (c: Context, principal: V2Principal, storeId: string | undefined) => {
+    const refused = outOfScope(c, principal, storeId);
+    if (refused) return refused;
+    // outOfScope has checked the id against its schema.
+    return (
+      deps.store.get(principal.merchantCode, c.req.param("id") ?? "") ??
+      v2Fail(c, "IDENTITY_VERIFICATION_NOT_FOUND")
+    );
+  };
 
   app.get("/identity-verifications/:id", deps.guard("getIdentityVerification"), (c) => {
     const principal = deps.authorize(c);
     if (!principal) return v2Fail(c, "UNAUTHORIZED");
-    const refused = outOfScope(c, principal, c.req.query("storeId"));
-    if (refused) return refused;
-    const entry = deps.store.get(principal.merchantCode, c.req.param("id"));
-    if (!entry) return v2Fail(c, "IDENTITY_VERIFICATION_NOT_FOUND");
+    const entry = ownEntry(c, principal, c.req.query("storeId"));
+    if (entry instanceof Response) return entry;
     return c.json(servedRecord(entry), 200);
   });
 
@@ -142,10 +150,8 @@ export function registerV2IdentityVerificationRoutes(app: Hono, deps: V2Identity
     if (!principal) return v2Fail(c, "UNAUTHORIZED");
     const parsed = confirmSchema.safeParse(await readV2Json(c));
     if (!parsed.success) return v2Fail(c, "INVALID_REQUEST", invalidFieldsMessage(parsed.error));
-    const refused = outOfScope(c, principal, parsed.data.storeId);
-    if (refused) return refused;
-    const entry = deps.store.get(principal.merchantCode, c.req.param("id"));
-    if (!entry) return v2Fail(c, "IDENTITY_VERIFICATION_NOT_FOUND");
+    const entry = ownEntry(c, principal, parsed.data.storeId);
+    if (entry instanceof Response) return entry;
     if (entry.record.status === "VERIFIED") return v2Fail(c, "IDENTITY_VERIFICATION_ALREADY_VERIFIED");
     const pending = entry.pending;
     if (entry.record.status !== "READY" || !pending) return v2Fail(c, "IDENTITY_VERIFICATION_NOT_SENT");
@@ -172,10 +178,8 @@ export function registerV2IdentityVerificationRoutes(app: Hono, deps: V2Identity
   app.post("/identity-verifications/:id/resend", deps.guard("resendIdentityVerification"), (c) => {
     const principal = deps.authorize(c);
     if (!principal) return v2Fail(c, "UNAUTHORIZED");
-    const refused = outOfScope(c, principal, c.req.query("storeId"));
-    if (refused) return refused;
-    const entry = deps.store.get(principal.merchantCode, c.req.param("id"));
-    if (!entry) return v2Fail(c, "IDENTITY_VERIFICATION_NOT_FOUND");
+    const entry = ownEntry(c, principal, c.req.query("storeId"));
+    if (entry instanceof Response) return entry;
     if (entry.record.status === "VERIFIED") return v2Fail(c, "IDENTITY_VERIFICATION_ALREADY_VERIFIED");
     if (!entry.pending?.sentByApi) return v2Fail(c, "IDENTITY_VERIFICATION_NOT_SENT");
     entry.record = { ...entry.record, updatedAt: isoAt(deps.clock.now()) };
