@@ -19,6 +19,7 @@ export {
   evaluatePolicy,
   type Policy,
   type PolicyDecision,
+  type PolicyField,
   resolvePolicy,
   validatePolicy,
 } from "./core/policy.js";

@@ -96,6 +96,8 @@ export class ConfigError extends CertgateError {
  */
 export type RequestErrorCode =
   | "invalid_request" // 400: fields missing, wrong types, too long
+  | "unknown_field" // 400: a field certgate does not know (a typo must never switch a check off)
+  | "repeated_parameter" // 400: a query key given more than once (which value counts is ambiguous)
   | "invalid_json" // 400: body is not JSON
   | "unsupported_media_type" // 415
   | "payload_too_large" // 413
@@ -105,6 +107,12 @@ export type RequestErrorCode =
   | "not_found" // 404
   | "conflict"; // 409
 
+/**
+ * Thrown over HTTP and by the library API alike. Over HTTP, `details` names the field in the
+ * caller's spelling: `unknown_field` carries `details.field` (the first unknown field's dotted path,
+ * e.g. "policy.minAge") and `details.fields` (all of them); `repeated_parameter` carries
+ * `details.parameter`. From TypeScript (`resolvePolicy`, `service.create`) the names are camelCase.
+ */
 export class RequestError extends CertgateError {
   override readonly name = "RequestError";
   readonly code: RequestErrorCode;

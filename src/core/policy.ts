@@ -31,6 +31,7 @@ import { type AgeRule, ageUnder, internationalAge, yearAge } from "./age.js";
 import { seoulDate } from "./calendar.js";
 import { type PersonKey, personKeyOf, type UpstreamResult, type VerifiedIdentity } from "./identity.js";
 import type { RejectionReason } from "./reasons.js";
+import { unknownFieldError, unknownKeys } from "./unknown-fields.js";
 
 export type { AgeRule } from "./age.js";
 
@@ -64,15 +65,48 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   requirePersonKey: true,
 });
 
+/** The fields of {@link Policy}; the compiler keeps this list in step with the interface. */
+const POLICY_KEYS: Readonly<Record<keyof Policy, true>> = {
+  minAge: true,
+  maxAge: true,
+  freshnessSeconds: true,
+  futureToleranceSeconds: true,
+  judgeAgeAt: true,
+  requirePersonKey: true,
+};
+const AGE_BOUND_KEYS: Readonly<Record<keyof AgeBound, true>> = { age: true, rule: true };
+const RESOLVE_OPTION_KEYS: Readonly<Record<"creatingAccount", true>> = { creatingAccount: true };
+
+/**
+ * The keys of `policy` (and of its age bounds) that are no field of {@link Policy}, as dotted camelCase
+ * paths under `prefix` ("minage", "minAge.rul"; with prefix "policy.": "policy.minage"). For callers
+ * that take a policy from JavaScript and must refuse a misspelt key rather than drop it.
+ */
+export function unknownPolicyKeys(policy: unknown, prefix = ""): string[] {
+  if (typeof policy !== "object" || policy === null) return [];
+  const bounds = policy as { minAge?: unknown; maxAge?: unknown };
+  return [
+    ...unknownKeys(policy, POLICY_KEYS, prefix),
+    ...unknownKeys(bounds.minAge, AGE_BOUND_KEYS, `${prefix}minAge.`),
+    ...unknownKeys(bounds.maxAge, AGE_BOUND_KEYS, `${prefix}maxAge.`),
+  ];
+}
+
 /**
  * Fills the absent fields of `partial` with the defaults. `requirePersonKey` defaults to
  * `opts.creatingAccount`: without an account to bind, a keyless person can still be verified (the
  * outcome just cannot say whether they already have an account). Does not validate: call
  * {@link validatePolicy} on the result and answer 400 on problems.
  *
+ * @throws {RequestError} code `unknown_field` when `partial`, one of its age bounds or `opts` has a
+ *   key that is not one of theirs (a JavaScript caller's `{ minage: 19 }`): a misspelt key is never
+ *   dropped, since that would switch the check off. `details.field` names the first such key in
+ *   camelCase as written ("minage", "minAge.rul"), `details.fields` all of them.
  * @example resolvePolicy({ minAge: { age: 19, rule: "year" } }, { creatingAccount: true })
  */
 export function resolvePolicy(partial: Partial<Policy>, opts: { creatingAccount: boolean }): Policy {
+  const unknown = [...unknownPolicyKeys(partial), ...unknownKeys(opts, RESOLVE_OPTION_KEYS)];
+  if (unknown.length > 0) throw unknownFieldError(unknown);
   return {
     minAge: partial.minAge,
     maxAge: partial.maxAge,
@@ -86,12 +120,31 @@ export function resolvePolicy(partial: Partial<Policy>, opts: { creatingAccount:
 /** Largest accepted age bound; anything above is a typo, not a policy. */
 export const MAX_POLICY_AGE = 150;
 
+/** A field of {@link Policy} as {@link validatePolicy} names it by default (a dotted camelCase path). */
+export type PolicyField =
+  | "minAge.age"
+  | "minAge.rule"
+  | "maxAge.age"
+  | "maxAge.rule"
+  | "freshnessSeconds"
+  | "futureToleranceSeconds"
+  | "judgeAgeAt"
+  | "requirePersonKey";
+
 /**
  * The problems of `policy`, as messages naming the field (empty when valid): ages are integers in
  * 0..{@link MAX_POLICY_AGE} with a known rule, `minAge.age <= maxAge.age`, durations non-negative
  * safe integers, `judgeAgeAt` known.
+ *
+ * @param opts.name how a message names a field; default its {@link PolicyField} path. A surface with
+ *   its own spelling passes its names, so messages use the caller's (HTTP: "policy.min_age").
+ * @example validatePolicy(policy) // ["minAge.age must not exceed maxAge.age"]
  */
-export function validatePolicy(policy: Policy): string[] {
+export function validatePolicy(
+  policy: Policy,
+  opts: { name?: (field: PolicyField) => string } = {},
+): string[] {
+  const name = opts.name ?? ((field: PolicyField) => field);
   const problems: string[] = [];
   for (const [field, bound] of [
     ["minAge", policy.minAge],
@@ -99,23 +152,26 @@ export function validatePolicy(policy: Policy): string[] {
   ] as const) {
     if (bound === undefined) continue;
     if (!Number.isInteger(bound.age) || bound.age < 0 || bound.age > MAX_POLICY_AGE) {
-      problems.push(`${field}.age must be an integer from 0 to ${MAX_POLICY_AGE}`);
+      problems.push(`${name(`${field}.age`)} must be an integer from 0 to ${MAX_POLICY_AGE}`);
     }
     if (bound.rule !== "year" && bound.rule !== "international") {
-      problems.push(`${field}.rule must be "year" or "international"`);
+      problems.push(`${name(`${field}.rule`)} must be "year" or "international"`);
     }
   }
   if (policy.minAge && policy.maxAge && !(policy.minAge.age <= policy.maxAge.age)) {
-    problems.push("minAge.age must not exceed maxAge.age");
+    problems.push(`${name("minAge.age")} must not exceed ${name("maxAge.age")}`);
   }
   for (const field of ["freshnessSeconds", "futureToleranceSeconds"] as const) {
     const value = policy[field];
-    if (!Number.isSafeInteger(value) || value < 0) problems.push(`${field} must be a non-negative integer`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      problems.push(`${name(field)} must be a non-negative integer`);
   }
   if (policy.judgeAgeAt !== "verification" && policy.judgeAgeAt !== "now") {
-    problems.push('judgeAgeAt must be "verification" or "now"');
+    problems.push(`${name("judgeAgeAt")} must be "verification" or "now"`);
   }
-  if (typeof policy.requirePersonKey !== "boolean") problems.push("requirePersonKey must be a boolean");
+  if (typeof policy.requirePersonKey !== "boolean") {
+    problems.push(`${name("requirePersonKey")} must be a boolean`);
+  }
   return problems;
 }
 

@@ -19,6 +19,8 @@ export interface ErrorBody {
 
 const REQUEST_STATUS: Record<RequestErrorCode, ContentfulStatusCode> = {
   invalid_request: 400,
+  unknown_field: 400,
+  repeated_parameter: 400,
   invalid_json: 400,
   return_url_not_allowed: 400,
   unsupported_media_type: 415,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { RequestError } from "../../src/core/errors.js";
 import { fromV1Certification } from "../../src/core/identity.js";
 import {
   DEFAULT_POLICY,
@@ -353,6 +354,74 @@ describe("resolvePolicy", () => {
   });
 });
 
+describe("resolvePolicy refuses a key that is no field of a policy (JavaScript callers)", () => {
+  /** What a JavaScript caller may pass: TypeScript's excess-property check does not reach it. */
+  function resolveUnchecked(partial: object, opts: object = { creatingAccount: true }): unknown {
+    try {
+      return resolvePolicy(partial as Partial<Policy>, opts as { creatingAccount: boolean });
+    } catch (error) {
+      return error;
+    }
+  }
+
+  it.each([
+    ["a lower-case field", { minage: 19 }, ["minage"]],
+    ["a snake_case field, as over HTTP", { min_age: { age: 19, rule: "year" } }, ["min_age"]],
+    ["a misspelt age bound field", { minAge: { age: 19, rul: "year" } }, ["minAge.rul"]],
+    ["a misspelt maxAge field", { maxAge: { agee: 18, rule: "year" } }, ["maxAge.agee"]],
+    [
+      "several, each named",
+      { minage: 19, maxAge: { age: 18, rule: "year", max: 1 } },
+      ["minage", "maxAge.max"],
+    ],
+    ["a prototype name", JSON.parse('{"__proto__": {"minAge": 19}}'), ["__proto__"]],
+    ["an empty key", { "": 1 }, [""]],
+  ])("%s: throws unknown_field naming it in camelCase as written", (_, partial, fields) => {
+    const error = resolveUnchecked(partial);
+    expect(error).toBeInstanceOf(RequestError);
+    expect(error).toMatchObject({ code: "unknown_field", details: { field: fields[0], fields } });
+    expect((error as RequestError).message).toContain(JSON.stringify(fields[0]));
+  });
+
+  it("refuses a misspelt option too (creatingaccount would drop the person-key requirement)", () => {
+    expect(resolveUnchecked({}, { creatingaccount: true })).toMatchObject({
+      code: "unknown_field",
+      details: { field: "creatingaccount" },
+    });
+  });
+
+  it("accepts every real field, explicit undefined included", () => {
+    expect(
+      resolvePolicy(
+        {
+          minAge: { age: 19, rule: "year" },
+          maxAge: undefined,
+          freshnessSeconds: 60,
+          futureToleranceSeconds: 5,
+          judgeAgeAt: "now",
+          requirePersonKey: false,
+        },
+        { creatingAccount: true },
+      ),
+    ).toEqual({
+      minAge: { age: 19, rule: "year" },
+      maxAge: undefined,
+      freshnessSeconds: 60,
+      futureToleranceSeconds: 5,
+      judgeAgeAt: "now",
+      requirePersonKey: false,
+    });
+  });
+
+  it("quotes a hostile key bounded in the message and exactly in details", () => {
+    const key = `x${"\u0000".repeat(200)}`;
+    const error = resolveUnchecked({ [key]: 1 });
+    expect(error).toMatchObject({ code: "unknown_field", details: { field: key } });
+    expect((error as RequestError).message.length).toBeLessThan(100);
+    expect((error as RequestError).message).not.toContain("\u0000");
+  });
+});
+
 describe("validatePolicy", () => {
   it("accepts the defaults and a typical adult policy", () => {
     expect(validatePolicy(DEFAULT_POLICY)).toEqual([]);
@@ -377,5 +446,14 @@ describe("validatePolicy", () => {
     ],
   ] as const)("%j → %s", (partial, problem) => {
     expect(validatePolicy(policy(partial))).toEqual([problem]);
+  });
+
+  it("names the fields the caller's way when given names (HTTP: snake_case)", () => {
+    const snake = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    const bounds = policy({ minAge: { age: 20, rule: "year" }, maxAge: { age: 18, rule: "year" } });
+    expect(validatePolicy(bounds, { name: snake })).toEqual(["min_age.age must not exceed max_age.age"]);
+    expect(validatePolicy({ ...DEFAULT_POLICY, freshnessSeconds: -1 }, { name: snake })).toEqual([
+      "freshness_seconds must be a non-negative integer",
+    ]);
   });
 });
