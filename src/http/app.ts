@@ -9,8 +9,9 @@ import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
 import { RequestError } from "../core/errors.js";
 import { type Policy, resolvePolicy, validatePolicy } from "../core/policy.js";
+import { quoteName, unknownFieldError } from "../core/unknown-fields.js";
 import type { CompletionOutcome, VerificationService } from "../service/verifications.js";
-import type { VerificationRecord } from "../store/types.js";
+import type { ApiVersion, VerificationRecord } from "../store/types.js";
 import { createErrorHandler, type ErrorLogger, errorResponse } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
 import {
@@ -21,6 +22,8 @@ import {
   completeV2Body,
   completeV2Query,
   createVerificationBody,
+  noQuery,
+  POLICY_FIELD_NAMES,
   verificationIdParam,
 } from "./schemas.js";
 import { browserView, merchantView } from "./views.js";
@@ -92,6 +95,18 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       "request",
     );
   });
+  // One value per query key, on every route: given two, which one counts would be the parser's
+  // choice (first wins today), not the caller's. Read with Hono's own parser, as the routes are.
+  app.use(async (c, next) => {
+    for (const [key, values] of Object.entries(c.req.queries())) {
+      if (values.length > 1) {
+        throw new RequestError("repeated_parameter", `query parameter ${quoteName(key)} is repeated`, {
+          parameter: key,
+        });
+      }
+    }
+    await next();
+  });
   app.use(
     bodyLimit({
       maxSize: BODY_LIMIT_BYTES,
@@ -126,19 +141,24 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   };
 
   const create = async (c: Context) => {
+    parse(noQuery, c.req.query(), "query");
     const body = await readJson(c, createVerificationBody);
-    const verification = await service.create(toCreateInput(body, options.returnOrigins));
+    const verification = await service.create(
+      toCreateInput(body, options.returnOrigins, service.apiVersions),
+    );
     return c.json(createdView(verification, options.sdk), 201);
   };
 
   app.post("/api/verifications", requireApiKey, create);
   app.get("/api/verifications/:id", requireApiKey, async (c) => {
+    parse(noQuery, c.req.query(), "query");
     const id = parse(verificationIdParam, c.req.param("id"), "id");
     const verification = await service.get(id);
     if (!verification) throw new RequestError("not_found", "verification not found");
     return c.json({ verification: merchantView(verification) });
   });
   app.delete("/api/accounts/:account_ref", requireApiKey, async (c) => {
+    parse(noQuery, c.req.query(), "query");
     const ref = parse(accountRefParam, c.req.param("account_ref"), "account_ref");
     if (!(await service.unbindAccount(ref))) throw new RequestError("not_found", "account not found");
     return c.json({ account_ref: ref, unbound: true });
@@ -267,7 +287,16 @@ function createdView(v: VerificationRecord, sdk: HttpAppOptions["sdk"]) {
   };
 }
 
-function toCreateInput(body: CreateVerificationBody, returnOrigins: readonly string[]) {
+function toCreateInput(
+  body: CreateVerificationBody,
+  returnOrigins: readonly string[],
+  apiVersions: readonly ApiVersion[],
+) {
+  if (body.api_version !== undefined && !apiVersions.includes(body.api_version)) {
+    throw new RequestError("invalid_request", `PortOne ${body.api_version.toUpperCase()} is not configured`, {
+      field: "api_version",
+    });
+  }
   const p = body.policy ?? {};
   const rule = p.age_rule ?? "international";
   const policy: Policy = resolvePolicy(
@@ -281,7 +310,7 @@ function toCreateInput(body: CreateVerificationBody, returnOrigins: readonly str
     },
     { creatingAccount: body.account_ref !== undefined },
   );
-  const problems = validatePolicy(policy);
+  const problems = validatePolicy(policy, { name: (field) => POLICY_FIELD_NAMES[field] });
   if (problems.length > 0) {
     throw new RequestError("invalid_request", `invalid policy: ${problems.join("; ")}`, { problems });
   }
@@ -325,10 +354,20 @@ async function readJson<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   return parse(schema, value, "body");
 }
 
-/** Parses through a schema; a failure names the fields and problems, never the values sent. */
+/**
+ * Parses through a schema; a failure names the fields and problems, never the values sent. Unknown
+ * fields (a strict schema's `unrecognized_keys`) are reported first, whatever else is wrong, as
+ * `unknown_field` with each field's full path as sent ("policy.minAge").
+ */
 function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
+  const unknown = result.error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => [...issue.path, key].map(String).join("."))
+      : [],
+  );
+  if (unknown.length > 0) throw unknownFieldError(unknown);
   const issues = result.error.issues.map((i) => ({ path: i.path.join("."), problem: i.code }));
   const fields = issues.map((i) => i.path || where).join(", ");
   throw new RequestError("invalid_request", `invalid ${where}: ${fields}`, { issues });

@@ -1,7 +1,14 @@
-/** Request schemas of the HTTP contract: every body and query is parsed through one of these. */
+/**
+ * Request schemas of the HTTP contract: every body and query is parsed through one of these.
+ *
+ * Merchant-API schemas are strict: an unknown field is a 400 `unknown_field`, never dropped (a
+ * misspelt `minAge` would switch the age check off). Browser-route schemas are not: those routes
+ * carry no authority (certgate fetches the truth from PortOne), and PortOne adds parameters without
+ * notice, so unknown ones are stripped unread.
+ */
 import { z } from "zod";
 import { AGE_RULES } from "../core/age.js";
-import { MAX_POLICY_AGE } from "../core/policy.js";
+import { MAX_POLICY_AGE, type PolicyField } from "../core/policy.js";
 
 const age = z.number().int().min(0).max(MAX_POLICY_AGE);
 /** Printable ASCII without spaces: a merchant's own user id, echoed back in outcomes. */
@@ -11,7 +18,7 @@ const accountRef = z
   .max(128)
   .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
 
-export const policyInput = z.object({
+export const policyInput = z.strictObject({
   min_age: age.optional(),
   max_age: age.optional(),
   /** Default "international" (만 나이, the legal default since 2023); adult content uses "year". */
@@ -22,7 +29,7 @@ export const policyInput = z.object({
   require_person_key: z.boolean().optional(),
 });
 
-export const createVerificationBody = z.object({
+export const createVerificationBody = z.strictObject({
   /** Which PortOne API the browser runs: "v1" (IMP.certification) or "v2" (PortOne.requestIdentityVerification). */
   api_version: z.enum(["v1", "v2"]).optional(),
   account_ref: accountRef.optional(),
@@ -31,6 +38,21 @@ export const createVerificationBody = z.object({
   policy: policyInput.optional(),
 });
 export type CreateVerificationBody = z.infer<typeof createVerificationBody>;
+
+/** How the HTTP contract spells each policy field, so policy problems name what the caller sent. */
+export const POLICY_FIELD_NAMES: Readonly<Record<PolicyField, string>> = {
+  "minAge.age": "policy.min_age",
+  "minAge.rule": "policy.age_rule",
+  "maxAge.age": "policy.max_age",
+  "maxAge.rule": "policy.age_rule",
+  freshnessSeconds: "policy.freshness_seconds",
+  futureToleranceSeconds: "policy.future_tolerance_seconds",
+  judgeAgeAt: "policy.judge_age_at",
+  requirePersonKey: "policy.require_person_key",
+};
+
+/** The query of every merchant route: none takes a parameter, so any one is an unknown field. */
+export const noQuery = z.strictObject({});
 
 /**
  * An id the service looks up: bounded and free of control characters. No id certgate issues or

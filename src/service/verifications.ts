@@ -23,7 +23,8 @@
  */
 import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
 import { fromV1Certification, type UpstreamResult } from "../core/identity.js";
-import { evaluatePolicy, type Policy } from "../core/policy.js";
+import { evaluatePolicy, type Policy, unknownPolicyKeys } from "../core/policy.js";
+import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
 import type { V1Certification } from "../core/upstream-records.js";
 import { fromV2IdentityVerification, type V2IdentityVerification } from "../core/v2-identity.js";
 import { secureRandomBytes } from "../store/crypto.js";
@@ -77,6 +78,15 @@ export interface CreateVerificationInput {
   ttlSeconds?: number | undefined;
 }
 
+/** The fields of {@link CreateVerificationInput}; the compiler keeps this list in step with it. */
+const CREATE_INPUT_KEYS: Readonly<Record<keyof CreateVerificationInput, true>> = {
+  apiVersion: true,
+  policy: true,
+  accountRef: true,
+  returnUrl: true,
+  ttlSeconds: true,
+};
+
 export type CompletionOutcome =
   /** This call finished the verification (verified, rejected or expired). */
   | { kind: "finished"; verification: VerificationRecord }
@@ -89,6 +99,13 @@ export type CompletionOutcome =
   | { kind: "pending"; verification: VerificationRecord };
 
 export interface VerificationService {
+  /**
+   * Issues a pending verification.
+   *
+   * @throws {RequestError} `unknown_field` when `input` or its policy has a key that is no field of
+   *   theirs (camelCase as written: "accountref", "policy.minage"), before anything is stored;
+   *   `invalid_request` when `apiVersion` is not configured.
+   */
   create(input: CreateVerificationInput): Promise<VerificationRecord>;
   get(id: string): Promise<VerificationRecord | undefined>;
   findByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
@@ -211,10 +228,15 @@ export function createVerificationService(options: VerificationServiceOptions): 
     apiVersions,
 
     async create(input) {
+      const unknown = [
+        ...unknownKeys(input, CREATE_INPUT_KEYS),
+        ...unknownPolicyKeys(input.policy, "policy."),
+      ];
+      if (unknown.length > 0) throw unknownFieldError(unknown);
       const apiVersion = input.apiVersion ?? apiVersions[0] ?? "v1";
       if (!apiVersions.includes(apiVersion)) {
         throw new RequestError("invalid_request", `PortOne ${apiVersion.toUpperCase()} is not configured`, {
-          field: "api_version",
+          field: "apiVersion",
         });
       }
       const createdAt = now();

@@ -279,8 +279,8 @@ const cases: Case[] = [
     name: "redirect with a repeated parameter",
     method: "GET",
     path: "/certifications/redirect?imp_uid=a&imp_uid=b&merchant_uid=nope",
-    status: 404,
-    code: "not_found",
+    status: 400,
+    code: "repeated_parameter",
   },
   // browser routes, PortOne V2
   {

@@ -54,7 +54,7 @@ const ANSWER_BOUND_MS = 5_000;
 
 /** Which error codes each status may carry (errors.ts, plus the completion answers of app.ts). */
 const CODES_BY_STATUS: Record<number, readonly string[]> = {
-  400: ["invalid_request", "invalid_json", "return_url_not_allowed"],
+  400: ["invalid_request", "invalid_json", "return_url_not_allowed", "unknown_field", "repeated_parameter"],
   401: ["unauthorized"],
   403: ["forbidden"],
   404: ["not_found"],
@@ -93,8 +93,12 @@ interface FuzzRequest {
 function expectSound(request: FuzzRequest, status: number, headers: Headers, text: string): void {
   expect(status, "5xx").toBeLessThan(500);
   if (request.path.startsWith("/api/") && !request.validKey) {
-    // No key, no service: nothing behind the key runs (the body limit may answer first).
-    expect([401, 404, 413]).toContain(status);
+    // No key, no service: nothing behind the key runs. The body limit may answer first, and so may
+    // the refusal of a repeated query key, which every route makes before anything else.
+    expect([400, 401, 404, 413]).toContain(status);
+    if (status === 400 && request.method !== "HEAD") {
+      expect(errorBody.parse(JSON.parse(text)).error.code).toBe("repeated_parameter");
+    }
   }
   if (status >= 300 && status < 400) {
     // The only redirect is the completion's 303 to an allowed return_url (no open redirect).
