@@ -1,6 +1,8 @@
 /**
  * `/openapi.json`: the HTTP contract as OpenAPI 3.1, generated from the very zod schemas the routes
- * parse with (schemas.ts), so the document cannot drift from what the routes accept.
+ * parse with (schemas.ts), so the document cannot drift from what the routes accept. The merchant
+ * schemas are strict, so their JSON Schemas say `additionalProperties: false`; the browser ones are
+ * open (unknown parameters are ignored unread).
  */
 import { z } from "zod";
 import {
@@ -15,6 +17,12 @@ const errorBody = z.object({
   error: z.object({
     code: z.string().describe("stable snake_case code"),
     message: z.string().describe("for humans"),
+    details: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        "machine-readable detail, e.g. `field` for unknown_field, `parameter` for repeated_parameter",
+      ),
   }),
 });
 const browserVerification = z.object({
@@ -44,12 +52,22 @@ function queryParameters(schema: z.ZodObject) {
 const json = (schema: z.ZodType) => ({ content: { "application/json": { schema: jsonSchema(schema) } } });
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [String(s), { description: "error", ...json(errorBody) }]));
+/** A 400 whose description lists the codes the route answers it with. */
+const badRequest = (description: string) => ({ "400": { description, ...json(errorBody) } });
+const REPEATED =
+  "repeated_parameter: a query key given more than once (error.details.parameter names it), on every route";
+const UNKNOWN_FIELD =
+  "unknown_field: a field this route does not know, never ignored (error.details.field is its path as sent, e.g. policy.minAge; error.details.fields lists all)";
+const NO_QUERY = `unknown_field: any query parameter (this route takes none; error.details.field names it); ${REPEATED}`;
 const apiKey = [{ apiKey: [] }];
 const completion = {
   "200": { description: "verified", ...json(browserVerification) },
   "409": { description: "already_used: the verification had already finished", ...json(errorBody) },
   "422": { description: "rejected or expired: error.code is the reason", ...json(browserVerification) },
-  ...errors(400, 404, 413, 415, 502, 503, 504),
+  ...errors(404, 413, 415, 502, 503, 504),
+  ...badRequest(
+    `invalid_request, invalid_json; unknown parameters are ignored unread (PortOne adds some); ${REPEATED}`,
+  ),
 };
 const redirect = {
   "303": { description: "to the verification's return_url with verification_id and status" },
@@ -72,7 +90,10 @@ export function openApiDocument() {
           requestBody: { required: true, ...json(createVerificationBody) },
           responses: {
             "201": { description: "created; sdk holds the browser SDK parameters" },
-            ...errors(400, 401, 413, 415),
+            ...errors(401, 413, 415),
+            ...badRequest(
+              `invalid_request, invalid_json, return_url_not_allowed; ${UNKNOWN_FIELD}, reported before any other problem; ${NO_QUERY}`,
+            ),
           },
         },
       },
@@ -81,7 +102,11 @@ export function openApiDocument() {
           summary: "Read a verification's outcome, with the identity while it is retained",
           security: apiKey,
           parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
-          responses: { "200": { description: "the verification" }, ...errors(400, 401, 404) },
+          responses: {
+            "200": { description: "the verification" },
+            ...errors(401, 404),
+            ...badRequest(`invalid_request: a malformed id; ${NO_QUERY}`),
+          },
         },
       },
       "/api/accounts/{account_ref}": {
@@ -89,7 +114,11 @@ export function openApiDocument() {
           summary: "Unbind an account from its person (withdrawal)",
           security: apiKey,
           parameters: [{ name: "account_ref", in: "path", required: true, schema: { type: "string" } }],
-          responses: { "200": { description: "unbound" }, ...errors(400, 401, 404) },
+          responses: {
+            "200": { description: "unbound" },
+            ...errors(401, 404),
+            ...badRequest(`invalid_request: a malformed account_ref; ${NO_QUERY}`),
+          },
         },
       },
       "/certifications": {
@@ -120,18 +149,26 @@ export function openApiDocument() {
           responses: { ...redirect, ...completion },
         },
       },
-      "/healthz": { get: { summary: "Process up", responses: { "200": { description: "ok" } } } },
+      "/healthz": {
+        get: { summary: "Process up", responses: { "200": { description: "ok" }, ...badRequest(REPEATED) } },
+      },
       "/readyz": {
         get: {
           summary: "Database reachable",
-          responses: { "200": { description: "ready" }, ...errors(503) },
+          responses: { "200": { description: "ready" }, ...errors(503), ...badRequest(REPEATED) },
         },
       },
       "/metrics": {
-        get: { summary: "Prometheus metrics", responses: { "200": { description: "text format" } } },
+        get: {
+          summary: "Prometheus metrics",
+          responses: { "200": { description: "text format" }, ...badRequest(REPEATED) },
+        },
       },
       "/openapi.json": {
-        get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } },
+        get: {
+          summary: "This document",
+          responses: { "200": { description: "OpenAPI 3.1" }, ...badRequest(REPEATED) },
+        },
       },
     },
   };

@@ -60,4 +60,44 @@ describe("openapi.json", () => {
       doc.paths["/certifications"]?.post?.requestBody?.content["application/json"].schema.properties;
     expect(Object.keys(complete ?? {}).sort()).toEqual(Object.keys(completeV1Body.shape).sort());
   });
+
+  it("says merchant bodies take no unknown field and documents unknown_field and repeated_parameter", async () => {
+    const doc = z
+      .object({
+        paths: z.record(
+          z.string(),
+          z.record(
+            z.string(),
+            z.object({
+              requestBody: z
+                .object({ content: z.record(z.string(), z.object({ schema: z.unknown() })) })
+                .optional(),
+              responses: z.record(z.string(), z.object({ description: z.string() })),
+            }),
+          ),
+        ),
+      })
+      .parse(await (await h.api("/openapi.json")).json());
+    const createSchema = z
+      .object({
+        additionalProperties: z.literal(false),
+        properties: z.object({ policy: z.object({ additionalProperties: z.literal(false) }) }),
+      })
+      .safeParse(doc.paths["/api/verifications"]?.post?.requestBody?.content["application/json"]?.schema);
+    expect(createSchema.success, createSchema.error?.message).toBe(true);
+    for (const [path, method] of [
+      ["/api/verifications", "post"],
+      ["/api/verifications/{id}", "get"],
+      ["/api/accounts/{account_ref}", "delete"],
+    ] as const) {
+      expect(doc.paths[path]?.[method]?.responses["400"]?.description, `${method} ${path}`).toMatch(
+        /unknown_field.*repeated_parameter/s,
+      );
+    }
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        expect(operation.responses["400"]?.description, `${method} ${path}`).toContain("repeated_parameter");
+      }
+    }
+  });
 });
