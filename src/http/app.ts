@@ -9,6 +9,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
 import { RequestError } from "../core/errors.js";
 import { type Policy, resolvePolicy, validatePolicy } from "../core/policy.js";
+import { requestIdFrom, runWithRequestId, withRequestId } from "../observability/request-context.js";
 import type { CompletionOutcome, VerificationService } from "../service/verifications.js";
 import type { VerificationRecord } from "../store/types.js";
 import { createErrorHandler, type ErrorLogger, errorResponse } from "./errors.js";
@@ -71,14 +72,26 @@ export interface DemoPage {
   assets: ReadonlyMap<string, { type: string; body: string }>;
 }
 
+/**
+ * certgate's routes as a Hono app. Every answer carries `X-Request-Id` (the caller's when it is sane,
+ * else a generated one), and every line written to `logger` while serving a request carries it as
+ * `request_id`; give the service a logger wrapped with `withRequestId` (or certgate's own pino
+ * logger) for its lines to carry it too.
+ */
 export function createHttpApp(options: HttpAppOptions): Hono {
-  const { service, logger } = options;
+  const { service } = options;
+  const logger = withRequestId(options.logger);
   const app = new Hono();
   const keyDigests = options.apiKeys.map(digest);
 
   app.onError(createErrorHandler(logger));
   app.notFound((c) => errorResponse(c, 404, "not_found", "no such route"));
 
+  app.use(async (c, next) => {
+    const requestId = requestIdFrom(c.req.header("x-request-id"));
+    await runWithRequestId(requestId, next);
+    c.header("X-Request-Id", requestId);
+  });
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
