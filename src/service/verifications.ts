@@ -265,7 +265,8 @@ export function createVerificationService(options: VerificationServiceOptions): 
   return {
     apiVersions,
 
-    create: (input) => store.createVerification(newVerification(input)),
+    // async: a refused input rejects the promise, it never throws synchronously.
+    create: async (input) => store.createVerification(newVerification(input)),
 
     async createIdempotent(input, idempotency) {
       const verification = newVerification(input);
