@@ -444,6 +444,29 @@ describe.each(TRANSPORTS)("V2 API (%s)", (transport) => {
       });
     });
 
+    it("arms an error fault with a type the route documents, and refuses one it does not", async () => {
+      const armed = await admin("/faults", {
+        route: "sendIdentityVerification",
+        kind: "error",
+        error_type: "MAX_TRANSACTION_COUNT_REACHED",
+        times: 1,
+      });
+      expect(armed.status).toBe(201);
+      await expectError(
+        await post("/identity-verifications/iv-max/send", makeSendBody()),
+        400,
+        "MAX_TRANSACTION_COUNT_REACHED",
+      );
+      expect((await post("/identity-verifications/iv-max/send", makeSendBody())).status).toBe(200);
+      for (const refused of [
+        { route: "getIdentityVerification", kind: "error", error_type: "CHANNEL_NOT_FOUND" },
+        { route: "getCertification", kind: "error", error_type: "UNAUTHORIZED" },
+        { route: "sendIdentityVerification", kind: "error" },
+        { route: "sendIdentityVerification", kind: "status", status: 502, error_type: "PG_PROVIDER" },
+      ])
+        expect((await admin("/faults", refused)).status).toBe(400);
+    });
+
     it("creates for another merchant with merchant_code, and lists with otp_pending", async () => {
       await admin("/identity-verifications", {
         identityVerificationId: "iv-o",
