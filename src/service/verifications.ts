@@ -28,7 +28,13 @@ import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
 import type { V1Certification } from "../core/upstream-records.js";
 import { fromV2IdentityVerification, type V2IdentityVerification } from "../core/v2-identity.js";
 import { secureRandomBytes } from "../store/crypto.js";
-import type { ApiVersion, CompletionDecision, Store, VerificationRecord } from "../store/types.js";
+import type {
+  ApiVersion,
+  CompletionDecision,
+  NewVerification,
+  Store,
+  VerificationRecord,
+} from "../store/types.js";
 
 /** What the service needs of the V1 client. */
 export interface V1Upstream {
@@ -87,6 +93,25 @@ const CREATE_INPUT_KEYS: Readonly<Record<keyof CreateVerificationInput, true>> =
   ttlSeconds: true,
 };
 
+/** How long an Idempotency-Key names the verification it created: 24 hours, as Stripe keeps keys. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
+
+/** An `Idempotency-Key` as the service needs it; the HTTP layer derives scope and fingerprint. */
+export interface IdempotencyKey {
+  /** Whose key it is: a digest of the caller's API key, so two merchants' keys never meet. */
+  scope: string;
+  /** The caller's key. */
+  key: string;
+  /** Digest of the request; the same key with another fingerprint is an `idempotency_conflict`. */
+  fingerprint: string;
+}
+
+export interface IdempotentCreation {
+  verification: VerificationRecord;
+  /** True when the key had already created `verification` (nothing was created now). */
+  replayed: boolean;
+}
+
 export type CompletionOutcome =
   /** This call finished the verification (verified, rejected or expired). */
   | { kind: "finished"; verification: VerificationRecord }
@@ -107,6 +132,14 @@ export interface VerificationService {
    *   `invalid_request` when `apiVersion` is not configured.
    */
   create(input: CreateVerificationInput): Promise<VerificationRecord>;
+  /**
+   * `create` under an Idempotency-Key (Stripe's semantics): the first use of `idempotency.key`
+   * creates; a later one with the same fingerprint within {@link IDEMPOTENCY_KEY_TTL_MS} answers
+   * that same verification (`replayed: true`), also when it raced the first across instances; an
+   * older key is used anew.
+   * @throws RequestError `idempotency_conflict` when the key was used with another fingerprint.
+   */
+  createIdempotent(input: CreateVerificationInput, idempotency: IdempotencyKey): Promise<IdempotentCreation>;
   get(id: string): Promise<VerificationRecord | undefined>;
   findByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
   /** The guide's `POST /certifications` / redirect: `imp_uid` from the browser, bound by `merchant_uid`. */
@@ -224,34 +257,53 @@ export function createVerificationService(options: VerificationServiceOptions): 
     return { outcome, consumable };
   }
 
+  function newVerification(input: CreateVerificationInput): NewVerification {
+    const unknown = [...unknownKeys(input, CREATE_INPUT_KEYS), ...unknownPolicyKeys(input.policy, "policy.")];
+    if (unknown.length > 0) throw unknownFieldError(unknown);
+    const apiVersion = input.apiVersion ?? apiVersions[0] ?? "v1";
+    if (!apiVersions.includes(apiVersion)) {
+      throw new RequestError("invalid_request", `PortOne ${apiVersion.toUpperCase()} is not configured`, {
+        field: "apiVersion",
+      });
+    }
+    const createdAt = now();
+    const ttlSeconds = input.ttlSeconds ?? ttl;
+    return {
+      id: newId("ver"),
+      apiVersion,
+      // V2 lets the merchant choose the id: certgate's is as unguessable as a merchant_uid.
+      boundId: newId(apiVersion === "v1" ? "mid" : "idv"),
+      policy: input.policy,
+      accountRef: input.accountRef,
+      returnUrl: input.returnUrl,
+      createdAt,
+      expiresAt: new Date(createdAt.getTime() + ttlSeconds * 1000),
+    };
+  }
+
   return {
     apiVersions,
 
-    async create(input) {
-      const unknown = [
-        ...unknownKeys(input, CREATE_INPUT_KEYS),
-        ...unknownPolicyKeys(input.policy, "policy."),
-      ];
-      if (unknown.length > 0) throw unknownFieldError(unknown);
-      const apiVersion = input.apiVersion ?? apiVersions[0] ?? "v1";
-      if (!apiVersions.includes(apiVersion)) {
-        throw new RequestError("invalid_request", `PortOne ${apiVersion.toUpperCase()} is not configured`, {
-          field: "apiVersion",
-        });
-      }
-      const createdAt = now();
-      const ttlSeconds = input.ttlSeconds ?? ttl;
-      return store.createVerification({
-        id: newId("ver"),
-        apiVersion,
-        // V2 lets the merchant choose the id: certgate's is as unguessable as a merchant_uid.
-        boundId: newId(apiVersion === "v1" ? "mid" : "idv"),
-        policy: input.policy,
-        accountRef: input.accountRef,
-        returnUrl: input.returnUrl,
-        createdAt,
-        expiresAt: new Date(createdAt.getTime() + ttlSeconds * 1000),
+    // async: a refused input rejects the promise, it never throws synchronously.
+    create: async (input) => store.createVerification(newVerification(input)),
+
+    async createIdempotent(input, idempotency) {
+      const verification = newVerification(input);
+      const result = await store.createIdempotentVerification({
+        verification,
+        ...idempotency,
+        expiredBefore: new Date(verification.createdAt.getTime() - IDEMPOTENCY_KEY_TTL_MS),
       });
+      if (result.kind === "conflict") {
+        throw new RequestError(
+          "idempotency_conflict",
+          "this Idempotency-Key was used with another request body in the last 24 hours",
+        );
+      }
+      if (result.kind === "replayed") {
+        log.info({ verification_id: result.verification.id }, "idempotent creation replayed");
+      }
+      return { verification: result.verification, replayed: result.kind === "replayed" };
     },
 
     get: (id) => store.getVerification(id),

@@ -19,6 +19,8 @@ import pg from "pg";
 import { z } from "zod";
 import { createEmulator, type Emulator, serveEmulator, TEST_MERCHANT } from "../../src/emulator/index.js";
 import { verifyWebhookSignature } from "../../src/service/webhooks.js";
+import { createMigrations } from "../../src/store/migrations.js";
+import { POSTGRES_DIALECT } from "../../src/store/postgres/dialect.js";
 import { type DatabaseKind, PG_URL } from "../integration/harness.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -29,6 +31,9 @@ export const API_KEY = "reliability_test_api_key_0001";
 /** Obviously fake; only ever used against the emulator and throwaway databases. */
 export const SERVICE_SECRET = "reliability-test-secret-not-a-real-one-0000";
 export const WEBHOOK_SECRET = "reliability-webhook-secret-not-real-0000";
+
+/** Every migration certgate has, in the order they apply: each must be applied exactly once. */
+export const MIGRATION_NAMES = Object.keys(createMigrations(POSTGRES_DIALECT)).sort();
 
 // --- the child process ---
 
@@ -351,7 +356,7 @@ export async function checkInvariants(db: TestDatabase, webhooks: boolean): Prom
 
   const migrations = await db.query<{ name: string }>("select name from kysely_migration order by name");
   const names = migrations.map((m) => m.name).join(",");
-  if (names !== "0001_initial,0002_webhook_outbox") violations.push(`migrations applied: ${names}`);
+  if (names !== MIGRATION_NAMES.join(",")) violations.push(`migrations applied: ${names}`);
 
   await expectNone(
     "person with two accounts",
