@@ -4,10 +4,11 @@
  * process, and its admin API and records are served under `/emulator` for the curl walkthrough.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { Config } from "./cli/config.js";
+import { dataDirFailure, listenFailure, openStoreOrExplain } from "./cli/startup-errors.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { createMetrics } from "./observability/metrics.js";
@@ -15,7 +16,6 @@ import { createV1Client, createV2Client } from "./portone/index.js";
 import { createVerificationService, IDEMPOTENCY_KEY_TTL_MS } from "./service/verifications.js";
 import { createWebhookDispatcher } from "./service/webhooks.js";
 import { createKeyring, generateSecret } from "./store/crypto.js";
-import { openStore } from "./store/index.js";
 import type { Store } from "./store/types.js";
 
 /** Sandbox-only API key, printed at startup. Production refuses to start without CERTGATE_API_KEYS. */
@@ -43,14 +43,18 @@ export interface StartOptions {
   demo?: boolean;
 }
 
+/**
+ * Opens the store, wires the service and (unless `listen: false`) listens.
+ * @throws StartupError naming the variable at fault (DATABASE_URL, PORT, HOST, CERTGATE_DATA_DIR)
+ * with the cause in one line, the driver's error as its `cause`.
+ */
 export async function startCertgate(config: Config, options: StartOptions): Promise<Certgate> {
   const { logger } = options;
   const sandbox = config.mode === "sandbox";
   const secret = config.secret ?? sandboxSecret(config.dataDir, logger);
   const keyring = createKeyring({ secret, previousSecrets: config.previousSecrets });
-  if (!config.databaseUrl.startsWith("postgres")) mkdirSync(dirname(config.databaseUrl), { recursive: true });
   const metrics = createMetrics();
-  const store = metrics.instrumentStore(await openStore({ databaseUrl: config.databaseUrl, keyring }));
+  const store = metrics.instrumentStore(await openStoreOrExplain(config.databaseUrl, keyring));
 
   const emulator = sandbox ? createEmulator({ admin: true, realTime: true }) : undefined;
   const v1 = emulator
@@ -101,10 +105,15 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         });
   let port = config.port;
   if (server) {
-    await new Promise<void>((resolve, reject) => {
-      server.once("listening", resolve);
-      server.once("error", reject);
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("listening", resolve);
+        server.once("error", reject);
+      });
+    } catch (error) {
+      await store.close();
+      throw listenFailure(error, config.host, config.port);
+    }
     const address = server.address();
     port = typeof address === "object" && address ? address.port : config.port;
   }
@@ -226,10 +235,14 @@ function loadDemoPage(sandbox: boolean): DemoPage {
 /** Sandbox only: a secret generated once into the data directory, with a warning. */
 function sandboxSecret(dataDir: string, logger: HttpLogger): string {
   const file = join(dataDir, "sandbox-secret");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  mkdirSync(dataDir, { recursive: true });
   const secret = generateSecret();
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  try {
+    if (existsSync(file)) return readFileSync(file, "utf8").trim();
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  } catch (error) {
+    throw dataDirFailure(error, dataDir);
+  }
   logger.warn(
     { file },
     "sandbox mode: generated CERTGATE_SECRET into the data directory; set it yourself in production",

@@ -5,10 +5,57 @@
  * Mode: production when any PortOne credential (V1 or V2) is set or CERTGATE_MODE=production; sandbox
  * otherwise (embedded emulator, SQLite under ./data/, generated secret, demo routes).
  */
+import { createHash } from "node:crypto";
 import { ConfigError } from "../core/errors.js";
 
-/** The key of the guide's sample code: PortOne's public test account. Never in production. */
-export const PORTONE_PUBLIC_TEST_KEYS: readonly string[] = ["imp_apikey"];
+/**
+ * PortOne's public test credentials: printed in its guides and sample code for anyone to try the
+ * API, so whoever holds one can act as the account it belongs to. Never in production.
+ */
+export interface PublicTestCredentials {
+  /** V1 REST API keys (PORTONE_API_KEY), in clear: a key is an identifier, not a secret. */
+  keys: readonly string[];
+  /**
+   * SHA-256 (lowercase hex) of the public API secrets (PORTONE_API_SECRET, PORTONE_V2_API_SECRET).
+   * Hashes, so that the secrets themselves are never committed to this repository.
+   */
+  secretSha256: readonly string[];
+  /** Merchant codes (가맹점 식별코드, PORTONE_IMP_CODE) of the public test accounts, in clear. */
+  merchantCodes: readonly string[];
+}
+
+/**
+ * The public test credentials PortOne publishes (checked against developers.portone.io and the
+ * iamport SDK samples). PortOne publishes no V2 test secret: V2 test mode runs on a store's own
+ * secret with a test channel, so there is none to list.
+ */
+export const PORTONE_PUBLIC_TEST_CREDENTIALS: PublicTestCredentials = {
+  // The V1 guides' and REST clients' sample key (`imp_key: "imp_apikey"`).
+  keys: ["imp_apikey"],
+  secretSha256: [
+    // The 80-character V1 secret paired with `imp_apikey` in the V1 guides and the iamport REST
+    // client samples (PHP, Java, Node).
+    "022575c990b64f14f4b43db5263ae8f622202596ba967cf13d7d5842dd3972fc",
+    // The same secret cut to its first 31 characters, as the V1 authentication guide prints it
+    // (opi/ko/integration/start/v1/auth): copied from there it is what a merchant would paste.
+    "b0f81f512a362a07393f122ab108489fa66e9a1d6a82196eb50bc4c42a632cbe",
+  ],
+  merchantCodes: [
+    // The public identity-verification (본인인증) test account of the iamport SDK samples.
+    "imp10391932",
+    // The other public test accounts of the iamport SDK samples (iamport-react-native
+    // example/src/utils.ts): the default payment one, then per PG.
+    "imp19424728",
+    "imp91623210",
+    "imp09350031",
+    "imp60029475",
+    "imp41073887",
+    "imp49241793",
+    "imp37739582",
+    "imp87936124",
+    "imp42284830",
+  ],
+};
 
 export interface Config {
   mode: "sandbox" | "production";
@@ -106,12 +153,7 @@ export function loadConfig(env: Env): Config {
     if (secret === undefined) throw new ConfigError("CERTGATE_SECRET", "is required in production mode");
     if (apiKeys.length === 0) throw new ConfigError("CERTGATE_API_KEYS", "is required in production mode");
     requirePortOneCredentials(portone);
-    if (portone.apiKey !== undefined && PORTONE_PUBLIC_TEST_KEYS.includes(portone.apiKey)) {
-      throw new ConfigError(
-        "PORTONE_API_KEY",
-        "is PortOne's public test key; it must not be used in production",
-      );
-    }
+    refusePublicTestCredentials(portone);
   }
 
   return {
@@ -164,6 +206,29 @@ function requirePortOneCredentials(portone: Config["portone"]): void {
       "PORTONE_API_KEY",
       "is required in production mode (with PORTONE_API_SECRET and PORTONE_IMP_CODE), unless PORTONE_V2_API_SECRET and PORTONE_STORE_ID are set",
     );
+  }
+}
+
+/**
+ * Refuses PortOne's public test credentials (production only: sandbox mode never sends them to
+ * PortOne). Secrets are compared by their SHA-256, so `known` holds no secret in clear.
+ * @param known the list to refuse; PortOne's own by default (tests inject theirs).
+ * @throws ConfigError naming the first variable that holds one, never its value.
+ */
+export function refusePublicTestCredentials(
+  portone: Partial<Pick<Config["portone"], "apiKey" | "apiSecret" | "v2ApiSecret" | "impCode">>,
+  known: PublicTestCredentials = PORTONE_PUBLIC_TEST_CREDENTIALS,
+): void {
+  const refuse = (variable: string, what: string) => {
+    throw new ConfigError(variable, `is PortOne's public test ${what}; it must not be used in production`);
+  };
+  if (portone.apiKey !== undefined && known.keys.includes(portone.apiKey)) refuse("PORTONE_API_KEY", "key");
+  const isPublicSecret = (secret: string | undefined) =>
+    secret !== undefined && known.secretSha256.includes(createHash("sha256").update(secret).digest("hex"));
+  if (isPublicSecret(portone.apiSecret)) refuse("PORTONE_API_SECRET", "secret");
+  if (isPublicSecret(portone.v2ApiSecret)) refuse("PORTONE_V2_API_SECRET", "secret");
+  if (portone.impCode !== undefined && known.merchantCodes.includes(portone.impCode)) {
+    refuse("PORTONE_IMP_CODE", "merchant code");
   }
 }
 

@@ -10,10 +10,10 @@ import { createV1Client, createV2Client } from "../portone/index.js";
 import { SANDBOX_API_KEY, startCertgate } from "../server.js";
 import { IDEMPOTENCY_KEY_TTL_MS } from "../service/verifications.js";
 import { createKeyring } from "../store/crypto.js";
-import { openStore } from "../store/index.js";
 import { type Config, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { maskV1, maskV2 } from "./lookup.js";
+import { formatStartupFailure, openStoreOrExplain, upstreamFailure } from "./startup-errors.js";
 
 const USAGE = `certgate — Korean identity verification through PortOne, done right
 
@@ -28,7 +28,9 @@ Usage:
                                  (the old secret in CERTGATE_PREVIOUS_SECRETS)
   certgate help                  this text
 
-Configuration is read from the environment and from .env if present (see README).`;
+Every command accepts --verbose: a failure then prints its stack and causes after the one-line
+cause (so does LOG_LEVEL=debug). Configuration is read from the environment and from .env if
+present (see README).`;
 
 const COMMAND_HELP: Record<string, string> = {
   serve: `certgate serve
@@ -125,7 +127,12 @@ async function main(argv: string[]): Promise<number> {
       const [id] = rest;
       if (!id) throw new UsageError("usage: certgate lookup <imp_uid|identityVerificationId>");
       const config = loadConfig(process.env);
-      const record = await lookupUpstream(config, id);
+      const record = await lookupUpstream(config, id).catch((error: unknown) => {
+        const [variable, baseUrl] = id.startsWith("imp_")
+          ? ["PORTONE_API_URL", config.portone.apiUrl]
+          : ["PORTONE_V2_API_URL", config.portone.v2ApiUrl];
+        throw upstreamFailure(error, variable, baseUrl);
+      });
       process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
       return 0;
     }
@@ -136,10 +143,10 @@ async function main(argv: string[]): Promise<number> {
       if (config.previousSecrets.length === 0) {
         throw new UsageError("CERTGATE_PREVIOUS_SECRETS: the old secret is required to decrypt");
       }
-      const store = await openStore({
-        databaseUrl: config.databaseUrl,
-        keyring: createKeyring({ secret: config.secret, previousSecrets: config.previousSecrets }),
-      });
+      const store = await openStoreOrExplain(
+        config.databaseUrl,
+        createKeyring({ secret: config.secret, previousSecrets: config.previousSecrets }),
+      );
       try {
         const result = await store.rotateKeys();
         logger.info(
@@ -191,10 +198,10 @@ async function lookupUpstream(config: Config, id: string): Promise<Record<string
  * secret configured, a placeholder keyring suffices; production always has CERTGATE_SECRET.
  */
 function openMaintenanceStore(config: Config) {
-  return openStore({
-    databaseUrl: config.databaseUrl,
-    keyring: createKeyring({ secret: config.secret ?? "maintenance-commands-use-no-key-0000" }),
-  });
+  return openStoreOrExplain(
+    config.databaseUrl,
+    createKeyring({ secret: config.secret ?? "maintenance-commands-use-no-key-0000" }),
+  );
 }
 
 function printSandboxHelp(url: string) {
@@ -225,17 +232,25 @@ function onShutdown(close: () => Promise<void>) {
   process.once("SIGTERM", stop);
 }
 
-main(process.argv.slice(2)).then(
+const args = process.argv.slice(2);
+/** `--verbose`, accepted anywhere by every command, adds the stack to a failure's one line. */
+const verboseFlag = args.includes("--verbose");
+
+main(args.filter((arg) => arg !== "--verbose")).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    // One clear line; ConfigError names the variable and never echoes its value.
-    const message =
-      error instanceof CertgateError || error instanceof UsageError
-        ? error.message
-        : `unexpected error (${error instanceof Error ? error.name : "unknown"})`;
-    process.stderr.write(`certgate: ${message}\n`);
+    // One clear line naming the variable or component and the cause (ConfigError never echoes a
+    // value; StartupError masks the password of DATABASE_URL), the stack only when asked for.
+    const logLevel = process.env.LOG_LEVEL?.trim().toLowerCase();
+    process.stderr.write(
+      formatStartupFailure(error, {
+        verbose: verboseFlag || logLevel === "debug" || logLevel === "trace",
+        databaseUrl: process.env.DATABASE_URL,
+        printable: error instanceof CertgateError || error instanceof UsageError,
+      }),
+    );
     process.exitCode = error instanceof UsageError ? 2 : 1;
   },
 );

@@ -92,6 +92,42 @@ export class ConfigError extends CertgateError {
 }
 
 /**
+ * Starting failed because of what a variable points at, not its syntax: the database of
+ * DATABASE_URL cannot be reached or opened, PORT cannot be listened on, CERTGATE_DATA_DIR cannot be
+ * written. The message is one line, `COMPONENT: cause` (`DATABASE_URL: cannot connect to
+ * 127.0.0.1:5433 (ECONNREFUSED)`), with any password masked; the driver's error is the `cause`.
+ */
+export class StartupError extends CertgateError {
+  override readonly name = "StartupError";
+  readonly code = "startup_failed" as const;
+  /** The variable (or component) at fault, e.g. "DATABASE_URL". */
+  readonly component: string;
+
+  constructor(component: string, problem: string, options?: { cause?: unknown }) {
+    super(`${component}: ${problem}`, options);
+    this.component = component;
+  }
+}
+
+/**
+ * A schema migration failed. `migration` names it, or is undefined when the migrations could not
+ * start (Kysely's bookkeeping tables or lock); the driver's error is the `cause`.
+ */
+export class MigrationError extends CertgateError {
+  override readonly name = "MigrationError";
+  readonly code = "migration_failed" as const;
+  readonly migration: string | undefined;
+
+  constructor(migration: string | undefined, options?: { cause?: unknown }) {
+    super(
+      migration === undefined ? "store migrations could not start" : `store migration ${migration} failed`,
+      options,
+    );
+    this.migration = migration;
+  }
+}
+
+/**
  * A request certgate refuses. The HTTP layer maps each code to its status in one place.
  */
 export type RequestErrorCode =

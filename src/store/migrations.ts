@@ -4,6 +4,7 @@
  * instances starting at once migrate once. Never edit a released migration: add the next one.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { MigrationError } from "../core/errors.js";
 import type { StoreDialect } from "./dialect.js";
 import type { Database } from "./schema.js";
 
@@ -143,7 +144,7 @@ export function createMigrations(dialect: StoreDialect): Record<string, Migratio
 
 /**
  * Applies the pending migrations of `dialect` to `db`.
- * @throws Error naming the failed migration (with the driver error as `cause`).
+ * @throws MigrationError naming the failed migration (with the driver error as `cause`).
  */
 export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialect): Promise<void> {
   const migrations = createMigrations(dialect);
@@ -161,8 +162,8 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialec
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
   }).migrateToLatest();
   if (error !== undefined) {
-    const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`store migration ${failed} failed`, { cause: error });
+    const failed = results?.find((result) => result.status === "Error")?.migrationName;
+    throw new MigrationError(failed, { cause: error });
   }
 }
 

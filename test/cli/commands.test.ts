@@ -98,6 +98,30 @@ describe("certgate command", () => {
     expect(stderr).not.toContain("some-real-looking-key");
   });
 
+  it.each([
+    ["PORTONE_API_KEY", "imp_apikey"],
+    ["PORTONE_IMP_CODE", "imp10391932"],
+  ])(
+    "serve refuses PortOne's public test %s in production, naming it and never its value",
+    (variable, value) => {
+      const { status, stderr } = certgate(["serve"], {
+        PORTONE_IMP_CODE: "imp00000000",
+        PORTONE_API_KEY: "certgate_test_key",
+        PORTONE_API_SECRET: "certgate_test_secret",
+        CERTGATE_SECRET: "a-test-secret-that-is-long-enough-0000",
+        CERTGATE_API_KEYS: "merchant_backend_key_0001",
+        [variable]: value,
+      });
+      expect(status).toBe(1);
+      expect(stderr.trim()).toMatch(
+        new RegExp(
+          `^certgate: ${variable}: is PortOne's public test [a-z ]+; it must not be used in production$`,
+        ),
+      );
+      expect(stderr).not.toContain(value);
+    },
+  );
+
   describe("lookup", () => {
     const emulator = createEmulator({ admin: true });
     let upstream: Awaited<ReturnType<typeof serveEmulator>>;

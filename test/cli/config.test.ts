@@ -1,6 +1,12 @@
 /** Configuration is validated at startup; each refusal names the variable and never echoes its value. */
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/cli/config.js";
+import {
+  loadConfig,
+  PORTONE_PUBLIC_TEST_CREDENTIALS,
+  type PublicTestCredentials,
+  refusePublicTestCredentials,
+} from "../../src/cli/config.js";
 import { ConfigError } from "../../src/core/errors.js";
 
 const SECRET = "a-test-secret-that-is-long-enough-0000";
@@ -131,6 +137,72 @@ describe("configuration", () => {
       expect(refusal({ ...production, ...v2Only, PORTONE_API_KEY: "imp_apikey" }).variable).toBe(
         "PORTONE_API_KEY",
       );
+    });
+  });
+
+  describe("PortOne's public test credentials are refused in production, named and never echoed", () => {
+    // A made-up "public" secret, hashed here the way the guard hashes: the real public secrets
+    // appear in this repository only as their SHA-256.
+    const madeUpSecret = "a-made-up-public-test-secret-0000000000";
+    const injected: PublicTestCredentials = {
+      keys: ["made_up_public_key"],
+      secretSha256: [createHash("sha256").update(madeUpSecret).digest("hex")],
+      merchantCodes: ["imp99999999"],
+    };
+    const ours = { apiKey: "certgate_test_key", apiSecret: "certgate_test_secret", impCode: "imp00000000" };
+    const refused = (portone: Parameters<typeof refusePublicTestCredentials>[0]) => {
+      try {
+        refusePublicTestCredentials(portone, injected);
+      } catch (error) {
+        if (error instanceof ConfigError) return error;
+        throw error;
+      }
+      throw new Error("accepted");
+    };
+
+    it("the list holds secrets only as SHA-256 hex", () => {
+      expect(PORTONE_PUBLIC_TEST_CREDENTIALS.secretSha256.length).toBeGreaterThan(0);
+      for (const hash of PORTONE_PUBLIC_TEST_CREDENTIALS.secretSha256) expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it("accepts credentials that are not on the list, with PortOne's list and an injected one", () => {
+      expect(() => refusePublicTestCredentials({ ...ours, v2ApiSecret: madeUpSecret })).not.toThrow();
+      expect(() =>
+        refusePublicTestCredentials({ ...ours, v2ApiSecret: "x".repeat(40) }, injected),
+      ).not.toThrow();
+    });
+
+    it.each([
+      ["PORTONE_API_KEY", { ...ours, apiKey: "made_up_public_key" }],
+      ["PORTONE_API_SECRET", { ...ours, apiSecret: madeUpSecret }],
+      ["PORTONE_V2_API_SECRET", { ...ours, v2ApiSecret: madeUpSecret }],
+      ["PORTONE_IMP_CODE", { ...ours, impCode: "imp99999999" }],
+    ])("refuses a listed %s, by hash for a secret", (variable, portone) => {
+      const error = refused(portone);
+      expect(error.variable).toBe(variable);
+      expect(error.message.startsWith(`${variable}: `)).toBe(true);
+      expect(error.message).toContain("public test");
+      for (const value of ["made_up_public_key", madeUpSecret, "imp99999999"])
+        expect(error.message).not.toContain(value);
+    });
+
+    it("compares the whole secret: a prefix or an extension of a listed one passes", () => {
+      expect(() => refused({ ...ours, apiSecret: madeUpSecret.slice(0, -1) })).toThrow("accepted");
+      expect(() => refused({ ...ours, apiSecret: `${madeUpSecret}0` })).toThrow("accepted");
+    });
+
+    it.each([
+      ["PORTONE_API_KEY", { ...production, PORTONE_API_KEY: "imp_apikey" }],
+      ["PORTONE_IMP_CODE", { ...production, PORTONE_IMP_CODE: "imp10391932" }],
+      ["PORTONE_IMP_CODE", { ...production, PORTONE_IMP_CODE: "imp19424728" }],
+    ])("loadConfig refuses PortOne's public %s", (variable, env) => {
+      const error = refusal(env);
+      expect(error.variable).toBe(variable);
+      expect(error.message).not.toContain(env[variable as keyof typeof env]);
+    });
+
+    it("sandbox mode keeps the test merchant code: it never reaches PortOne there", () => {
+      expect(loadConfig({ PORTONE_IMP_CODE: "imp10391932" }).mode).toBe("sandbox");
     });
   });
 });

@@ -1,0 +1,320 @@
+/**
+ * Startup failures that explain themselves: each becomes one line naming the variable at fault and
+ * the cause (`DATABASE_URL: cannot connect to 127.0.0.1:5433 (ECONNREFUSED)`), with any password
+ * masked. Causes are read from codes (socket `errno` codes, SQLSTATEs, SQLite result codes), never
+ * from the drivers' messages, except the server's own message beside its SQLSTATE.
+ */
+import { CertgateError, MigrationError, StartupError, UpstreamError } from "../core/errors.js";
+import type { Keyring } from "../store/crypto.js";
+import { isPostgresUrl, openStore } from "../store/index.js";
+import type { Store } from "../store/types.js";
+
+/**
+ * `postgres://user:secret@host/db` → `postgres://user:***@host/db`; anything without a password is
+ * returned as it is. Follows URL parsing: the authority ends at the first `/`, `?` or `#`, and the
+ * user info at its last `@`, so a password that parses is masked whole.
+ */
+export function maskDatabaseUrl(databaseUrl: string): string {
+  const password = databasePassword(databaseUrl);
+  return password === undefined ? databaseUrl : databaseUrl.replace(`:${password}@`, ":***@");
+}
+
+/** The password of a `scheme://user:password@…` URL as written (percent-encoded or not). */
+function databasePassword(databaseUrl: string): string | undefined {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(databaseUrl);
+  if (!scheme) return undefined;
+  const rest = databaseUrl.slice(scheme[0].length);
+  const authorityEnd = rest.search(/[/?#]/);
+  const authority = authorityEnd === -1 ? rest : rest.slice(0, authorityEnd);
+  const at = authority.lastIndexOf("@");
+  if (at === -1) return undefined;
+  const userInfo = authority.slice(0, at);
+  const colon = userInfo.indexOf(":");
+  return colon === -1 || colon === userInfo.length - 1 ? undefined : userInfo.slice(colon + 1);
+}
+
+/** Every text that stands for the password of `databaseUrl`, to be masked wherever it shows. */
+function secretsOf(databaseUrl: string | undefined): string[] {
+  const password = databaseUrl === undefined ? undefined : databasePassword(databaseUrl);
+  if (password === undefined) return [];
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // Not percent-encoded text: the password is masked as written.
+  }
+  return [...new Set([password, decoded])].filter((s) => s.length > 0);
+}
+
+/**
+ * Opens (and migrates) the store of `databaseUrl`.
+ * @throws StartupError naming DATABASE_URL with the cause in one line; the driver's error is its `cause`.
+ */
+export async function openStoreOrExplain(databaseUrl: string, keyring: Keyring): Promise<Store> {
+  try {
+    return await openStore({ databaseUrl, keyring });
+  } catch (error) {
+    throw new StartupError("DATABASE_URL", describeDatabaseFailure(error, databaseUrl), { cause: error });
+  }
+}
+
+/** A listen that failed (EADDRINUSE, EACCES, EADDRNOTAVAIL), as a StartupError naming PORT or HOST. */
+export function listenFailure(error: unknown, host: string, port: number): StartupError {
+  const code = codeOf(error);
+  const variable = code === "EADDRNOTAVAIL" || code === "ENOTFOUND" ? "HOST" : "PORT";
+  const gloss = code === undefined ? "" : ` (${code}${LISTEN_GLOSS[code] ? `: ${LISTEN_GLOSS[code]}` : ""})`;
+  return new StartupError(variable, `cannot listen on ${host}:${port}${gloss}`, { cause: error });
+}
+
+const LISTEN_GLOSS: Record<string, string> = {
+  EADDRINUSE: "another process listens there",
+  EACCES: "permission denied",
+  EADDRNOTAVAIL: "not an address of this machine",
+};
+
+/** The sandbox's data directory could not be written (its generated secret lives there). */
+export function dataDirFailure(error: unknown, dataDir: string): StartupError {
+  return new StartupError("CERTGATE_DATA_DIR", `cannot write ${dataDir}${fileCause(error)}`, {
+    cause: error,
+  });
+}
+
+/**
+ * A call to PortOne at `baseUrl` (the value of `variable`) that got no answer, as a StartupError
+ * naming the variable and the socket's code (`PORTONE_API_URL: cannot reach
+ * http://127.0.0.1:1 (ECONNREFUSED)`); any other error is returned as it is (an UpstreamError
+ * already names the method, URL and status).
+ */
+export function upstreamFailure(error: unknown, variable: string, baseUrl: string): unknown {
+  if (!(error instanceof UpstreamError) || (error.code !== "unavailable" && error.code !== "timeout"))
+    return error;
+  // fetch's own refusals carry no code, only a fixed text ("bad port" for a port it blocks).
+  const innermost = innermostCause(error);
+  const code =
+    error.code === "timeout"
+      ? "timed out"
+      : (codeOf(driverRoot(error.cause)) ??
+        (innermost instanceof Error ? firstLine(innermost.message) : undefined));
+  if (code === undefined || code === "") return error;
+  return new StartupError(variable, `cannot reach ${baseUrl} (${code})`, { cause: error });
+}
+
+/**
+ * Why the store of `databaseUrl` could not be opened, as the text after `DATABASE_URL: `.
+ * Migration failures name the migration; the password never shows.
+ */
+export function describeDatabaseFailure(error: unknown, databaseUrl: string): string {
+  const migration = findInChain(error, (e) => e instanceof MigrationError);
+  const prefix =
+    migration instanceof MigrationError
+      ? migration.migration === undefined
+        ? "migrations could not start: "
+        : `migration ${migration.migration} failed: `
+      : "";
+  const driverError = migration instanceof MigrationError ? migration.cause : error;
+  const cause = isPostgresUrl(databaseUrl)
+    ? describePostgres(driverError, databaseUrl)
+    : describeSqlite(driverError, databaseUrl);
+  return mask(`${prefix}${cause}`, secretsOf(databaseUrl));
+}
+
+function describePostgres(error: unknown, databaseUrl: string): string {
+  const target = postgresTarget(databaseUrl);
+  if (target === undefined) return "is not a valid postgres:// URL";
+  const where = `${target.host}:${target.port}`;
+  const root = driverRoot(error);
+  const code = codeOf(root);
+  if (code === "ERR_INVALID_URL") return "is not a valid postgres:// URL";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_FAIL" || code === "EAI_NONAME") {
+    const gloss = code === "EAI_AGAIN" ? ": the DNS lookup failed for now" : ": no such host";
+    return `cannot resolve host ${target.host} (${code}${gloss})`;
+  }
+  if (code !== undefined && /^E[A-Z]+$/.test(code)) {
+    const address = addressOf(root) ?? where;
+    return `cannot connect to ${address} (${code})`;
+  }
+  if (code !== undefined && /^[0-9A-Z]{5}$/.test(code)) {
+    const server = serverMessage(root);
+    if (code === "3D000") return `database "${target.database}" does not exist on ${where} (3D000)`;
+    if (code.startsWith("28")) {
+      return `login refused for role "${target.user}" on ${where} (${code}${server ? `: ${server}` : ""})`;
+    }
+    return `PostgreSQL at ${where} refused (${code}${server ? `: ${server}` : ""})`;
+  }
+  const message = root instanceof Error ? firstLine(root.message) : "";
+  if (/^timeout exceeded when trying to connect/.test(message))
+    return `cannot connect to ${where} (timed out)`;
+  if (/^Connection terminated/.test(message)) return `the connection to ${where} was closed by the server`;
+  // pg's own code-less connection errors (TLS refused, authentication method unsupported…) name no value.
+  return message ? `cannot connect to ${where} (${message})` : `cannot open the database at ${where}`;
+}
+
+function describeSqlite(error: unknown, filename: string): string {
+  const root = driverRoot(error);
+  const code = codeOf(root) ?? "";
+  const syscall = root !== null && typeof root === "object" && "syscall" in root ? String(root.syscall) : "";
+  const path = root !== null && typeof root === "object" && "path" in root ? String(root.path) : filename;
+  if (syscall === "mkdir") return `cannot create the directory ${path} for the SQLite file${fileCause(root)}`;
+  if (code.startsWith("E")) return `cannot open the SQLite file ${filename}${fileCause(root)}`;
+  const primary = /^SQLITE_[A-Z]+/.exec(code)?.[0];
+  switch (primary) {
+    case "SQLITE_CANTOPEN":
+      return `cannot open the SQLite file ${filename} (${code}: its directory is missing or not writable)`;
+    case "SQLITE_NOTADB":
+      return `${filename} is not a SQLite database (${code})`;
+    case "SQLITE_CORRUPT":
+      return `the SQLite file ${filename} is corrupt (${code})`;
+    case "SQLITE_READONLY":
+      return `the SQLite file ${filename} is read-only (${code})`;
+    case "SQLITE_BUSY":
+    case "SQLITE_LOCKED":
+      return `the SQLite file ${filename} is locked by another connection (${code})`;
+    case "SQLITE_FULL":
+      return `the disk of ${filename} is full (${code})`;
+    case "SQLITE_IOERR":
+      return `I/O error on the SQLite file ${filename} (${code})`;
+    case undefined:
+      break;
+    default:
+      return `SQLite error on ${filename} (${code}${root instanceof Error ? `: ${firstLine(root.message)}` : ""})`;
+  }
+  return `cannot open the SQLite file ${filename}${root instanceof Error ? ` (${root.name})` : ""}`;
+}
+
+const FILE_GLOSS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOTDIR: "a part of the path is a file, not a directory",
+  EEXIST: "a file of that name is in the way",
+  ENOSPC: "no space left",
+  ENOENT: "no such file or directory",
+};
+
+function fileCause(error: unknown): string {
+  const code = codeOf(error);
+  if (code === undefined) return "";
+  return ` (${code}${FILE_GLOSS[code] ? `: ${FILE_GLOSS[code]}` : ""})`;
+}
+
+/** Host, port, database and user of a postgres:// URL, with libpq's defaults; undefined if it does not parse. */
+function postgresTarget(databaseUrl: string) {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    return undefined;
+  }
+  const user = decodeURIComponent(url.username) || "postgres";
+  const database = decodeURIComponent(url.pathname.replace(/^\//, "")) || user;
+  return { host: url.hostname || "localhost", port: url.port || "5432", database, user };
+}
+
+/**
+ * The error that says what went wrong: through wrappers' `cause` (a StoreError, pg-pool's connect
+ * timeout) and into the first attempt of an AggregateError (a name with several addresses), down
+ * to the first error that carries a code.
+ */
+function driverRoot(error: unknown): unknown {
+  const coded = findInChain(error, (e) => codeOf(e) !== undefined && !(e instanceof CertgateError));
+  return coded ?? error;
+}
+
+function findInChain(error: unknown, test: (e: unknown) => boolean): unknown {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (e === null || typeof e !== "object" || seen.has(e)) continue;
+    seen.add(e);
+    if (test(e)) return e;
+    if (e instanceof AggregateError) queue.push(...e.errors);
+    if ("cause" in e) queue.push(e.cause);
+  }
+  return undefined;
+}
+
+function innermostCause(error: unknown): unknown {
+  let e = error;
+  for (let depth = 0; depth < 8 && e instanceof Error && e.cause !== undefined; depth++) e = e.cause;
+  return e;
+}
+
+function codeOf(error: unknown): string | undefined {
+  return error !== null && typeof error === "object" && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined;
+}
+
+function addressOf(error: unknown): string | undefined {
+  if (error === null || typeof error !== "object" || !("address" in error)) return undefined;
+  const port = "port" in error ? `:${String(error.port)}` : "";
+  return `${String(error.address)}${port}`;
+}
+
+/** PostgreSQL's own message beside a SQLSTATE: names roles and databases, never a password. */
+function serverMessage(error: unknown): string {
+  return error instanceof Error ? firstLine(error.message) : "";
+}
+
+function firstLine(text: string): string {
+  return (text.split("\n")[0] ?? "").trim();
+}
+
+/**
+ * `text` with each secret masked: always inside a URL's user info (`:secret@`), and anywhere else
+ * too once it is 4 characters or more (a shorter one would mask letters of ordinary words; a
+ * driver's message quoting it bare is not known to happen).
+ */
+function mask(text: string, secrets: readonly string[]): string {
+  let masked = text;
+  for (const secret of secrets) {
+    masked = masked.replaceAll(`:${secret}@`, ":***@");
+    if (secret.length >= 4) masked = masked.replaceAll(secret, "***");
+  }
+  return masked;
+}
+
+export interface StartupReportOptions {
+  /** Add the stack of the error and of each of its causes (`--verbose`, `LOG_LEVEL=debug`). */
+  verbose: boolean;
+  /** DATABASE_URL, whose password is masked wherever it shows. */
+  databaseUrl?: string | undefined;
+  /** Whether the error's message was written for the operator (certgate's own errors, usage errors). */
+  printable: boolean;
+}
+
+/**
+ * What the `certgate` command prints on stderr when it fails: one line `certgate: …`, then with
+ * `verbose` the stacks (masked alike). A printable error shows its message; anything else only
+ * its class name, since its message was never written for an operator to read.
+ */
+export function formatStartupFailure(error: unknown, options: StartupReportOptions): string {
+  const secrets = secretsOf(options.databaseUrl);
+  const message =
+    options.printable && error instanceof Error
+      ? error.message
+      : `unexpected error (${error instanceof Error ? error.name : "unknown"})${options.verbose ? "" : "; --verbose shows the stack"}`;
+  const line = `certgate: ${firstLine(message)}\n`;
+  if (!options.verbose) return mask(line, secrets);
+  const database =
+    error instanceof StartupError && error.component === "DATABASE_URL" && options.databaseUrl !== undefined
+      ? `DATABASE_URL is ${maskDatabaseUrl(options.databaseUrl)}\n`
+      : "";
+  return mask(`${line}${database}${stacks(error)}`, secrets);
+}
+
+function stacks(error: unknown): string {
+  const lines: string[] = [];
+  const seen = new Set<unknown>();
+  const visit = (e: unknown, label: string, depth: number) => {
+    if (seen.has(e) || depth > 8) return;
+    seen.add(e);
+    const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+    lines.push(`${label}${text}`);
+    if (e instanceof AggregateError) for (const inner of e.errors) visit(inner, "  attempt: ", depth + 1);
+    if (e instanceof Error && e.cause !== undefined) visit(e.cause, "caused by: ", depth + 1);
+  };
+  visit(error, "", 0);
+  return `${lines.join("\n")}\n`;
+}

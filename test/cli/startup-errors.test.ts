@@ -1,0 +1,310 @@
+/**
+ * Startup failures explain themselves, through the real `certgate` command: one line on stderr
+ * naming the variable and its own cause, the password never shown, the stack only with --verbose
+ * or LOG_LEVEL=debug.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { formatStartupFailure, maskDatabaseUrl } from "../../src/cli/startup-errors.js";
+import { StartupError } from "../../src/core/errors.js";
+import { PG_URL } from "../integration/harness.js";
+
+const dir = mkdtempSync(join(tmpdir(), "certgate-startup-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A password that must never reach stderr, in one line or in a stack. */
+const PASSWORD = "hunter2-not-shown";
+const pgBase = new URL(PG_URL);
+const pgHost = `${pgBase.hostname}:${pgBase.port || "5432"}`;
+const random = () => `certgate_${randomBytes(6).toString("hex")}`;
+
+function certgate(args: string[], env: Record<string, string>) {
+  // Async: a listening socket of this process (the PORT test) must keep answering meanwhile.
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    env: { PATH: process.env.PATH ?? "", CERTGATE_DATA_DIR: join(dir, "data"), ...env },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += String(c);
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += String(c);
+  });
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    child.once("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** A port nothing listens on: bound by the OS, then released. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== "object" || address === null) throw new Error("no port");
+  return address.port;
+}
+
+/** stderr is exactly one `certgate: …` line, without a stack or the password. */
+function expectOneLine(stderr: string): string {
+  const lines = stderr.trimEnd().split("\n");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^certgate: /);
+  expect(stderr).not.toContain(PASSWORD);
+  return lines[0] ?? "";
+}
+
+function expectStack(stderr: string) {
+  expect(stderr.split("\n").length).toBeGreaterThan(3);
+  expect(stderr).toMatch(/\n\s+at /);
+  expect(stderr).toContain("caused by: ");
+  expect(stderr).not.toContain(PASSWORD);
+}
+
+describe("a bad DATABASE_URL: each its own one-line cause", async () => {
+  const refusedPort = await freePort();
+  const fileInTheWay = join(dir, "a-file");
+  writeFileSync(fileInTheWay, "not a directory\n");
+  const notADatabase = join(dir, "notes.txt");
+  writeFileSync(notADatabase, "this is not a SQLite database, it is plain text of some length\n".repeat(20));
+
+  const cases: [string, string, RegExp][] = [
+    [
+      "unknown host",
+      `postgres://certgate:${PASSWORD}@nonexistent.invalid:5432/certgate`,
+      /^certgate: DATABASE_URL: cannot resolve host nonexistent\.invalid \((ENOTFOUND|EAI_AGAIN)[^)]*\)$/,
+    ],
+    [
+      "refused port",
+      `postgres://certgate:${PASSWORD}@127.0.0.1:${refusedPort}/certgate`,
+      new RegExp(
+        `^certgate: DATABASE_URL: cannot connect to 127\\.0\\.0\\.1:${refusedPort} \\(ECONNREFUSED\\)$`,
+      ),
+    ],
+    (() => {
+      const database = random();
+      const url = new URL(PG_URL);
+      url.pathname = `/${database}`;
+      url.password = PASSWORD;
+      return [
+        "missing database",
+        url.toString(),
+        new RegExp(
+          `^certgate: DATABASE_URL: database "${database}" does not exist on ${pgHost} \\(3D000\\)$`,
+        ),
+      ] as [string, string, RegExp];
+    })(),
+    (() => {
+      const role = random();
+      const url = new URL(PG_URL);
+      url.username = role;
+      url.password = PASSWORD;
+      return [
+        "wrong role",
+        url.toString(),
+        new RegExp(
+          `^certgate: DATABASE_URL: login refused for role "${role}" on ${pgHost} \\((28000|28P01)[^)]*\\)$`,
+        ),
+      ] as [string, string, RegExp];
+    })(),
+    [
+      "SQLite path under a regular file",
+      join(fileInTheWay, "certgate.sqlite"),
+      /^certgate: DATABASE_URL: cannot create the directory .*a-file for the SQLite file \(EEXIST: [^)]+\)$/,
+    ],
+    [
+      "SQLite path two levels under a regular file",
+      join(fileInTheWay, "sub", "certgate.sqlite"),
+      /^certgate: DATABASE_URL: cannot create the directory .*a-file\/sub for the SQLite file \(ENOTDIR: [^)]+\)$/,
+    ],
+    [
+      "SQLite file in an unwritable directory",
+      "/proc/certgate.sqlite",
+      /^certgate: DATABASE_URL: cannot open the SQLite file \/proc\/certgate\.sqlite \(SQLITE_CANTOPEN: [^)]+\)$/,
+    ],
+    [
+      "SQLite path naming a file that is not a database",
+      notADatabase,
+      /^certgate: DATABASE_URL: .*notes\.txt is not a SQLite database \(SQLITE_NOTADB\)$/,
+    ],
+    [
+      "unparsable postgres URL",
+      `postgres://certgate:${PASSWORD}@[::1:5432/db`,
+      /^certgate: DATABASE_URL: is not a valid postgres:\/\/ URL$/,
+    ],
+  ];
+
+  it.each(cases)("%s: migrate exits 1 with one line", async (_name, databaseUrl, expected) => {
+    const { status, stderr } = await certgate(["migrate"], { DATABASE_URL: databaseUrl });
+    expect(status).toBe(1);
+    expect(expectOneLine(stderr)).toMatch(expected);
+  });
+
+  it.each([
+    ["--verbose", ["migrate", "--verbose"], {}],
+    ["LOG_LEVEL=debug", ["migrate"], { LOG_LEVEL: "debug" }],
+  ])(
+    "%s adds the stack and causes after the same line, still without the password",
+    async (_name, args, env) => {
+      const databaseUrl = `postgres://certgate:${PASSWORD}@127.0.0.1:${refusedPort}/certgate`;
+      const { status, stderr } = await certgate(args, { DATABASE_URL: databaseUrl, ...env });
+      expect(status).toBe(1);
+      expect(stderr.split("\n")[0]).toBe(
+        `certgate: DATABASE_URL: cannot connect to 127.0.0.1:${refusedPort} (ECONNREFUSED)`,
+      );
+      expectStack(stderr);
+      expect(stderr).toContain("ECONNREFUSED");
+    },
+  );
+
+  it.each([
+    ["serve", ["serve"], {}],
+    ["purge", ["purge"], {}],
+    [
+      "keys rotate",
+      ["keys", "rotate"],
+      {
+        CERTGATE_SECRET: "the-new-secret-that-is-long-enough-000",
+        CERTGATE_PREVIOUS_SECRETS: "the-old-secret-that-is-long-enough-000",
+      },
+    ],
+  ])("%s explains it the same way", async (_name, args, env) => {
+    const databaseUrl = `postgres://certgate:${PASSWORD}@127.0.0.1:${refusedPort}/certgate`;
+    const { status, stderr } = await certgate(args, { DATABASE_URL: databaseUrl, ...env });
+    expect(status).toBe(1);
+    expect(expectOneLine(stderr)).toBe(
+      `certgate: DATABASE_URL: cannot connect to 127.0.0.1:${refusedPort} (ECONNREFUSED)`,
+    );
+  });
+});
+
+describe("a failed migration names the migration and the cause", () => {
+  it("SQLite", async () => {
+    const file = join(dir, "conflict.sqlite");
+    const db = new BetterSqlite3(file);
+    db.exec("create table webhook_outbox (x integer)");
+    db.close();
+    const { status, stderr } = await certgate(["migrate"], { DATABASE_URL: file });
+    expect(status).toBe(1);
+    expect(expectOneLine(stderr)).toMatch(
+      /^certgate: DATABASE_URL: migration 0002_webhook_outbox failed: SQLite error on .* \(SQLITE_ERROR: table "?webhook_outbox"? already exists\)$/,
+    );
+  });
+
+  it("PostgreSQL", async () => {
+    const schema = random();
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      await admin.query(`create schema ${schema}; create table ${schema}.webhook_outbox (x integer)`);
+      const url = new URL(PG_URL);
+      url.searchParams.set("options", `-c search_path=${schema}`);
+      const { status, stderr } = await certgate(["migrate"], { DATABASE_URL: url.toString() });
+      expect(status).toBe(1);
+      expect(expectOneLine(stderr)).toBe(
+        `certgate: DATABASE_URL: migration 0002_webhook_outbox failed: PostgreSQL at ${pgHost} refused (42P07: relation "webhook_outbox" already exists)`,
+      );
+    } finally {
+      await admin.query(`drop schema ${schema} cascade`);
+      await admin.end();
+    }
+  });
+});
+
+describe("other startup failures name their variable", () => {
+  it("PORT: serve on a port another process listens on", async () => {
+    const server: Server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      const { status, stderr } = await certgate(["serve"], {
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        DATABASE_URL: join(dir, "port.sqlite"),
+      });
+      expect(status).toBe(1);
+      expect(expectOneLine(stderr)).toBe(
+        `certgate: PORT: cannot listen on 127.0.0.1:${port} (EADDRINUSE: another process listens there)`,
+      );
+    } finally {
+      server.close();
+    }
+  });
+
+  it("CERTGATE_DATA_DIR: sandbox serve with a data directory under a regular file", async () => {
+    const file = join(dir, "data-file");
+    writeFileSync(file, "x");
+    const { status, stderr } = await certgate(["serve"], {
+      CERTGATE_DATA_DIR: join(file, "data"),
+      DATABASE_URL: join(dir, "datadir.sqlite"),
+    });
+    expect(status).toBe(1);
+    expect(expectOneLine(stderr)).toMatch(
+      /^certgate: CERTGATE_DATA_DIR: cannot write .*data-file\/data \(ENOTDIR: [^)]+\)$/,
+    );
+  });
+
+  it("PORTONE_V2_API_URL: lookup when PortOne cannot be reached", async () => {
+    const port = await freePort();
+    const { status, stderr } = await certgate(["lookup", "identity-verification-1"], {
+      PORTONE_V2_API_URL: `http://127.0.0.1:${port}`,
+    });
+    expect(status).toBe(1);
+    expect(expectOneLine(stderr)).toBe(
+      `certgate: PORTONE_V2_API_URL: cannot reach http://127.0.0.1:${port} (ECONNREFUSED)`,
+    );
+  });
+});
+
+describe("formatStartupFailure", () => {
+  it("an error certgate did not foresee shows only its class, and its stack with --verbose", () => {
+    const error = new TypeError(`something odd with ${PASSWORD}`);
+    expect(formatStartupFailure(error, { verbose: false, printable: false })).toBe(
+      "certgate: unexpected error (TypeError); --verbose shows the stack\n",
+    );
+    const verbose = formatStartupFailure(error, {
+      verbose: true,
+      printable: false,
+      databaseUrl: `postgres://u:${PASSWORD}@h/db`,
+    });
+    expect(verbose).toMatch(
+      /^certgate: unexpected error \(TypeError\)\nTypeError: something odd with \*\*\*\n\s+at /,
+    );
+  });
+
+  it("--verbose shows DATABASE_URL with its password masked", () => {
+    const error = new StartupError("DATABASE_URL", "cannot connect to h:5432 (ECONNREFUSED)");
+    const verbose = formatStartupFailure(error, {
+      verbose: true,
+      printable: true,
+      databaseUrl: `postgres://u:${PASSWORD}@h/db`,
+    });
+    expect(verbose).toContain("DATABASE_URL is postgres://u:***@h/db\n");
+    expect(verbose).not.toContain(PASSWORD);
+  });
+});
+
+describe("maskDatabaseUrl", () => {
+  it.each([
+    ["postgres://user:secret@host/db", "postgres://user:***@host/db"],
+    [
+      "postgresql://user:p%40ss@host:5433/db?sslmode=require",
+      "postgresql://user:***@host:5433/db?sslmode=require",
+    ],
+    ["postgres://user:p@ss@host/db", "postgres://user:***@host/db"],
+    ["postgres://user@host/db", "postgres://user@host/db"],
+    ["postgres://host/db?user=a@b", "postgres://host/db?user=a@b"],
+    ["./data/certgate.sqlite", "./data/certgate.sqlite"],
+  ])("%s → %s", (url, masked) => {
+    expect(maskDatabaseUrl(url)).toBe(masked);
+  });
+});
