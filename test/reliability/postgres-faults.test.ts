@@ -52,6 +52,7 @@ const CYCLES = scaled(2, 6);
 const CONCURRENCY = 8;
 /** The contract: a returned database serves again within this long. */
 const RECOVERY_MS = 5_000;
+const ONLY_STORE_UNAVAILABLE = /^(create|complete) 503 store_unavailable$/;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -155,7 +156,7 @@ describe("kill -9 of PostgreSQL under load, certgate serve", () => {
     // Every answer was a success or 503 store_unavailable (those in flight at the kill, sent in an
     // "up" phase, included); none went unanswered.
     const faults = faultAnswers(load.answers);
-    expect(faults.filter((f) => !/^(create|complete) 503 store_unavailable$/.test(f))).toEqual([]);
+    expect(faults.filter((f) => !ONLY_STORE_UNAVAILABLE.test(f))).toEqual([]);
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       expect(load.count(`down-${cycle}`, (a) => a.status === 503)).toBeGreaterThan(0);
     }
@@ -273,7 +274,11 @@ describe("pg_terminate_backend of certgate serve's connections", () => {
       60_000,
     );
     await after.stop();
-    expect(faultAnswers([...warm.answers, ...after.answers])).toEqual([]);
+    expect(faultAnswers(warm.answers)).toEqual([]);
+    // The first requests may still draw a terminated client the pool has not heard of yet (503);
+    // the pool drops it and the next request connects afresh.
+    expect(faultAnswers(after.answers).filter((f) => !ONLY_STORE_UNAVAILABLE.test(f))).toEqual([]);
+    expect(await retryUnfinished(service.url, after.unfinished)).toEqual([]);
     expect(await statusOf(`${service.url}/readyz`)).toBe(200);
     expect(running(service, exited)).toBe(true);
   });
@@ -304,7 +309,7 @@ describe("pg_terminate_backend of certgate serve's connections", () => {
       await load.stop();
     }
     const faults = faultAnswers(load.answers);
-    expect(faults.filter((f) => !/^(create|complete) 503 store_unavailable$/.test(f))).toEqual([]);
+    expect(faults.filter((f) => !ONLY_STORE_UNAVAILABLE.test(f))).toEqual([]);
     expect(await retryUnfinished(service.url, load.unfinished)).toEqual([]);
     expect((await checkInvariants(db, true)).violations).toEqual([]);
     expect(await statusOf(`${service.url}/readyz`)).toBe(200);
