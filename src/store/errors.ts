@@ -111,7 +111,9 @@ export function toStoreError(error: unknown, dialect: DialectName): StoreError |
   if (error instanceof AggregateError) {
     for (const inner of error.errors) {
       const translated = toStoreError(inner, dialect);
-      if (translated) return translated;
+      if (translated) {
+        return new StoreError(translated.code, { dialect, driverCode: translated.driverCode, cause: error });
+      }
     }
     return undefined;
   }
@@ -121,7 +123,13 @@ export function toStoreError(error: unknown, dialect: DialectName): StoreError |
       return new StoreError("unavailable", { dialect, driverCode: name, cause: error });
   }
   // pg-pool wraps a connect timeout around the socket's error.
-  if (error instanceof Error && error.cause !== undefined) return toStoreError(error.cause, dialect);
+  if (error instanceof Error && error.cause !== undefined) {
+    const translated = toStoreError(error.cause, dialect);
+    return (
+      translated &&
+      new StoreError(translated.code, { dialect, driverCode: translated.driverCode, cause: error })
+    );
+  }
   return undefined;
 }
 

@@ -19,6 +19,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "../../src/emulator/index.js";
 import { createHttpApp } from "../../src/http/app.js";
+import { createMetrics, type Metrics } from "../../src/observability/metrics.js";
 import { createV1Client } from "../../src/portone/index.js";
 import { createVerificationService } from "../../src/service/verifications.js";
 import { createKeyring } from "../../src/store/crypto.js";
@@ -37,6 +38,7 @@ let database: BetterSqlite3.Database;
 let store: Store;
 let emulator: Emulator;
 let app: Hono;
+let metrics: Metrics;
 const others: BetterSqlite3.Database[] = [];
 
 beforeEach(async () => {
@@ -44,11 +46,14 @@ beforeEach(async () => {
   file = join(dir, "certgate.sqlite");
   database = new BetterSqlite3(file);
   // A short busy_timeout: better-sqlite3 waits synchronously, and the default 5 s would only slow the test.
-  store = await openSqliteStore({
-    database,
-    keyring: createKeyring({ secret: "sqlite-faults-secret-not-a-real-one-00" }),
-    busyTimeoutMs: 50,
-  });
+  metrics = createMetrics({ defaultMetrics: false });
+  store = metrics.instrumentStore(
+    await openSqliteStore({
+      database,
+      keyring: createKeyring({ secret: "sqlite-faults-secret-not-a-real-one-00" }),
+      busyTimeoutMs: 50,
+    }),
+  );
   emulator = createEmulator({ admin: true });
   const v1 = createV1Client({
     apiKey: TEST_MERCHANT.impKey,
@@ -66,6 +71,7 @@ beforeEach(async () => {
     sdk: { impCode: TEST_MERCHANT.impCode },
     logger: silent,
     ready: () => store.ping(),
+    metrics,
   });
 });
 
@@ -139,6 +145,14 @@ describe("a SQLite database locked by another connection", () => {
     expect(await statusOf(done)).toBe("verified");
     expect(await statusOf(pending.id)).toBe("pending");
     expect(await store.listAuditEvents(pending.id)).toEqual([]);
+
+    // Counted by operation and code only: no id, no account_ref.
+    const exposition = await metrics.render();
+    expect(exposition).toContain('certgate_store_errors_total{operation="createVerification",code="busy"} 1');
+    expect(exposition).toContain(
+      'certgate_store_errors_total{operation="completeVerification",code="busy"} 1',
+    );
+    expect(exposition).not.toMatch(/certgate_store_errors_total\{[^}]*(ver_|mid_|acct)/);
 
     other.exec("ROLLBACK");
     expect((await complete(pending)).status).toBe(200);
