@@ -133,32 +133,21 @@ export function toStoreError(error: unknown, dialect: DialectName): StoreError |
   return undefined;
 }
 
-/** Methods translated: every call that runs queries at request or job time. */
-type Translated = Exclude<keyof Store, "dialect" | "migrate" | "close">;
-const TRANSLATED: readonly Translated[] = [
-  "createVerification",
-  "getVerification",
-  "findVerificationByBoundId",
-  "completeVerification",
-  "unbindAccount",
-  "listAuditEvents",
-  "purgeIdentities",
-  "rotateKeys",
-  "claimWebhookEvents",
-  "markWebhookDelivered",
-  "markWebhookFailed",
-  "ping",
-];
+/** Left as they are: they run at startup and shutdown, where the command reports the driver's own cause. */
+const UNTRANSLATED = new Set<string>(["migrate", "close"]);
 
 /**
- * `store` with every query-running method's driver faults thrown as {@link StoreError}s. `migrate`
- * and `close` are left as they are: they run at startup and shutdown, where the command reports
- * the driver's own cause.
+ * `store` with every query-running method's driver faults thrown as {@link StoreError}s: every
+ * method but `migrate` and `close`, so a method added to the Store later is covered too.
  */
 export function withStoreErrors(store: Store, dialect: DialectName): Store {
-  const wrapped: Record<string, unknown> = { ...store };
-  for (const name of TRANSLATED) {
-    const method = store[name] as (...args: unknown[]) => Promise<unknown>;
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(store)) {
+    if (typeof value !== "function" || UNTRANSLATED.has(name)) {
+      wrapped[name] = value;
+      continue;
+    }
+    const method = value as (...args: unknown[]) => Promise<unknown>;
     wrapped[name] = async (...args: unknown[]) => {
       try {
         return await method(...args);
