@@ -9,6 +9,7 @@ import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { Config } from "./cli/config.js";
 import { dataDirFailure, listenFailure, openStoreOrExplain } from "./cli/startup-errors.js";
+import { CertgateError } from "./core/errors.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { createMetrics } from "./observability/metrics.js";
@@ -252,34 +253,52 @@ function sandboxSecret(dataDir: string, logger: HttpLogger): string {
 
 /**
  * Retention (PIPA art. 21) inside `serve`: purges personal fields older than the retention period
- * at startup and then hourly, and deletes expired Idempotency-Keys; `certgate purge` does the same
- * on demand.
+ * at startup and then every `intervalMs` (default hourly); `certgate purge` does the same on
+ * demand. A run that fails (the database is down) is logged and never rejects: the next run purges
+ * what it missed, since the purge is by age. Each run also deletes expired Idempotency-Keys.
  */
-function startRetention(store: Store, retentionDays: number, logger: HttpLogger) {
-  const purge = () => {
+export function startRetention(
+  store: Store,
+  retentionDays: number,
+  logger: Pick<HttpLogger, "info" | "warn">,
+  intervalMs = 3_600_000,
+): { runOnce(): Promise<number>; stop(): void } {
+  const runOnce = async (): Promise<number> => {
     const now = new Date();
-    store
-      .purgeIdentities({ completedBefore: new Date(now.getTime() - retentionDays * 86_400_000), now })
-      .then((purged) => {
-        if (purged > 0) logger.info({ purged, retention_days: retentionDays }, "identities purged");
-      })
-      .catch((error: unknown) =>
-        logger.warn({ error: error instanceof Error ? error.name : "unknown" }, "purge failed"),
+    try {
+      const purged = await store.purgeIdentities({
+        completedBefore: new Date(now.getTime() - retentionDays * 86_400_000),
+        now,
+      });
+      if (purged > 0) logger.info({ purged, retention_days: retentionDays }, "identities purged");
+      return purged;
+    } catch (error) {
+      logger.warn(
+        { error: error instanceof Error ? error.name : "unknown", code: errorCode(error) },
+        "purge failed; retried on the next run",
       );
-    store
-      .purgeIdempotencyKeys({ createdBefore: new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS) })
-      .then((purged) => {
-        if (purged > 0) logger.info({ purged }, "expired idempotency keys purged");
-      })
-      .catch((error: unknown) =>
-        logger.warn(
-          { error: error instanceof Error ? error.name : "unknown" },
-          "idempotency key purge failed",
-        ),
-      );
+      return 0;
+    } finally {
+      await store
+        .purgeIdempotencyKeys({ createdBefore: new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS) })
+        .then((purged) => {
+          if (purged > 0) logger.info({ purged }, "expired idempotency keys purged");
+        })
+        .catch((error: unknown) =>
+          logger.warn(
+            { error: error instanceof Error ? error.name : "unknown", code: errorCode(error) },
+            "idempotency key purge failed; retried on the next run",
+          ),
+        );
+    }
   };
-  purge();
-  const timer = setInterval(purge, 3_600_000);
+  void runOnce();
+  const timer = setInterval(() => void runOnce(), intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return { runOnce, stop: () => clearInterval(timer) };
+}
+
+/** A certgate error's stable code; foreign errors' messages may echo input, so nothing of theirs. */
+function errorCode(error: unknown): string | undefined {
+  return error instanceof CertgateError ? error.code : undefined;
 }

@@ -164,6 +164,52 @@ export class RequestError extends CertgateError {
   }
 }
 
+/**
+ * A fault of the database, not of the request: the store could not do its work right now. Answered
+ * 503 (`store_<code>`); the request may be retried as is. A transaction cut off by one rolls back,
+ * so nothing is half-written (a COMMIT whose answer was lost may still have landed: a retry then
+ * reads the committed outcome, as after a crash).
+ * - `unavailable`: the database cannot be reached or dropped the connection — refused, reset,
+ *   terminated (`pg_terminate_backend`), restarting, shutting down, out of connections, a connect
+ *   timeout, SQLite unable to open or read its file (I/O error).
+ * - `busy`: SQLite's file is locked by another connection past `busy_timeout` (SQLITE_BUSY,
+ *   SQLITE_LOCKED); PostgreSQL's lock_not_available.
+ * - `read_only`: the database refuses writes (SQLITE_READONLY; PostgreSQL read_only_sql_transaction,
+ *   e.g. a hot standby after a failover).
+ * - `full`: no space left (SQLITE_FULL, PostgreSQL disk_full).
+ *
+ * Errors a driver raises for certgate's own mistakes (a syntax error, a violated constraint) are
+ * not StoreErrors: they stay unexpected, a logged 500.
+ */
+export type StoreErrorCode = "unavailable" | "busy" | "read_only" | "full";
+
+export interface StoreErrorDetails {
+  dialect: "sqlite" | "postgres";
+  /**
+   * The driver's own code, from a closed vocabulary that never carries data: a SQLSTATE
+   * (`57P01`), a socket error (`ECONNREFUSED`), a SQLite code (`SQLITE_BUSY`), or the name of one
+   * of pg's code-less connection errors (`connection_terminated`).
+   */
+  driverCode?: string | undefined;
+  /** The driver's error. Its message may name the host and port, so it is never shown to a caller. */
+  cause?: unknown;
+}
+
+export class StoreError extends CertgateError {
+  override readonly name = "StoreError";
+  readonly code: StoreErrorCode;
+  readonly dialect: "sqlite" | "postgres";
+  readonly driverCode: string | undefined;
+
+  constructor(code: StoreErrorCode, details: StoreErrorDetails) {
+    const driver = details.driverCode === undefined ? "" : ` ${details.driverCode}`;
+    super(`store ${code} (${details.dialect}${driver})`, { cause: details.cause });
+    this.code = code;
+    this.dialect = details.dialect;
+    this.driverCode = details.driverCode;
+  }
+}
+
 function stripQuery(url: string): string {
   const i = url.search(/[?#]/);
   return i === -1 ? url : url.slice(0, i);

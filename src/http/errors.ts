@@ -9,6 +9,8 @@ import {
   CertgateError,
   RequestError,
   type RequestErrorCode,
+  StoreError,
+  type StoreErrorCode,
   UpstreamError,
   type UpstreamErrorCode,
 } from "../core/errors.js";
@@ -49,6 +51,20 @@ const UPSTREAM_STATUS: Record<UpstreamErrorCode, ContentfulStatusCode> = {
   api_error: 502,
 };
 
+/**
+ * Database faults are all 503 `store_<code>` with `Retry-After`: the request did not happen (a
+ * transaction cut off rolls back) and may be sent again as is.
+ */
+const STORE_MESSAGE: Record<StoreErrorCode, string> = {
+  unavailable: "the database is unavailable; retry later",
+  busy: "the database is locked by another writer; retry later",
+  read_only: "the database refuses writes right now; retry later",
+  full: "the database has no space left; retry later",
+};
+
+/** Seconds a client is asked to wait before retrying after a store fault. */
+export const STORE_RETRY_AFTER_SECONDS = 1;
+
 export interface ErrorLogger {
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;
@@ -74,6 +90,12 @@ export function createErrorHandler(logger: ErrorLogger) {
     if (err instanceof UpstreamError) {
       logger.warn({ code: err.code, status: err.status, attempts: err.attempts }, "upstream fault");
       return errorResponse(c, UPSTREAM_STATUS[err.code], `upstream_${err.code}`, upstreamMessage(err.code));
+    }
+    if (err instanceof StoreError) {
+      // The driver's code only: its message may name the database host.
+      logger.warn({ code: err.code, dialect: err.dialect, driver_code: err.driverCode }, "store fault");
+      c.header("retry-after", String(STORE_RETRY_AFTER_SECONDS));
+      return errorResponse(c, 503, `store_${err.code}`, STORE_MESSAGE[err.code]);
     }
     if (err instanceof CertgateError) {
       logger.error({ code: err.code }, "unexpected certgate error");

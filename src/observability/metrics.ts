@@ -4,6 +4,7 @@
  * so several certgate apps in one process (tests, embedding) do not collide.
  */
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { StoreError } from "../core/errors.js";
 import type { ClientEvent } from "../portone/http.js";
 import type { Store } from "../store/types.js";
 
@@ -55,6 +56,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers: [registry],
   });
 
+  const storeErrors = new Counter({
+    name: "certgate_store_errors_total",
+    help: "Store operations that failed with a database fault, by operation and StoreError code (unavailable, busy, read_only, full).",
+    labelNames: ["operation", "code"] as const,
+    registers: [registry],
+  });
+
   function onClientEvent(event: ClientEvent) {
     switch (event.type) {
       case "request":
@@ -79,6 +87,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         const end = dbLatency.startTimer({ operation });
         try {
           return await fn(...args);
+        } catch (error) {
+          // Labels from closed sets only: the operation's name and the StoreError's code.
+          if (error instanceof StoreError) storeErrors.inc({ operation, code: error.code });
+          throw error;
         } finally {
           end();
         }

@@ -8,7 +8,12 @@
  * a short lease (see `Store.claimWebhookEvents`).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { CertgateError } from "../core/errors.js";
 import type { Store } from "../store/types.js";
+
+function errorCode(error: unknown): string | undefined {
+  return error instanceof CertgateError ? error.code : undefined;
+}
 
 /** Secret bytes: a `whsec_<base64>` secret is decoded as Standard Webhooks does; any other string is UTF-8. */
 function secretBytes(secret: string): Buffer {
@@ -173,7 +178,15 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     start(intervalMs) {
       const tick = () => {
         void this.runOnce()
-          .catch(() => 0)
+          .catch((error: unknown) => {
+            // The database or the receiver is down: the events stay due in the outbox and the
+            // next tick tries again, so the loop resumes by itself when the fault ends.
+            options.logger?.warn(
+              { error: error instanceof Error ? error.name : "unknown", code: errorCode(error) },
+              "webhook dispatch failed; retried on the next tick",
+            );
+            return 0;
+          })
           .finally(() => {
             if (timer !== undefined) timer = setTimeout(tick, backlog ? 0 : intervalMs);
           });

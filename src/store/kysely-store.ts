@@ -22,6 +22,7 @@ import {
 } from "../core/reasons.js";
 import { type Keyring, secureRandomBytes } from "./crypto.js";
 import type { DialectName, StoreDialect } from "./dialect.js";
+import { withStoreErrors } from "./errors.js";
 import { migrateToLatest } from "./migrations.js";
 import { POSTGRES_DIALECT } from "./postgres/dialect.js";
 import type { Database, VerificationsTable } from "./schema.js";
@@ -51,6 +52,7 @@ export interface KyselyStoreOptions {
 
 /**
  * A {@link Store} over `db`. Does not migrate by itself: call `migrate()` (the `open…Store` helpers do).
+ * Every method but `migrate` and `close` throws a database fault as a `StoreError` (store/errors.ts).
  *
  * @example
  * const store = createKyselyStore({ db, dialect: "sqlite", keyring });
@@ -511,7 +513,8 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
       await db.destroy();
     },
   };
-  return Object.freeze(store);
+  // Driver faults (connection lost, database down, locked, read-only, full) leave as StoreErrors.
+  return Object.freeze(withStoreErrors(store, dialect.name));
 }
 
 const DIALECTS: Record<DialectName, StoreDialect> = { sqlite: SQLITE_DIALECT, postgres: POSTGRES_DIALECT };

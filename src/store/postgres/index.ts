@@ -22,6 +22,25 @@ export interface PostgresStoreOptions {
 
 const INT8_OID = 20;
 
+/** How long a request waits for a connection (new, or free in the pool) before a 503. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * pg emits `error` on the pool for an idle client whose connection dies (a terminated backend, a
+ * restart), and on a checked-out client between two of its queries; an EventEmitter with no
+ * listener turns that into an uncaught exception that ends the process — the whole merchant app
+ * when certgate is mounted in it. Both are answered where it matters instead: pg-pool has already
+ * dropped the idle client, and a checked-out one fails its next query (a StoreError, 503) and is
+ * dropped on release because it is no longer queryable. The next request connects afresh, so the
+ * store recovers by itself when the database returns.
+ */
+function survivePoolErrors(pool: pg.Pool): void {
+  pool.on("error", () => {});
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
+}
+
 /**
  * Opens a pool on `connectionString` and migrates the database.
  * @example const store = await openPostgresStore({ connectionString: "postgres://…", keyring });
@@ -30,6 +49,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
+    // A database that cannot be reached answers within this bound instead of holding the request
+    // forever (a refused port fails at once anyway); also bounds the wait for a free client.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // Lets the kernel notice a peer that vanished without closing the connection.
+    keepAlive: true,
     ...(options.options === undefined ? {} : { options: options.options }),
     // Instants are BIGINT ms, well inside Number's safe range; pg returns int8 as text by default.
     // Set per pool, not through pg.types, so no other pg user in the process is affected.
@@ -40,6 +64,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  survivePoolErrors(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return openMigratedStore({ db, dialect: POSTGRES_DIALECT, keyring: options.keyring });
 }

@@ -19,19 +19,36 @@ import { SQLITE_DIALECT } from "./dialect.js";
 /** How long a write waits for another process's lock before failing, in ms. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
-export interface SqliteStoreOptions {
-  /** Path of the database file (its directory is created), or ":memory:". */
-  filename: string;
+export type SqliteStoreOptions = {
   keyring: Keyring;
-}
+  /** How long a write waits for another connection's lock before a `store_busy`, in ms. Default 5000. */
+  busyTimeoutMs?: number | undefined;
+} & (
+  | {
+      /** Path of the database file (its directory is created), or ":memory:". */
+      filename: string;
+      database?: undefined;
+    }
+  | {
+      /**
+       * A better-sqlite3 connection the caller opened (e.g. with pragmas of its own); the store sets
+       * its pragmas on it, owns it from now on and closes it on `close`.
+       */
+      database: BetterSqlite3.Database;
+      filename?: undefined;
+    }
+);
 
 /**
- * Opens (creating if needed) the SQLite database at `filename` and migrates it.
+ * Opens (creating if needed) the SQLite database at `filename`, or takes over `database`, and
+ * migrates it.
  * @example const store = await openSqliteStore({ filename: "./data/certgate.db", keyring });
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
-  if (options.filename !== ":memory:") mkdirSync(dirname(options.filename), { recursive: true });
-  const database = new BetterSqlite3(options.filename);
+  if (options.filename !== undefined && options.filename !== ":memory:") {
+    mkdirSync(dirname(options.filename), { recursive: true });
+  }
+  const database = options.database ?? new BetterSqlite3(options.filename);
   try {
     database.pragma("journal_mode = WAL");
     // Set, not left to the default: better-sqlite3 gives NORMAL to a file reopened in WAL mode but
@@ -42,7 +59,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     // whole: their imp_uids unconsumed and their verifications pending, so they complete again;
     // never a half-written one.
     database.pragma("synchronous = NORMAL");
-    database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    database.pragma(`busy_timeout = ${options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS}`);
     database.pragma("foreign_keys = ON");
   } catch (error) {
     database.close();
@@ -51,6 +68,14 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return openMigratedStore({ db, dialect: SQLITE_DIALECT, keyring: options.keyring });
 }
+
+/** What Kysely's driver calls for a ROLLBACK (it only reads `reader` and calls `run`). */
+const NO_OP_ROLLBACK = {
+  reader: false,
+  all: () => [],
+  run: () => ({ changes: 0, lastInsertRowid: 0 }),
+  iterate: () => [][Symbol.iterator](),
+} satisfies ReturnType<SqliteDatabase["prepare"]>;
 
 /** How many distinct SQL texts keep a prepared statement; the store's queries are far fewer. */
 const STATEMENT_CACHE_SIZE = 256;
@@ -66,6 +91,10 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   return {
     close: () => database.close(),
     prepare(sql: string) {
+      // SQLite itself rolls a transaction back on some faults (SQLITE_FULL, an I/O error, a busy
+      // COMMIT); Kysely's ROLLBACK after them would fail with "no transaction is active" and hide
+      // the fault that happened. With no transaction open, the rollback has nothing left to do.
+      if (sql === "rollback" && !database.inTransaction) return NO_OP_ROLLBACK;
       let statement = statements.get(sql);
       if (statement === undefined) {
         statement = database.prepare(sql);
