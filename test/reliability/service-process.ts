@@ -19,6 +19,8 @@ import pg from "pg";
 import { z } from "zod";
 import { createEmulator, type Emulator, serveEmulator, TEST_MERCHANT } from "../../src/emulator/index.js";
 import { verifyWebhookSignature } from "../../src/service/webhooks.js";
+import { createMigrations } from "../../src/store/migrations.js";
+import { POSTGRES_DIALECT } from "../../src/store/postgres/dialect.js";
 import { type DatabaseKind, PG_URL } from "../integration/harness.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -321,6 +323,9 @@ export interface InvariantReport {
   violations: string[];
 }
 
+/** Every migration certgate ships, in the order they apply (their names do not depend on the dialect). */
+export const MIGRATION_NAMES = Object.keys(createMigrations(POSTGRES_DIALECT)).sort();
+
 const count = (column: string) => `cast(count(${column}) as integer)`;
 
 /**
@@ -333,7 +338,9 @@ const count = (column: string) => `cast(count(${column}) as integer)`;
  * - a duplicate_account rejection names an existing account of the same person;
  * - completed_at is set exactly when the verification is finished;
  * - every finished verification has exactly one `verification.completed` audit event (and, with
- *   `webhooks`, exactly one outbox event), each telling its final status; a pending one has none.
+ *   `webhooks`, exactly one outbox event), each telling its final status; a pending one has none;
+ * - failed attempts: each is one `verification.attempt_failed` audit event; none is counted past
+ *   `max_attempts` except the one that rejected as `too_many_attempts` (core/attempts.ts).
  */
 export async function checkInvariants(db: TestDatabase, webhooks: boolean): Promise<InvariantReport> {
   const violations: string[] = [];
@@ -351,7 +358,7 @@ export async function checkInvariants(db: TestDatabase, webhooks: boolean): Prom
 
   const migrations = await db.query<{ name: string }>("select name from kysely_migration order by name");
   const names = migrations.map((m) => m.name).join(",");
-  if (names !== "0001_initial,0002_webhook_outbox") violations.push(`migrations applied: ${names}`);
+  if (names !== MIGRATION_NAMES.join(",")) violations.push(`migrations applied: ${names}`);
 
   await expectNone(
     "person with two accounts",
@@ -405,8 +412,21 @@ export async function checkInvariants(db: TestDatabase, webhooks: boolean): Prom
      where v.status <> 'pending' group by v.id having count(a.id) <> 1`,
   );
   await expectNone(
-    "audit event of a pending verification",
-    `select a.id from audit_events a join verifications v on v.id = a.verification_id where v.status = 'pending'`,
+    "audit event other than a failed attempt of a pending verification",
+    `select a.id from audit_events a join verifications v on v.id = a.verification_id
+     where v.status = 'pending' and a.type <> 'verification.attempt_failed'`,
+  );
+  await expectNone(
+    "failed attempts that are not one audit event each",
+    `select v.id, v.failed_attempts, ${count("a.id")} as n from verifications v
+     left join audit_events a on a.verification_id = v.id and a.type = 'verification.attempt_failed'
+     group by v.id, v.failed_attempts having count(a.id) <> v.failed_attempts`,
+  );
+  await expectNone(
+    "failed attempts past the limit, or too_many_attempts without exactly one past it",
+    `select id, status, reason, failed_attempts, max_attempts from verifications
+     where (reason = 'too_many_attempts' and failed_attempts <> max_attempts + 1)
+        or ((reason is null or reason <> 'too_many_attempts') and failed_attempts > max_attempts)`,
   );
   await expectNone(
     "outbox event of a pending verification",

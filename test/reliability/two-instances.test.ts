@@ -23,6 +23,7 @@ import {
   createVerification,
   inBatches,
   killAllServices,
+  MIGRATION_NAMES,
   outboxIds,
   postJson,
   type ServiceProcess,
@@ -150,7 +151,7 @@ describe("two instances on one PostgreSQL", () => {
       const migrations = await database.query<{ name: string }>(
         "select name from kysely_migration order by name",
       );
-      expect(migrations.map((m) => m.name)).toEqual(["0001_initial", "0002_webhook_outbox"]);
+      expect(migrations.map((m) => m.name)).toEqual(MIGRATION_NAMES);
       const tables = await database.query<{ table_name: string }>(
         `select table_name from information_schema.tables where table_schema = '${database.schema}'
            order by table_name`,
