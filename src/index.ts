@@ -34,12 +34,14 @@ export type { V1Carrier, V1Certification } from "./core/upstream-records.js";
 export { createHttpApp, type HttpAppOptions } from "./http/app.js";
 export { toNodeHandler } from "./http/node-handler.js";
 export { createMetrics } from "./observability/metrics.js";
+export { currentRequestId, withRequestId } from "./observability/request-context.js";
 export * from "./portone/index.js";
 export { startCertgate } from "./server.js";
 export {
   type CompletionOutcome,
   type CreateVerificationInput,
   createVerificationService,
+  IDEMPOTENCY_KEY_TTL_MS,
   type VerificationService,
   type VerificationServiceOptions,
 } from "./service/verifications.js";

@@ -12,7 +12,7 @@ import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.j
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createV1Client, createV2Client } from "./portone/index.js";
-import { createVerificationService } from "./service/verifications.js";
+import { createVerificationService, IDEMPOTENCY_KEY_TTL_MS } from "./service/verifications.js";
 import { createWebhookDispatcher } from "./service/webhooks.js";
 import { createKeyring, generateSecret } from "./store/crypto.js";
 import { openStore } from "./store/index.js";
@@ -239,7 +239,8 @@ function sandboxSecret(dataDir: string, logger: HttpLogger): string {
 
 /**
  * Retention (PIPA art. 21) inside `serve`: purges personal fields older than the retention period
- * at startup and then hourly; `certgate purge` does the same on demand.
+ * at startup and then hourly, and deletes expired Idempotency-Keys; `certgate purge` does the same
+ * on demand.
  */
 function startRetention(store: Store, retentionDays: number, logger: HttpLogger) {
   const purge = () => {
@@ -251,6 +252,17 @@ function startRetention(store: Store, retentionDays: number, logger: HttpLogger)
       })
       .catch((error: unknown) =>
         logger.warn({ error: error instanceof Error ? error.name : "unknown" }, "purge failed"),
+      );
+    store
+      .purgeIdempotencyKeys({ createdBefore: new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS) })
+      .then((purged) => {
+        if (purged > 0) logger.info({ purged }, "expired idempotency keys purged");
+      })
+      .catch((error: unknown) =>
+        logger.warn(
+          { error: error instanceof Error ? error.name : "unknown" },
+          "idempotency key purge failed",
+        ),
       );
   };
   purge();

@@ -2,26 +2,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderChart } from "./chart.js";
-import type { Machine, Versions } from "./machine.js";
-import type { ScenarioConfig, ScenarioResult } from "./scenario.js";
-import type { SeedResult } from "./seed.js";
+import type { BenchResults } from "./results.js";
+import type { ScenarioResult } from "./scenario.js";
 import { round } from "./stats.js";
 import { evaluateTargets, formatCount, type TargetResult } from "./targets.js";
 import { WHY } from "./why.js";
 
-export interface BenchResults {
-  generated_at: string;
-  mode: "full" | "quick";
-  duration_seconds: number;
-  machine: Machine;
-  versions: Versions;
-  config: ScenarioConfig & { scale_concurrency: number; scale_latency_ms: number };
-  seeding: SeedResult[];
-  runs: ScenarioResult[];
-  /** Scenarios that could not run at all (a process failed to start, seeding failed, …). */
-  run_errors: { scenario: string; message: string }[];
-  targets: TargetResult[];
-}
+export type { BenchResults } from "./results.js";
 
 export function buildResults(input: Omit<BenchResults, "targets">): BenchResults {
   return { ...input, targets: evaluateTargets(input.runs) };

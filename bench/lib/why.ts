@@ -26,7 +26,7 @@
  *     of CPU per GET in isolation), WAL checkpoints off the request path, WITHOUT ROWID tables for
  *     the text-keyed tables (fewer pages per commit).
  */
-import type { BenchResults } from "./report.js";
+import type { BenchResults } from "./results.js";
 import type { ScenarioResult } from "./scenario.js";
 import { round } from "./stats.js";
 import { P99_ALLOWANCE_MS, type TargetId } from "./targets.js";

@@ -1,14 +1,20 @@
 import pino from "pino";
+import { currentRequestId } from "../observability/request-context.js";
 
 /**
  * The process logger: JSON lines on stdout. Call sites pass ids and decisions only; the redact
  * list is a second line of defence should a personal or secret field ever be passed by mistake.
+ * Every line written while an HTTP request is served carries that request's `request_id`.
  */
 export function createLogger(destination?: pino.DestinationStream) {
   return pino(
     {
       level: process.env.LOG_LEVEL ?? "info",
       base: undefined,
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId === undefined ? {} : { request_id: requestId };
+      },
       redact: {
         paths: [
           "name",

@@ -8,6 +8,7 @@ import { CertgateError } from "../core/errors.js";
 import { createEmulator, serveEmulator, TEST_MERCHANT } from "../emulator/index.js";
 import { createV1Client, createV2Client } from "../portone/index.js";
 import { SANDBOX_API_KEY, startCertgate } from "../server.js";
+import { IDEMPOTENCY_KEY_TTL_MS } from "../service/verifications.js";
 import { createKeyring } from "../store/crypto.js";
 import { openStore } from "../store/index.js";
 import { type Config, loadConfig } from "./config.js";
@@ -39,7 +40,8 @@ const COMMAND_HELP: Record<string, string> = {
   Applies the database migrations of DATABASE_URL and exits (serve also migrates at startup).`,
   purge: `certgate purge
   Destroys name, phone and birth date of verifications completed more than CERTGATE_RETENTION_DAYS
-  (default 30) ago; outcomes, person bindings and audit events stay.`,
+  (default 30) ago; outcomes, person bindings and audit events stay. Also deletes Idempotency-Keys
+  older than 24 hours.`,
   lookup: `certgate lookup <imp_uid|identityVerificationId>
   Prints PortOne's record (V1 for imp_…, else V2) with name, phone, birthday, CI and DI masked.`,
   keys: `certgate keys rotate
@@ -111,8 +113,12 @@ async function main(argv: string[]): Promise<number> {
       const now = new Date();
       const completedBefore = new Date(now.getTime() - config.retentionDays * 86_400_000);
       const purged = await store.purgeIdentities({ completedBefore, now });
+      const keys = await store.purgeIdempotencyKeys({
+        createdBefore: new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS),
+      });
       await store.close();
       logger.info({ purged, retention_days: config.retentionDays }, "identities purged");
+      logger.info({ purged: keys }, "expired idempotency keys purged");
       return 0;
     }
     case "lookup": {

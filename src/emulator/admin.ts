@@ -8,7 +8,8 @@
  * - `POST /reset` → `{ reset: true }` (records, tokens, faults, stats; the clock is kept)
  * - `POST /clock` `{ advance_seconds? } | { now? }` (unix seconds) → `{ now }`
  * - `POST /tokens/revoke` → `{ revoked }` (how many tokens were still valid)
- * - `POST /faults` `{ route, kind, latency_ms?, status?, times?, probability? }` → 201 `{ fault }`
+ * - `POST /faults` `{ route, kind, latency_ms?, status?, error_type?, times?, probability? }` → 201 `{ fault }`
+ *   (`error_type`: for an `error` fault on a V2 route, a type the route documents);
  *   (`probability` in (0, 1]: each matching request is hit with it, see faults.ts);
  *   `GET /faults` → `{ faults }`; `DELETE /faults` → `{ cleared }`
  * - `GET /stats` → `{ requests: { getToken, … }, tokens_issued }` (V1; V2's are at `GET /stats/v2`)
@@ -69,6 +70,7 @@ const faultBodySchema = z
     kind: z.enum(FAULT_KINDS),
     latency_ms: z.number().int().min(0).max(600_000).optional(),
     status: z.literal(FAULT_STATUSES).optional(),
+    error_type: z.string().min(1).max(100).optional(),
     times: z.number().int().min(1).optional(),
     probability: faultProbabilitySchema.optional(),
   })
@@ -129,6 +131,7 @@ export function createAdminApp(controls: AdminControls): Hono {
       kind: body.kind,
       ...(body.latency_ms === undefined ? {} : { latencyMs: body.latency_ms }),
       ...(body.status === undefined ? {} : { status: body.status }),
+      ...(body.error_type === undefined ? {} : { errorType: body.error_type }),
       ...(body.times === undefined ? {} : { times: body.times }),
       ...(body.probability === undefined ? {} : { probability: body.probability }),
     };

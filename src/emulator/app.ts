@@ -35,7 +35,8 @@ import { type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
 import { createV1Authorizer, type EmulatorMerchant, registerTokenRoutes } from "./v1/tokens.js";
 import { createV2AdminApp } from "./v2/admin.js";
 import type { V2MerchantCredentials } from "./v2/auth.js";
-import { createV2Emulation, isV2RouteName } from "./v2/index.js";
+import { v2NotFound } from "./v2/errors.js";
+import { createV2Emulation, isV2Request, isV2RouteName } from "./v2/index.js";
 import type { CreateIdentityVerificationInput, StoredIdentityVerification } from "./v2/records.js";
 import type { V2RouteName } from "./v2/route-names.js";
 
@@ -203,6 +204,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     revokeTokens: () => tokens.revokeAll(nowSeconds(clock)) + v2.revokeTokens(),
     setFault(fault) {
       const { route } = fault;
+      // V1 has no typed errors: an `error` fault is V2's alone, even on "*".
+      if (fault.kind === "error" && route === "*") return v2.setFault({ ...fault, route });
       if (route === "*" || !isV2RouteName(route)) faults.add({ ...fault, route });
       if (route === "*" || isV2RouteName(route)) v2.setFault({ ...fault, route });
     },
@@ -235,7 +238,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   if (options.admin) app.route("/__admin", createAdminApp(controls));
   if (options.admin) app.route("/__admin", createV2AdminApp(v2));
 
-  app.notFound((c) => v1Fail(c, 404, V1_MESSAGES.routeNotFound));
+  // An unknown route of V2's answers in V2's envelope, anything else in V1's.
+  app.notFound((c) => (isV2Request(c.req.raw) ? v2NotFound(c) : v1Fail(c, 404, V1_MESSAGES.routeNotFound)));
   app.onError((error, c) => {
     // A dropped connection has no response: the in-process caller sees the rejection.
     if (isDropError(error)) throw error;

@@ -10,12 +10,21 @@
  */
 import { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { RequestError } from "../core/errors.js";
 import type { RequestStats } from "./state.js";
 
 /** Every fault kind. */
-export const FAULT_KINDS = ["latency", "status", "malformed", "wrong_types", "api_error", "drop"] as const;
+export const FAULT_KINDS = [
+  "latency",
+  "status",
+  "malformed",
+  "wrong_types",
+  "api_error",
+  "drop",
+  "error",
+] as const;
 
 /**
  * - `latency`: wait `latencyMs` (real time), then answer normally.
@@ -24,6 +33,8 @@ export const FAULT_KINDS = ["latency", "status", "malformed", "wrong_types", "ap
  * - `wrong_types`: HTTP 200, success code, a response whose fields have the wrong types.
  * - `api_error`: HTTP 200 with a non-zero API code and a message, no data.
  * - `drop`: close the connection without answering.
+ * - `error` (V2 only): answer the documented error `errorType` of the route, with its status and body
+ *   (e.g. `MAX_TRANSACTION_COUNT_REACHED`, `CHANNEL_NOT_FOUND`), as PortOne would.
  */
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -38,6 +49,8 @@ export interface Fault<R extends string = string> {
   latencyMs?: number;
   /** `status` only; default 500. */
   status?: (typeof FAULT_STATUSES)[number];
+  /** `error` only, and required there: an error `type` the route documents. */
+  errorType?: string;
   /** Apply to the next N matching requests, then disarm. Omitted: until cleared. */
   times?: number;
   /**
@@ -58,6 +71,7 @@ export function faultSchema<R extends string>(routes: readonly [R, ...R[]]) {
       kind: z.enum(FAULT_KINDS),
       latencyMs: z.number().int().min(0).max(600_000).optional(),
       status: z.literal(FAULT_STATUSES).optional(),
+      errorType: z.string().min(1).max(100).optional(),
       times: z.number().int().min(1).optional(),
       probability: faultProbabilitySchema.optional(),
     })
@@ -65,6 +79,10 @@ export function faultSchema<R extends string>(routes: readonly [R, ...R[]]) {
     .refine((fault) => fault.kind !== "latency" || fault.latencyMs !== undefined, {
       message: "latencyMs is required for a latency fault",
       path: ["latencyMs"],
+    })
+    .refine((fault) => (fault.kind === "error") === (fault.errorType !== undefined), {
+      message: "errorType is required for an error fault, and only there",
+      path: ["errorType"],
     });
 }
 
@@ -88,14 +106,19 @@ export interface FaultRegistry<R extends string> {
 /** Requests a fault was applied to, by route then kind; routes and kinds never hit are absent. */
 export type FaultsInjected<R extends string> = Partial<Record<R, Partial<Record<FaultKind, number>>>>;
 
-export interface FaultRegistryOptions {
+export interface FaultRegistryOptions<R extends string = string> {
   /** Uniform in [0, 1), for probabilistic faults. Default `Math.random`; tests pass a seeded one. */
   random?: () => number;
+  /**
+   * Whether `route` documents error `type`, for `error` faults (`"*"`: every route must). Omitted: the
+   * API has no typed errors and refuses `error` faults.
+   */
+  documentsError?: (route: R | "*", type: string) => boolean;
 }
 
 export function createFaultRegistry<R extends string>(
   routes: readonly [R, ...R[]],
-  options: FaultRegistryOptions = {},
+  options: FaultRegistryOptions<R> = {},
 ): FaultRegistry<R> {
   const schema = faultSchema(routes);
   const random = options.random ?? Math.random;
@@ -108,6 +131,11 @@ export function createFaultRegistry<R extends string>(
       const parsed = schema.safeParse(fault);
       if (!parsed.success)
         throw new RequestError("invalid_request", `invalid fault: ${describeIssues(parsed.error)}`);
+      if (fault.kind === "error" && !options.documentsError?.(fault.route, fault.errorType ?? ""))
+        throw new RequestError(
+          "invalid_request",
+          "invalid fault: errorType: not an error this route documents",
+        );
       armed.push({ fault: { ...fault }, remaining: fault.times });
     },
     clear() {
@@ -156,6 +184,8 @@ export interface FaultBodies {
   apiError(): unknown;
   /** JSON body of a `wrong_types` fault (sent with HTTP 200). */
   wrongTypes(): unknown;
+  /** Status and body of an `error` fault; `undefined` for a type the route does not document. */
+  error?(type: string): { status: ContentfulStatusCode; body: unknown } | undefined;
 }
 
 /**
@@ -197,6 +227,11 @@ export function faultMiddleware<R extends string>(options: {
         return c.json(bodies.apiError(), 200);
       case "drop":
         return dropConnection(incomingOf(c.env));
+      case "error": {
+        // Arming checked the type against the route, so the answer always exists.
+        const answer = bodies.error?.(fault.errorType ?? "");
+        return answer ? c.json(answer.body, answer.status) : next();
+      }
     }
   };
 }

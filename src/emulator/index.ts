@@ -30,7 +30,7 @@ export {
 export { type Fault, type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
 export type { EmulatorMerchant } from "./v1/tokens.js";
 export type { V2MerchantCredentials } from "./v2/auth.js";
-export { V2_ERRORS, type V2ErrorBody, type V2ErrorType } from "./v2/errors.js";
+export { V2_ERRORS, V2_ROUTE_ERRORS, type V2ErrorBody, type V2ErrorType } from "./v2/errors.js";
 export {
   type CreateIdentityVerificationInput,
   EMULATOR_FAILURE,

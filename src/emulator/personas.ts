@@ -16,6 +16,9 @@ export const PERSONA_IDS = [
   "no_ci",
   "uncertified",
   "no_gender",
+  "gender_other",
+  "inicis",
+  "kcp",
 ] as const;
 
 /** Ids of the built-in personas. */
@@ -34,13 +37,15 @@ export interface Persona {
    * Asia/Seoul date). Fixed for most personas; relative to `today` where the age must not drift.
    */
   birthdayOn(today: KstDate): string;
-  gender: "male" | "female" | null;
+  /** `"other"` is V2's `OTHER`; V1 knows only male and female, so there it is `null`. */
+  gender: "male" | "female" | "other" | null;
   /** Digits only. */
   phone: string;
   carrier: V1Carrier;
   foreigner: boolean;
   /** `null` models a merchant without the foreigner-detection contract. */
   foreignerV2: boolean | null;
+  /** V1's `pg_provider` ("danal", "inicis_unified", "inicis", "kcp_v2"); V2's is its upper case. */
   pgProvider: string;
   /** `false`: the record exists but its OTP was never confirmed. */
   certified: boolean;
@@ -162,7 +167,8 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   no_ci: {
     ...base,
     id: "no_ci",
-    description: "No unique_key (CI) but a DI.",
+    description:
+      "Danal without CI in the merchant's contract (Danal's rule since January 2026): no unique_key, DI present.",
     personSeed: "certgate-persona:no_ci",
     name: "강테스트",
     birthdayOn: fixed("1991-11-11"),
@@ -194,5 +200,41 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
     gender: null,
     phone: "01000000009",
     carrier: "LGT",
+  },
+  gender_other: {
+    ...base,
+    id: "gender_other",
+    description: "V2 gender OTHER (V1 knows only male and female: gender null there).",
+    personSeed: "certgate-persona:gender_other",
+    name: "서테스트",
+    birthdayOn: fixed("1995-10-10"),
+    gender: "other",
+    phone: "01000000010",
+    carrier: "KT",
+  },
+  inicis: {
+    ...base,
+    id: "inicis",
+    description: "Verified through legacy KG Inicis (pg_provider inicis): no unique_in_site.",
+    personSeed: "certgate-persona:inicis",
+    name: "한테스트",
+    birthdayOn: fixed("1989-04-04"),
+    gender: "male",
+    phone: "01000000011",
+    carrier: "SKT",
+    pgProvider: "inicis",
+    hasDi: false,
+  },
+  kcp: {
+    ...base,
+    id: "kcp",
+    description: "Verified through NHN KCP (pg_provider kcp_v2), every field present.",
+    personSeed: "certgate-persona:kcp",
+    name: "오테스트",
+    birthdayOn: fixed("1987-08-08"),
+    gender: "female",
+    phone: "01000000012",
+    carrier: "LGT",
+    pgProvider: "kcp_v2",
   },
 };

@@ -10,9 +10,11 @@ import type { z } from "zod";
 import type { FailedAttemptReason } from "../core/attempts.js";
 import { RequestError } from "../core/errors.js";
 import { type Policy, resolvePolicy, validatePolicy } from "../core/policy.js";
+import { requestIdFrom, runWithRequestId, withRequestId } from "../observability/request-context.js";
 import type { CompletionOutcome, VerificationService } from "../service/verifications.js";
 import type { VerificationRecord } from "../store/types.js";
 import { createErrorHandler, type ErrorLogger, errorResponse } from "./errors.js";
+import { fingerprintOf, idempotencyKeyFrom, idempotencyScope, REPLAYED_HEADER } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
 import {
   accountRefParam,
@@ -72,14 +74,26 @@ export interface DemoPage {
   assets: ReadonlyMap<string, { type: string; body: string }>;
 }
 
+/**
+ * certgate's routes as a Hono app. Every answer carries `X-Request-Id` (the caller's when it is sane,
+ * else a generated one), and every line written to `logger` while serving a request carries it as
+ * `request_id`; give the service a logger wrapped with `withRequestId` (or certgate's own pino
+ * logger) for its lines to carry it too.
+ */
 export function createHttpApp(options: HttpAppOptions): Hono {
-  const { service, logger } = options;
+  const { service } = options;
+  const logger = withRequestId(options.logger);
   const app = new Hono();
   const keyDigests = options.apiKeys.map(digest);
 
   app.onError(createErrorHandler(logger));
   app.notFound((c) => errorResponse(c, 404, "not_found", "no such route"));
 
+  app.use(async (c, next) => {
+    const requestId = requestIdFrom(c.req.header("x-request-id"));
+    await runWithRequestId(requestId, next);
+    c.header("X-Request-Id", requestId);
+  });
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
@@ -118,21 +132,39 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   // --- merchant backend (API key) ---
   const requireApiKey = async (c: Context, next: () => Promise<void>) => {
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1] || !keyAllowed(keyDigests, match[1])) {
+    const key = bearerKey(c);
+    if (key === undefined || !keyAllowed(keyDigests, key)) {
       throw new RequestError("unauthorized", "a valid API key is required (Authorization: Bearer <key>)");
     }
     await next();
   };
 
+  /** The public demo/sandbox creation: no API key to scope an Idempotency-Key to, so none is taken. */
   const create = async (c: Context) => {
+    if (c.req.header("idempotency-key") !== undefined) {
+      throw new RequestError(
+        "invalid_idempotency_key",
+        "Idempotency-Key is honoured on POST /api/verifications only",
+      );
+    }
     const body = await readJson(c, createVerificationBody);
     const verification = await service.create(toCreateInput(body, options.returnOrigins));
     return c.json(createdView(verification, options.sdk), 201);
   };
 
-  app.post("/api/verifications", requireApiKey, create);
+  app.post("/api/verifications", requireApiKey, async (c) => {
+    const key = idempotencyKeyFrom(c.req.header("idempotency-key"));
+    const body = await readJson(c, createVerificationBody);
+    const input = toCreateInput(body, options.returnOrigins);
+    if (key === undefined) return c.json(createdView(await service.create(input), options.sdk), 201);
+    const { verification, replayed } = await service.createIdempotent(input, {
+      scope: idempotencyScope(bearerKey(c) ?? ""),
+      key,
+      fingerprint: fingerprintOf(body),
+    });
+    if (replayed) c.header(REPLAYED_HEADER, "true");
+    return c.json(createdView(verification, options.sdk), 201);
+  });
   app.get("/api/verifications/:id", requireApiKey, async (c) => {
     const id = parse(verificationIdParam, c.req.param("id"), "id");
     const verification = await service.get(id);
@@ -251,12 +283,16 @@ function failedAttemptMessage(reason: FailedAttemptReason): string {
   return `${what}; the verification is still pending`;
 }
 
-/** The 201 answer: the ids issued and the browser SDK's parameters for the verification's API version. */
+/**
+ * The 201 answer: the ids issued and the browser SDK's parameters for the verification's API version.
+ * Its status is the creation's, `pending`, also when an Idempotency-Key replays it after the
+ * verification finished: a replay repeats the first answer; `GET /api/verifications/:id` tells now.
+ */
 function createdView(v: VerificationRecord, sdk: HttpAppOptions["sdk"]) {
   const common = {
     id: v.id,
     api_version: v.apiVersion,
-    status: v.status,
+    status: "pending" as const,
     expires_at: v.expiresAt.toISOString(),
   };
   if (v.apiVersion === "v2") {
@@ -360,6 +396,11 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const issues = result.error.issues.map((i) => ({ path: i.path.join("."), problem: i.code }));
   const fields = issues.map((i) => i.path || where).join(", ");
   throw new RequestError("invalid_request", `invalid ${where}: ${fields}`, { issues });
+}
+
+/** The key of `Authorization: Bearer <key>`, if the header has that shape. */
+function bearerKey(c: Context): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
 }
 
 function digest(key: string): Buffer {

@@ -27,6 +27,8 @@ const REQUEST_STATUS: Record<RequestErrorCode, ContentfulStatusCode> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  invalid_idempotency_key: 400,
+  idempotency_conflict: 409,
 };
 
 /**

@@ -76,8 +76,20 @@ const redirect = {
   },
 };
 
+const idempotencyKey = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description:
+    "Stripe-style: 1–255 printable ASCII, scoped to the API key. The same key with the same body " +
+    "within 24 hours answers the first creation's 201 again (header Idempotent-Replayed: true) " +
+    "and creates nothing; with another body 409 idempotency_conflict. A request racing the first " +
+    "one waits for it and is answered as a replay. Older keys are used anew.",
+  schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x20-\\x7e]+$" },
+};
+
 export function openApiDocument() {
-  return {
+  return withRequestIds({
     openapi: "3.1.0",
     info: {
       title: "certgate",
@@ -90,9 +102,23 @@ export function openApiDocument() {
         post: {
           summary: "Create a verification (merchant backend)",
           security: apiKey,
+          parameters: [idempotencyKey],
           requestBody: { required: true, ...json(createVerificationBody) },
           responses: {
-            "201": { description: "created; sdk holds the browser SDK parameters" },
+            "201": {
+              description:
+                "created (or replayed under an Idempotency-Key); sdk holds the browser SDK parameters",
+              headers: {
+                "Idempotent-Replayed": {
+                  description: "`true` when an Idempotency-Key replayed an earlier creation",
+                  schema: { type: "string", enum: ["true"] },
+                },
+              },
+            },
+            "409": {
+              description: "idempotency_conflict: the Idempotency-Key was used with another body",
+              ...json(errorBody),
+            },
             ...errors(400, 401, 413, 415),
           },
         },
@@ -155,5 +181,72 @@ export function openApiDocument() {
         get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } },
       },
     },
+  });
+}
+
+const REQUEST_ID_DESCRIPTION =
+  "Correlation id: a caller's value of 1–128 characters of [A-Za-z0-9._:-] is kept, anything else " +
+  "is replaced by a generated one; answered on every response and logged as request_id on every " +
+  "log line the request causes.";
+
+/** Adds the `X-Request-Id` request and response header to every operation of `doc`. */
+function withRequestIds<
+  D extends {
+    components: Record<string, unknown>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          parameters?: object[];
+          responses: Record<string, { description: string; headers?: Record<string, unknown> }>;
+        }
+      >
+    >;
+  },
+>(doc: D) {
+  const requestId = { $ref: "#/components/parameters/RequestId" };
+  const paths = Object.fromEntries(
+    Object.entries(doc.paths).map(([path, operations]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(operations).map(([method, op]) => [
+          method,
+          {
+            ...op,
+            parameters: [...(op.parameters ?? []), requestId],
+            responses: Object.fromEntries(
+              Object.entries(op.responses).map(([status, response]) => [
+                status,
+                {
+                  ...response,
+                  headers: {
+                    ...response.headers,
+                    "X-Request-Id": { $ref: "#/components/headers/RequestId" },
+                  },
+                },
+              ]),
+            ),
+          },
+        ]),
+      ),
+    ]),
+  );
+  return {
+    ...doc,
+    components: {
+      ...doc.components,
+      parameters: {
+        RequestId: {
+          name: "X-Request-Id",
+          in: "header",
+          required: false,
+          description: REQUEST_ID_DESCRIPTION,
+          schema: { type: "string", minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:-]+$" },
+        },
+      },
+      headers: { RequestId: { description: REQUEST_ID_DESCRIPTION, schema: { type: "string" } } },
+    },
+    paths,
   };
 }

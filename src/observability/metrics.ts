@@ -87,6 +87,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       dialect: store.dialect,
       migrate: timed("migrate", () => store.migrate()),
       createVerification: timed("createVerification", (i) => store.createVerification(i)),
+      createIdempotentVerification: timed("createIdempotentVerification", (i) =>
+        store.createIdempotentVerification(i),
+      ),
+      purgeIdempotencyKeys: timed("purgeIdempotencyKeys", (i) => store.purgeIdempotencyKeys(i)),
       getVerification: timed("getVerification", (id) => store.getVerification(id)),
       findVerificationByBoundId: timed("findVerificationByBoundId", (id) =>
         store.findVerificationByBoundId(id),

@@ -43,7 +43,13 @@ import { evaluatePolicy, type Policy } from "../core/policy.js";
 import type { V1Certification } from "../core/upstream-records.js";
 import { fromV2IdentityVerification, type V2IdentityVerification } from "../core/v2-identity.js";
 import { secureRandomBytes } from "../store/crypto.js";
-import type { ApiVersion, CompletionDecision, Store, VerificationRecord } from "../store/types.js";
+import type {
+  ApiVersion,
+  CompletionDecision,
+  NewVerification,
+  Store,
+  VerificationRecord,
+} from "../store/types.js";
 
 /** What the service needs of the V1 client. */
 export interface V1Upstream {
@@ -99,6 +105,25 @@ export interface CreateVerificationInput {
   maxAttempts?: number | undefined;
 }
 
+/** How long an Idempotency-Key names the verification it created: 24 hours, as Stripe keeps keys. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
+
+/** An `Idempotency-Key` as the service needs it; the HTTP layer derives scope and fingerprint. */
+export interface IdempotencyKey {
+  /** Whose key it is: a digest of the caller's API key, so two merchants' keys never meet. */
+  scope: string;
+  /** The caller's key. */
+  key: string;
+  /** Digest of the request; the same key with another fingerprint is an `idempotency_conflict`. */
+  fingerprint: string;
+}
+
+export interface IdempotentCreation {
+  verification: VerificationRecord;
+  /** True when the key had already created `verification` (nothing was created now). */
+  replayed: boolean;
+}
+
 export type CompletionOutcome =
   /** This call finished the verification (verified, rejected or expired). */
   | { kind: "finished"; verification: VerificationRecord }
@@ -118,6 +143,14 @@ export type CompletionOutcome =
 
 export interface VerificationService {
   create(input: CreateVerificationInput): Promise<VerificationRecord>;
+  /**
+   * `create` under an Idempotency-Key (Stripe's semantics): the first use of `idempotency.key`
+   * creates; a later one with the same fingerprint within {@link IDEMPOTENCY_KEY_TTL_MS} answers
+   * that same verification (`replayed: true`), also when it raced the first across instances; an
+   * older key is used anew.
+   * @throws RequestError `idempotency_conflict` when the key was used with another fingerprint.
+   */
+  createIdempotent(input: CreateVerificationInput, idempotency: IdempotencyKey): Promise<IdempotentCreation>;
   get(id: string): Promise<VerificationRecord | undefined>;
   findByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
   /** The guide's `POST /certifications` / redirect: `imp_uid` from the browser, bound by `merchant_uid`. */
@@ -298,40 +331,60 @@ export function createVerificationService(options: VerificationServiceOptions): 
     return { outcome, consumable: true };
   }
 
+  function newVerification(input: CreateVerificationInput): NewVerification {
+    const apiVersion = input.apiVersion ?? apiVersions[0] ?? "v1";
+    if (!apiVersions.includes(apiVersion)) {
+      throw new RequestError("invalid_request", `PortOne ${apiVersion.toUpperCase()} is not configured`, {
+        field: "api_version",
+      });
+    }
+    const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!isValidMaxAttempts(maxAttempts)) {
+      throw new RequestError(
+        "invalid_request",
+        `maxAttempts must be an integer from ${MIN_MAX_ATTEMPTS} to ${MAX_MAX_ATTEMPTS}`,
+        { field: "maxAttempts" },
+      );
+    }
+    const createdAt = now();
+    const ttlSeconds = input.ttlSeconds ?? ttl;
+    return {
+      id: newId("ver"),
+      apiVersion,
+      // V2 lets the merchant choose the id: certgate's is as unguessable as a merchant_uid.
+      boundId: newId(apiVersion === "v1" ? "mid" : "idv"),
+      policy: input.policy,
+      accountRef: input.accountRef,
+      returnUrl: input.returnUrl,
+      maxAttempts,
+      createdAt,
+      expiresAt: new Date(createdAt.getTime() + ttlSeconds * 1000),
+    };
+  }
+
   return {
     apiVersions,
 
-    async create(input) {
-      const apiVersion = input.apiVersion ?? apiVersions[0] ?? "v1";
-      if (!apiVersions.includes(apiVersion)) {
-        throw new RequestError("invalid_request", `PortOne ${apiVersion.toUpperCase()} is not configured`, {
-          field: "api_version",
-        });
-      }
-      const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-      if (!isValidMaxAttempts(maxAttempts)) {
+    // async: a refused input rejects the promise, it never throws synchronously.
+    create: async (input) => store.createVerification(newVerification(input)),
+
+    async createIdempotent(input, idempotency) {
+      const verification = newVerification(input);
+      const result = await store.createIdempotentVerification({
+        verification,
+        ...idempotency,
+        expiredBefore: new Date(verification.createdAt.getTime() - IDEMPOTENCY_KEY_TTL_MS),
+      });
+      if (result.kind === "conflict") {
         throw new RequestError(
-          "invalid_request",
-          `maxAttempts must be an integer from ${MIN_MAX_ATTEMPTS} to ${MAX_MAX_ATTEMPTS}`,
-          {
-            field: "maxAttempts",
-          },
+          "idempotency_conflict",
+          "this Idempotency-Key was used with another request body in the last 24 hours",
         );
       }
-      const createdAt = now();
-      const ttlSeconds = input.ttlSeconds ?? ttl;
-      return store.createVerification({
-        id: newId("ver"),
-        apiVersion,
-        // V2 lets the merchant choose the id: certgate's is as unguessable as a merchant_uid.
-        boundId: newId(apiVersion === "v1" ? "mid" : "idv"),
-        policy: input.policy,
-        accountRef: input.accountRef,
-        returnUrl: input.returnUrl,
-        maxAttempts,
-        createdAt,
-        expiresAt: new Date(createdAt.getTime() + ttlSeconds * 1000),
-      });
+      if (result.kind === "replayed") {
+        log.info({ verification_id: result.verification.id }, "idempotent creation replayed");
+      }
+      return { verification: result.verification, replayed: result.kind === "replayed" };
     },
 
     get: (id) => store.getVerification(id),

@@ -5,7 +5,8 @@
  * re-read, never find-then-create and never a caught unique violation (which would abort a
  * PostgreSQL transaction): the upstream id is consumed once (`consumed_ids` primary key), a person
  * exists once per key (`persons (key_kind, key_scope, key_hash)`), a person holds one account
- * (`accounts.person_id`) and an account belongs to one person (`accounts.account_ref`).
+ * (`accounts.person_id`), an account belongs to one person (`accounts.account_ref`) and an
+ * Idempotency-Key names one verification per API key (`idempotency_keys` primary key).
  */
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { z } from "zod";
@@ -33,6 +34,8 @@ import type {
   CompletionResult,
   FailedAttemptInput,
   FailedAttemptResult,
+  IdempotentCreationInput,
+  IdempotentCreationResult,
   NewVerification,
   Store,
   StoredIdentity,
@@ -264,28 +267,76 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     },
 
     async createVerification(input: NewVerification) {
-      const inserted = await db
-        .insertInto("verifications")
-        .values({
-          id: input.id,
-          api_version: input.apiVersion,
-          bound_id: input.boundId,
-          status: "pending",
-          reason: null,
-          policy_json: JSON.stringify(input.policy),
-          account_ref: input.accountRef ?? null,
-          return_url: input.returnUrl ?? null,
-          max_attempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-          created_at: msOf(input.createdAt),
-          expires_at: msOf(input.expiresAt),
-        })
-        .onConflict((oc) => oc.doNothing())
-        .returningAll()
-        .executeTakeFirst();
+      const inserted = await insertVerification(db, input);
       if (inserted === undefined) {
         throw new RequestError("conflict", "a verification with this id or bound id already exists");
       }
       return toRecord(inserted);
+    },
+
+    async createIdempotentVerification(input: IdempotentCreationInput): Promise<IdempotentCreationResult> {
+      const claimKey = { api_key_digest: input.scope, idempotency_key: input.key };
+      const trx = await db.startTransaction().execute();
+      try {
+        // The verification first (the key row references it), then the key under its primary key.
+        // PostgreSQL: a concurrent claim of the same key waits here for this transaction, then sees
+        // the committed row (READ COMMITTED) and does nothing. An expired row is taken over.
+        const inserted = await insertVerification(trx, input.verification);
+        if (inserted === undefined) {
+          throw new RequestError("conflict", "a verification with this id or bound id already exists");
+        }
+        const claimed = await trx
+          .insertInto("idempotency_keys")
+          .values({
+            ...claimKey,
+            fingerprint: input.fingerprint,
+            verification_id: inserted.id,
+            created_at: msOf(input.verification.createdAt),
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(["api_key_digest", "idempotency_key"])
+              .doUpdateSet((eb) => ({
+                fingerprint: eb.ref("excluded.fingerprint"),
+                verification_id: eb.ref("excluded.verification_id"),
+                created_at: eb.ref("excluded.created_at"),
+              }))
+              .where("idempotency_keys.created_at", "<", msOf(input.expiredBefore)),
+          )
+          .returning("verification_id")
+          .executeTakeFirst();
+        if (claimed !== undefined) {
+          await trx.commit().execute();
+          return { kind: "created", verification: toRecord(inserted) };
+        }
+        // The key is held: the verification inserted above is rolled back, the holder's is answered.
+        const held = await trx
+          .selectFrom("idempotency_keys")
+          .select(["fingerprint", "verification_id"])
+          .where("api_key_digest", "=", claimKey.api_key_digest)
+          .where("idempotency_key", "=", claimKey.idempotency_key)
+          .executeTakeFirst();
+        if (held === undefined) throw new Error("store: idempotency key missing after conflict");
+        const prior =
+          held.fingerprint === input.fingerprint
+            ? await readVerification(trx, held.verification_id, false)
+            : undefined;
+        await trx.rollback().execute();
+        if (held.fingerprint !== input.fingerprint) return { kind: "conflict" };
+        if (prior === undefined) throw new Error("store: verification of an idempotency key missing");
+        return { kind: "replayed", verification: toRecord(prior) };
+      } catch (error) {
+        if (!trx.isCommitted && !trx.isRolledBack) await trx.rollback().execute();
+        throw error;
+      }
+    },
+
+    async purgeIdempotencyKeys({ createdBefore }) {
+      const deleted = await db
+        .deleteFrom("idempotency_keys")
+        .where("created_at", "<", msOf(createdBefore))
+        .executeTakeFirst();
+      return Number(deleted.numDeletedRows);
     },
 
     async getVerification(id: string) {
@@ -548,6 +599,28 @@ const POLICY = z.object({
   judgeAgeAt: z.enum(["verification", "now"]),
   requirePersonKey: z.boolean(),
 });
+
+/** Inserts a pending verification; undefined when its id or bound id is taken. */
+async function insertVerification(executor: Kysely<Database>, input: NewVerification) {
+  return executor
+    .insertInto("verifications")
+    .values({
+      id: input.id,
+      api_version: input.apiVersion,
+      bound_id: input.boundId,
+      status: "pending",
+      reason: null,
+      policy_json: JSON.stringify(input.policy),
+      account_ref: input.accountRef ?? null,
+      return_url: input.returnUrl ?? null,
+      max_attempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      created_at: msOf(input.createdAt),
+      expires_at: msOf(input.expiresAt),
+    })
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
 
 async function insertAudit(
   trx: Transaction<Database>,

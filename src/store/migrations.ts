@@ -135,6 +135,27 @@ export function createMigrations(dialect: StoreDialect): Record<string, Migratio
         await db.schema.alterTable("verifications").dropColumn("failed_attempts").execute();
       },
     },
+    "0004_idempotency_keys": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("idempotency_keys")
+          .addColumn("api_key_digest", "text", (c) => c.notNull())
+          .addColumn("idempotency_key", "text", (c) => c.notNull())
+          .addColumn("fingerprint", "text", (c) => c.notNull())
+          .addColumn("verification_id", "text", (c) => c.notNull().references("verifications.id"))
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addPrimaryKeyConstraint("idempotency_keys_pk", ["api_key_digest", "idempotency_key"])
+          .execute();
+        await db.schema
+          .createIndex("idempotency_keys_created_at")
+          .on("idempotency_keys")
+          .column("created_at")
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable("idempotency_keys").ifExists().execute();
+      },
+    },
   };
 }
 

@@ -83,6 +83,21 @@ export interface WebhookOutboxTable {
   last_status: number | null;
 }
 
+/**
+ * One `Idempotency-Key` of `POST /api/verifications`, scoped to the API key that sent it. Unique on
+ * (api_key_digest, idempotency_key); a row older than 24 hours is taken over by the next use.
+ */
+export interface IdempotencyKeysTable {
+  /** SHA-256 of the API key, base64url: never the key itself. */
+  api_key_digest: string;
+  /** The caller's Idempotency-Key, 1–255 printable ASCII. */
+  idempotency_key: string;
+  /** SHA-256 of the canonical JSON of the parsed request body, base64url. */
+  fingerprint: string;
+  verification_id: string;
+  created_at: number;
+}
+
 /** certgate's database. */
 export interface Database {
   verifications: VerificationsTable;
@@ -91,4 +106,5 @@ export interface Database {
   accounts: AccountsTable;
   audit_events: AuditEventsTable;
   webhook_outbox: WebhookOutboxTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

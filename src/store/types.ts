@@ -135,11 +135,45 @@ export interface AuditEvent {
   createdAt: Date;
 }
 
+/**
+ * A creation under an `Idempotency-Key` (Stripe's semantics): the key is claimed in the same
+ * transaction as the verification, under a unique constraint, so however many instances race with
+ * one key exactly one verification is created.
+ */
+export interface IdempotentCreationInput {
+  verification: NewVerification;
+  /** Who the key belongs to: a digest of the caller's API key (never the key itself). */
+  scope: string;
+  /** The caller's Idempotency-Key. */
+  key: string;
+  /** Digest of the request the key was sent with; the same key with another fingerprint conflicts. */
+  fingerprint: string;
+  /** A key claimed before this instant has expired: it is claimed anew, as if never used. */
+  expiredBefore: Date;
+}
+
+export type IdempotentCreationResult =
+  /** The key was new (or expired): `verification` was created now. */
+  | { kind: "created"; verification: VerificationRecord }
+  /** The key was claimed, with the same fingerprint, by an earlier creation: its verification. */
+  | { kind: "replayed"; verification: VerificationRecord }
+  /** The key was claimed with another fingerprint; nothing was written. */
+  | { kind: "conflict" };
+
 export interface Store {
   readonly dialect: "sqlite" | "postgres";
   /** Runs pending migrations (idempotent). */
   migrate(): Promise<void>;
   createVerification(input: NewVerification): Promise<VerificationRecord>;
+  /**
+   * Creates `input.verification` unless `input.key` was already claimed in `input.scope` and has not
+   * expired. A concurrent creation with the same key waits for the first one's transaction and then
+   * replays it (PostgreSQL: the unique index; SQLite: the one connection), so it never answers
+   * "in progress".
+   */
+  createIdempotentVerification(input: IdempotentCreationInput): Promise<IdempotentCreationResult>;
+  /** Deletes idempotency keys claimed before `createdBefore` (expired ones). Returns how many. */
+  purgeIdempotencyKeys(input: { createdBefore: Date }): Promise<number>;
   getVerification(id: string): Promise<VerificationRecord | undefined>;
   findVerificationByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
   /** One transaction: outcome, consumed id, person and account binding, audit event. */

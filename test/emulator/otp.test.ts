@@ -25,6 +25,7 @@ function makeOtpRequest(overrides: Record<string, unknown> = {}) {
     carrier: "SKT",
     is_mvno: false,
     merchant_uid: "otp-order-1",
+    channel_key: "channel-key-emulator-danal",
     ...overrides,
   };
 }
@@ -113,14 +114,26 @@ describe.each(TRANSPORTS)("V1 OTP flow (%s)", (transport) => {
       expect(res.status).toBe(200);
     });
 
+    it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+      ["a phone and birth with separators", { phone: "010-0000.0101", birth: "90-01.15" }, {}],
+      ["no is_mvno (default false)", { is_mvno: undefined, carrier: "KT" }, { carrier: "KT" }],
+      ["bypass as a JSON string", { bypass: '{"kcp":{"x":"y"}}' }, {}],
+      ["a KCP channel", { channel_key: "channel-key-emulator-kcp-v2" }, { pg_provider: "kcp_v2" }],
+    ])("accepts %s", async (_, overrides, expected) => {
+      const impUid = await requestImpUid(overrides);
+      const { response } = await readEnvelope(await h.getCertification(impUid, token));
+      expect(response).toMatchObject({ phone: "01000000101", birthday: "1990-01-15", ...expected });
+    });
+
     it.each<[string, Record<string, unknown>]>([
       ["no name", { name: undefined }],
-      ["a phone with hyphens", { phone: "010-0000-0101" }],
+      ["no channel_key", { channel_key: undefined }],
+      ["bypass that is not a JSON object string", { bypass: "yes" }],
+      ["bypass as a JSON boolean", { bypass: true }],
       ["an 8-digit birth", { birth: "19900115" }],
       ["an impossible birth date", { birth: "100229", gender_digit: "3" }],
       ["the browser SDK's KTF carrier", { carrier: "KTF" }],
       ["an MVNO carrier name", { carrier: "SKT_MVNO" }],
-      ["no is_mvno", { is_mvno: undefined }],
       ["a two-digit gender_digit", { gender_digit: "12" }],
     ])("answers 400 for %s", async (_, overrides) => {
       const res = await request(makeOtpRequest(overrides));

@@ -32,7 +32,7 @@ describe("built-in personas", () => {
   it.each(PERSONA_IDS)("%s has an obviously synthetic name and phone", (id) => {
     const persona = PERSONAS[id];
     expect(persona.name).toContain("테스트");
-    expect(persona.phone).toMatch(/^0100000000\d$/);
+    expect(persona.phone).toMatch(/^01000000\d{3}$/);
     expect(persona.id).toBe(id);
   });
 
@@ -121,7 +121,7 @@ describe("built-in personas", () => {
     expect(makeRecord("no_gender").gender).toBeNull();
   });
 
-  it.each(PERSONA_IDS.filter((id) => id !== "no_di" && id !== "no_ci" && id !== "uncertified"))(
+  it.each(PERSONA_IDS.filter((id) => !["no_di", "no_ci", "uncertified", "inicis", "kcp"].includes(id)))(
     "%s is a certified danal record with CI and DI",
     (id) => {
       expect(makeRecord(id)).toMatchObject({
@@ -132,6 +132,24 @@ describe("built-in personas", () => {
       });
     },
   );
+});
+
+describe("provider personas", () => {
+  it.each([
+    ["inicis", { pg_provider: "inicis", unique_in_site: null }],
+    ["kcp", { pg_provider: "kcp_v2", unique_in_site: expect.stringMatching(/^.{64}$/) }],
+    ["no_di", { pg_provider: "inicis_unified", unique_in_site: null }],
+  ] as const)("%s is a certified record of its provider", (id, expected) => {
+    expect(makeRecord(id)).toMatchObject({
+      certified: true,
+      unique_key: expect.stringMatching(/^.{88}$/),
+      ...expected,
+    });
+  });
+
+  it("gender_other has no V1 gender (V1 knows only male and female)", () => {
+    expect(makeRecord("gender_other").gender).toBeNull();
+  });
 });
 
 describe("createCertification", () => {

@@ -67,7 +67,6 @@ describe.each(TRANSPORTS)("V2 API (%s)", (transport) => {
         id: "iv-verified-1",
         version: "V2",
         channel: { type: "TEST", pgProvider: "DANAL" },
-        requestedCustomer: {},
         verifiedCustomer: {
           name: PERSONAS.adult.name,
           operator: "SKT",
@@ -236,6 +235,7 @@ describe.each(TRANSPORTS)("V2 API (%s)", (transport) => {
           gender_digit: "1",
           carrier: "SKT",
           is_mvno: false,
+          channel_key: "channel-key-emulator-danal",
         }),
         headers: { "content-type": "application/json", ...v1Auth },
       });
@@ -333,13 +333,12 @@ describe.each(TRANSPORTS)("V2 API (%s)", (transport) => {
       );
     });
 
-    it("confirms an admin-created READY record with the fixed code", async () => {
+    it("answers IDENTITY_VERIFICATION_NOT_SENT to confirm an admin-created READY record never sent", async () => {
       h.emulator.createIdentityVerification({ identityVerificationId: "iv-ready", persona: "uncertified" });
       expect(record.parse(await (await get("iv-ready")).json()).status).toBe("READY");
       const res = await post("/identity-verifications/iv-ready/confirm", { otp: EMULATOR_OTP_CODE });
-      expect(await res.json()).toMatchObject({
-        identityVerification: { status: "VERIFIED", verifiedCustomer: { name: PERSONAS.uncertified.name } },
-      });
+      await expectError(res, 404, "IDENTITY_VERIFICATION_NOT_SENT");
+      expect(record.parse(await (await get("iv-ready")).json()).status).toBe("READY");
     });
   });
 
@@ -380,7 +379,13 @@ describe.each(TRANSPORTS)("V2 API (%s)", (transport) => {
 
     it("maps V1 carriers to V2 operators (LGT → LGU)", async () => {
       expect(await verified("minor")).toMatchObject({ operator: "LGU" });
-      expect(await verified("no_di")).toMatchObject({ operator: "LGU_MVNO" });
+      expect(await verified("leap_day")).toMatchObject({ operator: "SKT_MVNO" });
+    });
+
+    it("follows KG Inicis's rules for INICIS_UNIFIED: no operator, no DI, isForeigner always", async () => {
+      const customer = await verified("no_di");
+      expect(customer).toMatchObject({ isForeigner: false });
+      expect("operator" in customer || "di" in customer).toBe(false);
     });
   });
 
@@ -437,6 +442,29 @@ describe.each(TRANSPORTS)("V2 API (%s)", (transport) => {
         verifiedAt: "2025-05-31T23:00:00+09:00",
         customData: '{"order":1}',
       });
+    });
+
+    it("arms an error fault with a type the route documents, and refuses one it does not", async () => {
+      const armed = await admin("/faults", {
+        route: "sendIdentityVerification",
+        kind: "error",
+        error_type: "MAX_TRANSACTION_COUNT_REACHED",
+        times: 1,
+      });
+      expect(armed.status).toBe(201);
+      await expectError(
+        await post("/identity-verifications/iv-max/send", makeSendBody()),
+        400,
+        "MAX_TRANSACTION_COUNT_REACHED",
+      );
+      expect((await post("/identity-verifications/iv-max/send", makeSendBody())).status).toBe(200);
+      for (const refused of [
+        { route: "getIdentityVerification", kind: "error", error_type: "CHANNEL_NOT_FOUND" },
+        { route: "getCertification", kind: "error", error_type: "UNAUTHORIZED" },
+        { route: "sendIdentityVerification", kind: "error" },
+        { route: "sendIdentityVerification", kind: "status", status: 502, error_type: "PG_PROVIDER" },
+      ])
+        expect((await admin("/faults", refused)).status).toBe(400);
     });
 
     it("creates for another merchant with merchant_code, and lists with otp_pending", async () => {
@@ -515,6 +543,7 @@ describe.each(TRANSPORTS)("V2 API (%s)", (transport) => {
           loginApiSecret: 1,
           refreshToken: 0,
           getIdentityVerification: 2,
+          getIdentityVerifications: 0,
           sendIdentityVerification: 0,
           confirmIdentityVerification: 0,
           resendIdentityVerification: 0,

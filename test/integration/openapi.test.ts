@@ -110,4 +110,42 @@ describe("openapi.json", () => {
     for (const word of ["too_many_attempts", "not_found", "merchant_uid_mismatch", "pending"])
       expect(rejected).toContain(word);
   });
+
+  it("documents Idempotency-Key and its 409 on creation, and X-Request-Id on every operation", async () => {
+    const doc = headersDocument.parse(await (await h.api("/openapi.json")).json());
+    const create = doc.paths["/api/verifications"]?.post;
+    expect(create?.parameters).toContainEqual(
+      expect.objectContaining({ name: "Idempotency-Key", in: "header" }),
+    );
+    expect(create?.responses["409"]?.description).toMatch(/idempotency_conflict/);
+    expect(create?.responses["201"]?.headers).toHaveProperty("Idempotent-Replayed");
+    expect(doc.components.parameters.RequestId).toMatchObject({ name: "X-Request-Id", in: "header" });
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        expect(op.parameters, `${method} ${path}`).toContainEqual({
+          $ref: "#/components/parameters/RequestId",
+        });
+        for (const [status, response] of Object.entries(op.responses)) {
+          expect(response.headers, `${method} ${path} ${status}`).toHaveProperty("X-Request-Id");
+        }
+      }
+    }
+  });
+});
+
+const headersDocument = z.object({
+  components: z.object({ parameters: z.record(z.string(), z.looseObject({})) }),
+  paths: z.record(
+    z.string(),
+    z.record(
+      z.string(),
+      z.object({
+        parameters: z.array(z.looseObject({})),
+        responses: z.record(
+          z.string(),
+          z.object({ description: z.string(), headers: z.record(z.string(), z.unknown()) }),
+        ),
+      }),
+    ),
+  ),
 });

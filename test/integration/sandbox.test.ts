@@ -113,6 +113,23 @@ describe("sandbox mode (npm start with no configuration)", () => {
     });
   });
 
+  it("refuses an Idempotency-Key on the public sandbox route, which has no API key to scope it to", async () => {
+    const res = await post("/sandbox/verifications", { ...json, "idempotency-key": "k1" }, {});
+    expect(res.status).toBe(400);
+    expect(z.object({ error: z.object({ code: z.string() }) }).parse(await res.json()).error.code).toBe(
+      "invalid_idempotency_key",
+    );
+    expect((await post("/sandbox/verifications", json, {})).status).toBe(201);
+  });
+
+  it("tags the served requests' log lines with their X-Request-Id", async () => {
+    const before = logs.length;
+    const res = await fetch(`${certgate.url}/healthz`, { headers: { "x-request-id": "sandbox-rid-1" } });
+    expect(res.headers.get("x-request-id")).toBe("sandbox-rid-1");
+    const mine = logs.slice(before).map((line) => z.looseObject({ msg: z.string() }).parse(JSON.parse(line)));
+    expect(mine.filter((l) => l.msg === "request").map((l) => l.request_id)).toEqual(["sandbox-rid-1"]);
+  });
+
   it("serves health and readiness", async () => {
     expect((await fetch(`${certgate.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${certgate.url}/readyz`)).status).toBe(200);

@@ -22,9 +22,13 @@ import {
   type Store,
   toNodeHandler,
   type VerificationService,
+  withRequestId,
 } from "../../src/index.js";
 
-const silent = { info() {}, warn() {}, error() {} };
+/** The merchant's own logger: records what it is given. */
+const lines: Record<string, unknown>[] = [];
+const record = (fields: Record<string, unknown>, msg: string) => void lines.push({ ...fields, msg });
+const merchantLogger = { info: record, warn: record, error: record };
 const API_KEY = "express_test_api_key_00001";
 
 describe("an existing Express app", () => {
@@ -49,14 +53,20 @@ describe("an existing Express app", () => {
       baseUrl: upstream.url,
       now: () => emulator.clock.now(),
     });
-    service = createVerificationService({ store, v1, now: () => new Date(emulator.clock.now()) });
+    service = createVerificationService({
+      store,
+      v1,
+      now: () => new Date(emulator.clock.now()),
+      // Wrapped, the merchant's logger gets request_id on the service's lines too.
+      logger: withRequestId(merchantLogger),
+    });
     const certgate = createHttpApp({
       service,
       apiKeys: [API_KEY],
       returnOrigins: [],
       sandbox: false,
       sdk: { impCode: TEST_MERCHANT.impCode },
-      logger: silent,
+      logger: merchantLogger,
     });
 
     const app = express();
@@ -128,5 +138,26 @@ describe("an existing Express app", () => {
       body: JSON.stringify({ imp_uid, merchant_uid: v.boundId }),
     });
     expect(await again.json()).toEqual({ user_created: false, reason: null });
+  });
+
+  it("echoes X-Request-Id through the mount and tags the merchant's log lines with it", async () => {
+    const created = await fetch(`${base}/certgate/api/verifications`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({}),
+    });
+    const { merchant_uid } = z.object({ merchant_uid: z.string() }).parse(await created.json());
+    const { imp_uid } = emulator.createCertification({ persona: "adult", merchant_uid });
+    const before = lines.length;
+    const done = await fetch(`${base}/certgate/certifications`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "express-req-1" },
+      body: JSON.stringify({ imp_uid, merchant_uid }),
+    });
+    expect([done.status, done.headers.get("x-request-id")]).toEqual([200, "express-req-1"]);
+    expect(lines.slice(before).map((l) => [l.msg, l.request_id])).toEqual([
+      ["verification completed", "express-req-1"],
+      ["request", "express-req-1"],
+    ]);
   });
 });

@@ -28,6 +28,7 @@ function makeOtpRequest(overrides: Partial<OtpRequestInput> = {}): OtpRequestInp
     carrier: "SKT",
     is_mvno: false,
     merchant_uid: "mid_otp_test_0001",
+    channel_key: "channel-key-emulator-danal",
     ...overrides,
   };
 }

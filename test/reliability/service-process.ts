@@ -32,6 +32,9 @@ export const API_KEY = "reliability_test_api_key_0001";
 export const SERVICE_SECRET = "reliability-test-secret-not-a-real-one-0000";
 export const WEBHOOK_SECRET = "reliability-webhook-secret-not-real-0000";
 
+/** Every migration certgate has, in the order they apply: each must be applied exactly once. */
+export const MIGRATION_NAMES = Object.keys(createMigrations(POSTGRES_DIALECT)).sort();
+
 // --- the child process ---
 
 export interface ServiceProcess {
@@ -322,9 +325,6 @@ export interface InvariantReport {
   /** Each broken guarantee, with the ids involved; empty when every invariant holds. */
   violations: string[];
 }
-
-/** Every migration certgate ships, in the order they apply (their names do not depend on the dialect). */
-export const MIGRATION_NAMES = Object.keys(createMigrations(POSTGRES_DIALECT)).sort();
 
 const count = (column: string) => `cast(count(${column}) as integer)`;
 

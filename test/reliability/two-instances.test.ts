@@ -160,6 +160,7 @@ describe("two instances on one PostgreSQL", () => {
         "accounts",
         "audit_events",
         "consumed_ids",
+        "idempotency_keys",
         "kysely_migration",
         "kysely_migration_lock",
         "persons",

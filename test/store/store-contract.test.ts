@@ -755,6 +755,104 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
     });
   });
 
+  describe("idempotent creation", () => {
+    const DAY_MS = 86_400_000;
+    /** A creation under `key` at `at`, where keys claimed more than a day before `at` have expired. */
+    const claim = (key: string, options: { scope?: string; fingerprint?: string; at?: Date } = {}) => {
+      const at = options.at ?? NOW;
+      return {
+        verification: makeVerification({ createdAt: at, expiresAt: new Date(at.getTime() + 900_000) }),
+        scope: options.scope ?? "scope-a",
+        key,
+        fingerprint: options.fingerprint ?? "fp-1",
+        expiredBefore: new Date(at.getTime() - DAY_MS),
+      };
+    };
+
+    it("creates on a key's first use and replays that verification on the same key and fingerprint", async () => {
+      const key = uid("idem");
+      const first = await store.createIdempotentVerification(claim(key));
+      expect(first.kind).toBe("created");
+      if (first.kind !== "created") return;
+      expect(first.verification.status).toBe("pending");
+      const again = claim(key);
+      expect(await store.createIdempotentVerification(again)).toEqual({
+        kind: "replayed",
+        verification: first.verification,
+      });
+      expect(await store.getVerification(again.verification.id)).toBeUndefined();
+    });
+
+    it("answers conflict for the same key with another fingerprint and writes nothing", async () => {
+      const key = uid("idem");
+      await store.createIdempotentVerification(claim(key));
+      const other = claim(key, { fingerprint: "fp-2" });
+      expect(await store.createIdempotentVerification(other)).toEqual({ kind: "conflict" });
+      expect(await store.getVerification(other.verification.id)).toBeUndefined();
+    });
+
+    it("scopes keys: the same key under another scope creates its own verification", async () => {
+      const key = uid("idem");
+      const a = await store.createIdempotentVerification(claim(key));
+      const b = await store.createIdempotentVerification(
+        claim(key, { scope: "scope-b", fingerprint: "fp-2" }),
+      );
+      expect([a.kind, b.kind]).toEqual(["created", "created"]);
+    });
+
+    it("treats a key older than its expiry as new, and replays the new verification after", async () => {
+      const key = uid("idem");
+      const first = await store.createIdempotentVerification(claim(key));
+      const later = new Date(NOW.getTime() + DAY_MS + 1);
+      const renewed = await store.createIdempotentVerification(
+        claim(key, { fingerprint: "fp-2", at: later }),
+      );
+      expect(renewed.kind).toBe("created");
+      if (first.kind !== "created" || renewed.kind !== "created") return;
+      expect(renewed.verification.id).not.toBe(first.verification.id);
+      const replay = await store.createIdempotentVerification(claim(key, { fingerprint: "fp-2", at: later }));
+      expect(replay).toEqual({ kind: "replayed", verification: renewed.verification });
+      // The key's first verification stays what it was.
+      expect(await store.getVerification(first.verification.id)).toEqual(first.verification);
+    });
+
+    it("creates one verification for 20 parallel creations with one key (PostgreSQL: through two stores)", async () => {
+      // SQLite is one instance's database: a second store in this process would block the event loop
+      // on the file lock (better-sqlite3 is synchronous) while the first waits on it to commit.
+      const other = dialect === "postgres" ? await backend.open(keyring) : store;
+      try {
+        const key = uid("idem");
+        const claims = Array.from({ length: 20 }, () => claim(key));
+        const results = await Promise.all(
+          claims.map((c, i) => (i % 2 === 0 ? store : other).createIdempotentVerification(c)),
+        );
+        const created = results.filter((r) => r.kind === "created");
+        expect(created).toHaveLength(1);
+        expect(results.filter((r) => r.kind === "replayed")).toHaveLength(19);
+        const ids = new Set(results.map((r) => (r.kind === "conflict" ? "conflict" : r.verification.id)));
+        expect([...ids]).toEqual([created[0]?.verification.id]);
+        const stored = await Promise.all(claims.map((c) => store.getVerification(c.verification.id)));
+        expect(stored.filter((v) => v !== undefined)).toHaveLength(1);
+      } finally {
+        if (other !== store) await other.close();
+      }
+    });
+
+    it("purges keys claimed before the cut-off; a purged key is new again", async () => {
+      const old = uid("idem");
+      const fresh = uid("idem");
+      await store.createIdempotentVerification(claim(old, { at: new Date(NOW.getTime() - 2 * DAY_MS) }));
+      await store.createIdempotentVerification(claim(fresh));
+      const purged = await store.purgeIdempotencyKeys({ createdBefore: new Date(NOW.getTime() - DAY_MS) });
+      expect(purged).toBeGreaterThanOrEqual(1);
+      expect((await store.createIdempotentVerification(claim(fresh))).kind).toBe("replayed");
+      // Created under a cut-off that would still count it as live: only the purge made it new.
+      const reused = claim(old, { fingerprint: "fp-2" });
+      reused.expiredBefore = new Date(0);
+      expect((await store.createIdempotentVerification(reused)).kind).toBe("created");
+    });
+  });
+
   describe("webhook outbox", () => {
     it("lets two stores on one database claim each due event once, until its lease ends", async () => {
       const ids = new Set<string>();

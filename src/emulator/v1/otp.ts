@@ -24,20 +24,41 @@ const booleanParam = z.preprocess(
   z.boolean(),
 );
 
+/** PortOne strips every non-digit from `phone` and `birth` ("010-0000-0001", "90.01.15" are fine). */
+const digitsOnly = (schema: z.ZodString) =>
+  z.preprocess((value) => (typeof value === "string" ? value.replace(/\D/g, "") : value), schema);
+
+/** A JSON string holding an object: what V1's `bypass` is (provider-specific parameters). */
+const jsonObjectString = z.string().refine((text) => {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
+}, "must be a JSON object in a string");
+
+/** `requestOTP`'s parameters, as PortOne's V1 OpenAPI declares them. */
 const otpRequestSchema = z.object({
   name: z.string().min(1).max(100),
-  phone: z.string().regex(/^\d{10,11}$/),
+  phone: digitsOnly(z.string().regex(/^\d{10,11}$/)),
   /** YYMMDD. */
-  birth: z.string().regex(/^\d{6}$/),
+  birth: digitsOnly(z.string().regex(/^\d{6}$/)),
   /** 7th digit of the resident registration number: century, sex and nationality. */
   gender_digit: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^\d$/)),
   carrier: z.enum(["SKT", "KT", "LGT"]),
-  is_mvno: booleanParam,
+  /** Optional, default false. */
+  is_mvno: booleanParam.optional(),
   company: z.string().optional(),
   merchant_uid: z.string().min(1).max(200).optional(),
-  channel_key: z.string().optional(),
+  /** Deprecated by `channel_key`. */
+  pg: z.string().optional(),
+  /** Required: the channel (provider contract) that sends the SMS. */
+  channel_key: z.string().min(1).max(200),
+  /** KCP only. */
   verification_method: z.enum(["SMS", "APP"]).optional(),
-  bypass: booleanParam.optional(),
+  /** KCP only. */
+  bypass: jsonObjectString.optional(),
 });
 
 const otpConfirmSchema = z.object({ otp: z.union([z.string().min(1), z.number()]).transform(String) });
@@ -60,7 +81,8 @@ export function registerOtpRoutes(app: Hono, deps: V1OtpDeps) {
     const foreigner = digit >= 5 && digit <= 8;
     const impUid = deps.certifications.newImpUid();
     const personSeed = personSeedOf({ name: request.name, birthday: birthday.text, gender });
-    const provider = "danal";
+    // The emulator's KCP channel keys ("…kcp…") verify through kcp_v2; every other key is Danal's.
+    const provider = /kcp/i.test(request.channel_key) ? "kcp_v2" : "danal";
     const record: StoredCertification = {
       imp_uid: impUid,
       merchant_uid: request.merchant_uid ?? `mid_${impUid.slice(4)}`,

@@ -186,7 +186,7 @@ export function buildCertification(input: unknown, ctx: BuildContext): BuiltCert
     pg_tid: `emulator${digits}`,
     pg_provider: provider,
     name: person.name,
-    gender: person.gender,
+    gender: person.gender === "other" ? null : person.gender,
     birthday,
     birth: birthDate ? kstMidnightUnixSeconds(birthDate) : null,
     foreigner: person.foreigner,

@@ -14,7 +14,7 @@ import {
 import { createRequestStats, type EmulatorClock } from "../state.js";
 import { EMULATOR_OTP_CODE } from "../v1/records.js";
 import { createV2Authorizer, registerV2AuthRoutes, type V2Merchant } from "./auth.js";
-import { v2FaultBodies } from "./errors.js";
+import { V2_ROUTE_ERRORS, v2FaultBodies } from "./errors.js";
 import { registerV2IdentityVerificationRoutes } from "./identity-verifications.js";
 import { buildIdentityVerification } from "./records.js";
 import { V2_ROUTE_NAMES, type V2RouteName } from "./route-names.js";
@@ -69,7 +69,13 @@ export function createV2Emulation(options: V2EmulationOptions): V2Emulation {
   const store = createIdentityVerificationStore();
   const tokens = createV2TokenStore();
   const stats = createRequestStats(V2_ROUTE_NAMES);
-  const faults = createFaultRegistry(V2_ROUTE_NAMES, { random: options.random ?? Math.random });
+  const faults = createFaultRegistry(V2_ROUTE_NAMES, {
+    random: options.random ?? Math.random,
+    documentsError: (route, type) =>
+      (route === "*" ? V2_ROUTE_NAMES : [route]).every((name) =>
+        (V2_ROUTE_ERRORS[name] as readonly string[]).includes(type),
+      ),
+  });
   const guard = (route: V2RouteName) =>
     faultMiddleware({ route, stats, faults, bodies: v2FaultBodies(route) });
   const authDeps = { merchants, tokens, clock };
@@ -125,4 +131,33 @@ export function createV2Emulation(options: V2EmulationOptions): V2Emulation {
 /** Whether `route` names a V2 route. */
 export function isV2RouteName(route: string): route is V2RouteName {
   return (V2_ROUTE_NAMES as readonly string[]).includes(route);
+}
+
+/**
+ * First path segments that exist only in PortOne's V2 API (from its published OpenAPI; `payments`,
+ * `banks` and `paymentwall` are V1's too).
+ */
+const V2_ONLY_SEGMENTS: ReadonlySet<string> = new Set([
+  "b2b",
+  "billing-keys",
+  "cash-receipts",
+  "checkout-profiles",
+  "identity-verifications",
+  "kakaopay",
+  "login",
+  "payment-events-by-cursor",
+  "payment-gateways",
+  "payment-reconciliations",
+  "payment-schedules",
+  "payment-sessions",
+  "payments-by-cursor",
+  "platform",
+  "promotions",
+  "token",
+]);
+
+/** Whether `request` is meant for the V2 API: a V2-only path, or V2's `PortOne` authorization scheme. */
+export function isV2Request(request: Request): boolean {
+  const segment = new URL(request.url).pathname.split("/")[1] ?? "";
+  return V2_ONLY_SEGMENTS.has(segment) || /^portone\s/i.test(request.headers.get("authorization") ?? "");
 }

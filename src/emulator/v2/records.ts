@@ -37,6 +37,10 @@ export interface V2RequestedCustomer {
   id?: string;
   name?: string;
   phoneNumber?: string;
+  /** "yyyy", "MM", "dd" (strings, as the spec types them), from the identity number sent. */
+  birthYear?: string;
+  birthMonth?: string;
+  birthDay?: string;
 }
 
 /** `IdentityVerificationVerifiedCustomer`. Optional fields are absent (never `null`) when unknown. */
@@ -59,7 +63,6 @@ export interface V2StoredVerifiedCustomer {
 interface StoredBase {
   id: string;
   channel: V2Channel;
-  requestedCustomer: V2RequestedCustomer;
   customData?: string;
   /** RFC 3339 (UTC, milliseconds). */
   requestedAt: string;
@@ -70,7 +73,8 @@ interface StoredBase {
 
 /** A V2 identity verification as the emulator stores and serves it. */
 export type StoredIdentityVerification =
-  | (StoredBase & { status: "READY" })
+  // `requestedCustomer` is declared by READY and FAILED only; a VERIFIED record has `verifiedCustomer`.
+  | (StoredBase & { status: "READY"; requestedCustomer: V2RequestedCustomer; pgTxId?: string })
   | (StoredBase & {
       status: "VERIFIED";
       verifiedCustomer: V2StoredVerifiedCustomer;
@@ -79,7 +83,12 @@ export type StoredIdentityVerification =
       /** The provider's raw answer, a JSON string. */
       pgRawResponse: string;
     })
-  | (StoredBase & { status: "FAILED"; failure: { reason?: string; pgCode?: string; pgMessage?: string } });
+  | (StoredBase & {
+      status: "FAILED";
+      requestedCustomer: V2RequestedCustomer;
+      failure: { reason?: string; pgCode?: string; pgMessage?: string };
+      pgTxId: string;
+    });
 
 /**
  * What to create. Either `persona` or `person`; neither means the `adult` persona.
@@ -89,6 +98,7 @@ export type StoredIdentityVerification =
  *   `EMULATOR_OTP_CODE` on `POST /identity-verifications/{id}/confirm`.
  * - `verifiedAt`: RFC 3339 with a zone; default the emulator clock's now. VERIFIED only.
  * - `customData`: echoed as PortOne does.
+ * - `channelType`: the channel's `type`; default TEST (a test channel, as the emulator is).
  * - `fields`: final overrides of the served JSON in PortOne names (any JSON, `null` included), to
  *   stage what PortOne might send: an unknown `status`, a missing field, a mistyped one.
  * Creating over an existing READY or FAILED id replaces it (a new attempt); over a VERIFIED one fails.
@@ -101,6 +111,7 @@ export interface CreateIdentityVerificationInput {
   status?: V2Status;
   verifiedAt?: string;
   customData?: string;
+  channelType?: V2Channel["type"];
   fields?: Record<string, unknown>;
 }
 
@@ -128,6 +139,7 @@ export const createIdentityVerificationInputSchema = z
       .refine((text) => Number.isFinite(Date.parse(text)), "must be a real instant")
       .optional(),
     customData: z.string().max(10_000).optional(),
+    channelType: z.enum(["LIVE", "TEST"]).optional(),
     fields: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
@@ -154,19 +166,31 @@ export interface BuiltIdentityVerification {
 }
 
 /** The channel the emulator reports for `pgProvider`, scoped to the merchant. */
-export function emulatorChannel(merchantCode: string, pgProvider: string): V2Channel {
+export function emulatorChannel(
+  merchantCode: string,
+  pgProvider: string,
+  type: V2Channel["type"] = "TEST",
+): V2Channel {
   const slug = pgProvider.toLowerCase().replace(/_/g, "-");
+  const live = type === "LIVE" ? "-live" : "";
   return {
-    type: "TEST",
-    id: `channel-id-emulator-${slug}`,
-    key: `channel-key-emulator-${slug}`,
+    type,
+    id: `channel-id-emulator-${slug}${live}`,
+    key: `channel-key-emulator-${slug}${live}`,
     name: `emulator ${slug}`,
     pgProvider,
     pgMerchantId: `emulator_${merchantCode}`,
   };
 }
 
-/** The identity the provider verified, as V2's `verifiedCustomer`, for `person` at merchant `merchantCode`. */
+/**
+ * The identity the provider verified, as V2's `verifiedCustomer`, for `person` at merchant
+ * `merchantCode`, with each provider's field rules (PortOne's per-provider notes on
+ * `IdentityVerificationVerifiedCustomer`):
+ * - KG Inicis (`INICIS_UNIFIED`): no `operator` and no `di`; `isForeigner` always.
+ * - Danal: `di` always; `ci` only when the merchant's contract includes it (since January 2026).
+ * - Others: `isForeigner` only with the foreigner-detection contract (a null `foreignerV2`: without).
+ */
 export function verifiedCustomerOf(
   person: Omit<Persona, "id" | "description">,
   birthDate: string,
@@ -175,20 +199,22 @@ export function verifiedCustomerOf(
 ): V2StoredVerifiedCustomer {
   // One DI per site and provider: V2's "DANAL" is the same Danal contract as V1's "danal".
   const diProvider = pgProvider.toLowerCase();
+  const inicisUnified = pgProvider === "INICIS_UNIFIED";
+  const hasDi = (person.hasDi || pgProvider === "DANAL") && !PROVIDERS_WITHOUT_DI.has(diProvider);
   return {
     name: person.name,
-    operator: operatorOf(person.carrier),
+    ...(inicisUnified ? {} : { operator: operatorOf(person.carrier) }),
     phoneNumber: person.phone,
     birthDate,
-    ...(person.gender === null ? {} : { gender: person.gender === "male" ? "MALE" : "FEMALE" }),
-    // A null foreigner_v2 models a merchant without the foreigner-detection contract.
-    ...(person.foreignerV2 === null ? {} : { isForeigner: person.foreigner }),
+    ...(person.gender === null ? {} : { gender: V2_GENDERS[person.gender] }),
+    ...(person.foreignerV2 === null && !inicisUnified ? {} : { isForeigner: person.foreigner }),
     ...(person.hasCi ? { ci: deriveCi(person.personSeed) } : {}),
-    ...(person.hasDi && !PROVIDERS_WITHOUT_DI.has(diProvider)
-      ? { di: deriveDi(person.personSeed, merchantCode, diProvider) }
-      : {}),
+    ...(hasDi ? { di: deriveDi(person.personSeed, merchantCode, diProvider) } : {}),
   };
 }
+
+/** V2's `Gender` of a persona's gender. */
+const V2_GENDERS = { male: "MALE", female: "FEMALE", other: "OTHER" } as const;
 
 /** V1 carrier → V2 operator. */
 export function operatorOf(carrier: V1Carrier): V2Operator {
@@ -234,8 +260,7 @@ export function buildIdentityVerification(input: unknown, ctx: V2BuildContext): 
   const requestedAt = Date.parse(changedAt) < ctx.nowMs ? changedAt : nowIso;
   const base: StoredBase = {
     id: options.identityVerificationId,
-    channel: emulatorChannel(merchantCode, pgProvider),
-    requestedCustomer: {},
+    channel: emulatorChannel(merchantCode, pgProvider, options.channelType),
     ...(options.customData === undefined ? {} : { customData: options.customData }),
     requestedAt,
     updatedAt: changedAt,
@@ -248,7 +273,10 @@ export function buildIdentityVerification(input: unknown, ctx: V2BuildContext): 
     merchantCode,
     pgProvider,
   );
-  const built: BuiltIdentityVerification = { merchantCode, record: { ...base, status: "READY" } };
+  const built: BuiltIdentityVerification = {
+    merchantCode,
+    record: { ...base, status: "READY", requestedCustomer: {} },
+  };
   if (status === "VERIFIED") {
     built.record = {
       ...base,
@@ -258,7 +286,14 @@ export function buildIdentityVerification(input: unknown, ctx: V2BuildContext): 
       ...pgTransaction(ctx.nowMs, pgProvider),
     };
   } else if (status === "FAILED") {
-    built.record = { ...base, status, failure: { ...EMULATOR_FAILURE } };
+    built.record = {
+      ...base,
+      status,
+      requestedCustomer: {},
+      failure: { ...EMULATOR_FAILURE },
+      // The provider's transaction exists whatever its outcome.
+      pgTxId: pgTransaction(ctx.nowMs, pgProvider).pgTxId,
+    };
   } else {
     built.pendingCustomer = customer;
   }
@@ -266,12 +301,23 @@ export function buildIdentityVerification(input: unknown, ctx: V2BuildContext): 
   return built;
 }
 
-/** `pgTxId` and `pgRawResponse` of a verification completed at `nowMs`. */
-export function pgTransaction(nowMs: number, pgProvider: string): { pgTxId: string; pgRawResponse: string } {
-  const pgTxId = `emulator${pgProvider.toLowerCase()}${nowMs.toString(36)}${Math.floor(Math.random() * 1e6)}`;
+/**
+ * `pgTxId` and `pgRawResponse` of a verification completed at `nowMs`; `pgTxId` continues the
+ * provider transaction a sent READY record already carries.
+ */
+export function pgTransaction(
+  nowMs: number,
+  pgProvider: string,
+  pgTxId = newPgTxId(nowMs, pgProvider),
+): { pgTxId: string; pgRawResponse: string } {
   // Real providers put their own result codes here; the emulator keeps it small and data-free.
   return {
     pgTxId,
     pgRawResponse: JSON.stringify({ RETURNCODE: "0000", RETURNMSG: "emulated", TID: pgTxId }),
   };
+}
+
+/** A fresh provider transaction id. */
+export function newPgTxId(nowMs: number, pgProvider: string): string {
+  return `emulator${pgProvider.toLowerCase()}${nowMs.toString(36)}${Math.floor(Math.random() * 1e6)}`;
 }

@@ -3,6 +3,7 @@ export const V2_ROUTE_NAMES = [
   "loginApiSecret",
   "refreshToken",
   "getIdentityVerification",
+  "getIdentityVerifications",
   "sendIdentityVerification",
   "confirmIdentityVerification",
   "resendIdentityVerification",
@@ -10,6 +11,7 @@ export const V2_ROUTE_NAMES = [
 
 /**
  * A V2 route: `loginApiSecret` is `POST /login/api-secret`, `refreshToken` is `POST /token/refresh`,
- * the others are `GET /identity-verifications/{id}` and `POST /identity-verifications/{id}/send|confirm|resend`.
+ * `getIdentityVerifications` is the list `GET /identity-verifications`, the others are
+ * `GET /identity-verifications/{id}` and `POST /identity-verifications/{id}/send|confirm|resend`.
  */
 export type V2RouteName = (typeof V2_ROUTE_NAMES)[number];

@@ -11,7 +11,13 @@ export interface IdentityVerificationEntry {
   merchantCode: string;
   record: StoredIdentityVerification;
   /** Present while a READY record awaits its OTP; the customer it becomes on confirmation. */
-  pending?: { code: string; customer: V2StoredVerifiedCustomer; sentByApi: boolean };
+  pending?: {
+    code: string;
+    customer: V2StoredVerifiedCustomer;
+    sentByApi: boolean;
+    /** How it was sent; an APP verification is confirmed without an OTP. */
+    method?: "SMS" | "APP";
+  };
   /** Overrides of the served JSON (see `CreateIdentityVerificationInput.fields`). */
   fields?: Record<string, unknown>;
 }
@@ -52,13 +58,16 @@ export interface V2TokenPair {
 }
 
 export interface V2TokenStore {
-  /** A new pair for `merchantCode`, valid from `nowMs`. */
+  /**
+   * A new pair for `merchantCode`, valid from `nowMs`. Every earlier refresh token of the merchant
+   * stops working, as PortOne's spec says of each login and refresh; access tokens live on.
+   */
   issue(merchantCode: string, nowMs: number): V2TokenPair;
   /** The owner of a valid access token, or `undefined`. */
   validateAccess(accessToken: string, nowMs: number): string | undefined;
   /**
-   * Exchanges a valid refresh token for a new pair; the old refresh token stops working (rotation,
-   * the stricter reading: a client must keep the newest one). `undefined` when unknown or expired.
+   * Exchanges a valid refresh token for a new pair; it and every other earlier refresh token of the
+   * merchant stop working (a client must keep the newest one). `undefined` when unknown or expired.
    */
   refresh(refreshToken: string, nowMs: number): V2TokenPair | undefined;
   /** Forgets every token; returns how many access tokens were still valid. */
@@ -77,6 +86,8 @@ export function createV2TokenStore(): V2TokenStore {
       refreshToken: `emulator-v2-refresh.${randomBytes(24).toString("hex")}`,
     };
     access.set(pair.accessToken, { merchantCode, expiresAt: nowMs + V2_ACCESS_TOKEN_LIFETIME_MS });
+    for (const [token, owner] of refreshing)
+      if (owner.merchantCode === merchantCode) refreshing.delete(token);
     refreshing.set(pair.refreshToken, { merchantCode, expiresAt: nowMs + V2_REFRESH_TOKEN_LIFETIME_MS });
     issued += 1;
     return pair;

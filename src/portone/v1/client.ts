@@ -47,16 +47,17 @@ export interface OtpRequestInput {
   /** 7th digit of the resident registration number (century, sex, nationality). */
   gender_digit: string;
   carrier: "SKT" | "KT" | "LGT";
-  is_mvno: boolean;
+  /** Default false. */
+  is_mvno?: boolean;
   /** Service name shown in the SMS. */
   company?: string;
   merchant_uid?: string;
-  /** The channel (provider contract) to verify with. */
-  channel_key?: string;
+  /** The channel (provider contract) to verify with; required by PortOne's V1 OpenAPI. */
+  channel_key: string;
   /** KCP only. */
   verification_method?: "SMS" | "APP";
-  /** KCP only. */
-  bypass?: boolean;
+  /** KCP only: provider-specific parameters as a JSON object in a string, e.g. `'{"key":"value"}'`. */
+  bypass?: string;
 }
 
 export interface V1Client {
@@ -83,12 +84,12 @@ const otpRequestSchema = z.object({
   birth: z.string().regex(/^\d{6}$/),
   gender_digit: z.string().regex(/^\d$/),
   carrier: z.enum(["SKT", "KT", "LGT"]),
-  is_mvno: z.boolean(),
+  is_mvno: z.boolean().optional(),
   company: z.string().optional(),
   merchant_uid: z.string().min(1).optional(),
-  channel_key: z.string().min(1).optional(),
+  channel_key: z.string().min(1),
   verification_method: z.enum(["SMS", "APP"]).optional(),
-  bypass: z.boolean().optional(),
+  bypass: z.string().optional(),
 });
 
 /**
