@@ -4,6 +4,13 @@
 
 export { type Config, loadConfig } from "./cli/config.js";
 export { type AgeRule, internationalAge, yearAge } from "./core/age.js";
+export {
+  DEFAULT_MAX_ATTEMPTS,
+  FAILED_ATTEMPT_REASONS,
+  type FailedAttemptReason,
+  MAX_MAX_ATTEMPTS,
+  MIN_MAX_ATTEMPTS,
+} from "./core/attempts.js";
 export { type CalendarDate, parseBirthday, seoulDate } from "./core/calendar.js";
 export * from "./core/errors.js";
 export {
@@ -32,6 +39,8 @@ export { currentRequestId, withRequestId } from "./observability/request-context
 export * from "./portone/index.js";
 export { startCertgate } from "./server.js";
 export {
+  type CompletionOutcome,
+  type CreateVerificationInput,
   createVerificationService,
   IDEMPOTENCY_KEY_TTL_MS,
   type VerificationService,

@@ -68,7 +68,10 @@ const TEXT = {
       stale_certification: "너무 오래된 인증 결과입니다.",
       no_person_key: "사람을 식별할 값(CI/DI)이 없습니다.",
       not_found: "PortOne에 인증 결과가 없습니다.",
+      too_many_attempts: "이 인증 요청에 실패한 시도가 너무 많습니다.",
     },
+    attemptFailedNote:
+      "이 시도는 이 인증 요청의 결과가 아니어서 아무것도 인증되지 않았습니다. 인증 요청은 대기 중으로 남습니다.",
   },
   en: {
     skip: "Skip to content",
@@ -134,7 +137,10 @@ const TEXT = {
       stale_certification: "The result is too old.",
       no_person_key: "No value identifies the person (CI/DI).",
       not_found: "PortOne has no such result.",
+      too_many_attempts: "Too many failed attempts for this verification.",
     },
+    attemptFailedNote:
+      "This attempt was not this verification's own result: nothing was verified, and the verification stays pending.",
   },
 };
 
@@ -419,6 +425,8 @@ function renderOutcome(o, focus) {
     const headline = verified ? t(o.flow === "signup" ? "signupVerified" : "adultVerified") : t("rejected");
     parts.push(element("p", `verdict ${verified ? "ok" : "no"}`, headline));
     if (o.reason) parts.push(element("p", null, TEXT[lang].reasons[o.reason] ?? o.reason));
+    // A failed attempt (another record, an unknown id) does not finish the verification.
+    if (o.status === "pending") parts.push(element("p", "note", t("attemptFailedNote")));
     rows.push([t("status"), o.status]);
     if (o.reason) rows.push([t("reason"), o.reason]);
     if (o.nameMasked) rows.push([t("nameMasked"), o.nameMasked]);

@@ -5,10 +5,11 @@
  *
  *   Before {@link evaluatePolicy}, the service checks
  *     1. `expired`                — the verification's own expiry has passed;
- *     2. `not_found`              — the upstream has no such record.
+ *     2. `not_found`              — the upstream has no such record: a FAILED ATTEMPT (below).
  *   {@link evaluatePolicy} then checks, in this order,
  *     3. `merchant_uid_mismatch`  — the record's bound id (V1 `merchant_uid`, V2 the verification id)
- *                                   is absent or differs from the id this verification issued;
+ *                                   is absent or differs from the id this verification issued: a
+ *                                   FAILED ATTEMPT (below);
  *     4. `not_certified`          — V1 `certified !== true`, V2 status not VERIFIED;
  *     5. `stale_certification`    — the verification time is absent, more than `freshnessSeconds`
  *                                   before `now`, or more than `futureToleranceSeconds` after `now`;
@@ -19,6 +20,12 @@
  *     9. `already_used`           — the upstream id (imp_uid / identityVerificationId) was consumed;
  *    10. `duplicate_account`      — the person is already bound to another account.
  *
+ * A FAILED ATTEMPT (2, 3) is not this verification's own result, so it does not finish it: the bound
+ * id is public, and anyone holding it could otherwise burn the owner's verification. The service
+ * counts it and the verification stays pending; the attempt after `maxAttempts` of them (default 5,
+ * so the sixth) rejects it as `too_many_attempts` (core/attempts.ts). Checks 4–10 concern the
+ * verification's own record and finish it.
+
  * Binding comes first because a record bound elsewhere is someone else's: nothing else about it may
  * leak into the answer (not even whether it is certified or how old its owner is).
  *

@@ -13,7 +13,11 @@
  * - `underage` / `overage`: outside the policy's age range (also when no birth date is available).
  * - `duplicate_account`: the person is already bound to another account.
  * - `no_person_key`: neither CI nor DI, and the policy requires a person key.
- * - `not_found`: the upstream has no such record.
+ * - `not_found`: the upstream has no such record. Since attempts are counted, a completion no longer
+ *   ends with it (a 404 counts a failed attempt); it remains for outcomes stored before, and for
+ *   stores used directly.
+ * - `too_many_attempts`: more failed attempts (an upstream 404, a record bound to another
+ *   verification) than the verification allows (`max_attempts`, default 5; see core/attempts.ts).
  */
 export const REJECTION_REASONS = [
   "not_certified",
@@ -26,6 +30,7 @@ export const REJECTION_REASONS = [
   "duplicate_account",
   "no_person_key",
   "not_found",
+  "too_many_attempts",
 ] as const;
 
 /** One of {@link REJECTION_REASONS}. */

@@ -107,6 +107,11 @@ export interface Emulator {
    */
   createIdentityVerification(input: CreateIdentityVerificationInput): StoredIdentityVerification;
   /**
+   * Forgets a V2 record of the first merchant, as `DELETE /__admin/identity-verifications/:id` does:
+   * the API answers 404 for it again and a new record may take its id. False when there was none.
+   */
+  deleteIdentityVerification(identityVerificationId: string): boolean;
+  /**
    * Arms a fault on a V1 or V2 route; throws `RequestError("invalid_request")` when malformed.
    * A `"*"` fault is armed on both APIs (with `times`, N requests on each).
    */
@@ -248,6 +253,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     createCertification,
     setFault: controls.setFault,
     createIdentityVerification: (input) => v2.createIdentityVerification(input).record,
+    deleteIdentityVerification: (identityVerificationId) =>
+      v2.deleteIdentityVerification(identityVerificationId),
     clearFaults: () => {
       controls.clearFaults();
     },

@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
+import type { FailedAttemptReason } from "../core/attempts.js";
 import { RequestError } from "../core/errors.js";
 import { type Policy, resolvePolicy, validatePolicy } from "../core/policy.js";
 import { quoteName, unknownFieldError } from "../core/unknown-fields.js";
@@ -247,7 +248,12 @@ function redirectResponse(c: Context, outcome: CompletionOutcome) {
   const target = new URL(returnUrl);
   target.searchParams.set("verification_id", outcome.verification.id);
   target.searchParams.set("status", outcome.verification.status);
-  const reason = outcome.kind === "replayed" ? "already_used" : outcome.verification.reason;
+  const reason =
+    outcome.kind === "replayed"
+      ? "already_used"
+      : outcome.kind === "attempt_failed"
+        ? outcome.reason
+        : outcome.verification.reason;
   if (reason) target.searchParams.set("reason", reason);
   return c.redirect(target.toString(), 303);
 }
@@ -256,10 +262,25 @@ function redirectResponse(c: Context, outcome: CompletionOutcome) {
  * 200 verified; 422 rejected or expired; 409 `already_used` for a replay of a finished verification;
  * 202 with status `pending` when the V2 record is not finished yet (READY, or a status certgate does
  * not know): nothing was written and the same call may be retried.
+ *
+ * A failed attempt (an upstream 404, a record bound to another verification) is 422 with `error.code`
+ * `not_found` / `merchant_uid_mismatch` too, but `verification.status` stays `pending` and
+ * `verification.attempts_remaining` says how many more failed attempts it allows: the owner's own
+ * result still completes it. The attempt after the last allowed one is the final 422
+ * `too_many_attempts` (status `rejected`).
  */
 function completionResponse(c: Context, outcome: CompletionOutcome) {
   const v = outcome.verification;
   if (outcome.kind === "pending") return c.json({ verification: browserView(v) }, 202);
+  if (outcome.kind === "attempt_failed") {
+    return c.json(
+      {
+        error: { code: outcome.reason, message: failedAttemptMessage(outcome.reason) },
+        verification: browserView(v),
+      },
+      422,
+    );
+  }
   if (outcome.kind === "replayed") {
     return c.json(
       {
@@ -275,6 +296,12 @@ function completionResponse(c: Context, outcome: CompletionOutcome) {
     { error: { code: reason, message: `verification ${v.status}: ${reason}` }, verification: browserView(v) },
     422,
   );
+}
+
+function failedAttemptMessage(reason: FailedAttemptReason): string {
+  const what =
+    reason === "not_found" ? "PortOne has no such record" : "the record is not bound to this verification";
+  return `${what}; the verification is still pending`;
 }
 
 /**
@@ -357,6 +384,7 @@ function toCreateInput(
     accountRef: body.account_ref,
     returnUrl: body.return_url === undefined ? undefined : checkReturnUrl(body.return_url, returnOrigins),
     ttlSeconds: body.expires_in_seconds,
+    maxAttempts: body.max_attempts,
   };
 }
 

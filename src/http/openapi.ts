@@ -30,9 +30,18 @@ const browserVerification = z.object({
     id: z.string(),
     status: z.enum(["pending", "verified", "rejected", "expired"]),
     reason: z.string().optional(),
+    attempts_remaining: z
+      .number()
+      .int()
+      .optional()
+      .describe("while pending: failed attempts still allowed before the next one rejects"),
     existing_account_ref: z.string().optional(),
     name_masked: z.string().optional(),
   }),
+  error: z
+    .object({ code: z.string(), message: z.string() })
+    .optional()
+    .describe("on 409 and 422: code is the reason"),
 });
 
 function jsonSchema(schema: z.ZodType) {
@@ -63,14 +72,26 @@ const apiKey = [{ apiKey: [] }];
 const completion = {
   "200": { description: "verified", ...json(browserVerification) },
   "409": { description: "already_used: the verification had already finished", ...json(errorBody) },
-  "422": { description: "rejected or expired: error.code is the reason", ...json(browserVerification) },
+  "422": {
+    description:
+      "rejected or expired: error.code is the reason (`too_many_attempts` once the failed attempts " +
+      "allowed by max_attempts are spent). A failed attempt — an upstream 404 (`not_found`) or a " +
+      "record bound to another verification (`merchant_uid_mismatch`) — is also 422 with that code, " +
+      "but verification.status stays `pending` with attempts_remaining: the owner's own result " +
+      "still completes it",
+    ...json(browserVerification),
+  },
   ...errors(404, 413, 415, 502, 503, 504),
   ...badRequest(
     `invalid_request, invalid_json; unknown parameters are ignored unread (PortOne adds some); ${REPEATED}`,
   ),
 };
 const redirect = {
-  "303": { description: "to the verification's return_url with verification_id and status" },
+  "303": {
+    description:
+      "to the verification's return_url with verification_id, status and reason " +
+      "(a failed attempt: status=pending&reason=not_found|merchant_uid_mismatch)",
+  },
 };
 
 const idempotencyKey = {

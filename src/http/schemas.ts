@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { AGE_RULES } from "../core/age.js";
+import { MAX_MAX_ATTEMPTS, MIN_MAX_ATTEMPTS } from "../core/attempts.js";
 import { MAX_POLICY_AGE, type PolicyField } from "../core/policy.js";
 
 const age = z.number().int().min(0).max(MAX_POLICY_AGE);
@@ -35,6 +36,11 @@ export const createVerificationBody = z.strictObject({
   account_ref: accountRef.optional(),
   return_url: z.string().max(2048).optional(),
   expires_in_seconds: z.number().int().min(60).max(86_400).optional(),
+  /**
+   * Failed attempts (an upstream 404, a record bound to another verification) allowed while the
+   * verification stays pending; the next one rejects it as `too_many_attempts`. Default 5.
+   */
+  max_attempts: z.number().int().min(MIN_MAX_ATTEMPTS).max(MAX_MAX_ATTEMPTS).optional(),
   policy: policyInput.optional(),
 });
 export type CreateVerificationBody = z.infer<typeof createVerificationBody>;

@@ -1,4 +1,5 @@
 /** What each audience sees of a verification. The browser never receives CI, DI, phone or birthday. */
+import { attemptsRemaining } from "../core/attempts.js";
 import { maskName } from "../core/identity.js";
 import type { VerificationRecord } from "../store/types.js";
 
@@ -16,6 +17,9 @@ export function merchantView(v: VerificationRecord) {
     created_at: v.createdAt.toISOString(),
     expires_at: v.expiresAt.toISOString(),
     completed_at: v.completedAt?.toISOString() ?? null,
+    /** Failed attempts counted (the rejecting one included) and allowed while pending. */
+    failed_attempts: v.failedAttempts,
+    max_attempts: v.maxAttempts,
     identity: v.identity
       ? {
           name: v.identity.name ?? null,
@@ -32,11 +36,16 @@ export function merchantView(v: VerificationRecord) {
   };
 }
 
-/** The browser's view: status and decision, the name masked, nothing else personal. */
+/**
+ * The browser's view: status and decision, the name masked, nothing else personal. While pending it
+ * says how many failed attempts are left, and nothing about a record presented that was not this
+ * verification's.
+ */
 export function browserView(v: VerificationRecord) {
   return {
     id: v.id,
     status: v.status,
+    ...(v.status === "pending" ? { attempts_remaining: attemptsRemaining(v) } : {}),
     ...(v.reason ? { reason: v.reason } : {}),
     ...(v.existingAccountRef ? { existing_account_ref: v.existingAccountRef } : {}),
     ...(v.identity?.name ? { name_masked: maskName(v.identity.name) } : {}),

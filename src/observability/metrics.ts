@@ -115,6 +115,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         }
         return result;
       }),
+      recordFailedAttempt: timed("recordFailedAttempt", async (input) => {
+        const result = await store.recordFailedAttempt(input);
+        if (result.kind === "completed") {
+          const v = result.verification;
+          verifications.inc({ api_version: v.apiVersion, status: v.status, reason: v.reason ?? "" });
+        }
+        return result;
+      }),
       unbindAccount: timed("unbindAccount", (ref, now) => store.unbindAccount(ref, now)),
       listAuditEvents: timed("listAuditEvents", (id) => store.listAuditEvents(id)),
       purgeIdentities: timed("purgeIdentities", (i) => store.purgeIdentities(i)),

@@ -8,19 +8,35 @@
  *      and API version (unknown → 404 `not_found` request error);
  *   2. not pending any more → a replay: `already_used`, nothing written;
  *   3. past its expiry → `expired` (no upstream call);
- *   4. the upstream record is fetched with certgate's own credentials; a 404 → `not_found`; any
- *      other upstream fault is thrown and leaves the verification pending and retryable;
+ *   4. the upstream record is fetched with certgate's own credentials; a 404 is a FAILED ATTEMPT
+ *      (below); any other upstream fault is thrown and leaves the verification pending and retryable;
  *   4a. V2 only: a READY record (the person has not finished) or one whose status certgate does not
  *      know stays pending — nothing is written, the same call may be retried. An unknown status is
  *      treated as an unknown answer (DOMAIN.md rule 8), never as verified nor as a final rejection;
- *   5. evaluatePolicy: merchant_uid_mismatch → not_certified (V2: FAILED) → stale_certification →
- *      underage → overage → no_person_key;
+ *   5. evaluatePolicy: merchant_uid_mismatch (a FAILED ATTEMPT, below) → not_certified (V2: FAILED) →
+ *      stale_certification → underage → overage → no_person_key;
  *   6. in ONE transaction the store consumes the upstream id (`already_used`), binds person →
  *      account (`duplicate_account`), writes the outcome and its audit event.
+ *
+ * Failed attempts (core/attempts.ts). The bound id is public — it travels in the browser and in
+ * `m_redirect_url` — so an attempt that is not this verification's own result (an upstream 404, a
+ * record bound to another verification) must not finish it: the store counts a failed attempt with
+ * its audit event in one locked transaction and the verification stays pending (outcome kind
+ * `attempt_failed`). Once `maxAttempts` (default 5) are counted, the next such attempt rejects it
+ * as `too_many_attempts`, with its audit and outbox events, like every other finish. Only a result
+ * that belongs to this verification finishes it.
+ *
  * A record bound to another verification is never consumed: otherwise anyone could burn someone
  * else's imp_uid (it travels in URLs) by presenting it with their own verification. V2 looks a record
  * up by the verification's own id, so there a mismatch means PortOne answered with another record.
  */
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  type FailedAttemptReason,
+  isValidMaxAttempts,
+  MAX_MAX_ATTEMPTS,
+  MIN_MAX_ATTEMPTS,
+} from "../core/attempts.js";
 import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
 import { fromV1Certification, type UpstreamResult } from "../core/identity.js";
 import { evaluatePolicy, type Policy, unknownPolicyKeys } from "../core/policy.js";
@@ -82,6 +98,12 @@ export interface CreateVerificationInput {
   accountRef?: string | undefined;
   returnUrl?: string | undefined;
   ttlSeconds?: number | undefined;
+  /**
+   * Failed attempts (an upstream 404, a record bound to another verification) allowed while the
+   * verification stays pending; the next one rejects it as `too_many_attempts`. An integer from 1
+   * to 20, default 5 (core/attempts.ts).
+   */
+  maxAttempts?: number | undefined;
 }
 
 /** The fields of {@link CreateVerificationInput}; the compiler keeps this list in step with it. */
@@ -91,6 +113,7 @@ const CREATE_INPUT_KEYS: Readonly<Record<keyof CreateVerificationInput, true>> =
   accountRef: true,
   returnUrl: true,
   ttlSeconds: true,
+  maxAttempts: true,
 };
 
 /** How long an Idempotency-Key names the verification it created: 24 hours, as Stripe keeps keys. */
@@ -121,7 +144,13 @@ export type CompletionOutcome =
    * V2: the upstream record is not finished (READY) or has a status certgate does not know.
    * Nothing was written; the verification stays pending and the same call may be retried.
    */
-  | { kind: "pending"; verification: VerificationRecord };
+  | { kind: "pending"; verification: VerificationRecord }
+  /**
+   * The attempt was not this verification's own result (`reason`): a failed attempt was counted and
+   * the verification stays pending (`verification.failedAttempts` / `maxAttempts` say how many are
+   * left). Once the limit is spent the next such attempt is `finished` as `too_many_attempts`.
+   */
+  | { kind: "attempt_failed"; reason: FailedAttemptReason; verification: VerificationRecord };
 
 export interface VerificationService {
   /**
@@ -214,16 +243,71 @@ export function createVerificationService(options: VerificationServiceOptions): 
     return { pending: verification };
   }
 
-  /** Step 4: the upstream record; a 404 finishes as `not_found`, any other fault is rethrown. */
+  /**
+   * A failed attempt (see the header): counted while the limit allows, else the `too_many_attempts`
+   * finish. `upstreamId` is the id presented, for the audit trail; it is never consumed.
+   */
+  async function failAttempt(
+    verification: VerificationRecord,
+    reason: FailedAttemptReason,
+    upstreamId: string,
+  ): Promise<CompletionOutcome> {
+    const result = await store.recordFailedAttempt({
+      verificationId: verification.id,
+      reason,
+      upstreamId,
+      now: now(),
+      emitEvent: options.emitEvents ?? false,
+    });
+    switch (result.kind) {
+      case "not_found":
+        throw new RequestError("not_found", "verification not found");
+      case "not_pending":
+        log.info(
+          { verification_id: result.verification.id, status: result.verification.status },
+          "completion replayed",
+        );
+        return { kind: "replayed", verification: result.verification };
+      case "completed": {
+        const done = result.verification;
+        log.info(
+          {
+            verification_id: done.id,
+            status: done.status,
+            reason: done.reason,
+            api_version: done.apiVersion,
+          },
+          "verification completed",
+        );
+        return { kind: "finished", verification: done };
+      }
+      case "counted": {
+        const counted = result.verification;
+        log.info(
+          {
+            verification_id: counted.id,
+            reason,
+            failed_attempts: counted.failedAttempts,
+            max_attempts: counted.maxAttempts,
+          },
+          "failed attempt; verification stays pending",
+        );
+        return { kind: "attempt_failed", reason, verification: counted };
+      }
+    }
+  }
+
+  /** Step 4: the upstream record; a 404 is a failed attempt, any other fault is rethrown. */
   async function fetchUpstream<T>(
     verification: VerificationRecord,
+    presentedId: string,
     lookup: () => Promise<T>,
   ): Promise<{ record: T } | { outcome: CompletionOutcome }> {
     try {
       return { record: await lookup() };
     } catch (error) {
       if (error instanceof UpstreamError && error.code === "not_found") {
-        return { outcome: await finish(verification, undefined, { ok: false, reason: "not_found" }) };
+        return { outcome: await failAttempt(verification, "not_found", presentedId) };
       }
       log.warn(
         {
@@ -236,7 +320,11 @@ export function createVerificationService(options: VerificationServiceOptions): 
     }
   }
 
-  /** Steps 5–6: the policy, then the one transaction. Returns whether the upstream id was ours to consume. */
+  /**
+   * Steps 5–6: the policy, then the one transaction. Returns whether the upstream id was ours to
+   * consume: a record bound to another verification is neither consumed nor allowed to finish this
+   * one (a failed attempt, see the header).
+   */
   async function decide(
     verification: VerificationRecord,
     result: UpstreamResult,
@@ -247,14 +335,18 @@ export function createVerificationService(options: VerificationServiceOptions): 
       policy: verification.policy,
       now: now(),
     });
-    // A record bound to another verification is not ours to consume (see the header).
-    const consumable = !(decision.ok === false && decision.reason === "merchant_uid_mismatch");
+    if (decision.ok === false && decision.reason === "merchant_uid_mismatch") {
+      return {
+        outcome: await failAttempt(verification, "merchant_uid_mismatch", result.upstreamId),
+        consumable: false,
+      };
+    }
     const outcome = await finish(
       verification,
-      consumable ? result.upstreamId : undefined,
+      result.upstreamId,
       decision.ok ? { ok: true, identity: decision.identity, personKey: decision.personKey } : decision,
     );
-    return { outcome, consumable };
+    return { outcome, consumable: true };
   }
 
   function newVerification(input: CreateVerificationInput): NewVerification {
@@ -266,6 +358,14 @@ export function createVerificationService(options: VerificationServiceOptions): 
         field: "apiVersion",
       });
     }
+    const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!isValidMaxAttempts(maxAttempts)) {
+      throw new RequestError(
+        "invalid_request",
+        `maxAttempts must be an integer from ${MIN_MAX_ATTEMPTS} to ${MAX_MAX_ATTEMPTS}`,
+        { field: "maxAttempts" },
+      );
+    }
     const createdAt = now();
     const ttlSeconds = input.ttlSeconds ?? ttl;
     return {
@@ -276,6 +376,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
       policy: input.policy,
       accountRef: input.accountRef,
       returnUrl: input.returnUrl,
+      maxAttempts,
       createdAt,
       expiresAt: new Date(createdAt.getTime() + ttlSeconds * 1000),
     };
@@ -315,7 +416,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
       if ("outcome" in opened) return opened.outcome;
       const verification = opened.pending;
 
-      const fetched = await fetchUpstream(verification, () => v1.getCertification(impUid));
+      const fetched = await fetchUpstream(verification, impUid, () => v1.getCertification(impUid));
       if ("outcome" in fetched) return fetched.outcome;
 
       const result = fromV1Certification(fetched.record);
@@ -344,7 +445,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
       const verification = opened.pending;
 
       // The id certgate issued, not the one the browser sent: they are equal, but only ours is trusted.
-      const fetched = await fetchUpstream(verification, () =>
+      const fetched = await fetchUpstream(verification, verification.boundId, () =>
         v2.getIdentityVerification(verification.boundId),
       );
       if ("outcome" in fetched) return fetched.outcome;

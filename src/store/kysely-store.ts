@@ -10,6 +10,7 @@
  */
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { z } from "zod";
+import { DEFAULT_MAX_ATTEMPTS } from "../core/attempts.js";
 import { formatCalendarDate } from "../core/calendar.js";
 import { RequestError } from "../core/errors.js";
 import { carrierFrom, type Gender, type PersonKey, type VerifiedIdentity } from "../core/identity.js";
@@ -32,6 +33,8 @@ import type {
   AuditEvent,
   CompletionInput,
   CompletionResult,
+  FailedAttemptInput,
+  FailedAttemptResult,
   IdempotentCreationInput,
   IdempotentCreationResult,
   NewVerification,
@@ -208,6 +211,56 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     };
   };
 
+  /** Writes a settled outcome, its audit event and (when asked) its outbox event, in `trx`. */
+  const finishRow = async (
+    trx: Transaction<Database>,
+    row: Selectable<VerificationsTable>,
+    outcome: Settlement,
+    nowMs: number,
+    emitEvent: boolean,
+  ): Promise<VerificationRecord> => {
+    const updated = await trx
+      .updateTable("verifications")
+      .set({
+        status: outcome.status,
+        reason: outcome.reason ?? null,
+        upstream_id: outcome.upstreamId ?? null,
+        person_id: outcome.personId ?? null,
+        existing_account_ref: outcome.existingAccountRef ?? null,
+        completed_at: nowMs,
+        ...(outcome.failedAttempts === undefined ? {} : { failed_attempts: outcome.failedAttempts }),
+        ...(outcome.status === "verified" && outcome.identity !== undefined
+          ? identityColumns(outcome.identity, row.id, keyring)
+          : {}),
+      })
+      .where("id", "=", row.id)
+      .returningAll()
+      .executeTakeFirst();
+    if (updated === undefined) throw new Error("store: verification missing after update");
+    await insertAudit(trx, row.id, "verification.completed", nowMs, {
+      status: outcome.status,
+      reason: outcome.reason ?? null,
+      api_version: row.api_version,
+    });
+    const verification = toRecord(updated);
+    if (emitEvent) {
+      const event = completedEvent(verification);
+      await trx
+        .insertInto("webhook_outbox")
+        .values({
+          id: event.id,
+          verification_id: row.id,
+          type: event.type,
+          payload_json: JSON.stringify(event),
+          attempts: 0,
+          created_at: nowMs,
+          next_attempt_at: nowMs,
+        })
+        .execute();
+    }
+    return verification;
+  };
+
   const store: Store = {
     dialect: dialect.name,
 
@@ -312,45 +365,51 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
         if (row.status !== "pending") return { kind: "not_pending", verification: toRecord(row) };
 
         const outcome = await settle(trx, row, input, nowMs);
-        const updated = await trx
+        const verification = await finishRow(trx, row, outcome, nowMs, input.emitEvent ?? false);
+        return { kind: "completed", verification };
+      });
+    },
+
+    async recordFailedAttempt(input: FailedAttemptInput): Promise<FailedAttemptResult> {
+      const nowMs = msOf(input.now);
+      return db.transaction().execute(async (trx) => {
+        // The same lock as completeVerification: attempts and completions of one verification
+        // queue here, so the count never passes the limit and only one of them finishes it.
+        const row = await readVerification(trx, input.verificationId, true);
+        if (row === undefined) return { kind: "not_found" };
+        if (row.status !== "pending") return { kind: "not_pending", verification: toRecord(row) };
+
+        const failedAttempts = row.failed_attempts + 1;
+        const audit = {
+          reason: input.reason,
+          upstream_id: input.upstreamId ?? null,
+          failed_attempts: failedAttempts,
+          max_attempts: row.max_attempts,
+          api_version: row.api_version,
+        };
+        await insertAudit(trx, row.id, "verification.attempt_failed", nowMs, audit);
+        if (row.failed_attempts >= row.max_attempts) {
+          const verification = await finishRow(
+            trx,
+            row,
+            { status: "rejected", reason: "too_many_attempts", failedAttempts },
+            nowMs,
+            input.emitEvent ?? false,
+          );
+          return { kind: "completed", verification };
+        }
+        // Guarded as well as locked: a row that is no longer pending or already at its limit is
+        // never counted, whatever the isolation level.
+        const counted = await trx
           .updateTable("verifications")
-          .set({
-            status: outcome.status,
-            reason: outcome.reason ?? null,
-            upstream_id: outcome.upstreamId ?? null,
-            person_id: outcome.personId ?? null,
-            existing_account_ref: outcome.existingAccountRef ?? null,
-            completed_at: nowMs,
-            ...(outcome.status === "verified" && outcome.identity !== undefined
-              ? identityColumns(outcome.identity, row.id, keyring)
-              : {}),
-          })
+          .set((eb) => ({ failed_attempts: eb("failed_attempts", "+", 1) }))
           .where("id", "=", row.id)
+          .where("status", "=", "pending")
+          .where("failed_attempts", "<", row.max_attempts)
           .returningAll()
           .executeTakeFirst();
-        if (updated === undefined) throw new Error("store: verification missing after update");
-        await insertAudit(trx, row.id, "verification.completed", nowMs, {
-          status: outcome.status,
-          reason: outcome.reason ?? null,
-          api_version: row.api_version,
-        });
-        const verification = toRecord(updated);
-        if (input.emitEvent) {
-          const event = completedEvent(verification);
-          await trx
-            .insertInto("webhook_outbox")
-            .values({
-              id: event.id,
-              verification_id: row.id,
-              type: event.type,
-              payload_json: JSON.stringify(event),
-              attempts: 0,
-              created_at: nowMs,
-              next_attempt_at: nowMs,
-            })
-            .execute();
-        }
-        return { kind: "completed", verification };
+        if (counted === undefined) throw new Error("store: verification changed under its lock");
+        return { kind: "counted", verification: toRecord(counted) };
       });
     },
 
@@ -528,6 +587,8 @@ interface Settlement {
   personId?: string | undefined;
   existingAccountRef?: string | undefined;
   identity?: VerifiedIdentity | undefined;
+  /** Set when this outcome also counts a failed attempt (`too_many_attempts`). */
+  failedAttempts?: number | undefined;
 }
 
 const AUDIT_DATA = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
@@ -555,6 +616,7 @@ async function insertVerification(executor: Kysely<Database>, input: NewVerifica
       policy_json: JSON.stringify(input.policy),
       account_ref: input.accountRef ?? null,
       return_url: input.returnUrl ?? null,
+      max_attempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       created_at: msOf(input.createdAt),
       expires_at: msOf(input.expiresAt),
     })
@@ -602,6 +664,8 @@ function verificationFromRow(row: Selectable<VerificationsTable>, keyring: Keyri
   return {
     id: row.id,
     apiVersion: apiVersionOf(row),
+    failedAttempts: Number(row.failed_attempts),
+    maxAttempts: Number(row.max_attempts),
     boundId: row.bound_id,
     status: row.status,
     reason: row.reason ?? undefined,

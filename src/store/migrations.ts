@@ -118,6 +118,24 @@ export function createMigrations(dialect: StoreDialect): Record<string, Migratio
         await db.schema.dropTable("webhook_outbox").ifExists().execute();
       },
     },
+    "0003_verification_attempts": {
+      // Failed attempts (core/attempts.ts). One column per ALTER: SQLite adds one at a time. Rows
+      // from before start at 0 of the default 5 (a literal: a released migration never changes).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable("verifications")
+          .addColumn("failed_attempts", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .alterTable("verifications")
+          .addColumn("max_attempts", "integer", (c) => c.notNull().defaultTo(5))
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("verifications").dropColumn("max_attempts").execute();
+        await db.schema.alterTable("verifications").dropColumn("failed_attempts").execute();
+      },
+    },
     "0004_idempotency_keys": {
       async up(db: Kysely<unknown>) {
         await db.schema

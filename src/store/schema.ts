@@ -31,6 +31,9 @@ export interface VerificationsTable {
   provider: string | null;
   verified_at: number | null;
   purged_at: number | null;
+  /** Migration 0003: failed attempts counted so far, and how many are allowed while pending. */
+  failed_attempts: Generated<number>;
+  max_attempts: Generated<number>;
 }
 
 export interface ConsumedIdsTable {

@@ -3,6 +3,7 @@
  * serves SQLite and PostgreSQL; unique constraints in the schema carry the guarantees
  * (merchant_uid / identityVerificationId, consumed imp_uid, person key, one account per person).
  */
+import type { FailedAttemptReason } from "../core/attempts.js";
 import type { Carrier, Gender, PersonKey, VerifiedIdentity } from "../core/identity.js";
 import type { Policy } from "../core/policy.js";
 import type { RejectionReason, VerificationStatus } from "../core/reasons.js";
@@ -18,6 +19,8 @@ export interface NewVerification {
   policy: Policy;
   accountRef?: string | undefined;
   returnUrl?: string | undefined;
+  /** Failed attempts allowed before the next one rejects (core/attempts.ts). Default 5. */
+  maxAttempts?: number | undefined;
   createdAt: Date;
   expiresAt: Date;
 }
@@ -56,6 +59,10 @@ export interface VerificationRecord {
   identity?: StoredIdentity | undefined;
   /** When the personal fields were purged, if they were. */
   purgedAt?: Date | undefined;
+  /** Failed attempts so far (an upstream 404, a record bound elsewhere), the rejecting one included. */
+  failedAttempts: number;
+  /** Failed attempts allowed while pending; the next one rejects as `too_many_attempts`. */
+  maxAttempts: number;
 }
 
 /**
@@ -96,6 +103,26 @@ export type CompletionResult =
   /** This call finished the verification (verified, rejected or expired). */
   | { kind: "completed"; verification: VerificationRecord }
   /** Someone else finished it first; nothing was written. */
+  | { kind: "not_pending"; verification: VerificationRecord }
+  | { kind: "not_found" };
+
+/** One attempt that was not this verification's own result (core/attempts.ts). */
+export interface FailedAttemptInput {
+  verificationId: string;
+  reason: FailedAttemptReason;
+  /** The upstream id presented (an imp_uid, an identityVerificationId): recorded, never consumed. */
+  upstreamId?: string | undefined;
+  now: Date;
+  /** As for {@link CompletionInput.emitEvent}: the `too_many_attempts` finish writes its outbox event. */
+  emitEvent?: boolean | undefined;
+}
+
+export type FailedAttemptResult =
+  /** Counted; the verification stays pending with its new `failedAttempts`. */
+  | { kind: "counted"; verification: VerificationRecord }
+  /** The limit was spent: this attempt rejected the verification as `too_many_attempts`. */
+  | { kind: "completed"; verification: VerificationRecord }
+  /** It had already finished; nothing was written. */
   | { kind: "not_pending"; verification: VerificationRecord }
   | { kind: "not_found" };
 
@@ -151,6 +178,13 @@ export interface Store {
   findVerificationByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
   /** One transaction: outcome, consumed id, person and account binding, audit event. */
   completeVerification(input: CompletionInput): Promise<CompletionResult>;
+  /**
+   * One transaction, race-free across instances (the row is locked): counts a failed attempt of a
+   * pending verification with its audit event (`verification.attempt_failed`, ids and reason only),
+   * or, when `maxAttempts` failed attempts were already counted, rejects it as `too_many_attempts`
+   * exactly as {@link completeVerification} finishes (audit event, outbox event).
+   */
+  recordFailedAttempt(input: FailedAttemptInput): Promise<FailedAttemptResult>;
   /** Withdrawal: frees the person to bind another account. False when the account is unknown. */
   unbindAccount(accountRef: string, now: Date): Promise<boolean>;
   listAuditEvents(verificationId?: string): Promise<AuditEvent[]>;

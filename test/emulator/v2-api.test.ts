@@ -514,6 +514,22 @@ describe.each(TRANSPORTS)("V2 API (%s)", (transport) => {
       expect((await admin("/identity-verifications", { identityVerificationId: "iv-a" })).status).toBe(400);
     });
 
+    it("DELETE /__admin/identity-verifications/:id forgets a record, so another may take its VERIFIED id", async () => {
+      await admin("/identity-verifications", { identityVerificationId: "iv-d", persona: "minor" });
+      const del = (query = "") =>
+        h.call(`/__admin/identity-verifications/iv-d${query}`, { method: "DELETE" });
+      // Another merchant's record of that id is not this one.
+      expect(await (await del(`?merchant_code=${OTHER_MERCHANT.impCode}`)).json()).toEqual({
+        deleted: false,
+      });
+      expect((await get("iv-d")).status).toBe(200);
+      expect(await (await del()).json()).toEqual({ deleted: true });
+      await expectError(await get("iv-d"), 404, "IDENTITY_VERIFICATION_NOT_FOUND");
+      expect(await (await del()).json()).toEqual({ deleted: false });
+      expect((await admin("/identity-verifications", { identityVerificationId: "iv-d" })).status).toBe(201);
+      expect((await get("iv-d")).status).toBe(200);
+    });
+
     it("arms V2 faults through POST /__admin/faults and counts at GET /__admin/stats/v2", async () => {
       expect(
         (await admin("/faults", { route: "getIdentityVerification", kind: "status", status: 503, times: 1 }))

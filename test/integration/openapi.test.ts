@@ -101,6 +101,56 @@ describe("openapi.json", () => {
     }
   });
 
+  it("documents failed attempts: max_attempts, the pending 422 with attempts_remaining, too_many_attempts", async () => {
+    const doc = z
+      .object({
+        paths: z.object({
+          "/api/verifications": z.object({
+            post: z.object({
+              requestBody: z.object({
+                content: z.object({
+                  "application/json": z.object({
+                    schema: z.object({
+                      properties: z.object({
+                        max_attempts: z.object({ minimum: z.number(), maximum: z.number() }),
+                      }),
+                    }),
+                  }),
+                }),
+              }),
+            }),
+          }),
+          "/certifications": z.object({
+            post: z.object({
+              responses: z.object({
+                "422": z.object({
+                  description: z.string(),
+                  content: z.object({
+                    "application/json": z.object({
+                      schema: z.object({
+                        properties: z.object({
+                          verification: z.object({
+                            properties: z.object({ attempts_remaining: z.object({}).loose() }),
+                          }),
+                        }),
+                      }),
+                    }),
+                  }),
+                }),
+              }),
+            }),
+          }),
+        }),
+      })
+      .parse(await (await h.api("/openapi.json")).json());
+    const max =
+      doc.paths["/api/verifications"].post.requestBody.content["application/json"].schema.properties;
+    expect(max.max_attempts).toMatchObject({ minimum: 1, maximum: 20 });
+    const rejected = doc.paths["/certifications"].post.responses["422"].description;
+    for (const word of ["too_many_attempts", "not_found", "merchant_uid_mismatch", "pending"])
+      expect(rejected).toContain(word);
+  });
+
   it("documents Idempotency-Key and its 409 on creation, and X-Request-Id on every operation", async () => {
     const doc = headersDocument.parse(await (await h.api("/openapi.json")).json());
     const create = doc.paths["/api/verifications"]?.post;

@@ -92,6 +92,15 @@ describe.each(DATABASES)("V2 verification flow on %s", (kind) => {
     expect(body.verification.reason).toBe(reason);
     expect((await merchantOutcome(v.id)).reason).toBe(reason);
   }
+  /** Not this verification's own result: 422 with the reason, but it stays pending (attempts.test.ts). */
+  async function expectFailedAttempt(v: { id: string; identity_verification_id: string }, reason: string) {
+    const res = await completeV2(h, v.identity_verification_id);
+    expect(res.status).toBe(422);
+    const body = await outcome(res);
+    expect(body.error?.code).toBe(reason);
+    expect(body.verification.status).toBe("pending");
+    expect(await merchantOutcome(v.id)).toMatchObject({ status: "pending", reason: null });
+  }
   /** Pending, with nothing written: no outcome, no consumed id, no audit event. */
   async function expectUntouched(id: string) {
     expect((await merchantOutcome(id)).status).toBe("pending");
@@ -219,11 +228,12 @@ describe.each(DATABASES)("V2 verification flow on %s", (kind) => {
       await expectRejected(await prepare({}, { persona: "adult", status: "FAILED" }), "not_certified");
     });
 
-    it("merchant_uid_mismatch: PortOne answers with a record under another id, which is not consumed", async () => {
+    it("merchant_uid_mismatch: PortOne answers with a record under another id, which is not consumed nor finishes it", async () => {
       // V2 has no merchant_uid: certgate looks the record up by the id it issued, so the only way to
       // a mismatch is an upstream answer about another verification. It must still not verify.
+      // It is not this verification's own result: a failed attempt, and it stays pending (attempts.test.ts).
       const v = await prepare({}, { persona: "adult", fields: { id: "idv_someone_else" } });
-      await expectRejected(v, "merchant_uid_mismatch");
+      await expectFailedAttempt(v, "merchant_uid_mismatch");
       expect((await h.store.getVerification(v.id))?.upstreamId).toBeUndefined();
     });
 
@@ -288,8 +298,8 @@ describe.each(DATABASES)("V2 verification flow on %s", (kind) => {
       );
     });
 
-    it("not_found: PortOne has no identity verification under the issued id", async () => {
-      await expectRejected(await createV2Verification(h), "not_found");
+    it("not_found: PortOne has no identity verification under the issued id, a failed attempt", async () => {
+      await expectFailedAttempt(await createV2Verification(h), "not_found");
     });
 
     it("an identityVerificationId certgate never issued is a 404 and writes nothing", async () => {

@@ -111,10 +111,23 @@ describe.each(DATABASES)("verification flow on %s", (kind) => {
       await expectRejected(await prepare({}, { persona: "uncertified" }), "not_certified");
     });
 
-    it("merchant_uid_mismatch: someone else's imp_uid, which stays usable by its owner", async () => {
+    /** Not this verification's own result: 422 with the reason, but it stays pending (attempts.test.ts). */
+    async function expectFailedAttempt(
+      v: { id: string; impUid: string; merchant_uid: string },
+      reason: string,
+    ) {
+      const res = await complete(h, v.impUid, v.merchant_uid);
+      expect(res.status).toBe(422);
+      const body = await outcome(res);
+      expect(body.error?.code).toBe(reason);
+      expect(body.verification.status).toBe("pending");
+      expect(await merchantOutcome(v.id)).toMatchObject({ status: "pending", reason: null });
+    }
+
+    it("merchant_uid_mismatch: someone else's imp_uid is a failed attempt, and stays usable by its owner", async () => {
       const victim = await prepare({});
       const attacker = await createVerification(h, {});
-      await expectRejected(
+      await expectFailedAttempt(
         { id: attacker.id, impUid: victim.impUid, merchant_uid: attacker.merchant_uid },
         "merchant_uid_mismatch",
       );
@@ -182,9 +195,9 @@ describe.each(DATABASES)("verification flow on %s", (kind) => {
       );
     });
 
-    it("not_found: PortOne has no such imp_uid", async () => {
+    it("not_found: PortOne has no such imp_uid, a failed attempt", async () => {
       const created = await createVerification(h, {});
-      await expectRejected({ ...created, impUid: "imp_000000000000" }, "not_found");
+      await expectFailedAttempt({ ...created, impUid: "imp_000000000000" }, "not_found");
     });
 
     it("an unknown merchant_uid is a 404 and writes nothing", async () => {
@@ -208,7 +221,7 @@ describe.each(DATABASES)("verification flow on %s", (kind) => {
       expect(location.searchParams.get("status")).toBe("verified");
     });
 
-    it("success=true in a hand-edited URL with someone else's imp_uid is rejected", async () => {
+    it("success=true in a hand-edited URL with someone else's imp_uid verifies nothing", async () => {
       const victim = await prepare({});
       const attacker = await createVerification(h, { return_url: `${RETURN_ORIGIN}/done` });
       const res = await h.api(
@@ -216,7 +229,8 @@ describe.each(DATABASES)("verification flow on %s", (kind) => {
       );
       expect(res.status).toBe(303);
       const location = new URL(res.headers.get("location") ?? "");
-      expect(location.searchParams.get("status")).toBe("rejected");
+      // A failed attempt: the attacker's verification stays pending (attempts.test.ts).
+      expect(location.searchParams.get("status")).toBe("pending");
       expect(location.searchParams.get("reason")).toBe("merchant_uid_mismatch");
     });
 

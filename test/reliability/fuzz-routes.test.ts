@@ -399,6 +399,7 @@ const createBody = nearValid({
     fc.webUrl(),
   ),
   expires_in_seconds: fc.integer({ min: 60, max: 86_400 }),
+  max_attempts: fc.integer({ min: 1, max: 20 }),
   policy: nearValid({
     min_age: fc.integer({ min: 0, max: 150 }),
     max_age: fc.integer({ min: 0, max: 150 }),

@@ -12,7 +12,8 @@
  * 2. The service behind the HTTP routes: a completion whose upstream answers a fuzzed body is
  *    answered < 500 or exactly 502/503/504 with the stable `upstream_*` codes (never 500, never a
  *    stack), and the verification is verified only from a valid certified body, finished only on a
- *    definite answer, and otherwise stays pending — and completes once PortOne answers properly.
+ *    definite answer about its own record, and otherwise stays pending (a 404 or a record bound
+ *    elsewhere: a counted failed attempt) — and completes once PortOne answers properly.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -21,6 +22,7 @@ import fc from "fast-check";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { FAILED_ATTEMPT_REASONS } from "../../src/core/attempts.js";
 import { UpstreamError } from "../../src/core/errors.js";
 import { presentText } from "../../src/core/identity.js";
 import { resolvePolicy } from "../../src/core/policy.js";
@@ -727,6 +729,10 @@ function asStored(text: string | undefined): string | undefined {
   return text === undefined ? undefined : Buffer.from(text, "utf8").toString("utf8");
 }
 
+/** A 422 that leaves the verification pending: not its own result (core/attempts.ts). */
+const isFailedAttemptCode = (code: string | undefined) =>
+  (FAILED_ATTEMPT_REASONS as readonly string[]).includes(code ?? "");
+
 /** The verification's stored state: readable, and its completion events (0 while pending, else 1). */
 async function storedState(world: ServiceWorld, id: string) {
   const verification = await world.service.get(id);
@@ -790,12 +796,26 @@ describe.each<DatabaseKind>(["sqlite", "postgres"])(
                 expect(parsed?.certified).toBe(true);
                 expect(stored.identity?.name).toBe(asStored(presentText(parsed?.name)));
                 expect(stored.identity?.provider).toBe(asStored(parsed?.pg_provider));
+              } else if (answer.status === 422 && isFailedAttemptCode(code)) {
+                // Not this verification's own result (PortOne's 404, a record bound elsewhere): a
+                // failed attempt, still pending, and PortOne's proper answer completes it.
+                expect(stored).toMatchObject({ status: "pending", failedAttempts: 1 });
+                if (code === "not_found") expect(server.served.get("v1.get")?.at(-1)?.status).toBe(404);
+                else expect(parsed).toBeDefined();
+                server.load({
+                  "v1.token": [render(VALID_ANSWER, token)],
+                  "v1.get": [render(VALID_ANSWER, record)],
+                  "v1.delete": [render(VALID_ANSWER, record)],
+                });
+                world.use(clientsFor(server.url, 2_000, "secret"));
+                const retried = await complete(world, "/certifications", body);
+                expect([200, 422], retried.text).toContain(retried.status);
+                expect((await storedState(world, v.id)).status).not.toBe("pending");
               } else if (answer.status === 422) {
                 expect(stored.status === "rejected" || stored.status === "expired").toBe(true);
                 expect(stored.reason).toBe(code);
-                // A definite answer: PortOne's 404, or a record that parsed.
-                if (code === "not_found") expect(server.served.get("v1.get")?.at(-1)?.status).toBe(404);
-                else expect(parsed).toBeDefined();
+                // A definite answer on a record that parsed and is this verification's.
+                expect(parsed).toBeDefined();
               } else {
                 // PortOne's fault: nothing written, and the same completion works once PortOne answers properly.
                 expect([502, 503, 504], answer.text).toContain(answer.status);
@@ -856,11 +876,22 @@ describe.each<DatabaseKind>(["sqlite", "postgres"])(
                 // Not finished upstream (READY, or a status certgate does not know): nothing written.
                 expect(stored.status).toBe("pending");
                 expect(["READY", "UNRECOGNIZED"]).toContain(parsed?.status);
+              } else if (answer.status === 422 && isFailedAttemptCode(code)) {
+                // A failed attempt (404, or a record under another id): still pending; then completes.
+                expect(stored).toMatchObject({ status: "pending", failedAttempts: 1 });
+                if (code === "not_found") expect(server.served.get("v2.get")?.at(-1)?.status).toBe(404);
+                else expect(parsed).toBeDefined();
+                server.load({
+                  "v2.login": [render(VALID_ANSWER, validV2Pair())],
+                  "v2.get": [render(VALID_ANSWER, record)],
+                });
+                world.use(clientsFor(server.url, 2_000, auth));
+                const retried = await complete(world, "/identity-verifications", body);
+                expect([200, 202, 422], retried.text).toContain(retried.status);
               } else if (answer.status === 422) {
                 expect(stored.status === "rejected" || stored.status === "expired").toBe(true);
                 expect(stored.reason).toBe(code);
-                if (code === "not_found") expect(server.served.get("v2.get")?.at(-1)?.status).toBe(404);
-                else expect(parsed).toBeDefined();
+                expect(parsed).toBeDefined();
               } else {
                 expect([502, 503, 504], answer.text).toContain(answer.status);
                 expect(stored.status).toBe("pending");
@@ -927,7 +958,8 @@ describe.each<DatabaseKind>(["sqlite", "postgres"])(
     }
 
     // A 404 from PortOne's token endpoint (a wrong base URL, a proxy) said nothing about the record, yet
-    // the service took it for "no such record" and rejected the verification for good as `not_found`.
+    // the service took it for "no such record" and rejected the verification for good as `not_found`
+    // (a 404 of the record itself is now a failed attempt, never a final rejection either).
     it("V1: a 404 from getToken is an upstream fault; the verification stays pending and completes later", async () => {
       const v = await newV1();
       const record = validV1Certification(v.boundId, "adult");

@@ -26,7 +26,9 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
  * - `not_certified`: V1 `uncertified` persona, V2 a FAILED record → `not_certified`.
  * - `pair`: one person in two verifications with different accounts → one verified, one `duplicate_account`.
  * - `replay`: a fresh person whose completion is sent three times at once, then once more → verified once.
- * - `foreign`: a verification presenting a replayed (already used) imp_uid → `merchant_uid_mismatch`.
+ * - `foreign`: a verification presenting a replayed (already used) imp_uid: each try is a failed attempt
+ *   (422 `merchant_uid_mismatch`, still pending) until the one after its `max_attempts` →
+ *   `too_many_attempts`.
  * - `ready`: V2, READY during the load (202, pending), VERIFIED afterwards → verified on the final retry.
  */
 export type Category = "adult" | "underage" | "not_certified" | "pair" | "replay" | "foreign" | "ready";
@@ -103,6 +105,9 @@ export async function submit(h: Harness, v: Planned, phase: Observed["phase"]): 
 }
 
 export const isRetryable = (o: Observed) => o.status === "network" || o.status >= 500;
+
+/** A failed attempt: 422 naming the reason while the verification stays pending (core/attempts.ts). */
+export const isFailedAttempt = (o: Observed) => o.status === 422 && o.verificationStatus === "pending";
 
 export interface ClientTally {
   /** Completions sent again after a 5xx or a network error. */

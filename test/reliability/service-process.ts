@@ -338,7 +338,9 @@ const count = (column: string) => `cast(count(${column}) as integer)`;
  * - a duplicate_account rejection names an existing account of the same person;
  * - completed_at is set exactly when the verification is finished;
  * - every finished verification has exactly one `verification.completed` audit event (and, with
- *   `webhooks`, exactly one outbox event), each telling its final status; a pending one has none.
+ *   `webhooks`, exactly one outbox event), each telling its final status; a pending one has none;
+ * - failed attempts: each is one `verification.attempt_failed` audit event; none is counted past
+ *   `max_attempts` except the one that rejected as `too_many_attempts` (core/attempts.ts).
  */
 export async function checkInvariants(db: TestDatabase, webhooks: boolean): Promise<InvariantReport> {
   const violations: string[] = [];
@@ -410,8 +412,21 @@ export async function checkInvariants(db: TestDatabase, webhooks: boolean): Prom
      where v.status <> 'pending' group by v.id having count(a.id) <> 1`,
   );
   await expectNone(
-    "audit event of a pending verification",
-    `select a.id from audit_events a join verifications v on v.id = a.verification_id where v.status = 'pending'`,
+    "audit event other than a failed attempt of a pending verification",
+    `select a.id from audit_events a join verifications v on v.id = a.verification_id
+     where v.status = 'pending' and a.type <> 'verification.attempt_failed'`,
+  );
+  await expectNone(
+    "failed attempts that are not one audit event each",
+    `select v.id, v.failed_attempts, ${count("a.id")} as n from verifications v
+     left join audit_events a on a.verification_id = v.id and a.type = 'verification.attempt_failed'
+     group by v.id, v.failed_attempts having count(a.id) <> v.failed_attempts`,
+  );
+  await expectNone(
+    "failed attempts past the limit, or too_many_attempts without exactly one past it",
+    `select id, status, reason, failed_attempts, max_attempts from verifications
+     where (reason = 'too_many_attempts' and failed_attempts <> max_attempts + 1)
+        or ((reason is null or reason <> 'too_many_attempts') and failed_attempts > max_attempts)`,
   );
   await expectNone(
     "outbox event of a pending verification",

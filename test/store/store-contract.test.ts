@@ -221,6 +221,8 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
         completedAt: undefined,
         identity: undefined,
         purgedAt: undefined,
+        failedAttempts: 0,
+        maxAttempts: 5,
       });
       expect(await store.getVerification(input.id)).toEqual(created);
       expect(await store.findVerificationByBoundId(input.boundId)).toEqual(created);
@@ -352,6 +354,153 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       if (result.kind !== "completed") return;
       const [event] = await store.listAuditEvents(result.verification.id);
       expect(event?.data).toEqual({ status, reason, api_version: "v1" });
+    });
+  });
+
+  describe("failed attempts", () => {
+    /** Every outbox event of `verificationId` (claimed far in the future, so all are due). */
+    async function outbox(verificationId: string) {
+      const far = new Date(NOW.getTime() + 365 * 86_400_000);
+      const events = await store.claimWebhookEvents({ now: far, limit: 10_000, leaseUntil: far });
+      return events.filter((e) => e.verificationId === verificationId);
+    }
+    const attempt = (verificationId: string, reason: "not_found" | "merchant_uid_mismatch" = "not_found") =>
+      store.recordFailedAttempt({
+        verificationId,
+        reason,
+        upstreamId: uid("imp"),
+        now: NOW,
+        emitEvent: true,
+      });
+
+    it("keeps the maxAttempts it was created with (default 5)", async () => {
+      const custom = await store.createVerification(makeVerification({ maxAttempts: 3 }));
+      expect(custom).toMatchObject({ failedAttempts: 0, maxAttempts: 3 });
+      expect(await store.getVerification(custom.id)).toMatchObject({ maxAttempts: 3 });
+    });
+
+    it("counts a failed attempt with its audit event; the verification stays pending and consumes nothing", async () => {
+      const v = await store.createVerification(makeVerification());
+      const upstreamId = uid("imp");
+      const result = await store.recordFailedAttempt({
+        verificationId: v.id,
+        reason: "merchant_uid_mismatch",
+        upstreamId,
+        now: NOW,
+        emitEvent: true,
+      });
+      expect(result).toEqual({ kind: "counted", verification: { ...v, failedAttempts: 1 } });
+      expect((await store.listAuditEvents(v.id)).map((e) => [e.type, e.data])).toEqual([
+        [
+          "verification.attempt_failed",
+          {
+            reason: "merchant_uid_mismatch",
+            upstream_id: upstreamId,
+            failed_attempts: 1,
+            max_attempts: 5,
+            api_version: "v1",
+          },
+        ],
+      ]);
+      expect(await outbox(v.id)).toEqual([]);
+      // The presented id is not consumed: its owner can still complete with it.
+      const owner = await createAndComplete(verified(makeIdentity()), {}, upstreamId);
+      expect(owner).toMatchObject({ kind: "completed", verification: { status: "verified", upstreamId } });
+    });
+
+    it("allows maxAttempts failed attempts; the next rejects too_many_attempts in one transaction with its audit and outbox events", async () => {
+      const v = await store.createVerification(makeVerification({ maxAttempts: 2 }));
+      expect(await attempt(v.id)).toMatchObject({ kind: "counted", verification: { failedAttempts: 1 } });
+      expect(await attempt(v.id, "merchant_uid_mismatch")).toMatchObject({
+        kind: "counted",
+        verification: { status: "pending", failedAttempts: 2 },
+      });
+      const last = await attempt(v.id);
+      expect(last).toMatchObject({
+        kind: "completed",
+        verification: {
+          status: "rejected",
+          reason: "too_many_attempts",
+          failedAttempts: 3,
+          maxAttempts: 2,
+          upstreamId: undefined,
+          completedAt: NOW,
+        },
+      });
+      const audit = await store.listAuditEvents(v.id);
+      expect(audit.map((e) => e.type)).toEqual([
+        "verification.attempt_failed",
+        "verification.attempt_failed",
+        "verification.attempt_failed",
+        "verification.completed",
+      ]);
+      expect(audit.at(-1)?.data).toEqual({
+        status: "rejected",
+        reason: "too_many_attempts",
+        api_version: "v1",
+      });
+      const events = await outbox(v.id);
+      expect(events.map((e) => JSON.parse(e.payload).data)).toMatchObject([
+        { verification_id: v.id, status: "rejected", reason: "too_many_attempts" },
+      ]);
+    });
+
+    it("answers not_pending to an attempt on a finished verification and writes nothing", async () => {
+      const done = await createAndComplete(verified(makeIdentity()));
+      if (done.kind !== "completed") throw new Error("expected completed");
+      const before = await store.listAuditEvents(done.verification.id);
+      expect(await attempt(done.verification.id)).toEqual({
+        kind: "not_pending",
+        verification: done.verification,
+      });
+      expect(await store.listAuditEvents(done.verification.id)).toEqual(before);
+    });
+
+    it("answers not_found for an unknown verification", async () => {
+      expect(await attempt("ver_unknown")).toEqual({ kind: "not_found" });
+    });
+
+    it("under 30 parallel failed attempts with maxAttempts 5: five counted, exactly one finish, the rest not_pending", async () => {
+      const v = await store.createVerification(makeVerification({ maxAttempts: 5 }));
+      const results = await Promise.all(Array.from({ length: 30 }, () => attempt(v.id)));
+      const counted = results.flatMap((r) => (r.kind === "counted" ? [r.verification.failedAttempts] : []));
+      expect(counted.sort()).toEqual([1, 2, 3, 4, 5]);
+      expect(results.filter((r) => r.kind === "completed")).toHaveLength(1);
+      expect(results.filter((r) => r.kind === "not_pending")).toHaveLength(24);
+      expect(await store.getVerification(v.id)).toMatchObject({
+        status: "rejected",
+        reason: "too_many_attempts",
+        failedAttempts: 6,
+      });
+      const audit = await store.listAuditEvents(v.id);
+      expect(audit.filter((e) => e.type === "verification.attempt_failed")).toHaveLength(6);
+      expect(audit.filter((e) => e.type === "verification.completed")).toHaveLength(1);
+      expect(await outbox(v.id)).toHaveLength(1);
+    });
+
+    it("finishes once when the owner's completion races failed attempts", async () => {
+      const v = await store.createVerification(makeVerification({ maxAttempts: 5 }));
+      const identity = makeIdentity();
+      const results = await Promise.all([
+        ...Array.from({ length: 10 }, () => attempt(v.id)),
+        store.completeVerification({
+          verificationId: v.id,
+          upstreamId: uid("imp"),
+          decision: verified(identity),
+          now: NOW,
+        }),
+      ]);
+      expect(results.filter((r) => r.kind === "completed")).toHaveLength(1);
+      const final = await store.getVerification(v.id);
+      expect(final?.status === "verified" || final?.reason === "too_many_attempts").toBe(true);
+      expect(final?.failedAttempts).toBeLessThanOrEqual(6);
+      const audit = await store.listAuditEvents(v.id);
+      expect(audit.filter((e) => e.type === "verification.attempt_failed")).toHaveLength(
+        final?.failedAttempts ?? -1,
+      );
+      expect(audit.filter((e) => e.type === "verification.completed")).toHaveLength(1);
+      // Only the too_many_attempts finish asked for an event (and claiming it keeps the outbox tests' view clean).
+      expect(await outbox(v.id)).toHaveLength(final?.status === "rejected" ? 1 : 0);
     });
   });
 

@@ -5,6 +5,8 @@
  * - `POST /identity-verifications` `{ identityVerificationId, persona?, person?, merchant_code?,
  *   status?, verifiedAt?, customData?, fields? }` → 201 `{ identityVerificationId, identityVerification }`
  * - `GET /identity-verifications` → `{ identityVerifications: [{ merchant_code, otp_pending, identityVerification }] }`
+ * - `DELETE /identity-verifications/:identityVerificationId?merchant_code=` → `{ deleted }`: the API
+ *   answers 404 for it again, and a new record (VERIFIED or not) may take the id
  * - `GET /stats/v2` → `{ requests: { loginApiSecret, … }, tokens_issued }`
  */
 import { Hono } from "hono";
@@ -48,6 +50,12 @@ export function createV2AdminApp(v2: V2Emulation): Hono {
       })),
     }),
   );
+
+  admin.delete("/identity-verifications/:identityVerificationId", (c) => {
+    const merchantCode = c.req.query("merchant_code");
+    const deleted = v2.deleteIdentityVerification(c.req.param("identityVerificationId"), merchantCode);
+    return c.json({ deleted });
+  });
 
   admin.get("/stats/v2", (c) => {
     const stats = v2.stats();

@@ -43,6 +43,12 @@ export interface V2Emulation {
    */
   createIdentityVerification(input: unknown): IdentityVerificationEntry;
   listIdentityVerifications(): IdentityVerificationEntry[];
+  /**
+   * Forgets a record (of the first merchant unless `merchantCode` says), so the API answers 404 for
+   * it and a new one may take its id, VERIFIED or not: how a test has PortOne answer an id with
+   * another verification's record, then with the owner's. False when there was none.
+   */
+  deleteIdentityVerification(identityVerificationId: string, merchantCode?: string): boolean;
   setFault(fault: Fault<V2RouteName>): void;
   listFaults(): Fault<V2RouteName>[];
   clearFaults(): number;
@@ -101,6 +107,8 @@ export function createV2Emulation(options: V2EmulationOptions): V2Emulation {
       return structuredClone(entry);
     },
     listIdentityVerifications: () => store.list().map((entry) => structuredClone(entry)),
+    deleteIdentityVerification: (identityVerificationId, merchantCode) =>
+      store.delete(merchantCode ?? merchants[0]?.impCode ?? "", identityVerificationId),
     setFault: (fault) => faults.add(fault),
     listFaults: () => faults.list(),
     clearFaults: () => faults.clear(),

@@ -27,6 +27,8 @@ export interface IdentityVerificationStore {
   /** Adds or replaces the entry of `entry.merchantCode` and `entry.record.id`. */
   put(entry: IdentityVerificationEntry): void;
   list(): IdentityVerificationEntry[];
+  /** Removes the entry; false when there was none. */
+  delete(merchantCode: string, id: string): boolean;
   clear(): void;
 }
 
@@ -40,6 +42,7 @@ export function createIdentityVerificationStore(): IdentityVerificationStore {
       entries.set(keyOf(entry.merchantCode, entry.record.id), entry);
     },
     list: () => [...entries.values()],
+    delete: (merchantCode, id) => entries.delete(keyOf(merchantCode, id)),
     clear: () => entries.clear(),
   };
 }
