@@ -69,6 +69,12 @@ const UNKNOWN_FIELD =
   "unknown_field: a field this route does not know, never ignored (error.details.field is its path as sent, e.g. policy.minAge; error.details.fields lists all)";
 const NO_QUERY = `unknown_field: any query parameter (this route takes none; error.details.field names it); ${REPEATED}`;
 const apiKey = [{ apiKey: [] }];
+const STORE_FAULT =
+  "store_unavailable, store_busy, store_read_only or store_full: a database fault, answered with Retry-After: 1; nothing was half-written, retry";
+/** The 503 of every route that reads or writes the database; `also` names the route's other 503s. */
+const unavailable = (also?: string) => ({
+  "503": { description: also ? `${also}; or ${STORE_FAULT}` : STORE_FAULT, ...json(errorBody) },
+});
 const completion = {
   "200": { description: "verified", ...json(browserVerification) },
   "409": { description: "already_used: the verification had already finished", ...json(errorBody) },
@@ -81,7 +87,8 @@ const completion = {
       "still completes it",
     ...json(browserVerification),
   },
-  ...errors(404, 413, 415, 502, 503, 504),
+  ...errors(404, 413, 415, 502, 504),
+  ...unavailable("upstream_unavailable: PortOne is unavailable, the verification stays pending"),
   ...badRequest(
     `invalid_request, invalid_json; unknown parameters are ignored unread (PortOne adds some); ${REPEATED}`,
   ),
@@ -138,6 +145,7 @@ export function openApiDocument() {
               ...json(errorBody),
             },
             ...errors(401, 413, 415),
+            ...unavailable(),
             ...badRequest(
               `invalid_request, invalid_json, return_url_not_allowed, invalid_idempotency_key; ${UNKNOWN_FIELD}, reported before any other problem; ${NO_QUERY}`,
             ),
@@ -152,6 +160,7 @@ export function openApiDocument() {
           responses: {
             "200": { description: "the verification" },
             ...errors(401, 404),
+            ...unavailable(),
             ...badRequest(`invalid_request: a malformed id; ${NO_QUERY}`),
           },
         },
@@ -164,6 +173,7 @@ export function openApiDocument() {
           responses: {
             "200": { description: "unbound" },
             ...errors(401, 404),
+            ...unavailable(),
             ...badRequest(`invalid_request: a malformed account_ref; ${NO_QUERY}`),
           },
         },

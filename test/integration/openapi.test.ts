@@ -151,6 +151,34 @@ describe("openapi.json", () => {
       expect(rejected).toContain(word);
   });
 
+  it("documents the database-fault 503 on every route that reads or writes the database", async () => {
+    const doc = z
+      .object({
+        paths: z.record(
+          z.string(),
+          z.record(
+            z.string(),
+            z.object({ responses: z.record(z.string(), z.object({ description: z.string() })) }),
+          ),
+        ),
+      })
+      .parse(await (await h.api("/openapi.json")).json());
+    for (const [path, method] of [
+      ["/api/verifications", "post"],
+      ["/api/verifications/{id}", "get"],
+      ["/api/accounts/{account_ref}", "delete"],
+      ["/certifications", "post"],
+      ["/certifications/redirect", "get"],
+      ["/identity-verifications", "post"],
+      ["/identity-verifications/redirect", "get"],
+    ] as const) {
+      const description = doc.paths[path]?.[method]?.responses["503"]?.description ?? "";
+      for (const code of ["store_unavailable", "store_busy", "store_read_only", "store_full"]) {
+        expect(description, `${method} ${path}`).toContain(code);
+      }
+    }
+  });
+
   it("documents Idempotency-Key and its 409 on creation, and X-Request-Id on every operation", async () => {
     const doc = headersDocument.parse(await (await h.api("/openapi.json")).json());
     const create = doc.paths["/api/verifications"]?.post;
