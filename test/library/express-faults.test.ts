@@ -26,7 +26,7 @@ import {
 } from "../../src/index.js";
 import { PG_URL } from "../integration/harness.js";
 import { faultAnswers, startFaultLoad, statusOf, timeUntil } from "../reliability/fault-load.js";
-import { ownTestDatabase, startOwnPostgres } from "../reliability/own-postgres.js";
+import { ownTestDatabase, startOwnPostgres, terminateOwnBackends } from "../reliability/own-postgres.js";
 import { checkInvariants, createTestDatabase, waitFor } from "../reliability/service-process.js";
 
 const silent = { info() {}, warn() {}, error() {} };
@@ -132,21 +132,7 @@ describe("certgate in an Express app when its connections are terminated", () =>
     const admin = new pg.Client(PG_URL);
     await admin.connect();
     cleanups.push(() => admin.end());
-    // Only this test's backends: selected by the application_name it set, then terminated by pid
-    // (in one statement PostgreSQL may call pg_terminate_backend before filtering).
-    const terminate = async (which: "idle" | "busy") => {
-      const own = await admin.query<{ pid: number }>(
-        `select pid from pg_stat_activity
-         where application_name = $1 and ${which === "idle" ? "state = 'idle'" : "state <> 'idle'"}`,
-        [appName],
-      );
-      if (own.rows.length === 0) return 0;
-      const ended = await admin.query<{ ok: boolean }>(
-        "select pg_terminate_backend(pid) as ok from unnest($1::int[]) as pid",
-        [own.rows.map((r) => r.pid)],
-      );
-      return ended.rows.filter((r) => r.ok).length;
-    };
+    const terminate = (which: "idle" | "busy") => terminateOwnBackends(admin, appName, which);
     const merchant = await startMerchantApp(`${db.url}&application_name=${appName}`);
 
     const load = startFaultLoad({

@@ -196,3 +196,26 @@ export function ownTestDatabase(own: OwnPostgres): TestDatabase {
     drop: () => own.remove(),
   };
 }
+
+/**
+ * Terminates the backends of the shared server that carry `applicationName`, in `which` state
+ * ("idle", or anything else for "busy"); returns how many ended. Two statements on purpose: in one,
+ * PostgreSQL may evaluate pg_terminate_backend before the filter and end other sessions of the server.
+ */
+export async function terminateOwnBackends(
+  admin: pg.Client,
+  applicationName: string,
+  which: "idle" | "busy",
+): Promise<number> {
+  const own = await admin.query<{ pid: number }>(
+    `select pid from pg_stat_activity
+     where application_name = $1 and ${which === "idle" ? "state = 'idle'" : "state <> 'idle'"}`,
+    [applicationName],
+  );
+  if (own.rows.length === 0) return 0;
+  const ended = await admin.query<{ ok: boolean }>(
+    "select pg_terminate_backend(pid) as ok from unnest($1::int[]) as pid",
+    [own.rows.map((r) => r.pid)],
+  );
+  return ended.rows.filter((r) => r.ok).length;
+}

@@ -29,7 +29,7 @@ import {
   statusOf,
   timeUntil,
 } from "./fault-load.js";
-import { type OwnPostgres, ownTestDatabase, startOwnPostgres } from "./own-postgres.js";
+import { type OwnPostgres, ownTestDatabase, startOwnPostgres, terminateOwnBackends } from "./own-postgres.js";
 import { RELIABILITY_TIMEOUT_MS, scaled } from "./scale.js";
 import {
   API_KEY,
@@ -197,24 +197,7 @@ describe("pg_terminate_backend of certgate serve's connections", () => {
   const exited = { value: false };
   let upstream: Awaited<ReturnType<typeof startUpstream>>;
 
-  /**
-   * Terminates this test's own backends in `state` ("idle", or anything else for "busy"). Two
-   * statements on purpose: in one, PostgreSQL may evaluate pg_terminate_backend before the filter
-   * and end other sessions of the shared server.
-   */
-  async function terminate(which: "idle" | "busy"): Promise<number> {
-    const own = await admin.query<{ pid: number }>(
-      `select pid from pg_stat_activity
-       where application_name = $1 and ${which === "idle" ? "state = 'idle'" : "state <> 'idle'"}`,
-      [appName],
-    );
-    if (own.rows.length === 0) return 0;
-    const ended = await admin.query<{ ok: boolean }>(
-      "select pg_terminate_backend(pid) as ok from unnest($1::int[]) as pid",
-      [own.rows.map((r) => r.pid)],
-    );
-    return ended.rows.filter((r) => r.ok).length;
-  }
+  const terminate = (which: "idle" | "busy") => terminateOwnBackends(admin, appName, which);
 
   it("leaves the service serving after its idle connections are terminated", {
     timeout: RELIABILITY_TIMEOUT_MS,
