@@ -1,5 +1,6 @@
 /** The `certgate` command as an operator runs it: exit codes and one clear line on error. */
-import { spawn, spawnSync } from "node:child_process";
+
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,22 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmulator, serveEmulator } from "../../src/emulator/index.js";
 import { createKeyring } from "../../src/store/crypto.js";
 import { openStore } from "../../src/store/index.js";
+import { runCertgate } from "./run-certgate.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certgate-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The real command, awaited: a spawnSync would block this worker's event loop (and vitest's RPC with it). */
 function certgate(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    env: { PATH: process.env.PATH ?? "", DATABASE_URL: join(dir, "cli.sqlite"), ...env },
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  return runCertgate(args, { DATABASE_URL: join(dir, "cli.sqlite"), ...env });
 }
 
-describe("certgate command", () => {
-  it("help lists the commands", () => {
-    const { status, stdout } = certgate(["help"]);
+describe("certgate command", async () => {
+  it("help lists the commands", async () => {
+    const { status, stdout } = await certgate(["help"]);
     expect(status).toBe(0);
     for (const command of ["serve", "emulator", "migrate", "purge"])
       expect(stdout).toContain(`certgate ${command}`);
@@ -30,8 +28,8 @@ describe("certgate command", () => {
 
   it.each(["serve", "emulator", "migrate", "purge", "lookup", "keys"])(
     "%s --help explains the command",
-    (command) => {
-      const { status, stdout } = certgate([command, "--help"]);
+    async (command) => {
+      const { status, stdout } = await certgate([command, "--help"]);
       expect(status).toBe(0);
       expect(stdout).toContain(`certgate ${command}`);
     },
@@ -60,39 +58,39 @@ describe("certgate command", () => {
     } finally {
       child.kill("SIGTERM");
     }
-    expect(certgate(["emulator", "--port", "abc"]).status).toBe(2);
+    expect((await certgate(["emulator", "--port", "abc"])).status).toBe(2);
   });
 
-  it("migrate and purge exit 1 with one line when the database is unreachable or the config bad", () => {
-    const migrate = certgate(["migrate"], { DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
+  it("migrate and purge exit 1 with one line when the database is unreachable or the config bad", async () => {
+    const migrate = await certgate(["migrate"], { DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
     expect(migrate.status).toBe(1);
     expect(migrate.stderr.trim().split("\n")).toHaveLength(1);
-    const purge = certgate(["purge"], { CERTGATE_RETENTION_DAYS: "forever" });
+    const purge = await certgate(["purge"], { CERTGATE_RETENTION_DAYS: "forever" });
     expect(purge.status).toBe(1);
     expect(purge.stderr.trim()).toBe("certgate: CERTGATE_RETENTION_DAYS: must be an integer");
   });
 
-  it("migrate applies the migrations and exits 0, twice", () => {
-    expect(certgate(["migrate"]).status).toBe(0);
-    const again = certgate(["migrate"]);
+  it("migrate applies the migrations and exits 0, twice", async () => {
+    expect((await certgate(["migrate"])).status).toBe(0);
+    const again = await certgate(["migrate"]);
     expect(again.status).toBe(0);
     expect(again.stdout).toContain("migrations applied");
   });
 
-  it("purge reports how many identities it purged", () => {
-    const { status, stdout } = certgate(["purge"]);
+  it("purge reports how many identities it purged", async () => {
+    const { status, stdout } = await certgate(["purge"]);
     expect(status).toBe(0);
     expect(stdout).toMatch(/"purged":0/);
   });
 
-  it("an unknown command exits 2 with one line", () => {
-    const { status, stderr } = certgate(["frobnicate"]);
+  it("an unknown command exits 2 with one line", async () => {
+    const { status, stderr } = await certgate(["frobnicate"]);
     expect(status).toBe(2);
     expect(stderr.trim().split("\n")).toHaveLength(1);
   });
 
-  it("bad configuration exits 1 naming the variable, never its value", () => {
-    const { status, stderr } = certgate(["serve"], { PORTONE_API_KEY: "some-real-looking-key-123456" });
+  it("bad configuration exits 1 naming the variable, never its value", async () => {
+    const { status, stderr } = await certgate(["serve"], { PORTONE_API_KEY: "some-real-looking-key-123456" });
     expect(status).toBe(1);
     expect(stderr.trim()).toBe("certgate: CERTGATE_SECRET: is required in production mode");
     expect(stderr).not.toContain("some-real-looking-key");
@@ -103,8 +101,8 @@ describe("certgate command", () => {
     ["PORTONE_IMP_CODE", "imp10391932"],
   ])(
     "serve refuses PortOne's public test %s in production, naming it and never its value",
-    (variable, value) => {
-      const { status, stderr } = certgate(["serve"], {
+    async (variable, value) => {
+      const { status, stderr } = await certgate(["serve"], {
         PORTONE_IMP_CODE: "imp00000000",
         PORTONE_API_KEY: "certgate_test_key",
         PORTONE_API_SECRET: "certgate_test_secret",
@@ -122,7 +120,7 @@ describe("certgate command", () => {
     },
   );
 
-  describe("lookup", () => {
+  describe("lookup", async () => {
     const emulator = createEmulator({ admin: true });
     let upstream: Awaited<ReturnType<typeof serveEmulator>>;
     beforeAll(async () => {
@@ -132,8 +130,7 @@ describe("certgate command", () => {
 
     it("prints the V1 record with name, phone, birthday, CI and DI masked", async () => {
       const record = emulator.createCertification({ persona: "adult" });
-      // spawnSync would block this process's event loop, and with it the emulator: spawn async.
-      const { status, stdout } = await certgateAsync(["lookup", record.imp_uid], {
+      const { status, stdout } = await certgate(["lookup", record.imp_uid], {
         PORTONE_API_URL: upstream.url,
       });
       expect(status).toBe(0);
@@ -153,15 +150,15 @@ describe("certgate command", () => {
     });
 
     it("exits 1 with one line for an unknown id, and 2 without one", async () => {
-      const missing = await certgateAsync(["lookup", "imp_000000000000"], { PORTONE_API_URL: upstream.url });
+      const missing = await certgate(["lookup", "imp_000000000000"], { PORTONE_API_URL: upstream.url });
       expect(missing.status).toBe(1);
       expect(missing.stderr.trim().split("\n")).toHaveLength(1);
       expect(missing.stderr).toContain("not_found");
-      expect(certgate(["lookup"]).status).toBe(2);
+      expect((await certgate(["lookup"])).status).toBe(2);
     });
   });
 
-  describe("keys rotate", () => {
+  describe("keys rotate", async () => {
     const OLD = "the-old-secret-of-this-test-0000000000";
     const NEW = "the-new-secret-of-this-test-1111111111";
     const databaseUrl = join(dir, "rotate.sqlite");
@@ -193,7 +190,7 @@ describe("certgate command", () => {
       });
       await old.close();
 
-      const { status, stdout } = certgate(["keys", "rotate"], {
+      const { status, stdout } = await certgate(["keys", "rotate"], {
         DATABASE_URL: databaseUrl,
         CERTGATE_SECRET: NEW,
         CERTGATE_PREVIOUS_SECRETS: OLD,
@@ -207,28 +204,11 @@ describe("certgate command", () => {
       await fresh.close();
     });
 
-    it("exits 2 naming what is missing", () => {
-      const { status, stderr } = certgate(["keys", "rotate"], { CERTGATE_SECRET: NEW });
+    it("exits 2 naming what is missing", async () => {
+      const { status, stderr } = await certgate(["keys", "rotate"], { CERTGATE_SECRET: NEW });
       expect(status).toBe(2);
       expect(stderr).toContain("CERTGATE_PREVIOUS_SECRETS");
-      expect(certgate(["keys", "spin"]).status).toBe(2);
+      expect((await certgate(["keys", "spin"])).status).toBe(2);
     });
   });
 });
-
-function certgateAsync(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-      env: { PATH: process.env.PATH ?? "", DATABASE_URL: join(dir, "cli.sqlite"), ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += String(c);
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += String(c);
-    });
-    child.on("exit", (status) => resolve({ status, stdout, stderr }));
-  });
-}

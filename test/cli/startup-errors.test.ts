@@ -3,7 +3,7 @@
  * naming the variable and its own cause, the password never shown, the stack only with --verbose
  * or LOG_LEVEL=debug.
  */
-import { spawn } from "node:child_process";
+
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { formatStartupFailure, maskDatabaseUrl } from "../../src/cli/startup-errors.js";
 import { StartupError } from "../../src/core/errors.js";
 import { PG_URL } from "../integration/harness.js";
+import { runCertgate } from "./run-certgate.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certgate-startup-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,21 +27,7 @@ const pgHost = `${pgBase.hostname}:${pgBase.port || "5432"}`;
 const random = () => `certgate_${randomBytes(6).toString("hex")}`;
 
 function certgate(args: string[], env: Record<string, string>) {
-  // Async: a listening socket of this process (the PORT test) must keep answering meanwhile.
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    env: { PATH: process.env.PATH ?? "", CERTGATE_DATA_DIR: join(dir, "data"), ...env },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += String(c);
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += String(c);
-  });
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    child.once("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  return runCertgate(args, { CERTGATE_DATA_DIR: join(dir, "data"), ...env });
 }
 
 /** A port nothing listens on: bound by the OS, then released. */
