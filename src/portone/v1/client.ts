@@ -17,8 +17,8 @@ import {
   type TransportOptions,
   transportConfig,
 } from "../http.js";
+import { createTokenManager } from "../token-manager.js";
 import { v1CertificationSchema, v1EnvelopeSchema, v1OtpRequestedSchema, v1TokenSchema } from "./schemas.js";
-import { createTokenManager } from "./token-manager.js";
 
 /** PortOne V1's production API. */
 export const V1_DEFAULT_BASE_URL = "https://api.iamport.kr";

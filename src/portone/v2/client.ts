@@ -23,7 +23,7 @@ import {
   type TransportOptions,
   transportConfig,
 } from "../http.js";
-import { createTokenManager } from "../v1/token-manager.js";
+import { createTokenManager } from "../token-manager.js";
 import {
   type V2TokenPair,
   v2ConfirmResponseSchema,
