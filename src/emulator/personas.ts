@@ -2,7 +2,7 @@
  * Built-in test people. Every name and phone number is obviously synthetic; none belongs to anyone.
  * Each persona has a fixed person seed, so its CI is the same on every emulator, run and merchant.
  */
-import type { V1Carrier } from "../core/upstream-records.js";
+import type { V1Carrier } from "../core/v1/upstream.js";
 import { formatDate, isRealDate, type KstDate } from "./kst.js";
 
 /** Every built-in persona id, in declaration order. */

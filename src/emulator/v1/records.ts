@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { RequestError } from "../../core/errors.js";
-import type { V1Carrier } from "../../core/upstream-records.js";
+import type { V1Carrier } from "../../core/v1/upstream.js";
 import { describeIssues } from "../faults.js";
 import { deriveCi, deriveDi, PROVIDERS_WITHOUT_DI } from "../identity-keys.js";
 import { kstDateAt, kstMidnightUnixSeconds, parseDate } from "../kst.js";

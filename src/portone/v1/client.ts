@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
-import type { V1Certification } from "../../core/upstream-records.js";
+import type { V1Certification } from "../../core/v1/upstream.js";
 import {
   createHttpClient,
   type DecodeResult,

@@ -13,7 +13,7 @@
  */
 import { z } from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
-import type { V2IdentityVerification } from "../../core/v2-identity.js";
+import type { V2IdentityVerification } from "../../core/v2/upstream.js";
 import {
   createHttpClient,
   type DecodeResult,
