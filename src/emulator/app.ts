@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { RequestError } from "../core/errors.js";
 import { type AdminControls, createAdminApp } from "./admin.js";
 import { createBrowserFlow } from "./browser/window-app.js";
+import { createClock, type EmulatorClock, nowSeconds } from "./clock.js";
 import {
   createFaultRegistry,
   type Fault,
@@ -13,15 +14,8 @@ import {
   faultMiddleware,
   isDropError,
 } from "./faults.js";
-import {
-  type CertificationEntry,
-  createCertificationStore,
-  createClock,
-  createRequestStats,
-  createV1TokenStore,
-  type EmulatorClock,
-  nowSeconds,
-} from "./state.js";
+import { createRequestStats } from "./request-stats.js";
+import { createV1AdminApp } from "./v1/admin.js";
 import { registerCertificationRoutes } from "./v1/certifications.js";
 import { V1_MESSAGES, v1Fail, v1FaultBodies } from "./v1/envelope.js";
 import { registerOtpRoutes } from "./v1/otp.js";
@@ -32,6 +26,7 @@ import {
   type StoredCertification,
 } from "./v1/records.js";
 import { type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
+import { type CertificationEntry, createCertificationStore, createV1TokenStore } from "./v1/state.js";
 import { createV1Authorizer, type EmulatorMerchant, registerTokenRoutes } from "./v1/tokens.js";
 import { createV2AdminApp } from "./v2/admin.js";
 import type { V2MerchantCredentials } from "./v2/auth.js";
@@ -236,6 +231,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   app.route("/", browser.app);
   app.route("/", v2.app);
   if (options.admin) app.route("/__admin", createAdminApp(controls));
+  if (options.admin) app.route("/__admin", createV1AdminApp(controls));
   if (options.admin) app.route("/__admin", createV2AdminApp(v2));
 
   // An unknown route of V2's answers in V2's envelope, anything else in V1's.

@@ -33,9 +33,9 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { internationalAge } from "../../core/age.js";
 import { RequestError } from "../../core/errors.js";
+import type { EmulatorClock } from "../clock.js";
 import { kstDateAt, parseDate } from "../kst.js";
 import { PERSONA_IDS, PERSONAS, type PersonaId } from "../personas.js";
-import type { EmulatorClock } from "../state.js";
 import {
   type CreateCertificationInput,
   DEFAULT_ORIGIN,

@@ -10,9 +10,9 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
+import { type EmulatorClock, nowSeconds } from "../clock.js";
 import { deriveCi, deriveDi } from "../identity-keys.js";
 import { isRealDate, kstMidnightUnixSeconds } from "../kst.js";
-import { type EmulatorClock, nowSeconds } from "../state.js";
 import { readV1Params } from "./body.js";
 import { findOwnCertification, type V1CertificationDeps } from "./certifications.js";
 import { V1_MESSAGES, v1Fail, v1Ok } from "./envelope.js";

@@ -6,8 +6,8 @@
 import { z } from "zod";
 import { RequestError } from "../../core/errors.js";
 import type { V1Carrier } from "../../core/v1/upstream.js";
-import { describeIssues } from "../faults.js";
 import { deriveCi, deriveDi, PROVIDERS_WITHOUT_DI } from "../identity-keys.js";
+import { describeIssues } from "../input.js";
 import { kstDateAt, kstMidnightUnixSeconds, parseDate } from "../kst.js";
 import { PERSONA_IDS, PERSONAS, type Persona, type PersonaId } from "../personas.js";
 

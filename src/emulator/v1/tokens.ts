@@ -3,9 +3,10 @@
  */
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { type EmulatorClock, nowSeconds, type V1TokenStore } from "../state.js";
+import { type EmulatorClock, nowSeconds } from "../clock.js";
 import { readV1Params } from "./body.js";
 import { V1_MESSAGES, v1Fail, v1Ok } from "./envelope.js";
+import type { V1TokenStore } from "./state.js";
 
 /** A merchant account the emulator knows: REST API key and secret, and its `imp` code. */
 export interface EmulatorMerchant {
