@@ -14,17 +14,13 @@ import {
   faultMiddleware,
   isDropError,
 } from "./faults.js";
+import { EMULATOR_OTP_CODE } from "./otp.js";
 import { createRequestStats } from "./request-stats.js";
 import { createV1AdminApp } from "./v1/admin.js";
 import { registerCertificationRoutes } from "./v1/certifications.js";
 import { V1_MESSAGES, v1Fail, v1FaultBodies } from "./v1/envelope.js";
 import { registerOtpRoutes } from "./v1/otp.js";
-import {
-  buildCertification,
-  type CreateCertificationInput,
-  EMULATOR_OTP_CODE,
-  type StoredCertification,
-} from "./v1/records.js";
+import { buildCertification, type CreateCertificationInput, type StoredCertification } from "./v1/records.js";
 import { type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
 import { type CertificationEntry, createCertificationStore, createV1TokenStore } from "./v1/state.js";
 import { createV1Authorizer, type EmulatorMerchant, registerTokenRoutes } from "./v1/tokens.js";

@@ -16,15 +16,14 @@ export { type CertificationRsp, RSP_ERRORS, WINDOW_MESSAGE_TYPE } from "./browse
 export type { EmulatorClock } from "./clock.js";
 export { FAULT_KINDS, type FaultKind } from "./faults.js";
 export { deriveCi, deriveDi } from "./identity-keys.js";
-export { PERSONA_IDS, PERSONAS, type Persona, type PersonaId } from "./personas.js";
+export { EMULATOR_OTP_CODE } from "./otp.js";
+export { PERSONA_IDS, PERSONAS, type Persona, type PersonaId, type PersonInput } from "./personas.js";
 export { type ServedEmulator, serveEmulator } from "./serve.js";
 export type { V1Envelope } from "./v1/envelope.js";
-export {
-  type CertificationFieldOverrides,
-  type CreateCertificationInput,
-  EMULATOR_OTP_CODE,
-  type PersonInput,
-  type StoredCertification,
+export type {
+  CertificationFieldOverrides,
+  CreateCertificationInput,
+  StoredCertification,
 } from "./v1/records.js";
 export { type Fault, type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
 export { V1_TOKEN_EXTENSION_S, V1_TOKEN_EXTENSION_WINDOW_S, V1_TOKEN_LIFETIME_S } from "./v1/state.js";

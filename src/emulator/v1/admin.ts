@@ -11,13 +11,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { answerAdminError, parseOrThrow, readJson } from "../input.js";
-import { PERSONA_IDS } from "../personas.js";
-import {
-  type CreateCertificationInput,
-  fieldOverridesSchema,
-  personSchema,
-  type StoredCertification,
-} from "./records.js";
+import { PERSONA_IDS, personSchema } from "../personas.js";
+import { type CreateCertificationInput, fieldOverridesSchema, type StoredCertification } from "./records.js";
 import type { RouteName } from "./route-names.js";
 import type { CertificationEntry } from "./state.js";
 
