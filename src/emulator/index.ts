@@ -19,6 +19,7 @@ export { deriveCi, deriveDi } from "./identity-keys.js";
 export { EMULATOR_OTP_CODE } from "./otp.js";
 export { PERSONA_IDS, PERSONAS, type Persona, type PersonaId, type PersonInput } from "./personas.js";
 export { type ServedEmulator, serveEmulator } from "./serve.js";
+export type { EmulatorMerchant } from "./v1/auth.js";
 export type { V1Envelope } from "./v1/envelope.js";
 export type {
   CertificationFieldOverrides,
@@ -27,7 +28,6 @@ export type {
 } from "./v1/records.js";
 export { type Fault, type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
 export { V1_TOKEN_EXTENSION_S, V1_TOKEN_EXTENSION_WINDOW_S, V1_TOKEN_LIFETIME_S } from "./v1/state.js";
-export type { EmulatorMerchant } from "./v1/tokens.js";
 export type { V2MerchantCredentials } from "./v2/auth.js";
 export { V2_ERRORS, V2_ROUTE_ERRORS, type V2ErrorBody, type V2ErrorType } from "./v2/errors.js";
 export {

@@ -44,8 +44,8 @@ import {
   personSchema,
   V1_CARRIERS,
 } from "../personas.js";
+import type { EmulatorMerchant } from "../v1/auth.js";
 import { type CreateCertificationInput, DEFAULT_ORIGIN, type StoredCertification } from "../v1/records.js";
-import type { EmulatorMerchant } from "../v1/tokens.js";
 import {
   type CreateIdentityVerificationInput,
   identityVerificationIdSchema,

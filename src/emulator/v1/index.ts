@@ -7,13 +7,13 @@ import { type EmulatorClock, nowSeconds } from "../clock.js";
 import { createFaultRegistry, type Fault, type FaultsInjected, faultMiddleware } from "../faults.js";
 import { EMULATOR_OTP_CODE } from "../otp.js";
 import { createRequestStats } from "../request-stats.js";
+import { createV1Authorizer, type EmulatorMerchant, registerTokenRoutes } from "./auth.js";
 import { registerCertificationRoutes } from "./certifications.js";
 import { v1FaultBodies } from "./envelope.js";
 import { registerOtpRoutes } from "./otp.js";
 import { buildCertification, type CreateCertificationInput, type StoredCertification } from "./records.js";
 import { type RouteName, V1_ROUTE_NAMES } from "./route-names.js";
 import { type CertificationEntry, createCertificationStore, createV1TokenStore } from "./state.js";
-import { createV1Authorizer, type EmulatorMerchant, registerTokenRoutes } from "./tokens.js";
 
 export interface V1EmulationOptions {
   /** Merchants with V1 credentials; the first is the default owner of created records. */

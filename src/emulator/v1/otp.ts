@@ -15,11 +15,11 @@ import { deriveCi, deriveDi } from "../identity-keys.js";
 import { isRealDate, kstMidnightUnixSeconds } from "../kst.js";
 import { EMULATOR_OTP_CODE } from "../otp.js";
 import { personSeedOf } from "../personas.js";
+import { v1Unauthorized } from "./auth.js";
 import { readV1Params } from "./body.js";
 import { findOwnCertification, type V1CertificationDeps } from "./certifications.js";
 import { V1_MESSAGES, v1Fail, v1Ok } from "./envelope.js";
 import type { StoredCertification } from "./records.js";
-import { v1Unauthorized } from "./tokens.js";
 
 const booleanParam = z.preprocess(
   (value) => (value === "true" ? true : value === "false" ? false : value),

@@ -1,5 +1,6 @@
 /**
- * `POST /users/getToken` and the bearer check every other V1 route runs first.
+ * V1 authentication (twin of `v2/auth.ts`): `POST /users/getToken` and the bearer check every other
+ * V1 route runs first.
  */
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { z } from "zod";
