@@ -14,7 +14,6 @@ export {
 export { type CalendarDate, parseBirthday, seoulDate } from "./core/calendar.js";
 export * from "./core/errors.js";
 export {
-  fromV1Certification,
   maskName,
   type PersonKey,
   personKeyOf,
@@ -31,7 +30,7 @@ export {
   validatePolicy,
 } from "./core/policy.js";
 export { REJECTION_REASONS, type RejectionReason, type VerificationStatus } from "./core/reasons.js";
-export type { V1Carrier, V1Certification } from "./core/upstream-records.js";
+export { fromV1Certification, type V1Carrier, type V1Certification } from "./core/v1/upstream.js";
 export { createHttpApp, type HttpAppOptions } from "./http/app.js";
 export { toNodeHandler } from "./http/node-handler.js";
 export { createMetrics } from "./observability/metrics.js";

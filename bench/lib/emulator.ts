@@ -1,6 +1,7 @@
 /**
- * What the benchmark asks of the emulator process, through its admin API (src/emulator/admin.ts):
- * records bound to a merchant_uid, a persistent latency fault on every route, request counters.
+ * What the benchmark asks of the emulator process, through its admin API (src/emulator/admin.ts and
+ * v1/admin.ts): records bound to a merchant_uid, a persistent latency fault on every route, request
+ * counters.
  */
 import { z } from "zod";
 

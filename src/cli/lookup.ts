@@ -3,8 +3,8 @@
  * own credentials and prints it for an operator, with name, phone, birthday, CI and DI masked.
  */
 import { maskName } from "../core/identity.js";
-import type { V1Certification } from "../core/upstream-records.js";
-import type { V2IdentityVerification } from "../core/v2-identity.js";
+import type { V1Certification } from "../core/v1/upstream.js";
+import type { V2IdentityVerification } from "../core/v2/upstream.js";
 
 /** "01012345678" → "010****5678"; short values keep only their length. */
 export function maskDigits(value: string): string {

@@ -1,14 +1,14 @@
 /**
  * The normalized identity model: one shape for PortOne V1 certifications and V2 identity
- * verifications, so the policy and the store never look at upstream field names.
+ * verifications, so the policy and the store never look at upstream field names. Each API's record
+type and its mapping to {@link UpstreamResult} live in `v1/upstream.ts` and `v2/upstream.ts`.
  *
  * Normalization rules (DOMAIN.md): empty or whitespace-only text is missing, never a value (an empty
  * CI used as a key would make every keyless person one person); the birth date is a calendar date
  * taken from the "YYYY-MM-DD" field, and only when that is absent from V1's legacy `birth` read in
  * Asia/Seoul; unknown enum strings (carrier) become `undefined` rather than being passed through.
  */
-import { birthDateFromLegacyBirth, type CalendarDate, parseBirthday } from "./calendar.js";
-import type { V1Certification } from "./upstream-records.js";
+import type { CalendarDate } from "./calendar.js";
 
 /** V1 gives male/female (often absent); V2 adds OTHER. */
 export type Gender = "male" | "female" | "other";
@@ -66,44 +66,6 @@ export interface UpstreamResult {
 export type PersonKey = { kind: "ci"; value: string } | { kind: "di"; provider: string; value: string };
 
 /**
- * Maps a parsed V1 `GET /certifications/{imp_uid}` response to an {@link UpstreamResult}.
- * Pure: it decides nothing (no `certified`, binding or age check); see `evaluatePolicy`.
- *
- * @example
- * const result = fromV1Certification(record);
- * result.identity.birthDate // { year: 1990, month: 1, day: 1 } from birthday "1990-01-01"
- */
-export function fromV1Certification(record: V1Certification): UpstreamResult {
-  const birthday = presentText(record.birthday);
-  const birthDate =
-    birthday === undefined
-      ? record.birth === undefined
-        ? undefined
-        : birthDateFromLegacyBirth(record.birth)
-      : parseBirthday(birthday);
-  return {
-    source: "v1",
-    upstreamId: record.imp_uid,
-    boundId: presentText(record.merchant_uid),
-    certified: record.certified === true,
-    identity: {
-      name: presentText(record.name),
-      birthDate,
-      gender: record.gender,
-      // foreigner_v2 is the contracted, reliable flag; plain `foreigner` is false unless contracted.
-      foreigner: record.foreigner_v2 ?? record.foreigner,
-      phone: presentText(record.phone),
-      carrier: carrierFrom(record.carrier),
-      ci: presentText(record.unique_key),
-      di: presentText(record.unique_in_site),
-      provider: record.pg_provider,
-      verifiedAt: record.certified_at === undefined ? undefined : dateFromUnixSeconds(record.certified_at),
-      source: "v1",
-    },
-  };
-}
-
-/**
  * The person key of `identity`: CI preferred, DI (scoped by `identity.provider`) only as fallback,
  * `undefined` when neither is present (such a person cannot be deduplicated).
  */
@@ -157,9 +119,4 @@ export function carrierFrom(value: string | undefined): Carrier | undefined {
 export function presentText(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
-}
-
-function dateFromUnixSeconds(seconds: number): Date | undefined {
-  const date = new Date(seconds * 1000);
-  return Number.isFinite(date.getTime()) ? date : undefined;
 }

@@ -1,58 +1,36 @@
 /**
  * The admin API under `/__admin/`, mounted only when the emulator is created with `admin: true`.
  * JSON in, JSON out; bad input answers 400 `{ error: { code, message } }`, certgate's error shape.
+ * The routes both APIs share are here:
  *
- * - `POST /certifications` `{ persona?, person?, merchant_code?, merchant_uid?, certified_at?, fields? }`
- *   → 201 `{ imp_uid, certification }`
- * - `GET /certifications` → `{ certifications: [{ merchant_code, otp_pending, certification }] }`
  * - `POST /reset` → `{ reset: true }` (records, tokens, faults, stats; the clock is kept)
  * - `POST /clock` `{ advance_seconds? } | { now? }` (unix seconds) → `{ now }`
  * - `POST /tokens/revoke` → `{ revoked }` (how many tokens were still valid)
  * - `POST /faults` `{ route, kind, latency_ms?, status?, error_type?, times?, probability? }` → 201 `{ fault }`
- *   (`error_type`: for an `error` fault on a V2 route, a type the route documents);
- *   (`probability` in (0, 1]: each matching request is hit with it, see faults.ts);
- *   `GET /faults` → `{ faults }`; `DELETE /faults` → `{ cleared }`
- * - `GET /stats` → `{ requests: { getToken, … }, tokens_issued }` (V1; V2's are at `GET /stats/v2`)
- * - V2 records: see `v2/admin.ts` (`/identity-verifications`); `POST /faults` takes V2 route names too.
+ *   (`route`: a V1 or V2 route name, or `*`; `error_type`: for an `error` fault on a V2 route, a
+ *   type the route documents; `probability` in (0, 1]: each matching request is hit with it, see
+ *   faults.ts); `GET /faults` → `{ faults }`; `DELETE /faults` → `{ cleared }`
+ *
+ * Each API's records and stats: `v1/admin.ts` (`/certifications`, `GET /stats`) and `v2/admin.ts`
+ * (`/identity-verifications`, `GET /stats/v2`).
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { RequestError } from "../core/errors.js";
-import { describeIssues, FAULT_KINDS, FAULT_STATUSES, type Fault, faultProbabilitySchema } from "./faults.js";
-import { PERSONA_IDS } from "./personas.js";
-import type { CertificationEntry } from "./state.js";
-import {
-  type CreateCertificationInput,
-  fieldOverridesSchema,
-  personSchema,
-  type StoredCertification,
-} from "./v1/records.js";
+import { FAULT_KINDS, FAULT_STATUSES, type Fault, faultProbabilitySchema } from "./faults.js";
+import { answerAdminError, parseOrThrow, readJson } from "./input.js";
+import type { V1AdminControls } from "./v1/admin.js";
 import { type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
 import { V2_ROUTE_NAMES, type V2RouteName } from "./v2/route-names.js";
 
-/** What the admin API drives; the emulator object provides it. */
-export interface AdminControls {
-  createCertification(input: CreateCertificationInput): StoredCertification;
-  listCertifications(): CertificationEntry[];
+/** What the shared and V1 admin routes drive; the emulator object provides it. */
+export interface AdminControls extends V1AdminControls {
   reset(): void;
   clock: { now(): number; advance(ms: number): void; set(ms: number): void };
   revokeTokens(): number;
   setFault(fault: Fault<RouteName | V2RouteName>): void;
   listFaults(): Fault<RouteName | V2RouteName>[];
   clearFaults(): number;
-  stats(): { requests: Record<RouteName, number>; tokensIssued: number };
 }
-
-const createSchema = z
-  .object({
-    persona: z.enum(PERSONA_IDS).optional(),
-    person: personSchema.optional(),
-    merchant_code: z.string().min(1).optional(),
-    merchant_uid: z.string().min(1).max(200).optional(),
-    certified_at: z.number().int().min(0).optional(),
-    fields: fieldOverridesSchema.optional(),
-  })
-  .strict();
 
 const clockSchema = z
   .object({
@@ -76,39 +54,11 @@ const faultBodySchema = z
   })
   .strict();
 
-/** The admin sub-app, to be mounted at `/__admin`. */
+/** The shared admin sub-app, to be mounted at `/__admin`. */
 export function createAdminApp(controls: AdminControls): Hono {
   const admin = new Hono();
 
-  admin.onError((error, c) => {
-    if (error instanceof RequestError) {
-      return c.json(
-        { error: { code: error.code, message: error.message } },
-        error.code === "not_found" ? 404 : 400,
-      );
-    }
-    throw error;
-  });
-
-  admin.post("/certifications", async (c) => {
-    const body = parseOrThrow(createSchema, await readJson(c.req.raw));
-    const { merchant_code, ...rest } = body;
-    const certification = controls.createCertification({
-      ...rest,
-      ...(merchant_code === undefined ? {} : { merchantCode: merchant_code }),
-    });
-    return c.json({ imp_uid: certification.imp_uid, certification }, 201);
-  });
-
-  admin.get("/certifications", (c) =>
-    c.json({
-      certifications: controls.listCertifications().map((entry) => ({
-        merchant_code: entry.merchantCode,
-        otp_pending: entry.pendingOtp !== undefined,
-        certification: entry.record,
-      })),
-    }),
-  );
+  admin.onError(answerAdminError);
 
   admin.post("/reset", (c) => {
     controls.reset();
@@ -143,29 +93,5 @@ export function createAdminApp(controls: AdminControls): Hono {
 
   admin.delete("/faults", (c) => c.json({ cleared: controls.clearFaults() }));
 
-  admin.get("/stats", (c) => {
-    const stats = controls.stats();
-    return c.json({ requests: stats.requests, tokens_issued: stats.tokensIssued });
-  });
-
   return admin;
-}
-
-/** `schema`'s reading of `input`, or `RequestError("invalid_request")` naming the fields. */
-export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new RequestError("invalid_request", describeIssues(parsed.error));
-  return parsed.data;
-}
-
-/** The request's JSON body (an empty body is `{}`), or `RequestError("invalid_json")`. */
-export async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
-  if (text.trim() === "") return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    // JSON.parse's message quotes the input; the input is not ours to echo.
-    throw new RequestError("invalid_json", "body is not JSON");
-  }
 }

@@ -1,38 +1,19 @@
 /**
- * Composition root of the emulator: state, the V1 routes, faults, stats, the browser SDK stand-in
- * with its verification window, and the admin API.
+ * Composition root of the emulator: the clock, the V1 and V2 APIs (`v1/index.ts`, `v2/index.ts`),
+ * the browser SDK stand-ins with their verification window, and the admin API.
  */
 import { Hono } from "hono";
 import { RequestError } from "../core/errors.js";
 import { type AdminControls, createAdminApp } from "./admin.js";
 import { createBrowserFlow } from "./browser/window-app.js";
-import {
-  createFaultRegistry,
-  type Fault,
-  type FaultsInjected,
-  faultMiddleware,
-  isDropError,
-} from "./faults.js";
-import {
-  type CertificationEntry,
-  createCertificationStore,
-  createClock,
-  createRequestStats,
-  createV1TokenStore,
-  type EmulatorClock,
-  nowSeconds,
-} from "./state.js";
-import { registerCertificationRoutes } from "./v1/certifications.js";
-import { V1_MESSAGES, v1Fail, v1FaultBodies } from "./v1/envelope.js";
-import { registerOtpRoutes } from "./v1/otp.js";
-import {
-  buildCertification,
-  type CreateCertificationInput,
-  EMULATOR_OTP_CODE,
-  type StoredCertification,
-} from "./v1/records.js";
-import { type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
-import { createV1Authorizer, type EmulatorMerchant, registerTokenRoutes } from "./v1/tokens.js";
+import { createClock, type EmulatorClock } from "./clock.js";
+import { type Fault, type FaultsInjected, isDropError } from "./faults.js";
+import { createV1AdminApp } from "./v1/admin.js";
+import type { EmulatorMerchant } from "./v1/auth.js";
+import { V1_MESSAGES, v1Fail } from "./v1/envelope.js";
+import { createV1Emulation } from "./v1/index.js";
+import type { CreateCertificationInput, StoredCertification } from "./v1/records.js";
+import type { RouteName } from "./v1/route-names.js";
 import { createV2AdminApp } from "./v2/admin.js";
 import type { V2MerchantCredentials } from "./v2/auth.js";
 import { v2NotFound } from "./v2/errors.js";
@@ -154,11 +135,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   if (merchants.length === 0)
     throw new RequestError("invalid_request", "merchants: at least one is required");
   const clock = createClock(options.startTime ?? Date.now(), { realTime: options.realTime ?? false });
-  const certifications = createCertificationStore();
-  const tokens = createV1TokenStore();
-  const stats = createRequestStats(V1_ROUTE_NAMES);
   const random = options.random ?? Math.random;
-  const faults = createFaultRegistry(V1_ROUTE_NAMES, { random });
+  const v1 = createV1Emulation({ merchants, clock, random });
   const v2 = createV2Emulation({
     random,
     merchants: merchants.flatMap(({ impCode, v2ApiSecret, storeId }) =>
@@ -167,18 +145,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     clock,
   });
 
-  const createCertification = (input: CreateCertificationInput = {}): StoredCertification => {
-    const built = buildCertification(input, {
-      nowMs: clock.now(),
-      merchantCodes: merchants.map((m) => m.impCode),
-      newImpUid: () => certifications.newImpUid(),
-      isImpUidTaken: (impUid) => certifications.has(impUid),
-    });
-    const entry: CertificationEntry = { merchantCode: built.merchantCode, record: built.record };
-    if (built.record.certified !== true) entry.pendingOtp = { code: EMULATOR_OTP_CODE, onConfirm: {} };
-    certifications.add(entry);
-    return { ...built.record };
-  };
+  const createCertification = v1.createCertification;
 
   const browser = createBrowserFlow({
     merchants,
@@ -189,53 +156,40 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   const controls: AdminControls = {
     createCertification,
-    listCertifications: () =>
-      certifications.list().map((entry) => ({ ...entry, record: { ...entry.record } })),
+    listCertifications: () => v1.listCertifications(),
     reset() {
-      certifications.clear();
-      tokens.clear();
-      faults.clear();
-      faults.resetCounts();
-      stats.reset();
+      v1.reset();
       v2.reset();
       browser.reset();
     },
     clock,
-    revokeTokens: () => tokens.revokeAll(nowSeconds(clock)) + v2.revokeTokens(),
+    revokeTokens: () => v1.revokeTokens() + v2.revokeTokens(),
     setFault(fault) {
       const { route } = fault;
       // V1 has no typed errors: an `error` fault is V2's alone, even on "*".
       if (fault.kind === "error" && route === "*") return v2.setFault({ ...fault, route });
-      if (route === "*" || !isV2RouteName(route)) faults.add({ ...fault, route });
+      if (route === "*" || !isV2RouteName(route)) v1.setFault({ ...fault, route });
       if (route === "*" || isV2RouteName(route)) v2.setFault({ ...fault, route });
     },
     // A "*" fault lives in both registries; V1's copy stands for it in listings and counts.
-    listFaults: () => [...faults.list(), ...v2.listFaults().filter((fault) => fault.route !== "*")],
+    listFaults: () => [...v1.listFaults(), ...v2.listFaults().filter((fault) => fault.route !== "*")],
     clearFaults: () => {
       const v2Only = v2.listFaults().filter((fault) => fault.route !== "*").length;
       v2.clearFaults();
-      return faults.clear() + v2Only;
+      return v1.clearFaults() + v2Only;
     },
-    stats: () => ({ requests: stats.snapshot(), tokensIssued: tokens.issuedCount() }),
+    stats: () => {
+      const { requests, tokensIssued } = v1.stats();
+      return { requests, tokensIssued };
+    },
   };
 
   const app = new Hono();
-  const faultBodies = {
-    getToken: v1FaultBodies("getToken"),
-    getCertification: v1FaultBodies("certification"),
-    deleteCertification: v1FaultBodies("certification"),
-    otpRequest: v1FaultBodies("otpRequest"),
-    otpConfirm: v1FaultBodies("certification"),
-  } satisfies Record<RouteName, unknown>;
-  const guard = (route: RouteName) => faultMiddleware({ route, stats, faults, bodies: faultBodies[route] });
-  const authorize = createV1Authorizer({ tokens, clock });
-
-  registerTokenRoutes(app, { merchants, tokens, clock }, guard("getToken"));
-  registerCertificationRoutes(app, { certifications, guard, authorize });
-  registerOtpRoutes(app, { certifications, guard, authorize, clock });
+  app.route("/", v1.app);
   app.route("/", browser.app);
   app.route("/", v2.app);
   if (options.admin) app.route("/__admin", createAdminApp(controls));
+  if (options.admin) app.route("/__admin", createV1AdminApp(controls));
   if (options.admin) app.route("/__admin", createV2AdminApp(v2));
 
   // An unknown route of V2's answers in V2's envelope, anything else in V1's.
@@ -261,7 +215,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     revokeTokens: () => {
       controls.revokeTokens();
     },
-    stats: () => ({ ...controls.stats(), faultsInjected: faults.injected(), v2: v2.stats() }),
+    stats: () => ({ ...v1.stats(), v2: v2.stats() }),
     reset: controls.reset,
   };
 }

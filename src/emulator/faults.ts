@@ -13,7 +13,8 @@ import type { MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { RequestError } from "../core/errors.js";
-import type { RequestStats } from "./state.js";
+import { describeIssues } from "./input.js";
+import type { RequestStats } from "./request-stats.js";
 
 /** Every fault kind. */
 export const FAULT_KINDS = [
@@ -278,9 +279,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-/** `path: message` for each issue; zod's messages name types and options, never input values. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.message}`).join("; ");
 }

@@ -13,22 +13,21 @@ export type { AdminControls } from "./admin.js";
 export type { EmulatorAccount, EmulatorRouteName } from "./app.js";
 export { createEmulator, type Emulator, type EmulatorOptions, OTHER_MERCHANT, TEST_MERCHANT } from "./app.js";
 export { type CertificationRsp, RSP_ERRORS, WINDOW_MESSAGE_TYPE } from "./browser/messages.js";
+export type { EmulatorClock } from "./clock.js";
 export { FAULT_KINDS, type FaultKind } from "./faults.js";
 export { deriveCi, deriveDi } from "./identity-keys.js";
-export { PERSONA_IDS, PERSONAS, type Persona, type PersonaId } from "./personas.js";
+export { EMULATOR_OTP_CODE } from "./otp.js";
+export { PERSONA_IDS, PERSONAS, type Persona, type PersonaId, type PersonInput } from "./personas.js";
 export { type ServedEmulator, serveEmulator } from "./serve.js";
-export type { EmulatorClock } from "./state.js";
-export { V1_TOKEN_EXTENSION_S, V1_TOKEN_EXTENSION_WINDOW_S, V1_TOKEN_LIFETIME_S } from "./state.js";
+export type { EmulatorMerchant } from "./v1/auth.js";
 export type { V1Envelope } from "./v1/envelope.js";
-export {
-  type CertificationFieldOverrides,
-  type CreateCertificationInput,
-  EMULATOR_OTP_CODE,
-  type PersonInput,
-  type StoredCertification,
+export type {
+  CertificationFieldOverrides,
+  CreateCertificationInput,
+  StoredCertification,
 } from "./v1/records.js";
 export { type Fault, type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
-export type { EmulatorMerchant } from "./v1/tokens.js";
+export { V1_TOKEN_EXTENSION_S, V1_TOKEN_EXTENSION_WINDOW_S, V1_TOKEN_LIFETIME_S } from "./v1/state.js";
 export type { V2MerchantCredentials } from "./v2/auth.js";
 export { V2_ERRORS, V2_ROUTE_ERRORS, type V2ErrorBody, type V2ErrorType } from "./v2/errors.js";
 export {

@@ -2,8 +2,9 @@
  * Built-in test people. Every name and phone number is obviously synthetic; none belongs to anyone.
  * Each persona has a fixed person seed, so its CI is the same on every emulator, run and merchant.
  */
-import type { V1Carrier } from "../core/upstream-records.js";
-import { formatDate, isRealDate, type KstDate } from "./kst.js";
+import { z } from "zod";
+import type { V1Carrier } from "../core/v1/upstream.js";
+import { formatDate, isRealDate, type KstDate, parseDate } from "./kst.js";
 
 /** Every built-in persona id, in declaration order. */
 export const PERSONA_IDS = [
@@ -238,3 +239,68 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
     pgProvider: "kcp_v2",
   },
 };
+
+// ---------------------------------------------------------------------------------------------
+// People not among the personas (admin input, the verification window), for V1 and V2 alike
+
+/** Carriers V1 REST reports: personas carry V1's spelling, and V2 records map it to V2's. */
+export const V1_CARRIERS = [
+  "SKT",
+  "KT",
+  "LGT",
+  "SKT_MVNO",
+  "KT_MVNO",
+  "LGT_MVNO",
+] as const satisfies readonly V1Carrier[];
+
+/** A person not among the built-in personas. The same name, birthday and gender give the same CI. */
+export interface PersonInput {
+  name: string;
+  /** "YYYY-MM-DD", a real calendar date. */
+  birthday: string;
+  gender?: "male" | "female" | null;
+  /** Digits only. */
+  phone?: string;
+  carrier?: V1Carrier;
+  foreigner?: boolean;
+  /** Overrides the derived person seed (to give two different names one CI, say). */
+  seed?: string;
+}
+
+export const personSchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    birthday: z.string().refine((text) => parseDate(text) !== undefined, "must be a real date YYYY-MM-DD"),
+    gender: z.enum(["male", "female"]).nullable().optional(),
+    phone: z
+      .string()
+      .regex(/^\d{9,11}$/, "digits only")
+      .optional(),
+    carrier: z.enum(V1_CARRIERS).optional(),
+    foreigner: z.boolean().optional(),
+    seed: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** The person seed of a non-persona person: stable for the same name, birthday and gender. */
+export function personSeedOf(person: { name: string; birthday: string; gender?: string | null }): string {
+  return `certgate-person:${person.name}|${person.birthday}|${person.gender ?? ""}`;
+}
+
+/** A typed person as a persona (its seed from name, birthday and gender, so one person is one CI). */
+export function personFromInput(input: z.infer<typeof personSchema>): Omit<Persona, "id" | "description"> {
+  return {
+    personSeed: input.seed ?? personSeedOf(input),
+    name: input.name,
+    birthdayOn: () => input.birthday,
+    gender: input.gender ?? null,
+    phone: input.phone ?? "01000000000",
+    carrier: input.carrier ?? "SKT",
+    foreigner: input.foreigner ?? false,
+    foreignerV2: input.foreigner ?? false,
+    pgProvider: "danal",
+    certified: true,
+    hasCi: true,
+    hasDi: true,
+  };
+}

@@ -7,7 +7,20 @@
  * const portone = createV1Client({ apiKey, apiSecret });
  * const record = await portone.getCertification(impUid);
  */
+
+export {
+  createPortOneClients,
+  type PortOneClients,
+  type PortOneClientsOptions,
+  type PortOneSharedOptions,
+} from "./clients.js";
 export type { ClientEvent, TransportOptions } from "./http.js";
+export {
+  createTokenManager,
+  type IssuedToken,
+  type TokenManager,
+  type TokenManagerOptions,
+} from "./token-manager.js";
 export {
   createV1Client,
   type OtpRequestInput,
@@ -16,7 +29,6 @@ export {
   type V1ClientOptions,
 } from "./v1/client.js";
 export { v1CertificationSchema, v1EnvelopeSchema, v1TokenSchema } from "./v1/schemas.js";
-export { createTokenManager, type TokenManager, type TokenManagerOptions } from "./v1/token-manager.js";
 export {
   createV2Client,
   V2_DEFAULT_BASE_URL,
@@ -24,10 +36,4 @@ export {
   type V2ClientOptions,
   type V2SendInput,
 } from "./v2/client.js";
-export {
-  createPortOneClients,
-  type PortOneClients,
-  type PortOneClientsOptions,
-  type PortOneSharedOptions,
-} from "./v2/config.js";
 export { v2ErrorSchema, v2IdentityVerificationSchema, v2TokenPairSchema } from "./v2/schemas.js";

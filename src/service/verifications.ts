@@ -38,11 +38,11 @@ import {
   MIN_MAX_ATTEMPTS,
 } from "../core/attempts.js";
 import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
-import { fromV1Certification, type UpstreamResult } from "../core/identity.js";
+import type { UpstreamResult } from "../core/identity.js";
 import { evaluatePolicy, type Policy, unknownPolicyKeys } from "../core/policy.js";
 import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
-import type { V1Certification } from "../core/upstream-records.js";
-import { fromV2IdentityVerification, type V2IdentityVerification } from "../core/v2-identity.js";
+import { fromV1Certification, type V1Certification } from "../core/v1/upstream.js";
+import { fromV2IdentityVerification, type V2IdentityVerification } from "../core/v2/upstream.js";
 import { secureRandomBytes } from "../store/crypto.js";
 import type {
   ApiVersion,

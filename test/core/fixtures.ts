@@ -1,5 +1,5 @@
-import type { V1Certification } from "../../src/core/upstream-records.js";
-import type { V2IdentityVerification, V2VerifiedCustomer } from "../../src/core/v2-identity.js";
+import type { V1Certification } from "../../src/core/v1/upstream.js";
+import type { V2IdentityVerification, V2VerifiedCustomer } from "../../src/core/v2/upstream.js";
 
 /** The pinned clock of the core tests: 2026-03-01 12:00 KST. */
 export const NOW = new Date("2026-03-01T03:00:00Z");

@@ -3,11 +3,11 @@ import { formatCalendarDate } from "../../src/core/calendar.js";
 import {
   type Carrier,
   carrierFrom,
-  fromV1Certification,
   maskName,
   personKeyOf,
   type VerifiedIdentity,
 } from "../../src/core/identity.js";
+import { fromV1Certification } from "../../src/core/v1/upstream.js";
 import { MERCHANT_UID, makeCertification, NOW, TEST_CI, TEST_DI, unixSeconds } from "./fixtures.js";
 
 function birthDateOf(overrides: Parameters<typeof makeCertification>[0]): string | undefined {

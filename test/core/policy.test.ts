@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { RequestError } from "../../src/core/errors.js";
-import { fromV1Certification } from "../../src/core/identity.js";
 import {
   DEFAULT_POLICY,
   evaluatePolicy,
@@ -10,8 +9,8 @@ import {
   validatePolicy,
 } from "../../src/core/policy.js";
 import { REJECTION_REASONS } from "../../src/core/reasons.js";
-import type { V1Certification } from "../../src/core/upstream-records.js";
-import { fromV2IdentityVerification } from "../../src/core/v2-identity.js";
+import { fromV1Certification, type V1Certification } from "../../src/core/v1/upstream.js";
+import { fromV2IdentityVerification } from "../../src/core/v2/upstream.js";
 import {
   MERCHANT_UID,
   makeCertification,

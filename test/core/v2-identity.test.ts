@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fromV2IdentityVerification } from "../../src/core/v2-identity.js";
+import { fromV2IdentityVerification } from "../../src/core/v2/upstream.js";
 import { makeVerifiedV2, TEST_CI, TEST_DI } from "./fixtures.js";
 
 describe("fromV2IdentityVerification", () => {

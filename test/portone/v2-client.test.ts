@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, RequestError } from "../../src/core/errors.js";
-import { fromV2IdentityVerification } from "../../src/core/v2-identity.js";
+import { fromV2IdentityVerification } from "../../src/core/v2/upstream.js";
 import { EMULATOR_OTP_CODE, OTHER_MERCHANT, PERSONAS, TEST_MERCHANT } from "../../src/emulator/index.js";
 import {
   type ClientEvent,

@@ -33,19 +33,19 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { internationalAge } from "../../core/age.js";
 import { RequestError } from "../../core/errors.js";
+import type { EmulatorClock } from "../clock.js";
 import { kstDateAt, parseDate } from "../kst.js";
-import { PERSONA_IDS, PERSONAS, type PersonaId } from "../personas.js";
-import type { EmulatorClock } from "../state.js";
+import { EMULATOR_OTP_CODE } from "../otp.js";
 import {
-  type CreateCertificationInput,
-  DEFAULT_ORIGIN,
-  EMULATOR_OTP_CODE,
+  PERSONA_IDS,
+  PERSONAS,
+  type PersonaId,
   type PersonInput,
   personSchema,
-  type StoredCertification,
   V1_CARRIERS,
-} from "../v1/records.js";
-import type { EmulatorMerchant } from "../v1/tokens.js";
+} from "../personas.js";
+import type { EmulatorMerchant } from "../v1/auth.js";
+import { type CreateCertificationInput, DEFAULT_ORIGIN, type StoredCertification } from "../v1/records.js";
 import {
   type CreateIdentityVerificationInput,
   identityVerificationIdSchema,

@@ -3,10 +3,10 @@
  * like a missing one, as PortOne does.
  */
 import type { Hono, MiddlewareHandler } from "hono";
-import type { CertificationEntry, CertificationStore } from "../state.js";
+import { type V1Authorizer, v1Unauthorized } from "./auth.js";
 import { V1_MESSAGES, v1Fail, v1Ok } from "./envelope.js";
 import type { RouteName } from "./route-names.js";
-import { type V1Authorizer, v1Unauthorized } from "./tokens.js";
+import type { CertificationEntry, CertificationStore } from "./state.js";
 
 export interface V1CertificationDeps {
   certifications: CertificationStore;

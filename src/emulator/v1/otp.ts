@@ -10,14 +10,16 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
+import { type EmulatorClock, nowSeconds } from "../clock.js";
 import { deriveCi, deriveDi } from "../identity-keys.js";
 import { isRealDate, kstMidnightUnixSeconds } from "../kst.js";
-import { type EmulatorClock, nowSeconds } from "../state.js";
+import { EMULATOR_OTP_CODE } from "../otp.js";
+import { personSeedOf } from "../personas.js";
+import { v1Unauthorized } from "./auth.js";
 import { readV1Params } from "./body.js";
 import { findOwnCertification, type V1CertificationDeps } from "./certifications.js";
 import { V1_MESSAGES, v1Fail, v1Ok } from "./envelope.js";
-import { EMULATOR_OTP_CODE, personSeedOf, type StoredCertification } from "./records.js";
-import { v1Unauthorized } from "./tokens.js";
+import type { StoredCertification } from "./records.js";
 
 const booleanParam = z.preprocess(
   (value) => (value === "true" ? true : value === "false" ? false : value),

@@ -5,24 +5,17 @@
  */
 import { z } from "zod";
 import { RequestError } from "../../core/errors.js";
-import type { V1Carrier } from "../../core/upstream-records.js";
-import { describeIssues } from "../faults.js";
 import { deriveCi, deriveDi, PROVIDERS_WITHOUT_DI } from "../identity-keys.js";
+import { describeIssues } from "../input.js";
 import { kstDateAt, kstMidnightUnixSeconds, parseDate } from "../kst.js";
-import { PERSONA_IDS, PERSONAS, type Persona, type PersonaId } from "../personas.js";
-
-/** The OTP the emulator accepts for every pending verification. */
-export const EMULATOR_OTP_CODE = "123456";
-
-/** Carriers V1 REST reports. */
-export const V1_CARRIERS = [
-  "SKT",
-  "KT",
-  "LGT",
-  "SKT_MVNO",
-  "KT_MVNO",
-  "LGT_MVNO",
-] as const satisfies readonly V1Carrier[];
+import {
+  PERSONA_IDS,
+  PERSONAS,
+  type PersonaId,
+  type PersonInput,
+  personFromInput,
+  personSchema,
+} from "../personas.js";
 
 /**
  * A V1 certification record as the emulator stores and serves it. Like PortOne, every field is
@@ -59,20 +52,6 @@ export interface StoredCertification {
 
 /** Overrides applied last, in PortOne names; `null` clears a value. */
 export type CertificationFieldOverrides = Partial<StoredCertification>;
-
-/** A person not among the built-in personas. The same name, birthday and gender give the same CI. */
-export interface PersonInput {
-  name: string;
-  /** "YYYY-MM-DD", a real calendar date. */
-  birthday: string;
-  gender?: "male" | "female" | null;
-  /** Digits only. */
-  phone?: string;
-  carrier?: V1Carrier;
-  foreigner?: boolean;
-  /** Overrides the derived person seed (to give two different names one CI, say). */
-  seed?: string;
-}
 
 /**
  * What to create. Either `persona` or `person`; neither means the `adult` persona.
@@ -113,21 +92,6 @@ export const fieldOverridesSchema = z
     unique_key: nullable(z.string()),
     unique_in_site: nullable(z.string()),
     origin: nullable(z.string()),
-  })
-  .strict();
-
-export const personSchema = z
-  .object({
-    name: z.string().min(1).max(100),
-    birthday: z.string().refine((text) => parseDate(text) !== undefined, "must be a real date YYYY-MM-DD"),
-    gender: nullable(z.enum(["male", "female"])),
-    phone: z
-      .string()
-      .regex(/^\d{9,11}$/, "digits only")
-      .optional(),
-    carrier: z.enum(V1_CARRIERS).optional(),
-    foreigner: z.boolean().optional(),
-    seed: z.string().min(1).optional(),
   })
   .strict();
 
@@ -212,27 +176,4 @@ export function buildCertification(input: unknown, ctx: BuildContext): BuiltCert
     final.birth = overridden ? kstMidnightUnixSeconds(overridden) : null;
   }
   return { merchantCode, record: final };
-}
-
-/** The person seed of a non-persona person: stable for the same name, birthday and gender. */
-export function personSeedOf(person: { name: string; birthday: string; gender?: string | null }): string {
-  return `certgate-person:${person.name}|${person.birthday}|${person.gender ?? ""}`;
-}
-
-/** A typed person as a persona (its seed from name, birthday and gender, so one person is one CI). */
-export function personFromInput(input: z.infer<typeof personSchema>): Omit<Persona, "id" | "description"> {
-  return {
-    personSeed: input.seed ?? personSeedOf(input),
-    name: input.name,
-    birthdayOn: () => input.birthday,
-    gender: input.gender ?? null,
-    phone: input.phone ?? "01000000000",
-    carrier: input.carrier ?? "SKT",
-    foreigner: input.foreigner ?? false,
-    foreignerV2: input.foreigner ?? false,
-    pgProvider: "danal",
-    certified: true,
-    hasCi: true,
-    hasDi: true,
-  };
 }

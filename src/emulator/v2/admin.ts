@@ -12,7 +12,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { RequestError } from "../../core/errors.js";
-import { parseOrThrow, readJson } from "../admin.js";
+import { parseOrThrow, readJson } from "../input.js";
 import { servedRecord } from "./identity-verifications.js";
 import type { V2Emulation } from "./index.js";
 

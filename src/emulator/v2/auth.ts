@@ -4,7 +4,7 @@
  */
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { z } from "zod";
-import type { EmulatorClock } from "../state.js";
+import type { EmulatorClock } from "../clock.js";
 import { v2Fail } from "./errors.js";
 import type { V2TokenStore } from "./state.js";
 

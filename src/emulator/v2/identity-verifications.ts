@@ -11,11 +11,11 @@
  */
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { z } from "zod";
+import type { EmulatorClock } from "../clock.js";
 import { deriveCi, deriveDi, PROVIDERS_WITHOUT_DI } from "../identity-keys.js";
 import { formatDate, isRealDate, kstDateAt } from "../kst.js";
-import { PERSONAS } from "../personas.js";
-import type { EmulatorClock } from "../state.js";
-import { EMULATOR_OTP_CODE, personSeedOf } from "../v1/records.js";
+import { EMULATOR_OTP_CODE } from "../otp.js";
+import { PERSONAS, personSeedOf } from "../personas.js";
 import type { V2Authorizer, V2Principal } from "./auth.js";
 import { readV2Json } from "./auth.js";
 import { v2Fail } from "./errors.js";

@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { RequestError } from "../../core/errors.js";
+import type { EmulatorClock } from "../clock.js";
 import {
   createFaultRegistry,
   type Fault,
@@ -11,8 +12,8 @@ import {
   faultMiddleware,
   isDropError,
 } from "../faults.js";
-import { createRequestStats, type EmulatorClock } from "../state.js";
-import { EMULATOR_OTP_CODE } from "../v1/records.js";
+import { EMULATOR_OTP_CODE } from "../otp.js";
+import { createRequestStats } from "../request-stats.js";
 import { createV2Authorizer, registerV2AuthRoutes, type V2Merchant } from "./auth.js";
 import { V2_ROUTE_ERRORS, v2FaultBodies } from "./errors.js";
 import { registerV2IdentityVerificationRoutes } from "./identity-verifications.js";

@@ -6,12 +6,19 @@
  */
 import { z } from "zod";
 import { RequestError } from "../../core/errors.js";
-import type { V1Carrier } from "../../core/upstream-records.js";
-import { describeIssues } from "../faults.js";
+import type { V1Carrier } from "../../core/v1/upstream.js";
 import { deriveCi, deriveDi, PROVIDERS_WITHOUT_DI } from "../identity-keys.js";
+import { describeIssues } from "../input.js";
 import { kstDateAt } from "../kst.js";
-import { PERSONA_IDS, PERSONAS, type Persona, type PersonaId } from "../personas.js";
-import { type PersonInput, personFromInput, personSchema } from "../v1/records.js";
+import {
+  PERSONA_IDS,
+  PERSONAS,
+  type Persona,
+  type PersonaId,
+  type PersonInput,
+  personFromInput,
+  personSchema,
+} from "../personas.js";
 
 /** Carriers as V2 names them (V1's LGT is LGU). */
 export const V2_OPERATORS = ["SKT", "KT", "LGU", "SKT_MVNO", "KT_MVNO", "LGU_MVNO"] as const;

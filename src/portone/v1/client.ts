@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
-import type { V1Certification } from "../../core/upstream-records.js";
+import type { V1Certification } from "../../core/v1/upstream.js";
 import {
   createHttpClient,
   type DecodeResult,
@@ -17,8 +17,8 @@ import {
   type TransportOptions,
   transportConfig,
 } from "../http.js";
+import { createTokenManager } from "../token-manager.js";
 import { v1CertificationSchema, v1EnvelopeSchema, v1OtpRequestedSchema, v1TokenSchema } from "./schemas.js";
-import { createTokenManager } from "./token-manager.js";
 
 /** PortOne V1's production API. */
 export const V1_DEFAULT_BASE_URL = "https://api.iamport.kr";

@@ -3,7 +3,7 @@
  * some); a field that is `null` and one that is absent both come out absent.
  */
 import { z } from "zod";
-import type { V1Certification } from "../../core/upstream-records.js";
+import type { V1Certification } from "../../core/v1/upstream.js";
 import { storedText } from "../stored-text.js";
 
 /** `{ code, message, response }`: every V1 body. `code` 0 is success; data lives only in `response`. */

@@ -13,7 +13,7 @@
  */
 import { z } from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
-import type { V2IdentityVerification } from "../../core/v2-identity.js";
+import type { V2IdentityVerification } from "../../core/v2/upstream.js";
 import {
   createHttpClient,
   type DecodeResult,
@@ -23,7 +23,7 @@ import {
   type TransportOptions,
   transportConfig,
 } from "../http.js";
-import { createTokenManager } from "../v1/token-manager.js";
+import { createTokenManager } from "../token-manager.js";
 import {
   type V2TokenPair,
   v2ConfirmResponseSchema,

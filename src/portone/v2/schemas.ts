@@ -4,7 +4,7 @@
  * field PortOne adds or drops elsewhere never fails a lookup.
  */
 import { z } from "zod";
-import type { V2IdentityVerification } from "../../core/v2-identity.js";
+import type { V2IdentityVerification } from "../../core/v2/upstream.js";
 import { storedText } from "../stored-text.js";
 
 /** `{ type, message? }`: every V2 error body. */

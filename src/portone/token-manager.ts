@@ -1,7 +1,9 @@
 /**
- * PortOne V1 access token cache: one token per client, refreshed ahead of expiry, single-flight.
+ * PortOne access token cache, shared by both clients: one token per client, refreshed ahead of
+ * expiry, single-flight. V1 feeds it `POST /users/getToken` answers; V2 (`auth: "token"`) feeds it
+ * its login/refresh pairs, dated on the local clock (see `v2/client.ts`).
  *
- * PortOne answers `getToken` with its own `now` and `expired_at` (unix seconds on ITS clock), hands
+ * PortOne V1 answers `getToken` with its own `now` and `expired_at` (unix seconds on ITS clock), hands
  * every caller of one key the same token while it is valid, extends it by 5 minutes when asked in
  * its last minute, and issues a new one after expiry. So the cache:
  * - measures the skew `serverNow − localNow` on receipt and keeps the expiry on the LOCAL clock, so a
@@ -11,12 +13,23 @@
  * - shares one in-flight refresh among every concurrent caller (cold start, expiry, 401s);
  * - keeps the token in this closure only: it never appears in `toString`, JSON or `util.inspect`.
  */
-import type { ClientEvent } from "../http.js";
-import type { V1Token } from "./schemas.js";
+import type { ClientEvent } from "./http.js";
+
+/**
+ * A token as issued, in V1's `getToken` names (the V2 client builds one): times are unix SECONDS on
+ * the issuer's clock.
+ */
+export interface IssuedToken {
+  access_token: string;
+  /** The issuer's "now". */
+  now: number;
+  /** The issuer's expiry. */
+  expired_at: number;
+}
 
 export interface TokenManagerOptions {
-  /** Calls `POST /users/getToken`; throws `UpstreamError` on failure. */
-  fetchToken(): Promise<V1Token>;
+  /** Obtains a new token (V1: `POST /users/getToken`); throws `UpstreamError` on failure. */
+  fetchToken(): Promise<IssuedToken>;
   /** Local clock, unix ms. */
   now(): number;
   /** Refresh this long before the (skew-corrected) expiry. Default 60. */

@@ -5,8 +5,8 @@
  * portone/ adapter parses the body into it, mapping any status other than READY, VERIFIED or FAILED
  * to the `UNRECOGNIZED` arm, which is never treated as verified.
  */
-import { parseBirthday } from "./calendar.js";
-import { carrierFrom, type Gender, presentText, type UpstreamResult } from "./identity.js";
+import { parseBirthday } from "../calendar.js";
+import { carrierFrom, type Gender, presentText, type UpstreamResult } from "../identity.js";
 
 /** `verifiedCustomer` of a VERIFIED record. Absent and `null` upstream fields arrive as absent. */
 export interface V2VerifiedCustomer {

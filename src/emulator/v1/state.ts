@@ -1,41 +1,10 @@
 /**
- * The emulator's mutable state: clock, certification records, V1 access tokens and request
- * counters. Nothing here knows about HTTP; routes read and change it through these small objects.
+ * The V1 emulator's mutable state: certification records and V1 access tokens. Nothing here knows
+ * about HTTP; routes read and change it through these small objects. The clock and the request
+ * counters, which V2 uses too, are in `../clock.ts` and `../request-stats.ts`.
  */
 import { randomBytes, randomInt } from "node:crypto";
-import type { StoredCertification } from "./v1/records.js";
-
-/** The emulator's notion of "now". Every timestamp the emulator emits derives from it. */
-export interface EmulatorClock {
-  /** Unix milliseconds. */
-  now(): number;
-  advance(ms: number): void;
-  set(ms: number): void;
-}
-
-/**
- * A clock starting at `startMs`. Frozen by default, so tests decide when time passes; with
- * `realTime` it also moves with the wall clock (for a long-running emulator), and `advance`/`set`
- * shift it.
- */
-export function createClock(startMs: number, options: { realTime?: boolean } = {}): EmulatorClock {
-  const wall = options.realTime ? () => Date.now() : () => 0;
-  let offset = startMs - wall();
-  return {
-    now: () => wall() + offset,
-    advance(ms) {
-      offset += ms;
-    },
-    set(ms) {
-      offset = ms - wall();
-    },
-  };
-}
-
-/** Unix seconds of the clock, as PortOne V1 reports times. */
-export function nowSeconds(clock: EmulatorClock): number {
-  return Math.floor(clock.now() / 1000);
-}
+import type { StoredCertification } from "./records.js";
 
 // ---------------------------------------------------------------------------------------------
 // Certification records
@@ -160,30 +129,6 @@ export function createV1TokenStore(): V1TokenStore {
       byValue.clear();
       currentByMerchant.clear();
       issued = 0;
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Request counters
-
-export interface RequestStats<R extends string> {
-  count(route: R): void;
-  snapshot(): Record<R, number>;
-  reset(): void;
-}
-
-/** Per-route counters of arriving requests (faulted ones included). */
-export function createRequestStats<R extends string>(routes: readonly R[]): RequestStats<R> {
-  const zero = () => Object.fromEntries(routes.map((route) => [route, 0])) as Record<R, number>;
-  let counts = zero();
-  return {
-    count(route) {
-      counts[route] += 1;
-    },
-    snapshot: () => ({ ...counts }),
-    reset() {
-      counts = zero();
     },
   };
 }

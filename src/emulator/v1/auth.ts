@@ -1,11 +1,13 @@
 /**
- * `POST /users/getToken` and the bearer check every other V1 route runs first.
+ * V1 authentication (twin of `v2/auth.ts`): `POST /users/getToken` and the bearer check every other
+ * V1 route runs first.
  */
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { type EmulatorClock, nowSeconds, type V1TokenStore } from "../state.js";
+import { type EmulatorClock, nowSeconds } from "../clock.js";
 import { readV1Params } from "./body.js";
 import { V1_MESSAGES, v1Fail, v1Ok } from "./envelope.js";
+import type { V1TokenStore } from "./state.js";
 
 /** A merchant account the emulator knows: REST API key and secret, and its `imp` code. */
 export interface EmulatorMerchant {

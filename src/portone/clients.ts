@@ -2,10 +2,10 @@
  * One place to configure both PortOne clients: shared transport settings (fetch, clock, timeouts,
  * retries, metrics) given once, each API's credentials and overrides beside them.
  */
-import { ConfigError } from "../../core/errors.js";
-import type { ClientEvent } from "../http.js";
-import { createV1Client, type V1Client, type V1ClientOptions } from "../v1/client.js";
-import { createV2Client, type V2Client, type V2ClientOptions } from "./client.js";
+import { ConfigError } from "../core/errors.js";
+import type { ClientEvent } from "./http.js";
+import { createV1Client, type V1Client, type V1ClientOptions } from "./v1/client.js";
+import { createV2Client, type V2Client, type V2ClientOptions } from "./v2/client.js";
 
 /** Settings both clients share; a per-API option of the same name (present, even `undefined`) wins. */
 export interface PortOneSharedOptions {
