@@ -13,7 +13,7 @@ import { CertgateError } from "./core/errors.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { createMetrics } from "./observability/metrics.js";
-import { createV1Client, createV2Client } from "./portone/index.js";
+import { createV1Client, createV2Client, type TransportOptions } from "./portone/index.js";
 import { createVerificationService, IDEMPOTENCY_KEY_TTL_MS } from "./service/verifications.js";
 import { createWebhookDispatcher } from "./service/webhooks.js";
 import { createKeyring, generateSecret } from "./store/crypto.js";
@@ -42,6 +42,16 @@ export interface StartOptions {
   now?: () => Date;
   /** Serve the demo page outside sandbox mode too (CERTGATE_DEMO=true); sandbox mode always does. */
   demo?: boolean;
+  /**
+   * Tests: the PortOne clients' clock (unix ms), per-attempt timeout and retry schedule, for both
+   * APIs; a field left out keeps the client's default.
+   */
+  upstream?: Pick<TransportOptions, "timeoutMs" | "retries" | "retryBaseDelayMs"> & { now?: () => number };
+  /**
+   * Run the webhook delivery loop when CERTGATE_WEBHOOK_URL is set (default true). Tests that drive
+   * a dispatcher themselves pass false; the events are still written with each outcome.
+   */
+  deliverWebhooks?: boolean;
 }
 
 /**
@@ -65,6 +75,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         baseUrl: "http://emulator.sandbox",
         fetch: emulator.fetch,
         onEvent: metrics.onClientEvent,
+        ...options.upstream,
       })
     : config.portone.apiKey !== undefined && config.portone.apiSecret !== undefined
       ? createV1Client({
@@ -72,6 +83,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
           apiSecret: config.portone.apiSecret,
           baseUrl: config.portone.apiUrl,
           onEvent: metrics.onClientEvent,
+          ...options.upstream,
         })
       : undefined;
   const impCode = emulator ? TEST_MERCHANT.impCode : (config.portone.impCode ?? "");
@@ -82,6 +94,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         baseUrl: "http://emulator.sandbox",
         fetch: emulator.fetch,
         onEvent: metrics.onClientEvent,
+        ...options.upstream,
       })
     : config.portone.v2ApiSecret !== undefined
       ? createV2Client({
@@ -89,6 +102,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
           ...(config.portone.storeId === undefined ? {} : { storeId: config.portone.storeId }),
           baseUrl: config.portone.v2ApiUrl,
           onEvent: metrics.onClientEvent,
+          ...options.upstream,
         })
       : undefined;
   const storeId = emulator ? TEST_MERCHANT.storeId : config.portone.storeId;
@@ -133,7 +147,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
     config.webhookUrl !== undefined && config.webhookSecret !== undefined
       ? createWebhookDispatcher({ store, url: config.webhookUrl, secret: config.webhookSecret, logger })
       : undefined;
-  webhooks?.start(1_000);
+  if (options.deliverWebhooks !== false) webhooks?.start(1_000);
   const retention = startRetention(store, config.retentionDays, logger);
   const demo = sandbox || options.demo === true;
   app = createHttpApp({

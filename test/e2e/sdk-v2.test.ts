@@ -2,6 +2,8 @@
  * The `/v2/browser-sdk.js` stand-in on an emulator running alone, used by a merchant page on another
  * origin: `PortOne.requestIdentityVerification` in POPUP and REDIRECTION window types, the record it
  * leaves under the merchant-chosen id, a spent id, an unknown store and a cancel.
+ *
+ * Not looped over the API versions with sdk.test.ts: see that file's header for why.
  */
 import { createServer, type Server } from "node:http";
 import type { Page } from "playwright-core";

@@ -2,6 +2,11 @@
  * The `/v1/iamport.js` stand-in on an emulator running alone, used by a merchant page on another
  * origin (a second local server): cross-origin popups and their origin checks, the redirect query,
  * unknown merchant codes, `min_age`, and the `KTF` spelling.
+ *
+ * Not looped over the API versions with sdk-v2.test.ts: the two stand-ins share no API (iamport.js's
+ * `IMP.certification` callback rsp vs browser-sdk.js's `PortOne.requestIdentityVerification`
+ * promise), no merchant page, no record shape and almost no behaviour (origin checks, KTF, min_age
+ * are V1's; window types and a spent id are V2's), so one suite would be two suites behind ifs.
  */
 import { createServer, type Server } from "node:http";
 import type { Page } from "playwright-core";

@@ -1,22 +1,19 @@
 /**
- * Integration harness: the real service over a real socket, the emulator over a real socket, and a
- * real database (a temp SQLite file, or a fresh schema on the local PostgreSQL). Every log line of the
- * run is collected so privacy tests can read them.
+ * Integration harness: the real start-up ({@link startCertgate} in production mode) over a real
+ * socket, the emulator over a real socket as PortOne V1 and V2, and a real database (a temp SQLite
+ * file, or a fresh schema on the local PostgreSQL). Every log line of the run is collected so
+ * privacy tests can read them; the service and both clients run on the emulator's clock.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
-import { type ServerType, serve } from "@hono/node-server";
 import pg from "pg";
 import { z } from "zod";
+import { loadConfig } from "../../src/cli/config.js";
 import { createLogger } from "../../src/cli/logger.js";
 import { createEmulator, type Emulator, serveEmulator, TEST_MERCHANT } from "../../src/emulator/index.js";
-import { createHttpApp } from "../../src/http/app.js";
-import { createV1Client, createV2Client } from "../../src/portone/index.js";
-import { createVerificationService } from "../../src/service/verifications.js";
-import { createKeyring } from "../../src/store/crypto.js";
-import { openStore } from "../../src/store/index.js";
+import { startCertgate } from "../../src/server.js";
 import type { Store } from "../../src/store/types.js";
 
 export const PG_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -28,6 +25,9 @@ export const START = Date.parse("2026-06-15T03:00:00Z");
 
 /** The channel key the harness hands the V2 SDK parameters. */
 export const V2_CHANNEL_KEY = "channel-key-emulator-danal";
+/** CERTGATE_PUBLIC_URL: the SDK parameters' redirect URLs start with it. */
+export const PUBLIC_URL = "https://certgate.example";
+const UNUSED_WEBHOOK_SECRET = "whsec_aW50ZWdyYXRpb24tdW51c2VkLXNlY3JldA==";
 
 export type DatabaseKind = "sqlite" | "postgres";
 export const DATABASES: DatabaseKind[] = ["sqlite", "postgres"];
@@ -64,12 +64,12 @@ export async function startHarness(
     }),
   );
 
+  // SQLite in a temp directory, which is also the data directory; PostgreSQL in a fresh schema.
+  const dir = mkdtempSync(join(tmpdir(), "certgate-it-"));
   let databaseUrl: string;
-  let dir: string | undefined;
   let sqliteFile: string | undefined;
   let pgSchema: string | undefined;
   if (kind === "sqlite") {
-    dir = mkdtempSync(join(tmpdir(), "certgate-it-"));
     sqliteFile = join(dir, "certgate.sqlite");
     databaseUrl = sqliteFile;
   } else {
@@ -80,55 +80,44 @@ export async function startHarness(
     await admin.end();
     databaseUrl = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${pgSchema}`)}`;
   }
-  const store = await openStore({ databaseUrl, keyring: createKeyring({ secret: TEST_SECRET }) });
-  const v1 = createV1Client({
-    apiKey: TEST_MERCHANT.impKey,
-    apiSecret: TEST_MERCHANT.impSecret,
-    baseUrl: upstream.url,
-    now: () => emulator.clock.now(),
-    timeoutMs: opts.timeoutMs ?? 1_000,
-    retries: 1,
-    retryBaseDelayMs: 5,
+  // The real start-up in production mode, both APIs pointed at the emulator's socket: one persona is
+  // one person in V1 and V2.
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATABASE_URL: databaseUrl,
+    CERTGATE_DATA_DIR: dir,
+    CERTGATE_SECRET: TEST_SECRET,
+    CERTGATE_API_KEYS: API_KEY,
+    CERTGATE_RETURN_ORIGINS: RETURN_ORIGIN,
+    CERTGATE_PUBLIC_URL: PUBLIC_URL,
+    CERTGATE_DELETE_UPSTREAM: String(opts.deleteUpstream ?? false),
+    PORTONE_API_KEY: TEST_MERCHANT.impKey,
+    PORTONE_API_SECRET: TEST_MERCHANT.impSecret,
+    PORTONE_IMP_CODE: TEST_MERCHANT.impCode,
+    PORTONE_API_URL: upstream.url,
+    PORTONE_V2_API_SECRET: TEST_MERCHANT.v2ApiSecret,
+    PORTONE_STORE_ID: TEST_MERCHANT.storeId,
+    PORTONE_V2_API_URL: upstream.url,
+    PORTONE_CHANNEL_KEY: V2_CHANNEL_KEY,
+    // Events are written with each outcome; the tests drive the dispatcher (deliverWebhooks: false),
+    // so this receiver is never called.
+    ...(opts.emitEvents
+      ? { CERTGATE_WEBHOOK_URL: "http://127.0.0.1:9/hooks", CERTGATE_WEBHOOK_SECRET: UNUSED_WEBHOOK_SECRET }
+      : {}),
   });
-  // V2 against the same emulator, over the same socket: one persona is one person in both APIs.
-  const v2 = createV2Client({
-    apiSecret: TEST_MERCHANT.v2ApiSecret,
-    storeId: TEST_MERCHANT.storeId,
-    baseUrl: upstream.url,
-    now: () => emulator.clock.now(),
-    timeoutMs: opts.timeoutMs ?? 1_000,
-    retries: 1,
-    retryBaseDelayMs: 5,
-  });
-  const service = createVerificationService({
-    store,
-    v1,
-    v2,
+  const certgate = await startCertgate(config, {
+    logger,
     now: () => new Date(emulator.clock.now()),
-    logger,
-    emitEvents: opts.emitEvents ?? false,
-    deleteUpstreamAfterCompletion: opts.deleteUpstream ?? false,
-  });
-  const app = createHttpApp({
-    service,
-    apiKeys: [API_KEY],
-    returnOrigins: [RETURN_ORIGIN],
-    sandbox: false,
-    sdk: {
-      impCode: TEST_MERCHANT.impCode,
-      v2: {
-        storeId: TEST_MERCHANT.storeId,
-        channelKey: V2_CHANNEL_KEY,
-        redirectUrl: "https://certgate.example/identity-verifications/redirect",
-      },
+    upstream: {
+      now: () => emulator.clock.now(),
+      timeoutMs: opts.timeoutMs ?? 1_000,
+      retries: 1,
+      retryBaseDelayMs: 5,
     },
-    logger,
-    ready: () => store.ping(),
+    deliverWebhooks: false,
   });
-  const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  const address = server.address();
-  const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  const { store, url } = certgate;
 
   return {
     kind,
@@ -152,10 +141,10 @@ export async function startHarness(
       return fetch(`${url}${path}`, { method: init.method ?? "GET", headers, body, redirect: "manual" });
     },
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // The store closes last; a test may have closed it already to read the file.
+      await certgate.close().catch(() => {});
       await upstream.close();
-      await store.close().catch(() => {}); // a test may have closed it to read the file
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
       if (pgSchema) {
         const admin = new pg.Client(PG_URL);
         await admin.connect();

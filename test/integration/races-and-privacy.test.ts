@@ -1,14 +1,11 @@
+/**
+ * Races and privacy, for each PortOne API version on SQLite and PostgreSQL: parallel completions
+ * settle on one outcome, and no personal value reaches a log line or the database in clear.
+ */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  complete,
-  createVerification,
-  DATABASES,
-  expectAbsent,
-  type Harness,
-  startHarness,
-  storedText,
-} from "./harness.js";
+import { API_ADAPTERS, API_VERSIONS, type ApiVersion } from "./api-versions.js";
+import { DATABASES, expectAbsent, type Harness, startHarness, storedText } from "./harness.js";
 
 const codeOf = async (res: Response) =>
   z
@@ -18,92 +15,104 @@ const codeOf = async (res: Response) =>
     })
     .parse(await res.json());
 
-describe.each(DATABASES)("races on %s", (kind) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness(kind, { timeoutMs: 10_000 });
-  });
-  afterAll(async () => {
-    await h?.close();
+interface Person {
+  name: string;
+  birthday: string;
+  phone: string;
+  gender: "female";
+}
+
+/** Each version's run has its own person, as each had its own file. */
+const PEOPLE: Record<ApiVersion, Person> = {
+  v1: { name: "박비밀가명", birthday: "1987-11-23", phone: "01099887766", gender: "female" },
+  v2: { name: "최비밀가명", birthday: "1986-10-22", phone: "01088776655", gender: "female" },
+};
+
+describe.each(API_VERSIONS)("%s", (version) => {
+  const a = API_ADAPTERS[version];
+
+  describe.each(DATABASES)("races on %s", (kind) => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await startHarness(kind, { timeoutMs: 10_000 });
+    });
+    afterAll(async () => {
+      await h?.close();
+    });
+
+    it(`50 parallel completions with the same ${a.upstreamIdName}: exactly 1 verified, 49 already_used, no 5xx`, async () => {
+      const ref = version === "v1" ? `race-imp-${kind}` : `v2-race-id-${kind}`;
+      const v = a.record(h, await a.create(h, { account_ref: ref }), "adult");
+      const responses = await Promise.all(Array.from({ length: 50 }, () => v.complete()));
+      const bodies = await Promise.all(responses.map(codeOf));
+      expect(responses.filter((r) => r.status >= 500)).toEqual([]);
+      expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
+      expect(bodies.filter((b) => b.error?.code === "already_used")).toHaveLength(49);
+      const audit = await h.store.listAuditEvents(v.id);
+      expect(audit.filter((e) => e.type === "verification.completed")).toHaveLength(1);
+    });
+
+    it("20 verifications of one person with different account_refs in parallel: 1 verified, 19 duplicate_account", async () => {
+      const prepared = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) =>
+          a.record(h, await a.create(h, { account_ref: `${a.prefix}race-person-${kind}-${i}` }), "no_gender"),
+        ),
+      );
+      const responses = await Promise.all(prepared.map((v) => v.complete()));
+      const bodies = await Promise.all(responses.map(codeOf));
+      expect(responses.filter((r) => r.status >= 500)).toEqual([]);
+      expect(bodies.filter((b) => b.verification.status === "verified")).toHaveLength(1);
+      expect(bodies.filter((b) => b.error?.code === "duplicate_account")).toHaveLength(19);
+    });
   });
 
-  it("50 parallel completions with the same imp_uid: exactly 1 verified, 49 already_used, no 5xx", async () => {
-    const v = await createVerification(h, { account_ref: `race-imp-${kind}` });
-    const { imp_uid } = h.emulator.createCertification({ persona: "adult", merchant_uid: v.merchant_uid });
-    const responses = await Promise.all(
-      Array.from({ length: 50 }, () => complete(h, imp_uid, v.merchant_uid)),
-    );
-    const bodies = await Promise.all(responses.map(codeOf));
-    expect(responses.filter((r) => r.status >= 500)).toEqual([]);
-    expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
-    expect(bodies.filter((b) => b.error?.code === "already_used")).toHaveLength(49);
-    const audit = await h.store.listAuditEvents(v.id);
-    expect(audit.filter((e) => e.type === "verification.completed")).toHaveLength(1);
-  });
+  describe.each(DATABASES)("privacy on %s", (kind) => {
+    let h: Harness;
+    const person = PEOPLE[version];
+    let secrets: string[];
 
-  it("20 verifications of one person with different account_refs in parallel: 1 verified, 19 duplicate_account", async () => {
-    const prepared = await Promise.all(
-      Array.from({ length: 20 }, async (_, i) => {
-        const v = await createVerification(h, { account_ref: `race-person-${kind}-${i}` });
-        const { imp_uid } = h.emulator.createCertification({
-          persona: "no_gender",
-          merchant_uid: v.merchant_uid,
-        });
-        return { ...v, imp_uid };
-      }),
-    );
-    const responses = await Promise.all(prepared.map((v) => complete(h, v.imp_uid, v.merchant_uid)));
-    const bodies = await Promise.all(responses.map(codeOf));
-    expect(responses.filter((r) => r.status >= 500)).toEqual([]);
-    expect(bodies.filter((b) => b.verification.status === "verified")).toHaveLength(1);
-    expect(bodies.filter((b) => b.error?.code === "duplicate_account")).toHaveLength(19);
+    beforeAll(async () => {
+      h = await startHarness(kind);
+      const created = await a.create(h, {
+        account_ref: `${a.prefix}privacy-${kind}`,
+        policy: { min_age: 19 },
+      });
+      const v = a.record(h, created, { v1: { person }, v2: { person } });
+      secrets = [person.name, person.birthday, person.phone, ...v.personKeys];
+      expect(secrets.every((s) => s.length > 0)).toBe(true);
+      expect((await v.complete()).status).toBe(200);
+      // A replay and a fault also log.
+      await v.complete();
+      if (version === "v2") await v2AlsoLogs(h, person);
+      expect(
+        (await h.api(`/api/verifications/${v.id}`, { headers: { authorization: "Bearer x" } })).status,
+      ).toBe(401);
+    });
+    afterAll(async () => {
+      await h?.close();
+    });
+
+    it("no log line of the run carries the name, phone, birthday, CI or DI", () => {
+      expect(h.logs.length).toBeGreaterThan(3);
+      const all = h.logs.join("\n");
+      for (const s of secrets) expect(all).not.toContain(s);
+      expect(all).not.toContain(person.birthday.replaceAll("-", ""));
+    });
+
+    it("the database never holds them in clear", async () => {
+      const text = await storedText(h);
+      expect(text).toContain(`${a.prefix}privacy-`);
+      expectAbsent(text, secrets);
+    });
   });
 });
 
-describe.each(DATABASES)("privacy on %s", (kind) => {
-  let h: Harness;
-  const person = {
-    name: "박비밀가명",
-    birthday: "1987-11-23",
-    phone: "01099887766",
-    gender: "female" as const,
-  };
-  let secrets: string[];
-
-  beforeAll(async () => {
-    h = await startHarness(kind);
-    const v = await createVerification(h, { account_ref: `privacy-${kind}`, policy: { min_age: 19 } });
-    const record = h.emulator.createCertification({ person, merchant_uid: v.merchant_uid });
-    secrets = [
-      person.name,
-      person.birthday,
-      person.phone,
-      record.unique_key ?? "",
-      record.unique_in_site ?? "",
-    ];
-    expect(secrets.every((s) => s.length > 0)).toBe(true);
-    const res = await complete(h, record.imp_uid, v.merchant_uid);
-    expect(res.status).toBe(200);
-    // A replay and a fault also log.
-    await complete(h, record.imp_uid, v.merchant_uid);
-    expect(
-      (await h.api(`/api/verifications/${v.id}`, { headers: { authorization: "Bearer x" } })).status,
-    ).toBe(401);
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
-
-  it("no log line of the run carries the name, phone, birthday, CI or DI", () => {
-    expect(h.logs.length).toBeGreaterThan(3);
-    const all = h.logs.join("\n");
-    for (const s of secrets) expect(all).not.toContain(s);
-    expect(all).not.toContain(person.birthday.replaceAll("-", ""));
-  });
-
-  it("the database never holds them in clear", async () => {
-    const text = await storedText(h);
-    expect(text).toContain("privacy-");
-    expectAbsent(text, secrets);
-  });
-});
+/** V2 only: a READY record and a malformed upstream answer also log. */
+async function v2AlsoLogs(h: Harness, person: Person) {
+  const a = API_ADAPTERS.v2;
+  const ready = a.record(h, await a.create(h, {}), { v1: { person }, v2: { person, status: "READY" } });
+  expect((await ready.complete()).status).toBe(202);
+  h.emulator.setFault({ route: "getIdentityVerification", kind: "malformed" });
+  expect((await ready.complete()).status).toBe(502);
+  h.emulator.clearFaults();
+}
