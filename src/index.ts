@@ -31,7 +31,9 @@ export {
   validatePolicy,
 } from "./core/policy.js";
 export { REJECTION_REASONS, type RejectionReason, type VerificationStatus } from "./core/reasons.js";
+export type { Store } from "./core/store.js";
 export type { V1Carrier, V1Certification } from "./core/upstream-records.js";
+export type { VerificationRecord } from "./core/verification.js";
 export { createHttpApp, type HttpAppOptions } from "./http/app.js";
 export { toNodeHandler } from "./http/node-handler.js";
 export { createMetrics } from "./observability/metrics.js";
@@ -49,4 +51,3 @@ export {
 export { createWebhookDispatcher, signWebhook, verifyWebhookSignature } from "./service/webhooks.js";
 export { createKeyring } from "./store/crypto.js";
 export { openStore } from "./store/index.js";
-export type { Store, VerificationRecord } from "./store/types.js";

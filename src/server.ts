@@ -10,6 +10,7 @@ import type { Hono } from "hono";
 import type { Config } from "./cli/config.js";
 import { dataDirFailure, listenFailure, openStoreOrExplain } from "./cli/startup-errors.js";
 import { CertgateError } from "./core/errors.js";
+import type { Store } from "./core/store.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { createMetrics } from "./observability/metrics.js";
@@ -17,7 +18,6 @@ import { createV1Client, createV2Client } from "./portone/index.js";
 import { createVerificationService, IDEMPOTENCY_KEY_TTL_MS } from "./service/verifications.js";
 import { createWebhookDispatcher } from "./service/webhooks.js";
 import { createKeyring, generateSecret } from "./store/crypto.js";
-import type { Store } from "./store/types.js";
 
 /** Sandbox-only API key, printed at startup. Production refuses to start without CERTGATE_API_KEYS. */
 export const SANDBOX_API_KEY = "sandbox_key_not_for_production";

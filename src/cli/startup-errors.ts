@@ -5,9 +5,9 @@
  * from the drivers' messages, except the server's own message beside its SQLSTATE.
  */
 import { CertgateError, MigrationError, StartupError, UpstreamError } from "../core/errors.js";
+import type { Store } from "../core/store.js";
 import type { Keyring } from "../store/crypto.js";
 import { isPostgresUrl, openStore } from "../store/index.js";
-import type { Store } from "../store/types.js";
 
 /**
  * `postgres://user:secret@host/db` → `postgres://user:***@host/db`; anything without a password is

@@ -1,7 +1,7 @@
 /** What each audience sees of a verification. The browser never receives CI, DI, phone or birthday. */
 import { attemptsRemaining } from "../core/attempts.js";
 import { maskName } from "../core/identity.js";
-import type { VerificationRecord } from "../store/types.js";
+import type { VerificationRecord } from "../core/verification.js";
 
 /** The merchant backend's view (behind an API key): the outcome and, while retained, the identity. */
 export function merchantView(v: VerificationRecord) {

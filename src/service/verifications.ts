@@ -40,17 +40,17 @@ import {
 import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
 import { fromV1Certification, type UpstreamResult } from "../core/identity.js";
 import { evaluatePolicy, type Policy, unknownPolicyKeys } from "../core/policy.js";
+import type { Store } from "../core/store.js";
 import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
 import type { V1Certification } from "../core/upstream-records.js";
 import { fromV2IdentityVerification, type V2IdentityVerification } from "../core/v2-identity.js";
-import { secureRandomBytes } from "../store/crypto.js";
 import type {
   ApiVersion,
   CompletionDecision,
   NewVerification,
-  Store,
   VerificationRecord,
-} from "../store/types.js";
+} from "../core/verification.js";
+import { randomId } from "./ids.js";
 
 /** What the service needs of the V1 client. */
 export interface V1Upstream {
@@ -181,11 +181,6 @@ export interface VerificationService {
 }
 
 const SILENT: ServiceLogger = { info() {}, warn() {} };
-
-/** An unguessable id: 18 random bytes, base64url (144 bits). */
-export function randomId(prefix: string): string {
-  return `${prefix}_${secureRandomBytes(18).toString("base64url")}`;
-}
 
 export function createVerificationService(options: VerificationServiceOptions): VerificationService {
   const { store, v1, v2 } = options;

@@ -9,7 +9,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { CertgateError } from "../core/errors.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../core/store.js";
 
 function errorCode(error: unknown): string | undefined {
   return error instanceof CertgateError ? error.code : undefined;

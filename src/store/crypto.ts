@@ -8,15 +8,9 @@
  * looked up under the current and the previous keys, ciphertexts are decrypted by their own key id.
  * The secrets live only in this module's closures: the keyring object holds functions and the id.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  hkdfSync,
-  randomFillSync,
-} from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } from "node:crypto";
 import type { PersonKey } from "../core/identity.js";
+import { secureRandomBytes } from "../util/random.js";
 
 /** Shortest accepted server secret, in characters. */
 export const MIN_SECRET_LENGTH = 32;
@@ -166,26 +160,4 @@ function hashWith(key: DerivedKey, personKey: PersonKey): PersonKeyHash {
 
 function aad(keyId: string, context: string): Buffer {
   return Buffer.from(JSON.stringify([keyId, context]), "utf8");
-}
-
-const RANDOM_POOL_BYTES = 4096;
-const randomPool = Buffer.alloc(RANDOM_POOL_BYTES);
-let randomPoolOffset = RANDOM_POOL_BYTES;
-
-/**
- * `size` bytes from the CSPRNG, drawn from a pool refilled 4 KiB at a time (as Node does for
- * `randomUUID`): one `getrandom` per ~300 draws instead of one per IV or id, which the benchmark's
- * profile showed at 5 % of a completion. Each result is a copy, so a refill never changes it.
- */
-export function secureRandomBytes(size: number): Buffer {
-  if (size > RANDOM_POOL_BYTES) return randomFillSync(Buffer.alloc(size));
-  if (randomPoolOffset + size > RANDOM_POOL_BYTES) {
-    randomFillSync(randomPool);
-    randomPoolOffset = 0;
-  }
-  const bytes = Buffer.from(randomPool.subarray(randomPoolOffset, randomPoolOffset + size));
-  // The bytes handed out are wiped from the pool: nothing read later can reveal them.
-  randomPool.fill(0, randomPoolOffset, randomPoolOffset + size);
-  randomPoolOffset += size;
-  return bytes;
 }

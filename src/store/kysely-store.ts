@@ -21,15 +21,7 @@ import {
   type RejectionReason,
   type VerificationStatus,
 } from "../core/reasons.js";
-import { type Keyring, secureRandomBytes } from "./crypto.js";
-import type { DialectName, StoreDialect } from "./dialect.js";
-import { withStoreErrors } from "./errors.js";
-import { migrateToLatest } from "./migrations.js";
-import { POSTGRES_DIALECT } from "./postgres/dialect.js";
-import type { Database, VerificationsTable } from "./schema.js";
-import { SQLITE_DIALECT } from "./sqlite/dialect.js";
 import type {
-  ApiVersion,
   AuditEvent,
   CompletionInput,
   CompletionResult,
@@ -37,11 +29,22 @@ import type {
   FailedAttemptResult,
   IdempotentCreationInput,
   IdempotentCreationResult,
-  NewVerification,
   Store,
+} from "../core/store.js";
+import type {
+  ApiVersion,
+  NewVerification,
   StoredIdentity,
   VerificationRecord,
-} from "./types.js";
+} from "../core/verification.js";
+import { secureRandomBytes } from "../util/random.js";
+import type { Keyring } from "./crypto.js";
+import type { DialectName, StoreDialect } from "./dialect.js";
+import { withStoreErrors } from "./errors.js";
+import { migrateToLatest } from "./migrations.js";
+import { POSTGRES_DIALECT } from "./postgres/dialect.js";
+import type { Database, VerificationsTable } from "./schema.js";
+import { SQLITE_DIALECT } from "./sqlite/dialect.js";
 
 export interface KyselyStoreOptions {
   /** A Kysely instance over certgate's {@link Database}; the store owns it and destroys it on `close`. */
