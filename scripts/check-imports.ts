@@ -19,7 +19,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["portone", "store", "observability", "util"],
   ["service"],
   ["http"],
-  ["server.ts", "index.ts"],
+  ["server.ts", "index.ts", "config.ts", "startup-errors.ts"],
   ["cli"],
 ];
 

@@ -94,6 +94,10 @@ export type IdempotentCreationResult =
   /** The key was claimed with another fingerprint; nothing was written. */
   | { kind: "conflict" };
 
+/**
+ * What the verification flow needs of storage, named by intent. `createKyselyStore` (src/store) is
+ * the one implementation, on SQLite and PostgreSQL; `openStore` opens one by URL.
+ */
 export interface Store {
   readonly dialect: "sqlite" | "postgres";
   /** Runs pending migrations (idempotent). */

@@ -6,8 +6,10 @@ import type { Carrier, Gender, PersonKey, VerifiedIdentity } from "./identity.js
 import type { Policy } from "./policy.js";
 import type { RejectionReason, VerificationStatus } from "./reasons.js";
 
+/** Which PortOne API a verification runs on: V1 (i'mport, `merchant_uid`) or V2 (`identityVerificationId`). */
 export type ApiVersion = "v1" | "v2";
 
+/** A verification to create, pending; the service fills it from a `CreateVerificationInput`. */
 export interface NewVerification {
   /** Opaque public id, e.g. "ver_…". */
   id: string;
@@ -36,6 +38,7 @@ export interface StoredIdentity {
   verifiedAt?: Date | undefined;
 }
 
+/** One verification as certgate keeps it: pending until an outcome, then verified, rejected or expired. */
 export interface VerificationRecord {
   id: string;
   apiVersion: ApiVersion;

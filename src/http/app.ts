@@ -37,6 +37,7 @@ export interface HttpLogger extends ErrorLogger {
   info(fields: Record<string, unknown>, message: string): void;
 }
 
+/** What {@link createHttpApp} serves with: the service, the merchant's keys and origins, the SDK parameters. */
 export interface HttpAppOptions {
   service: VerificationService;
   /** Bearer keys for the merchant-backend routes. */

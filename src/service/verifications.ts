@@ -69,6 +69,7 @@ export interface ServiceLogger {
   warn(fields: Record<string, string | number | boolean | undefined>, message: string): void;
 }
 
+/** What {@link createVerificationService} wires: a store, the PortOne clients, a clock, a logger. */
 export interface VerificationServiceOptions {
   store: Store;
   /** PortOne V1; absent when the merchant has no V1 account. */
@@ -88,6 +89,7 @@ export interface VerificationServiceOptions {
   randomId?: (prefix: string) => string;
 }
 
+/** What {@link VerificationService.create} takes: a policy, and optionally an account, a return URL, a lifetime. */
 export interface CreateVerificationInput {
   /**
    * Which PortOne API the browser will use. Default "v1" when V1 is configured, else "v2".
@@ -129,6 +131,7 @@ export interface IdempotencyKey {
   fingerprint: string;
 }
 
+/** The answer of {@link VerificationService.createIdempotent}. */
 export interface IdempotentCreation {
   verification: VerificationRecord;
   /** True when the key had already created `verification` (nothing was created now). */
@@ -152,6 +155,7 @@ export type CompletionOutcome =
    */
   | { kind: "attempt_failed"; reason: FailedAttemptReason; verification: VerificationRecord };
 
+/** The verification flow: create → complete → outcome. */
 export interface VerificationService {
   /**
    * Issues a pending verification.
@@ -182,6 +186,11 @@ export interface VerificationService {
 
 const SILENT: ServiceLogger = { info() {}, warn() {} };
 
+/**
+ * The verification flow over `options.store` and the configured PortOne clients (at least one).
+ * @throws ConfigError when neither a V1 nor a V2 client is given.
+ * @example const service = createVerificationService({ store, v1: createV1Client({ apiKey, apiSecret }) });
+ */
 export function createVerificationService(options: VerificationServiceOptions): VerificationService {
   const { store, v1, v2 } = options;
   const apiVersions: ApiVersion[] = [...(v1 ? ["v1" as const] : []), ...(v2 ? ["v2" as const] : [])];

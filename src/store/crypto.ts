@@ -23,6 +23,7 @@ export interface PersonKeyHash {
   hash: string;
 }
 
+/** The server secret's derived keys: person-key hashes and field encryption, under the current and previous secrets. */
 export interface Keyring {
   /** The id of the key new hashes and ciphertexts are made with. */
   readonly currentKeyId: string;
@@ -43,6 +44,7 @@ export interface Keyring {
   decrypt(ciphertext: string, context?: string): string;
 }
 
+/** The secrets {@link createKeyring} derives its keys from. */
 export interface KeyringOptions {
   /** The current server secret (`CERTGATE_SECRET`); at least {@link MIN_SECRET_LENGTH} characters. */
   secret: string;

@@ -19,6 +19,7 @@ export { openPostgresStore, type PostgresStoreOptions } from "./postgres/index.j
 export type { Database } from "./schema.js";
 export { openSqliteStore, type SqliteStoreOptions } from "./sqlite/index.js";
 
+/** Which database {@link openStore} opens, and the keyring its personal fields are sealed with. */
 export interface OpenStoreOptions {
   /** `postgres://…` / `postgresql://…`, or a SQLite file path (e.g. "./data/certgate.db"). */
   databaseUrl: string;
