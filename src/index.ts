@@ -28,6 +28,7 @@ export {
   UpstreamError,
   type UpstreamErrorCode,
 } from "./core/errors.js";
+export type { CompletionOutcome } from "./core/outcome.js";
 export { DEFAULT_POLICY, type Policy, resolvePolicy, validatePolicy } from "./core/policy.js";
 export { REJECTION_REASONS, type RejectionReason, type VerificationStatus } from "./core/reasons.js";
 export type { Store } from "./core/store.js";
@@ -51,7 +52,6 @@ export {
 } from "./portone/index.js";
 export { type Certgate, type StartOptions, startCertgate } from "./server.js";
 export {
-  type CompletionOutcome,
   type CreateVerificationInput,
   createVerificationService,
   type VerificationService,

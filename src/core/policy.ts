@@ -1,31 +1,42 @@
 /**
  * The verification policy and the pure decision it makes on an upstream record.
  *
- * ORDER OF CHECKS (part of certgate's contract: a record failing several checks reports the first):
+ * ORDER OF A COMPLETION, written here once for V1 and V2 alike (part of certgate's contract: a
+ * record failing several checks reports the first). The service (service/verifications.ts) runs
+ * steps 1–4, this module step 5, and the store step 6 in one transaction:
  *
- *   Before {@link evaluatePolicy}, the service checks
- *     1. `expired`                — the verification's own expiry has passed;
- *     2. `not_found`              — the upstream has no such record: a FAILED ATTEMPT (below).
- *   {@link evaluatePolicy} then checks, in this order,
- *     3. `merchant_uid_mismatch`  — the record's bound id (V1 `merchant_uid`, V2 the verification id)
- *                                   is absent or differs from the id this verification issued: a
- *                                   FAILED ATTEMPT (below);
- *     4. `not_certified`          — V1 `certified !== true`, V2 status not VERIFIED;
- *     5. `stale_certification`    — the verification time is absent, more than `freshnessSeconds`
+ *   1. the verification is found by its bound id (V1 `merchant_uid`, V2 `identityVerificationId`)
+ *      and API version; unknown → a 404 `not_found` request error;
+ *   2. not pending any more → a replay (`already_used`), nothing written;
+ *   3. `expired`                  — the verification's own expiry has passed (no upstream call);
+ *   4. the upstream record is fetched with certgate's own credentials:
+ *      `not_found`                — PortOne has no such record: a FAILED ATTEMPT (below); any other
+ *                                   upstream fault is thrown and leaves the verification pending
+ *                                   and retryable;
+ *      V2 only: a READY record (the person has not finished) or one whose status certgate does not
+ *      know stays `pending`: nothing is written and the same call may be retried. An unknown status
+ *      is an unknown answer (DOMAIN.md rule 8), never verified nor a final rejection;
+ *   5. {@link evaluatePolicy}, in this order:
+ *      5a. `merchant_uid_mismatch` — the record's bound id (V1 `merchant_uid`, V2 the verification
+ *                                   id) is absent or differs from the id this verification issued:
+ *                                   a FAILED ATTEMPT (below);
+ *      5b. `not_certified`         — V1 `certified !== true`, V2 status not VERIFIED;
+ *      5c. `stale_certification`   — the verification time is absent, more than `freshnessSeconds`
  *                                   before `now`, or more than `futureToleranceSeconds` after `now`;
- *     6. `underage`               — below `minAge`;
- *     7. `overage`                — above `maxAge`;
- *     8. `no_person_key`          — neither CI nor DI while `requirePersonKey`.
- *   The store finally enforces, under unique constraints in the completion transaction,
- *     9. `already_used`           — the upstream id (imp_uid / identityVerificationId) was consumed;
- *    10. `duplicate_account`      — the person is already bound to another account.
+ *      5d. `underage`              — below `minAge`;
+ *      5e. `overage`               — above `maxAge`;
+ *      5f. `no_person_key`         — neither CI nor DI while `requirePersonKey`;
+ *   6. the store, in ONE transaction under unique constraints, consumes the upstream id, binds the
+ *      person to the account and writes the outcome with its audit (and outbox) event:
+ *      6a. `already_used`          — the upstream id (imp_uid / identityVerificationId) was consumed;
+ *      6b. `duplicate_account`     — the person is already bound to another account.
  *
- * A FAILED ATTEMPT (2, 3) is not this verification's own result, so it does not finish it: the bound
- * id is public, and anyone holding it could otherwise burn the owner's verification. The service
- * counts it and the verification stays pending; the attempt after `maxAttempts` of them (default 5,
- * so the sixth) rejects it as `too_many_attempts` (core/attempts.ts). Checks 4–10 concern the
- * verification's own record and finish it.
-
+ * A FAILED ATTEMPT (4 `not_found`, 5a) is not this verification's own result, so it does not finish
+ * it: the bound id is public, and anyone holding it could otherwise burn the owner's verification.
+ * The service counts it and the verification stays pending; the attempt after `maxAttempts` of them
+ * (default 5, so the sixth) rejects it as `too_many_attempts` (core/attempts.ts). Checks 5b–6b
+ * concern the verification's own record and finish it.
+ *
  * Binding comes first because a record bound elsewhere is someone else's: nothing else about it may
  * leak into the answer (not even whether it is certified or how old its owner is).
  *

@@ -33,6 +33,10 @@ export interface OutboxEvent {
   createdAt: Date;
 }
 
+/**
+ * What {@link Store.completeVerification}'s transaction did; the service turns it into a
+ * `CompletionOutcome` (core/outcome.ts: `completed` → `finished`, `not_pending` → `replayed`).
+ */
 export type CompletionResult =
   /** This call finished the verification (verified, rejected or expired). */
   | { kind: "completed"; verification: VerificationRecord }
@@ -51,6 +55,10 @@ export interface FailedAttemptInput {
   emitEvent?: boolean | undefined;
 }
 
+/**
+ * What {@link Store.recordFailedAttempt}'s transaction did, in {@link CompletionResult}'s words plus
+ * `counted` (the service's `attempt_failed` outcome).
+ */
 export type FailedAttemptResult =
   /** Counted; the verification stays pending with its new `failedAttempts`. */
   | { kind: "counted"; verification: VerificationRecord }

@@ -3,20 +3,9 @@
  * client (PortOne) and the store. Holds no state of its own, so instances scale out behind one
  * PostgreSQL whose unique constraints carry the guarantees.
  *
- * Completion, in its documented order (core/policy.ts has the policy part), for V1 and V2 alike:
- *   1. the verification is found by its bound id — V1 merchant_uid, V2 identityVerificationId —
- *      and API version (unknown → 404 `not_found` request error);
- *   2. not pending any more → a replay: `already_used`, nothing written;
- *   3. past its expiry → `expired` (no upstream call);
- *   4. the upstream record is fetched with certgate's own credentials; a 404 is a FAILED ATTEMPT
- *      (below); any other upstream fault is thrown and leaves the verification pending and retryable;
- *   4a. V2 only: a READY record (the person has not finished) or one whose status certgate does not
- *      know stays pending — nothing is written, the same call may be retried. An unknown status is
- *      treated as an unknown answer (DOMAIN.md rule 8), never as verified nor as a final rejection;
- *   5. evaluatePolicy: merchant_uid_mismatch (a FAILED ATTEMPT, below) → not_certified (V2: FAILED) →
- *      stale_certification → underage → overage → no_person_key;
- *   6. in ONE transaction the store consumes the upstream id (`already_used`), binds person →
- *      account (`duplicate_account`), writes the outcome and its audit event.
+ * Completion follows the order written once in core/policy.ts ("ORDER OF A COMPLETION"); the
+ * step numbers in the comments below are its. This module runs steps 1–4 and hands step 5's
+ * decision to the store's one transaction (step 6).
  *
  * Failed attempts (core/attempts.ts). The bound id is public — it travels in the browser and in
  * `m_redirect_url` — so an attempt that is not this verification's own result (an upstream 404, a
@@ -39,6 +28,8 @@ import {
 } from "../core/attempts.js";
 import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
 import { fromV1Certification, type UpstreamResult } from "../core/identity.js";
+import type { CompletionOutcome } from "../core/outcome.js";
+
 import { evaluatePolicy, type Policy, unknownPolicyKeys } from "../core/policy.js";
 import type { Store } from "../core/store.js";
 import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
@@ -137,23 +128,6 @@ export interface IdempotentCreation {
   /** True when the key had already created `verification` (nothing was created now). */
   replayed: boolean;
 }
-
-export type CompletionOutcome =
-  /** This call finished the verification (verified, rejected or expired). */
-  | { kind: "finished"; verification: VerificationRecord }
-  /** The verification had already finished: this attempt is a replay (`already_used`). */
-  | { kind: "replayed"; verification: VerificationRecord }
-  /**
-   * V2: the upstream record is not finished (READY) or has a status certgate does not know.
-   * Nothing was written; the verification stays pending and the same call may be retried.
-   */
-  | { kind: "pending"; verification: VerificationRecord }
-  /**
-   * The attempt was not this verification's own result (`reason`): a failed attempt was counted and
-   * the verification stays pending (`verification.failedAttempts` / `maxAttempts` say how many are
-   * left). Once the limit is spent the next such attempt is `finished` as `too_many_attempts`.
-   */
-  | { kind: "attempt_failed"; reason: FailedAttemptReason; verification: VerificationRecord };
 
 /** The verification flow: create → complete → outcome. */
 export interface VerificationService {
