@@ -135,6 +135,54 @@ export function resolvePolicy(partial: Partial<Policy>, opts: { creatingAccount:
   };
 }
 
+/**
+ * `value` as a {@link Policy} when it has a policy's shape, for a policy that comes back from outside
+ * the type system (a stored row's JSON): the age bounds' `age` numbers and {@link AgeRule}s, the
+ * durations numbers, `judgeAgeAt` known, `requirePersonKey` a boolean. Keys that are no field of a
+ * policy are dropped. Ranges are {@link validatePolicy}'s to judge.
+ *
+ * @throws TypeError naming the first field of the wrong shape (never its value).
+ */
+export function parsePolicy(value: unknown): Policy {
+  const record = objectOrThrow(value, "policy");
+  const bound = (field: "minAge" | "maxAge"): AgeBound | undefined => {
+    const raw = record[field];
+    if (raw === undefined) return undefined;
+    const b = objectOrThrow(raw, field);
+    if (typeof b.age !== "number") throw new TypeError(`policy: ${field}.age is not a number`);
+    if (b.rule !== "year" && b.rule !== "international") {
+      throw new TypeError(`policy: ${field}.rule is not an age rule`);
+    }
+    return { age: b.age, rule: b.rule };
+  };
+  const minAge = bound("minAge");
+  const maxAge = bound("maxAge");
+  for (const field of ["freshnessSeconds", "futureToleranceSeconds"] as const) {
+    if (typeof record[field] !== "number") throw new TypeError(`policy: ${field} is not a number`);
+  }
+  if (record.judgeAgeAt !== "verification" && record.judgeAgeAt !== "now") {
+    throw new TypeError("policy: judgeAgeAt is not known");
+  }
+  if (typeof record.requirePersonKey !== "boolean") {
+    throw new TypeError("policy: requirePersonKey is not a boolean");
+  }
+  return {
+    ...(minAge === undefined ? {} : { minAge }),
+    ...(maxAge === undefined ? {} : { maxAge }),
+    freshnessSeconds: record.freshnessSeconds as number,
+    futureToleranceSeconds: record.futureToleranceSeconds as number,
+    judgeAgeAt: record.judgeAgeAt,
+    requirePersonKey: record.requirePersonKey,
+  };
+}
+
+function objectOrThrow(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError(`policy: ${what} is not an object`);
+  }
+  return value as Record<string, unknown>;
+}
+
 /** Largest accepted age bound; anything above is a typo, not a policy. */
 export const MAX_POLICY_AGE = 150;
 
