@@ -19,29 +19,31 @@
  * else's imp_uid (it travels in URLs) by presenting it with their own verification. V2 looks a record
  * up by the verification's own id, so there a mismatch means PortOne answered with another record.
  */
-import {
-  DEFAULT_MAX_ATTEMPTS,
-  type FailedAttemptReason,
-  isValidMaxAttempts,
-  MAX_MAX_ATTEMPTS,
-  MIN_MAX_ATTEMPTS,
-} from "../core/attempts.js";
+import type { FailedAttemptReason } from "../core/attempts.js";
 import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
 import { fromV1Certification, type UpstreamResult } from "../core/identity.js";
 import type { CompletionOutcome } from "../core/outcome.js";
 
-import { evaluatePolicy, type Policy, unknownPolicyKeys } from "../core/policy.js";
+import { evaluatePolicy } from "../core/policy.js";
 import type { Store } from "../core/store.js";
-import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
 import type { V1Certification } from "../core/upstream-records.js";
 import { fromV2IdentityVerification, type V2IdentityVerification } from "../core/v2-identity.js";
-import type {
-  ApiVersion,
-  CompletionDecision,
-  NewVerification,
-  VerificationRecord,
-} from "../core/verification.js";
+import type { ApiVersion, CompletionDecision, VerificationRecord } from "../core/verification.js";
+import {
+  buildNewVerification,
+  type CreateVerificationInput,
+  IDEMPOTENCY_KEY_TTL_MS,
+  type IdempotencyKey,
+  type IdempotentCreation,
+} from "./creation.js";
 import { randomId } from "./ids.js";
+
+export {
+  type CreateVerificationInput,
+  IDEMPOTENCY_KEY_TTL_MS,
+  type IdempotencyKey,
+  type IdempotentCreation,
+} from "./creation.js";
 
 /** What the service needs of the V1 client. */
 export interface V1Upstream {
@@ -78,55 +80,6 @@ export interface VerificationServiceOptions {
   emitEvents?: boolean;
   /** Random id source (tests may pin it). */
   randomId?: (prefix: string) => string;
-}
-
-/** What {@link VerificationService.create} takes: a policy, and optionally an account, a return URL, a lifetime. */
-export interface CreateVerificationInput {
-  /**
-   * Which PortOne API the browser will use. Default "v1" when V1 is configured, else "v2".
-   * V1 binds to a merchant_uid, V2 to an identityVerificationId; certgate issues either.
-   */
-  apiVersion?: ApiVersion | undefined;
-  policy: Policy;
-  accountRef?: string | undefined;
-  returnUrl?: string | undefined;
-  ttlSeconds?: number | undefined;
-  /**
-   * Failed attempts (an upstream 404, a record bound to another verification) allowed while the
-   * verification stays pending; the next one rejects it as `too_many_attempts`. An integer from 1
-   * to 20, default 5 (core/attempts.ts).
-   */
-  maxAttempts?: number | undefined;
-}
-
-/** The fields of {@link CreateVerificationInput}; the compiler keeps this list in step with it. */
-const CREATE_INPUT_KEYS: Readonly<Record<keyof CreateVerificationInput, true>> = {
-  apiVersion: true,
-  policy: true,
-  accountRef: true,
-  returnUrl: true,
-  ttlSeconds: true,
-  maxAttempts: true,
-};
-
-/** How long an Idempotency-Key names the verification it created: 24 hours, as Stripe keeps keys. */
-export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
-
-/** An `Idempotency-Key` as the service needs it; the HTTP layer derives scope and fingerprint. */
-export interface IdempotencyKey {
-  /** Whose key it is: a digest of the caller's API key, so two merchants' keys never meet. */
-  scope: string;
-  /** The caller's key. */
-  key: string;
-  /** Digest of the request; the same key with another fingerprint is an `idempotency_conflict`. */
-  fingerprint: string;
-}
-
-/** The answer of {@link VerificationService.createIdempotent}. */
-export interface IdempotentCreation {
-  verification: VerificationRecord;
-  /** True when the key had already created `verification` (nothing was created now). */
-  replayed: boolean;
 }
 
 /** The verification flow: create → complete → outcome. */
@@ -327,38 +280,8 @@ export function createVerificationService(options: VerificationServiceOptions): 
     return { outcome, consumable: true };
   }
 
-  function newVerification(input: CreateVerificationInput): NewVerification {
-    const unknown = [...unknownKeys(input, CREATE_INPUT_KEYS), ...unknownPolicyKeys(input.policy, "policy.")];
-    if (unknown.length > 0) throw unknownFieldError(unknown);
-    const apiVersion = input.apiVersion ?? apiVersions[0] ?? "v1";
-    if (!apiVersions.includes(apiVersion)) {
-      throw new RequestError("invalid_request", `PortOne ${apiVersion.toUpperCase()} is not configured`, {
-        field: "apiVersion",
-      });
-    }
-    const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    if (!isValidMaxAttempts(maxAttempts)) {
-      throw new RequestError(
-        "invalid_request",
-        `maxAttempts must be an integer from ${MIN_MAX_ATTEMPTS} to ${MAX_MAX_ATTEMPTS}`,
-        { field: "maxAttempts" },
-      );
-    }
-    const createdAt = now();
-    const ttlSeconds = input.ttlSeconds ?? ttl;
-    return {
-      id: newId("ver"),
-      apiVersion,
-      // V2 lets the merchant choose the id: certgate's is as unguessable as a merchant_uid.
-      boundId: newId(apiVersion === "v1" ? "mid" : "idv"),
-      policy: input.policy,
-      accountRef: input.accountRef,
-      returnUrl: input.returnUrl,
-      maxAttempts,
-      createdAt,
-      expiresAt: new Date(createdAt.getTime() + ttlSeconds * 1000),
-    };
-  }
+  const newVerification = (input: CreateVerificationInput) =>
+    buildNewVerification(input, { apiVersions, now, ttlSeconds: ttl, newId });
 
   return {
     apiVersions,
