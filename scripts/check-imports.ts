@@ -16,10 +16,10 @@ const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
  */
 const LAYERS: readonly (readonly string[])[] = [
   ["core"],
-  ["portone", "store", "observability"],
+  ["portone", "store", "observability", "util"],
   ["service"],
   ["http"],
-  ["server.ts", "index.ts"],
+  ["server.ts", "index.ts", "config.ts", "startup-errors.ts"],
   ["cli"],
 ];
 

@@ -1,51 +1,66 @@
 /**
- * certgate's public API. See README "Library use".
+ * certgate's public API: what a user composes. See README "Library use".
+ *
+ * - The service: {@link createVerificationService} over a {@link Store} ({@link openStore} with a
+ *   {@link createKeyring} keyring) and PortOne clients ({@link createV1Client}, {@link createV2Client},
+ *   {@link createPortOneClients}).
+ * - The HTTP surface: {@link createHttpApp}, mounted anywhere with {@link toNodeHandler}, or the whole
+ *   service started from a {@link Config} with {@link startCertgate}.
+ * - Webhooks: {@link createWebhookDispatcher}; receivers check deliveries with
+ *   {@link verifyWebhookSignature}.
+ * - Policies ({@link resolvePolicy}), the verification record and outcome types, and every error class.
+ *
+ * The configuration loader reading the environment belongs to the CLI and is not exported here.
  */
 
-export { type Config, loadConfig } from "./cli/config.js";
-export { type AgeRule, internationalAge, yearAge } from "./core/age.js";
+export type { Config } from "./config.js";
+export type { AgeRule } from "./core/age.js";
+export type { FailedAttemptReason } from "./core/attempts.js";
 export {
-  DEFAULT_MAX_ATTEMPTS,
-  FAILED_ATTEMPT_REASONS,
-  type FailedAttemptReason,
-  MAX_MAX_ATTEMPTS,
-  MIN_MAX_ATTEMPTS,
-} from "./core/attempts.js";
-export { type CalendarDate, parseBirthday, seoulDate } from "./core/calendar.js";
-export * from "./core/errors.js";
-export {
-  maskName,
-  type PersonKey,
-  personKeyOf,
-  type UpstreamResult,
-  type VerifiedIdentity,
-} from "./core/identity.js";
-export {
-  DEFAULT_POLICY,
-  evaluatePolicy,
-  type Policy,
-  type PolicyDecision,
-  type PolicyField,
-  resolvePolicy,
-  validatePolicy,
-} from "./core/policy.js";
+  CertgateError,
+  ConfigError,
+  MigrationError,
+  RequestError,
+  type RequestErrorCode,
+  StartupError,
+  StoreError,
+  type StoreErrorCode,
+  UpstreamError,
+  type UpstreamErrorCode,
+} from "./core/errors.js";
+export type { CompletionOutcome } from "./core/outcome.js";
+export { DEFAULT_POLICY, type Policy, resolvePolicy, validatePolicy } from "./core/policy.js";
 export { REJECTION_REASONS, type RejectionReason, type VerificationStatus } from "./core/reasons.js";
-export { fromV1Certification, type V1Carrier, type V1Certification } from "./core/v1/upstream.js";
+export type { Store } from "./core/store.js";
+export type { V1Certification } from "./core/v1/upstream.js";
+export type { V2IdentityVerification } from "./core/v2/upstream.js";
+export type { ApiVersion, StoredIdentity, VerificationRecord } from "./core/verification.js";
 export { createHttpApp, type HttpAppOptions } from "./http/app.js";
 export { toNodeHandler } from "./http/node-handler.js";
-export { createMetrics } from "./observability/metrics.js";
 export { currentRequestId, withRequestId } from "./observability/request-context.js";
-export * from "./portone/index.js";
-export { startCertgate } from "./server.js";
 export {
-  type CompletionOutcome,
+  type ClientEvent,
+  createPortOneClients,
+  createV1Client,
+  createV2Client,
+  type PortOneClients,
+  type PortOneClientsOptions,
+  type V1Client,
+  type V1ClientOptions,
+  type V2Client,
+  type V2ClientOptions,
+} from "./portone/index.js";
+export { type Certgate, type StartOptions, startCertgate } from "./server.js";
+export {
   type CreateVerificationInput,
   createVerificationService,
-  IDEMPOTENCY_KEY_TTL_MS,
   type VerificationService,
   type VerificationServiceOptions,
 } from "./service/verifications.js";
-export { createWebhookDispatcher, signWebhook, verifyWebhookSignature } from "./service/webhooks.js";
-export { createKeyring } from "./store/crypto.js";
-export { openStore } from "./store/index.js";
-export type { Store, VerificationRecord } from "./store/types.js";
+export {
+  createWebhookDispatcher,
+  verifyWebhookSignature,
+  type WebhookDispatcher,
+} from "./service/webhooks.js";
+export { createKeyring, type Keyring, type KeyringOptions } from "./store/crypto.js";
+export { type OpenStoreOptions, openStore } from "./store/index.js";

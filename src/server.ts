@@ -7,17 +7,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
-import type { Config } from "./cli/config.js";
-import { dataDirFailure, listenFailure, openStoreOrExplain } from "./cli/startup-errors.js";
+import type { Config } from "./config.js";
 import { CertgateError } from "./core/errors.js";
+import type { Store } from "./core/store.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createV1Client, createV2Client, type TransportOptions } from "./portone/index.js";
 import { createVerificationService, IDEMPOTENCY_KEY_TTL_MS } from "./service/verifications.js";
 import { createWebhookDispatcher } from "./service/webhooks.js";
+import { dataDirFailure, listenFailure, openStoreOrExplain } from "./startup-errors.js";
 import { createKeyring, generateSecret } from "./store/crypto.js";
-import type { Store } from "./store/types.js";
 
 /** Sandbox-only API key, printed at startup. Production refuses to start without CERTGATE_API_KEYS. */
 export const SANDBOX_API_KEY = "sandbox_key_not_for_production";
@@ -25,6 +25,7 @@ export const SANDBOX_API_KEY = "sandbox_key_not_for_production";
 /** The channel key sandbox mode hands the V2 SDK stand-in when PORTONE_CHANNEL_KEY is not set. */
 export const SANDBOX_V2_CHANNEL_KEY = "channel-key-emulator-danal";
 
+/** A started certgate: its app, store and (sandbox) emulator, and how to stop it gracefully. */
 export interface Certgate {
   app: Hono;
   store: Store;
@@ -34,6 +35,7 @@ export interface Certgate {
   close(): Promise<void>;
 }
 
+/** How {@link startCertgate} runs: its logger, whether it listens, an injected clock. */
 export interface StartOptions {
   logger: HttpLogger;
   /** Listen (default true). Tests may use `app.request` instead. */

@@ -6,7 +6,10 @@
  * otherwise (embedded emulator, SQLite under ./data/, generated secret, demo routes).
  */
 import { createHash } from "node:crypto";
+import type { Config } from "../config.js";
 import { ConfigError } from "../core/errors.js";
+
+export type { Config } from "../config.js";
 
 /**
  * PortOne's public test credentials: printed in its guides and sample code for anyone to try the
@@ -57,41 +60,12 @@ export const PORTONE_PUBLIC_TEST_CREDENTIALS: PublicTestCredentials = {
   ],
 };
 
-export interface Config {
-  mode: "sandbox" | "production";
-  port: number;
-  host: string;
-  /** SQLite path or postgres:// URL. */
-  databaseUrl: string;
-  /** Absent in sandbox mode: the server generates one under ./data/. */
-  secret: string | undefined;
-  previousSecrets: string[];
-  apiKeys: string[];
-  returnOrigins: string[];
-  publicUrl: string | undefined;
-  portone: {
-    impCode: string | undefined;
-    apiKey: string | undefined;
-    apiSecret: string | undefined;
-    apiUrl: string;
-    v2ApiSecret: string | undefined;
-    storeId: string | undefined;
-    v2ApiUrl: string;
-    channelKey: string | undefined;
-  };
-  deleteUpstreamAfterCompletion: boolean;
-  /** Serve the demo page outside sandbox mode too (it loads PortOne's real SDK). */
-  demo: boolean;
-  /** Days a verified identity's personal fields are kept (PIPA art. 21). Default 30. */
-  retentionDays: number;
-  webhookUrl: string | undefined;
-  /** Signs webhook deliveries (Standard Webhooks `whsec_…` or any string of 24+ characters). */
-  webhookSecret: string | undefined;
-  dataDir: string;
-}
-
 type Env = Record<string, string | undefined>;
 
+/**
+ * The {@link Config} the environment describes.
+ * @throws ConfigError naming the first variable at fault, never its value.
+ */
 export function loadConfig(env: Env): Config {
   const get = (name: string) => {
     const v = env[name]?.trim();

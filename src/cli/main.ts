@@ -9,11 +9,11 @@ import { createEmulator, serveEmulator, TEST_MERCHANT } from "../emulator/index.
 import { createV1Client, createV2Client } from "../portone/index.js";
 import { SANDBOX_API_KEY, startCertgate } from "../server.js";
 import { IDEMPOTENCY_KEY_TTL_MS } from "../service/verifications.js";
+import { formatStartupFailure, openStoreOrExplain, upstreamFailure } from "../startup-errors.js";
 import { createKeyring } from "../store/crypto.js";
 import { type Config, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { maskV1, maskV2 } from "./lookup.js";
-import { formatStartupFailure, openStoreOrExplain, upstreamFailure } from "./startup-errors.js";
 
 const USAGE = `certgate — Korean identity verification through PortOne, done right
 

@@ -37,3 +37,8 @@ export function isValidMaxAttempts(value: unknown): value is number {
 export function attemptsRemaining(v: { failedAttempts: number; maxAttempts: number }): number {
   return Math.max(0, v.maxAttempts - v.failedAttempts);
 }
+
+/** Whether the next failed attempt rejects as `too_many_attempts`: `maxAttempts` were already counted. */
+export function attemptLimitSpent(v: { failedAttempts: number; maxAttempts: number }): boolean {
+  return v.failedAttempts >= v.maxAttempts;
+}

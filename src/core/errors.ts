@@ -49,6 +49,7 @@ export interface UpstreamErrorDetails {
   cause?: unknown;
 }
 
+/** A fault talking to PortOne; `code` says which (see {@link UpstreamErrorCode}). */
 export class UpstreamError extends CertgateError {
   override readonly name = "UpstreamError";
   readonly code: UpstreamErrorCode;
@@ -195,6 +196,7 @@ export interface StoreErrorDetails {
   cause?: unknown;
 }
 
+/** A fault of the database, not of the request: `code` says which (see {@link StoreErrorCode}). */
 export class StoreError extends CertgateError {
   override readonly name = "StoreError";
   readonly code: StoreErrorCode;

@@ -1,31 +1,42 @@
 /**
  * The verification policy and the pure decision it makes on an upstream record.
  *
- * ORDER OF CHECKS (part of certgate's contract: a record failing several checks reports the first):
+ * ORDER OF A COMPLETION, written here once for V1 and V2 alike (part of certgate's contract: a
+ * record failing several checks reports the first). The service (service/verifications.ts) runs
+ * steps 1–4, this module step 5, and the store step 6 in one transaction:
  *
- *   Before {@link evaluatePolicy}, the service checks
- *     1. `expired`                — the verification's own expiry has passed;
- *     2. `not_found`              — the upstream has no such record: a FAILED ATTEMPT (below).
- *   {@link evaluatePolicy} then checks, in this order,
- *     3. `merchant_uid_mismatch`  — the record's bound id (V1 `merchant_uid`, V2 the verification id)
- *                                   is absent or differs from the id this verification issued: a
- *                                   FAILED ATTEMPT (below);
- *     4. `not_certified`          — V1 `certified !== true`, V2 status not VERIFIED;
- *     5. `stale_certification`    — the verification time is absent, more than `freshnessSeconds`
+ *   1. the verification is found by its bound id (V1 `merchant_uid`, V2 `identityVerificationId`)
+ *      and API version; unknown → a 404 `not_found` request error;
+ *   2. not pending any more → a replay (`already_used`), nothing written;
+ *   3. `expired`                  — the verification's own expiry has passed (no upstream call);
+ *   4. the upstream record is fetched with certgate's own credentials:
+ *      `not_found`                — PortOne has no such record: a FAILED ATTEMPT (below); any other
+ *                                   upstream fault is thrown and leaves the verification pending
+ *                                   and retryable;
+ *      V2 only: a READY record (the person has not finished) or one whose status certgate does not
+ *      know stays `pending`: nothing is written and the same call may be retried. An unknown status
+ *      is an unknown answer (DOMAIN.md rule 8), never verified nor a final rejection;
+ *   5. {@link evaluatePolicy}, in this order:
+ *      5a. `merchant_uid_mismatch` — the record's bound id (V1 `merchant_uid`, V2 the verification
+ *                                   id) is absent or differs from the id this verification issued:
+ *                                   a FAILED ATTEMPT (below);
+ *      5b. `not_certified`         — V1 `certified !== true`, V2 status not VERIFIED;
+ *      5c. `stale_certification`   — the verification time is absent, more than `freshnessSeconds`
  *                                   before `now`, or more than `futureToleranceSeconds` after `now`;
- *     6. `underage`               — below `minAge`;
- *     7. `overage`                — above `maxAge`;
- *     8. `no_person_key`          — neither CI nor DI while `requirePersonKey`.
- *   The store finally enforces, under unique constraints in the completion transaction,
- *     9. `already_used`           — the upstream id (imp_uid / identityVerificationId) was consumed;
- *    10. `duplicate_account`      — the person is already bound to another account.
+ *      5d. `underage`              — below `minAge`;
+ *      5e. `overage`               — above `maxAge`;
+ *      5f. `no_person_key`         — neither CI nor DI while `requirePersonKey`;
+ *   6. the store, in ONE transaction under unique constraints, consumes the upstream id, binds the
+ *      person to the account and writes the outcome with its audit (and outbox) event:
+ *      6a. `already_used`          — the upstream id (imp_uid / identityVerificationId) was consumed;
+ *      6b. `duplicate_account`     — the person is already bound to another account.
  *
- * A FAILED ATTEMPT (2, 3) is not this verification's own result, so it does not finish it: the bound
- * id is public, and anyone holding it could otherwise burn the owner's verification. The service
- * counts it and the verification stays pending; the attempt after `maxAttempts` of them (default 5,
- * so the sixth) rejects it as `too_many_attempts` (core/attempts.ts). Checks 4–10 concern the
- * verification's own record and finish it.
-
+ * A FAILED ATTEMPT (4 `not_found`, 5a) is not this verification's own result, so it does not finish
+ * it: the bound id is public, and anyone holding it could otherwise burn the owner's verification.
+ * The service counts it and the verification stays pending; the attempt after `maxAttempts` of them
+ * (default 5, so the sixth) rejects it as `too_many_attempts` (core/attempts.ts). Checks 5b–6b
+ * concern the verification's own record and finish it.
+ *
  * Binding comes first because a record bound elsewhere is someone else's: nothing else about it may
  * leak into the answer (not even whether it is certified or how old its owner is).
  *
@@ -122,6 +133,54 @@ export function resolvePolicy(partial: Partial<Policy>, opts: { creatingAccount:
     judgeAgeAt: partial.judgeAgeAt ?? DEFAULT_POLICY.judgeAgeAt,
     requirePersonKey: partial.requirePersonKey ?? opts.creatingAccount,
   };
+}
+
+/**
+ * `value` as a {@link Policy} when it has a policy's shape, for a policy that comes back from outside
+ * the type system (a stored row's JSON): the age bounds' `age` numbers and {@link AgeRule}s, the
+ * durations numbers, `judgeAgeAt` known, `requirePersonKey` a boolean. Keys that are no field of a
+ * policy are dropped. Ranges are {@link validatePolicy}'s to judge.
+ *
+ * @throws TypeError naming the first field of the wrong shape (never its value).
+ */
+export function parsePolicy(value: unknown): Policy {
+  const record = objectOrThrow(value, "policy");
+  const bound = (field: "minAge" | "maxAge"): AgeBound | undefined => {
+    const raw = record[field];
+    if (raw === undefined) return undefined;
+    const b = objectOrThrow(raw, field);
+    if (typeof b.age !== "number") throw new TypeError(`policy: ${field}.age is not a number`);
+    if (b.rule !== "year" && b.rule !== "international") {
+      throw new TypeError(`policy: ${field}.rule is not an age rule`);
+    }
+    return { age: b.age, rule: b.rule };
+  };
+  const minAge = bound("minAge");
+  const maxAge = bound("maxAge");
+  for (const field of ["freshnessSeconds", "futureToleranceSeconds"] as const) {
+    if (typeof record[field] !== "number") throw new TypeError(`policy: ${field} is not a number`);
+  }
+  if (record.judgeAgeAt !== "verification" && record.judgeAgeAt !== "now") {
+    throw new TypeError("policy: judgeAgeAt is not known");
+  }
+  if (typeof record.requirePersonKey !== "boolean") {
+    throw new TypeError("policy: requirePersonKey is not a boolean");
+  }
+  return {
+    ...(minAge === undefined ? {} : { minAge }),
+    ...(maxAge === undefined ? {} : { maxAge }),
+    freshnessSeconds: record.freshnessSeconds as number,
+    futureToleranceSeconds: record.futureToleranceSeconds as number,
+    judgeAgeAt: record.judgeAgeAt,
+    requirePersonKey: record.requirePersonKey,
+  };
+}
+
+function objectOrThrow(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError(`policy: ${what} is not an object`);
+  }
+  return value as Record<string, unknown>;
 }
 
 /** Largest accepted age bound; anything above is a typo, not a policy. */

@@ -11,6 +11,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import type { Hono } from "hono";
 
+/**
+ * `app` as a Node `(req, res)` listener, to mount certgate inside Express, Fastify or `http.createServer`.
+ * @example expressApp.use("/certgate", toNodeHandler(createHttpApp(options)));
+ */
 export function toNodeHandler(app: Hono): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return getRequestListener(app.fetch);
 }

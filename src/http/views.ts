@@ -1,7 +1,7 @@
 /** What each audience sees of a verification. The browser never receives CI, DI, phone or birthday. */
 import { attemptsRemaining } from "../core/attempts.js";
 import { maskName } from "../core/identity.js";
-import type { VerificationRecord } from "../store/types.js";
+import type { VerificationRecord } from "../core/verification.js";
 
 /** The merchant backend's view (behind an API key): the outcome and, while retained, the identity. */
 export function merchantView(v: VerificationRecord) {
@@ -49,5 +49,70 @@ export function browserView(v: VerificationRecord) {
     ...(v.reason ? { reason: v.reason } : {}),
     ...(v.existingAccountRef ? { existing_account_ref: v.existingAccountRef } : {}),
     ...(v.identity?.name ? { name_masked: maskName(v.identity.name) } : {}),
+  };
+}
+
+/** The browser SDK's parameters returned on creation: V1 at the top level, V2 under `v2`. */
+export interface SdkParameters {
+  impCode: string;
+  channelKey?: string | undefined;
+  redirectUrl?: string | undefined;
+  /** `PortOne.requestIdentityVerification` parameters; present when V2 is configured. */
+  v2?: V2SdkOptions | undefined;
+}
+
+/** What the browser needs for `PortOne.requestIdentityVerification` besides the id. */
+export interface V2SdkOptions {
+  storeId: string;
+  /** Required by PortOne's V2 SDK; omitted here when not configured. */
+  channelKey?: string | undefined;
+  /** Where the REDIRECTION window type lands: certgate's `GET /identity-verifications/redirect`. */
+  redirectUrl?: string | undefined;
+}
+
+/**
+ * The 201 answer: the ids issued and the browser SDK's parameters for the verification's API version.
+ * Its status is the creation's, `pending`, also when an Idempotency-Key replays it after the
+ * verification finished: a replay repeats the first answer; `GET /api/verifications/:id` tells now.
+ */
+export function createdView(v: VerificationRecord, sdk: SdkParameters) {
+  const common = {
+    id: v.id,
+    api_version: v.apiVersion,
+    status: "pending" as const,
+    expires_at: v.expiresAt.toISOString(),
+  };
+  if (v.apiVersion === "v2") {
+    return {
+      ...common,
+      merchant_uid: null,
+      identity_verification_id: v.boundId,
+      sdk: {
+        identity_verification: {
+          ...(sdk.v2 ? { storeId: sdk.v2.storeId } : {}),
+          identityVerificationId: v.boundId,
+          ...(sdk.v2?.channelKey ? { channelKey: sdk.v2.channelKey } : {}),
+          ...(sdk.v2?.redirectUrl ? { redirectUrl: sdk.v2.redirectUrl } : {}),
+          // PortOne's V2 SDK: a popup on PC; on mobile a redirect to redirectUrl.
+          windowType: { pc: "POPUP", mobile: "REDIRECTION" },
+        },
+      },
+    };
+  }
+  const minAge = v.policy.minAge;
+  return {
+    ...common,
+    merchant_uid: v.boundId,
+    identity_verification_id: null,
+    sdk: {
+      imp_code: sdk.impCode,
+      certification: {
+        merchant_uid: v.boundId,
+        ...(sdk.channelKey ? { channelKey: sdk.channelKey } : {}),
+        ...(sdk.redirectUrl ? { m_redirect_url: sdk.redirectUrl } : {}),
+        // PortOne's min_age is international age and a UX hint only; certgate enforces the policy.
+        ...(minAge?.rule === "international" ? { min_age: minAge.age } : {}),
+      },
+    },
   };
 }

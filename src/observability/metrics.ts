@@ -5,8 +5,8 @@
  */
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { StoreError } from "../core/errors.js";
+import type { Store } from "../core/store.js";
 import type { ClientEvent } from "../portone/http.js";
-import type { Store } from "../store/types.js";
 
 export interface Metrics {
   registry: Registry;

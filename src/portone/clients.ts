@@ -19,6 +19,7 @@ export interface PortOneSharedOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** The options of both clients at once: `v1` and/or `v2` beside the shared settings. */
 export interface PortOneClientsOptions extends PortOneSharedOptions {
   /** V1 ("i'mport") credentials and overrides; omit when the merchant has no V1 account. */
   v1?: V1ClientOptions;

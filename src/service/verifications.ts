@@ -3,20 +3,9 @@
  * client (PortOne) and the store. Holds no state of its own, so instances scale out behind one
  * PostgreSQL whose unique constraints carry the guarantees.
  *
- * Completion, in its documented order (core/policy.ts has the policy part), for V1 and V2 alike:
- *   1. the verification is found by its bound id — V1 merchant_uid, V2 identityVerificationId —
- *      and API version (unknown → 404 `not_found` request error);
- *   2. not pending any more → a replay: `already_used`, nothing written;
- *   3. past its expiry → `expired` (no upstream call);
- *   4. the upstream record is fetched with certgate's own credentials; a 404 is a FAILED ATTEMPT
- *      (below); any other upstream fault is thrown and leaves the verification pending and retryable;
- *   4a. V2 only: a READY record (the person has not finished) or one whose status certgate does not
- *      know stays pending — nothing is written, the same call may be retried. An unknown status is
- *      treated as an unknown answer (DOMAIN.md rule 8), never as verified nor as a final rejection;
- *   5. evaluatePolicy: merchant_uid_mismatch (a FAILED ATTEMPT, below) → not_certified (V2: FAILED) →
- *      stale_certification → underage → overage → no_person_key;
- *   6. in ONE transaction the store consumes the upstream id (`already_used`), binds person →
- *      account (`duplicate_account`), writes the outcome and its audit event.
+ * Completion follows the order written once in core/policy.ts ("ORDER OF A COMPLETION"); the
+ * step numbers in the comments below are its. This module runs steps 1–4 and hands step 5's
+ * decision to the store's one transaction (step 6).
  *
  * Failed attempts (core/attempts.ts). The bound id is public — it travels in the browser and in
  * `m_redirect_url` — so an attempt that is not this verification's own result (an upstream 404, a
@@ -30,27 +19,31 @@
  * else's imp_uid (it travels in URLs) by presenting it with their own verification. V2 looks a record
  * up by the verification's own id, so there a mismatch means PortOne answered with another record.
  */
-import {
-  DEFAULT_MAX_ATTEMPTS,
-  type FailedAttemptReason,
-  isValidMaxAttempts,
-  MAX_MAX_ATTEMPTS,
-  MIN_MAX_ATTEMPTS,
-} from "../core/attempts.js";
+import type { FailedAttemptReason } from "../core/attempts.js";
 import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
 import type { UpstreamResult } from "../core/identity.js";
-import { evaluatePolicy, type Policy, unknownPolicyKeys } from "../core/policy.js";
-import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
+import type { CompletionOutcome } from "../core/outcome.js";
+
+import { evaluatePolicy } from "../core/policy.js";
+import type { Store } from "../core/store.js";
 import { fromV1Certification, type V1Certification } from "../core/v1/upstream.js";
 import { fromV2IdentityVerification, type V2IdentityVerification } from "../core/v2/upstream.js";
-import { secureRandomBytes } from "../store/crypto.js";
-import type {
-  ApiVersion,
-  CompletionDecision,
-  NewVerification,
-  Store,
-  VerificationRecord,
-} from "../store/types.js";
+import type { ApiVersion, CompletionDecision, VerificationRecord } from "../core/verification.js";
+import {
+  buildNewVerification,
+  type CreateVerificationInput,
+  IDEMPOTENCY_KEY_TTL_MS,
+  type IdempotencyKey,
+  type IdempotentCreation,
+} from "./creation.js";
+import { randomId } from "./ids.js";
+
+export {
+  type CreateVerificationInput,
+  IDEMPOTENCY_KEY_TTL_MS,
+  type IdempotencyKey,
+  type IdempotentCreation,
+} from "./creation.js";
 
 /** What the service needs of the V1 client. */
 export interface V1Upstream {
@@ -69,6 +62,7 @@ export interface ServiceLogger {
   warn(fields: Record<string, string | number | boolean | undefined>, message: string): void;
 }
 
+/** What {@link createVerificationService} wires: a store, the PortOne clients, a clock, a logger. */
 export interface VerificationServiceOptions {
   store: Store;
   /** PortOne V1; absent when the merchant has no V1 account. */
@@ -88,70 +82,7 @@ export interface VerificationServiceOptions {
   randomId?: (prefix: string) => string;
 }
 
-export interface CreateVerificationInput {
-  /**
-   * Which PortOne API the browser will use. Default "v1" when V1 is configured, else "v2".
-   * V1 binds to a merchant_uid, V2 to an identityVerificationId; certgate issues either.
-   */
-  apiVersion?: ApiVersion | undefined;
-  policy: Policy;
-  accountRef?: string | undefined;
-  returnUrl?: string | undefined;
-  ttlSeconds?: number | undefined;
-  /**
-   * Failed attempts (an upstream 404, a record bound to another verification) allowed while the
-   * verification stays pending; the next one rejects it as `too_many_attempts`. An integer from 1
-   * to 20, default 5 (core/attempts.ts).
-   */
-  maxAttempts?: number | undefined;
-}
-
-/** The fields of {@link CreateVerificationInput}; the compiler keeps this list in step with it. */
-const CREATE_INPUT_KEYS: Readonly<Record<keyof CreateVerificationInput, true>> = {
-  apiVersion: true,
-  policy: true,
-  accountRef: true,
-  returnUrl: true,
-  ttlSeconds: true,
-  maxAttempts: true,
-};
-
-/** How long an Idempotency-Key names the verification it created: 24 hours, as Stripe keeps keys. */
-export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
-
-/** An `Idempotency-Key` as the service needs it; the HTTP layer derives scope and fingerprint. */
-export interface IdempotencyKey {
-  /** Whose key it is: a digest of the caller's API key, so two merchants' keys never meet. */
-  scope: string;
-  /** The caller's key. */
-  key: string;
-  /** Digest of the request; the same key with another fingerprint is an `idempotency_conflict`. */
-  fingerprint: string;
-}
-
-export interface IdempotentCreation {
-  verification: VerificationRecord;
-  /** True when the key had already created `verification` (nothing was created now). */
-  replayed: boolean;
-}
-
-export type CompletionOutcome =
-  /** This call finished the verification (verified, rejected or expired). */
-  | { kind: "finished"; verification: VerificationRecord }
-  /** The verification had already finished: this attempt is a replay (`already_used`). */
-  | { kind: "replayed"; verification: VerificationRecord }
-  /**
-   * V2: the upstream record is not finished (READY) or has a status certgate does not know.
-   * Nothing was written; the verification stays pending and the same call may be retried.
-   */
-  | { kind: "pending"; verification: VerificationRecord }
-  /**
-   * The attempt was not this verification's own result (`reason`): a failed attempt was counted and
-   * the verification stays pending (`verification.failedAttempts` / `maxAttempts` say how many are
-   * left). Once the limit is spent the next such attempt is `finished` as `too_many_attempts`.
-   */
-  | { kind: "attempt_failed"; reason: FailedAttemptReason; verification: VerificationRecord };
-
+/** The verification flow: create → complete → outcome. */
 export interface VerificationService {
   /**
    * Issues a pending verification.
@@ -182,11 +113,11 @@ export interface VerificationService {
 
 const SILENT: ServiceLogger = { info() {}, warn() {} };
 
-/** An unguessable id: 18 random bytes, base64url (144 bits). */
-export function randomId(prefix: string): string {
-  return `${prefix}_${secureRandomBytes(18).toString("base64url")}`;
-}
-
+/**
+ * The verification flow over `options.store` and the configured PortOne clients (at least one).
+ * @throws ConfigError when neither a V1 nor a V2 client is given.
+ * @example const service = createVerificationService({ store, v1: createV1Client({ apiKey, apiSecret }) });
+ */
 export function createVerificationService(options: VerificationServiceOptions): VerificationService {
   const { store, v1, v2 } = options;
   const apiVersions: ApiVersion[] = [...(v1 ? ["v1" as const] : []), ...(v2 ? ["v2" as const] : [])];
@@ -349,38 +280,8 @@ export function createVerificationService(options: VerificationServiceOptions): 
     return { outcome, consumable: true };
   }
 
-  function newVerification(input: CreateVerificationInput): NewVerification {
-    const unknown = [...unknownKeys(input, CREATE_INPUT_KEYS), ...unknownPolicyKeys(input.policy, "policy.")];
-    if (unknown.length > 0) throw unknownFieldError(unknown);
-    const apiVersion = input.apiVersion ?? apiVersions[0] ?? "v1";
-    if (!apiVersions.includes(apiVersion)) {
-      throw new RequestError("invalid_request", `PortOne ${apiVersion.toUpperCase()} is not configured`, {
-        field: "apiVersion",
-      });
-    }
-    const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    if (!isValidMaxAttempts(maxAttempts)) {
-      throw new RequestError(
-        "invalid_request",
-        `maxAttempts must be an integer from ${MIN_MAX_ATTEMPTS} to ${MAX_MAX_ATTEMPTS}`,
-        { field: "maxAttempts" },
-      );
-    }
-    const createdAt = now();
-    const ttlSeconds = input.ttlSeconds ?? ttl;
-    return {
-      id: newId("ver"),
-      apiVersion,
-      // V2 lets the merchant choose the id: certgate's is as unguessable as a merchant_uid.
-      boundId: newId(apiVersion === "v1" ? "mid" : "idv"),
-      policy: input.policy,
-      accountRef: input.accountRef,
-      returnUrl: input.returnUrl,
-      maxAttempts,
-      createdAt,
-      expiresAt: new Date(createdAt.getTime() + ttlSeconds * 1000),
-    };
-  }
+  const newVerification = (input: CreateVerificationInput) =>
+    buildNewVerification(input, { apiVersions, now, ttlSeconds: ttl, newId });
 
   return {
     apiVersions,

@@ -9,7 +9,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { CertgateError } from "../core/errors.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../core/store.js";
 
 function errorCode(error: unknown): string | undefined {
   return error instanceof CertgateError ? error.code : undefined;
@@ -64,6 +64,7 @@ export function verifyWebhookSignature(input: {
   });
 }
 
+/** Where and how {@link createWebhookDispatcher} delivers: the receiver's URL, the signing secret, retry timing. */
 export interface WebhookDispatcherOptions {
   store: Store;
   url: string;
@@ -80,6 +81,7 @@ export interface WebhookDispatcherOptions {
   logger?: { warn(fields: Record<string, unknown>, message: string): void };
 }
 
+/** Delivers the outbox's due webhook events; one per instance, sharing the outbox under leases. */
 export interface WebhookDispatcher {
   /** Delivers every due event once; returns how many were delivered. */
   runOnce(): Promise<number>;
@@ -89,6 +91,10 @@ export interface WebhookDispatcher {
   stop(): Promise<void>;
 }
 
+/**
+ * A dispatcher of `options.store`'s outbox to `options.url`, signed with `options.secret`.
+ * @example createWebhookDispatcher({ store, url, secret }).start(1_000);
+ */
 export function createWebhookDispatcher(options: WebhookDispatcherOptions): WebhookDispatcher {
   const doFetch = options.fetch ?? globalThis.fetch;
   const now = options.now ?? (() => new Date());

@@ -8,15 +8,9 @@
  * looked up under the current and the previous keys, ciphertexts are decrypted by their own key id.
  * The secrets live only in this module's closures: the keyring object holds functions and the id.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  hkdfSync,
-  randomFillSync,
-} from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } from "node:crypto";
 import type { PersonKey } from "../core/identity.js";
+import { secureRandomBytes } from "../util/random.js";
 
 /** Shortest accepted server secret, in characters. */
 export const MIN_SECRET_LENGTH = 32;
@@ -29,6 +23,7 @@ export interface PersonKeyHash {
   hash: string;
 }
 
+/** The server secret's derived keys: person-key hashes and field encryption, under the current and previous secrets. */
 export interface Keyring {
   /** The id of the key new hashes and ciphertexts are made with. */
   readonly currentKeyId: string;
@@ -49,6 +44,7 @@ export interface Keyring {
   decrypt(ciphertext: string, context?: string): string;
 }
 
+/** The secrets {@link createKeyring} derives its keys from. */
 export interface KeyringOptions {
   /** The current server secret (`CERTGATE_SECRET`); at least {@link MIN_SECRET_LENGTH} characters. */
   secret: string;
@@ -166,26 +162,4 @@ function hashWith(key: DerivedKey, personKey: PersonKey): PersonKeyHash {
 
 function aad(keyId: string, context: string): Buffer {
   return Buffer.from(JSON.stringify([keyId, context]), "utf8");
-}
-
-const RANDOM_POOL_BYTES = 4096;
-const randomPool = Buffer.alloc(RANDOM_POOL_BYTES);
-let randomPoolOffset = RANDOM_POOL_BYTES;
-
-/**
- * `size` bytes from the CSPRNG, drawn from a pool refilled 4 KiB at a time (as Node does for
- * `randomUUID`): one `getrandom` per ~300 draws instead of one per IV or id, which the benchmark's
- * profile showed at 5 % of a completion. Each result is a copy, so a refill never changes it.
- */
-export function secureRandomBytes(size: number): Buffer {
-  if (size > RANDOM_POOL_BYTES) return randomFillSync(Buffer.alloc(size));
-  if (randomPoolOffset + size > RANDOM_POOL_BYTES) {
-    randomFillSync(randomPool);
-    randomPoolOffset = 0;
-  }
-  const bytes = Buffer.from(randomPool.subarray(randomPoolOffset, randomPoolOffset + size));
-  // The bytes handed out are wiped from the pool: nothing read later can reveal them.
-  randomPool.fill(0, randomPoolOffset, randomPoolOffset + size);
-  randomPoolOffset += size;
-  return bytes;
 }

@@ -8,8 +8,8 @@
  * socket `errno` code, or a SQLite result code.
  */
 import { StoreError, type StoreErrorCode } from "../core/errors.js";
+import type { Store } from "../core/store.js";
 import type { DialectName } from "./dialect.js";
-import type { Store } from "./types.js";
 
 /** Socket and DNS errors: the database host cannot be reached or the connection broke. */
 const NETWORK_CODES = new Set([

@@ -2,11 +2,14 @@
  * The store: choose a backend by URL. `postgres://` / `postgresql://` opens PostgreSQL, anything
  * else is a SQLite file path.
  */
+
+import type { Store } from "../core/store.js";
 import type { Keyring } from "./crypto.js";
 import { openPostgresStore } from "./postgres/index.js";
 import { openSqliteStore } from "./sqlite/index.js";
-import type { Store } from "./types.js";
 
+export type * from "../core/store.js";
+export type * from "../core/verification.js";
 export type { Keyring, KeyringOptions, PersonKeyHash } from "./crypto.js";
 export { createKeyring, generateSecret, MIN_SECRET_LENGTH, validateSecret } from "./crypto.js";
 export type { DialectName, StoreDialect } from "./dialect.js";
@@ -15,8 +18,8 @@ export { createMigrations, migrateToLatest } from "./migrations.js";
 export { openPostgresStore, type PostgresStoreOptions } from "./postgres/index.js";
 export type { Database } from "./schema.js";
 export { openSqliteStore, type SqliteStoreOptions } from "./sqlite/index.js";
-export type * from "./types.js";
 
+/** Which database {@link openStore} opens, and the keyring its personal fields are sealed with. */
 export interface OpenStoreOptions {
   /** `postgres://…` / `postgresql://…`, or a SQLite file path (e.g. "./data/certgate.db"). */
   databaseUrl: string;

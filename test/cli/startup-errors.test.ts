@@ -12,8 +12,8 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { formatStartupFailure, maskDatabaseUrl } from "../../src/cli/startup-errors.js";
 import { StartupError } from "../../src/core/errors.js";
+import { formatStartupFailure, maskDatabaseUrl } from "../../src/startup-errors.js";
 import { PG_URL } from "../integration/harness.js";
 import { runCertgate } from "./run-certgate.js";
 

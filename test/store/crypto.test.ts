@@ -1,13 +1,8 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import type { PersonKey } from "../../src/core/identity.js";
-import {
-  createKeyring,
-  generateSecret,
-  MIN_SECRET_LENGTH,
-  secureRandomBytes,
-  validateSecret,
-} from "../../src/store/crypto.js";
+import { createKeyring, generateSecret, MIN_SECRET_LENGTH, validateSecret } from "../../src/store/crypto.js";
+import { secureRandomBytes } from "../../src/util/random.js";
 
 const SECRET_A = "test-secret-A-0000000000000000000000000";
 const SECRET_B = "test-secret-B-0000000000000000000000000";

@@ -23,6 +23,7 @@ import { v1CertificationSchema, v1EnvelopeSchema, v1OtpRequestedSchema, v1TokenS
 /** PortOne V1's production API. */
 export const V1_DEFAULT_BASE_URL = "https://api.iamport.kr";
 
+/** The V1 client's credentials and transport settings. */
 export interface V1ClientOptions extends TransportOptions {
   /** REST API key (`imp_key`). Required: there is no fallback to any public test key. */
   apiKey: string;
@@ -60,6 +61,7 @@ export interface OtpRequestInput {
   bypass?: string;
 }
 
+/** PortOne V1 (i'mport): certification lookups and OTP, with a cached, shared access token. */
 export interface V1Client {
   /**
    * `GET /certifications/{imp_uid}`. Throws `UpstreamError`: `not_found` for an unknown id or another

@@ -39,6 +39,7 @@ export const V2_DEFAULT_BASE_URL = "https://api.portone.io";
 /** PortOne's V2 access token lifetime; the token answer carries no expiry, so the client assumes it. */
 const ACCESS_TOKEN_LIFETIME_S = 30 * 60;
 
+/** The V2 client's API secret, store id and transport settings. */
 export interface V2ClientOptions extends TransportOptions {
   /** V2 API secret. Required: there is no fallback to any test secret. */
   apiSecret: string;

@@ -4,10 +4,10 @@
  */
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
+import type { Store } from "../../core/store.js";
 import type { Keyring } from "../crypto.js";
 import { openMigratedStore } from "../kysely-store.js";
 import type { Database } from "../schema.js";
-import type { Store } from "../types.js";
 import { POSTGRES_DIALECT } from "./dialect.js";
 
 export interface PostgresStoreOptions {

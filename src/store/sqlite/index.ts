@@ -10,10 +10,10 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
+import type { Store } from "../../core/store.js";
 import type { Keyring } from "../crypto.js";
 import { openMigratedStore } from "../kysely-store.js";
 import type { Database } from "../schema.js";
-import type { Store } from "../types.js";
 import { SQLITE_DIALECT } from "./dialect.js";
 
 /** How long a write waits for another process's lock before failing, in ms. */

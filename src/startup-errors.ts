@@ -4,10 +4,10 @@
  * masked. Causes are read from codes (socket `errno` codes, SQLSTATEs, SQLite result codes), never
  * from the drivers' messages, except the server's own message beside its SQLSTATE.
  */
-import { CertgateError, MigrationError, StartupError, UpstreamError } from "../core/errors.js";
-import type { Keyring } from "../store/crypto.js";
-import { isPostgresUrl, openStore } from "../store/index.js";
-import type { Store } from "../store/types.js";
+import { CertgateError, MigrationError, StartupError, UpstreamError } from "./core/errors.js";
+import type { Store } from "./core/store.js";
+import type { Keyring } from "./store/crypto.js";
+import { isPostgresUrl, openStore } from "./store/index.js";
 
 /**
  * `postgres://user:secret@host/db` → `postgres://user:***@host/db`; anything without a password is

@@ -1,10 +1,11 @@
 /**
- * The one place where errors become HTTP responses. Every answer that is not a success has the
- * contract's shape `{ "error": { "code", "message" } }`; anything unknown is a logged 500 whose
- * body says nothing about the cause.
+ * The one place where errors and completion outcomes become HTTP responses (app.ts only routes).
+ * Every answer that is not a success has the contract's shape `{ "error": { "code", "message" } }`;
+ * anything unknown is a logged 500 whose body says nothing about the cause.
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { FailedAttemptReason } from "../core/attempts.js";
 import {
   CertgateError,
   RequestError,
@@ -14,6 +15,8 @@ import {
   UpstreamError,
   type UpstreamErrorCode,
 } from "../core/errors.js";
+import type { CompletionOutcome } from "../core/outcome.js";
+import { browserView } from "./views.js";
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -116,4 +119,67 @@ function upstreamMessage(code: UpstreamErrorCode): string {
     default:
       return "PortOne's answer could not be used; the verification is still pending";
   }
+}
+
+/** 303 to the verification's return_url with its id, status and reason; JSON when it has none. */
+export function redirectResponse(c: Context, outcome: CompletionOutcome) {
+  const returnUrl = outcome.verification.returnUrl;
+  if (!returnUrl) return completionResponse(c, outcome);
+  const target = new URL(returnUrl);
+  target.searchParams.set("verification_id", outcome.verification.id);
+  target.searchParams.set("status", outcome.verification.status);
+  const reason =
+    outcome.kind === "replayed"
+      ? "already_used"
+      : outcome.kind === "attempt_failed"
+        ? outcome.reason
+        : outcome.verification.reason;
+  if (reason) target.searchParams.set("reason", reason);
+  return c.redirect(target.toString(), 303);
+}
+
+/**
+ * 200 verified; 422 rejected or expired; 409 `already_used` for a replay of a finished verification;
+ * 202 with status `pending` when the V2 record is not finished yet (READY, or a status certgate does
+ * not know): nothing was written and the same call may be retried.
+ *
+ * A failed attempt (an upstream 404, a record bound to another verification) is 422 with `error.code`
+ * `not_found` / `merchant_uid_mismatch` too, but `verification.status` stays `pending` and
+ * `verification.attempts_remaining` says how many more failed attempts it allows: the owner's own
+ * result still completes it. The attempt after the last allowed one is the final 422
+ * `too_many_attempts` (status `rejected`).
+ */
+export function completionResponse(c: Context, outcome: CompletionOutcome) {
+  const v = outcome.verification;
+  if (outcome.kind === "pending") return c.json({ verification: browserView(v) }, 202);
+  if (outcome.kind === "attempt_failed") {
+    return c.json(
+      {
+        error: { code: outcome.reason, message: failedAttemptMessage(outcome.reason) },
+        verification: browserView(v),
+      },
+      422,
+    );
+  }
+  if (outcome.kind === "replayed") {
+    return c.json(
+      {
+        error: { code: "already_used", message: "this verification has already been completed" },
+        verification: browserView(v),
+      },
+      409,
+    );
+  }
+  if (v.status === "verified") return c.json({ verification: browserView(v) }, 200);
+  const reason = v.reason ?? "expired";
+  return c.json(
+    { error: { code: reason, message: `verification ${v.status}: ${reason}` }, verification: browserView(v) },
+    422,
+  );
+}
+
+function failedAttemptMessage(reason: FailedAttemptReason): string {
+  const what =
+    reason === "not_found" ? "PortOne has no such record" : "the record is not bound to this verification";
+  return `${what}; the verification is still pending`;
 }

@@ -1,0 +1,39 @@
+/**
+ * The validated configuration the composition root (server.ts) starts from. Its home is below the
+ * CLI, which reads the environment into it (cli/config.ts `loadConfig`): a library user builds one
+ * by hand, or with `loadConfig` from the CLI, and hands it to `startCertgate`.
+ */
+
+/** Everything `startCertgate` needs, validated: each field is one variable of the contract. */
+export interface Config {
+  mode: "sandbox" | "production";
+  port: number;
+  host: string;
+  /** SQLite path or postgres:// URL. */
+  databaseUrl: string;
+  /** Absent in sandbox mode: the server generates one under ./data/. */
+  secret: string | undefined;
+  previousSecrets: string[];
+  apiKeys: string[];
+  returnOrigins: string[];
+  publicUrl: string | undefined;
+  portone: {
+    impCode: string | undefined;
+    apiKey: string | undefined;
+    apiSecret: string | undefined;
+    apiUrl: string;
+    v2ApiSecret: string | undefined;
+    storeId: string | undefined;
+    v2ApiUrl: string;
+    channelKey: string | undefined;
+  };
+  deleteUpstreamAfterCompletion: boolean;
+  /** Serve the demo page outside sandbox mode too (it loads PortOne's real SDK). */
+  demo: boolean;
+  /** Days a verified identity's personal fields are kept (PIPA art. 21). Default 30. */
+  retentionDays: number;
+  webhookUrl: string | undefined;
+  /** Signs webhook deliveries (Standard Webhooks `whsec_…` or any string of 24+ characters). */
+  webhookSecret: string | undefined;
+  dataDir: string;
+}

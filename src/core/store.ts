@@ -1,0 +1,167 @@
+/**
+ * What the verification flow needs of storage: the {@link Store} interface, named by intent, and the
+ * values its methods take and return. The core owns it (as lucia v3's core owns its `Adapter`);
+ * src/store implements it once on Kysely for SQLite and PostgreSQL, where unique constraints carry
+ * the guarantees (merchant_uid / identityVerificationId, consumed imp_uid, person key, one account
+ * per person).
+ */
+import type { FailedAttemptReason } from "./attempts.js";
+import type { CompletionDecision, NewVerification, VerificationRecord } from "./verification.js";
+
+export interface CompletionInput {
+  verificationId: string;
+  /** The upstream id to consume. Absent when the record is not this verification's (not_found, mismatch, expired). */
+  upstreamId?: string | undefined;
+  decision: CompletionDecision;
+  now: Date;
+  /**
+   * Write a `verification.completed` webhook event to the outbox in the same transaction as the
+   * outcome (when webhooks are configured), so an outcome and its event are never one without the other.
+   */
+  emitEvent?: boolean | undefined;
+}
+
+/** A webhook event waiting in the outbox. Its payload carries ids and decisions only. */
+export interface OutboxEvent {
+  /** Stable event id ("evt_…"): receivers deduplicate on it (delivery is at least once). */
+  id: string;
+  verificationId: string;
+  type: string;
+  /** The JSON body to deliver, fixed when the outcome was committed. */
+  payload: string;
+  attempts: number;
+  createdAt: Date;
+}
+
+/**
+ * What {@link Store.completeVerification}'s transaction did; the service turns it into a
+ * `CompletionOutcome` (core/outcome.ts: `completed` → `finished`, `not_pending` → `replayed`).
+ */
+export type CompletionResult =
+  /** This call finished the verification (verified, rejected or expired). */
+  | { kind: "completed"; verification: VerificationRecord }
+  /** Someone else finished it first; nothing was written. */
+  | { kind: "not_pending"; verification: VerificationRecord }
+  | { kind: "not_found" };
+
+/** One attempt that was not this verification's own result (core/attempts.ts). */
+export interface FailedAttemptInput {
+  verificationId: string;
+  reason: FailedAttemptReason;
+  /** The upstream id presented (an imp_uid, an identityVerificationId): recorded, never consumed. */
+  upstreamId?: string | undefined;
+  now: Date;
+  /** As for {@link CompletionInput.emitEvent}: the `too_many_attempts` finish writes its outbox event. */
+  emitEvent?: boolean | undefined;
+}
+
+/**
+ * What {@link Store.recordFailedAttempt}'s transaction did, in {@link CompletionResult}'s words plus
+ * `counted` (the service's `attempt_failed` outcome).
+ */
+export type FailedAttemptResult =
+  /** Counted; the verification stays pending with its new `failedAttempts`. */
+  | { kind: "counted"; verification: VerificationRecord }
+  /** The limit was spent: this attempt rejected the verification as `too_many_attempts`. */
+  | { kind: "completed"; verification: VerificationRecord }
+  /** It had already finished; nothing was written. */
+  | { kind: "not_pending"; verification: VerificationRecord }
+  | { kind: "not_found" };
+
+export interface AuditEvent {
+  id: number;
+  verificationId: string | null;
+  type: string;
+  /** Ids and decisions only; never personal data. */
+  data: Record<string, string | number | boolean | null>;
+  createdAt: Date;
+}
+
+/**
+ * A creation under an `Idempotency-Key` (Stripe's semantics): the key is claimed in the same
+ * transaction as the verification, under a unique constraint, so however many instances race with
+ * one key exactly one verification is created.
+ */
+export interface IdempotentCreationInput {
+  verification: NewVerification;
+  /** Who the key belongs to: a digest of the caller's API key (never the key itself). */
+  scope: string;
+  /** The caller's Idempotency-Key. */
+  key: string;
+  /** Digest of the request the key was sent with; the same key with another fingerprint conflicts. */
+  fingerprint: string;
+  /** A key claimed before this instant has expired: it is claimed anew, as if never used. */
+  expiredBefore: Date;
+}
+
+export type IdempotentCreationResult =
+  /** The key was new (or expired): `verification` was created now. */
+  | { kind: "created"; verification: VerificationRecord }
+  /** The key was claimed, with the same fingerprint, by an earlier creation: its verification. */
+  | { kind: "replayed"; verification: VerificationRecord }
+  /** The key was claimed with another fingerprint; nothing was written. */
+  | { kind: "conflict" };
+
+/**
+ * What the verification flow needs of storage, named by intent. `createKyselyStore` (src/store) is
+ * the one implementation, on SQLite and PostgreSQL; `openStore` opens one by URL.
+ */
+export interface Store {
+  readonly dialect: "sqlite" | "postgres";
+  /** Runs pending migrations (idempotent). */
+  migrate(): Promise<void>;
+  createVerification(input: NewVerification): Promise<VerificationRecord>;
+  /**
+   * Creates `input.verification` unless `input.key` was already claimed in `input.scope` and has not
+   * expired. A concurrent creation with the same key waits for the first one's transaction and then
+   * replays it (PostgreSQL: the unique index; SQLite: the one connection), so it never answers
+   * "in progress".
+   */
+  createIdempotentVerification(input: IdempotentCreationInput): Promise<IdempotentCreationResult>;
+  /** Deletes idempotency keys claimed before `createdBefore` (expired ones). Returns how many. */
+  purgeIdempotencyKeys(input: { createdBefore: Date }): Promise<number>;
+  getVerification(id: string): Promise<VerificationRecord | undefined>;
+  findVerificationByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
+  /** One transaction: outcome, consumed id, person and account binding, audit event. */
+  completeVerification(input: CompletionInput): Promise<CompletionResult>;
+  /**
+   * One transaction, race-free across instances (the row is locked): counts a failed attempt of a
+   * pending verification with its audit event (`verification.attempt_failed`, ids and reason only),
+   * or, when `maxAttempts` failed attempts were already counted, rejects it as `too_many_attempts`
+   * exactly as {@link completeVerification} finishes (audit event, outbox event).
+   */
+  recordFailedAttempt(input: FailedAttemptInput): Promise<FailedAttemptResult>;
+  /** Withdrawal: frees the person to bind another account. False when the account is unknown. */
+  unbindAccount(accountRef: string, now: Date): Promise<boolean>;
+  listAuditEvents(verificationId?: string): Promise<AuditEvent[]>;
+  /**
+   * Retention (PIPA art. 21): destroys the encrypted name, phone and birth date of verifications
+   * completed before `completedBefore`; the outcome, person binding and audit trail stay.
+   * Returns how many verifications were purged.
+   */
+  purgeIdentities(input: { completedBefore: Date; now: Date }): Promise<number>;
+  /**
+   * Key rotation: re-encrypts every stored personal field under the keyring's current key (the
+   * previous secrets must still be in the keyring to decrypt). Person keys are HMACs of a CI/DI that
+   * is not stored, so they cannot be re-hashed in bulk: they are rewritten when the person next
+   * verifies. `remainingPersonHashes` counts those still under an old key — keep the old secret among
+   * the previous ones until it reaches 0, or accept that such persons are matched anew.
+   */
+  rotateKeys(): Promise<{ reencrypted: number; remainingPersonHashes: number }>;
+  /**
+   * Claims up to `limit` undelivered outbox events whose next attempt is due, oldest first, by moving
+   * their next attempt to `leaseUntil` in the same statement. Two dispatchers (two instances on one
+   * database) never claim the same event while a lease runs; an event whose dispatcher died is due
+   * again when its lease ends. Delivery stays at-least-once: a crash between the receiver's answer
+   * and `markWebhookDelivered` sends the event again.
+   */
+  claimWebhookEvents(input: { now: Date; limit: number; leaseUntil: Date }): Promise<OutboxEvent[]>;
+  markWebhookDelivered(id: string, now: Date): Promise<void>;
+  markWebhookFailed(
+    id: string,
+    input: { now: Date; nextAttemptAt: Date; status?: number | undefined },
+  ): Promise<void>;
+  /** Cheap round trip for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

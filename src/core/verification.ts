@@ -1,0 +1,76 @@
+/**
+ * What a verification is: the record certgate keeps of one, from its creation (pending) to its
+ * outcome, and the decision the flow hands the store to settle it.
+ */
+import type { Carrier, Gender, PersonKey, VerifiedIdentity } from "./identity.js";
+import type { Policy } from "./policy.js";
+import type { RejectionReason, VerificationStatus } from "./reasons.js";
+
+/** Which PortOne API a verification runs on: V1 (i'mport, `merchant_uid`) or V2 (`identityVerificationId`). */
+export type ApiVersion = "v1" | "v2";
+
+/** A verification to create, pending; the service fills it from a `CreateVerificationInput`. */
+export interface NewVerification {
+  /** Opaque public id, e.g. "ver_…". */
+  id: string;
+  apiVersion: ApiVersion;
+  /** The id the browser flow is bound to: V1 merchant_uid, V2 identityVerificationId. Unique. */
+  boundId: string;
+  policy: Policy;
+  accountRef?: string | undefined;
+  returnUrl?: string | undefined;
+  /** Failed attempts allowed before the next one rejects (core/attempts.ts). Default 5. */
+  maxAttempts?: number | undefined;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** Identity fields as stored: the personal ones are decrypted on read, and absent once purged. */
+export interface StoredIdentity {
+  name?: string | undefined;
+  /** "YYYY-MM-DD". */
+  birthDate?: string | undefined;
+  phone?: string | undefined;
+  gender?: Gender | undefined;
+  foreigner?: boolean | undefined;
+  carrier?: Carrier | undefined;
+  provider: string;
+  verifiedAt?: Date | undefined;
+}
+
+/** One verification as certgate keeps it: pending until an outcome, then verified, rejected or expired. */
+export interface VerificationRecord {
+  id: string;
+  apiVersion: ApiVersion;
+  boundId: string;
+  status: VerificationStatus;
+  reason?: RejectionReason | undefined;
+  policy: Policy;
+  accountRef?: string | undefined;
+  returnUrl?: string | undefined;
+  /** imp_uid / identityVerificationId consumed by this verification. */
+  upstreamId?: string | undefined;
+  personId?: string | undefined;
+  /** The account the person already holds (the guide's "existing user" branch). */
+  existingAccountRef?: string | undefined;
+  createdAt: Date;
+  expiresAt: Date;
+  completedAt?: Date | undefined;
+  /** Present for verified outcomes while retained. */
+  identity?: StoredIdentity | undefined;
+  /** When the personal fields were purged, if they were. */
+  purgedAt?: Date | undefined;
+  /** Failed attempts so far (an upstream 404, a record bound elsewhere), the rejecting one included. */
+  failedAttempts: number;
+  /** Failed attempts allowed while pending; the next one rejects as `too_many_attempts`. */
+  maxAttempts: number;
+}
+
+/**
+ * What the service decided before the transaction. The store adds the decisions only the
+ * database can make race-free: `already_used` (the upstream id is consumed once) and
+ * `duplicate_account` (one account per person).
+ */
+export type CompletionDecision =
+  | { ok: true; identity: VerifiedIdentity; personKey: PersonKey | undefined }
+  | { ok: false; reason: RejectionReason };

@@ -1,0 +1,111 @@
+/**
+ * Creating a verification: the library input, refused when it has an unknown field or an
+ * unconfigured API version, turned into the pending {@link NewVerification} the store writes (fresh
+ * unguessable ids, the expiry). Also what an Idempotency-Key is to the service.
+ */
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  isValidMaxAttempts,
+  MAX_MAX_ATTEMPTS,
+  MIN_MAX_ATTEMPTS,
+} from "../core/attempts.js";
+import { RequestError } from "../core/errors.js";
+import { type Policy, unknownPolicyKeys } from "../core/policy.js";
+import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
+import type { ApiVersion, NewVerification, VerificationRecord } from "../core/verification.js";
+
+/** What {@link VerificationService.create} takes: a policy, and optionally an account, a return URL, a lifetime. */
+export interface CreateVerificationInput {
+  /**
+   * Which PortOne API the browser will use. Default "v1" when V1 is configured, else "v2".
+   * V1 binds to a merchant_uid, V2 to an identityVerificationId; certgate issues either.
+   */
+  apiVersion?: ApiVersion | undefined;
+  policy: Policy;
+  accountRef?: string | undefined;
+  returnUrl?: string | undefined;
+  ttlSeconds?: number | undefined;
+  /**
+   * Failed attempts (an upstream 404, a record bound to another verification) allowed while the
+   * verification stays pending; the next one rejects it as `too_many_attempts`. An integer from 1
+   * to 20, default 5 (core/attempts.ts).
+   */
+  maxAttempts?: number | undefined;
+}
+
+/** The fields of {@link CreateVerificationInput}; the compiler keeps this list in step with it. */
+const CREATE_INPUT_KEYS: Readonly<Record<keyof CreateVerificationInput, true>> = {
+  apiVersion: true,
+  policy: true,
+  accountRef: true,
+  returnUrl: true,
+  ttlSeconds: true,
+  maxAttempts: true,
+};
+
+/** How long an Idempotency-Key names the verification it created: 24 hours, as Stripe keeps keys. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
+
+/** An `Idempotency-Key` as the service needs it; the HTTP layer derives scope and fingerprint. */
+export interface IdempotencyKey {
+  /** Whose key it is: a digest of the caller's API key, so two merchants' keys never meet. */
+  scope: string;
+  /** The caller's key. */
+  key: string;
+  /** Digest of the request; the same key with another fingerprint is an `idempotency_conflict`. */
+  fingerprint: string;
+}
+
+/** The answer of {@link VerificationService.createIdempotent}. */
+export interface IdempotentCreation {
+  verification: VerificationRecord;
+  /** True when the key had already created `verification` (nothing was created now). */
+  replayed: boolean;
+}
+
+/**
+ * The pending verification `input` asks for, created at `context.now()` (read once it is valid).
+ * @throws {RequestError} `unknown_field`, or `invalid_request` for an unconfigured `apiVersion` or a
+ *   `maxAttempts` out of bounds.
+ */
+export function buildNewVerification(
+  input: CreateVerificationInput,
+  context: {
+    apiVersions: readonly ApiVersion[];
+    now: () => Date;
+    ttlSeconds: number;
+    newId: (prefix: string) => string;
+  },
+): NewVerification {
+  const { apiVersions, newId } = context;
+  const unknown = [...unknownKeys(input, CREATE_INPUT_KEYS), ...unknownPolicyKeys(input.policy, "policy.")];
+  if (unknown.length > 0) throw unknownFieldError(unknown);
+  const apiVersion = input.apiVersion ?? apiVersions[0] ?? "v1";
+  if (!apiVersions.includes(apiVersion)) {
+    throw new RequestError("invalid_request", `PortOne ${apiVersion.toUpperCase()} is not configured`, {
+      field: "apiVersion",
+    });
+  }
+  const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  if (!isValidMaxAttempts(maxAttempts)) {
+    throw new RequestError(
+      "invalid_request",
+      `maxAttempts must be an integer from ${MIN_MAX_ATTEMPTS} to ${MAX_MAX_ATTEMPTS}`,
+      { field: "maxAttempts" },
+    );
+  }
+  const createdAt = context.now();
+  const ttlSeconds = input.ttlSeconds ?? context.ttlSeconds;
+  return {
+    id: newId("ver"),
+    apiVersion,
+    // V2 lets the merchant choose the id: certgate's is as unguessable as a merchant_uid.
+    boundId: newId(apiVersion === "v1" ? "mid" : "idv"),
+    policy: input.policy,
+    accountRef: input.accountRef,
+    returnUrl: input.returnUrl,
+    maxAttempts,
+    createdAt,
+    expiresAt: new Date(createdAt.getTime() + ttlSeconds * 1000),
+  };
+}

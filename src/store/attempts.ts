@@ -1,0 +1,58 @@
+/**
+ * Failed attempts (core/attempts.ts), in one locked transaction: counted with their audit event, or
+ * — once `maxAttempts` were counted — the `too_many_attempts` finish, written as every finish is.
+ */
+import { attemptLimitSpent } from "../core/attempts.js";
+import type { FailedAttemptInput, FailedAttemptResult, Store } from "../core/store.js";
+import { finishRow } from "./completion.js";
+import { insertAudit, readVerification, type StoreContext } from "./context.js";
+import { msOf } from "./rows.js";
+
+export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAttempt"> {
+  const { db, toRecord } = ctx;
+  return {
+    async recordFailedAttempt(input: FailedAttemptInput): Promise<FailedAttemptResult> {
+      const nowMs = msOf(input.now);
+      return db.transaction().execute(async (trx) => {
+        // The same lock as completeVerification: attempts and completions of one verification
+        // queue here, so the count never passes the limit and only one of them finishes it.
+        const row = await readVerification(ctx, trx, input.verificationId, true);
+        if (row === undefined) return { kind: "not_found" };
+        if (row.status !== "pending") return { kind: "not_pending", verification: toRecord(row) };
+
+        const failedAttempts = row.failed_attempts + 1;
+        const audit = {
+          reason: input.reason,
+          upstream_id: input.upstreamId ?? null,
+          failed_attempts: failedAttempts,
+          max_attempts: row.max_attempts,
+          api_version: row.api_version,
+        };
+        await insertAudit(trx, row.id, "verification.attempt_failed", nowMs, audit);
+        if (attemptLimitSpent({ failedAttempts: row.failed_attempts, maxAttempts: row.max_attempts })) {
+          const verification = await finishRow(
+            ctx,
+            trx,
+            row,
+            { status: "rejected", reason: "too_many_attempts", failedAttempts },
+            nowMs,
+            input.emitEvent ?? false,
+          );
+          return { kind: "completed", verification };
+        }
+        // Guarded as well as locked: a row that is no longer pending or already at its limit is
+        // never counted, whatever the isolation level.
+        const counted = await trx
+          .updateTable("verifications")
+          .set((eb) => ({ failed_attempts: eb("failed_attempts", "+", 1) }))
+          .where("id", "=", row.id)
+          .where("status", "=", "pending")
+          .where("failed_attempts", "<", row.max_attempts)
+          .returningAll()
+          .executeTakeFirst();
+        if (counted === undefined) throw new Error("store: verification changed under its lock");
+        return { kind: "counted", verification: toRecord(counted) };
+      });
+    },
+  };
+}

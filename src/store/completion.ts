@@ -1,0 +1,214 @@
+/**
+ * Step 6 of a completion (core/policy.ts), in ONE transaction: the upstream id consumed once, the
+ * person found or created under any key of the keyring, the person bound to the account, and the
+ * outcome written with its audit and outbox events. The facts come from the database; the decisions
+ * from core/settlement.ts. Also withdrawal (`unbindAccount`), which frees the person again.
+ */
+import type { Selectable, Transaction } from "kysely";
+import type { PersonKey } from "../core/identity.js";
+import { type Settlement, settleBeforeBinding, settleBinding } from "../core/settlement.js";
+import type { CompletionInput, CompletionResult, Store } from "../core/store.js";
+import type { VerificationRecord } from "../core/verification.js";
+import { completedEvent, VERIFICATION_COMPLETED } from "../core/webhook-event.js";
+import { insertAudit, readVerification, type StoreContext } from "./context.js";
+import { insertOutboxEvent, newEventId } from "./outbox.js";
+import { identityColumns, msOf } from "./rows.js";
+import type { Database, VerificationsTable } from "./schema.js";
+
+/** The person row for `key`, found under any key of the keyring or created. */
+async function personIdFor(
+  ctx: StoreContext,
+  trx: Transaction<Database>,
+  key: PersonKey,
+  nowMs: number,
+): Promise<string> {
+  const { keyring, newId } = ctx;
+  const scope = key.kind === "di" ? key.provider : "";
+  const hashes = keyring.lookupHashes(key);
+  const current = keyring.hashPersonKey(key);
+  const byKey = trx
+    .selectFrom("persons")
+    .select(["id", "key_hash", "key_id"])
+    .where("key_kind", "=", key.kind)
+    .where("key_scope", "=", scope);
+  const rows = await byKey
+    .where(
+      "key_hash",
+      "in",
+      hashes.map((h) => h.hash),
+    )
+    .execute();
+  // Lookup order: a row under the current key wins over one under an older key.
+  const found = hashes
+    .map((h) => rows.find((row) => row.key_hash === h.hash))
+    .find((row) => row !== undefined);
+  if (found !== undefined) {
+    if (found.key_id !== current.keyId) {
+      // Rotation: rewrite to the current key unless a row under it already exists (it can only when
+      // two instances with different keyrings raced; then the current-key row is found next time).
+      await trx
+        .updateTable("persons")
+        .set({ key_hash: current.hash, key_id: current.keyId })
+        .where("id", "=", found.id)
+        .where("key_id", "<>", current.keyId)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("persons as other")
+                .select("other.id")
+                .where("other.key_kind", "=", key.kind)
+                .where("other.key_scope", "=", scope)
+                .where("other.key_hash", "=", current.hash),
+            ),
+          ),
+        )
+        .execute();
+    }
+    return found.id;
+  }
+  const inserted = await trx
+    .insertInto("persons")
+    .values({
+      id: newId(),
+      key_kind: key.kind,
+      key_scope: scope,
+      key_hash: current.hash,
+      key_id: current.keyId,
+      created_at: nowMs,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  if (inserted !== undefined) return inserted.id;
+  // A concurrent completion created the person first (PostgreSQL; SQLite serializes): read it.
+  const row = await byKey.where("key_hash", "=", current.hash).executeTakeFirst();
+  if (row === undefined) throw new Error("store: person row missing after insert");
+  return row.id;
+}
+
+async function accountOf(trx: Transaction<Database>, personId: string) {
+  return (
+    await trx
+      .selectFrom("accounts")
+      .select("account_ref")
+      .where("person_id", "=", personId)
+      .executeTakeFirst()
+  )?.account_ref;
+}
+
+/** Steps 6a–6b: the facts only the database can establish, decided by core/settlement.ts. */
+async function settle(
+  ctx: StoreContext,
+  trx: Transaction<Database>,
+  row: Selectable<VerificationsTable>,
+  input: CompletionInput,
+  nowMs: number,
+): Promise<Settlement> {
+  let consumed: boolean | undefined;
+  if (input.upstreamId !== undefined) {
+    const inserted = await trx
+      .insertInto("consumed_ids")
+      .values({ upstream_id: input.upstreamId, verification_id: row.id, consumed_at: nowMs })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    consumed = Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+  const first = settleBeforeBinding(input.decision, input.upstreamId, consumed);
+  if (!("bind" in first)) return first;
+
+  const personId = await personIdFor(ctx, trx, first.bind, nowMs);
+  const binding = { upstreamId: first.upstreamId, identity: first.identity, personId };
+  if (row.account_ref === null) {
+    return settleBinding({ ...binding, accountRef: undefined, held: await accountOf(trx, personId) });
+  }
+  const bound = await trx
+    .insertInto("accounts")
+    .values({
+      account_ref: row.account_ref,
+      person_id: personId,
+      verification_id: row.id,
+      created_at: nowMs,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .returning("account_ref")
+    .executeTakeFirst();
+  // Inserted: the account is this person's. Else the person or the account_ref is taken: read which.
+  const held = bound !== undefined ? bound.account_ref : await accountOf(trx, personId);
+  return settleBinding({ ...binding, accountRef: row.account_ref, held });
+}
+
+/** Writes a settled outcome, its audit event and (when asked) its outbox event, in `trx`. */
+export async function finishRow(
+  ctx: StoreContext,
+  trx: Transaction<Database>,
+  row: Selectable<VerificationsTable>,
+  outcome: Settlement,
+  nowMs: number,
+  emitEvent: boolean,
+): Promise<VerificationRecord> {
+  const updated = await trx
+    .updateTable("verifications")
+    .set({
+      status: outcome.status,
+      reason: outcome.reason ?? null,
+      upstream_id: outcome.upstreamId ?? null,
+      person_id: outcome.personId ?? null,
+      existing_account_ref: outcome.existingAccountRef ?? null,
+      completed_at: nowMs,
+      ...(outcome.failedAttempts === undefined ? {} : { failed_attempts: outcome.failedAttempts }),
+      ...(outcome.status === "verified" && outcome.identity !== undefined
+        ? identityColumns(outcome.identity, row.id, ctx.keyring)
+        : {}),
+    })
+    .where("id", "=", row.id)
+    .returningAll()
+    .executeTakeFirst();
+  if (updated === undefined) throw new Error("store: verification missing after update");
+  await insertAudit(trx, row.id, VERIFICATION_COMPLETED, nowMs, {
+    status: outcome.status,
+    reason: outcome.reason ?? null,
+    api_version: row.api_version,
+  });
+  const verification = ctx.toRecord(updated);
+  if (emitEvent) {
+    await insertOutboxEvent(trx, row.id, completedEvent(verification, newEventId(), new Date(nowMs)), nowMs);
+  }
+  return verification;
+}
+
+export function completionMethods(ctx: StoreContext): Pick<Store, "completeVerification" | "unbindAccount"> {
+  const { db, toRecord } = ctx;
+  return {
+    async completeVerification(input: CompletionInput): Promise<CompletionResult> {
+      const nowMs = msOf(input.now);
+      return db.transaction().execute(async (trx) => {
+        // PostgreSQL: FOR UPDATE makes concurrent completions of one verification queue here and
+        // then see it completed. SQLite: the transaction holds the only connection.
+        const row = await readVerification(ctx, trx, input.verificationId, true);
+        if (row === undefined) return { kind: "not_found" };
+        if (row.status !== "pending") return { kind: "not_pending", verification: toRecord(row) };
+
+        const outcome = await settle(ctx, trx, row, input, nowMs);
+        const verification = await finishRow(ctx, trx, row, outcome, nowMs, input.emitEvent ?? false);
+        return { kind: "completed", verification };
+      });
+    },
+
+    async unbindAccount(accountRef: string, now: Date) {
+      const nowMs = msOf(now);
+      return db.transaction().execute(async (trx) => {
+        const removed = await trx
+          .deleteFrom("accounts")
+          .where("account_ref", "=", accountRef)
+          .returning(["person_id", "verification_id"])
+          .executeTakeFirst();
+        if (removed === undefined) return false;
+        await insertAudit(trx, removed.verification_id, "account.unbound", nowMs, {
+          account_ref: accountRef,
+          person_id: removed.person_id,
+        });
+        return true;
+      });
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * What every part of the Kysely store shares: the database, its dialect, the keyring, the person id
+ * source, and the few statements more than one part runs (read a verification, write an audit event).
+ */
+import type { Kysely, Selectable, Transaction } from "kysely";
+import type { AuditEvent } from "../core/store.js";
+import type { VerificationRecord } from "../core/verification.js";
+import type { Keyring } from "./crypto.js";
+import type { StoreDialect } from "./dialect.js";
+import type { Database, VerificationsTable } from "./schema.js";
+
+export interface StoreContext {
+  db: Kysely<Database>;
+  dialect: StoreDialect;
+  keyring: Keyring;
+  /** Person ids. */
+  newId: () => string;
+  /** A row as a record, its personal fields decrypted (rows.ts). */
+  toRecord: (row: Selectable<VerificationsTable>) => VerificationRecord;
+}
+
+/** The verification `id`; under `FOR UPDATE` when `lock` and the dialect has row locks. */
+export async function readVerification(
+  ctx: StoreContext,
+  executor: Kysely<Database>,
+  id: string,
+  lock: boolean,
+) {
+  return executor
+    .selectFrom("verifications")
+    .selectAll()
+    .where("id", "=", id)
+    .$if(lock && ctx.dialect.rowLocks, (qb) => qb.forUpdate())
+    .executeTakeFirst();
+}
+
+export async function insertAudit(
+  trx: Transaction<Database>,
+  verificationId: string | null,
+  type: string,
+  nowMs: number,
+  data: AuditEvent["data"],
+): Promise<void> {
+  await trx
+    .insertInto("audit_events")
+    .values({ verification_id: verificationId, type, data_json: JSON.stringify(data), created_at: nowMs })
+    .execute();
+}

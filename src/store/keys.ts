@@ -1,0 +1,48 @@
+/** Key rotation: re-encrypting the stored personal fields under the keyring's current key. */
+import type { Store } from "../core/store.js";
+import type { StoreContext } from "./context.js";
+
+export function keyMethods(ctx: StoreContext): Pick<Store, "rotateKeys"> {
+  const { db, keyring } = ctx;
+  return {
+    async rotateKeys() {
+      let reencrypted = 0;
+      for (;;) {
+        const rows = await db
+          .selectFrom("verifications")
+          .select(["id", "name_enc", "birth_date_enc", "phone_enc"])
+          .where("enc_key_id", "is not", null)
+          .where("enc_key_id", "!=", keyring.currentKeyId)
+          .limit(500)
+          .execute();
+        if (rows.length === 0) break;
+        await db.transaction().execute(async (trx) => {
+          for (const row of rows) {
+            const reseal = (column: string, value: string | null) => {
+              if (value === null) return null;
+              const context = `verifications/${row.id}/${column}`;
+              return keyring.encrypt(keyring.decrypt(value, context), context);
+            };
+            await trx
+              .updateTable("verifications")
+              .set({
+                name_enc: reseal("name", row.name_enc),
+                birth_date_enc: reseal("birth_date", row.birth_date_enc),
+                phone_enc: reseal("phone", row.phone_enc),
+                enc_key_id: keyring.currentKeyId,
+              })
+              .where("id", "=", row.id)
+              .execute();
+          }
+        });
+        reencrypted += rows.length;
+      }
+      const remaining = await db
+        .selectFrom("persons")
+        .select((eb) => eb.fn.countAll<number | string>().as("n"))
+        .where("key_id", "!=", keyring.currentKeyId)
+        .executeTakeFirst();
+      return { reencrypted, remainingPersonHashes: Number(remaining?.n ?? 0) };
+    },
+  };
+}

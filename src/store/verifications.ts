@@ -1,0 +1,82 @@
+/** Creating and reading verifications, and reading the audit trail. */
+import type { Kysely } from "kysely";
+import { z } from "zod";
+import { DEFAULT_MAX_ATTEMPTS } from "../core/attempts.js";
+import { RequestError } from "../core/errors.js";
+import type { AuditEvent, Store } from "../core/store.js";
+import type { NewVerification } from "../core/verification.js";
+import { readVerification, type StoreContext } from "./context.js";
+import { dateOf, msOf } from "./rows.js";
+import type { Database } from "./schema.js";
+
+const AUDIT_DATA = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+
+/** Inserts a pending verification; undefined when its id or bound id is taken. */
+export async function insertVerification(executor: Kysely<Database>, input: NewVerification) {
+  return executor
+    .insertInto("verifications")
+    .values({
+      id: input.id,
+      api_version: input.apiVersion,
+      bound_id: input.boundId,
+      status: "pending",
+      reason: null,
+      policy_json: JSON.stringify(input.policy),
+      account_ref: input.accountRef ?? null,
+      return_url: input.returnUrl ?? null,
+      max_attempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      created_at: msOf(input.createdAt),
+      expires_at: msOf(input.expiresAt),
+    })
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export function verificationMethods(
+  ctx: StoreContext,
+): Pick<Store, "createVerification" | "getVerification" | "findVerificationByBoundId" | "listAuditEvents"> {
+  const { db, toRecord } = ctx;
+  return {
+    async createVerification(input: NewVerification) {
+      const inserted = await insertVerification(db, input);
+      if (inserted === undefined) {
+        // The Store contract (test/store/store-contract.test.ts) answers a taken id with this error.
+        throw new RequestError("conflict", "a verification with this id or bound id already exists");
+      }
+      return toRecord(inserted);
+    },
+
+    async getVerification(id: string) {
+      const row = await readVerification(ctx, db, id, false);
+      return row === undefined ? undefined : toRecord(row);
+    },
+
+    async findVerificationByBoundId(boundId: string) {
+      const row = await db
+        .selectFrom("verifications")
+        .selectAll()
+        .where("bound_id", "=", boundId)
+        .executeTakeFirst();
+      return row === undefined ? undefined : toRecord(row);
+    },
+
+    async listAuditEvents(verificationId?: string) {
+      const rows = await db
+        .selectFrom("audit_events")
+        .selectAll()
+        .$if(verificationId !== undefined, (qb) => qb.where("verification_id", "=", verificationId ?? ""))
+        .orderBy("id")
+        .execute();
+      return rows.map(
+        (row): AuditEvent => ({
+          id: Number(row.id),
+          verificationId: row.verification_id,
+          type: row.type,
+          data: AUDIT_DATA.parse(JSON.parse(row.data_json)),
+          createdAt: dateOf(row.created_at),
+        }),
+      );
+    },
+  };
+}
