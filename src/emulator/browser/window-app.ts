@@ -27,6 +27,10 @@
  * issues the imp_uid when the window opens, and the redirect query of a failure carries one. Whether
  * PortOne then answers that imp_uid with `certified: false` or 404 is not documented; the former is
  * the reading that forces a merchant to check `certified`.
+ *
+ * Longer than 400 lines on purpose: one concern (the verification window's state machine: open →
+ * code sent → confirmed or cancelled), whose steps share the session table and the answer to the
+ * opener; its HTML lives in pages.ts and messages.ts.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { type Context, Hono } from "hono";

@@ -1,7 +1,9 @@
 /**
  * The import rules of the layout, checked: `src/core` imports nothing outside itself, no file under
  * `src/` imports from a layer above its own, and there is no import cycle in `src/` or `bench/`.
- * Run by `npm run check:imports` (part of `npm test`); prints each violation and exits 1.
+ * It also holds the layout to one concern per file: no file under `src/` over {@link MAX_LINES} lines
+ * unless its header says why ("Longer than 400 lines …"). Run by `npm run check:layout` (part of
+ * `npm test`); prints each violation and exits 1.
  *
  * Type-only imports count too: a cycle of types is still a cycle a reader has to hold in mind.
  */
@@ -85,8 +87,19 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
+/** Longest a source file may be without saying why in its header. */
+const MAX_LINES = 400;
+
 export function checkImports(): string[] {
   const problems: string[] = [];
+  for (const file of files(join(ROOT, "src"))) {
+    const text = readFileSync(file, "utf8");
+    const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+    const header = text.slice(0, text.indexOf("*/") + 2);
+    if (lines > MAX_LINES && !/Longer than 400 lines/.test(header)) {
+      problems.push(`${relative(ROOT, file)}: ${lines} lines, and its header does not say why`);
+    }
+  }
   const all = [...files(join(ROOT, "src")), ...files(join(ROOT, "bench"))];
   const graph = new Map(all.map((f) => [f, importsOf(f)]));
   const rel = (f: string) => relative(ROOT, f);
@@ -111,6 +124,6 @@ export function checkImports(): string[] {
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
   const problems = checkImports();
   for (const p of problems) console.error(p);
-  console.log(problems.length === 0 ? "imports: ok" : `imports: ${problems.length} problem(s)`);
+  console.log(problems.length === 0 ? "layout: ok" : `layout: ${problems.length} problem(s)`);
   process.exit(problems.length === 0 ? 0 : 1);
 }
