@@ -12,9 +12,9 @@ import pg from "pg";
 import { z } from "zod";
 import { loadConfig } from "../../src/cli/config.js";
 import { createLogger } from "../../src/cli/logger.js";
+import type { Store } from "../../src/core/store.js";
 import { createEmulator, type Emulator, serveEmulator, TEST_MERCHANT } from "../../src/emulator/index.js";
 import { startCertgate } from "../../src/server.js";
-import type { Store } from "../../src/store/types.js";
 
 export const PG_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const API_KEY = "integration_test_api_key_0001";

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { resolvePolicy } from "../../src/core/policy.js";
 import { REJECTION_REASONS } from "../../src/core/reasons.js";
+import type { Store } from "../../src/core/store.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "../../src/emulator/index.js";
 import { createHttpApp } from "../../src/http/app.js";
 import { createMetrics } from "../../src/observability/metrics.js";
@@ -23,7 +24,6 @@ import { createV1Client, createV2Client } from "../../src/portone/index.js";
 import { createVerificationService, type VerificationService } from "../../src/service/verifications.js";
 import { createKeyring } from "../../src/store/crypto.js";
 import { openStore } from "../../src/store/index.js";
-import type { Store } from "../../src/store/types.js";
 import { API_KEY, type DatabaseKind, RETURN_ORIGIN, START, TEST_SECRET } from "../integration/harness.js";
 import {
   authorization,

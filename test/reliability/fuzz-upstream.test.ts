@@ -26,6 +26,7 @@ import { FAILED_ATTEMPT_REASONS } from "../../src/core/attempts.js";
 import { UpstreamError } from "../../src/core/errors.js";
 import { presentText } from "../../src/core/identity.js";
 import { resolvePolicy } from "../../src/core/policy.js";
+import type { Store } from "../../src/core/store.js";
 import { createEmulator, PERSONA_IDS, type PersonaId, TEST_MERCHANT } from "../../src/emulator/index.js";
 import { createHttpApp } from "../../src/http/app.js";
 import {
@@ -41,7 +42,6 @@ import {
 import { createVerificationService, type VerificationService } from "../../src/service/verifications.js";
 import { createKeyring } from "../../src/store/crypto.js";
 import { openStore } from "../../src/store/index.js";
-import type { Store } from "../../src/store/types.js";
 import { type DatabaseKind, START, TEST_SECRET } from "../integration/harness.js";
 import {
   anyJson,

@@ -11,9 +11,9 @@
  * Short under `npm test` (~150 verifications a database); `npm run test:soak` runs 20 times as many.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { VerificationRecord } from "../../src/core/verification.js";
 import type { Fault } from "../../src/emulator/faults.js";
 import type { EmulatorRouteName } from "../../src/emulator/index.js";
-import type { VerificationRecord } from "../../src/store/types.js";
 import { seeded } from "../emulator/harness.js";
 import {
   createV2Verification,
@@ -55,7 +55,7 @@ const UPSTREAM_ROUTES: EmulatorRouteName[] = [
   "refreshToken",
   "getIdentityVerification",
 ];
-/** certgate's mapping of upstream faults to statuses (src/http/errors.ts): the only 5xx it may send. */
+/** certgate's mapping of upstream faults to statuses (src/http/responses.ts): the only 5xx it may send. */
 const UPSTREAM_5XX: Record<string, number> = {
   upstream_unavailable: 503,
   upstream_timeout: 504,

@@ -17,6 +17,7 @@ import BetterSqlite3 from "better-sqlite3";
 import type { Hono } from "hono";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import type { Store } from "../../src/core/store.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "../../src/emulator/index.js";
 import { createHttpApp } from "../../src/http/app.js";
 import { createMetrics, type Metrics } from "../../src/observability/metrics.js";
@@ -24,7 +25,6 @@ import { createV1Client } from "../../src/portone/index.js";
 import { createVerificationService } from "../../src/service/verifications.js";
 import { createKeyring } from "../../src/store/crypto.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
-import type { Store } from "../../src/store/types.js";
 
 const API_KEY = "sqlite_faults_api_key_0001";
 const silent = { info() {}, warn() {}, error() {} };
