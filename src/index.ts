@@ -19,6 +19,7 @@ export type { FailedAttemptReason } from "./core/attempts.js";
 export {
   CertgateError,
   ConfigError,
+  DuplicateIdError,
   MigrationError,
   RequestError,
   type RequestErrorCode,

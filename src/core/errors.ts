@@ -212,6 +212,20 @@ export class StoreError extends CertgateError {
   }
 }
 
+/**
+ * The store was asked to create a verification whose id or bound id is already taken. Ids are 144
+ * random bits, so this is a fault (a broken id source, a replayed insert), not an outcome; the HTTP
+ * layer answers it as 409 `conflict`.
+ */
+export class DuplicateIdError extends CertgateError {
+  override readonly name = "DuplicateIdError";
+  readonly code = "duplicate_id" as const;
+
+  constructor() {
+    super("a verification with this id or bound id already exists");
+  }
+}
+
 function stripQuery(url: string): string {
   const i = url.search(/[?#]/);
   return i === -1 ? url : url.slice(0, i);

@@ -8,6 +8,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { FailedAttemptReason } from "../core/attempts.js";
 import {
   CertgateError,
+  DuplicateIdError,
   RequestError,
   type RequestErrorCode,
   StoreError,
@@ -89,6 +90,9 @@ export function createErrorHandler(logger: ErrorLogger) {
   return (err: Error, c: Context) => {
     if (err instanceof RequestError) {
       return errorResponse(c, REQUEST_STATUS[err.code], err.code, err.message, err.details);
+    }
+    if (err instanceof DuplicateIdError) {
+      return errorResponse(c, REQUEST_STATUS.conflict, "conflict", err.message);
     }
     if (err instanceof UpstreamError) {
       logger.warn({ code: err.code, status: err.status, attempts: err.attempts }, "upstream fault");

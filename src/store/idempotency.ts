@@ -2,7 +2,7 @@
  * Creation under an Idempotency-Key: the key is claimed in the verification's own transaction under
  * the `idempotency_keys` primary key, so one key names one verification across instances.
  */
-import { RequestError } from "../core/errors.js";
+import { DuplicateIdError } from "../core/errors.js";
 import type { IdempotentCreationInput, IdempotentCreationResult, Store } from "../core/store.js";
 import { readVerification, type StoreContext } from "./context.js";
 import { msOf } from "./rows.js";
@@ -22,8 +22,7 @@ export function idempotencyMethods(
         // the committed row (READ COMMITTED) and does nothing. An expired row is taken over.
         const inserted = await insertVerification(trx, input.verification);
         if (inserted === undefined) {
-          // As createVerification answers a taken id (the Store contract pins that error).
-          throw new RequestError("conflict", "a verification with this id or bound id already exists");
+          throw new DuplicateIdError();
         }
         const claimed = await trx
           .insertInto("idempotency_keys")

@@ -2,7 +2,7 @@
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import { DEFAULT_MAX_ATTEMPTS } from "../core/attempts.js";
-import { RequestError } from "../core/errors.js";
+import { DuplicateIdError } from "../core/errors.js";
 import type { AuditEvent, Store } from "../core/store.js";
 import type { NewVerification } from "../core/verification.js";
 import { readVerification, type StoreContext } from "./context.js";
@@ -41,8 +41,7 @@ export function verificationMethods(
     async createVerification(input: NewVerification) {
       const inserted = await insertVerification(db, input);
       if (inserted === undefined) {
-        // The Store contract (test/store/store-contract.test.ts) answers a taken id with this error.
-        throw new RequestError("conflict", "a verification with this id or bound id already exists");
+        throw new DuplicateIdError();
       }
       return toRecord(inserted);
     },

@@ -9,13 +9,14 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RequestError } from "../../src/core/errors.js";
+import { DuplicateIdError } from "../../src/core/errors.js";
 import type { PersonKey, VerifiedIdentity } from "../../src/core/identity.js";
 import { resolvePolicy } from "../../src/core/policy.js";
+import type { Store } from "../../src/core/store.js";
+import type { CompletionDecision, NewVerification } from "../../src/core/verification.js";
 import { createKeyring, type Keyring } from "../../src/store/crypto.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
-import type { CompletionDecision, NewVerification, Store } from "../../src/store/types.js";
 
 const POSTGRES_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SECRET = "store-contract-secret-0000000000000000";
@@ -240,8 +241,8 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       const first = makeVerification();
       await store.createVerification(first);
       const error = await store.createVerification(second(first)).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(RequestError);
-      expect(error).toMatchObject({ code: "conflict" });
+      expect(error).toBeInstanceOf(DuplicateIdError);
+      expect(error).toMatchObject({ code: "duplicate_id" });
     });
   });
 
