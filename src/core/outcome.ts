@@ -2,11 +2,10 @@
  * The outcome of presenting a result for a verification: the one outcome type, which the service
  * answers (`completeV1` / `completeV2`) and http/responses.ts alone turns into a status code.
  *
- * The store's answers (core/store.ts) are not outcomes but what its transaction did, and each maps
- * to exactly one outcome: `completed` → `finished`, `not_pending` → `replayed`, `counted` →
- * `attempt_failed`; `not_found` is thrown as a request error. (`pending` is the service's alone: the
- * store is not called.) Both vocabularies are pinned, the store's by its contract suite and the
- * outcome's by library users switching on `kind`.
+ * The store's answers (core/store.ts) say what its transaction did, in the same words: `finished`,
+ * `replayed`, `attempt_failed` (the service adds the reason it knows); `not_found` is thrown as a
+ * request error, and `pending` is the service's alone (the store is not called). One vocabulary
+ * from the database to the HTTP mapper.
  */
 import type { FailedAttemptReason } from "./attempts.js";
 import type { VerificationRecord } from "./verification.js";

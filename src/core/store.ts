@@ -35,13 +35,13 @@ export interface OutboxEvent {
 
 /**
  * What {@link Store.completeVerification}'s transaction did; the service turns it into a
- * `CompletionOutcome` (core/outcome.ts: `completed` → `finished`, `not_pending` → `replayed`).
+ * `CompletionOutcome` of the same kind (core/outcome.ts).
  */
 export type CompletionResult =
   /** This call finished the verification (verified, rejected or expired). */
-  | { kind: "completed"; verification: VerificationRecord }
+  | { kind: "finished"; verification: VerificationRecord }
   /** Someone else finished it first; nothing was written. */
-  | { kind: "not_pending"; verification: VerificationRecord }
+  | { kind: "replayed"; verification: VerificationRecord }
   | { kind: "not_found" };
 
 /** One attempt that was not this verification's own result (core/attempts.ts). */
@@ -56,16 +56,16 @@ export interface FailedAttemptInput {
 }
 
 /**
- * What {@link Store.recordFailedAttempt}'s transaction did, in {@link CompletionResult}'s words plus
- * `counted` (the service's `attempt_failed` outcome).
+ * What {@link Store.recordFailedAttempt}'s transaction did, in the words of {@link CompletionResult}
+ * plus `attempt_failed` (the outcome of the same name, with the reason the service adds).
  */
 export type FailedAttemptResult =
   /** Counted; the verification stays pending with its new `failedAttempts`. */
-  | { kind: "counted"; verification: VerificationRecord }
+  | { kind: "attempt_failed"; verification: VerificationRecord }
   /** The limit was spent: this attempt rejected the verification as `too_many_attempts`. */
-  | { kind: "completed"; verification: VerificationRecord }
+  | { kind: "finished"; verification: VerificationRecord }
   /** It had already finished; nothing was written. */
-  | { kind: "not_pending"; verification: VerificationRecord }
+  | { kind: "replayed"; verification: VerificationRecord }
   | { kind: "not_found" };
 
 export interface AuditEvent {

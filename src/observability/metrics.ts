@@ -109,7 +109,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       ),
       completeVerification: timed("completeVerification", async (input) => {
         const result = await store.completeVerification(input);
-        if (result.kind === "completed") {
+        if (result.kind === "finished") {
           const v = result.verification;
           verifications.inc({ api_version: v.apiVersion, status: v.status, reason: v.reason ?? "" });
         }
@@ -117,7 +117,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       }),
       recordFailedAttempt: timed("recordFailedAttempt", async (input) => {
         const result = await store.recordFailedAttempt(input);
-        if (result.kind === "completed") {
+        if (result.kind === "finished") {
           const v = result.verification;
           verifications.inc({ api_version: v.apiVersion, status: v.status, reason: v.reason ?? "" });
         }

@@ -144,7 +144,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
       throw new RequestError("not_found", "verification not found");
     }
     const done = result.verification;
-    if (result.kind === "not_pending") {
+    if (result.kind === "replayed") {
       log.info({ verification_id: done.id, status: done.status }, "completion replayed");
       return { kind: "replayed", verification: done };
     }
@@ -193,13 +193,13 @@ export function createVerificationService(options: VerificationServiceOptions): 
     switch (result.kind) {
       case "not_found":
         throw new RequestError("not_found", "verification not found");
-      case "not_pending":
+      case "replayed":
         log.info(
           { verification_id: result.verification.id, status: result.verification.status },
           "completion replayed",
         );
         return { kind: "replayed", verification: result.verification };
-      case "completed": {
+      case "finished": {
         const done = result.verification;
         log.info(
           {
@@ -212,7 +212,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
         );
         return { kind: "finished", verification: done };
       }
-      case "counted": {
+      case "attempt_failed": {
         const counted = result.verification;
         log.info(
           {

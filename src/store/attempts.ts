@@ -18,7 +18,7 @@ export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAtte
         // queue here, so the count never passes the limit and only one of them finishes it.
         const row = await readVerification(ctx, trx, input.verificationId, true);
         if (row === undefined) return { kind: "not_found" };
-        if (row.status !== "pending") return { kind: "not_pending", verification: toRecord(row) };
+        if (row.status !== "pending") return { kind: "replayed", verification: toRecord(row) };
 
         const failedAttempts = row.failed_attempts + 1;
         const audit = {
@@ -38,7 +38,7 @@ export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAtte
             nowMs,
             input.emitEvent ?? false,
           );
-          return { kind: "completed", verification };
+          return { kind: "finished", verification };
         }
         // Guarded as well as locked: a row that is no longer pending or already at its limit is
         // never counted, whatever the isolation level.
@@ -51,7 +51,7 @@ export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAtte
           .returningAll()
           .executeTakeFirst();
         if (counted === undefined) throw new Error("store: verification changed under its lock");
-        return { kind: "counted", verification: toRecord(counted) };
+        return { kind: "attempt_failed", verification: toRecord(counted) };
       });
     },
   };

@@ -186,11 +186,11 @@ export function completionMethods(ctx: StoreContext): Pick<Store, "completeVerif
         // then see it completed. SQLite: the transaction holds the only connection.
         const row = await readVerification(ctx, trx, input.verificationId, true);
         if (row === undefined) return { kind: "not_found" };
-        if (row.status !== "pending") return { kind: "not_pending", verification: toRecord(row) };
+        if (row.status !== "pending") return { kind: "replayed", verification: toRecord(row) };
 
         const outcome = await settle(ctx, trx, row, input, nowMs);
         const verification = await finishRow(ctx, trx, row, outcome, nowMs, input.emitEvent ?? false);
-        return { kind: "completed", verification };
+        return { kind: "finished", verification };
       });
     },
 

@@ -251,8 +251,8 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       const identity = makeIdentity({ gender: "male", foreigner: true, carrier: "KT_MVNO" });
       const upstreamId = uid("imp");
       const result = await createAndComplete(verified(identity), { apiVersion: "v2" }, upstreamId);
-      expect(result.kind).toBe("completed");
-      if (result.kind !== "completed") return;
+      expect(result.kind).toBe("finished");
+      if (result.kind !== "finished") return;
       const record = result.verification;
       expect(record).toMatchObject({ status: "verified", reason: undefined, upstreamId, completedAt: NOW });
       expect(record.personId).toMatch(/^prs_/);
@@ -283,7 +283,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       const identity = makeIdentity({ ci: undefined, di: undefined });
       const result = await createAndComplete(verified(identity, null), { accountRef: uid("acct") });
       expect(result).toMatchObject({
-        kind: "completed",
+        kind: "finished",
         verification: { status: "verified", personId: undefined },
       });
     });
@@ -294,7 +294,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       await createAndComplete(verified(identity), { accountRef });
       const result = await createAndComplete(verified(identity));
       expect(result).toMatchObject({
-        kind: "completed",
+        kind: "finished",
         verification: { status: "verified", existingAccountRef: accountRef },
       });
     });
@@ -304,7 +304,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
     it("answers not_pending to a second completion and writes nothing", async () => {
       const identity = makeIdentity();
       const first = await createAndComplete(verified(identity));
-      if (first.kind !== "completed") throw new Error("expected completed");
+      if (first.kind !== "finished") throw new Error("expected finished");
       const before = await store.listAuditEvents(first.verification.id);
       const second = await store.completeVerification({
         verificationId: first.verification.id,
@@ -312,7 +312,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
         decision: { ok: false, reason: "underage" },
         now: new Date(NOW.getTime() + 1000),
       });
-      expect(second).toEqual({ kind: "not_pending", verification: first.verification });
+      expect(second).toEqual({ kind: "replayed", verification: first.verification });
       expect(await store.listAuditEvents(first.verification.id)).toEqual(before);
     });
 
@@ -330,7 +330,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       await createAndComplete(verified(makeIdentity()), {}, upstreamId);
       const result = await createAndComplete(verified(makeIdentity()), {}, upstreamId);
       expect(result).toMatchObject({
-        kind: "completed",
+        kind: "finished",
         verification: {
           status: "rejected",
           reason: "already_used",
@@ -349,10 +349,10 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
     ] as const)("%s becomes status %s with no identity", async (reason, status) => {
       const result = await createAndComplete({ ok: false, reason }, {}, undefined);
       expect(result).toMatchObject({
-        kind: "completed",
+        kind: "finished",
         verification: { status, reason, identity: undefined },
       });
-      if (result.kind !== "completed") return;
+      if (result.kind !== "finished") return;
       const [event] = await store.listAuditEvents(result.verification.id);
       expect(event?.data).toEqual({ status, reason, api_version: "v1" });
     });
@@ -390,7 +390,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
         now: NOW,
         emitEvent: true,
       });
-      expect(result).toEqual({ kind: "counted", verification: { ...v, failedAttempts: 1 } });
+      expect(result).toEqual({ kind: "attempt_failed", verification: { ...v, failedAttempts: 1 } });
       expect((await store.listAuditEvents(v.id)).map((e) => [e.type, e.data])).toEqual([
         [
           "verification.attempt_failed",
@@ -406,19 +406,22 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       expect(await outbox(v.id)).toEqual([]);
       // The presented id is not consumed: its owner can still complete with it.
       const owner = await createAndComplete(verified(makeIdentity()), {}, upstreamId);
-      expect(owner).toMatchObject({ kind: "completed", verification: { status: "verified", upstreamId } });
+      expect(owner).toMatchObject({ kind: "finished", verification: { status: "verified", upstreamId } });
     });
 
     it("allows maxAttempts failed attempts; the next rejects too_many_attempts in one transaction with its audit and outbox events", async () => {
       const v = await store.createVerification(makeVerification({ maxAttempts: 2 }));
-      expect(await attempt(v.id)).toMatchObject({ kind: "counted", verification: { failedAttempts: 1 } });
+      expect(await attempt(v.id)).toMatchObject({
+        kind: "attempt_failed",
+        verification: { failedAttempts: 1 },
+      });
       expect(await attempt(v.id, "merchant_uid_mismatch")).toMatchObject({
-        kind: "counted",
+        kind: "attempt_failed",
         verification: { status: "pending", failedAttempts: 2 },
       });
       const last = await attempt(v.id);
       expect(last).toMatchObject({
-        kind: "completed",
+        kind: "finished",
         verification: {
           status: "rejected",
           reason: "too_many_attempts",
@@ -448,10 +451,10 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
 
     it("answers not_pending to an attempt on a finished verification and writes nothing", async () => {
       const done = await createAndComplete(verified(makeIdentity()));
-      if (done.kind !== "completed") throw new Error("expected completed");
+      if (done.kind !== "finished") throw new Error("expected finished");
       const before = await store.listAuditEvents(done.verification.id);
       expect(await attempt(done.verification.id)).toEqual({
-        kind: "not_pending",
+        kind: "replayed",
         verification: done.verification,
       });
       expect(await store.listAuditEvents(done.verification.id)).toEqual(before);
@@ -464,10 +467,12 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
     it("under 30 parallel failed attempts with maxAttempts 5: five counted, exactly one finish, the rest not_pending", async () => {
       const v = await store.createVerification(makeVerification({ maxAttempts: 5 }));
       const results = await Promise.all(Array.from({ length: 30 }, () => attempt(v.id)));
-      const counted = results.flatMap((r) => (r.kind === "counted" ? [r.verification.failedAttempts] : []));
+      const counted = results.flatMap((r) =>
+        r.kind === "attempt_failed" ? [r.verification.failedAttempts] : [],
+      );
       expect(counted.sort()).toEqual([1, 2, 3, 4, 5]);
-      expect(results.filter((r) => r.kind === "completed")).toHaveLength(1);
-      expect(results.filter((r) => r.kind === "not_pending")).toHaveLength(24);
+      expect(results.filter((r) => r.kind === "finished")).toHaveLength(1);
+      expect(results.filter((r) => r.kind === "replayed")).toHaveLength(24);
       expect(await store.getVerification(v.id)).toMatchObject({
         status: "rejected",
         reason: "too_many_attempts",
@@ -491,7 +496,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
           now: NOW,
         }),
       ]);
-      expect(results.filter((r) => r.kind === "completed")).toHaveLength(1);
+      expect(results.filter((r) => r.kind === "finished")).toHaveLength(1);
       const final = await store.getVerification(v.id);
       expect(final?.status === "verified" || final?.reason === "too_many_attempts").toBe(true);
       expect(final?.failedAttempts).toBeLessThanOrEqual(6);
@@ -514,7 +519,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       });
       const result = await createAndComplete(verified(identity), { accountRef: uid("acct") });
       expect(result).toMatchObject({
-        kind: "completed",
+        kind: "finished",
         verification: {
           status: "rejected",
           reason: "duplicate_account",
@@ -560,7 +565,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       );
       expect(danal).toMatchObject({ verification: { status: "verified" } });
       expect(inicis).toMatchObject({ verification: { status: "verified" } });
-      if (danal.kind !== "completed" || inicis.kind !== "completed") return;
+      if (danal.kind !== "finished" || inicis.kind !== "finished") return;
       expect(inicis.verification.personId).not.toBe(danal.verification.personId);
     });
 
@@ -572,7 +577,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       expect(await store.unbindAccount(old, NOW)).toBe(false);
       const result = await createAndComplete(verified(identity), { accountRef: uid("acct") });
       expect(result).toMatchObject({ verification: { status: "verified", existingAccountRef: undefined } });
-      if (first.kind !== "completed") return;
+      if (first.kind !== "finished") return;
       const events = await store.listAuditEvents(first.verification.id);
       expect(events.map((event) => event.type)).toEqual(["verification.completed", "account.unbound"]);
       expect(events[1]?.data).toEqual({ account_ref: old, person_id: first.verification.personId ?? null });
@@ -593,8 +598,8 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
           }),
         ),
       );
-      expect(results.filter((r) => r.kind === "completed")).toHaveLength(1);
-      expect(results.filter((r) => r.kind === "not_pending")).toHaveLength(49);
+      expect(results.filter((r) => r.kind === "finished")).toHaveLength(1);
+      expect(results.filter((r) => r.kind === "replayed")).toHaveLength(49);
       expect(await store.listAuditEvents(verification.id)).toHaveLength(1);
     });
 
@@ -615,7 +620,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
           }),
         ),
       );
-      const outcomes = results.map((r) => (r.kind === "completed" ? r.verification : undefined));
+      const outcomes = results.map((r) => (r.kind === "finished" ? r.verification : undefined));
       const winners = outcomes.filter((v) => v?.status === "verified");
       const losers = outcomes.filter((v) => v?.reason === "duplicate_account");
       expect(winners).toHaveLength(1);
@@ -640,7 +645,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
           decision: verified(identity),
           now: NOW,
         });
-        personId = done.kind === "completed" ? done.verification.personId : undefined;
+        personId = done.kind === "finished" ? done.verification.personId : undefined;
       } finally {
         await oldStore.close();
       }
@@ -693,7 +698,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
 
       const persisted = await backend.persisted();
       // Positive control: what was written is visible to this scan.
-      const recordId = result.kind === "completed" ? result.verification.id : "missing";
+      const recordId = result.kind === "finished" ? result.verification.id : "missing";
       expect(persisted.some((bytes) => bytes.includes(Buffer.from(recordId)))).toBe(true);
       const secrets = [
         "박비밀테스트",
@@ -917,7 +922,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
         decision: verified(makeIdentity()),
         now: later,
       });
-      if (old.kind !== "completed") throw new Error("setup failed");
+      if (old.kind !== "finished") throw new Error("setup failed");
 
       const purgedAt = new Date(later.getTime() + 1000);
       const count = await store.purgeIdentities({
