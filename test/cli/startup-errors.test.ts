@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { StartupError } from "../../src/core/errors.js";
 import { formatStartupFailure, maskDatabaseUrl } from "../../src/startup-errors.js";
 import { PG_URL } from "../integration/harness.js";
+import { freePort } from "../reliability/own-postgres.js";
 import { runCertgate } from "./run-certgate.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certgate-startup-"));
@@ -28,16 +29,6 @@ const random = () => `certgate_${randomBytes(6).toString("hex")}`;
 
 function certgate(args: string[], env: Record<string, string>) {
   return runCertgate(args, { CERTGATE_DATA_DIR: join(dir, "data"), ...env });
-}
-
-/** A port nothing listens on: bound by the OS, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
 }
 
 /** stderr is exactly one `certgate: …` line, without a stack or the password. */

@@ -31,7 +31,8 @@ function binDir(): string {
   return join(root, newest, "bin");
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on: bound by the OS on 127.0.0.1, then released. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
