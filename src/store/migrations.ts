@@ -174,15 +174,28 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialec
     dialect.name === "postgres"
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
       : undefined;
-  const { error, results } = await new Migrator({
+  const migrator = new Migrator({
     db,
     provider,
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
-  }).migrateToLatest();
+  });
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's introspector lists the tables of EVERY schema and calls has_schema_privilege by name:
+  // a schema another tenant (or test) drops at that moment raises 3F000 before any migration or
+  // lock ran. Nothing was done, so trying again is safe; a bounded number of times.
+  for (let attempt = 1; attempt < 10 && isSchemaDroppedMeanwhile(error); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error !== undefined) {
     const failed = results?.find((result) => result.status === "Error")?.migrationName;
     throw new MigrationError(failed, { cause: error });
   }
+}
+
+/** PostgreSQL's invalid_schema_name, raised before any migration ran (results is empty). */
+function isSchemaDroppedMeanwhile(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === "3F000";
 }
 
 function sqlIn(column: string, values: readonly string[]) {

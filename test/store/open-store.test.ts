@@ -60,4 +60,35 @@ describe("choosing the backend by database URL", () => {
       await admin.end();
     }
   });
+
+  it("migrates while other schemas of the same database are created and dropped", async () => {
+    // Kysely's introspector reads every schema: one dropped at that moment raised 3F000 and failed
+    // startup (seen in CI while other suites dropped their test schemas).
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    const ours: string[] = [];
+    let churning = true;
+    const churn = (async () => {
+      for (let i = 0; churning && i < 2_000; i++) {
+        const other = `cg_churn_${randomBytes(6).toString("hex")}`;
+        await admin.query(`create schema ${other}; create table ${other}.t (x integer)`);
+        await admin.query(`drop schema ${other} cascade`);
+      }
+    })();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const schema = `cg_test_${randomBytes(6).toString("hex")}`;
+        ours.push(schema);
+        await admin.query(`create schema ${schema}`);
+        const url = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+        const store = await openStore({ databaseUrl: url, keyring });
+        await store.close();
+      }
+    } finally {
+      churning = false;
+      await churn;
+      for (const schema of ours) await admin.query(`drop schema if exists ${schema} cascade`);
+      await admin.end();
+    }
+  });
 });
