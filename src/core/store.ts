@@ -122,7 +122,11 @@ export interface Store {
   purgeIdempotencyKeys(input: { createdBefore: Date }): Promise<number>;
   getVerification(id: string): Promise<VerificationRecord | undefined>;
   findVerificationByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
-  /** One transaction: outcome, consumed id, person and account binding, audit event. */
+  /**
+   * One transaction: outcome, consumed id, person and account binding (a `reverify`: the person
+   * checked against the account's), the expected identity compared and its hashes dropped, audit
+   * event.
+   */
   completeVerification(input: CompletionInput): Promise<CompletionResult>;
   /**
    * One transaction, race-free across instances (the row is locked): counts a failed attempt of a
@@ -131,6 +135,11 @@ export interface Store {
    * exactly as {@link completeVerification} finishes (audit event, outbox event).
    */
   recordFailedAttempt(input: FailedAttemptInput): Promise<FailedAttemptResult>;
+  /**
+   * Whether a person is bound to `accountRef` (a `reverify` needs one at creation; its completion
+   * reads the binding again in its own transaction).
+   */
+  isAccountBound(accountRef: string): Promise<boolean>;
   /** Withdrawal: frees the person to bind another account. False when the account is unknown. */
   unbindAccount(accountRef: string, now: Date): Promise<boolean>;
   listAuditEvents(verificationId?: string): Promise<AuditEvent[]>;

@@ -96,7 +96,8 @@ const completion = {
 const redirect = {
   "303": {
     description:
-      "to the verification's return_url with verification_id, status and reason " +
+      "to the verification's return_url with verification_id, status, reason and, for " +
+      "duplicate_account, existing_account_ref " +
       "(a failed attempt: status=pending&reason=not_found|merchant_uid_mismatch)",
   },
 };

@@ -123,6 +123,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         }
         return result;
       }),
+      isAccountBound: timed("isAccountBound", (ref) => store.isAccountBound(ref)),
       unbindAccount: timed("unbindAccount", (ref, now) => store.unbindAccount(ref, now)),
       listAuditEvents: timed("listAuditEvents", (id) => store.listAuditEvents(id)),
       purgeIdentities: timed("purgeIdentities", (i) => store.purgeIdentities(i)),

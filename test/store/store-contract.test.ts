@@ -212,6 +212,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
         status: "pending",
         reason: undefined,
         policy: input.policy,
+        purpose: "signup",
         accountRef: input.accountRef,
         returnUrl: input.returnUrl,
         upstreamId: undefined,
@@ -273,7 +274,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
           id: expect.any(Number),
           verificationId: record.id,
           type: "verification.completed",
-          data: { status: "verified", reason: null, api_version: "v2" },
+          data: { status: "verified", reason: null, api_version: "v2", purpose: "check" },
           createdAt: NOW,
         },
       ]);
@@ -354,7 +355,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       });
       if (result.kind !== "finished") return;
       const [event] = await store.listAuditEvents(result.verification.id);
-      expect(event?.data).toEqual({ status, reason, api_version: "v1" });
+      expect(event?.data).toEqual({ status, reason, api_version: "v1", purpose: "check" });
     });
   });
 
@@ -442,6 +443,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
         status: "rejected",
         reason: "too_many_attempts",
         api_version: "v1",
+        purpose: "check",
       });
       const events = await outbox(v.id);
       expect(events.map((e) => JSON.parse(e.payload).data)).toMatchObject([
