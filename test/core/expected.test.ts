@@ -5,7 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { canonicalExpected, mismatchedFields, validateExpected } from "../../src/core/expected.js";
 import type { VerifiedIdentity } from "../../src/core/identity.js";
+import { DEFAULT_POLICY } from "../../src/core/policy.js";
 import { completionDecisionFor, personCheckOf, purposeProblem } from "../../src/core/purpose.js";
+import { buildNewVerification, type CreateVerificationInput } from "../../src/service/creation.js";
 
 const identity = (overrides: Partial<VerifiedIdentity> = {}): VerifiedIdentity => ({
   name: "김테스트",
@@ -138,5 +140,38 @@ describe("purposes", () => {
       personKey: undefined,
     });
     expect(personCheckOf("reverify", { ok: false, reason: "stale_certification" })).toBeUndefined();
+  });
+});
+
+describe("the library's creation input", () => {
+  const build = (input: Record<string, unknown>) =>
+    buildNewVerification({ policy: DEFAULT_POLICY, ...input } as CreateVerificationInput, {
+      apiVersions: ["v1"],
+      now: () => new Date(0),
+      ttlSeconds: 900,
+      newId: (prefix) => `${prefix}_1`,
+    });
+
+  it("refuses an unknown purpose, an unknown expected key and an invalid expected value", () => {
+    expect(() => build({ purpose: "recover", accountRef: "a" })).toThrow(
+      expect.objectContaining({ code: "invalid_request", details: { field: "purpose" } }),
+    );
+    expect(() => build({ expected: { nick: "x" } })).toThrow(
+      expect.objectContaining({
+        code: "unknown_field",
+        details: expect.objectContaining({ field: "expected.nick" }),
+      }),
+    );
+    expect(() => build({ expected: { birthDate: "1990-02-30" } })).toThrow(
+      expect.objectContaining({
+        code: "invalid_request",
+        details: expect.objectContaining({ field: "expected.birthDate" }),
+      }),
+    );
+  });
+
+  it("defaults the purpose from the account as before", () => {
+    expect(build({ accountRef: "a" }).purpose).toBe("signup");
+    expect(build({ policy: { ...DEFAULT_POLICY, requirePersonKey: false } }).purpose).toBe("check");
   });
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { API_ADAPTERS, API_VERSIONS, type ApiVersion } from "./api-versions.js";
-import { DATABASES, expectAbsent, type Harness, startHarness, storedText } from "./harness.js";
+import { auth, DATABASES, expectAbsent, type Harness, startHarness, storedText } from "./harness.js";
 
 const codeOf = async (res: Response) =>
   z
@@ -108,6 +108,13 @@ describe.each(API_VERSIONS)("%s", (version) => {
       const mismatched = a.record(h, await a.create(h, { expected }), { v1: { person }, v2: { person } });
       expect((await mismatched.complete()).status).toBe(422);
       await a.create(h, { expected });
+      // The same under an Idempotency-Key: its stored fingerprint must not be a guessable digest.
+      const idempotent = await h.api("/api/verifications", {
+        method: "POST",
+        headers: { ...auth, "idempotency-key": `privacy-${version}` },
+        body: { expected, api_version: version },
+      });
+      expect(idempotent.status).toBe(201);
       // A replay and a fault also log.
       await v.complete();
       if (version === "v2") await v2AlsoLogs(h, person);
