@@ -154,7 +154,11 @@ export interface Store {
    * previous secrets must still be in the keyring to decrypt). Person keys are HMACs of a CI/DI that
    * is not stored, so they cannot be re-hashed in bulk: they are rewritten when the person next
    * verifies. `remainingPersonHashes` counts those still under an old key — keep the old secret among
-   * the previous ones until it reaches 0, or accept that such persons are matched anew.
+   * the previous ones until it reaches 0, or accept that such persons are matched anew. A pending
+   * verification's expected-identity hashes are not rewritten either (their values are not stored):
+   * each names its key id and is compared under that key while its secret is among the previous
+   * ones; once it is not, the comparison fails closed (`identity_mismatch`). They live no longer
+   * than a pending verification (at most 24 hours).
    */
   rotateKeys(): Promise<{ reencrypted: number; remainingPersonHashes: number }>;
   /**

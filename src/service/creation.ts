@@ -13,7 +13,7 @@ import { RequestError } from "../core/errors.js";
 import { EXPECTED_KEYS, type ExpectedIdentity, validateExpected } from "../core/expected.js";
 import { type Policy, unknownPolicyKeys } from "../core/policy.js";
 import { defaultPurpose, purposeProblem } from "../core/purpose.js";
-import type { Purpose } from "../core/reasons.js";
+import { isPurpose, PURPOSES, type Purpose } from "../core/reasons.js";
 import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
 import type { ApiVersion, NewVerification, VerificationRecord } from "../core/verification.js";
 
@@ -118,6 +118,11 @@ export function buildNewVerification(
     );
   }
   const purpose = input.purpose ?? defaultPurpose(input.accountRef);
+  if (!isPurpose(purpose)) {
+    throw new RequestError("invalid_request", `purpose must be one of ${PURPOSES.join(", ")}`, {
+      field: "purpose",
+    });
+  }
   const problem = purposeProblem(
     { purpose, accountRef: input.accountRef, requirePersonKey: input.policy.requirePersonKey },
     { purpose: "purpose", accountRef: "accountRef", requirePersonKey: "policy.requirePersonKey" },

@@ -186,6 +186,34 @@ describe.each(API_VERSIONS)("%s", (version) => {
       expect(completion.parse(await (await own.complete()).json()).error?.code).toBe("overage");
     });
 
+    it("reverify with an expected identity: another person is person_mismatch (not which fields differ); the holder is compared", async () => {
+      const expected = { name: "김테스트", phone: "010-0000-0001" };
+      const other = a.record(
+        h,
+        await a.create(h, { purpose: "reverify", account_ref: holder, expected }),
+        "no_gender",
+      );
+      const otherBody = completion.parse(await (await other.complete()).json());
+      expect(otherBody.error?.code).toBe("person_mismatch");
+      expect(otherBody.verification).not.toHaveProperty("mismatched_fields");
+      expect(await view(other.id)).toMatchObject({ mismatched_fields: null });
+
+      const own = a.record(
+        h,
+        await a.create(h, { purpose: "reverify", account_ref: holder, expected: { phone: "010-9999-0000" } }),
+        "adult",
+      );
+      const ownBody = completion.parse(await (await own.complete()).json());
+      expect(ownBody.error?.code).toBe("identity_mismatch");
+      expect(await view(own.id)).toMatchObject({ reason: "identity_mismatch", mismatched_fields: ["phone"] });
+      const matching = a.record(
+        h,
+        await a.create(h, { purpose: "reverify", account_ref: holder, expected }),
+        "adult",
+      );
+      expect((await matching.complete()).status).toBe(200);
+    });
+
     it("reverify of an account withdrawn after creation: person_mismatch (the binding is read at completion)", async () => {
       const account = `${a.prefix}withdrawn-${kind}`;
       const signup = a.record(h, await a.create(h, { account_ref: account }), "kcp");
