@@ -69,7 +69,10 @@ from the environment and .env (see .env.example).`,
     async run({ env, flags }) {
       const port = Number(flags.port ?? "4010");
       if (!/^\d+$/.test(String(flags.port ?? "4010")) || port > 65_535)
-        throw new UsageError("--port must be a port number (0–65535)", "certgate emulator --port N");
+        throw new UsageError(
+          "--port must be a port number (0–65535)",
+          "certgate emulator [--port N] [--host H] [--no-admin]",
+        );
       const admin = flags["no-admin"] !== true;
       const emulator = createEmulator({ admin, realTime: true });
       const running = await serveEmulator(emulator, { port, hostname: String(flags.host ?? "127.0.0.1") });
