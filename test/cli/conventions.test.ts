@@ -18,14 +18,15 @@ const dir = mkdtempSync(join(tmpdir(), "certgate-conventions-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const version = (JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version;
 
-describe("certgate follows command-line conventions", () => {
-  it.concurrent.each([["--version"], ["-v"]])("%s prints the package version", async (flag) => {
+// Each test spawns the real command through tsx: seconds each on a loaded machine, not 30 s.
+describe("certgate follows command-line conventions", { timeout: 120_000 }, () => {
+  it.each([["--version"], ["-v"]])("%s prints the package version", async (flag) => {
     const { status, stdout } = await runCertgate([flag], {});
     expect(status).toBe(0);
     expect(stdout).toBe(`${version}\n`);
   });
 
-  it.concurrent.each([
+  it.each([
     [["emulator", "--bogus"], "certgate: unknown flag --bogus", "usage: certgate emulator [--port N]"],
     [["emulator", "--port"], "certgate: --port needs a value", "usage: certgate emulator [--port N]"],
     [["serve", "--prot", "1"], "certgate: unknown flag --prot", "usage: certgate serve [--port N]"],
@@ -48,7 +49,7 @@ describe("certgate follows command-line conventions", () => {
     expect(stderr).not.toContain("unexpected error");
   });
 
-  it.concurrent.each(["serve", "migrate", "purge", "doctor", "lookup", "keys rotate"])(
+  it.each(["serve", "migrate", "purge", "doctor", "lookup", "keys rotate"])(
     "%s --help lists its flags and the variables they override",
     async (command) => {
       const { status, stdout } = await runCertgate([...command.split(" "), "--help"], {});
@@ -153,7 +154,7 @@ describe("certgate follows command-line conventions", () => {
   });
 });
 
-describe("certgate lookup in sandbox mode", () => {
+describe("certgate lookup in sandbox mode", { timeout: 120_000 }, () => {
   it("asks the running sandbox's embedded emulator, never PortOne's real host", async () => {
     const port = await freePort();
     const running = await startCertgateProcess(["serve", "--port", String(port)], { CERTGATE_DATA_DIR: dir });

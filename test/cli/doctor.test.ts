@@ -57,7 +57,8 @@ function expectNoSecret(output: string) {
     expect(output).not.toContain(secret);
 }
 
-describe("certgate doctor", () => {
+// Each test spawns the real command through tsx: seconds each on a loaded machine, not 30 s.
+describe("certgate doctor", { timeout: 120_000 }, () => {
   it("passes every check against a running PortOne (the emulator) and a good database: exit 0", async () => {
     const { status, stdout, stderr } = await runCertgate(["doctor"], production());
     expect(stderr).toBe("");

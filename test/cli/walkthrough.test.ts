@@ -53,7 +53,8 @@ const sources = [
   ...(existsSync("README-walkthrough.txt") ? ["README-walkthrough.txt"] : []),
 ];
 
-describe("the README walkthrough", () => {
+// Each test spawns the real command through tsx: seconds each on a loaded machine, not 30 s.
+describe("the README walkthrough", { timeout: 120_000 }, () => {
   it("has a source to run", () => {
     expect(sources.length).toBeGreaterThan(0);
   });
