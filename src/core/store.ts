@@ -174,6 +174,11 @@ export interface Store {
     id: string,
     input: { now: Date; nextAttemptAt: Date; status?: number | undefined },
   ): Promise<void>;
+  /**
+   * The webhook backlog: how many outbox events are not delivered yet, and when the oldest of them
+   * was written (undefined when there is none). One indexed aggregate, cheap enough per scrape.
+   */
+  webhookBacklog(): Promise<{ pending: number; oldestCreatedAt: Date | undefined }>;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -913,6 +913,29 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
     });
   });
 
+  describe("webhook backlog", () => {
+    it("counts the undelivered events and dates the oldest, for the metrics", async () => {
+      const far = new Date(NOW.getTime() + 86_400_000 * 365);
+      for (const event of await store.claimWebhookEvents({ now: far, limit: 100_000, leaseUntil: far }))
+        await store.markWebhookDelivered(event.id, far);
+      expect(await store.webhookBacklog()).toEqual({ pending: 0, oldestCreatedAt: undefined });
+      for (let i = 0; i < 2; i++) {
+        const verification = await store.createVerification(makeVerification());
+        await store.completeVerification({
+          verificationId: verification.id,
+          upstreamId: uid("imp"),
+          decision: verified(makeIdentity()),
+          now: NOW,
+          emitEvent: true,
+        });
+      }
+      expect(await store.webhookBacklog()).toEqual({ pending: 2, oldestCreatedAt: NOW });
+      const [first] = await store.claimWebhookEvents({ now: far, limit: 1, leaseUntil: far });
+      await store.markWebhookDelivered(first?.id ?? "", far);
+      expect((await store.webhookBacklog()).pending).toBe(1);
+    });
+  });
+
   describe("retention", () => {
     it("purges the personal fields of verifications completed before the cut-off and keeps the rest", async () => {
       const later = new Date(NOW.getTime() + 86_400_000);
