@@ -47,6 +47,7 @@
  */
 import { type AgeRule, ageUnder, internationalAge, yearAge } from "./age.js";
 import { seoulDate } from "./calendar.js";
+import { RequestError } from "./errors.js";
 import { type PersonKey, personKeyOf, type UpstreamResult, type VerifiedIdentity } from "./identity.js";
 import type { RejectionReason } from "./reasons.js";
 import { unknownFieldError, unknownKeys } from "./unknown-fields.js";
@@ -136,6 +137,60 @@ export function resolvePolicy(partial: Partial<Policy>, opts: { creatingAccount:
 }
 
 /**
+ * A policy as a library caller writes it: every field optional, an age bound either a number (counted
+ * by the international rule, 만 나이, as the HTTP API's `min_age` without `age_rule`) or an
+ * {@link AgeBound}. A full {@link Policy} is one too. {@link policyFromInput} turns it into a policy.
+ *
+ * @example
+ * const adult: PolicyInput = { minAge: { age: 19, rule: "year" } }; // 청소년보호법: year age
+ * const over14: PolicyInput = { minAge: 14, freshnessSeconds: 300 }; // international age
+ */
+export interface PolicyInput {
+  minAge?: number | AgeBound | undefined;
+  maxAge?: number | AgeBound | undefined;
+  freshnessSeconds?: number | undefined;
+  futureToleranceSeconds?: number | undefined;
+  judgeAgeAt?: "verification" | "now" | undefined;
+  requirePersonKey?: boolean | undefined;
+}
+
+/**
+ * The {@link Policy} `input` describes: a numeric bound becomes `{ age, rule: "international" }`, the
+ * absent fields take the defaults ({@link resolvePolicy}), and the result is validated.
+ *
+ * @param opts.field how messages name the policy ("policy" by default): unknown keys are reported
+ *   as `policy.minage`.
+ * @throws {RequestError} `unknown_field` for a key that is no field of a policy (never dropped);
+ *   `invalid_request` when `input` is not an object or the policy is invalid, with
+ *   `details.problems` listing every problem.
+ * @example
+ * policyFromInput({ minAge: 19 }, { creatingAccount: true }).minAge // { age: 19, rule: "international" }
+ */
+export function policyFromInput(
+  input: PolicyInput | undefined,
+  opts: { creatingAccount: boolean; field?: string },
+): Policy {
+  const field = opts.field ?? "policy";
+  if (input === undefined) return resolvePolicy({}, { creatingAccount: opts.creatingAccount });
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new RequestError("invalid_request", `${field} must be an object`, { field });
+  }
+  const unknown = unknownPolicyKeys(input, `${field}.`);
+  if (unknown.length > 0) throw unknownFieldError(unknown);
+  const bound = (b: number | AgeBound | undefined) =>
+    typeof b === "number" ? { age: b, rule: "international" as const } : b;
+  const policy = resolvePolicy(
+    { ...input, minAge: bound(input.minAge), maxAge: bound(input.maxAge) },
+    { creatingAccount: opts.creatingAccount },
+  );
+  const problems = validatePolicy(policy, { name: (name) => `${field}.${name}` });
+  if (problems.length > 0) {
+    throw new RequestError("invalid_request", `invalid ${field}: ${problems.join("; ")}`, { problems });
+  }
+  return policy;
+}
+
+/**
  * `value` as a {@link Policy} when it has a policy's shape, for a policy that comes back from outside
  * the type system (a stored row's JSON): the age bounds' `age` numbers and {@link AgeRule}s, the
  * durations numbers, `judgeAgeAt` known, `requirePersonKey` a boolean. Keys that are no field of a
@@ -217,6 +272,11 @@ export function validatePolicy(
     ["maxAge", policy.maxAge],
   ] as const) {
     if (bound === undefined) continue;
+    if (typeof bound !== "object" || bound === null) {
+      // From JavaScript: `minAge: null` or `"19"` is refused, never read as "no bound".
+      problems.push(`${name(`${field}.age`)} must be an integer from 0 to ${MAX_POLICY_AGE}`);
+      continue;
+    }
     if (!Number.isInteger(bound.age) || bound.age < 0 || bound.age > MAX_POLICY_AGE) {
       problems.push(`${name(`${field}.age`)} must be an integer from 0 to ${MAX_POLICY_AGE}`);
     }

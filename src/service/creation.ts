@@ -10,18 +10,35 @@ import {
   MIN_MAX_ATTEMPTS,
 } from "../core/attempts.js";
 import { RequestError } from "../core/errors.js";
-import { type Policy, unknownPolicyKeys } from "../core/policy.js";
+import { type PolicyInput, policyFromInput, unknownPolicyKeys } from "../core/policy.js";
 import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
 import type { ApiVersion, NewVerification, VerificationRecord } from "../core/verification.js";
 
-/** What {@link VerificationService.create} takes: a policy, and optionally an account, a return URL, a lifetime. */
+/**
+ * What {@link VerificationService.create} takes: a policy, and optionally an account, a return URL,
+ * a lifetime. The policy may be short (`{ minAge: 19 }`); the service fills the defaults and
+ * validates it.
+ *
+ * @example
+ * const input: CreateVerificationInput = {
+ *   accountRef: "user-42",
+ *   policy: { minAge: { age: 19, rule: "year" } },
+ *   returnUrl: "https://shop.example/signup/done",
+ * };
+ * const verification = await service.create(input);
+ */
 export interface CreateVerificationInput {
   /**
    * Which PortOne API the browser will use. Default "v1" when V1 is configured, else "v2".
    * V1 binds to a merchant_uid, V2 to an identityVerificationId; certgate issues either.
    */
   apiVersion?: ApiVersion | undefined;
-  policy: Policy;
+  /**
+   * What the person must satisfy ({@link PolicyInput}): a number is an age by the international
+   * rule, an `{ age, rule }` picks the rule; absent fields take the defaults (a person key is
+   * required when `accountRef` is given). Absent: no age bound.
+   */
+  policy?: PolicyInput | undefined;
   accountRef?: string | undefined;
   returnUrl?: string | undefined;
   ttlSeconds?: number | undefined;
@@ -80,6 +97,7 @@ export function buildNewVerification(
   const { apiVersions, newId } = context;
   const unknown = [...unknownKeys(input, CREATE_INPUT_KEYS), ...unknownPolicyKeys(input.policy, "policy.")];
   if (unknown.length > 0) throw unknownFieldError(unknown);
+  const policy = policyFromInput(input.policy, { creatingAccount: input.accountRef !== undefined });
   const apiVersion = input.apiVersion ?? apiVersions[0] ?? "v1";
   if (!apiVersions.includes(apiVersion)) {
     throw new RequestError("invalid_request", `PortOne ${apiVersion.toUpperCase()} is not configured`, {
@@ -101,7 +119,7 @@ export function buildNewVerification(
     apiVersion,
     // V2 lets the merchant choose the id: certgate's is as unguessable as a merchant_uid.
     boundId: newId(apiVersion === "v1" ? "mid" : "idv"),
-    policy: input.policy,
+    policy,
     accountRef: input.accountRef,
     returnUrl: input.returnUrl,
     maxAttempts,
