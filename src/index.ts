@@ -30,7 +30,15 @@ export {
   type UpstreamErrorCode,
 } from "./core/errors.js";
 export type { CompletionOutcome } from "./core/outcome.js";
-export { DEFAULT_POLICY, type Policy, resolvePolicy, validatePolicy } from "./core/policy.js";
+export {
+  type AgeBound,
+  DEFAULT_POLICY,
+  type Policy,
+  type PolicyInput,
+  policyFromInput,
+  resolvePolicy,
+  validatePolicy,
+} from "./core/policy.js";
 export { REJECTION_REASONS, type RejectionReason, type VerificationStatus } from "./core/reasons.js";
 export type { Store } from "./core/store.js";
 export type { V1Certification } from "./core/v1/upstream.js";
@@ -38,6 +46,7 @@ export type { V2IdentityVerification } from "./core/v2/upstream.js";
 export type { ApiVersion, StoredIdentity, VerificationRecord } from "./core/verification.js";
 export { createHttpApp, type HttpAppOptions } from "./http/app.js";
 export { toNodeHandler } from "./http/node-handler.js";
+export { type ErrorBody, type ErrorResponse, errorToResponse, toErrorResponse } from "./http/responses.js";
 export { currentRequestId, withRequestId } from "./observability/request-context.js";
 export {
   type ClientEvent,
