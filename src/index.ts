@@ -8,7 +8,9 @@
  *   service started from a {@link Config} with {@link startCertgate}.
  * - Webhooks: {@link createWebhookDispatcher}; receivers check deliveries with
  *   {@link verifyWebhookSignature}.
- * - Policies ({@link resolvePolicy}), the verification record and outcome types, and every error class.
+ * - Policies ({@link resolvePolicy}; the service also takes the short {@link PolicyInput}), the
+ *   verification record and outcome types, and every error class; {@link toErrorResponse} /
+ *   {@link errorToResponse} answer an error in your own routes as certgate's app does.
  *
  * The configuration loader reading the environment belongs to the CLI and is not exported here.
  */

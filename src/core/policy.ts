@@ -54,13 +54,27 @@ import { unknownFieldError, unknownKeys } from "./unknown-fields.js";
 
 export type { AgeRule } from "./age.js";
 
-/** One age bound: `age` in whole years counted by `rule`. Bounds are inclusive. */
+/**
+ * One age bound: `age` in whole years counted by `rule`. Bounds are inclusive.
+ *
+ * @example
+ * import type { AgeBound } from "certgate";
+ * const adult: AgeBound = { age: 19, rule: "year" };
+ * await service.create({ policy: { minAge: adult } });
+ */
 export interface AgeBound {
   age: number;
   rule: AgeRule;
 }
 
-/** What a verification must satisfy. Build one with {@link resolvePolicy}, check it with {@link validatePolicy}. */
+/**
+ * What a verification must satisfy. Build one with {@link resolvePolicy}, check it with {@link validatePolicy}.
+ *
+ * @example
+ * import { type Policy, resolvePolicy, validatePolicy } from "certgate";
+ * const policy: Policy = resolvePolicy({ maxAge: { age: 18, rule: "international" } }, { creatingAccount: false });
+ * validatePolicy(policy); // []
+ */
 export interface Policy {
   /** Accept only persons at least this old (e.g. `{ age: 19, rule: "year" }` for adult services). */
   minAge?: AgeBound | undefined;
@@ -76,7 +90,13 @@ export interface Policy {
   requirePersonKey: boolean;
 }
 
-/** The defaults, as for a sign-up (an account is being created, so a person key is required). */
+/**
+ * The defaults, as for a sign-up (an account is being created, so a person key is required).
+ *
+ * @example
+ * import { DEFAULT_POLICY } from "certgate";
+ * DEFAULT_POLICY.freshnessSeconds; // 600
+ */
 export const DEFAULT_POLICY: Policy = Object.freeze({
   freshnessSeconds: 600,
   futureToleranceSeconds: 60,

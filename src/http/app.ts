@@ -40,7 +40,21 @@ export interface HttpLogger extends ErrorLogger {
   info(fields: Record<string, unknown>, message: string): void;
 }
 
-/** What {@link createHttpApp} serves with: the service, the merchant's keys and origins, the SDK parameters. */
+/**
+ * What {@link createHttpApp} serves with: the service, the merchant's keys and origins, the SDK parameters.
+ *
+ * @example
+ * import { createHttpApp, type HttpAppOptions } from "certgate";
+ * const options: HttpAppOptions = {
+ *   service,
+ *   apiKeys: [process.env.CERTGATE_API_KEY ?? ""],
+ *   returnOrigins: ["https://shop.example"],
+ *   sandbox: false,
+ *   sdk: { impCode: "imp12345678" },
+ *   logger,
+ * };
+ * const app = createHttpApp(options);
+ */
 export interface HttpAppOptions {
   service: VerificationService;
   /** Bearer keys for the merchant-backend routes. */

@@ -19,6 +19,16 @@ import {
 import type { CompletionOutcome } from "../core/outcome.js";
 import { browserView } from "./views.js";
 
+/**
+ * The JSON body of every answer that is not a success: a stable `code`, a message, and `details` for some request errors.
+ *
+ * @example
+ * import type { ErrorBody } from "certgate";
+ * const res = await fetch("https://verify.shop.example/api/verifications/ver_missing", {
+ *   headers: { authorization: `Bearer ${apiKey}` },
+ * });
+ * const { error } = (await res.json()) as ErrorBody; // { code: "not_found", message: "…" }
+ */
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
 }
@@ -116,6 +126,7 @@ interface MappedError extends ErrorResponse {
  * @param options.logger gets upstream and store faults (`warn`) and unexpected errors (`error`),
  *   by code and class only, never a message.
  * @example
+ * import type express from "express";
  * import { toErrorResponse } from "certgate";
  * // Express 5: the last middleware; async route errors arrive here.
  * app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
