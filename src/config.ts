@@ -4,7 +4,40 @@
  * by hand, or with `loadConfig` from the CLI, and hands it to `startCertgate`.
  */
 
-/** Everything `startCertgate` needs, validated: each field is one variable of the contract. */
+/**
+ * Everything `startCertgate` needs, validated: each field is one variable of the contract.
+ *
+ * @example
+ * import { type Config, startCertgate } from "certgate";
+ * const config: Config = {
+ *   mode: "production",
+ *   port: 3000,
+ *   host: "0.0.0.0",
+ *   databaseUrl: "postgres://certgate@db/certgate",
+ *   secret: process.env.CERTGATE_SECRET,
+ *   previousSecrets: [],
+ *   apiKeys: [process.env.CERTGATE_API_KEY ?? ""],
+ *   returnOrigins: ["https://shop.example"],
+ *   publicUrl: "https://verify.shop.example",
+ *   portone: {
+ *     impCode: "imp12345678",
+ *     apiKey: process.env.PORTONE_API_KEY,
+ *     apiSecret: process.env.PORTONE_API_SECRET,
+ *     apiUrl: "https://api.iamport.kr",
+ *     v2ApiSecret: undefined,
+ *     storeId: undefined,
+ *     v2ApiUrl: "https://api.portone.io",
+ *     channelKey: undefined,
+ *   },
+ *   deleteUpstreamAfterCompletion: true,
+ *   demo: false,
+ *   retentionDays: 30,
+ *   webhookUrl: undefined,
+ *   webhookSecret: undefined,
+ *   dataDir: "./data",
+ * };
+ * const certgate = await startCertgate(config, { logger });
+ */
 export interface Config {
   mode: "sandbox" | "production";
   port: number;

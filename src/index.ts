@@ -8,7 +8,9 @@
  *   service started from a {@link Config} with {@link startCertgate}.
  * - Webhooks: {@link createWebhookDispatcher}; receivers check deliveries with
  *   {@link verifyWebhookSignature}.
- * - Policies ({@link resolvePolicy}), the verification record and outcome types, and every error class.
+ * - Policies ({@link resolvePolicy}; the service also takes the short {@link PolicyInput}), the
+ *   verification record and outcome types, and every error class; {@link toErrorResponse} /
+ *   {@link errorToResponse} answer an error in your own routes as certgate's app does.
  *
  * The configuration loader reading the environment belongs to the CLI and is not exported here.
  */
@@ -30,7 +32,15 @@ export {
   type UpstreamErrorCode,
 } from "./core/errors.js";
 export type { CompletionOutcome } from "./core/outcome.js";
-export { DEFAULT_POLICY, type Policy, resolvePolicy, validatePolicy } from "./core/policy.js";
+export {
+  type AgeBound,
+  DEFAULT_POLICY,
+  type Policy,
+  type PolicyInput,
+  policyFromInput,
+  resolvePolicy,
+  validatePolicy,
+} from "./core/policy.js";
 export { REJECTION_REASONS, type RejectionReason, type VerificationStatus } from "./core/reasons.js";
 export type { Store } from "./core/store.js";
 export type { V1Certification } from "./core/v1/upstream.js";
@@ -38,6 +48,7 @@ export type { V2IdentityVerification } from "./core/v2/upstream.js";
 export type { ApiVersion, StoredIdentity, VerificationRecord } from "./core/verification.js";
 export { createHttpApp, type HttpAppOptions } from "./http/app.js";
 export { toNodeHandler } from "./http/node-handler.js";
+export { type ErrorBody, type ErrorResponse, errorToResponse, toErrorResponse } from "./http/responses.js";
 export { currentRequestId, withRequestId } from "./observability/request-context.js";
 export {
   type ClientEvent,

@@ -25,7 +25,15 @@ export const SANDBOX_API_KEY = "sandbox_key_not_for_production";
 /** The channel key sandbox mode hands the V2 SDK stand-in when PORTONE_CHANNEL_KEY is not set. */
 export const SANDBOX_V2_CHANNEL_KEY = "channel-key-emulator-danal";
 
-/** A started certgate: its app, store and (sandbox) emulator, and how to stop it gracefully. */
+/**
+ * A started certgate: its app, store and (sandbox) emulator, and how to stop it gracefully.
+ *
+ * @example
+ * import { type Certgate, startCertgate } from "certgate";
+ * const certgate: Certgate = await startCertgate(config, { logger });
+ * console.log(`certgate on ${certgate.url}`);
+ * process.on("SIGTERM", () => void certgate.close());
+ */
 export interface Certgate {
   app: Hono;
   store: Store;
@@ -35,7 +43,14 @@ export interface Certgate {
   close(): Promise<void>;
 }
 
-/** How {@link startCertgate} runs: its logger, whether it listens, an injected clock. */
+/**
+ * How {@link startCertgate} runs: its logger, whether it listens, an injected clock.
+ *
+ * @example
+ * import { type StartOptions, startCertgate } from "certgate";
+ * const options: StartOptions = { logger, listen: false }; // mount certgate.app yourself
+ * const certgate = await startCertgate(config, options);
+ */
 export interface StartOptions {
   logger: HttpLogger;
   /** Listen (default true). Tests may use `app.request` instead. */
@@ -60,6 +75,13 @@ export interface StartOptions {
  * Opens the store, wires the service and (unless `listen: false`) listens.
  * @throws StartupError naming the variable at fault (DATABASE_URL, PORT, HOST, CERTGATE_DATA_DIR)
  * with the cause in one line, the driver's error as its `cause`.
+ *
+ * @example
+ * import express from "express";
+ * import { startCertgate, toNodeHandler } from "certgate";
+ * const certgate = await startCertgate(config, { logger, listen: false });
+ * const app = express();
+ * app.use("/certgate", toNodeHandler(certgate.app));
  */
 export async function startCertgate(config: Config, options: StartOptions): Promise<Certgate> {
   const { logger } = options;

@@ -8,6 +8,10 @@ import type { CalendarDate } from "./calendar.js";
  * - `"year"`: 연 나이, Youth Protection Act (청소년보호법): `on.year - birth.year`, birthday ignored.
  *   The rule for alcohol, tobacco and adult content; 19 by year age is the common adult default.
  * - `"international"`: 만 나이, Civil Act art. 158 (default for legal ages since 2023-06-28): full years.
+ *
+ * @example
+ * import type { AgeRule } from "certgate";
+ * const rule: AgeRule = "year"; // 연 나이, the Youth Protection Act's rule for adult content
  */
 export type AgeRule = "year" | "international";
 

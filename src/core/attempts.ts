@@ -13,7 +13,15 @@
 /** The reasons an attempt fails without finishing its verification. */
 export const FAILED_ATTEMPT_REASONS = ["not_found", "merchant_uid_mismatch"] as const;
 
-/** One of {@link FAILED_ATTEMPT_REASONS}. */
+/**
+ * One of {@link FAILED_ATTEMPT_REASONS}.
+ *
+ * @example
+ * import type { FailedAttemptReason } from "certgate";
+ * if (outcome.kind === "attempt_failed") {
+ *   const reason: FailedAttemptReason = outcome.reason; // "not_found" | "merchant_uid_mismatch"
+ * }
+ */
 export type FailedAttemptReason = (typeof FAILED_ATTEMPT_REASONS)[number];
 
 /** Failed attempts a verification allows unless its creator says otherwise. */

@@ -7,7 +7,17 @@
  * the URL path and the status; they never carry keys, secrets, tokens or personal data.
  */
 
-/** Base class: `code` is a stable snake_case string from a closed set. */
+/**
+ * Base class: `code` is a stable snake_case string from a closed set.
+ *
+ * @example
+ * import { CertgateError } from "certgate";
+ * try {
+ *   await service.create({ policy: { minAge: 19 } });
+ * } catch (err) {
+ *   if (err instanceof CertgateError) console.warn(err.code); // a stable snake_case code
+ * }
+ */
 export abstract class CertgateError extends Error {
   abstract readonly code: string;
 }
@@ -22,6 +32,13 @@ export abstract class CertgateError extends Error {
  * - `unavailable`: network error, dropped connection, or 5xx (after bounded retries).
  * - `invalid_response`: a body that is not JSON or fails the schema.
  * - `api_error`: HTTP 200 with `code != 0`, or another 4xx; `apiCode`/`apiMessage` hold PortOne's.
+ *
+ * @example
+ * import { UpstreamError, type UpstreamErrorCode } from "certgate";
+ * const retryable: UpstreamErrorCode[] = ["timeout", "unavailable"];
+ * if (err instanceof UpstreamError && retryable.includes(err.code)) {
+ *   // PortOne is slow or down: the verification stays pending, ask the person to retry
+ * }
  */
 export type UpstreamErrorCode =
   | "unauthorized"
@@ -49,7 +66,19 @@ export interface UpstreamErrorDetails {
   cause?: unknown;
 }
 
-/** A fault talking to PortOne; `code` says which (see {@link UpstreamErrorCode}). */
+/**
+ * A fault talking to PortOne; `code` says which (see {@link UpstreamErrorCode}).
+ *
+ * @example
+ * import { UpstreamError } from "certgate";
+ * try {
+ *   await portone.getCertification(impUid);
+ * } catch (err) {
+ *   if (err instanceof UpstreamError && err.code === "not_found") {
+ *     // no such imp_uid for this merchant
+ *   } else throw err;
+ * }
+ */
 export class UpstreamError extends CertgateError {
   override readonly name = "UpstreamError";
   readonly code: UpstreamErrorCode;
@@ -80,7 +109,17 @@ export class UpstreamError extends CertgateError {
   }
 }
 
-/** Invalid configuration: names the variable, never echoes its value (it may be a secret). */
+/**
+ * Invalid configuration: names the variable, never echoes its value (it may be a secret).
+ *
+ * @example
+ * import { ConfigError, createV1Client } from "certgate";
+ * try {
+ *   createV1Client({ apiKey: "", apiSecret: "" });
+ * } catch (err) {
+ *   if (err instanceof ConfigError) console.error(err.variable); // "apiKey"
+ * }
+ */
 export class ConfigError extends CertgateError {
   override readonly name = "ConfigError";
   readonly code = "invalid_config" as const;
@@ -97,6 +136,16 @@ export class ConfigError extends CertgateError {
  * DATABASE_URL cannot be reached or opened, PORT cannot be listened on, CERTGATE_DATA_DIR cannot be
  * written. The message is one line, `COMPONENT: cause` (`DATABASE_URL: cannot connect to
  * 127.0.0.1:5433 (ECONNREFUSED)`), with any password masked; the driver's error is the `cause`.
+ *
+ * @example
+ * import { StartupError, startCertgate } from "certgate";
+ * try {
+ *   await startCertgate(config, { logger });
+ * } catch (err) {
+ *   // "DATABASE_URL: cannot connect to 127.0.0.1:5432 (ECONNREFUSED)"
+ *   if (err instanceof StartupError) console.error(err.message);
+ *   process.exitCode = 1;
+ * }
  */
 export class StartupError extends CertgateError {
   override readonly name = "StartupError";
@@ -113,6 +162,14 @@ export class StartupError extends CertgateError {
 /**
  * A schema migration failed. `migration` names it, or is undefined when the migrations could not
  * start (Kysely's bookkeeping tables or lock); the driver's error is the `cause`.
+ *
+ * @example
+ * import { MigrationError, openStore } from "certgate";
+ * try {
+ *   await openStore({ databaseUrl: "./data/certgate.db", keyring });
+ * } catch (err) {
+ *   if (err instanceof MigrationError) console.error(err.migration, err.cause);
+ * }
  */
 export class MigrationError extends CertgateError {
   override readonly name = "MigrationError";
@@ -130,6 +187,11 @@ export class MigrationError extends CertgateError {
 
 /**
  * A request certgate refuses. The HTTP layer maps each code to its status in one place.
+ *
+ * @example
+ * import { RequestError, type RequestErrorCode } from "certgate";
+ * const clientFault: RequestErrorCode = "unknown_field";
+ * if (err instanceof RequestError && err.code === clientFault) console.warn(err.details?.field);
  */
 export type RequestErrorCode =
   | "invalid_request" // 400: fields missing, wrong types, too long
@@ -152,6 +214,16 @@ export type RequestErrorCode =
  * caller's spelling: `unknown_field` carries `details.field` (the first unknown field's dotted path,
  * e.g. "policy.minAge") and `details.fields` (all of them); `repeated_parameter` carries
  * `details.parameter`. From TypeScript (`resolvePolicy`, `service.create`) the names are camelCase.
+ *
+ * @example
+ * import { RequestError, toErrorResponse } from "certgate";
+ * try {
+ *   await service.create({ policy: { minAge: 200 } });
+ * } catch (err) {
+ *   if (err instanceof RequestError) {
+ *     const { status, body } = toErrorResponse(err); // 400 { error: { code: "invalid_request", … } }
+ *   }
+ * }
  */
 export class RequestError extends CertgateError {
   override readonly name = "RequestError";
@@ -182,6 +254,13 @@ export class RequestError extends CertgateError {
  *
  * Errors a driver raises for certgate's own mistakes (a syntax error, a violated constraint) are
  * not StoreErrors: they stay unexpected, a logged 500.
+ *
+ * @example
+ * import { StoreError, type StoreErrorCode } from "certgate";
+ * const transient: StoreErrorCode[] = ["unavailable", "busy"];
+ * if (err instanceof StoreError && transient.includes(err.code)) {
+ *   // retry the request after a second
+ * }
  */
 export type StoreErrorCode = "unavailable" | "busy" | "read_only" | "full";
 
@@ -197,7 +276,17 @@ export interface StoreErrorDetails {
   cause?: unknown;
 }
 
-/** A fault of the database, not of the request: `code` says which (see {@link StoreErrorCode}). */
+/**
+ * A fault of the database, not of the request: `code` says which (see {@link StoreErrorCode}).
+ *
+ * @example
+ * import { StoreError } from "certgate";
+ * try {
+ *   await service.get("ver_abc");
+ * } catch (err) {
+ *   if (err instanceof StoreError) console.warn(err.code, err.dialect); // "unavailable" "postgres"
+ * }
+ */
 export class StoreError extends CertgateError {
   override readonly name = "StoreError";
   readonly code: StoreErrorCode;
@@ -217,6 +306,16 @@ export class StoreError extends CertgateError {
  * The store was asked to create a verification whose id or bound id is already taken. Ids are 144
  * random bits, so this is a fault (a broken id source, a replayed insert), not an outcome; the HTTP
  * layer answers it as 409 `conflict`.
+ *
+ * @example
+ * import { DuplicateIdError } from "certgate";
+ * try {
+ *   await store.createVerification(verification);
+ * } catch (err) {
+ *   if (err instanceof DuplicateIdError) {
+ *     // the id or bound id is taken: generate new ids and create again
+ *   }
+ * }
  */
 export class DuplicateIdError extends CertgateError {
   override readonly name = "DuplicateIdError";

@@ -13,6 +13,16 @@ import type { VerificationRecord } from "./verification.js";
 /**
  * What a completion answers; a fault (PortOne down, the database down, no such verification) is
  * thrown instead.
+ *
+ * @example
+ * import type { CompletionOutcome } from "certgate";
+ * const outcome: CompletionOutcome = await service.completeV1({ impUid, merchantUid });
+ * switch (outcome.kind) {
+ *   case "finished": // verified, rejected (outcome.verification.reason) or expired
+ *   case "replayed": // already completed: never create the account twice
+ *   case "pending": // V2: the person has not finished; retry later
+ *   case "attempt_failed": // not this verification's record; it stays pending
+ * }
  */
 export type CompletionOutcome =
   /** This call finished the verification (verified, rejected or expired). */

@@ -69,19 +69,34 @@
  */
 import { type AgeRule, ageUnder, internationalAge, yearAge } from "./age.js";
 import { seoulDate } from "./calendar.js";
+import { RequestError } from "./errors.js";
 import { type PersonKey, personKeyOf, type UpstreamResult, type VerifiedIdentity } from "./identity.js";
 import type { RejectionReason } from "./reasons.js";
 import { unknownFieldError, unknownKeys } from "./unknown-fields.js";
 
 export type { AgeRule } from "./age.js";
 
-/** One age bound: `age` in whole years counted by `rule`. Bounds are inclusive. */
+/**
+ * One age bound: `age` in whole years counted by `rule`. Bounds are inclusive.
+ *
+ * @example
+ * import type { AgeBound } from "certgate";
+ * const adult: AgeBound = { age: 19, rule: "year" };
+ * await service.create({ policy: { minAge: adult } });
+ */
 export interface AgeBound {
   age: number;
   rule: AgeRule;
 }
 
-/** What a verification must satisfy. Build one with {@link resolvePolicy}, check it with {@link validatePolicy}. */
+/**
+ * What a verification must satisfy. Build one with {@link resolvePolicy}, check it with {@link validatePolicy}.
+ *
+ * @example
+ * import { type Policy, resolvePolicy, validatePolicy } from "certgate";
+ * const policy: Policy = resolvePolicy({ maxAge: { age: 18, rule: "international" } }, { creatingAccount: false });
+ * validatePolicy(policy); // []
+ */
 export interface Policy {
   /** Accept only persons at least this old (e.g. `{ age: 19, rule: "year" }` for adult services). */
   minAge?: AgeBound | undefined;
@@ -97,7 +112,13 @@ export interface Policy {
   requirePersonKey: boolean;
 }
 
-/** The defaults, as for a sign-up (an account is being created, so a person key is required). */
+/**
+ * The defaults, as for a sign-up (an account is being created, so a person key is required).
+ *
+ * @example
+ * import { DEFAULT_POLICY } from "certgate";
+ * DEFAULT_POLICY.freshnessSeconds; // 600
+ */
 export const DEFAULT_POLICY: Policy = Object.freeze({
   freshnessSeconds: 600,
   futureToleranceSeconds: 60,
@@ -155,6 +176,60 @@ export function resolvePolicy(partial: Partial<Policy>, opts: { creatingAccount:
     judgeAgeAt: partial.judgeAgeAt ?? DEFAULT_POLICY.judgeAgeAt,
     requirePersonKey: partial.requirePersonKey ?? opts.creatingAccount,
   };
+}
+
+/**
+ * A policy as a library caller writes it: every field optional, an age bound either a number (counted
+ * by the international rule, 만 나이, as the HTTP API's `min_age` without `age_rule`) or an
+ * {@link AgeBound}. A full {@link Policy} is one too. {@link policyFromInput} turns it into a policy.
+ *
+ * @example
+ * const adult: PolicyInput = { minAge: { age: 19, rule: "year" } }; // 청소년보호법: year age
+ * const over14: PolicyInput = { minAge: 14, freshnessSeconds: 300 }; // international age
+ */
+export interface PolicyInput {
+  minAge?: number | AgeBound | undefined;
+  maxAge?: number | AgeBound | undefined;
+  freshnessSeconds?: number | undefined;
+  futureToleranceSeconds?: number | undefined;
+  judgeAgeAt?: "verification" | "now" | undefined;
+  requirePersonKey?: boolean | undefined;
+}
+
+/**
+ * The {@link Policy} `input` describes: a numeric bound becomes `{ age, rule: "international" }`, the
+ * absent fields take the defaults ({@link resolvePolicy}), and the result is validated.
+ *
+ * @param opts.field how messages name the policy ("policy" by default): unknown keys are reported
+ *   as `policy.minage`.
+ * @throws {RequestError} `unknown_field` for a key that is no field of a policy (never dropped);
+ *   `invalid_request` when `input` is not an object or the policy is invalid, with
+ *   `details.problems` listing every problem.
+ * @example
+ * policyFromInput({ minAge: 19 }, { creatingAccount: true }).minAge // { age: 19, rule: "international" }
+ */
+export function policyFromInput(
+  input: PolicyInput | undefined,
+  opts: { creatingAccount: boolean; field?: string },
+): Policy {
+  const field = opts.field ?? "policy";
+  if (input === undefined) return resolvePolicy({}, { creatingAccount: opts.creatingAccount });
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new RequestError("invalid_request", `${field} must be an object`, { field });
+  }
+  const unknown = unknownPolicyKeys(input, `${field}.`);
+  if (unknown.length > 0) throw unknownFieldError(unknown);
+  const bound = (b: number | AgeBound | undefined) =>
+    typeof b === "number" ? { age: b, rule: "international" as const } : b;
+  const policy = resolvePolicy(
+    { ...input, minAge: bound(input.minAge), maxAge: bound(input.maxAge) },
+    { creatingAccount: opts.creatingAccount },
+  );
+  const problems = validatePolicy(policy, { name: (name) => `${field}.${name}` });
+  if (problems.length > 0) {
+    throw new RequestError("invalid_request", `invalid ${field}: ${problems.join("; ")}`, { problems });
+  }
+  return policy;
 }
 
 /**
@@ -239,6 +314,11 @@ export function validatePolicy(
     ["maxAge", policy.maxAge],
   ] as const) {
     if (bound === undefined) continue;
+    if (typeof bound !== "object" || bound === null) {
+      // From JavaScript: `minAge: null` or `"19"` is refused, never read as "no bound".
+      problems.push(`${name(`${field}.age`)} must be an integer from 0 to ${MAX_POLICY_AGE}`);
+      continue;
+    }
     if (!Number.isInteger(bound.age) || bound.age < 0 || bound.age > MAX_POLICY_AGE) {
       problems.push(`${name(`${field}.age`)} must be an integer from 0 to ${MAX_POLICY_AGE}`);
     }

@@ -23,6 +23,10 @@
  *   kept or told.
  * - `identity_mismatch`: a field of the expected identity given at creation differs from the
  *   verified one (or the provider did not return it); `mismatched_fields` says which.
+ *
+ * @example
+ * import { REJECTION_REASONS } from "certgate";
+ * REJECTION_REASONS.includes("underage"); // true
  */
 export const REJECTION_REASONS = [
   "not_certified",
@@ -40,7 +44,16 @@ export const REJECTION_REASONS = [
   "identity_mismatch",
 ] as const;
 
-/** One of {@link REJECTION_REASONS}. */
+/**
+ * One of {@link REJECTION_REASONS}.
+ *
+ * @example
+ * import type { RejectionReason } from "certgate";
+ * const messages: Partial<Record<RejectionReason, string>> = {
+ *   underage: "만 19세 이상만 가입할 수 있습니다.",
+ *   duplicate_account: "이미 가입된 회원입니다.",
+ * };
+ */
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /** Whether `value` is a {@link RejectionReason} (for reading stored rows). */
@@ -51,7 +64,13 @@ export function isRejectionReason(value: unknown): value is RejectionReason {
 /** `pending` → `verified` | `rejected` (with a {@link RejectionReason}) | `expired`. */
 export const VERIFICATION_STATUSES = ["pending", "verified", "rejected", "expired"] as const;
 
-/** One of {@link VERIFICATION_STATUSES}. */
+/**
+ * One of {@link VERIFICATION_STATUSES}.
+ *
+ * @example
+ * import type { VerificationStatus } from "certgate";
+ * const done = (status: VerificationStatus) => status !== "pending";
+ */
 export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
 
 /** Whether `value` is a {@link VerificationStatus}. */

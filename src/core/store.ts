@@ -105,6 +105,14 @@ export type IdempotentCreationResult =
 /**
  * What the verification flow needs of storage, named by intent. `createKyselyStore` (src/store) is
  * the one implementation, on SQLite and PostgreSQL; `openStore` opens one by URL.
+ *
+ * @example
+ * import { createKeyring, openStore, type Store } from "certgate";
+ * const store: Store = await openStore({
+ *   databaseUrl: process.env.DATABASE_URL ?? "./data/certgate.db",
+ *   keyring: createKeyring({ secret: process.env.CERTGATE_SECRET ?? "" }),
+ * });
+ * await store.close();
  */
 export interface Store {
   readonly dialect: "sqlite" | "postgres";

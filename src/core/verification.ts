@@ -7,7 +7,14 @@ import type { Carrier, Gender, PersonKey, VerifiedIdentity } from "./identity.js
 import type { Policy } from "./policy.js";
 import type { Purpose, RejectionReason, VerificationStatus } from "./reasons.js";
 
-/** Which PortOne API a verification runs on: V1 (i'mport, `merchant_uid`) or V2 (`identityVerificationId`). */
+/**
+ * Which PortOne API a verification runs on: V1 (i'mport, `merchant_uid`) or V2 (`identityVerificationId`).
+ *
+ * @example
+ * import type { ApiVersion } from "certgate";
+ * const apiVersion: ApiVersion = "v2";
+ * await service.create({ apiVersion, policy: { minAge: 19 } });
+ */
 export type ApiVersion = "v1" | "v2";
 
 /** A verification to create, pending; the service fills it from a `CreateVerificationInput`. */
@@ -36,7 +43,15 @@ export interface NewVerification {
   expiresAt: Date;
 }
 
-/** Identity fields as stored: the personal ones are decrypted on read, and absent once purged. */
+/**
+ * Identity fields as stored: the personal ones are decrypted on read, and absent once purged.
+ *
+ * @example
+ * import type { StoredIdentity } from "certgate";
+ * const verification = await service.get("ver_abc");
+ * const identity: StoredIdentity | undefined = verification?.identity;
+ * identity?.birthDate; // "1990-03-01", until purged after the retention period
+ */
 export interface StoredIdentity {
   name?: string | undefined;
   /** "YYYY-MM-DD". */
@@ -49,7 +64,14 @@ export interface StoredIdentity {
   verifiedAt?: Date | undefined;
 }
 
-/** One verification as certgate keeps it: pending until an outcome, then verified, rejected or expired. */
+/**
+ * One verification as certgate keeps it: pending until an outcome, then verified, rejected or expired.
+ *
+ * @example
+ * import type { VerificationRecord } from "certgate";
+ * const verification: VerificationRecord = await service.create({ accountRef: "user-42", policy: { minAge: 19 } });
+ * verification.boundId; // the merchant_uid to hand IMP.certification (V1)
+ */
 export interface VerificationRecord {
   id: string;
   apiVersion: ApiVersion;

@@ -22,7 +22,14 @@ import type { V1AdminControls } from "./v1/admin.js";
 import { type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
 import { V2_ROUTE_NAMES, type V2RouteName } from "./v2/route-names.js";
 
-/** What the shared and V1 admin routes drive; the emulator object provides it. */
+/**
+ * What the shared and V1 admin routes drive; the emulator object provides it.
+ *
+ * @example
+ * import { type AdminControls, createEmulator } from "certgate/emulator";
+ * const controls: Pick<AdminControls, "clock"> = createEmulator();
+ * controls.clock.advance(10 * 60_000); // ten minutes later: certifications are stale
+ */
 export interface AdminControls extends V1AdminControls {
   reset(): void;
   clock: { now(): number; advance(ms: number): void; set(ms: number): void };

@@ -21,13 +21,40 @@ import { createV2Emulation, isV2Request, isV2RouteName } from "./v2/index.js";
 import type { CreateIdentityVerificationInput, StoredIdentityVerification } from "./v2/records.js";
 import type { V2RouteName } from "./v2/route-names.js";
 
-/** A merchant account: V1 credentials, and V2 credentials when it also uses PortOne V2. */
+/**
+ * A merchant account: V1 credentials, and V2 credentials when it also uses PortOne V2.
+ *
+ * @example
+ * import { createEmulator, type EmulatorAccount } from "certgate/emulator";
+ * const account: EmulatorAccount = { impKey: "my_key", impSecret: "my_secret", impCode: "imp12345678" };
+ * const emulator = createEmulator({ merchants: [account] });
+ */
 export type EmulatorAccount = EmulatorMerchant & Partial<V2MerchantCredentials>;
 
-/** Every route faults and stats know, V1 and V2. */
+/**
+ * Every route faults and stats know, V1 and V2.
+ *
+ * @example
+ * import { createEmulator, type EmulatorRouteName } from "certgate/emulator";
+ * const emulator = createEmulator();
+ * const route: EmulatorRouteName = "getIdentityVerification";
+ * emulator.setFault({ route, kind: "status", status: 503, times: 1 });
+ */
 export type EmulatorRouteName = RouteName | V2RouteName;
 
-/** The merchant tests use by default. */
+/**
+ * The merchant tests use by default.
+ *
+ * @example
+ * import { createV1Client } from "certgate";
+ * import { createEmulator, TEST_MERCHANT } from "certgate/emulator";
+ * const emulator = createEmulator();
+ * const portone = createV1Client({
+ *   apiKey: TEST_MERCHANT.impKey,
+ *   apiSecret: TEST_MERCHANT.impSecret,
+ *   fetch: emulator.fetch,
+ * });
+ */
 export const TEST_MERCHANT: EmulatorMerchant & V2MerchantCredentials = Object.freeze({
   impKey: "certgate_test_key",
   impSecret: "certgate_test_secret",
@@ -36,7 +63,15 @@ export const TEST_MERCHANT: EmulatorMerchant & V2MerchantCredentials = Object.fr
   storeId: "store-00000000-0000-0000-0000-000000000000",
 });
 
-/** A second merchant, to prove records and DIs do not cross accounts. */
+/**
+ * A second merchant, to prove records and DIs do not cross accounts.
+ *
+ * @example
+ * import { createEmulator, OTHER_MERCHANT } from "certgate/emulator";
+ * const emulator = createEmulator();
+ * // A record of another merchant: the first merchant's client must get not_found for it.
+ * const { imp_uid } = emulator.createCertification({ persona: "adult", merchantCode: OTHER_MERCHANT.impCode });
+ */
 export const OTHER_MERCHANT: EmulatorMerchant & V2MerchantCredentials = Object.freeze({
   impKey: "certgate_other_key",
   impSecret: "certgate_other_secret",
@@ -45,6 +80,14 @@ export const OTHER_MERCHANT: EmulatorMerchant & V2MerchantCredentials = Object.f
   storeId: "store-00000000-0000-0000-0000-000000000001",
 });
 
+/**
+ * How {@link createEmulator} behaves: its accounts, the admin API, the clock and the random source of faults.
+ *
+ * @example
+ * import { createEmulator, type EmulatorOptions } from "certgate/emulator";
+ * const options: EmulatorOptions = { admin: true, startTime: Date.parse("2026-01-01T00:30:00+09:00") };
+ * const emulator = createEmulator(options);
+ */
 export interface EmulatorOptions {
   /** Accounts the emulator accepts. Default `[TEST_MERCHANT, OTHER_MERCHANT]`. */
   merchants?: EmulatorAccount[];
@@ -64,7 +107,15 @@ export interface EmulatorOptions {
   random?: () => number;
 }
 
-/** An emulated PortOne: V1 (`api.iamport.kr`) and V2 (`api.portone.io`) routes on one origin. */
+/**
+ * An emulated PortOne: V1 (`api.iamport.kr`) and V2 (`api.portone.io`) routes on one origin.
+ *
+ * @example
+ * import { createEmulator, type Emulator } from "certgate/emulator";
+ * const emulator: Emulator = createEmulator({ admin: true });
+ * const { imp_uid } = emulator.createCertification({ persona: "minor", merchant_uid: "mid_123" });
+ * emulator.setFault({ route: "getCertification", kind: "latency", latencyMs: 6000, times: 1 });
+ */
 export interface Emulator {
   /** The Hono app (`app.fetch`, `app.request`); pass it to @hono/node-server or use {@link serveEmulator}. */
   app: Hono;

@@ -1,6 +1,14 @@
 /** The emulator's clock, shared by V1 and V2. */
 
-/** The emulator's notion of "now". Every timestamp the emulator emits derives from it. */
+/**
+ * The emulator's notion of "now". Every timestamp the emulator emits derives from it.
+ *
+ * @example
+ * import { createEmulator, type EmulatorClock } from "certgate/emulator";
+ * const clock: EmulatorClock = createEmulator().clock;
+ * clock.set(Date.parse("2026-03-01T00:00:00+09:00")); // a leap-day birthday's boundary
+ * clock.advance(60_000);
+ */
 export interface EmulatorClock {
   /** Unix milliseconds. */
   now(): number;

@@ -16,7 +16,16 @@ import { RequestError } from "../core/errors.js";
 import { describeIssues } from "./input.js";
 import type { RequestStats } from "./request-stats.js";
 
-/** Every fault kind. */
+/**
+ * Every fault kind.
+ *
+ * @example
+ * import { createEmulator, FAULT_KINDS } from "certgate/emulator";
+ * const emulator = createEmulator();
+ * for (const kind of FAULT_KINDS.filter((k) => k !== "latency" && k !== "error")) {
+ *   emulator.setFault({ route: "getCertification", kind, times: 1 });
+ * }
+ */
 export const FAULT_KINDS = [
   "latency",
   "status",
@@ -36,6 +45,11 @@ export const FAULT_KINDS = [
  * - `drop`: close the connection without answering.
  * - `error` (V2 only): answer the documented error `errorType` of the route, with its status and body
  *   (e.g. `MAX_TRANSACTION_COUNT_REACHED`, `CHANNEL_NOT_FOUND`), as PortOne would.
+ *
+ * @example
+ * import { createEmulator, type FaultKind } from "certgate/emulator";
+ * const kind: FaultKind = "drop";
+ * createEmulator().setFault({ route: "*", kind, probability: 0.02 });
  */
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

@@ -19,6 +19,10 @@ export function deriveCi(personSeed: string): string {
 /**
  * DI (`unique_in_site`): base64 of SHA-384 of person seed + merchant code + provider, always 64
  * characters.
+ *
+ * @example
+ * import { deriveDi, TEST_MERCHANT } from "certgate/emulator";
+ * const di = deriveDi("certgate-persona:adult", TEST_MERCHANT.impCode, "danal"); // 64 characters
  */
 export function deriveDi(personSeed: string, merchantCode: string, pgProvider: string): string {
   return createHash("sha384").update(`${personSeed}${merchantCode}${pgProvider}`, "utf8").digest("base64");

@@ -6,7 +6,14 @@ import { z } from "zod";
 import type { V1Carrier } from "../core/v1/upstream.js";
 import { formatDate, isRealDate, type KstDate, parseDate } from "./kst.js";
 
-/** Every built-in persona id, in declaration order. */
+/**
+ * Every built-in persona id, in declaration order.
+ *
+ * @example
+ * import { createEmulator, PERSONA_IDS } from "certgate/emulator";
+ * const emulator = createEmulator();
+ * const records = PERSONA_IDS.map((persona) => emulator.createCertification({ persona }));
+ */
 export const PERSONA_IDS = [
   "adult",
   "adult_year_only",
@@ -22,10 +29,24 @@ export const PERSONA_IDS = [
   "kcp",
 ] as const;
 
-/** Ids of the built-in personas. */
+/**
+ * Ids of the built-in personas.
+ *
+ * @example
+ * import { createEmulator, type PersonaId } from "certgate/emulator";
+ * const persona: PersonaId = "leap_day";
+ * createEmulator().createCertification({ persona, merchant_uid: "mid_123" });
+ */
 export type PersonaId = (typeof PERSONA_IDS)[number];
 
-/** A test person and the shape of the record PortOne would return for them. */
+/**
+ * A test person and the shape of the record PortOne would return for them.
+ *
+ * @example
+ * import { type Persona, PERSONAS } from "certgate/emulator";
+ * const minor: Persona = PERSONAS.minor;
+ * console.log(minor.description);
+ */
 export interface Persona {
   id: PersonaId;
   /** What the persona is for, in one line (for developers: it may name fields and codes). */
@@ -97,7 +118,13 @@ const base = {
   hasDi: true,
 } as const;
 
-/** The built-in personas, keyed by id. */
+/**
+ * The built-in personas, keyed by id.
+ *
+ * @example
+ * import { PERSONAS } from "certgate/emulator";
+ * for (const persona of Object.values(PERSONAS)) console.log(persona.id, persona.description);
+ */
 export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   adult: {
     ...base,
@@ -279,7 +306,14 @@ export const V1_CARRIERS = [
   "LGT_MVNO",
 ] as const satisfies readonly V1Carrier[];
 
-/** A person not among the built-in personas. The same name, birthday and gender give the same CI. */
+/**
+ * A person not among the built-in personas. The same name, birthday and gender give the same CI.
+ *
+ * @example
+ * import { createEmulator, type PersonInput } from "certgate/emulator";
+ * const person: PersonInput = { name: "김하늘", birthday: "2007-12-31", seed: "my-test-person" };
+ * createEmulator().createCertification({ person, merchant_uid: "mid_123" });
+ */
 export interface PersonInput {
   name: string;
   /** "YYYY-MM-DD", a real calendar date. */

@@ -5,7 +5,15 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import type { Emulator } from "./app.js";
 
-/** A running emulator server. */
+/**
+ * A running emulator server.
+ *
+ * @example
+ * import { createEmulator, type ServedEmulator, serveEmulator } from "certgate/emulator";
+ * const served: ServedEmulator = await serveEmulator(createEmulator(), { port: 4010 });
+ * console.log(served.url); // http://127.0.0.1:4010
+ * await served.close();
+ */
 export interface ServedEmulator {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
   url: string;

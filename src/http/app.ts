@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { RequestError } from "../core/errors.js";
+import { ConfigError, RequestError } from "../core/errors.js";
 import { quoteName } from "../core/unknown-fields.js";
 import { requestIdFrom, runWithRequestId, withRequestId } from "../observability/request-context.js";
 import type { VerificationService } from "../service/verifications.js";
@@ -40,7 +40,21 @@ export interface HttpLogger extends ErrorLogger {
   info(fields: Record<string, unknown>, message: string): void;
 }
 
-/** What {@link createHttpApp} serves with: the service, the merchant's keys and origins, the SDK parameters. */
+/**
+ * What {@link createHttpApp} serves with: the service, the merchant's keys and origins, the SDK parameters.
+ *
+ * @example
+ * import { createHttpApp, type HttpAppOptions } from "certgate";
+ * const options: HttpAppOptions = {
+ *   service,
+ *   apiKeys: [process.env.CERTGATE_API_KEY ?? ""],
+ *   returnOrigins: ["https://shop.example"],
+ *   sandbox: false,
+ *   sdk: { impCode: "imp12345678" },
+ *   logger,
+ * };
+ * const app = createHttpApp(options);
+ */
 export interface HttpAppOptions {
   service: VerificationService;
   /** Bearer keys for the merchant-backend routes. */
@@ -58,6 +72,13 @@ export interface HttpAppOptions {
   ready?: () => Promise<void>;
   /** The demo page, served at `/` (sandbox mode, or production with CERTGATE_DEMO=true). */
   demo?: DemoPage | undefined;
+  /**
+   * The path prefix every route is served under, for hosts that hand the full URL to `app.fetch`
+   * (a Next.js route handler at `app/api/certgate/[...path]/route.ts` → `"/api/certgate"`): "/x" or
+   * "/x/y", no trailing slash. Default none. Express's `app.use("/certgate", …)` strips its mount
+   * path itself, so a Node mount through {@link toNodeHandler} needs none.
+   */
+  basePath?: string | undefined;
 }
 
 /** The demo page of web/: its HTML, and the files it loads from `/demo/<name>`. */
@@ -71,11 +92,33 @@ export interface DemoPage {
  * else a generated one), and every line written to `logger` while serving a request carries it as
  * `request_id`; give the service a logger wrapped with `withRequestId` (or certgate's own pino
  * logger) for its lines to carry it too.
+ *
+ * Serve it three ways: `app.fetch(request: Request): Promise<Response>` is the web-standard handler
+ * (Next.js route handlers, Bun, Deno, Cloudflare Workers; set `basePath` when the host passes the
+ * full path); {@link toNodeHandler} mounts it in Express, Fastify (through `@fastify/middie`) or
+ * `node:http`; a Hono app mounts it with `hono.route("/certgate", app)`.
+ *
+ * @throws {ConfigError} when `basePath` is not a path like "/certgate".
+ * @example
+ * import { createHttpApp, createV1Client, createVerificationService } from "certgate";
+ * const service = createVerificationService({ store, v1: createV1Client({ apiKey, apiSecret }) });
+ * const app = createHttpApp({
+ *   service,
+ *   apiKeys: [process.env.CERTGATE_API_KEY ?? ""],
+ *   returnOrigins: ["https://shop.example"],
+ *   sandbox: false,
+ *   sdk: { impCode },
+ *   logger,
+ *   basePath: "/api/certgate",
+ * });
+ * // app/api/certgate/[...path]/route.ts (Next.js)
+ * export const GET = (req: Request) => app.fetch(req);
+ * export const POST = (req: Request) => app.fetch(req);
  */
 export function createHttpApp(options: HttpAppOptions): Hono {
   const { service } = options;
   const logger = withRequestId(options.logger);
-  const app = new Hono();
+  const app = withBasePath(new Hono(), options.basePath);
   const keyDigests = options.apiKeys.map(digest);
 
   app.onError(createErrorHandler(logger));
@@ -229,6 +272,15 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   });
 
   return app;
+}
+
+/** `app` serving under `basePath` (see {@link HttpAppOptions.basePath}); unchanged without one. */
+function withBasePath(app: Hono, basePath: string | undefined): Hono {
+  if (basePath === undefined || basePath === "" || basePath === "/") return app;
+  if (!/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/.test(basePath)) {
+    throw new ConfigError("basePath", 'must be a path such as "/certgate", without a trailing slash');
+  }
+  return app.basePath(basePath);
 }
 
 /** The key of `Authorization: Bearer <key>`, if the header has that shape. */

@@ -19,6 +19,16 @@ import {
 import type { CompletionOutcome } from "../core/outcome.js";
 import { browserView } from "./views.js";
 
+/**
+ * The JSON body of every answer that is not a success: a stable `code`, a message, and `details` for some request errors.
+ *
+ * @example
+ * import type { ErrorBody } from "certgate";
+ * const res = await fetch("https://verify.shop.example/api/verifications/ver_missing", {
+ *   headers: { authorization: `Bearer ${apiKey}` },
+ * });
+ * const { error } = (await res.json()) as ErrorBody; // { code: "not_found", message: "…" }
+ */
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
 }
@@ -82,36 +92,154 @@ export function errorResponse(
   message: string,
   details?: Record<string, unknown>,
 ) {
-  const body: ErrorBody = { error: details ? { code, message, details } : { code, message } };
-  return c.json(body, status);
+  return c.json(mapped(status, code, message, details).body, status);
 }
 
-/** Hono `onError` handler. Messages of CertgateErrors carry no secrets or personal data by design. */
+/**
+ * An error as certgate answers it over HTTP: the status, the headers (`Retry-After` on a store
+ * fault) and the stable body `{ error: { code, message, details? } }`. Built by {@link toErrorResponse}.
+ *
+ * @example
+ * const { status, headers, body }: ErrorResponse = toErrorResponse(err);
+ */
+export interface ErrorResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: ErrorBody;
+}
+
+/** {@link ErrorResponse} with a status Hono's `c.json` takes. */
+interface MappedError extends ErrorResponse {
+  status: ContentfulStatusCode;
+}
+
+/**
+ * How certgate answers `err` over HTTP, for a library user's own routes (Express, Fastify, Hono,
+ * a `(req: Request) => Response` handler): the same mapping as certgate's own app, so a
+ * {@link RequestError} from `service.create` is a 4xx JSON with its stable `code` instead of the
+ * framework's 500 page. A {@link RequestError} is its 4xx, an {@link UpstreamError} a 502/503/504
+ * `upstream_<code>`, a {@link StoreError} a 503 `store_<code>` with `Retry-After`. A framework's
+ * own client error (an error with a 4xx `status` or `statusCode`, such as Express's `express.json()`
+ * parse failure or Fastify's) is a 400 `invalid_json` / `invalid_request`, 413 `payload_too_large`
+ * or 415 `unsupported_media_type`. Anything else is a 500 `internal_error` whose body says
+ * nothing about the cause.
+ *
+ * @param options.logger gets upstream and store faults (`warn`) and unexpected errors (`error`),
+ *   by code and class only, never a message.
+ * @example
+ * import type express from "express";
+ * import { toErrorResponse } from "certgate";
+ * // Express 5: the last middleware; async route errors arrive here.
+ * app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+ *   const { status, headers, body } = toErrorResponse(err, { logger });
+ *   res.status(status).set(headers).json(body);
+ * });
+ */
+export function toErrorResponse(err: unknown, options: { logger?: ErrorLogger } = {}): ErrorResponse {
+  return mapError(err, options.logger ?? SILENT);
+}
+
+/**
+ * {@link toErrorResponse} as a web-standard `Response`, for fetch-style handlers (Next.js route
+ * handlers, Hono, Bun, Deno, edge workers).
+ *
+ * @example
+ * import { errorToResponse } from "certgate";
+ * export async function POST(req: Request): Promise<Response> {
+ *   try {
+ *     const { imp_uid, merchant_uid } = await req.json();
+ *     const outcome = await service.completeV1({ impUid: imp_uid, merchantUid: merchant_uid });
+ *     return Response.json({ status: outcome.verification.status });
+ *   } catch (err) {
+ *     return errorToResponse(err, { logger });
+ *   }
+ * }
+ */
+export function errorToResponse(err: unknown, options: { logger?: ErrorLogger } = {}): Response {
+  const { status, headers, body } = toErrorResponse(err, options);
+  return Response.json(body, { status, headers });
+}
+
+const SILENT: ErrorLogger = { warn() {}, error() {} };
+
+function mapped(
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  details?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): MappedError {
+  return { status, headers, body: { error: details ? { code, message, details } : { code, message } } };
+}
+
+/** The mapping itself; messages of CertgateErrors carry no secrets or personal data by design. */
+function mapError(err: unknown, logger: ErrorLogger): MappedError {
+  if (err instanceof RequestError) {
+    return mapped(REQUEST_STATUS[err.code], err.code, err.message, err.details);
+  }
+  if (err instanceof DuplicateIdError) {
+    return mapped(REQUEST_STATUS.conflict, "conflict", err.message);
+  }
+  if (err instanceof UpstreamError) {
+    logger.warn({ code: err.code, status: err.status, attempts: err.attempts }, "upstream fault");
+    return mapped(UPSTREAM_STATUS[err.code], `upstream_${err.code}`, upstreamMessage(err.code));
+  }
+  if (err instanceof StoreError) {
+    // The driver's code only: its message may name the database host.
+    logger.warn({ code: err.code, dialect: err.dialect, driver_code: err.driverCode }, "store fault");
+    return mapped(503, `store_${err.code}`, STORE_MESSAGE[err.code], undefined, {
+      "retry-after": String(STORE_RETRY_AFTER_SECONDS),
+    });
+  }
+  if (err instanceof CertgateError) {
+    logger.error({ code: err.code }, "unexpected certgate error");
+    return mapped(500, "internal_error", "internal error");
+  }
+  const client = foreignClientError(err);
+  if (client) return client;
+  // Log the class only; messages of foreign errors may echo input.
+  logger.error({ error: err instanceof Error ? err.name : typeof err }, "unhandled error");
+  return mapped(500, "internal_error", "internal error");
+}
+
+/** Express's (body-parser's `type`) and Fastify's (`code`) names for a body that is not JSON. */
+const JSON_PARSE_FAILURES = new Set([
+  "entity.parse.failed",
+  "FST_ERR_CTP_INVALID_JSON_BODY",
+  "FST_ERR_CTP_EMPTY_JSON_BODY",
+]);
+
+/**
+ * A framework's refusal of the request, answered with a stable code and a message of certgate's
+ * (theirs may echo the body): an `http-errors` error marked `expose` (Express's body parsers), a
+ * Fastify `FST_` error, or a JSON `SyntaxError`, each with a 4xx `status` / `statusCode`. Another
+ * error with a 4xx status (an HTTP client's, say, from the merchant's own outbound call) is a fault
+ * of the server, not of this request: a 500.
+ */
+function foreignClientError(err: unknown): MappedError | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const { status, statusCode, expose, type, code } = err as Record<string, unknown>;
+  const fastify = typeof code === "string" && code.startsWith("FST_");
+  if (!(expose === true || fastify || err instanceof SyntaxError)) return undefined;
+  const httpStatus = typeof status === "number" ? status : statusCode;
+  if (typeof httpStatus !== "number" || !Number.isInteger(httpStatus)) return undefined;
+  if (httpStatus < 400 || httpStatus > 499) return undefined;
+  if (httpStatus === 413) return mapped(413, "payload_too_large", "the body is too large");
+  if (httpStatus === 415) return mapped(415, "unsupported_media_type", "send the body as application/json");
+  const notJson =
+    err instanceof SyntaxError ||
+    JSON_PARSE_FAILURES.has(String(type)) ||
+    JSON_PARSE_FAILURES.has(String(code));
+  if (notJson) return mapped(400, "invalid_json", "the body is not valid JSON");
+  return mapped(400, "invalid_request", "the request could not be read");
+}
+
+/** Hono `onError` handler: {@link toErrorResponse}'s mapping, answered through `c`. */
 export function createErrorHandler(logger: ErrorLogger) {
   return (err: Error, c: Context) => {
-    if (err instanceof RequestError) {
-      return errorResponse(c, REQUEST_STATUS[err.code], err.code, err.message, err.details);
-    }
-    if (err instanceof DuplicateIdError) {
-      return errorResponse(c, REQUEST_STATUS.conflict, "conflict", err.message);
-    }
-    if (err instanceof UpstreamError) {
-      logger.warn({ code: err.code, status: err.status, attempts: err.attempts }, "upstream fault");
-      return errorResponse(c, UPSTREAM_STATUS[err.code], `upstream_${err.code}`, upstreamMessage(err.code));
-    }
-    if (err instanceof StoreError) {
-      // The driver's code only: its message may name the database host.
-      logger.warn({ code: err.code, dialect: err.dialect, driver_code: err.driverCode }, "store fault");
-      c.header("retry-after", String(STORE_RETRY_AFTER_SECONDS));
-      return errorResponse(c, 503, `store_${err.code}`, STORE_MESSAGE[err.code]);
-    }
-    if (err instanceof CertgateError) {
-      logger.error({ code: err.code }, "unexpected certgate error");
-    } else {
-      // Log the class and stack frames' shape only; messages of foreign errors may echo input.
-      logger.error({ error: err.name }, "unhandled error");
-    }
-    return errorResponse(c, 500, "internal_error", "internal error");
+    const { status, headers, body } = mapError(err, logger);
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    return c.json(body, status);
   };
 }
 

@@ -30,7 +30,14 @@ export function runWithRequestId<T>(requestId: string, fn: () => T): T {
   return storage.run({ requestId }, fn);
 }
 
-/** The id of the request being served, or undefined outside one (startup, background jobs). */
+/**
+ * The id of the request being served, or undefined outside one (startup, background jobs).
+ *
+ * @example
+ * import pino from "pino";
+ * import { currentRequestId } from "certgate";
+ * const logger = pino({ mixin: () => ({ request_id: currentRequestId() }) });
+ */
 export function currentRequestId(): string | undefined {
   return storage.getStore()?.requestId;
 }

@@ -7,7 +7,14 @@ import type { ClientEvent } from "./http.js";
 import { createV1Client, type V1Client, type V1ClientOptions } from "./v1/client.js";
 import { createV2Client, type V2Client, type V2ClientOptions } from "./v2/client.js";
 
-/** Settings both clients share; a per-API option of the same name (present, even `undefined`) wins. */
+/**
+ * Settings both clients share; a per-API option of the same name (present, even `undefined`) wins.
+ *
+ * @example
+ * import { createPortOneClients, type PortOneSharedOptions } from "certgate/portone";
+ * const shared: PortOneSharedOptions = { timeoutMs: 3000, retries: 1 };
+ * const { v1 } = createPortOneClients({ ...shared, v1: { apiKey, apiSecret } });
+ */
 export interface PortOneSharedOptions {
   fetch?: typeof fetch;
   now?: () => number;
@@ -19,7 +26,17 @@ export interface PortOneSharedOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** The options of both clients at once: `v1` and/or `v2` beside the shared settings. */
+/**
+ * The options of both clients at once: `v1` and/or `v2` beside the shared settings.
+ *
+ * @example
+ * import { createPortOneClients, type PortOneClientsOptions } from "certgate";
+ * const options: PortOneClientsOptions = {
+ *   timeoutMs: 3000,
+ *   v2: { apiSecret: process.env.PORTONE_V2_API_SECRET ?? "", storeId: "store-00000000-0000-0000-0000-000000000000" },
+ * };
+ * const { v2 } = createPortOneClients(options);
+ */
 export interface PortOneClientsOptions extends PortOneSharedOptions {
   /** V1 ("i'mport") credentials and overrides; omit when the merchant has no V1 account. */
   v1?: V1ClientOptions;
@@ -27,7 +44,15 @@ export interface PortOneClientsOptions extends PortOneSharedOptions {
   v2?: V2ClientOptions;
 }
 
-/** The clients `options` asked for: a key is present exactly when its options were given. */
+/**
+ * The clients `options` asked for: a key is present exactly when its options were given.
+ *
+ * @example
+ * import { createPortOneClients, type PortOneClients } from "certgate";
+ * const options = { v1: { apiKey, apiSecret } };
+ * const clients: PortOneClients<typeof options> = createPortOneClients(options);
+ * await clients.v1.getCertification(impUid);
+ */
 export type PortOneClients<O extends PortOneClientsOptions> = (O["v1"] extends V1ClientOptions
   ? { v1: V1Client }
   : { v1?: undefined }) &

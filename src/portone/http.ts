@@ -1,6 +1,7 @@
 /**
  * The one HTTP request function PortOne's V1 and V2 clients share: a per-attempt timeout, bounded
  * retries with full-jitter exponential backoff, and every failure mapped to an {@link UpstreamError}.
+ * Longer than 400 lines by the examples of its exported types; one concern.
  *
  * Retry policy (only for requests marked `idempotent`; never after an answer was a 4xx):
  * - network errors and dropped connections: retried;
@@ -24,7 +25,12 @@ import {
   type UpstreamErrorDetails,
 } from "../core/errors.js";
 
-/** Metrics hook payloads: route names, statuses, counts and durations only, never tokens or data. */
+/**
+ * Metrics hook payloads: route names, statuses, counts and durations only, never tokens or data.
+ * @example
+ * const onEvent = (event: ClientEvent) => event.type === "retry" && console.warn(event.route, event.code);
+ * const portone = createV1Client({ apiKey, apiSecret, onEvent });
+ */
 export type ClientEvent =
   | {
       type: "request";
@@ -105,7 +111,12 @@ export interface HttpClientOptions {
   onEvent?: (event: ClientEvent) => void;
 }
 
-/** The transport options the V1 and V2 clients share, as callers give them (all optional). */
+/**
+ * The transport options the V1 and V2 clients share, as callers give them (all optional).
+ * @example
+ * const transport: TransportOptions = { timeoutMs: 3000, retries: 1 };
+ * const portone = createV1Client({ apiKey, apiSecret, ...transport });
+ */
 export interface TransportOptions {
   /** Default: Node's global fetch (undici), which keeps connections alive and reuses them. */
   fetch?: typeof fetch | undefined;

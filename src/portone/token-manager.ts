@@ -18,6 +18,10 @@ import type { ClientEvent } from "./http.js";
 /**
  * A token as issued, in V1's `getToken` names (the V2 client builds one): times are unix SECONDS on
  * the issuer's clock.
+ *
+ * @example
+ * import type { IssuedToken } from "certgate/portone";
+ * const issued: IssuedToken = { access_token: "token", now: 1_767_225_600, expired_at: 1_767_227_400 };
  */
 export interface IssuedToken {
   access_token: string;
@@ -27,6 +31,18 @@ export interface IssuedToken {
   expired_at: number;
 }
 
+/**
+ * What {@link createTokenManager} needs: how to obtain a token, a clock, and how early to renew.
+ *
+ * @example
+ * import { createTokenManager, type TokenManagerOptions } from "certgate/portone";
+ * const options: TokenManagerOptions = {
+ *   fetchToken: async () => ({ access_token: "token", now: Date.now() / 1000, expired_at: Date.now() / 1000 + 1800 }),
+ *   now: Date.now,
+ *   marginSeconds: 60,
+ * };
+ * const tokens = createTokenManager(options);
+ */
 export interface TokenManagerOptions {
   /** Obtains a new token (V1: `POST /users/getToken`); throws `UpstreamError` on failure. */
   fetchToken(): Promise<IssuedToken>;
@@ -37,6 +53,16 @@ export interface TokenManagerOptions {
   onEvent?: (event: ClientEvent) => void;
 }
 
+/**
+ * A cached access token shared by concurrent callers, renewed ahead of expiry (built by {@link createTokenManager}).
+ *
+ * @example
+ * import { createTokenManager } from "certgate/portone";
+ * const tokens = createTokenManager({ fetchToken, now: Date.now });
+ * const token = await tokens.getToken();
+ * const res = await fetch("https://api.iamport.kr/certifications/imp_123456789012", { headers: { Authorization: token } });
+ * if (res.status === 401) tokens.invalidate(token); // the next getToken() fetches a new one, once
+ */
 export interface TokenManager {
   /** A valid access token, fetching one first when the cache is cold, expiring or invalidated. */
   getToken(): Promise<string>;

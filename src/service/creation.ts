@@ -11,20 +11,37 @@ import {
 } from "../core/attempts.js";
 import { RequestError } from "../core/errors.js";
 import { EXPECTED_KEYS, type ExpectedIdentity, validateExpected } from "../core/expected.js";
-import { type Policy, unknownPolicyKeys } from "../core/policy.js";
+import { type PolicyInput, policyFromInput, unknownPolicyKeys } from "../core/policy.js";
 import { defaultPurpose, purposeProblem } from "../core/purpose.js";
 import { isPurpose, PURPOSES, type Purpose } from "../core/reasons.js";
 import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
 import type { ApiVersion, NewVerification, VerificationRecord } from "../core/verification.js";
 
-/** What {@link VerificationService.create} takes: a policy, and optionally an account, a return URL, a lifetime. */
+/**
+ * What {@link VerificationService.create} takes: a policy, and optionally an account, a return URL,
+ * a lifetime. The policy may be short (`{ minAge: 19 }`); the service fills the defaults and
+ * validates it.
+ *
+ * @example
+ * const input: CreateVerificationInput = {
+ *   accountRef: "user-42",
+ *   policy: { minAge: { age: 19, rule: "year" } },
+ *   returnUrl: "https://shop.example/signup/done",
+ * };
+ * const verification = await service.create(input);
+ */
 export interface CreateVerificationInput {
   /**
    * Which PortOne API the browser will use. Default "v1" when V1 is configured, else "v2".
    * V1 binds to a merchant_uid, V2 to an identityVerificationId; certgate issues either.
    */
   apiVersion?: ApiVersion | undefined;
-  policy: Policy;
+  /**
+   * What the person must satisfy ({@link PolicyInput}): a number is an age by the international
+   * rule, an `{ age, rule }` picks the rule; absent fields take the defaults (a person key is
+   * required when `accountRef` is given). Absent: no age bound.
+   */
+  policy?: PolicyInput | undefined;
   /**
    * What the verification is for (core/purpose.ts). Default `signup` with an `accountRef`, `check`
    * without. `signup` and `reverify` need an `accountRef`, `check` takes none; a `reverify` needs the
@@ -103,6 +120,7 @@ export function buildNewVerification(
     ...unknownKeys(input.expected, EXPECTED_KEYS, "expected."),
   ];
   if (unknown.length > 0) throw unknownFieldError(unknown);
+  const policy = policyFromInput(input.policy, { creatingAccount: input.accountRef !== undefined });
   const apiVersion = input.apiVersion ?? apiVersions[0] ?? "v1";
   if (!apiVersions.includes(apiVersion)) {
     throw new RequestError("invalid_request", `PortOne ${apiVersion.toUpperCase()} is not configured`, {
@@ -124,7 +142,7 @@ export function buildNewVerification(
     });
   }
   const problem = purposeProblem(
-    { purpose, accountRef: input.accountRef, requirePersonKey: input.policy.requirePersonKey },
+    { purpose, accountRef: input.accountRef, requirePersonKey: policy.requirePersonKey },
     { purpose: "purpose", accountRef: "accountRef", requirePersonKey: "policy.requirePersonKey" },
   );
   if (problem !== undefined)
@@ -145,7 +163,7 @@ export function buildNewVerification(
     apiVersion,
     // V2 lets the merchant choose the id: certgate's is as unguessable as a merchant_uid.
     boundId: newId(apiVersion === "v1" ? "mid" : "idv"),
-    policy: input.policy,
+    policy,
     purpose,
     accountRef: input.accountRef,
     expected: input.expected,

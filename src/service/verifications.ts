@@ -68,7 +68,19 @@ export interface ServiceLogger {
   warn(fields: Record<string, string | number | boolean | undefined>, message: string): void;
 }
 
-/** What {@link createVerificationService} wires: a store, the PortOne clients, a clock, a logger. */
+/**
+ * What {@link createVerificationService} wires: a store, the PortOne clients, a clock, a logger.
+ *
+ * @example
+ * import { createV1Client, createVerificationService, type VerificationServiceOptions } from "certgate";
+ * const options: VerificationServiceOptions = {
+ *   store,
+ *   v1: createV1Client({ apiKey, apiSecret }),
+ *   defaultTtlSeconds: 600,
+ *   deleteUpstreamAfterCompletion: true,
+ * };
+ * const service = createVerificationService(options);
+ */
 export interface VerificationServiceOptions {
   store: Store;
   /** PortOne V1; absent when the merchant has no V1 account. */
@@ -88,7 +100,16 @@ export interface VerificationServiceOptions {
   randomId?: (prefix: string) => string;
 }
 
-/** The verification flow: create → complete → outcome. */
+/**
+ * The verification flow: create → complete → outcome.
+ *
+ * @example
+ * import type { VerificationService } from "certgate";
+ * async function signUp(service: VerificationService, impUid: string, merchantUid: string) {
+ *   const outcome = await service.completeV1({ impUid, merchantUid });
+ *   return outcome.kind === "finished" && outcome.verification.status === "verified";
+ * }
+ */
 export interface VerificationService {
   /**
    * Issues a pending verification.

@@ -33,9 +33,14 @@ export function signWebhook(input: { id: string; timestamp: number; body: string
  * that its timestamp is within `toleranceSeconds` (default 300) of now, against replays.
  *
  * @example
+ * import express from "express";
  * app.post("/hooks/certgate", express.text({ type: "*\/*" }), (req, res) => {
- *   if (!verifyWebhookSignature({ body: req.body, headers: req.headers, secret })) return res.sendStatus(400);
- *   …
+ *   if (!verifyWebhookSignature({ body: req.body, headers: req.headers, secret })) {
+ *     res.sendStatus(400);
+ *     return;
+ *   }
+ *   const event = JSON.parse(req.body); // a verification.completed event, signed by certgate
+ *   res.sendStatus(204);
  * });
  */
 export function verifyWebhookSignature(input: {
@@ -81,7 +86,17 @@ export interface WebhookDispatcherOptions {
   logger?: { warn(fields: Record<string, unknown>, message: string): void };
 }
 
-/** Delivers the outbox's due webhook events; one per instance, sharing the outbox under leases. */
+/**
+ * Delivers the outbox's due webhook events; one per instance, sharing the outbox under leases.
+ *
+ * @example
+ * import { createWebhookDispatcher, type WebhookDispatcher } from "certgate";
+ * const dispatcher: WebhookDispatcher = createWebhookDispatcher({
+ *   store,
+ *   url: "https://shop.example/hooks/certgate",
+ *   secret: process.env.CERTGATE_WEBHOOK_SECRET ?? "",
+ * });
+ */
 export interface WebhookDispatcher {
   /** Delivers every due event once; returns how many were delivered. */
   runOnce(): Promise<number>;

@@ -31,7 +31,14 @@ export interface PersonKeyHash {
   hash: string;
 }
 
-/** The server secret's derived keys: person-key hashes and field encryption, under the current and previous secrets. */
+/**
+ * The server secret's derived keys: person-key hashes and field encryption, under the current and previous secrets.
+ *
+ * @example
+ * import { createKeyring, type Keyring, openStore } from "certgate";
+ * const keyring: Keyring = createKeyring({ secret: process.env.CERTGATE_SECRET ?? "" });
+ * const store = await openStore({ databaseUrl: "./data/certgate.db", keyring });
+ */
 export interface Keyring {
   /** The id of the key new hashes and ciphertexts are made with. */
   readonly currentKeyId: string;
@@ -65,7 +72,17 @@ export interface Keyring {
   decrypt(ciphertext: string, context?: string): string;
 }
 
-/** The secrets {@link createKeyring} derives its keys from. */
+/**
+ * The secrets {@link createKeyring} derives its keys from.
+ *
+ * @example
+ * import { createKeyring, type KeyringOptions } from "certgate";
+ * const options: KeyringOptions = {
+ *   secret: process.env.CERTGATE_SECRET ?? "",
+ *   previousSecrets: [process.env.CERTGATE_PREVIOUS_SECRET ?? ""], // during a rotation
+ * };
+ * const keyring = createKeyring(options);
+ */
 export interface KeyringOptions {
   /** The current server secret (`CERTGATE_SECRET`); at least {@link MIN_SECRET_LENGTH} characters. */
   secret: string;
@@ -89,7 +106,7 @@ const TAG_BYTES = 16;
  *
  * @throws Error when a secret is shorter than {@link MIN_SECRET_LENGTH} (the message never echoes it).
  * @example
- * const keyring = createKeyring({ secret: process.env.CERTGATE_SECRET, previousSecrets: [oldSecret] });
+ * const keyring = createKeyring({ secret: env.CERTGATE_SECRET, previousSecrets: [oldSecret] });
  * keyring.hashPersonKey({ kind: "ci", value: ci }); // { keyId: "3f2a…", hash: "…" }
  */
 export function createKeyring(options: KeyringOptions): Keyring {

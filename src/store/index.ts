@@ -19,7 +19,17 @@ export { openPostgresStore, type PostgresStoreOptions } from "./postgres/index.j
 export type { Database } from "./schema.js";
 export { openSqliteStore, type SqliteStoreOptions } from "./sqlite/index.js";
 
-/** Which database {@link openStore} opens, and the keyring its personal fields are sealed with. */
+/**
+ * Which database {@link openStore} opens, and the keyring its personal fields are sealed with.
+ *
+ * @example
+ * import { createKeyring, type OpenStoreOptions, openStore } from "certgate";
+ * const options: OpenStoreOptions = {
+ *   databaseUrl: "postgres://certgate@127.0.0.1:5432/certgate",
+ *   keyring: createKeyring({ secret: process.env.CERTGATE_SECRET ?? "" }),
+ * };
+ * const store = await openStore(options);
+ */
 export interface OpenStoreOptions {
   /** `postgres://…` / `postgresql://…`, or a SQLite file path (e.g. "./data/certgate.db"). */
   databaseUrl: string;

@@ -1,11 +1,11 @@
 /**
  * Library use in the framework of the guide's sample: an existing Express app mounts certgate's
  * routes, and another Express route calls the verification flow directly — only through the
- * package's public API (src/index.ts).
+ * package's public API (src/index.ts). The suite every host shares (hosts.ts) runs at the end.
  */
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import express from "express";
@@ -18,12 +18,13 @@ import {
   createV1Client,
   createVerificationService,
   openStore,
-  resolvePolicy,
   type Store,
+  toErrorResponse,
   toNodeHandler,
   type VerificationService,
   withRequestId,
 } from "../../src/index.js";
+import { describeHost, listenOn } from "./hosts.js";
 
 /** The merchant's own logger: records what it is given. */
 const lines: Record<string, unknown>[] = [];
@@ -121,10 +122,7 @@ describe("an existing Express app", () => {
   });
 
   it("calls the verification flow directly from its own route", async () => {
-    const v = await service.create({
-      policy: resolvePolicy({}, { creatingAccount: true }),
-      accountRef: "express-2",
-    });
+    const v = await service.create({ policy: {}, accountRef: "express-2" });
     const { imp_uid } = emulator.createCertification({ persona: "minor", merchant_uid: v.boundId });
     const res = await fetch(`${base}/signup/verify`, {
       method: "POST",
@@ -160,4 +158,21 @@ describe("an existing Express app", () => {
       ["request", "express-req-1"],
     ]);
   });
+});
+
+describeHost("Express", { mount: "/certgate" }, async ({ certgate, own }) => {
+  const app = express();
+  app.use("/certgate", toNodeHandler(certgate));
+  app.post(
+    "/signup/start",
+    express.json(),
+    async (req, res) => void res.status(201).json(await own.start(req.body)),
+  );
+  app.post("/signup/verify", express.json(), async (req, res) => void res.json(await own.verify(req.body)));
+  // Last: Express 5 hands a rejected route promise (and express.json()'s parse error) to it.
+  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const { status, headers, body } = toErrorResponse(err);
+    res.status(status).set(headers).json(body);
+  });
+  return listenOn(createServer(app));
 });

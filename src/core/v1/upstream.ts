@@ -12,7 +12,16 @@ import { carrierFrom, presentText, type UpstreamResult } from "../identity.js";
 /** Carriers as V1 REST reports them (the browser SDK spells KT as "KTF"; the REST API does not). */
 export type V1Carrier = "SKT" | "KT" | "LGT" | "SKT_MVNO" | "KT_MVNO" | "LGT_MVNO";
 
-/** `GET /certifications/{imp_uid}` → `response`. Only imp_uid, pg_provider and foreigner are guaranteed. */
+/**
+ * `GET /certifications/{imp_uid}` → `response`. Only imp_uid, pg_provider and foreigner are guaranteed.
+ *
+ * @example
+ * import type { V1Certification } from "certgate";
+ * const record: V1Certification = await portone.getCertification(impUid);
+ * if (record.certified === true && record.merchant_uid === merchantUid) {
+ *   // PortOne says this person was verified for this verification
+ * }
+ */
 export interface V1Certification {
   /** `imp_` + 12 digits. */
   imp_uid: string;

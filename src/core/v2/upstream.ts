@@ -39,7 +39,14 @@ interface V2IdentityVerificationBase {
   channel?: V2SelectedChannel | undefined;
 }
 
-/** A V2 identity verification, tagged by `status`. */
+/**
+ * A V2 identity verification, tagged by `status`.
+ *
+ * @example
+ * import type { V2IdentityVerification } from "certgate";
+ * const record: V2IdentityVerification = await portoneV2.getIdentityVerification("idv_abc");
+ * if (record.status === "VERIFIED") console.log(record.verifiedAt);
+ */
 export type V2IdentityVerification =
   | (V2IdentityVerificationBase & { status: "READY" })
   | (V2IdentityVerificationBase & {

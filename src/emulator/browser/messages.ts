@@ -4,12 +4,26 @@
  * opener, and the error codes the stand-in uses.
  */
 
-/** The `type` of every message the verification window posts to its opener. */
+/**
+ * The `type` of every message the verification window posts to its opener.
+ *
+ * @example
+ * import { WINDOW_MESSAGE_TYPE } from "certgate/emulator";
+ * window.addEventListener("message", (event: MessageEvent) => {
+ *   if (event.data?.type === WINDOW_MESSAGE_TYPE) console.log(event.data);
+ * });
+ */
 export const WINDOW_MESSAGE_TYPE = "certgate-emulator:certification";
 
 /**
  * The callback argument of `IMP.certification` (and, as strings, the query of `m_redirect_url`).
  * PortOne sends `error_code`/`error_msg` only on failure; `pg_provider`/`pg_type` are also seen.
+ *
+ * @example
+ * import type { CertificationRsp } from "certgate/emulator";
+ * const callback = (rsp: CertificationRsp) => {
+ *   if (rsp.success) void fetch("/certgate/certifications", { method: "POST", body: JSON.stringify(rsp) });
+ * };
  */
 export interface CertificationRsp {
   success: boolean;
@@ -37,6 +51,10 @@ export interface RspError {
  * screen whose close button answers exactly like a cancel, so `min_age` refusals use it too.
  * Every other code is the emulator's own choice (PortOne's are undocumented); they all start with
  * "F1" so a merchant can tell them from a cancel.
+ *
+ * @example
+ * import { type CertificationRsp, RSP_ERRORS } from "certgate/emulator";
+ * const cancelled = (rsp: CertificationRsp) => rsp.error_code === RSP_ERRORS.cancelled.code; // "F0000"
  */
 export const RSP_ERRORS = {
   cancelled: { code: "F0000", message: "사용자가 본인인증을 취소하였습니다." },

@@ -9,7 +9,14 @@ import { readV1Params } from "./body.js";
 import { V1_MESSAGES, v1Fail, v1Ok } from "./envelope.js";
 import type { V1TokenStore } from "./state.js";
 
-/** A merchant account the emulator knows: REST API key and secret, and its `imp` code. */
+/**
+ * A merchant account the emulator knows: REST API key and secret, and its `imp` code.
+ *
+ * @example
+ * import { createEmulator, type EmulatorMerchant } from "certgate/emulator";
+ * const merchant: EmulatorMerchant = { impKey: "k", impSecret: "s", impCode: "imp12345678" };
+ * const emulator = createEmulator({ merchants: [merchant] });
+ */
 export interface EmulatorMerchant {
   impKey: string;
   impSecret: string;

@@ -6,7 +6,18 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { FaultBodies } from "../faults.js";
 
-/** A V1 response body. */
+/**
+ * A V1 response body.
+ *
+ * @example
+ * import type { V1Envelope } from "certgate/emulator";
+ * const res = await fetch(`${emulatorUrl}/users/getToken`, {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ imp_key: "certgate_test_key", imp_secret: "certgate_test_secret" }),
+ * });
+ * const envelope = (await res.json()) as V1Envelope<{ access_token: string }>;
+ */
 export interface V1Envelope<T> {
   code: number;
   message: string | null;

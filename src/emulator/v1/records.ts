@@ -20,6 +20,11 @@ import {
 /**
  * A V1 certification record as the emulator stores and serves it. Like PortOne, every field is
  * always present; a value the provider did not supply is `null`.
+ *
+ * @example
+ * import { createEmulator, type StoredCertification } from "certgate/emulator";
+ * const record: StoredCertification = createEmulator().createCertification({ persona: "adult" });
+ * record.imp_uid; // "imp_" + 12 digits
  */
 export interface StoredCertification {
   /** `imp_` + 12 digits. */
@@ -50,7 +55,14 @@ export interface StoredCertification {
   origin: string | null;
 }
 
-/** Overrides applied last, in PortOne names; `null` clears a value. */
+/**
+ * Overrides applied last, in PortOne names; `null` clears a value.
+ *
+ * @example
+ * import { type CertificationFieldOverrides, createEmulator } from "certgate/emulator";
+ * const fields: CertificationFieldOverrides = { certified: false, unique_key: null };
+ * createEmulator().createCertification({ persona: "adult", merchant_uid: "mid_123", fields });
+ */
 export type CertificationFieldOverrides = Partial<StoredCertification>;
 
 /**
@@ -61,6 +73,11 @@ export type CertificationFieldOverrides = Partial<StoredCertification>;
  * - `fields`: final overrides in PortOne names; `null` clears a value.
  * A record that ends up `certified !== true` awaits {@link EMULATOR_OTP_CODE} on
  * `POST /certifications/otp/confirm/{imp_uid}`.
+ *
+ * @example
+ * import { type CreateCertificationInput, createEmulator } from "certgate/emulator";
+ * const input: CreateCertificationInput = { persona: "minor", merchant_uid: "mid_123" };
+ * const { imp_uid } = createEmulator().createCertification(input);
  */
 export interface CreateCertificationInput {
   persona?: PersonaId;

@@ -61,11 +61,31 @@ export function createCertificationStore(): CertificationStore {
 // ---------------------------------------------------------------------------------------------
 // V1 access tokens
 
-/** PortOne V1 token rules, in seconds. */
+/**
+ * PortOne V1 token rules, in seconds.
+ *
+ * @example
+ * import { createEmulator, V1_TOKEN_LIFETIME_S } from "certgate/emulator";
+ * const emulator = createEmulator();
+ * emulator.clock.advance(V1_TOKEN_LIFETIME_S * 1000); // every V1 token issued so far has expired
+ */
 export const V1_TOKEN_LIFETIME_S = 30 * 60;
-/** Asking for a token when `now >= expired_at - V1_TOKEN_EXTENSION_WINDOW_S` extends it. */
+/**
+ * Asking for a token when `now >= expired_at - V1_TOKEN_EXTENSION_WINDOW_S` extends it.
+ *
+ * @example
+ * import { createEmulator, V1_TOKEN_EXTENSION_WINDOW_S, V1_TOKEN_LIFETIME_S } from "certgate/emulator";
+ * const emulator = createEmulator();
+ * emulator.clock.advance((V1_TOKEN_LIFETIME_S - V1_TOKEN_EXTENSION_WINDOW_S) * 1000); // getToken now extends
+ */
 export const V1_TOKEN_EXTENSION_WINDOW_S = 60;
-/** How far such a request pushes `expired_at`. */
+/**
+ * How far such a request pushes `expired_at`.
+ *
+ * @example
+ * import { V1_TOKEN_EXTENSION_S } from "certgate/emulator";
+ * const extendedBy = V1_TOKEN_EXTENSION_S; // 300 seconds
+ */
 export const V1_TOKEN_EXTENSION_S = 5 * 60;
 
 export interface V1AccessToken {

@@ -8,7 +8,15 @@ import type { EmulatorClock } from "../clock.js";
 import { v2Fail } from "./errors.js";
 import type { V2TokenStore } from "./state.js";
 
-/** A merchant's V2 credentials: its API secret and its store. */
+/**
+ * A merchant's V2 credentials: its API secret and its store.
+ *
+ * @example
+ * import { createV2Client } from "certgate";
+ * import { createEmulator, type V2MerchantCredentials, TEST_MERCHANT } from "certgate/emulator";
+ * const credentials: V2MerchantCredentials = TEST_MERCHANT;
+ * const portone = createV2Client({ apiSecret: credentials.v2ApiSecret, storeId: credentials.storeId, fetch: createEmulator().fetch });
+ */
 export interface V2MerchantCredentials {
   /** The V2 API secret (`Authorization: PortOne <v2ApiSecret>`). */
   v2ApiSecret: string;

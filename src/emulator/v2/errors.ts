@@ -11,7 +11,13 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { FaultBodies } from "../faults.js";
 import type { V2RouteName } from "./route-names.js";
 
-/** Every error `type` the emulator answers with, and its HTTP status. */
+/**
+ * Every error `type` the emulator answers with, and its HTTP status.
+ *
+ * @example
+ * import { V2_ERRORS } from "certgate/emulator";
+ * V2_ERRORS.IDENTITY_VERIFICATION_NOT_FOUND; // 404
+ */
 export const V2_ERRORS = {
   INVALID_REQUEST: 400,
   UNAUTHORIZED: 401,
@@ -25,9 +31,24 @@ export const V2_ERRORS = {
   PG_PROVIDER: 502,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
+/**
+ * An error `type` the V2 emulator answers with (a key of {@link V2_ERRORS}).
+ *
+ * @example
+ * import { createEmulator, type V2ErrorType } from "certgate/emulator";
+ * const errorType: V2ErrorType = "MAX_TRANSACTION_COUNT_REACHED";
+ * createEmulator().setFault({ route: "sendIdentityVerification", kind: "error", errorType, times: 1 });
+ */
 export type V2ErrorType = keyof typeof V2_ERRORS;
 
-/** A V2 error body. */
+/**
+ * A V2 error body.
+ *
+ * @example
+ * import type { V2ErrorBody } from "certgate/emulator";
+ * const body = (await res.json()) as V2ErrorBody;
+ * if (body.type === "PG_PROVIDER") console.warn(body.pgCode);
+ */
 export interface V2ErrorBody {
   type: string;
   message?: string;
@@ -53,6 +74,10 @@ export const V2_MESSAGES: Record<V2ErrorType, string> = {
 /**
  * The error types each route documents (PortOne's `…Error` unions), in the order the spec lists them.
  * An `error` fault may answer only one of its route's types.
+ *
+ * @example
+ * import { V2_ROUTE_ERRORS } from "certgate/emulator";
+ * V2_ROUTE_ERRORS.confirmIdentityVerification.includes("IDENTITY_VERIFICATION_NOT_SENT"); // true
  */
 export const V2_ROUTE_ERRORS: Record<V2RouteName, readonly V2ErrorType[]> = {
   loginApiSecret: ["INVALID_REQUEST", "UNAUTHORIZED"],

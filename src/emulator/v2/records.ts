@@ -20,12 +20,40 @@ import {
   personSchema,
 } from "../personas.js";
 
-/** Carriers as V2 names them (V1's LGT is LGU). */
+/**
+ * Carriers as V2 names them (V1's LGT is LGU).
+ *
+ * @example
+ * import { V2_OPERATORS } from "certgate/emulator";
+ * V2_OPERATORS.includes("LGU"); // true: V1's "LGT" is V2's "LGU"
+ */
 export const V2_OPERATORS = ["SKT", "KT", "LGU", "SKT_MVNO", "KT_MVNO", "LGU_MVNO"] as const;
+/**
+ * A carrier as V2 names it (one of {@link V2_OPERATORS}).
+ *
+ * @example
+ * import type { V2Operator } from "certgate/emulator";
+ * const operator: V2Operator = "KT_MVNO";
+ */
 export type V2Operator = (typeof V2_OPERATORS)[number];
 
-/** Statuses the emulator creates. */
+/**
+ * Statuses the emulator creates.
+ *
+ * @example
+ * import { createEmulator, V2_STATUSES } from "certgate/emulator";
+ * const emulator = createEmulator();
+ * V2_STATUSES.forEach((status, i) => emulator.createIdentityVerification({ identityVerificationId: `idv_${i}`, status }));
+ */
 export const V2_STATUSES = ["READY", "VERIFIED", "FAILED"] as const;
+/**
+ * A status the emulator creates a V2 record with (one of {@link V2_STATUSES}).
+ *
+ * @example
+ * import { createEmulator, type V2Status } from "certgate/emulator";
+ * const status: V2Status = "READY"; // the person has not finished yet
+ * createEmulator().createIdentityVerification({ identityVerificationId: "idv_abc", status });
+ */
 export type V2Status = (typeof V2_STATUSES)[number];
 
 /** `SelectedChannel`: the channel the verification ran on. */
@@ -50,7 +78,16 @@ export interface V2RequestedCustomer {
   birthDay?: string;
 }
 
-/** `IdentityVerificationVerifiedCustomer`. Optional fields are absent (never `null`) when unknown. */
+/**
+ * `IdentityVerificationVerifiedCustomer`. Optional fields are absent (never `null`) when unknown.
+ *
+ * @example
+ * import { createEmulator, type V2StoredVerifiedCustomer } from "certgate/emulator";
+ * const record = createEmulator().createIdentityVerification({ identityVerificationId: "idv_abc", persona: "adult" });
+ * if (record.status === "VERIFIED") {
+ *   const customer: V2StoredVerifiedCustomer = record.verifiedCustomer;
+ * }
+ */
 export interface V2StoredVerifiedCustomer {
   id?: string;
   name: string;
@@ -78,7 +115,16 @@ interface StoredBase {
   version: "V2";
 }
 
-/** A V2 identity verification as the emulator stores and serves it. */
+/**
+ * A V2 identity verification as the emulator stores and serves it.
+ *
+ * @example
+ * import { createEmulator, type StoredIdentityVerification } from "certgate/emulator";
+ * const record: StoredIdentityVerification = createEmulator().createIdentityVerification({
+ *   identityVerificationId: "idv_abc",
+ *   persona: "adult",
+ * });
+ */
 export type StoredIdentityVerification =
   // `requestedCustomer` is declared by READY and FAILED only; a VERIFIED record has `verifiedCustomer`.
   | (StoredBase & { status: "READY"; requestedCustomer: V2RequestedCustomer; pgTxId?: string })
@@ -109,6 +155,11 @@ export type StoredIdentityVerification =
  * - `fields`: final overrides of the served JSON in PortOne names (any JSON, `null` included), to
  *   stage what PortOne might send: an unknown `status`, a missing field, a mistyped one.
  * Creating over an existing READY or FAILED id replaces it (a new attempt); over a VERIFIED one fails.
+ *
+ * @example
+ * import { type CreateIdentityVerificationInput, createEmulator } from "certgate/emulator";
+ * const input: CreateIdentityVerificationInput = { identityVerificationId: "idv_abc", persona: "minor", status: "VERIFIED" };
+ * createEmulator().createIdentityVerification(input);
  */
 export interface CreateIdentityVerificationInput {
   identityVerificationId: string;
@@ -240,7 +291,14 @@ export function isoAt(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** The failure a FAILED record carries. */
+/**
+ * The failure a FAILED record carries.
+ *
+ * @example
+ * import { createEmulator, EMULATOR_FAILURE } from "certgate/emulator";
+ * createEmulator().createIdentityVerification({ identityVerificationId: "idv_abc", status: "FAILED" });
+ * // PortOne then serves failure.pgCode === EMULATOR_FAILURE.pgCode ("EMULATED_FAILURE")
+ */
 export const EMULATOR_FAILURE = {
   reason: "본인인증에 실패하였습니다. (emulated)",
   pgCode: "EMULATED_FAILURE",

@@ -47,8 +47,23 @@ export function createIdentityVerificationStore(): IdentityVerificationStore {
   };
 }
 
-/** V2 token lifetimes. The access token's 30 minutes are PortOne's; the refresh token's are the emulator's. */
+/**
+ * V2 token lifetimes. The access token's 30 minutes are PortOne's; the refresh token's are the emulator's.
+ *
+ * @example
+ * import { createEmulator, V2_ACCESS_TOKEN_LIFETIME_MS } from "certgate/emulator";
+ * const emulator = createEmulator();
+ * emulator.clock.advance(V2_ACCESS_TOKEN_LIFETIME_MS); // the client must refresh its access token
+ */
 export const V2_ACCESS_TOKEN_LIFETIME_MS = 30 * 60 * 1000;
+/**
+ * How long the emulator's V2 refresh token lives: 24 hours (PortOne does not publish its own).
+ *
+ * @example
+ * import { createEmulator, V2_REFRESH_TOKEN_LIFETIME_MS } from "certgate/emulator";
+ * const emulator = createEmulator();
+ * emulator.clock.advance(V2_REFRESH_TOKEN_LIFETIME_MS); // the client must log in with its API secret again
+ */
 export const V2_REFRESH_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 /** A pair from `POST /login/api-secret` or `POST /token/refresh`. */

@@ -20,10 +20,27 @@ import {
 import { createTokenManager } from "../token-manager.js";
 import { v1CertificationSchema, v1EnvelopeSchema, v1OtpRequestedSchema, v1TokenSchema } from "./schemas.js";
 
-/** PortOne V1's production API. */
+/**
+ * PortOne V1's production API.
+ *
+ * @example
+ * import { createV1Client, V1_DEFAULT_BASE_URL } from "certgate/portone";
+ * const portone = createV1Client({ apiKey, apiSecret, baseUrl: process.env.PORTONE_API_URL ?? V1_DEFAULT_BASE_URL });
+ */
 export const V1_DEFAULT_BASE_URL = "https://api.iamport.kr";
 
-/** The V1 client's credentials and transport settings. */
+/**
+ * The V1 client's credentials and transport settings.
+ *
+ * @example
+ * import { createV1Client, type V1ClientOptions } from "certgate";
+ * const options: V1ClientOptions = {
+ *   apiKey: process.env.PORTONE_API_KEY ?? "",
+ *   apiSecret: process.env.PORTONE_API_SECRET ?? "",
+ *   timeoutMs: 3000,
+ * };
+ * const portone = createV1Client(options);
+ */
 export interface V1ClientOptions extends TransportOptions {
   /** REST API key (`imp_key`). Required: there is no fallback to any public test key. */
   apiKey: string;
@@ -37,7 +54,22 @@ export interface V1ClientOptions extends TransportOptions {
   tier?: string;
 }
 
-/** Input of `POST /certifications/otp/request` (Danal and KCP only), in PortOne's names. */
+/**
+ * Input of `POST /certifications/otp/request` (Danal and KCP only), in PortOne's names.
+ *
+ * @example
+ * import type { OtpRequestInput } from "certgate/portone";
+ * const input: OtpRequestInput = {
+ *   name: "홍길동",
+ *   phone: "01000000000",
+ *   birth: "900301",
+ *   gender_digit: "1",
+ *   carrier: "SKT",
+ *   channel_key: "channel-key-…",
+ *   merchant_uid: merchantUid,
+ * };
+ * const { imp_uid } = await portone.requestOtp(input);
+ */
 export interface OtpRequestInput {
   /** Real name. */
   name: string;
@@ -61,7 +93,15 @@ export interface OtpRequestInput {
   bypass?: string;
 }
 
-/** PortOne V1 (i'mport): certification lookups and OTP, with a cached, shared access token. */
+/**
+ * PortOne V1 (i'mport): certification lookups and OTP, with a cached, shared access token.
+ *
+ * @example
+ * import { createV1Client, type V1Client } from "certgate";
+ * const portone: V1Client = createV1Client({ apiKey, apiSecret }); // one per process: it caches the token
+ * const record = await portone.getCertification(impUid);
+ * if (record.certified !== true) throw new Error("not certified");
+ */
 export interface V1Client {
   /**
    * `GET /certifications/{imp_uid}`. Throws `UpstreamError`: `not_found` for an unknown id or another
@@ -100,7 +140,7 @@ const otpRequestSchema = z.object({
  * @example
  * const portone = createV1Client({ apiKey: env.PORTONE_API_KEY, apiSecret: env.PORTONE_API_SECRET });
  * const record = await portone.getCertification(impUid); // never trust the browser's copy
- * if (record.certified !== true) …
+ * if (record.certified !== true) throw new Error("not certified");
  */
 export function createV1Client(options: V1ClientOptions): V1Client {
   if (!options.apiKey) throw new ConfigError("apiKey", "is required (PortOne V1 REST API key)");

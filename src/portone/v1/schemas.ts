@@ -6,14 +6,27 @@ import { z } from "zod";
 import type { V1Certification } from "../../core/v1/upstream.js";
 import { storedText } from "../stored-text.js";
 
-/** `{ code, message, response }`: every V1 body. `code` 0 is success; data lives only in `response`. */
+/**
+ * `{ code, message, response }`: every V1 body. `code` 0 is success; data lives only in `response`.
+ *
+ * @example
+ * import { v1EnvelopeSchema } from "certgate/portone";
+ * const envelope = v1EnvelopeSchema.parse(await res.json()); // { code, message, response }
+ * if (envelope.code !== 0) console.warn(envelope.message);
+ */
 export const v1EnvelopeSchema = z.object({
   code: z.number().int(),
   message: z.string().nullish(),
   response: z.unknown(),
 });
 
-/** `POST /users/getToken` → `response`. Times are unix SECONDS on PortOne's clock. */
+/**
+ * `POST /users/getToken` → `response`. Times are unix SECONDS on PortOne's clock.
+ *
+ * @example
+ * import { v1TokenSchema } from "certgate/portone";
+ * const token = v1TokenSchema.parse(envelope.response); // { access_token, now, expired_at }
+ */
 export const v1TokenSchema = z.object({
   access_token: z.string().min(1),
   now: z.number().int(),
@@ -35,6 +48,11 @@ function withoutNulls(value: unknown): unknown {
  * `GET /certifications/{imp_uid}` → `response`, as {@link V1Certification}. Only imp_uid, pg_provider
  * and foreigner are required (PortOne guarantees them). Formats (birthday, CI length) are left to the
  * core, which treats a malformed value like an absent one instead of failing the whole record.
+ *
+ * @example
+ * import { v1CertificationSchema } from "certgate/portone";
+ * const result = v1CertificationSchema.safeParse(envelope.response);
+ * if (!result.success) throw new Error("PortOne sent a certification of an unknown shape");
  */
 export const v1CertificationSchema = z.preprocess(
   withoutNulls,

@@ -33,13 +33,29 @@ import {
   v2TokenPairSchema,
 } from "./schemas.js";
 
-/** PortOne V2's production API. */
+/**
+ * PortOne V2's production API.
+ *
+ * @example
+ * import { createV2Client, V2_DEFAULT_BASE_URL } from "certgate/portone";
+ * const portone = createV2Client({ apiSecret, storeId, baseUrl: process.env.PORTONE_V2_API_URL ?? V2_DEFAULT_BASE_URL });
+ */
 export const V2_DEFAULT_BASE_URL = "https://api.portone.io";
 
 /** PortOne's V2 access token lifetime; the token answer carries no expiry, so the client assumes it. */
 const ACCESS_TOKEN_LIFETIME_S = 30 * 60;
 
-/** The V2 client's API secret, store id and transport settings. */
+/**
+ * The V2 client's API secret, store id and transport settings.
+ *
+ * @example
+ * import { createV2Client, type V2ClientOptions } from "certgate";
+ * const options: V2ClientOptions = {
+ *   apiSecret: process.env.PORTONE_V2_API_SECRET ?? "",
+ *   storeId: "store-00000000-0000-0000-0000-000000000000",
+ * };
+ * const portone = createV2Client(options);
+ */
 export interface V2ClientOptions extends TransportOptions {
   /** V2 API secret. Required: there is no fallback to any test secret. */
   apiSecret: string;
@@ -53,7 +69,19 @@ export interface V2ClientOptions extends TransportOptions {
   auth?: "secret" | "token";
 }
 
-/** Input of `POST /identity-verifications/{id}/send`, in PortOne's names. */
+/**
+ * Input of `POST /identity-verifications/{id}/send`, in PortOne's names.
+ *
+ * @example
+ * import type { V2SendInput } from "certgate/portone";
+ * const input: V2SendInput = {
+ *   channelKey: "channel-key-…",
+ *   customer: { name: "홍길동", phoneNumber: "01000000000", identityNumber: "9003011", ipAddress: "203.0.113.7" },
+ *   operator: "SKT",
+ *   method: "SMS",
+ * };
+ * await portoneV2.sendIdentityVerification("idv_abc", input);
+ */
 export interface V2SendInput {
   channelKey: string;
   customer: {
@@ -72,7 +100,15 @@ export interface V2SendInput {
   method: "SMS" | "APP";
 }
 
-/** A PortOne V2 client. Every method rejects with {@link UpstreamError} or, before any call, {@link RequestError}. */
+/**
+ * A PortOne V2 client. Every method rejects with {@link UpstreamError} or, before any call, {@link RequestError}.
+ *
+ * @example
+ * import { createV2Client, type V2Client } from "certgate";
+ * const portone: V2Client = createV2Client({ apiSecret, storeId });
+ * const record = await portone.getIdentityVerification("idv_abc");
+ * if (record.status === "VERIFIED") console.log(record.verifiedCustomer.name);
+ */
 export interface V2Client {
   /**
    * `GET /identity-verifications/{id}`: the verification, tagged by status. A status this client does
@@ -113,7 +149,7 @@ const PRINTABLE_TOKEN = /^[\x21-\x7e]+$/;
  * @example
  * const portone = createV2Client({ apiSecret: env.PORTONE_V2_API_SECRET, storeId: env.PORTONE_STORE_ID });
  * const record = await portone.getIdentityVerification(identityVerificationId);
- * if (record.status === "VERIFIED") … // READY, FAILED and UNRECOGNIZED are not verified
+ * if (record.status === "VERIFIED") console.log(record.verifiedAt); // READY, FAILED, UNRECOGNIZED are not
  */
 export function createV2Client(options: V2ClientOptions): V2Client {
   if (!options.apiSecret) throw new ConfigError("apiSecret", "is required (PortOne V2 API secret)");

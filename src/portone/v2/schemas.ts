@@ -7,10 +7,23 @@ import { z } from "zod";
 import type { V2IdentityVerification } from "../../core/v2/upstream.js";
 import { storedText } from "../stored-text.js";
 
-/** `{ type, message? }`: every V2 error body. */
+/**
+ * `{ type, message? }`: every V2 error body.
+ *
+ * @example
+ * import { v2ErrorSchema } from "certgate/portone";
+ * const error = v2ErrorSchema.safeParse(await res.json());
+ * if (error.success) console.warn(error.data.type); // e.g. "IDENTITY_VERIFICATION_NOT_FOUND"
+ */
 export const v2ErrorSchema = z.object({ type: z.string().min(1), message: z.string().nullish() });
 
-/** `POST /login/api-secret` and `POST /token/refresh` → both tokens. */
+/**
+ * `POST /login/api-secret` and `POST /token/refresh` → both tokens.
+ *
+ * @example
+ * import { v2TokenPairSchema } from "certgate/portone";
+ * const { accessToken, refreshToken } = v2TokenPairSchema.parse(await res.json());
+ */
 export const v2TokenPairSchema = z.object({
   accessToken: z.string().min(1),
   refreshToken: z.string().min(1),
@@ -85,6 +98,10 @@ const unrecognizedSchema = z
  * `GET /identity-verifications/{id}` → the core's {@link V2IdentityVerification}. Any status other
  * than READY, VERIFIED or FAILED becomes the `UNRECOGNIZED` arm (never verified), with the upstream
  * string in `rawStatus`.
+ *
+ * @example
+ * import { v2IdentityVerificationSchema } from "certgate/portone";
+ * const record = v2IdentityVerificationSchema.parse(await res.json());
  */
 export const v2IdentityVerificationSchema = z.preprocess(
   withoutNulls,
