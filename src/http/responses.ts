@@ -37,6 +37,7 @@ const REQUEST_STATUS: Record<RequestErrorCode, ContentfulStatusCode> = {
   conflict: 409,
   invalid_idempotency_key: 400,
   idempotency_conflict: 409,
+  refresh_unsupported: 409,
 };
 
 /**

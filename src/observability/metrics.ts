@@ -123,13 +123,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         }
         return result;
       }),
-      unbindAccount: timed("unbindAccount", (ref, now) => store.unbindAccount(ref, now)),
+      unbindAccount: timed("unbindAccount", (ref, now, o) => store.unbindAccount(ref, now, o)),
       listAuditEvents: timed("listAuditEvents", (id) => store.listAuditEvents(id)),
       purgeIdentities: timed("purgeIdentities", (i) => store.purgeIdentities(i)),
       rotateKeys: timed("rotateKeys", () => store.rotateKeys()),
       claimWebhookEvents: timed("claimWebhookEvents", (i) => store.claimWebhookEvents(i)),
       markWebhookDelivered: timed("markWebhookDelivered", (id, now) => store.markWebhookDelivered(id, now)),
       markWebhookFailed: timed("markWebhookFailed", (id, i) => store.markWebhookFailed(id, i)),
+      claimRecoveryChecks: timed("claimRecoveryChecks", (i) => store.claimRecoveryChecks(i)),
+      scheduleRecoveryCheck: timed("scheduleRecoveryCheck", (i) => store.scheduleRecoveryCheck(i)),
+      listExpiredVerifications: timed("listExpiredVerifications", (i) => store.listExpiredVerifications(i)),
+      listWebhookEvents: timed("listWebhookEvents", (i) => store.listWebhookEvents(i)),
+      requeueWebhookEvents: timed("requeueWebhookEvents", (i) => store.requeueWebhookEvents(i)),
       ping: timed("ping", () => store.ping()),
       close: () => store.close(),
     };

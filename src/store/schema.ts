@@ -34,6 +34,9 @@ export interface VerificationsTable {
   /** Migration 0003: failed attempts counted so far, and how many are allowed while pending. */
   failed_attempts: Generated<number>;
   max_attempts: Generated<number>;
+  /** Migration 0006: when recovery next asks PortOne (null: not yet asked), and how often it has. */
+  next_check_at: number | null;
+  recovery_checks: Generated<number>;
 }
 
 export interface ConsumedIdsTable {
