@@ -104,5 +104,7 @@ describe("two instances sweeping one PostgreSQL", () => {
         ),
       ).toEqual(created.map(() => ({ events: ["verification.expired"], audit: 1 })));
     }
+    // No run failed on the way (a lock conflict, a unique violation): they only queued.
+    expect([...first.logs, ...second.logs].join("\n")).not.toMatch(/recovery run failed|unhandled/);
   });
 });
