@@ -14,6 +14,7 @@ import { createKeyring } from "../store/crypto.js";
 import { type Config, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { maskV1, maskV2 } from "./lookup.js";
+import { runWebhooksCommand, WEBHOOKS_HELP } from "./webhooks.js";
 
 const USAGE = `certgate — Korean identity verification through PortOne, done right
 
@@ -26,6 +27,7 @@ Usage:
                                  with name, phone, birthday, CI and DI masked
   certgate keys rotate           re-encrypt stored personal fields under CERTGATE_SECRET
                                  (the old secret in CERTGATE_PREVIOUS_SECRETS)
+  certgate webhooks list|replay  list outbox events, or requeue them (--since <ISO time> | --id <evt_…>)
   certgate help                  this text
 
 Every command accepts --verbose: a failure then prints its stack and causes after the one-line
@@ -49,6 +51,7 @@ const COMMAND_HELP: Record<string, string> = {
   keys: `certgate keys rotate
   Re-encrypts stored personal fields under CERTGATE_SECRET; the old secret must be in
   CERTGATE_PREVIOUS_SECRETS. Person hashes move to the new key as each person next verifies.`,
+  webhooks: WEBHOOKS_HELP,
   help: USAGE,
 };
 
@@ -114,7 +117,8 @@ async function main(argv: string[]): Promise<number> {
       const store = await openMaintenanceStore(config);
       const now = new Date();
       const completedBefore = new Date(now.getTime() - config.retentionDays * 86_400_000);
-      const purged = await store.purgeIdentities({ completedBefore, now });
+      const emitEvents = config.webhookUrl !== undefined;
+      const purged = await store.purgeIdentities({ completedBefore, now, emitEvents });
       const keys = await store.purgeIdempotencyKeys({
         createdBefore: new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS),
       });
@@ -158,6 +162,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case "webhooks":
+      return runWebhooksCommand(rest, loadConfig(process.env));
     case "help":
     case "--help":
     case "-h":

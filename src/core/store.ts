@@ -186,14 +186,11 @@ export interface Store {
    */
   listWebhookEvents(input: { since?: Date | undefined; limit: number }): Promise<WebhookEventSummary[]>;
   /**
-   * Replay: makes the event `id`, or every event created at or after `since`, due again at `now`
-   * as if new (delivered or not), for the dispatcher to deliver again. Returns how many.
+   * Replay: makes the event `id`, or every event created at or after `since`, due again as when it
+   * was new (delivered or not, its attempts reset), for the dispatcher to deliver again under the
+   * same id. Returns how many.
    */
-  requeueWebhookEvents(input: {
-    id?: string | undefined;
-    since?: Date | undefined;
-    now: Date;
-  }): Promise<number>;
+  requeueWebhookEvents(input: { id?: string | undefined; since?: Date | undefined }): Promise<number>;
   /**
    * Key rotation: re-encrypts every stored personal field under the keyring's current key (the
    * previous secrets must still be in the keyring to decrypt). Person keys are HMACs of a CI/DI that

@@ -122,11 +122,17 @@ export function outboxMethods(
       }));
     },
 
-    async requeueWebhookEvents({ id, since, now }) {
+    async requeueWebhookEvents({ id, since }) {
       if (id === undefined && since === undefined) return 0;
       const result = await db
         .updateTable("webhook_outbox")
-        .set({ delivered_at: null, next_attempt_at: msOf(now), attempts: 0, last_status: null })
+        // Due as when it was new: on any dispatcher's clock, whatever the command's clock says.
+        .set((eb) => ({
+          delivered_at: null,
+          next_attempt_at: eb.ref("created_at"),
+          attempts: 0,
+          last_status: null,
+        }))
         .$if(id !== undefined, (qb) => qb.where("id", "=", id ?? ""))
         .$if(since !== undefined, (qb) => qb.where("created_at", ">=", msOf(since ?? new Date(0))))
         .executeTakeFirst();
