@@ -288,3 +288,47 @@ describe.each(DATABASES)("recovery of V2 results on %s", (kind) => {
     });
   });
 });
+
+describe("two instances claiming recovery checks on one PostgreSQL", () => {
+  let first: Harness;
+  let second: Harness;
+  beforeAll(async () => {
+    first = await startHarness("postgres", {});
+    second = await startHarness("postgres", { databaseUrl: first.databaseUrl });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+  });
+
+  it("never claim the same verification twice while a lease runs", async () => {
+    const created = await Promise.all(Array.from({ length: 40 }, () => createV2Verification(first, {})));
+    const now = new Date(first.emulator.clock.now() + FIRST_CHECK_MS);
+    const claim = (h: Harness) =>
+      h.store.claimRecoveryChecks({
+        now,
+        limit: 7,
+        leaseUntil: new Date(now.getTime() + 60_000),
+        createdBefore: new Date(now.getTime() - FIRST_CHECK_MS),
+      });
+    const claims = (
+      await Promise.all(Array.from({ length: 10 }, (_, i) => claim(i % 2 ? first : second)))
+    ).flat();
+    // Concurrent claims may pass over rows another one took; what is left is claimed after.
+    for (let rest = await claim(first); rest.length > 0; rest = await claim(second)) claims.push(...rest);
+    const ids = claims.map((c) => c.verification.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.sort()).toEqual(created.map((v) => v.id).sort());
+    expect(claims.every((c) => c.checks === 1)).toBe(true);
+    // Leased: nobody claims them again before the lease ends; after it, they are due again.
+    expect(await claim(first)).toEqual([]);
+    const later = new Date(now.getTime() + 60_000);
+    const again = await first.store.claimRecoveryChecks({
+      now: later,
+      limit: 100,
+      leaseUntil: new Date(later.getTime() + 60_000),
+      createdBefore: later,
+    });
+    expect(again.map((c) => c.checks)).toEqual(created.map(() => 2));
+  });
+});
