@@ -65,6 +65,11 @@ export interface Config {
   demo: boolean;
   /** Days a verified identity's personal fields are kept (PIPA art. 21). Default 30. */
   retentionDays: number;
+  /**
+   * How often the expiry sweeper and V2 recovery run, ms (CERTGATE_RECOVERY_INTERVAL_MS); 0 turns
+   * them off on this instance. Default 5,000.
+   */
+  recoveryIntervalMs?: number | undefined;
   webhookUrl: string | undefined;
   /** Signs webhook deliveries (Standard Webhooks `whsec_…` or any string of 24+ characters). */
   webhookSecret: string | undefined;

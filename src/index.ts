@@ -7,7 +7,8 @@
  * - The HTTP surface: {@link createHttpApp}, mounted anywhere with {@link toNodeHandler}, or the whole
  *   service started from a {@link Config} with {@link startCertgate}.
  * - Webhooks: {@link createWebhookDispatcher}; receivers check deliveries with
- *   {@link verifyWebhookSignature}.
+ *   {@link verifyWebhookSignature}; the events are the {@link WebhookEvent} union.
+ * - Recovery and expiry: {@link createRecoveryJob} (startCertgate runs one).
  * - Policies ({@link resolvePolicy}; the service also takes the short {@link PolicyInput}), the
  *   verification record and outcome types, and every error class; {@link toErrorResponse} /
  *   {@link errorToResponse} answer an error in your own routes as certgate's app does.
@@ -46,6 +47,15 @@ export type { Store } from "./core/store.js";
 export type { V1Certification } from "./core/v1/upstream.js";
 export type { V2IdentityVerification } from "./core/v2/upstream.js";
 export type { ApiVersion, StoredIdentity, VerificationRecord } from "./core/verification.js";
+export {
+  type AccountUnboundEvent,
+  type IdentityPurgedEvent,
+  type VerificationCompletedEvent,
+  type VerificationExpiredEvent,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEvent,
+  type WebhookEventType,
+} from "./core/webhook-event.js";
 export { createHttpApp, type HttpAppOptions } from "./http/app.js";
 export { toNodeHandler } from "./http/node-handler.js";
 export { type ErrorBody, type ErrorResponse, errorToResponse, toErrorResponse } from "./http/responses.js";
@@ -63,6 +73,7 @@ export {
   type V2ClientOptions,
 } from "./portone/index.js";
 export { type Certgate, type StartOptions, startCertgate } from "./server.js";
+export { createRecoveryJob, type RecoveryJob, type RecoveryJobOptions } from "./service/recovery.js";
 export {
   type CreateVerificationInput,
   createVerificationService,

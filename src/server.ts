@@ -14,6 +14,7 @@ import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.j
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createV1Client, createV2Client, type TransportOptions } from "./portone/index.js";
+import { createRecoveryJob, type RecoveryJob } from "./service/recovery.js";
 import { createVerificationService, IDEMPOTENCY_KEY_TTL_MS } from "./service/verifications.js";
 import { createWebhookDispatcher } from "./service/webhooks.js";
 import { dataDirFailure, listenFailure, openStoreOrExplain } from "./startup-errors.js";
@@ -38,6 +39,11 @@ export interface Certgate {
   app: Hono;
   store: Store;
   emulator: Emulator | undefined;
+  /**
+   * The expiry sweeper and V2 recovery (service/recovery.ts); its loop runs every
+   * `recoveryIntervalMs` unless that is 0. Tests may call `runOnce()` themselves.
+   */
+  recovery: RecoveryJob;
   /** Base URL once listening. */
   url: string;
   close(): Promise<void>;
@@ -69,6 +75,12 @@ export interface StartOptions {
    * a dispatcher themselves pass false; the events are still written with each outcome.
    */
   deliverWebhooks?: boolean;
+  /**
+   * How often the expiry sweeper and V2 recovery run, ms; 0 turns the loop off (a caller then runs
+   * `recovery.runOnce()` itself). Default the config's `recoveryIntervalMs`
+   * (CERTGATE_RECOVERY_INTERVAL_MS, default 5,000).
+   */
+  recoveryIntervalMs?: number;
 }
 
 /**
@@ -172,7 +184,17 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
       ? createWebhookDispatcher({ store, url: config.webhookUrl, secret: config.webhookSecret, logger })
       : undefined;
   if (options.deliverWebhooks !== false) webhooks?.start(1_000);
-  const retention = startRetention(store, config.retentionDays, logger);
+  const recovery = createRecoveryJob({
+    store,
+    service,
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const recoveryIntervalMs = options.recoveryIntervalMs ?? config.recoveryIntervalMs ?? 5_000;
+  if (recoveryIntervalMs > 0) recovery.start(recoveryIntervalMs);
+  const retention = startRetention(store, config.retentionDays, logger, {
+    emitEvents: config.webhookUrl !== undefined,
+  });
   const demo = sandbox || options.demo === true;
   app = createHttpApp({
     service,
@@ -209,10 +231,11 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
       app,
       store,
       emulator,
+      recovery,
       url: publicUrl,
       async close() {
         retention.stop();
-        retention.stop();
+        await recovery.stop();
         await webhooks?.stop();
         await store.close();
       },
@@ -222,6 +245,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
     app,
     store,
     emulator,
+    recovery,
     url: `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`,
     /**
      * Graceful: stop accepting, let in-flight requests (a completion is one transaction) finish,
@@ -241,6 +265,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         if ("closeIdleConnections" in server) server.closeIdleConnections();
       });
       retention.stop();
+      await recovery.stop();
       await webhooks?.stop();
       await store.close();
     },
@@ -293,20 +318,23 @@ function sandboxSecret(dataDir: string, logger: HttpLogger): string {
  * Retention (PIPA art. 21) inside `serve`: purges personal fields older than the retention period
  * at startup and then every `intervalMs` (default hourly); `certgate purge` does the same on
  * demand. A run that fails (the database is down) is logged and never rejects: the next run purges
- * what it missed, since the purge is by age. Each run also deletes expired Idempotency-Keys.
+ * what it missed, since the purge is by age. Each run also deletes expired Idempotency-Keys. With
+ * `emitEvents` (webhooks configured) each purged verification gets its `identity.purged` event.
  */
 export function startRetention(
   store: Store,
   retentionDays: number,
   logger: Pick<HttpLogger, "info" | "warn">,
-  intervalMs = 3_600_000,
+  options: { intervalMs?: number; emitEvents?: boolean } = {},
 ): { runOnce(): Promise<number>; stop(): void } {
+  const intervalMs = options.intervalMs ?? 3_600_000;
   const runOnce = async (): Promise<number> => {
     const now = new Date();
     try {
       const purged = await store.purgeIdentities({
         completedBefore: new Date(now.getTime() - retentionDays * 86_400_000),
         now,
+        emitEvents: options.emitEvents ?? false,
       });
       if (purged > 0) logger.info({ purged, retention_days: retentionDays }, "identities purged");
       return purged;

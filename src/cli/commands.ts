@@ -14,6 +14,7 @@ import { runDoctor } from "./doctor.js";
 import { createLogger } from "./logger.js";
 import { lookupUpstream } from "./lookup.js";
 import { step, summary } from "./progress.js";
+import { WEBHOOK_COMMANDS } from "./webhooks.js";
 
 const DATABASE: Record<string, Flag> = {
   database: { type: "string", value: "URL", env: "DATABASE_URL", help: "a SQLite path or postgres://… URL" },
@@ -131,7 +132,7 @@ deletes Idempotency-Keys older than 24 hours.`,
       try {
         const completedBefore = new Date(now.getTime() - config.retentionDays * 86_400_000);
         purged = await step(`purging identities completed before ${completedBefore.toISOString()}`, () =>
-          store.purgeIdentities({ completedBefore, now }),
+          store.purgeIdentities({ completedBefore, now, emitEvents: config.webhookUrl !== undefined }),
         );
         keys = await step("deleting expired idempotency keys", () =>
           store.purgeIdempotencyKeys({ createdBefore: new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS) }),
@@ -220,6 +221,7 @@ with a fix for each; exits 0 when all pass, 1 otherwise. Never prints a secret.`
     },
     run: ({ env }) => runDoctor(env, (line) => process.stdout.write(`${line}\n`)),
   },
+  ...WEBHOOK_COMMANDS,
 ];
 
 function describeDatabase(config: Config): string {

@@ -161,6 +161,12 @@ export function loadConfig(env: Env): Config {
     deleteUpstreamAfterCompletion: bool(get("CERTGATE_DELETE_UPSTREAM"), "CERTGATE_DELETE_UPSTREAM", false),
     demo: bool(get("CERTGATE_DEMO"), "CERTGATE_DEMO", false),
     retentionDays: integer(get("CERTGATE_RETENTION_DAYS") ?? "30", "CERTGATE_RETENTION_DAYS", 0, 3_650),
+    recoveryIntervalMs: integer(
+      get("CERTGATE_RECOVERY_INTERVAL_MS") ?? "5000",
+      "CERTGATE_RECOVERY_INTERVAL_MS",
+      0,
+      3_600_000,
+    ),
     webhookUrl,
     webhookSecret,
     dataDir,

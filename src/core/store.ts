@@ -68,6 +68,25 @@ export type FailedAttemptResult =
   | { kind: "replayed"; verification: VerificationRecord }
   | { kind: "not_found" };
 
+/** A pending V2 verification claimed for a recovery check ({@link Store.claimRecoveryChecks}). */
+export interface RecoveryClaim {
+  verification: VerificationRecord;
+  /** Checks made of it so far, this one included (1 for the first): its backoff. */
+  checks: number;
+}
+
+/** An outbox event as an operator lists it: ids, type and delivery state, never the payload. */
+export interface WebhookEventSummary {
+  id: string;
+  type: string;
+  verificationId: string;
+  createdAt: Date;
+  attempts: number;
+  deliveredAt: Date | undefined;
+  /** HTTP status of the last failed attempt (0: no answer); undefined when none failed. */
+  lastStatus: number | undefined;
+}
+
 export interface AuditEvent {
   id: number;
   verificationId: string | null;
@@ -148,15 +167,47 @@ export interface Store {
    * reads the binding again in its own transaction).
    */
   isAccountBound(accountRef: string): Promise<boolean>;
-  /** Withdrawal: frees the person to bind another account. False when the account is unknown. */
-  unbindAccount(accountRef: string, now: Date): Promise<boolean>;
+  /**
+   * Withdrawal: frees the person to bind another account, with its audit event and (with
+   * `emitEvent`) its `account.unbound` outbox event in one transaction. False when the account is
+   * unknown.
+   */
+  unbindAccount(accountRef: string, now: Date, options?: { emitEvent?: boolean }): Promise<boolean>;
   listAuditEvents(verificationId?: string): Promise<AuditEvent[]>;
   /**
    * Retention (PIPA art. 21): destroys the encrypted name, phone and birth date of verifications
    * completed before `completedBefore`; the outcome, person binding and audit trail stay.
-   * Returns how many verifications were purged.
+   * With `emitEvents`, one `identity.purged` outbox event per purged verification, in the purge's
+   * transaction. Returns how many verifications were purged.
    */
-  purgeIdentities(input: { completedBefore: Date; now: Date }): Promise<number>;
+  purgeIdentities(input: { completedBefore: Date; now: Date; emitEvents?: boolean }): Promise<number>;
+  /**
+   * Recovery (core/recovery.ts): claims up to `limit` pending V2 verifications whose next check is
+   * due at `now` (never checked: created before `createdBefore`), unexpired, by moving their next
+   * check to `leaseUntil` and counting the check in the same statement. Two instances never claim
+   * the same verification while a lease runs; one whose checker died is due again when it ends.
+   */
+  claimRecoveryChecks(input: {
+    now: Date;
+    limit: number;
+    leaseUntil: Date;
+    createdBefore: Date;
+  }): Promise<RecoveryClaim[]>;
+  /** Sets when a still-pending verification is checked next (no-op once it has finished). */
+  scheduleRecoveryCheck(input: { verificationId: string; nextCheckAt: Date }): Promise<void>;
+  /** Ids of up to `limit` pending verifications whose expiry is before `now`, the oldest first. */
+  listExpiredVerifications(input: { now: Date; limit: number }): Promise<string[]>;
+  /**
+   * Outbox events created at or after `since` (oldest first), or without `since` the `limit` most
+   * recent (still oldest first), for an operator (`certgate webhooks list`).
+   */
+  listWebhookEvents(input: { since?: Date | undefined; limit: number }): Promise<WebhookEventSummary[]>;
+  /**
+   * Replay: makes the event `id`, or every event created at or after `since`, due again as when it
+   * was new (delivered or not, its attempts reset), for the dispatcher to deliver again under the
+   * same id. Returns how many.
+   */
+  requeueWebhookEvents(input: { id?: string | undefined; since?: Date | undefined }): Promise<number>;
   /**
    * Key rotation: re-encrypts every stored personal field under the keyring's current key (the
    * previous secrets must still be in the keyring to decrypt). Person keys are HMACs of a CI/DI that

@@ -27,6 +27,7 @@ import {
   completeV2Body,
   completeV2Query,
   createVerificationBody,
+  noBody,
   noQuery,
   verificationIdParam,
 } from "./schemas.js";
@@ -223,6 +224,14 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const verification = await service.get(id);
     if (!verification) throw new RequestError("not_found", "verification not found");
     return c.json({ verification: merchantView(verification) });
+  });
+  // Recovery on demand (V2): certgate asks PortOne itself; the answer is the view, pending included.
+  app.post("/api/verifications/:id/refresh", requireApiKey, async (c) => {
+    parse(noQuery, c.req.query(), "query");
+    const id = parse(verificationIdParam, c.req.param("id"), "id");
+    // No body: an empty one, or `{}` from a client that always sends JSON; anything else is refused.
+    if ((await c.req.text()) !== "") await readJson(c, noBody);
+    return c.json({ verification: merchantView(await service.refresh(id)) });
   });
   app.delete("/api/accounts/:account_ref", requireApiKey, async (c) => {
     parse(noQuery, c.req.query(), "query");

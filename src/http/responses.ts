@@ -48,6 +48,7 @@ const REQUEST_STATUS: Record<RequestErrorCode, ContentfulStatusCode> = {
   invalid_idempotency_key: 400,
   idempotency_conflict: 409,
   account_not_bound: 409,
+  refresh_unsupported: 409,
 };
 
 /**

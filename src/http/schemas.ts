@@ -83,6 +83,8 @@ export const POLICY_FIELD_NAMES: Readonly<Record<PolicyField, string>> = {
 
 /** The query of every merchant route: none takes a parameter, so any one is an unknown field. */
 export const noQuery = z.strictObject({});
+/** A body that must say nothing (`POST /api/verifications/:id/refresh`): `{}` at most. */
+export const noBody = z.strictObject({});
 
 /**
  * An id the service looks up: bounded and free of control characters. No id certgate issues or

@@ -159,7 +159,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         return result;
       }),
       isAccountBound: timed("isAccountBound", (ref) => store.isAccountBound(ref)),
-      unbindAccount: timed("unbindAccount", (ref, now) => store.unbindAccount(ref, now)),
+      unbindAccount: timed("unbindAccount", (ref, now, o) => store.unbindAccount(ref, now, o)),
       listAuditEvents: timed("listAuditEvents", (id) => store.listAuditEvents(id)),
       purgeIdentities: timed("purgeIdentities", (i) => store.purgeIdentities(i)),
       rotateKeys: timed("rotateKeys", () => store.rotateKeys()),
@@ -167,6 +167,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       markWebhookDelivered: timed("markWebhookDelivered", (id, now) => store.markWebhookDelivered(id, now)),
       markWebhookFailed: timed("markWebhookFailed", (id, i) => store.markWebhookFailed(id, i)),
       webhookBacklog: timed("webhookBacklog", () => store.webhookBacklog()),
+      claimRecoveryChecks: timed("claimRecoveryChecks", (i) => store.claimRecoveryChecks(i)),
+      scheduleRecoveryCheck: timed("scheduleRecoveryCheck", (i) => store.scheduleRecoveryCheck(i)),
+      listExpiredVerifications: timed("listExpiredVerifications", (i) => store.listExpiredVerifications(i)),
+      listWebhookEvents: timed("listWebhookEvents", (i) => store.listWebhookEvents(i)),
+      requeueWebhookEvents: timed("requeueWebhookEvents", (i) => store.requeueWebhookEvents(i)),
       ping: timed("ping", () => store.ping()),
       close: () => store.close(),
     };

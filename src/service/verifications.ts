@@ -1,7 +1,8 @@
 /**
  * The verification flow: create → complete → outcome. Wires the pure core (policy), an upstream
  * client (PortOne) and the store. Holds no state of its own, so instances scale out behind one
- * PostgreSQL whose unique constraints carry the guarantees.
+ * PostgreSQL whose unique constraints carry the guarantees. Longer than 400 lines: one concern, the
+ * one completion path that browser returns, recovery, refresh and expiry share.
  *
  * Completion follows the order written once in core/policy.ts ("ORDER OF A COMPLETION"); the
  * step numbers in the comments below are its. This module runs steps 1–4 and hands step 5's
@@ -27,14 +28,9 @@ import type { CompletionOutcome } from "../core/outcome.js";
 import { evaluatePolicy } from "../core/policy.js";
 import { completionDecisionFor } from "../core/purpose.js";
 import type { Store } from "../core/store.js";
-import { fromV1Certification, type V1Certification } from "../core/v1/upstream.js";
-import { fromV2IdentityVerification, type V2IdentityVerification } from "../core/v2/upstream.js";
-import type {
-  ApiVersion,
-  CompletionDecision,
-  NewVerification,
-  VerificationRecord,
-} from "../core/verification.js";
+import { fromV1Certification } from "../core/v1/upstream.js";
+import { fromV2IdentityVerification } from "../core/v2/upstream.js";
+import type { ApiVersion, CompletionDecision, NewVerification, VerificationRecord } from "../core/verification.js";
 import {
   buildNewVerification,
   type CreateVerificationInput,
@@ -43,6 +39,7 @@ import {
   type IdempotentCreation,
 } from "./creation.js";
 import { randomId } from "./ids.js";
+import type { ServiceLogger, V2Upstream, VerificationServiceOptions } from "./options.js";
 
 export {
   type CreateVerificationInput,
@@ -50,55 +47,7 @@ export {
   type IdempotencyKey,
   type IdempotentCreation,
 } from "./creation.js";
-
-/** What the service needs of the V1 client. */
-export interface V1Upstream {
-  getCertification(impUid: string): Promise<V1Certification>;
-  deleteCertification?(impUid: string): Promise<unknown>;
-}
-
-/** What the service needs of the V2 client. */
-export interface V2Upstream {
-  getIdentityVerification(identityVerificationId: string): Promise<V2IdentityVerification>;
-}
-
-/** Ids, statuses and reasons only: the service never hands personal data to its logger. */
-export interface ServiceLogger {
-  info(fields: Record<string, string | number | boolean | undefined>, message: string): void;
-  warn(fields: Record<string, string | number | boolean | undefined>, message: string): void;
-}
-
-/**
- * What {@link createVerificationService} wires: a store, the PortOne clients, a clock, a logger.
- *
- * @example
- * import { createV1Client, createVerificationService, type VerificationServiceOptions } from "certgate";
- * const options: VerificationServiceOptions = {
- *   store,
- *   v1: createV1Client({ apiKey, apiSecret }),
- *   defaultTtlSeconds: 600,
- *   deleteUpstreamAfterCompletion: true,
- * };
- * const service = createVerificationService(options);
- */
-export interface VerificationServiceOptions {
-  store: Store;
-  /** PortOne V1; absent when the merchant has no V1 account. */
-  v1?: V1Upstream | undefined;
-  /** PortOne V2; absent when the merchant has no V2 store. */
-  v2?: V2Upstream | undefined;
-  /** Injected clock. */
-  now?: () => Date;
-  /** Default lifetime of a pending verification, seconds. Default 900 (15 minutes). */
-  defaultTtlSeconds?: number;
-  /** Delete the upstream record after completion (DOMAIN.md: recommended in production). */
-  deleteUpstreamAfterCompletion?: boolean;
-  logger?: ServiceLogger;
-  /** Write a webhook event for each finished verification, in the outcome's transaction. */
-  emitEvents?: boolean;
-  /** Random id source (tests may pin it). */
-  randomId?: (prefix: string) => string;
-}
+export type { ServiceLogger, V1Upstream, V2Upstream, VerificationServiceOptions } from "./options.js";
 
 /**
  * The verification flow: create → complete → outcome.
@@ -134,6 +83,21 @@ export interface VerificationService {
   completeV1(input: { impUid: string; merchantUid: string }): Promise<CompletionOutcome>;
   /** The V2 twin: `identityVerificationId` from the browser, which is itself the binding. */
   completeV2(input: { identityVerificationId: string }): Promise<CompletionOutcome>;
+  /**
+   * Recovery (V2, `POST /api/verifications/:id/refresh` and service/recovery.ts): asks PortOne about
+   * pending verification `id` and finishes it through the V2 completion's own steps when PortOne
+   * has it VERIFIED or FAILED. READY, a status certgate does not know, or a 404 (the person has not
+   * opened PortOne's window yet) leave it pending: here no one presented an id, so a 404 is no
+   * failed attempt. Answers the verification as it is afterwards; a finished one unchanged.
+   * @throws RequestError `not_found`, or `refresh_unsupported` for V1 (no lookup by merchant_uid);
+   *   an upstream fault as for a completion.
+   */
+  refresh(id: string): Promise<VerificationRecord>;
+  /**
+   * The expiry sweeper: finishes `id` as `expired` when it is still pending past its expiry, with
+   * its audit and outbox events in the completion transaction. True when this call finished it.
+   */
+  expire(id: string): Promise<boolean>;
   /** The API versions this service can complete. */
   readonly apiVersions: readonly ApiVersion[];
   unbindAccount(accountRef: string): Promise<boolean>;
@@ -171,6 +135,14 @@ export function createVerificationService(options: VerificationServiceOptions): 
     if (result.kind === "not_found") {
       throw new RequestError("not_found", "verification not found");
     }
+    return settled(result);
+  }
+
+  /** The store's `finished` or `replayed`, logged, as the outcome of the same kind. */
+  function settled(result: {
+    kind: "finished" | "replayed";
+    verification: VerificationRecord;
+  }): CompletionOutcome {
     const done = result.verification;
     if (result.kind === "replayed") {
       log.info({ verification_id: done.id, status: done.status }, "completion replayed");
@@ -193,6 +165,13 @@ export function createVerificationService(options: VerificationServiceOptions): 
     if (verification?.apiVersion !== apiVersion) {
       throw new RequestError("not_found", `no verification was issued for this ${what}`);
     }
+    return stillPending(verification);
+  }
+
+  /** Steps 2–3 of `verification`. */
+  async function stillPending(
+    verification: VerificationRecord,
+  ): Promise<{ pending: VerificationRecord } | { outcome: CompletionOutcome }> {
     if (verification.status !== "pending") {
       return { outcome: { kind: "replayed", verification } };
     }
@@ -222,24 +201,8 @@ export function createVerificationService(options: VerificationServiceOptions): 
       case "not_found":
         throw new RequestError("not_found", "verification not found");
       case "replayed":
-        log.info(
-          { verification_id: result.verification.id, status: result.verification.status },
-          "completion replayed",
-        );
-        return { kind: "replayed", verification: result.verification };
-      case "finished": {
-        const done = result.verification;
-        log.info(
-          {
-            verification_id: done.id,
-            status: done.status,
-            reason: done.reason,
-            api_version: done.apiVersion,
-          },
-          "verification completed",
-        );
-        return { kind: "finished", verification: done };
-      }
+      case "finished":
+        return settled(result);
       case "attempt_failed": {
         const counted = result.verification;
         log.info(
@@ -256,16 +219,21 @@ export function createVerificationService(options: VerificationServiceOptions): 
     }
   }
 
-  /** Step 4: the upstream record; a 404 is a failed attempt, any other fault is rethrown. */
+  /**
+   * Step 4: the upstream record; a 404 is a failed attempt (recovery: the verification stays
+   * pending), any other fault is rethrown.
+   */
   async function fetchUpstream<T>(
     verification: VerificationRecord,
     presentedId: string,
     lookup: () => Promise<T>,
+    via: "browser" | "recovery" = "browser",
   ): Promise<{ record: T } | { outcome: CompletionOutcome }> {
     try {
       return { record: await lookup() };
     } catch (error) {
       if (error instanceof UpstreamError && error.code === "not_found") {
+        if (via === "recovery") return { outcome: { kind: "pending", verification } };
         return { outcome: await failAttempt(verification, "not_found", presentedId) };
       }
       log.warn(
@@ -380,33 +348,69 @@ export function createVerificationService(options: VerificationServiceOptions): 
       }
       const opened = await openPending("v2", identityVerificationId, "identityVerificationId");
       if ("outcome" in opened) return opened.outcome;
-      const verification = opened.pending;
-
-      // The id certgate issued, not the one the browser sent: they are equal, but only ours is trusted.
-      const fetched = await fetchUpstream(verification, verification.boundId, () =>
-        v2.getIdentityVerification(verification.boundId),
-      );
-      if ("outcome" in fetched) return fetched.outcome;
-      const record = fetched.record;
-
-      const result = fromV2IdentityVerification(record);
-      if (
-        result.boundId === verification.boundId &&
-        (record.status === "READY" || record.status === "UNRECOGNIZED")
-      ) {
-        log.info(
-          {
-            verification_id: verification.id,
-            // Which arm, not PortOne's raw string: an unknown status is for operators to look up.
-            upstream_status: record.status,
-          },
-          "upstream verification not finished; verification stays pending",
-        );
-        return { kind: "pending", verification };
-      }
-      return (await decide(verification, result)).outcome;
+      return settleV2(v2, opened.pending, "browser");
     },
 
-    unbindAccount: (accountRef) => store.unbindAccount(accountRef, now()),
+    async refresh(id) {
+      const found = await store.getVerification(id);
+      if (!found) throw new RequestError("not_found", "verification not found");
+      if (found.apiVersion === "v1") {
+        throw new RequestError(
+          "refresh_unsupported",
+          "PortOne V1 has no lookup by merchant_uid: a V1 verification completes from the browser only",
+        );
+      }
+      if (!v2) throw new RequestError("refresh_unsupported", "PortOne V2 is not configured");
+      const opened = await stillPending(found);
+      const outcome = "outcome" in opened ? opened.outcome : await settleV2(v2, opened.pending, "recovery");
+      return outcome.verification;
+    },
+
+    async expire(id) {
+      const found = await store.getVerification(id);
+      // Step 3 finishes it when it is pending past its expiry; a pending one is left alone.
+      const opened = found === undefined ? undefined : await stillPending(found);
+      return opened !== undefined && "outcome" in opened && opened.outcome.kind === "finished";
+    },
+
+    unbindAccount: (accountRef) =>
+      store.unbindAccount(accountRef, now(), { emitEvent: options.emitEvents ?? false }),
   };
+
+  /**
+   * Steps 4–6 of a pending V2 verification, for the browser's completion and recovery alike: the
+   * one V2 decision path.
+   */
+  async function settleV2(
+    v2: V2Upstream,
+    verification: VerificationRecord,
+    via: "browser" | "recovery",
+  ): Promise<CompletionOutcome> {
+    // The id certgate issued, not the one the browser sent: they are equal, but only ours is trusted.
+    const fetched = await fetchUpstream(
+      verification,
+      verification.boundId,
+      () => v2.getIdentityVerification(verification.boundId),
+      via,
+    );
+    if ("outcome" in fetched) return fetched.outcome;
+    const record = fetched.record;
+
+    const result = fromV2IdentityVerification(record);
+    if (
+      result.boundId === verification.boundId &&
+      (record.status === "READY" || record.status === "UNRECOGNIZED")
+    ) {
+      log.info(
+        {
+          verification_id: verification.id,
+          // Which arm, not PortOne's raw string: an unknown status is for operators to look up.
+          upstream_status: record.status,
+        },
+        "upstream verification not finished; verification stays pending",
+      );
+      return { kind: "pending", verification };
+    }
+    return (await decide(verification, result)).outcome;
+  }
 }

@@ -18,7 +18,7 @@ import {
 } from "../core/settlement.js";
 import type { CompletionInput, CompletionResult, Store } from "../core/store.js";
 import type { VerificationRecord } from "../core/verification.js";
-import { completedEvent, VERIFICATION_COMPLETED } from "../core/webhook-event.js";
+import { accountUnboundEvent, completedEvent, VERIFICATION_COMPLETED } from "../core/webhook-event.js";
 import { insertAudit, readVerification, type StoreContext } from "./context.js";
 import { insertOutboxEvent, newEventId } from "./outbox.js";
 import {
@@ -279,7 +279,7 @@ export function completionMethods(ctx: StoreContext): Pick<Store, "completeVerif
       });
     },
 
-    async unbindAccount(accountRef: string, now: Date) {
+    async unbindAccount(accountRef: string, now: Date, options: { emitEvent?: boolean } = {}) {
       const nowMs = msOf(now);
       return db.transaction().execute(async (trx) => {
         const removed = await trx
@@ -292,6 +292,11 @@ export function completionMethods(ctx: StoreContext): Pick<Store, "completeVerif
           account_ref: accountRef,
           person_id: removed.person_id,
         });
+        if (options.emitEvent === true) {
+          const { verification_id: verificationId } = removed;
+          const event = accountUnboundEvent({ accountRef, verificationId }, newEventId(), now);
+          await insertOutboxEvent(trx, verificationId, event, nowMs);
+        }
         return true;
       });
     },

@@ -2,7 +2,8 @@
  * The one implementation of {@link Store}: Kysely queries shared by SQLite and PostgreSQL, composed
  * here from one file per concern — verifications.ts (create, read, audit trail), idempotency.ts,
  * completion.ts (step 6 of a completion, withdrawal), attempts.ts (failed attempts), outbox.ts
- * (webhook events), retention.ts (purge), keys.ts (rotation) — over rows.ts (row mapping) and
+ * (webhook events), retention.ts (purge), recovery.ts (recovery checks, expiry), keys.ts
+ * (rotation) — over rows.ts (row mapping) and
  * context.ts (what they share).
  *
  * The guarantees live in unique constraints, reached with `INSERT … ON CONFLICT DO NOTHING` and a
@@ -26,6 +27,7 @@ import { keyMethods } from "./keys.js";
 import { migrateToLatest } from "./migrations.js";
 import { outboxMethods } from "./outbox.js";
 import { POSTGRES_DIALECT } from "./postgres/dialect.js";
+import { recoveryMethods } from "./recovery.js";
 import { retentionMethods } from "./retention.js";
 import { verificationFromRow } from "./rows.js";
 import type { Database } from "./schema.js";
@@ -74,6 +76,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     ...attemptMethods(ctx),
     ...outboxMethods(ctx),
     ...retentionMethods(ctx),
+    ...recoveryMethods(ctx),
     ...keyMethods(ctx),
 
     async ping() {

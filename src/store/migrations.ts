@@ -192,6 +192,34 @@ export function createMigrations(dialect: StoreDialect): Record<string, Migratio
         }
       },
     },
+    "0006_recovery_checks": {
+      // Recovery of V2 results (service/recovery.ts): when certgate next asks PortOne about a pending
+      // V2 verification (null: not asked yet, due once its first delay has passed) and how often it
+      // has asked (its backoff). The sweeper and the recovery claim find their rows by index.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("verifications").addColumn("next_check_at", "bigint").execute();
+        await db.schema
+          .alterTable("verifications")
+          .addColumn("recovery_checks", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createIndex("verifications_status_expires_at")
+          .on("verifications")
+          .columns(["status", "expires_at"])
+          .execute();
+        await db.schema
+          .createIndex("verifications_recovery_due")
+          .on("verifications")
+          .columns(["status", "api_version", "next_check_at"])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropIndex("verifications_recovery_due").ifExists().execute();
+        await db.schema.dropIndex("verifications_status_expires_at").ifExists().execute();
+        await db.schema.alterTable("verifications").dropColumn("recovery_checks").execute();
+        await db.schema.alterTable("verifications").dropColumn("next_check_at").execute();
+      },
+    },
   };
 }
 

@@ -38,7 +38,15 @@ export async function insertOutboxEvent(
 
 export function outboxMethods(
   ctx: StoreContext,
-): Pick<Store, "claimWebhookEvents" | "markWebhookDelivered" | "markWebhookFailed" | "webhookBacklog"> {
+): Pick<
+  Store,
+  | "claimWebhookEvents"
+  | "markWebhookDelivered"
+  | "markWebhookFailed"
+  | "listWebhookEvents"
+  | "requeueWebhookEvents"
+  | "webhookBacklog"
+> {
   const { db } = ctx;
   return {
     async claimWebhookEvents({ now, limit, leaseUntil }) {
@@ -105,6 +113,45 @@ export function outboxMethods(
         }))
         .where("id", "=", id)
         .execute();
+    },
+
+    async listWebhookEvents({ since, limit }) {
+      const rows = await db
+        .selectFrom("webhook_outbox")
+        .select(["id", "type", "verification_id", "created_at", "attempts", "delivered_at", "last_status"])
+        .$if(since !== undefined, (qb) => qb.where("created_at", ">=", msOf(since ?? new Date(0))))
+        // With `since` the oldest after it; without, the most recent (reversed below).
+        .orderBy("created_at", since === undefined ? "desc" : "asc")
+        .orderBy("id", since === undefined ? "desc" : "asc")
+        .limit(limit)
+        .execute();
+      if (since === undefined) rows.reverse();
+      return rows.map((r) => ({
+        id: r.id,
+        type: r.type,
+        verificationId: r.verification_id,
+        createdAt: dateOf(r.created_at),
+        attempts: Number(r.attempts),
+        deliveredAt: r.delivered_at === null ? undefined : dateOf(r.delivered_at),
+        lastStatus: r.last_status === null ? undefined : Number(r.last_status),
+      }));
+    },
+
+    async requeueWebhookEvents({ id, since }) {
+      if (id === undefined && since === undefined) return 0;
+      const result = await db
+        .updateTable("webhook_outbox")
+        // Due as when it was new: on any dispatcher's clock, whatever the command's clock says.
+        .set((eb) => ({
+          delivered_at: null,
+          next_attempt_at: eb.ref("created_at"),
+          attempts: 0,
+          last_status: null,
+        }))
+        .$if(id !== undefined, (qb) => qb.where("id", "=", id ?? ""))
+        .$if(since !== undefined, (qb) => qb.where("created_at", ">=", msOf(since ?? new Date(0))))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
   };
 }

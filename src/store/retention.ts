@@ -1,12 +1,14 @@
 /** Retention (PIPA art. 21): destroying the personal fields of verifications past their period. */
 import type { Store } from "../core/store.js";
+import { identityPurgedEvent } from "../core/webhook-event.js";
 import { insertAudit, type StoreContext } from "./context.js";
+import { insertOutboxEvent, newEventId } from "./outbox.js";
 import { msOf } from "./rows.js";
 
 export function retentionMethods(ctx: StoreContext): Pick<Store, "purgeIdentities"> {
   const { db } = ctx;
   return {
-    async purgeIdentities({ completedBefore, now }) {
+    async purgeIdentities({ completedBefore, now, emitEvents }) {
       const nowMs = msOf(now);
       return db.transaction().execute(async (trx) => {
         const purged = await trx
@@ -25,6 +27,13 @@ export function retentionMethods(ctx: StoreContext): Pick<Store, "purgeIdentitie
           .execute();
         if (purged.length > 0) {
           await insertAudit(trx, null, "identities.purged", nowMs, { count: purged.length });
+        }
+        if (emitEvents === true) {
+          // One event per verification, in the purge's transaction: a receiver that keeps a copy of
+          // the identity (read through the API) learns it must destroy its copy too.
+          for (const { id } of purged) {
+            await insertOutboxEvent(trx, id, identityPurgedEvent(id, newEventId(), now), nowMs);
+          }
         }
         return purged.length;
       });

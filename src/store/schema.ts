@@ -45,6 +45,9 @@ export interface VerificationsTable {
   expected_phone_hash: string | null;
   /** With reason identity_mismatch: a JSON array of the fields that differed ("name", …). */
   mismatched_fields: string | null;
+  /** Migration 0006: when recovery next asks PortOne (null: not yet asked), and how often it has. */
+  next_check_at: number | null;
+  recovery_checks: Generated<number>;
 }
 
 export interface ConsumedIdsTable {

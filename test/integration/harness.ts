@@ -15,6 +15,7 @@ import { createLogger } from "../../src/cli/logger.js";
 import type { Store } from "../../src/core/store.js";
 import { createEmulator, type Emulator, serveEmulator, TEST_MERCHANT } from "../../src/emulator/index.js";
 import { startCertgate } from "../../src/server.js";
+import type { RecoveryJob } from "../../src/service/recovery.js";
 
 export const PG_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const API_KEY = "integration_test_api_key_0001";
@@ -37,6 +38,10 @@ export interface Harness {
   url: string;
   emulator: Emulator;
   store: Store;
+  /** The sweeper and V2 recovery; its loop is off unless `recoveryIntervalMs` was given. */
+  recovery: RecoveryJob;
+  /** DATABASE_URL of this harness (for the real command, test/cli/run-certgate.ts). */
+  databaseUrl: string;
   logs: string[];
   /** PostgreSQL schema or SQLite file backing this harness. */
   sqliteFile: string | undefined;
@@ -50,7 +55,15 @@ export interface Harness {
 
 export async function startHarness(
   kind: DatabaseKind,
-  opts: { timeoutMs?: number; emitEvents?: boolean; deleteUpstream?: boolean } = {},
+  opts: {
+    timeoutMs?: number;
+    emitEvents?: boolean;
+    deleteUpstream?: boolean;
+    /** Run the sweeper and recovery loop every so many ms (real time). Default off: tests call it. */
+    recoveryIntervalMs?: number;
+    /** Another harness's database (PostgreSQL schema or SQLite file) to share: a second instance. */
+    databaseUrl?: string;
+  } = {},
 ): Promise<Harness> {
   const emulator = createEmulator({ admin: true, startTime: START });
   const upstream = await serveEmulator(emulator, { port: 0 });
@@ -69,7 +82,9 @@ export async function startHarness(
   let databaseUrl: string;
   let sqliteFile: string | undefined;
   let pgSchema: string | undefined;
-  if (kind === "sqlite") {
+  if (opts.databaseUrl !== undefined) {
+    databaseUrl = opts.databaseUrl;
+  } else if (kind === "sqlite") {
     sqliteFile = join(dir, "certgate.sqlite");
     databaseUrl = sqliteFile;
   } else {
@@ -116,14 +131,17 @@ export async function startHarness(
       retryBaseDelayMs: 5,
     },
     deliverWebhooks: false,
+    recoveryIntervalMs: opts.recoveryIntervalMs ?? 0,
   });
-  const { store, url } = certgate;
+  const { store, url, recovery } = certgate;
 
   return {
     kind,
     url,
     emulator,
     store,
+    recovery,
+    databaseUrl,
     logs,
     sqliteFile,
     pgSchema,

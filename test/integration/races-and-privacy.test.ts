@@ -1,7 +1,8 @@
 /**
  * Races and privacy, for each PortOne API version on SQLite and PostgreSQL: parallel completions
  * settle on one outcome, and no personal value — the verified identity, nor an expected identity a
- * merchant gave — reaches a log line, a webhook event or the database in clear.
+ * merchant gave — reaches a log line, a webhook event (every type of the catalogue) or the database
+ * in clear.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -91,6 +92,8 @@ describe.each(API_VERSIONS)("%s", (version) => {
     let h: Harness;
     const person = PEOPLE[version];
     let secrets: string[];
+    /** Every outbox payload of the run, read before the purge... and after it. */
+    let payloads: { type: string; payload: string }[];
 
     beforeAll(async () => {
       h = await startHarness(kind, { emitEvents: true });
@@ -121,6 +124,21 @@ describe.each(API_VERSIONS)("%s", (version) => {
       expect(
         (await h.api(`/api/verifications/${v.id}`, { headers: { authorization: "Bearer x" } })).status,
       ).toBe(401);
+      // An event of every type: the completion above, an expiry, an unbinding, a purge.
+      await a.create(h, { expires_in_seconds: 60 });
+      h.emulator.clock.advance(61_000);
+      expect((await h.recovery.runOnce()).expired).toBeGreaterThanOrEqual(1);
+      const unbind = await h.api(`/api/accounts/${a.prefix}privacy-${kind}`, {
+        method: "DELETE",
+        headers: auth,
+      });
+      expect(unbind.status).toBe(200);
+      const at = new Date(h.emulator.clock.now());
+      expect(
+        await h.store.purgeIdentities({ completedBefore: at, now: at, emitEvents: true }),
+      ).toBeGreaterThanOrEqual(1);
+      const claimed = await h.store.claimWebhookEvents({ now: at, limit: 1_000, leaseUntil: at });
+      payloads = claimed.map((e) => ({ type: e.type, payload: e.payload }));
     });
     afterAll(async () => {
       await h?.close();
@@ -142,6 +160,15 @@ describe.each(API_VERSIONS)("%s", (version) => {
       expect(all).not.toContain(person.birthday.replaceAll("-", ""));
     });
 
+    it("no webhook event of any type carries them", () => {
+      expect(new Set(payloads.map((p) => p.type))).toEqual(
+        new Set(["verification.completed", "verification.expired", "account.unbound", "identity.purged"]),
+      );
+      const all = payloads.map((p) => p.payload).join("\n");
+      expectAbsent(all, secrets);
+      expect(all).not.toContain(person.birthday.replaceAll("-", ""));
+    });
+
     it("the database never holds them, nor an expected value, in clear", async () => {
       const text = await storedText(h);
       expect(text).toContain(`${a.prefix}privacy-`);
@@ -150,7 +177,7 @@ describe.each(API_VERSIONS)("%s", (version) => {
   });
 });
 
-/** V2 only: a READY record and a malformed upstream answer also log. */
+/** V2 only: a READY record and a malformed upstream answer also log, and so does a recovery. */
 async function v2AlsoLogs(h: Harness, person: Person) {
   const a = API_ADAPTERS.v2;
   const ready = a.record(h, await a.create(h, {}), { v1: { person }, v2: { person, status: "READY" } });
@@ -158,4 +185,7 @@ async function v2AlsoLogs(h: Harness, person: Person) {
   h.emulator.setFault({ route: "getIdentityVerification", kind: "malformed" });
   expect((await ready.complete()).status).toBe(502);
   h.emulator.clearFaults();
+  h.emulator.createIdentityVerification({ identityVerificationId: ready.ref, person });
+  const refreshed = await h.api(`/api/verifications/${ready.id}/refresh`, { method: "POST", headers: auth });
+  expect(refreshed.status).toBe(200);
 }

@@ -623,6 +623,7 @@ describe.each(DATABASES)("strict input on %s", (kind) => {
         { app: "sandbox", method: "POST", path: "/sandbox/verifications", body: {} },
         { app: "production", method: "POST", path: "/demo/verifications", body: {} },
         { app: "production", method: "GET", path: "/api/verifications/:id" },
+        { app: "production", method: "POST", path: "/api/verifications/:id/refresh" },
         { app: "production", method: "DELETE", path: "/api/accounts/:account_ref" },
         { app: "production", method: "POST", path: "/certifications", body: "v1" },
         { app: "production", method: "GET", path: "/certifications/redirect", query: "v1" },

@@ -354,7 +354,7 @@ describe("the webhook dispatcher and the retention job while PostgreSQL is down"
     const dispatcher = createWebhookDispatcher({ store, url: receiver.url, secret: WEBHOOK_SECRET, logger });
     await expect(dispatcher.runOnce()).rejects.toMatchObject({ name: "StoreError", code: "unavailable" });
     dispatcher.start(50);
-    const retention = startRetention(store, 0, logger, 50);
+    const retention = startRetention(store, 0, logger, { intervalMs: 50 });
     await waitFor(
       "failed runs of both loops",
       async () =>

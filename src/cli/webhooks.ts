@@ -1,0 +1,130 @@
+/**
+ * `certgate webhooks list | replay`: the outbox for an operator whose receiver was down. `list`
+ * prints one JSON line per event (id, type, verification id, times, delivery state: never the
+ * payload, which anyway carries ids and decisions only); `replay` makes events due again, for the
+ * running service's dispatcher to deliver (receivers deduplicate on `webhook-id`, which stays the
+ * event's id). Two entries of the command table (command-table.ts).
+ */
+import type { Store } from "../core/store.js";
+import { openStoreOrExplain } from "../startup-errors.js";
+import { createKeyring } from "../store/crypto.js";
+import { type Command, type Flag, UsageError, usageLine } from "./command-table.js";
+import { loadConfig } from "./config.js";
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 10_000;
+
+const DATABASE: Flag = {
+  type: "string",
+  value: "URL",
+  env: "DATABASE_URL",
+  help: "a SQLite path or postgres://… URL",
+};
+const SINCE: Flag = { type: "string", value: "TIME", help: "events created at or after this ISO 8601 time" };
+
+async function withStore(env: Record<string, string | undefined>, run: (store: Store) => Promise<void>) {
+  const config = loadConfig(env);
+  // Listing and requeueing neither hash nor decrypt: a placeholder key serves without a secret.
+  const store = await openStoreOrExplain(
+    config.databaseUrl,
+    createKeyring({ secret: config.secret ?? "maintenance-commands-use-no-key-0000" }),
+  );
+  try {
+    await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** A command whose own checks of its flags (after parseArgs) report its usage line too. */
+function withUsage(command: Command): Command {
+  return {
+    ...command,
+    run: (invocation) =>
+      command.run(invocation).catch((error: unknown) => {
+        if (error instanceof UsageError && error.usage === undefined) {
+          throw new UsageError(error.message, usageLine(command));
+        }
+        throw error;
+      }),
+  };
+}
+
+export const WEBHOOK_COMMANDS: Command[] = (
+  [
+    {
+      name: "webhooks list",
+      summary: "list outbox events (ids, types, delivery state; never a payload)",
+      description: `Lists outbox events, one JSON line each (id, type, verification_id, created_at, attempts,
+delivered_at, last_status): the N most recent (default ${DEFAULT_LIMIT}) or those created since the time.`,
+      flags: {
+        database: DATABASE,
+        since: SINCE,
+        limit: { type: "string", value: "N", help: `at most N events (default ${DEFAULT_LIMIT})` },
+      },
+      async run({ env, flags }) {
+        const since = typeof flags.since === "string" ? instant(flags.since) : undefined;
+        const limit = typeof flags.limit === "string" ? count(flags.limit) : DEFAULT_LIMIT;
+        await withStore(env, async (store) => {
+          for (const e of await store.listWebhookEvents({ since, limit })) {
+            process.stdout.write(
+              `${JSON.stringify({
+                id: e.id,
+                type: e.type,
+                verification_id: e.verificationId,
+                created_at: e.createdAt.toISOString(),
+                attempts: e.attempts,
+                delivered_at: e.deliveredAt?.toISOString() ?? null,
+                last_status: e.lastStatus ?? null,
+              })}\n`,
+            );
+          }
+        });
+        return 0;
+      },
+    },
+    {
+      name: "webhooks replay",
+      summary: "requeue outbox events for the running service to deliver again",
+      description: `Makes events due again, delivered or not (exactly one of --since and --id): the running
+service delivers them again under the same event id. Prints how many were requeued.`,
+      flags: {
+        database: DATABASE,
+        since: SINCE,
+        id: { type: "string", value: "EVENT", help: "the one event evt_… to requeue" },
+      },
+      async run({ env, flags }) {
+        const id = typeof flags.id === "string" ? flags.id : undefined;
+        const since = typeof flags.since === "string" ? instant(flags.since) : undefined;
+        if ((id === undefined) === (since === undefined)) {
+          throw new UsageError("replay takes exactly one of --since and --id");
+        }
+        if (id !== undefined && !/^evt_[A-Za-z0-9_-]{1,64}$/.test(id)) {
+          throw new UsageError("--id must be an event id (evt_…)");
+        }
+        await withStore(env, async (store) => {
+          const requeued = await store.requeueWebhookEvents({ id, since });
+          process.stdout.write(`requeued ${requeued} event${requeued === 1 ? "" : "s"}\n`);
+        });
+        return 0;
+      },
+    },
+  ] as Command[]
+).map(withUsage);
+
+function instant(text: string): Date {
+  // An ISO 8601 date or date-time; a bare date is midnight UTC.
+  const at = /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)
+    ? new Date(text)
+    : undefined;
+  if (at === undefined || Number.isNaN(at.getTime())) {
+    throw new UsageError("--since must be an ISO 8601 time, e.g. 2026-06-15T03:00:00Z");
+  }
+  return at;
+}
+
+function count(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_LIMIT)) throw new UsageError(`--limit must be from 1 to ${MAX_LIMIT}`);
+  return n;
+}

@@ -1,0 +1,161 @@
+/**
+ * The background job that ends what the browser never finished, on every instance:
+ *
+ * - **The expiry sweeper**: every pending verification past its expiry is finished as `expired`
+ *   (reason `expired`) through the service's completion transaction, with its audit row and its
+ *   `verification.expired` outbox event. Instances may sweep the same rows at once: the
+ *   transaction locks the row and finishes only a pending one, so each expires once.
+ * - **Recovery of V2 results**: PortOne sends no identity-verification webhook, so a lost browser
+ *   return is recovered by asking. Due pending V2 verifications are claimed under a lease (one
+ *   instance each; see `Store.claimRecoveryChecks`) and refreshed through
+ *   {@link VerificationService.refresh}: the V2 completion's own steps and transaction, so a
+ *   browser completion arriving at the same moment makes one completion, not two. The schedule is
+ *   core/recovery.ts's backoff until the expiry. V1 has no lookup by `merchant_uid`: not recovered.
+ *
+ * A run that fails (the database or PortOne is down) is logged and retried on the next tick.
+ */
+import { CertgateError } from "../core/errors.js";
+import { DEFAULT_RECOVERY_SCHEDULE, nextRecoveryCheckAt, type RecoverySchedule } from "../core/recovery.js";
+import type { Store } from "../core/store.js";
+import type { ServiceLogger } from "./options.js";
+import type { VerificationService } from "./verifications.js";
+
+/** What {@link createRecoveryJob} runs on. */
+export interface RecoveryJobOptions {
+  store: Store;
+  service: Pick<VerificationService, "refresh" | "expire" | "apiVersions">;
+  /** Injected clock; the service's. */
+  now?: () => Date;
+  logger?: ServiceLogger;
+  /** The recovery checks' timing; default {@link DEFAULT_RECOVERY_SCHEDULE}. */
+  schedule?: RecoverySchedule;
+  /** Verifications checked per run. Default 20. */
+  batchSize?: number;
+  /** Expired verifications finished per run. Default 100. */
+  sweepSize?: number;
+  /**
+   * How long a claimed check belongs to its instance (an instance killed mid-check delays it by at
+   * most this long). Must outlast one upstream call with its retries. Default 60 s.
+   */
+  leaseMs?: number;
+}
+
+/** One run's counts. */
+export interface RecoveryRun {
+  /** Pending verifications this run finished as expired. */
+  expired: number;
+  /** V2 verifications asked of PortOne. */
+  checked: number;
+  /** Of those, how many are no longer pending (finished by this run or, meanwhile, by the browser). */
+  finished: number;
+}
+
+/** The sweeper and recovery loop of one instance. */
+export interface RecoveryJob {
+  /** One sweep and one batch of recovery checks. A second call while one runs joins it. */
+  runOnce(): Promise<RecoveryRun>;
+  /** Runs `runOnce` every `intervalMs` until `stop()`. */
+  start(intervalMs: number): void;
+  /** Stops the loop and waits for a run in flight. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The sweeper and (when the service has V2) recovery over `options.store`.
+ * @example createRecoveryJob({ store, service }).start(5_000);
+ */
+export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
+  const { store, service } = options;
+  const now = options.now ?? (() => new Date());
+  const schedule = options.schedule ?? DEFAULT_RECOVERY_SCHEDULE;
+  const batchSize = options.batchSize ?? 20;
+  const sweepSize = options.sweepSize ?? 100;
+  const leaseMs = options.leaseMs ?? 60_000;
+  const log = options.logger;
+  const recovers = service.apiVersions.includes("v2");
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<RecoveryRun> | undefined;
+
+  async function sweep(): Promise<number> {
+    const due = await store.listExpiredVerifications({ now: now(), limit: sweepSize });
+    let expired = 0;
+    for (const id of due) if (await service.expire(id)) expired += 1;
+    return expired;
+  }
+
+  async function recover(): Promise<{ checked: number; finished: number }> {
+    if (!recovers) return { checked: 0, finished: 0 };
+    const at = now();
+    const claims = await store.claimRecoveryChecks({
+      now: at,
+      limit: batchSize,
+      leaseUntil: new Date(at.getTime() + leaseMs),
+      createdBefore: new Date(at.getTime() - schedule.firstCheckAfterMs),
+    });
+    const results = await Promise.all(
+      claims.map(async ({ verification, checks }) => {
+        try {
+          return (await service.refresh(verification.id)).status !== "pending";
+        } catch (error) {
+          // PortOne or the database is down: the verification stays pending, asked again later.
+          log?.warn(
+            { verification_id: verification.id, code: errorCode(error) },
+            "recovery check failed; verification stays pending",
+          );
+          return false;
+        } finally {
+          // A finished verification is left alone by the statement itself.
+          const nextCheckAt = nextRecoveryCheckAt({
+            checks,
+            now: now(),
+            expiresAt: verification.expiresAt,
+            schedule,
+          });
+          await store
+            .scheduleRecoveryCheck({ verificationId: verification.id, nextCheckAt })
+            .catch(() => undefined); // the lease runs out instead
+        }
+      }),
+    );
+    return { checked: claims.length, finished: results.filter(Boolean).length };
+  }
+
+  const runOnce = async (): Promise<RecoveryRun> => {
+    const expired = await sweep();
+    return { expired, ...(await recover()) };
+  };
+
+  return {
+    runOnce: () => {
+      running ??= runOnce().finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+    start(intervalMs) {
+      const tick = () => {
+        void this.runOnce()
+          .catch((error: unknown) => {
+            log?.warn(
+              { error: error instanceof Error ? error.name : "unknown", code: errorCode(error) },
+              "recovery run failed; retried on the next tick",
+            );
+          })
+          .finally(() => {
+            if (timer !== undefined) timer = setTimeout(tick, intervalMs);
+          });
+      };
+      timer = setTimeout(tick, intervalMs);
+    },
+    async stop() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      await running?.catch(() => undefined);
+    },
+  };
+}
+
+/** A certgate error's stable code; foreign errors' messages may echo input, so nothing of theirs. */
+function errorCode(error: unknown): string | undefined {
+  return error instanceof CertgateError ? error.code : undefined;
+}
