@@ -1,6 +1,6 @@
 /**
- * The verification policy and the pure decision it makes on an upstream record. Longer than 400
- * lines by the ORDER OF A COMPLETION below, the contract's one written definition; one concern.
+ * The verification policy and the pure decision it makes on an upstream record.
+ * Longer than 400 lines by the ORDER OF A COMPLETION below, the contract's one written definition.
  *
  * ORDER OF A COMPLETION, written here once for V1 and V2 alike (part of certgate's contract: a
  * record failing several checks reports the first, in the order 1, 2, 3, 4, 5a–5c, 6a, 5d–5f,
