@@ -19,6 +19,8 @@ const SECRET = "whsec_ZXZlbnQtY2F0YWxvZ3VlLXRlc3Qtc2VjcmV0";
 const outcomeData = {
   verification_id: z.string(),
   api_version: z.enum(["v1", "v2"]),
+  purpose: z.enum(["signup", "reverify", "check"]),
+  mismatched_fields: z.array(z.enum(["name", "birth_date", "phone"])).nullable(),
   account_ref: z.string().nullable(),
   existing_account_ref: z.string().nullable(),
 };
