@@ -56,10 +56,11 @@ const HELP = `npm run bench -- [flags]
   --out DIR         where results.{md,json,svg} go (default bench/results, or a temp dir with --quick)
   --seconds S       target length of each timed part (default 6, quick 1)
   --persons N       persons stored for the large scale run (default 1000000, quick 20000)
-  --only PART       main (certgate vs baseline) or scale (persons) only
-  --server NAME     certgate or baseline only (main part)
-  --latency LIST    upstream latencies of the main part, ms (default 0,20)
+  --only PART       main (closed loop), open (fixed arrival rate) or scale (persons) only
+  --server LIST     of certgate, certgate-postgres, baseline, floor (default all; main and open parts)
+  --latency LIST    upstream latencies of the main and open parts, ms (default 0,20)
   --concurrency LIST  concurrencies of the main part (default 1,10,50)
+  --rate N          arrivals per second of the open-loop part (default 300)
   --profile         run the servers under node --cpu-prof; profiles and a summary go to OUT/profiles
   --keep-temp       keep the temp directory (databases, logs) for inspection
 `;
@@ -75,6 +76,7 @@ const args = parseArgs({
     server: { type: "string" },
     latency: { type: "string" },
     concurrency: { type: "string" },
+    rate: { type: "string" },
     profile: { type: "boolean", default: false },
     "keep-temp": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -82,6 +84,11 @@ const args = parseArgs({
 }).values;
 
 const quick = args.quick === true;
+
+/** The servers of the main part, in the order they run for each scenario. */
+const SERVERS = ["certgate", "certgate-postgres", "baseline", "floor"] as const;
+/** The servers of the open-loop part. */
+const OPEN_LOOP_SERVERS = ["certgate", "baseline", "floor"] as const;
 
 /** "0,20" → [0, 20], each an integer in [min, max]. */
 function numberList(min: number, max: number) {
@@ -94,21 +101,28 @@ const options = z
   .object({
     seconds: z.coerce.number().positive().max(120),
     persons: z.coerce.number().int().min(1_000).max(10_000_000),
-    only: z.enum(["main", "scale"]).optional(),
-    server: z.enum(["certgate", "baseline"]).optional(),
+    only: z.enum(["main", "open", "scale"]).optional(),
+    server: z
+      .string()
+      .transform((text) => text.split(",").map((part) => part.trim()))
+      .pipe(z.array(z.enum(SERVERS)).min(1)),
     latency: numberList(0, 10_000),
     concurrency: numberList(1, 1_000),
+    rate: z.coerce.number().int().min(1).max(5_000),
   })
   .parse({
     seconds: args.seconds ?? (quick ? 1 : 6),
     persons: args.persons ?? (quick ? 20_000 : 1_000_000),
     only: args.only,
-    server: args.server,
+    server: args.server ?? SERVERS.join(","),
     latency: args.latency ?? "0,20",
     concurrency: args.concurrency ?? "1,10,50",
+    rate: args.rate ?? 300,
   });
 
 const SCALE = { concurrency: 10, latencyMs: 0, smallPersons: 1_000 };
+/** Connections of the open-loop part's warm-up. */
+const OPEN_WARMUP_CONCURRENCY = 10;
 
 const config: ScenarioConfig = quick
   ? {
@@ -199,19 +213,35 @@ async function main(): Promise<number> {
     }
   };
 
-  if (options.only !== "scale") {
-    console.log("completion, certgate vs baseline:");
+  if (options.only === undefined || options.only === "main") {
+    console.log("completion, closed loop (certgate, certgate on PostgreSQL, baseline, floor):");
     for (const latencyMs of options.latency) {
       for (const concurrency of options.concurrency) {
-        for (const server of ["certgate", "baseline"] as const) {
-          if (options.server !== undefined && options.server !== server) continue;
+        for (const server of SERVERS) {
+          if (!options.server.includes(server)) continue;
           await measure({ group: "main", server, latencyMs, concurrency });
         }
       }
     }
   }
 
-  if (options.only !== "main") {
+  if (options.only === undefined || options.only === "open") {
+    console.log(`completion, open loop at ${options.rate}/s:`);
+    for (const latencyMs of options.latency) {
+      for (const server of OPEN_LOOP_SERVERS) {
+        if (!options.server.includes(server)) continue;
+        await measure({
+          group: "open",
+          server,
+          latencyMs,
+          concurrency: OPEN_WARMUP_CONCURRENCY,
+          rate: options.rate,
+        });
+      }
+    }
+  }
+
+  if (options.only === undefined || options.only === "scale") {
     console.log(`completion with persons stored (certgate, c${SCALE.concurrency}, ${SCALE.latencyMs} ms):`);
     for (const persons of [SCALE.smallPersons, options.persons]) {
       const dir = join(tempRoot, `seed-${persons}`);
@@ -248,7 +278,12 @@ async function main(): Promise<number> {
     duration_seconds: Math.round((performance.now() - started) / 1000),
     machine,
     versions: describeVersions(),
-    config: { ...config, scale_concurrency: SCALE.concurrency, scale_latency_ms: SCALE.latencyMs },
+    config: {
+      ...config,
+      scale_concurrency: SCALE.concurrency,
+      scale_latency_ms: SCALE.latencyMs,
+      open_loop_rate: options.rate,
+    },
     seeding,
     runs,
     run_errors: runErrors,
@@ -293,7 +328,8 @@ function build() {
 
 function describe(spec: ScenarioSpec): string {
   const persons = spec.persons === undefined ? "" : ` ${formatCount(spec.persons)} persons`;
-  return `${spec.server} ${spec.latencyMs} ms c${spec.concurrency}${persons}`;
+  const load = spec.rate === undefined ? `c${spec.concurrency}` : `${spec.rate}/s`;
+  return `${spec.server} ${spec.latencyMs} ms ${load}${persons}`;
 }
 
 function line(r: ScenarioResult): string {
@@ -302,6 +338,7 @@ function line(r: ScenarioResult): string {
     `${String(r.verifications_per_second).padStart(7)}/s`,
     `p50 ${r.latency_ms.p50} ms`,
     `p99 ${r.latency_ms.p99} ms`,
+    ...(r.group === "open" ? [`p99.9 ${r.latency_ms.p999} ms`] : []),
     `upstream ${r.upstream_calls_per_verification}/v`,
     `cpu ${r.cpu_ms_per_verification} ms/v`,
     `rss ${Math.round(r.peak_rss_bytes / 1024 ** 2)} MiB`,
