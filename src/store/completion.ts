@@ -4,24 +4,25 @@
  * outcome written with its audit and outbox events. The facts come from the database; the decisions
  * from core/settlement.ts. Also withdrawal (`unbindAccount`), which frees the person again.
  */
-import type { Selectable, Transaction } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import type { PersonKey } from "../core/identity.js";
 import { type Settlement, settleBeforeBinding, settleBinding } from "../core/settlement.js";
 import type { CompletionInput, CompletionResult, Store } from "../core/store.js";
 import type { VerificationRecord } from "../core/verification.js";
 import { completedEvent, VERIFICATION_COMPLETED } from "../core/webhook-event.js";
-import { insertAudit, readVerification, type StoreContext } from "./context.js";
-import { insertOutboxEvent, newEventId } from "./outbox.js";
+import { auditInsert, insertAudit, type StoreContext, verificationRead } from "./context.js";
+import { newEventId, outboxInsert } from "./outbox.js";
 import { identityColumns, msOf } from "./rows.js";
 import type { Database, VerificationsTable } from "./schema.js";
+import { affected, all, first, type Steps } from "./steps.js";
 
 /** The person row for `key`, found under any key of the keyring or created. */
-async function personIdFor(
+function* personIdFor(
   ctx: StoreContext,
-  trx: Transaction<Database>,
+  trx: Kysely<Database>,
   key: PersonKey,
   nowMs: number,
-): Promise<string> {
+): Steps<string> {
   const { keyring, newId } = ctx;
   const scope = key.kind === "di" ? key.provider : "";
   const hashes = keyring.lookupHashes(key);
@@ -31,13 +32,13 @@ async function personIdFor(
     .select(["id", "key_hash", "key_id"])
     .where("key_kind", "=", key.kind)
     .where("key_scope", "=", scope);
-  const rows = await byKey
-    .where(
+  const rows = yield* all(
+    byKey.where(
       "key_hash",
       "in",
       hashes.map((h) => h.hash),
-    )
-    .execute();
+    ),
+  );
   // Lookup order: a row under the current key wins over one under an older key.
   const found = hashes
     .map((h) => rows.find((row) => row.key_hash === h.hash))
@@ -46,132 +47,136 @@ async function personIdFor(
     if (found.key_id !== current.keyId) {
       // Rotation: rewrite to the current key unless a row under it already exists (it can only when
       // two instances with different keyrings raced; then the current-key row is found next time).
-      await trx
-        .updateTable("persons")
-        .set({ key_hash: current.hash, key_id: current.keyId })
-        .where("id", "=", found.id)
-        .where("key_id", "<>", current.keyId)
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom("persons as other")
-                .select("other.id")
-                .where("other.key_kind", "=", key.kind)
-                .where("other.key_scope", "=", scope)
-                .where("other.key_hash", "=", current.hash),
+      yield* affected(
+        trx
+          .updateTable("persons")
+          .set({ key_hash: current.hash, key_id: current.keyId })
+          .where("id", "=", found.id)
+          .where("key_id", "<>", current.keyId)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom("persons as other")
+                  .select("other.id")
+                  .where("other.key_kind", "=", key.kind)
+                  .where("other.key_scope", "=", scope)
+                  .where("other.key_hash", "=", current.hash),
+              ),
             ),
           ),
-        )
-        .execute();
+      );
     }
     return found.id;
   }
-  const inserted = await trx
-    .insertInto("persons")
-    .values({
-      id: newId(),
-      key_kind: key.kind,
-      key_scope: scope,
-      key_hash: current.hash,
-      key_id: current.keyId,
-      created_at: nowMs,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .returning("id")
-    .executeTakeFirst();
+  const inserted = yield* first(
+    trx
+      .insertInto("persons")
+      .values({
+        id: newId(),
+        key_kind: key.kind,
+        key_scope: scope,
+        key_hash: current.hash,
+        key_id: current.keyId,
+        created_at: nowMs,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning("id"),
+  );
   if (inserted !== undefined) return inserted.id;
   // A concurrent completion created the person first (PostgreSQL; SQLite serializes): read it.
-  const row = await byKey.where("key_hash", "=", current.hash).executeTakeFirst();
+  const row = yield* first(byKey.where("key_hash", "=", current.hash));
   if (row === undefined) throw new Error("store: person row missing after insert");
   return row.id;
 }
 
-async function accountOf(trx: Transaction<Database>, personId: string) {
-  return (
-    await trx
-      .selectFrom("accounts")
-      .select("account_ref")
-      .where("person_id", "=", personId)
-      .executeTakeFirst()
-  )?.account_ref;
+function* accountOf(trx: Kysely<Database>, personId: string): Steps<string | undefined> {
+  return (yield* first(trx.selectFrom("accounts").select("account_ref").where("person_id", "=", personId)))
+    ?.account_ref;
 }
 
 /** Steps 6a–6b: the facts only the database can establish, decided by core/settlement.ts. */
-async function settle(
+function* settle(
   ctx: StoreContext,
-  trx: Transaction<Database>,
+  trx: Kysely<Database>,
   row: Selectable<VerificationsTable>,
   input: CompletionInput,
   nowMs: number,
-): Promise<Settlement> {
+): Steps<Settlement> {
   let consumed: boolean | undefined;
   if (input.upstreamId !== undefined) {
-    const inserted = await trx
-      .insertInto("consumed_ids")
-      .values({ upstream_id: input.upstreamId, verification_id: row.id, consumed_at: nowMs })
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    consumed = Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
+    const inserted = yield* affected(
+      trx
+        .insertInto("consumed_ids")
+        .values({ upstream_id: input.upstreamId, verification_id: row.id, consumed_at: nowMs })
+        .onConflict((oc) => oc.doNothing()),
+    );
+    consumed = inserted > 0;
   }
-  const first = settleBeforeBinding(input.decision, input.upstreamId, consumed);
-  if (!("bind" in first)) return first;
+  const before = settleBeforeBinding(input.decision, input.upstreamId, consumed);
+  if (!("bind" in before)) return before;
 
-  const personId = await personIdFor(ctx, trx, first.bind, nowMs);
-  const binding = { upstreamId: first.upstreamId, identity: first.identity, personId };
+  const personId = yield* personIdFor(ctx, trx, before.bind, nowMs);
+  const binding = { upstreamId: before.upstreamId, identity: before.identity, personId };
   if (row.account_ref === null) {
-    return settleBinding({ ...binding, accountRef: undefined, held: await accountOf(trx, personId) });
+    return settleBinding({ ...binding, accountRef: undefined, held: yield* accountOf(trx, personId) });
   }
-  const bound = await trx
-    .insertInto("accounts")
-    .values({
-      account_ref: row.account_ref,
-      person_id: personId,
-      verification_id: row.id,
-      created_at: nowMs,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .returning("account_ref")
-    .executeTakeFirst();
+  const bound = yield* first(
+    trx
+      .insertInto("accounts")
+      .values({
+        account_ref: row.account_ref,
+        person_id: personId,
+        verification_id: row.id,
+        created_at: nowMs,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning("account_ref"),
+  );
   // Inserted: the account is this person's. Else the person or the account_ref is taken: read which.
-  const held = bound !== undefined ? bound.account_ref : await accountOf(trx, personId);
+  const held = bound !== undefined ? bound.account_ref : yield* accountOf(trx, personId);
   return settleBinding({ ...binding, accountRef: row.account_ref, held });
 }
 
 /** Writes a settled outcome, its audit event and (when asked) its outbox event, in `trx`. */
-export async function finishRow(
+export function* finishRow(
   ctx: StoreContext,
-  trx: Transaction<Database>,
+  trx: Kysely<Database>,
   row: Selectable<VerificationsTable>,
   outcome: Settlement,
   nowMs: number,
   emitEvent: boolean,
-): Promise<VerificationRecord> {
-  const updated = await trx
-    .updateTable("verifications")
-    .set({
+): Steps<VerificationRecord> {
+  const updated = yield* first(
+    trx
+      .updateTable("verifications")
+      .set({
+        status: outcome.status,
+        reason: outcome.reason ?? null,
+        upstream_id: outcome.upstreamId ?? null,
+        person_id: outcome.personId ?? null,
+        existing_account_ref: outcome.existingAccountRef ?? null,
+        completed_at: nowMs,
+        ...(outcome.failedAttempts === undefined ? {} : { failed_attempts: outcome.failedAttempts }),
+        ...(outcome.status === "verified" && outcome.identity !== undefined
+          ? identityColumns(outcome.identity, row.id, ctx.keyring)
+          : {}),
+      })
+      .where("id", "=", row.id)
+      .returningAll(),
+  );
+  if (updated === undefined) throw new Error("store: verification missing after update");
+  yield* affected(
+    auditInsert(trx, row.id, VERIFICATION_COMPLETED, nowMs, {
       status: outcome.status,
       reason: outcome.reason ?? null,
-      upstream_id: outcome.upstreamId ?? null,
-      person_id: outcome.personId ?? null,
-      existing_account_ref: outcome.existingAccountRef ?? null,
-      completed_at: nowMs,
-      ...(outcome.failedAttempts === undefined ? {} : { failed_attempts: outcome.failedAttempts }),
-      ...(outcome.status === "verified" && outcome.identity !== undefined
-        ? identityColumns(outcome.identity, row.id, ctx.keyring)
-        : {}),
-    })
-    .where("id", "=", row.id)
-    .returningAll()
-    .executeTakeFirst();
-  if (updated === undefined) throw new Error("store: verification missing after update");
-  await insertAudit(trx, row.id, VERIFICATION_COMPLETED, nowMs, {
-    status: outcome.status,
-    reason: outcome.reason ?? null,
-    api_version: row.api_version,
-  });
+      api_version: row.api_version,
+    }),
+  );
   const verification = ctx.toRecord(updated);
   if (emitEvent) {
-    await insertOutboxEvent(trx, row.id, completedEvent(verification, newEventId(), new Date(nowMs)), nowMs);
+    yield* affected(
+      outboxInsert(trx, row.id, completedEvent(verification, newEventId(), new Date(nowMs)), nowMs),
+    );
   }
   return verification;
 }
@@ -181,15 +186,18 @@ export function completionMethods(ctx: StoreContext): Pick<Store, "completeVerif
   return {
     async completeVerification(input: CompletionInput): Promise<CompletionResult> {
       const nowMs = msOf(input.now);
-      return db.transaction().execute(async (trx) => {
+      // Steps (store/steps.ts): on SQLite one synchronous transaction, on PostgreSQL an async one.
+      return ctx.steps.transaction(function* (): Steps<CompletionResult> {
+        // Queries are built on `db` and run by the step runner inside its transaction.
+        const trx = db;
         // PostgreSQL: FOR UPDATE makes concurrent completions of one verification queue here and
         // then see it completed. SQLite: the transaction holds the only connection.
-        const row = await readVerification(ctx, trx, input.verificationId, true);
+        const row = yield* first(verificationRead(ctx, trx, input.verificationId, true));
         if (row === undefined) return { kind: "not_found" };
         if (row.status !== "pending") return { kind: "replayed", verification: toRecord(row) };
 
-        const outcome = await settle(ctx, trx, row, input, nowMs);
-        const verification = await finishRow(ctx, trx, row, outcome, nowMs, input.emitEvent ?? false);
+        const outcome = yield* settle(ctx, trx, row, input, nowMs);
+        const verification = yield* finishRow(ctx, trx, row, outcome, nowMs, input.emitEvent ?? false);
         return { kind: "finished", verification };
       });
     },
