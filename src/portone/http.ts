@@ -228,7 +228,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         ),
       };
     if (exchanged.kind === "network")
-      // undici's "fetch failed" (refused, reset, dropped); its cause names no header or body.
+      // Refused, reset or dropped (node:http's error, or fetch's "fetch failed"); its cause names no header or body.
       return {
         ok: false,
         retryable: req.idempotent,
