@@ -41,6 +41,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { currentLoadAverage, describeMachine, describeVersions } from "./lib/machine.js";
+import { dropLiveBenchDatabases } from "./lib/postgres.js";
 import { killAllChildren } from "./lib/processes.js";
 import { renderProfileSummary, summarizeProfile } from "./lib/profile.js";
 import { type BenchResults, buildResults, writeResults } from "./lib/report.js";
@@ -163,9 +164,9 @@ function cleanup() {
 process.on("exit", cleanup);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    console.error(`\n${signal}: stopping the servers and removing ${tempRoot}`);
+    console.error(`\n${signal}: stopping the servers, dropping PostgreSQL databases, removing ${tempRoot}`);
     cleanup();
-    process.exit(130);
+    void dropLiveBenchDatabases().finally(() => process.exit(130));
   });
 }
 

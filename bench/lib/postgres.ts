@@ -17,9 +17,13 @@ async function admin<T>(task: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** Databases created and not dropped yet (dropped by {@link dropLiveBenchDatabases} on SIGINT). */
+const live = new Set<string>();
+
 /** Creates database `certgate_bench_<suffix>` and returns its URL. */
 export async function createBenchDatabase(suffix: string): Promise<{ url: string; name: string }> {
   const name = `certgate_bench_${suffix.toLowerCase().replaceAll(/[^a-z0-9_]/g, "_")}`;
+  live.add(name);
   await admin((client) => client.query(`CREATE DATABASE ${name}`));
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
@@ -29,4 +33,10 @@ export async function createBenchDatabase(suffix: string): Promise<{ url: string
 /** Drops the database (the server process using it has stopped). */
 export async function dropBenchDatabase(name: string): Promise<void> {
   await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  live.delete(name);
+}
+
+/** Drops every database of this benchmark still there (an interrupted run); errors are ignored. */
+export async function dropLiveBenchDatabases(): Promise<void> {
+  for (const name of [...live]) await dropBenchDatabase(name).catch(() => {});
 }
