@@ -81,7 +81,10 @@ export function renderMarkdown(results: BenchResults): string {
     "",
   );
   for (const t of results.targets) {
-    lines.push(`**${t.target}** — ${STATUS_LABEL[t.status]}: ${t.measured}. ${t.why}.`, "");
+    lines.push(
+      `**${t.target}** — ${STATUS_LABEL[t.status]}: ${t.measured}. ${t.why.replace(/\.$/, "")}.`,
+      "",
+    );
     if (t.status !== "missed") continue;
     const why = WHY[t.id]?.(results);
     lines.push(
