@@ -41,6 +41,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { currentLoadAverage, describeMachine, describeVersions } from "./lib/machine.js";
+import { dropLiveBenchDatabases } from "./lib/postgres.js";
 import { killAllChildren } from "./lib/processes.js";
 import { renderProfileSummary, summarizeProfile } from "./lib/profile.js";
 import { type BenchResults, buildResults, writeResults } from "./lib/report.js";
@@ -56,11 +57,13 @@ const HELP = `npm run bench -- [flags]
   --out DIR         where results.{md,json,svg} go (default bench/results, or a temp dir with --quick)
   --seconds S       target length of each timed part (default 6, quick 1)
   --persons N       persons stored for the large scale run (default 1000000, quick 20000)
-  --only PART       main (certgate vs baseline) or scale (persons) only
-  --server NAME     certgate or baseline only (main part)
-  --latency LIST    upstream latencies of the main part, ms (default 0,20)
+  --only PART       main (closed loop), open (fixed arrival rate) or scale (persons) only
+  --server LIST     of certgate, certgate-postgres, baseline, floor (default all; main and open parts)
+  --latency LIST    upstream latencies of the main and open parts, ms (default 0,20)
   --concurrency LIST  concurrencies of the main part (default 1,10,50)
-  --profile         run the servers under node --cpu-prof; profiles and a summary go to OUT/profiles
+  --rate N          arrivals per second of the open-loop part (default 300)
+  --profile         after the measurements, rerun certgate (SQLite, PostgreSQL) and the floor at
+                    c50 under node --cpu-prof: OUT/profile-summary.md, .cpuprofile files in OUT/profiles
   --keep-temp       keep the temp directory (databases, logs) for inspection
 `;
 
@@ -75,6 +78,7 @@ const args = parseArgs({
     server: { type: "string" },
     latency: { type: "string" },
     concurrency: { type: "string" },
+    rate: { type: "string" },
     profile: { type: "boolean", default: false },
     "keep-temp": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -82,6 +86,11 @@ const args = parseArgs({
 }).values;
 
 const quick = args.quick === true;
+
+/** The servers of the main part, in the order they run for each scenario. */
+const SERVERS = ["certgate", "certgate-postgres", "baseline", "floor"] as const;
+/** The servers of the open-loop part. */
+const OPEN_LOOP_SERVERS = ["certgate", "baseline", "floor"] as const;
 
 /** "0,20" → [0, 20], each an integer in [min, max]. */
 function numberList(min: number, max: number) {
@@ -94,21 +103,30 @@ const options = z
   .object({
     seconds: z.coerce.number().positive().max(120),
     persons: z.coerce.number().int().min(1_000).max(10_000_000),
-    only: z.enum(["main", "scale"]).optional(),
-    server: z.enum(["certgate", "baseline"]).optional(),
+    only: z.enum(["main", "open", "scale"]).optional(),
+    server: z
+      .string()
+      .transform((text) => text.split(",").map((part) => part.trim()))
+      .pipe(z.array(z.enum(SERVERS)).min(1)),
     latency: numberList(0, 10_000),
     concurrency: numberList(1, 1_000),
+    rate: z.coerce.number().int().min(1).max(5_000),
   })
   .parse({
     seconds: args.seconds ?? (quick ? 1 : 6),
     persons: args.persons ?? (quick ? 20_000 : 1_000_000),
     only: args.only,
-    server: args.server,
+    server: args.server ?? SERVERS.join(","),
     latency: args.latency ?? "0,20",
     concurrency: args.concurrency ?? "1,10,50",
+    rate: args.rate ?? 300,
   });
 
 const SCALE = { concurrency: 10, latencyMs: 0, smallPersons: 1_000 };
+/** Connections of the open-loop part's warm-up. */
+const OPEN_WARMUP_CONCURRENCY = 10;
+/** Concurrency of the profiled runs (`--profile`). */
+const PROFILE_CONCURRENCY = 50;
 
 const config: ScenarioConfig = quick
   ? {
@@ -146,9 +164,9 @@ function cleanup() {
 process.on("exit", cleanup);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    console.error(`\n${signal}: stopping the servers and removing ${tempRoot}`);
+    console.error(`\n${signal}: stopping the servers, dropping PostgreSQL databases, removing ${tempRoot}`);
     cleanup();
-    process.exit(130);
+    void dropLiveBenchDatabases().finally(() => process.exit(130));
   });
 }
 
@@ -165,7 +183,7 @@ async function main(): Promise<number> {
   if (!args["no-build"]) build();
   if (profileDir) {
     rmSync(profileDir, { recursive: true, force: true });
-    console.log(`profiling: CPU profiles go to ${profileDir}`);
+    console.log(`profiling: after the measurements; CPU profiles go to ${profileDir}`);
   }
 
   const emulatorDir = join(tempRoot, "emulator");
@@ -177,18 +195,19 @@ async function main(): Promise<number> {
   const runErrors: { scenario: string; message: string }[] = [];
   const seeding: SeedResult[] = [];
   let index = 0;
-  const measure = async (spec: ScenarioSpec) => {
+  const profiled: ScenarioResult[] = [];
+  const measure = async (spec: ScenarioSpec, profiling?: string) => {
     const name = describe(spec);
     const dir = join(tempRoot, `${String(++index).padStart(2, "0")}-${name.replaceAll(/[^a-z0-9]+/gi, "-")}`);
     try {
       const result = await runScenario(
         spec,
         config,
-        { dir, profileDir },
+        { dir, profileDir: profiling },
         emulatorHandle,
         `r${index}${Date.now().toString(36)}`,
       );
-      runs.push(result);
+      (profiling === undefined ? runs : profiled).push(result);
       console.log(`  ${name.padEnd(38)} ${line(result)}`);
     } catch (error) {
       const message = describeError(error);
@@ -199,19 +218,43 @@ async function main(): Promise<number> {
     }
   };
 
-  if (options.only !== "scale") {
-    console.log("completion, certgate vs baseline:");
+  if (options.only === undefined || options.only === "main") {
+    console.log("completion, closed loop (certgate, certgate on PostgreSQL, baseline, floor):");
     for (const latencyMs of options.latency) {
       for (const concurrency of options.concurrency) {
-        for (const server of ["certgate", "baseline"] as const) {
-          if (options.server !== undefined && options.server !== server) continue;
+        for (const server of SERVERS) {
+          if (!options.server.includes(server)) continue;
+          // certgate on PostgreSQL and the floor skip c1 by default (their targets are at c50): time.
+          if (
+            concurrency === 1 &&
+            args.concurrency === undefined &&
+            server !== "certgate" &&
+            server !== "baseline"
+          )
+            continue;
           await measure({ group: "main", server, latencyMs, concurrency });
         }
       }
     }
   }
 
-  if (options.only !== "main") {
+  if (options.only === undefined || options.only === "open") {
+    console.log(`completion, open loop at ${options.rate}/s:`);
+    for (const latencyMs of options.latency) {
+      for (const server of OPEN_LOOP_SERVERS) {
+        if (!options.server.includes(server)) continue;
+        await measure({
+          group: "open",
+          server,
+          latencyMs,
+          concurrency: OPEN_WARMUP_CONCURRENCY,
+          rate: options.rate,
+        });
+      }
+    }
+  }
+
+  if (options.only === undefined || options.only === "scale") {
     console.log(`completion with persons stored (certgate, c${SCALE.concurrency}, ${SCALE.latencyMs} ms):`);
     for (const persons of [SCALE.smallPersons, options.persons]) {
       const dir = join(tempRoot, `seed-${persons}`);
@@ -240,26 +283,46 @@ async function main(): Promise<number> {
     }
   }
 
+  const measuredSeconds = Math.round((performance.now() - started) / 1000);
+  if (profileDir) {
+    // Profiled runs apart from the measured ones: the profiler's overhead never reaches results.md.
+    console.log("profiled runs (not measurements: the profiler adds its overhead):");
+    for (const latencyMs of options.latency) {
+      for (const server of ["certgate", "certgate-postgres", "floor"] as const) {
+        if (!options.server.includes(server)) continue;
+        await measure({ group: "main", server, latencyMs, concurrency: PROFILE_CONCURRENCY }, profileDir);
+      }
+    }
+  }
+
   await emulator.process.stop();
   machine.load_average.end = currentLoadAverage();
   const results: BenchResults = buildResults({
     generated_at: new Date().toISOString(),
     mode: quick ? "quick" : "full",
-    duration_seconds: Math.round((performance.now() - started) / 1000),
+    // The measured runs only: `--profile`'s extra runs come after and are not part of the benchmark.
+    duration_seconds: measuredSeconds,
     machine,
     versions: describeVersions(),
-    config: { ...config, scale_concurrency: SCALE.concurrency, scale_latency_ms: SCALE.latencyMs },
+    config: {
+      ...config,
+      scale_concurrency: SCALE.concurrency,
+      scale_latency_ms: SCALE.latencyMs,
+      open_loop_rate: options.rate,
+    },
     seeding,
     runs,
     run_errors: runErrors,
   });
   const files = writeResults(outDir, results);
-  if (profileDir) files.push(writeProfileSummary(profileDir, runs));
+  if (profileDir) files.push(writeProfileSummary(profileDir, profiled, join(outDir, "profile-summary.md")));
 
   console.log("\ntargets:");
   for (const t of results.targets) console.log(`  ${t.status.padEnd(12)} ${t.target}: ${t.measured}`);
   console.log(`\nwrote ${files.map((f) => relative(process.cwd(), f) || f).join(", ")}`);
-  console.log(`finished in ${results.duration_seconds} s`);
+  console.log(
+    `finished in ${Math.round((performance.now() - started) / 1000)} s (measured runs: ${results.duration_seconds} s)`,
+  );
   const invalid = runs.filter((r) => !r.valid).length;
   if (invalid > 0 || runErrors.length > 0) {
     console.error(
@@ -293,7 +356,8 @@ function build() {
 
 function describe(spec: ScenarioSpec): string {
   const persons = spec.persons === undefined ? "" : ` ${formatCount(spec.persons)} persons`;
-  return `${spec.server} ${spec.latencyMs} ms c${spec.concurrency}${persons}`;
+  const load = spec.rate === undefined ? `c${spec.concurrency}` : `${spec.rate}/s`;
+  return `${spec.server} ${spec.latencyMs} ms ${load}${persons}`;
 }
 
 function line(r: ScenarioResult): string {
@@ -302,6 +366,7 @@ function line(r: ScenarioResult): string {
     `${String(r.verifications_per_second).padStart(7)}/s`,
     `p50 ${r.latency_ms.p50} ms`,
     `p99 ${r.latency_ms.p99} ms`,
+    ...(r.group === "open" ? [`p99.9 ${r.latency_ms.p999} ms`] : []),
     `upstream ${r.upstream_calls_per_verification}/v`,
     `cpu ${r.cpu_ms_per_verification} ms/v`,
     `rss ${Math.round(r.peak_rss_bytes / 1024 ** 2)} MiB`,
@@ -311,12 +376,20 @@ function line(r: ScenarioResult): string {
     .concat(validity);
 }
 
-function writeProfileSummary(dir: string, runs: readonly ScenarioResult[]): string {
+function writeProfileSummary(dir: string, runs: readonly ScenarioResult[], file: string): string {
   const text = [
     "# CPU profiles of the benchmark's server processes",
     "",
-    "Samples of each run's timed part only (completions). Figures measured with `--profile` carry the",
-    "profiler's overhead: do not quote them.",
+    `Written by \`npm run bench -- --profile\` (${quick ? "quick" : "full"} run, ${new Date().toISOString()}, load average ${currentLoadAverage()}): after the measured runs, certgate on SQLite and on PostgreSQL and the floor server ran again at concurrency ${PROFILE_CONCURRENCY} under \`node --cpu-prof\`.`,
+    "Samples of each run's timed part only (completions). Shares are what to read; figures of profiled runs carry the",
+    "profiler's overhead and are not in results.md.",
+    "",
+    "| Run | Verifications/s (profiled) | CPU ms / verification (profiled) |",
+    "| --- | ---: | ---: |",
+    ...runs.map(
+      (r) =>
+        `| ${r.server} ${r.upstream_latency_ms} ms c${r.concurrency} | ${r.verifications_per_second} | ${r.cpu_ms_per_verification} |`,
+    ),
     "",
     ...runs.flatMap((r) =>
       r.profile_file === null
@@ -324,7 +397,6 @@ function writeProfileSummary(dir: string, runs: readonly ScenarioResult[]): stri
         : [renderProfileSummary(summarizeProfile(join(dir, r.profile_file), r.timed_window_us))],
     ),
   ].join("\n");
-  const file = join(dir, "summary.md");
   writeFileSync(file, text);
   return file;
 }

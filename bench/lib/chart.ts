@@ -1,12 +1,19 @@
 /**
- * The results chart as a self-contained SVG (no dependency): two panels of grouped bars, one group
- * per scenario (upstream latency × concurrency), one bar per server — verifications per second
- * (higher is better) and p99 latency (lower is better).
+ * The results chart as a self-contained SVG (no dependency): panels of grouped bars. The closed-loop
+ * panels have one group per scenario (upstream latency × concurrency) and one bar per server
+ * (certgate on SQLite, certgate on PostgreSQL, the baseline, the floor) — verifications per second
+ * (higher is better), p99 latency and CPU per verification (lower is better); the open-loop panel has
+ * one group per upstream latency and percentile (p50, p99, p99.9).
  */
 import type { ScenarioResult } from "./scenario.js";
 
-const COLORS = { certgate: "#2563eb", baseline: "#9ca3af" } as const;
-const SERVERS = ["certgate", "baseline"] as const;
+const COLORS = {
+  certgate: "#2563eb",
+  "certgate-postgres": "#7c3aed",
+  baseline: "#9ca3af",
+  floor: "#10b981",
+} as const;
+const SERVERS = ["certgate", "certgate-postgres", "baseline", "floor"] as const;
 const WIDTH = 820;
 const PANEL_HEIGHT = 280;
 const MARGIN = { left: 70, right: 20, top: 40, bottom: 50 };
@@ -15,6 +22,12 @@ interface Panel {
   title: string;
   unit: string;
   value(run: ScenarioResult): number;
+  groups: Group[];
+}
+
+interface Group {
+  label: string;
+  runs: (ScenarioResult | undefined)[];
 }
 
 export function renderChart(runs: readonly ScenarioResult[], title: string): string {
@@ -33,14 +46,57 @@ export function renderChart(runs: readonly ScenarioResult[], title: string): str
       };
     },
   );
+  const open = runs.filter((run) => run.group === "open");
+  const openGroups = [...new Set(open.map((run) => run.upstream_latency_ms))].flatMap((latency) =>
+    (["p50", "p99", "p999"] as const).map((p) => ({
+      label: `${latency} ms · ${p === "p999" ? "p99.9" : p}`,
+      percentile: p,
+      runs: SERVERS.map((server) =>
+        open.find((run) => run.server === server && run.upstream_latency_ms === latency),
+      ),
+    })),
+  );
   const panels: Panel[] = [
     {
-      title: "Verifications per second (higher is better)",
+      title: "Closed loop: verifications per second (higher is better)",
       unit: "/s",
       value: (r) => r.verifications_per_second,
+      groups,
     },
-    { title: "p99 latency in ms (lower is better)", unit: " ms", value: (r) => r.latency_ms.p99 },
+    {
+      title: "Closed loop: p99 latency in ms (lower is better)",
+      unit: " ms",
+      value: (r) => r.latency_ms.p99,
+      groups,
+    },
+    {
+      title: "Closed loop: server CPU ms per verification (lower is better)",
+      unit: " ms",
+      value: (r) => r.cpu_ms_per_verification,
+      groups,
+    },
   ];
+  if (openGroups.length > 0) {
+    // One panel, three percentiles: each group reads its own percentile.
+    const byLabel = new Map(openGroups.map((g) => [g.label, g.percentile]));
+    panels.push({
+      title: `Open loop at ${open[0]?.arrival_rate ?? "?"}/s: latency in ms (lower is better)`,
+      unit: " ms",
+      value: (r) => r.latency_ms.p99,
+      groups: openGroups.map((g) => ({
+        label: g.label,
+        runs: g.runs.map((run) =>
+          run === undefined
+            ? undefined
+            : {
+                ...run,
+                // The bar of this group shows this group's percentile.
+                latency_ms: { ...run.latency_ms, p99: run.latency_ms[byLabel.get(g.label) ?? "p99"] },
+              },
+        ),
+      })),
+    });
+  }
   const height = 50 + panels.length * (PANEL_HEIGHT + 20) + 30;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
@@ -48,12 +104,12 @@ export function renderChart(runs: readonly ScenarioResult[], title: string): str
     `<text x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="15" font-weight="600">${escapeXml(title)}</text>`,
   ];
   panels.forEach((panel, index) => {
-    parts.push(renderPanel(panel, groups, 40 + index * (PANEL_HEIGHT + 20)));
+    parts.push(renderPanel(panel, panel.groups, 40 + index * (PANEL_HEIGHT + 20)));
   });
   // Legend.
   const legendY = height - 18;
   SERVERS.forEach((server, i) => {
-    const x = WIDTH / 2 - 90 + i * 110;
+    const x = WIDTH / 2 - 260 + i * 140;
     parts.push(
       `<rect x="${x}" y="${legendY - 10}" width="12" height="12" fill="${COLORS[server]}"/>`,
       `<text x="${x + 18}" y="${legendY}">${server}</text>`,
@@ -63,11 +119,7 @@ export function renderChart(runs: readonly ScenarioResult[], title: string): str
   return `${parts.join("\n")}\n`;
 }
 
-function renderPanel(
-  panel: Panel,
-  groups: { label: string; runs: (ScenarioResult | undefined)[] }[],
-  top: number,
-): string {
+function renderPanel(panel: Panel, groups: Group[], top: number): string {
   const plotTop = top + MARGIN.top;
   const plotHeight = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;

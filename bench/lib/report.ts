@@ -11,7 +11,10 @@ import { WHY } from "./why.js";
 export type { BenchResults } from "./results.js";
 
 export function buildResults(input: Omit<BenchResults, "targets">): BenchResults {
-  return { ...input, targets: evaluateTargets(input.runs) };
+  return {
+    ...input,
+    targets: evaluateTargets(input.runs, { durationSeconds: input.duration_seconds, mode: input.mode }),
+  };
 }
 
 /** Writes the three files into `outDir`; returns their paths. */
@@ -71,23 +74,24 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push("## Targets", "", "| Target | Measured | Result |", "| --- | --- | --- |");
   for (const t of results.targets) lines.push(`| ${t.target} | ${t.measured} | ${STATUS_LABEL[t.status]} |`);
   lines.push("");
-  const missed = results.targets.filter((t) => t.status === "missed");
-  if (missed.length > 0) {
+  lines.push(
+    "### Why, target by target",
+    "",
+    "_Computed from this run's figures; a missed target adds the profiling notes of bench/lib/why.ts (refresh those after profiling a quiet-machine run)._",
+    "",
+  );
+  for (const t of results.targets) {
     lines.push(
-      "### Why targets were missed",
-      "",
-      "_Computed from this run's figures plus the profiling notes in bench/lib/why.ts (refresh those after profiling a quiet-machine run)._",
+      `**${t.target}** — ${STATUS_LABEL[t.status]}: ${t.measured}. ${t.why.replace(/\.$/, "")}.`,
       "",
     );
-    for (const t of missed) {
-      lines.push(`**${t.target}** — ${t.measured}.`, "");
-      const why = WHY[t.id]?.(results);
-      lines.push(
-        why ??
-          "> **WHY: to be written** (explain from a profile of this run, then add it to bench/lib/why.ts).",
-        "",
-      );
-    }
+    if (t.status !== "missed") continue;
+    const why = WHY[t.id]?.(results);
+    lines.push(
+      why ??
+        "> **WHY: to be written** (explain from a profile of this run, then add it to bench/lib/why.ts).",
+      "",
+    );
   }
   const invalid = results.targets.filter((t) => t.status === "invalid");
   if (invalid.length > 0) {
@@ -98,9 +102,9 @@ export function renderMarkdown(results: BenchResults): string {
   }
 
   lines.push(
-    "## Completion: certgate and the baseline",
+    "## Completion, closed loop: certgate (SQLite and PostgreSQL), the baseline and the floor",
     "",
-    "Each row is one run: a fresh server process, a warm-up, then the timed part — N completions, every one a new person, inside a window of the measured run that excludes its connection start-up and its drain (bench/README.md).",
+    "Each row is one run: a fresh server process, a warm-up, then the timed part — N completions, every one a new person, inside a window of the measured run that excludes its connection start-up and its drain (bench/README.md). _floor_ is the least any server must do for one verification on certgate's stack (bench/floor/server.ts); _certgate-postgres_ is certgate on a fresh PostgreSQL database.",
     "",
     "| Upstream latency | Concurrency | Server | N | Verifications/s | p50 ms | p99 ms | Upstream calls / verification | getToken calls (total) | CPU ms / verification | Peak RSS MiB | Failures |",
     "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -109,28 +113,44 @@ export function renderMarkdown(results: BenchResults): string {
   for (const r of main) lines.push(runRow(r));
   lines.push("", "![Verifications per second and p99 latency, certgate and the baseline](results.svg)", "");
 
+  const same = (server: string, c: ScenarioResult) =>
+    main.find(
+      (b) =>
+        b.server === server &&
+        b.upstream_latency_ms === c.upstream_latency_ms &&
+        b.concurrency === c.concurrency,
+    );
   const ratios = main
-    .filter((r) => r.server === "certgate")
-    .map((c) => ({
-      c,
-      b: main.find(
-        (b) =>
-          b.server === "baseline" &&
-          b.upstream_latency_ms === c.upstream_latency_ms &&
-          b.concurrency === c.concurrency,
-      ),
-    }))
-    .filter((pair): pair is { c: ScenarioResult; b: ScenarioResult } => pair.b !== undefined);
+    .filter((r) => r.server === "certgate" || r.server === "certgate-postgres")
+    .map((c) => ({ c, b: same("baseline", c), f: same("floor", c) }));
   if (ratios.length > 0) {
     lines.push(
-      "### certgate relative to the baseline",
+      "### certgate relative to the baseline and the floor",
       "",
-      "| Upstream latency | Concurrency | Throughput × | p99 ÷ | CPU per verification ÷ | Peak RSS ÷ |",
-      "| ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| Upstream latency | Concurrency | Server | Throughput × baseline | p99 ÷ baseline | CPU per verification ÷ baseline | CPU per verification ÷ floor | Peak RSS ÷ baseline |",
+      "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     );
-    for (const { c, b } of ratios) {
+    for (const { c, b, f } of ratios) {
       lines.push(
-        `| ${c.upstream_latency_ms} ms | ${c.concurrency} | ${ratio(c.verifications_per_second, b.verifications_per_second)} | ${ratio(c.latency_ms.p99, b.latency_ms.p99)} | ${ratio(c.cpu_ms_per_verification, b.cpu_ms_per_verification)} | ${ratio(c.peak_rss_bytes, b.peak_rss_bytes)} |`,
+        `| ${c.upstream_latency_ms} ms | ${c.concurrency} | ${c.server} | ${ratio(c.verifications_per_second, b?.verifications_per_second)} | ${ratio(c.latency_ms.p99, b?.latency_ms.p99)} | ${ratio(c.cpu_ms_per_verification, b?.cpu_ms_per_verification)} | ${ratio(c.cpu_ms_per_verification, f?.cpu_ms_per_verification)} | ${ratio(c.peak_rss_bytes, b?.peak_rss_bytes)} |`,
+      );
+    }
+    lines.push("");
+  }
+
+  const open = results.runs.filter((r) => r.group === "open");
+  if (open.length > 0) {
+    lines.push(
+      `## Completion, open loop: ${results.config.open_loop_rate} verifications/s`,
+      "",
+      "Requests leave at a fixed rate whatever the server does (bench/lib/openloop.ts); each latency is measured from the instant its request was scheduled, so a stalled server or generator cannot hide waiting time. The first 10 % are not measured.",
+      "",
+      "| Upstream latency | Server | N | Answered/s | p50 ms | p99 ms | p99.9 ms | max ms | CPU ms / verification | Peak RSS MiB | Failures |",
+      "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+    for (const r of open) {
+      lines.push(
+        `| ${r.upstream_latency_ms} ms | ${r.server} | ${r.requests} | ${r.verifications_per_second} | ${r.latency_ms.p50} | ${r.latency_ms.p99} | ${r.latency_ms.p999} | ${r.latency_ms.max} | ${r.cpu_ms_per_verification} | ${mib(r.peak_rss_bytes)} | ${failures(r)} |`,
       );
     }
     lines.push("");
@@ -192,6 +212,6 @@ function mib(bytes: number): string {
   return String(round(bytes / 1024 ** 2, 1));
 }
 
-function ratio(a: number, b: number): string {
-  return b === 0 ? "–" : `${round(a / b, 2)}`;
+function ratio(a: number, b: number | undefined): string {
+  return b === undefined || b === 0 ? "–" : `${round(a / b, 2)}`;
 }

@@ -10,7 +10,7 @@ export interface BenchResults {
   duration_seconds: number;
   machine: Machine;
   versions: Versions;
-  config: ScenarioConfig & { scale_concurrency: number; scale_latency_ms: number };
+  config: ScenarioConfig & { scale_concurrency: number; scale_latency_ms: number; open_loop_rate: number };
   seeding: SeedResult[];
   runs: ScenarioResult[];
   /** Scenarios that could not run at all (a process failed to start, seeding failed, …). */

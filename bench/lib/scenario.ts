@@ -23,16 +23,31 @@ import {
   upstreamCalls,
 } from "./emulator.js";
 import { type LoadResult, leadInBudget, runLoad, spareBodies } from "./load.js";
+import { type OpenLoopResult, runOpenLoop } from "./openloop.js";
+import { createBenchDatabase, dropBenchDatabase } from "./postgres.js";
 import { cpuTimeMs, peakRssBytes } from "./processes.js";
-import { type RunDirs, type Server, type ServerName, startBaseline, startCertgate } from "./servers.js";
+import {
+  type RunDirs,
+  type Server,
+  type ServerName,
+  startBaseline,
+  startCertgate,
+  startFloor,
+} from "./servers.js";
 import { mean, percentile, round } from "./stats.js";
 
 export interface ScenarioSpec {
-  /** "main": the certgate/baseline matrix; "scale": certgate with N persons stored. */
-  group: "main" | "scale";
+  /**
+   * "main": the closed-loop matrix (certgate, certgate on PostgreSQL, the baseline, the floor);
+   * "scale": certgate with N persons stored; "open": a fixed arrival rate (open loop).
+   */
+  group: "main" | "scale" | "open";
   server: ServerName;
   latencyMs: number;
+  /** Closed loop: connections. Open loop: the warm-up's connections. */
   concurrency: number;
+  /** Open loop: arrivals per second. */
+  rate?: number;
   /** Scale runs: persons already stored in `databaseFile`. */
   persons?: number;
   databaseFile?: string;
@@ -55,10 +70,12 @@ export interface ScenarioConfig {
 }
 
 export interface ScenarioResult {
-  group: "main" | "scale";
+  group: "main" | "scale" | "open";
   server: ServerName;
   upstream_latency_ms: number;
   concurrency: number;
+  /** Open loop: the arrival rate, per second; else null. */
+  arrival_rate: number | null;
   persons: number | null;
   /** Completions inside the measurement window (the timed part). */
   requests: number;
@@ -67,7 +84,7 @@ export interface ScenarioResult {
   /** Wall time of the window. */
   seconds: number;
   verifications_per_second: number;
-  latency_ms: { mean: number; p50: number; p90: number; p99: number; max: number };
+  latency_ms: { mean: number; p50: number; p90: number; p99: number; p999: number; max: number };
   /**
    * V1 calls the emulator counted during the measured run (`GET /__admin/stats` before and after;
    * nothing is in flight at either end) ÷ the run's completions (lead-in, window and drain).
@@ -137,16 +154,11 @@ export async function runScenario(
   };
   await resetEmulator(emulator.url);
   let server: Server | undefined;
+  let database: { name: string; url: string } | undefined;
   try {
     const profileName = profileNameOf(spec);
-    server =
-      spec.server === "certgate"
-        ? await startCertgate(dirs, emulator.url, {
-            databaseFile: spec.databaseFile ?? join(dirs.dir, "certgate.sqlite"),
-            runId,
-            profileName,
-          })
-        : await startBaseline(dirs, emulator.url, { runId, profileName });
+    if (spec.server === "certgate-postgres") database = await createBenchDatabase(runId);
+    server = await startServer(spec, dirs, emulator, runId, profileName, database?.url);
     const active = server;
     const c = spec.concurrency;
     let prepared = 0;
@@ -183,6 +195,44 @@ export async function runScenario(
 
     // The measured run: a lead-in (every connection answered), the window of ≈ `target` completions,
     // the drain. The rate is the warm-up's steady one (its second half): its first requests ran cold.
+    if (spec.rate !== undefined) {
+      // Open loop: `rate` arrivals per second for ≈ the timed part's length, the first 10 % unmeasured.
+      const total = Math.max(Math.round(spec.rate * config.timedSeconds), config.timedMin);
+      const openBodies = await prepare(total);
+      phase("prepare");
+      const before = await emulatorStats(emulator.url);
+      let opened: CpuSnapshot | undefined;
+      let closed: CpuSnapshot | undefined;
+      const open = await runOpenLoop({
+        url: active.url,
+        path: active.path,
+        rate: spec.rate,
+        bodies: openBodies,
+        skip: Math.floor(total / 10),
+        onWindow: (edge) => {
+          if (edge === "open") opened = snapshot();
+          else closed = snapshot();
+        },
+      });
+      const peakRss = peakRssBytes(active.process.pid);
+      phase("timed");
+      const after = await emulatorStats(emulator.url);
+      if (opened === undefined || closed === undefined) throw new Error("the open loop never opened");
+      return summarize(spec, {
+        timed: fromOpenLoop(open),
+        warmup,
+        warmupAmount,
+        amount: total,
+        opened,
+        closed,
+        peakRss,
+        before,
+        after,
+        phases,
+        profileFile: dirs.profileDir === undefined ? null : `${profileName}.cpuprofile`,
+      });
+    }
+
     const rate = Math.max(warmup.tailRate, warmup.ok / Math.max(warmup.seconds, 0.001));
     const target = clamp(
       Math.round(rate * config.timedSeconds),
@@ -231,7 +281,55 @@ export async function runScenario(
     });
   } finally {
     await server?.process.stop();
+    if (database !== undefined) await dropBenchDatabase(database.name);
   }
+}
+
+function startServer(
+  spec: ScenarioSpec,
+  dirs: RunDirs,
+  emulator: EmulatorHandle,
+  runId: string,
+  profileName: string,
+  postgresUrl: string | undefined,
+): Promise<Server> {
+  switch (spec.server) {
+    case "certgate":
+      return startCertgate(dirs, emulator.url, {
+        databaseFile: spec.databaseFile ?? join(dirs.dir, "certgate.sqlite"),
+        runId,
+        profileName,
+      });
+    case "certgate-postgres":
+      if (postgresUrl === undefined) throw new Error("certgate-postgres needs a database");
+      return startCertgate(dirs, emulator.url, {
+        databaseFile: postgresUrl,
+        runId,
+        profileName,
+        name: "certgate-postgres",
+      });
+    case "baseline":
+      return startBaseline(dirs, emulator.url, { runId, profileName });
+    case "floor":
+      return startFloor(dirs, emulator.url, { runId, profileName });
+  }
+}
+
+/** An open-loop result in the shape `summarize` reads (the whole run is its "window"). */
+function fromOpenLoop(open: OpenLoopResult): LoadResult {
+  return {
+    responses: open.ok + open.failures - open.errors,
+    ok: open.ok,
+    failures: open.failures,
+    statuses: open.statuses,
+    errors: open.errors,
+    timeouts: 0,
+    measured: open.measured,
+    seconds: open.seconds,
+    latenciesMs: open.latenciesMs,
+    windowed: true,
+    tailRate: 0,
+  };
 }
 
 function summarize(
@@ -266,6 +364,7 @@ function summarize(
     server: spec.server,
     upstream_latency_ms: spec.latencyMs,
     concurrency: spec.concurrency,
+    arrival_rate: spec.rate ?? null,
     persons: spec.persons ?? null,
     requests: timed.measured,
     requests_sent: m.warmupAmount + m.amount,
@@ -276,6 +375,7 @@ function summarize(
       p50: round(percentile(latencies, 0.5)),
       p90: round(percentile(latencies, 0.9)),
       p99: round(percentile(latencies, 0.99)),
+      p999: round(percentile(latencies, 0.999)),
       max: round(latencies[latencies.length - 1] ?? 0),
     },
     upstream_calls_per_verification: round(
@@ -305,7 +405,8 @@ function summarize(
 /** Name of the run's .cpuprofile (without extension) under `--profile`. */
 function profileNameOf(spec: ScenarioSpec): string {
   const persons = spec.persons === undefined ? "" : `-${spec.persons}-persons`;
-  return `${spec.group}-${spec.server}-${spec.latencyMs}ms-c${spec.concurrency}${persons}`;
+  const load = spec.rate === undefined ? `c${spec.concurrency}` : `${spec.rate}per-s`;
+  return `${spec.group}-${spec.server}-${spec.latencyMs}ms-${load}${persons}`;
 }
 
 /** CLOCK_MONOTONIC in µs, as V8 stamps profile samples. */

@@ -22,7 +22,10 @@ const CERTGATE_MAIN = join(REPO_ROOT, "dist/cli/main.js");
 export const BENCH_SECRET = "bench-only-fake-secret-not-for-production-0000";
 export const BENCH_API_KEY = "bench_only_fake_api_key_0000";
 
-export type ServerName = "certgate" | "baseline";
+/**
+ * certgate on SQLite, certgate on PostgreSQL, the guide's server, and the floor (bench/floor/server.ts).
+ */
+export type ServerName = "certgate" | "certgate-postgres" | "baseline" | "floor";
 
 export interface Server {
   name: ServerName;
@@ -70,7 +73,7 @@ export async function startEmulator(dirs: RunDirs): Promise<{ process: StartedPr
 export async function startCertgate(
   dirs: RunDirs,
   emulatorUrl: string,
-  options: { databaseFile: string; runId: string; profileName?: string },
+  options: { databaseFile: string; runId: string; profileName?: string; name?: ServerName },
 ): Promise<Server> {
   const started = await startProcess({
     args: [...profileArgs(options.profileName ?? "certgate", dirs.profileDir), CERTGATE_MAIN, "serve"],
@@ -82,7 +85,7 @@ export async function startCertgate(
   const url = z.object({ url: z.string() }).parse(started.ready).url;
   const created = z.object({ merchant_uid: z.string() });
   return {
-    name: "certgate",
+    name: options.name ?? "certgate",
     url,
     process: started,
     path: "/certifications",
@@ -134,7 +137,7 @@ export async function startBaseline(
   options: { runId: string; profileName?: string },
 ): Promise<Server> {
   const started = await startProcess({
-    args: [...profileArgs(options.profileName ?? "baseline", dirs.profileDir), compiledBaseline()],
+    args: [...profileArgs(options.profileName ?? "baseline", dirs.profileDir), compiledServer("baseline")],
     env: {
       ...baseEnv(),
       PORT: "0",
@@ -161,36 +164,76 @@ export async function startBaseline(
   };
 }
 
-let baselineFile: string | undefined;
+/**
+ * The floor (bench/floor/server.ts), transpiled to JavaScript, in its own process: a Hono route, one
+ * upstream GET with a cached token through a keep-alive agent, an answer.
+ */
+export async function startFloor(
+  dirs: RunDirs,
+  emulatorUrl: string,
+  options: { runId: string; profileName?: string },
+): Promise<Server> {
+  const started = await startProcess({
+    args: [...profileArgs(options.profileName ?? "floor", dirs.profileDir), compiledServer("floor")],
+    env: {
+      ...baseEnv(),
+      PORT: "0",
+      HOST: "127.0.0.1",
+      IAMPORT_API_URL: emulatorUrl,
+      IMP_KEY: TEST_MERCHANT.impKey,
+      IMP_SECRET: TEST_MERCHANT.impSecret,
+    },
+    cwd: dirs.dir,
+    logFile: join(dirs.dir, "floor.log"),
+    readyText: "floor is serving",
+  });
+  const url = z.object({ url: z.string() }).parse(started.ready).url;
+  return {
+    name: "floor",
+    url,
+    process: started,
+    path: "/certifications",
+    async prepare(n) {
+      const merchantUid = `floor-${options.runId}-${n}`;
+      const impUid = await createRecord(emulatorUrl, benchPerson(options.runId, n), merchantUid);
+      return JSON.stringify({ imp_uid: impUid, merchant_uid: merchantUid });
+    },
+  };
+}
+
+const compiledFiles = new Map<string, string>();
 
 /**
- * bench/baseline/server.ts as plain ESM JavaScript, written once per benchmark into
- * node_modules/.cache (ignored by git, and inside the checkout so `express` etc. resolve). Plain
- * JavaScript, not tsx: a loader would add its own CPU and memory to the baseline's figures.
+ * bench/<name>/server.ts as plain ESM JavaScript, written once per benchmark into
+ * node_modules/.cache (ignored by git, and inside the checkout so `express`, `hono` etc. resolve).
+ * Plain JavaScript, not tsx: a loader would add its own CPU and memory to the server's figures.
  */
-function compiledBaseline(): string {
-  if (baselineFile !== undefined) return baselineFile;
-  const source = ts.sys.readFile(join(REPO_ROOT, "bench/baseline/server.ts"));
-  if (source === undefined) throw new Error("bench/baseline/server.ts not found");
+function compiledServer(name: "baseline" | "floor"): string {
+  const known = compiledFiles.get(name);
+  if (known !== undefined) return known;
+  const source = ts.sys.readFile(join(REPO_ROOT, `bench/${name}/server.ts`));
+  if (source === undefined) throw new Error(`bench/${name}/server.ts not found`);
   const output = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   }).outputText;
   const dir = join(REPO_ROOT, "node_modules/.cache/certgate-bench");
   mkdirSync(dir, { recursive: true });
   // One file per invocation: two benchmarks running at once must not delete each other's.
-  baselineFile = join(dir, `baseline-server-${process.pid}.mjs`);
-  writeFileSync(baselineFile, output);
-  return baselineFile;
+  const file = join(dir, `${name}-server-${process.pid}.mjs`);
+  writeFileSync(file, output);
+  compiledFiles.set(name, file);
+  return file;
 }
 
-/** Removes this invocation's transpiled baseline, and its directory once empty (part of the cleanup). */
+/** Removes this invocation's transpiled servers, and their directory once empty (part of the cleanup). */
 export function removeCompiledBaseline(): void {
-  if (baselineFile === undefined) return;
-  rmSync(baselineFile, { force: true });
-  try {
-    rmdirSync(dirname(baselineFile));
-  } catch {
-    // Not empty: another benchmark is running.
+  for (const file of compiledFiles.values()) {
+    rmSync(file, { force: true });
+    try {
+      rmdirSync(dirname(file));
+    } catch {
+      // Not empty: another benchmark is running.
+    }
   }
-  baselineFile = undefined;
+  compiledFiles.clear();
 }

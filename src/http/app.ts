@@ -127,8 +127,12 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   app.use(async (c, next) => {
     const requestId = requestIdFrom(c.req.header("x-request-id"));
-    await runWithRequestId(requestId, next);
+    // Set before the answer exists, so `c.json` & co. build it with the header: setting a header
+    // afterwards makes Hono copy the answer into a stream-bodied Response (≈ 15 % of a completion's
+    // CPU on @hono/node-server's slow path). An answer a handler built itself gets it afterwards.
     c.header("X-Request-Id", requestId);
+    await runWithRequestId(requestId, next);
+    if (c.res.headers.get("x-request-id") !== requestId) c.header("X-Request-Id", requestId);
   });
   app.use(async (c, next) => {
     const started = performance.now();

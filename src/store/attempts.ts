@@ -5,18 +5,21 @@
 import { attemptLimitSpent } from "../core/attempts.js";
 import type { FailedAttemptInput, FailedAttemptResult, Store } from "../core/store.js";
 import { finishRow } from "./completion.js";
-import { insertAudit, readVerification, type StoreContext } from "./context.js";
+import { auditInsert, type StoreContext, verificationRead } from "./context.js";
 import { msOf } from "./rows.js";
+import { affected, first, type Steps } from "./steps.js";
 
 export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAttempt"> {
   const { db, toRecord } = ctx;
   return {
     async recordFailedAttempt(input: FailedAttemptInput): Promise<FailedAttemptResult> {
       const nowMs = msOf(input.now);
-      return db.transaction().execute(async (trx) => {
+      return ctx.steps.transaction(function* (): Steps<FailedAttemptResult> {
+        // Queries are built on `db` and run by the step runner inside its transaction.
+        const trx = db;
         // The same lock as completeVerification: attempts and completions of one verification
         // queue here, so the count never passes the limit and only one of them finishes it.
-        const row = await readVerification(ctx, trx, input.verificationId, true);
+        const row = yield* first(verificationRead(ctx, trx, input.verificationId, true));
         if (row === undefined) return { kind: "not_found" };
         if (row.status !== "pending") return { kind: "replayed", verification: toRecord(row) };
 
@@ -28,9 +31,9 @@ export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAtte
           max_attempts: row.max_attempts,
           api_version: row.api_version,
         };
-        await insertAudit(trx, row.id, "verification.attempt_failed", nowMs, audit);
+        yield* affected(auditInsert(trx, row.id, "verification.attempt_failed", nowMs, audit));
         if (attemptLimitSpent({ failedAttempts: row.failed_attempts, maxAttempts: row.max_attempts })) {
-          const verification = await finishRow(
+          const verification = yield* finishRow(
             ctx,
             trx,
             row,
@@ -42,14 +45,15 @@ export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAtte
         }
         // Guarded as well as locked: a row that is no longer pending or already at its limit is
         // never counted, whatever the isolation level.
-        const counted = await trx
-          .updateTable("verifications")
-          .set((eb) => ({ failed_attempts: eb("failed_attempts", "+", 1) }))
-          .where("id", "=", row.id)
-          .where("status", "=", "pending")
-          .where("failed_attempts", "<", row.max_attempts)
-          .returningAll()
-          .executeTakeFirst();
+        const counted = yield* first(
+          trx
+            .updateTable("verifications")
+            .set((eb) => ({ failed_attempts: eb("failed_attempts", "+", 1) }))
+            .where("id", "=", row.id)
+            .where("status", "=", "pending")
+            .where("failed_attempts", "<", row.max_attempts)
+            .returningAll(),
+        );
         if (counted === undefined) throw new Error("store: verification changed under its lock");
         return { kind: "attempt_failed", verification: toRecord(counted) };
       });

@@ -6,7 +6,7 @@
  * database; the decisions from core/settlement.ts and core/expected.ts. Also withdrawal
  * (`unbindAccount`), which frees the person again.
  */
-import type { Selectable, Transaction } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import { type ExpectedField, mismatchedFields } from "../core/expected.js";
 import type { PersonKey } from "../core/identity.js";
 import { personCheckOf } from "../core/purpose.js";
@@ -19,8 +19,8 @@ import {
 import type { CompletionInput, CompletionResult, Store } from "../core/store.js";
 import type { VerificationRecord } from "../core/verification.js";
 import { accountUnboundEvent, completedEvent, VERIFICATION_COMPLETED } from "../core/webhook-event.js";
-import { insertAudit, readVerification, type StoreContext } from "./context.js";
-import { insertOutboxEvent, newEventId } from "./outbox.js";
+import { auditInsert, insertAudit, type StoreContext, verificationRead } from "./context.js";
+import { newEventId, outboxInsert } from "./outbox.js";
 import {
   expectedHashContext,
   expectedHashesOf,
@@ -30,82 +30,84 @@ import {
   purposeOf,
 } from "./rows.js";
 import type { Database, VerificationsTable } from "./schema.js";
+import { affected, all, first, type Steps } from "./steps.js";
 
 /** The person row of `key` under any key of the keyring (the current key's row first), if any. */
-async function findPerson(ctx: StoreContext, trx: Transaction<Database>, key: PersonKey) {
-  const scope = key.kind === "di" ? key.provider : "";
+function* findPerson(ctx: StoreContext, trx: Kysely<Database>, key: PersonKey) {
   const hashes = ctx.keyring.lookupHashes(key);
-  const rows = await trx
-    .selectFrom("persons")
-    .select(["id", "key_hash", "key_id"])
-    .where("key_kind", "=", key.kind)
-    .where("key_scope", "=", scope)
-    .where(
+  const rows = yield* all(
+    personsByKey(trx, key).where(
       "key_hash",
       "in",
       hashes.map((h) => h.hash),
-    )
-    .execute();
+    ),
+  );
   // Lookup order: a row under the current key wins over one under an older key.
   return hashes.map((h) => rows.find((row) => row.key_hash === h.hash)).find((row) => row !== undefined);
 }
 
-/** The person row for `key`, found under any key of the keyring (rewritten to the current one) or created. */
-async function personIdFor(
-  ctx: StoreContext,
-  trx: Transaction<Database>,
-  key: PersonKey,
-  nowMs: number,
-): Promise<string> {
-  const { keyring, newId } = ctx;
-  const scope = key.kind === "di" ? key.provider : "";
-  const current = keyring.hashPersonKey(key);
-  const byKey = trx
+function personsByKey(trx: Kysely<Database>, key: PersonKey) {
+  return trx
     .selectFrom("persons")
     .select(["id", "key_hash", "key_id"])
     .where("key_kind", "=", key.kind)
-    .where("key_scope", "=", scope);
-  const found = await findPerson(ctx, trx, key);
+    .where("key_scope", "=", key.kind === "di" ? key.provider : "");
+}
+
+/** The person row for `key`, found under any key of the keyring (rewritten to the current one) or created. */
+function* personIdFor(
+  ctx: StoreContext,
+  trx: Kysely<Database>,
+  key: PersonKey,
+  nowMs: number,
+): Steps<string> {
+  const { keyring, newId } = ctx;
+  const scope = key.kind === "di" ? key.provider : "";
+  const current = keyring.hashPersonKey(key);
+  const byKey = personsByKey(trx, key);
+  const found = yield* findPerson(ctx, trx, key);
   if (found !== undefined) {
     if (found.key_id !== current.keyId) {
       // Rotation: rewrite to the current key unless a row under it already exists (it can only when
       // two instances with different keyrings raced; then the current-key row is found next time).
-      await trx
-        .updateTable("persons")
-        .set({ key_hash: current.hash, key_id: current.keyId })
-        .where("id", "=", found.id)
-        .where("key_id", "<>", current.keyId)
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom("persons as other")
-                .select("other.id")
-                .where("other.key_kind", "=", key.kind)
-                .where("other.key_scope", "=", scope)
-                .where("other.key_hash", "=", current.hash),
+      yield* affected(
+        trx
+          .updateTable("persons")
+          .set({ key_hash: current.hash, key_id: current.keyId })
+          .where("id", "=", found.id)
+          .where("key_id", "<>", current.keyId)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom("persons as other")
+                  .select("other.id")
+                  .where("other.key_kind", "=", key.kind)
+                  .where("other.key_scope", "=", scope)
+                  .where("other.key_hash", "=", current.hash),
+              ),
             ),
           ),
-        )
-        .execute();
+      );
     }
     return found.id;
   }
-  const inserted = await trx
-    .insertInto("persons")
-    .values({
-      id: newId(),
-      key_kind: key.kind,
-      key_scope: scope,
-      key_hash: current.hash,
-      key_id: current.keyId,
-      created_at: nowMs,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .returning("id")
-    .executeTakeFirst();
+  const inserted = yield* first(
+    trx
+      .insertInto("persons")
+      .values({
+        id: newId(),
+        key_kind: key.kind,
+        key_scope: scope,
+        key_hash: current.hash,
+        key_id: current.keyId,
+        created_at: nowMs,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning("id"),
+  );
   if (inserted !== undefined) return inserted.id;
   // A concurrent completion created the person first (PostgreSQL; SQLite serializes): read it.
-  const row = await byKey.where("key_hash", "=", current.hash).executeTakeFirst();
+  const row = yield* first(byKey.where("key_hash", "=", current.hash));
   if (row === undefined) throw new Error("store: person row missing after insert");
   return row.id;
 }
@@ -114,15 +116,14 @@ async function personIdFor(
  * The person bound to `accountRef`, read under `FOR UPDATE` (PostgreSQL) so a withdrawal or a
  * re-binding waits for this transaction instead of changing the answer under it.
  */
-async function personOfAccount(ctx: StoreContext, trx: Transaction<Database>, accountRef: string) {
-  return (
-    await trx
+function* personOfAccount(ctx: StoreContext, trx: Kysely<Database>, accountRef: string) {
+  return (yield* first(
+    trx
       .selectFrom("accounts")
       .select("person_id")
       .where("account_ref", "=", accountRef)
-      .$if(ctx.dialect.rowLocks, (qb) => qb.forUpdate())
-      .executeTakeFirst()
-  )?.person_id;
+      .$if(ctx.dialect.rowLocks, (qb) => qb.forUpdate()),
+  ))?.person_id;
 }
 
 /** 6b's fact: the expected fields the verified identity does not match, by their keyed hashes. */
@@ -139,40 +140,36 @@ function mismatchedExpected(
   );
 }
 
-async function accountOf(trx: Transaction<Database>, personId: string) {
-  return (
-    await trx
-      .selectFrom("accounts")
-      .select("account_ref")
-      .where("person_id", "=", personId)
-      .executeTakeFirst()
-  )?.account_ref;
+function* accountOf(trx: Kysely<Database>, personId: string): Steps<string | undefined> {
+  return (yield* first(trx.selectFrom("accounts").select("account_ref").where("person_id", "=", personId)))
+    ?.account_ref;
 }
 
 /** Steps 6a–6d: the facts only the database can establish, decided by core/settlement.ts. */
-async function settle(
+function* settle(
   ctx: StoreContext,
-  trx: Transaction<Database>,
+  trx: Kysely<Database>,
   row: Selectable<VerificationsTable>,
   input: CompletionInput,
   nowMs: number,
-): Promise<Settlement> {
+): Steps<Settlement> {
   let consumed: boolean | undefined;
   if (input.upstreamId !== undefined) {
-    const inserted = await trx
-      .insertInto("consumed_ids")
-      .values({ upstream_id: input.upstreamId, verification_id: row.id, consumed_at: nowMs })
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    consumed = Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
+    const inserted = yield* affected(
+      trx
+        .insertInto("consumed_ids")
+        .values({ upstream_id: input.upstreamId, verification_id: row.id, consumed_at: nowMs })
+        .onConflict((oc) => oc.doNothing()),
+    );
+    consumed = inserted > 0;
   }
   // 6a: a reverify's person must be the account's; found only, never created (nothing of anyone
   // else is kept).
   const check = personCheckOf(purposeOf(row), input.decision);
   if (check !== undefined) {
-    const person = check.personKey && (await findPerson(ctx, trx, check.personKey));
+    const person = check.personKey && (yield* findPerson(ctx, trx, check.personKey));
     const accountPersonId =
-      row.account_ref === null ? undefined : await personOfAccount(ctx, trx, row.account_ref);
+      row.account_ref === null ? undefined : yield* personOfAccount(ctx, trx, row.account_ref);
     const mismatch = settlePersonCheck({
       personId: person?.id,
       accountPersonId,
@@ -181,16 +178,16 @@ async function settle(
     });
     if (mismatch !== undefined) return mismatch;
   }
-  const first = settleBeforeBinding(
+  const before = settleBeforeBinding(
     input.decision,
     input.upstreamId,
     consumed,
     mismatchedExpected(ctx, row, input),
   );
-  if (!("bind" in first)) return first;
+  if (!("bind" in before)) return before;
 
-  const personId = await personIdFor(ctx, trx, first.bind, nowMs);
-  const binding = { upstreamId: first.upstreamId, identity: first.identity, personId };
+  const personId = yield* personIdFor(ctx, trx, before.bind, nowMs);
+  const binding = { upstreamId: before.upstreamId, identity: before.identity, personId };
   if (check !== undefined) {
     // The account is this person's already (6a): nothing to bind.
     return settleBinding({
@@ -200,63 +197,69 @@ async function settle(
     });
   }
   if (row.account_ref === null) {
-    return settleBinding({ ...binding, accountRef: undefined, held: await accountOf(trx, personId) });
+    return settleBinding({ ...binding, accountRef: undefined, held: yield* accountOf(trx, personId) });
   }
-  const bound = await trx
-    .insertInto("accounts")
-    .values({
-      account_ref: row.account_ref,
-      person_id: personId,
-      verification_id: row.id,
-      created_at: nowMs,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .returning("account_ref")
-    .executeTakeFirst();
+  const bound = yield* first(
+    trx
+      .insertInto("accounts")
+      .values({
+        account_ref: row.account_ref,
+        person_id: personId,
+        verification_id: row.id,
+        created_at: nowMs,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning("account_ref"),
+  );
   // Inserted: the account is this person's. Else the person or the account_ref is taken: read which.
-  const held = bound !== undefined ? bound.account_ref : await accountOf(trx, personId);
+  const held = bound !== undefined ? bound.account_ref : yield* accountOf(trx, personId);
   return settleBinding({ ...binding, accountRef: row.account_ref, held });
 }
 
 /** Writes a settled outcome, its audit event and (when asked) its outbox event, in `trx`. */
-export async function finishRow(
+export function* finishRow(
   ctx: StoreContext,
-  trx: Transaction<Database>,
+  trx: Kysely<Database>,
   row: Selectable<VerificationsTable>,
   outcome: Settlement,
   nowMs: number,
   emitEvent: boolean,
-): Promise<VerificationRecord> {
-  const updated = await trx
-    .updateTable("verifications")
-    .set({
+): Steps<VerificationRecord> {
+  const updated = yield* first(
+    trx
+      .updateTable("verifications")
+      .set({
+        status: outcome.status,
+        reason: outcome.reason ?? null,
+        upstream_id: outcome.upstreamId ?? null,
+        person_id: outcome.personId ?? null,
+        existing_account_ref: outcome.existingAccountRef ?? null,
+        mismatched_fields: outcome.mismatchedFields ? JSON.stringify(outcome.mismatchedFields) : null,
+        ...NO_EXPECTED_COLUMNS,
+        completed_at: nowMs,
+        ...(outcome.failedAttempts === undefined ? {} : { failed_attempts: outcome.failedAttempts }),
+        ...(outcome.status === "verified" && outcome.identity !== undefined
+          ? identityColumns(outcome.identity, row.id, ctx.keyring)
+          : {}),
+      })
+      .where("id", "=", row.id)
+      .returningAll(),
+  );
+  if (updated === undefined) throw new Error("store: verification missing after update");
+  yield* affected(
+    auditInsert(trx, row.id, VERIFICATION_COMPLETED, nowMs, {
       status: outcome.status,
       reason: outcome.reason ?? null,
-      upstream_id: outcome.upstreamId ?? null,
-      person_id: outcome.personId ?? null,
-      existing_account_ref: outcome.existingAccountRef ?? null,
-      mismatched_fields: outcome.mismatchedFields ? JSON.stringify(outcome.mismatchedFields) : null,
-      ...NO_EXPECTED_COLUMNS,
-      completed_at: nowMs,
-      ...(outcome.failedAttempts === undefined ? {} : { failed_attempts: outcome.failedAttempts }),
-      ...(outcome.status === "verified" && outcome.identity !== undefined
-        ? identityColumns(outcome.identity, row.id, ctx.keyring)
-        : {}),
-    })
-    .where("id", "=", row.id)
-    .returningAll()
-    .executeTakeFirst();
-  if (updated === undefined) throw new Error("store: verification missing after update");
-  await insertAudit(trx, row.id, VERIFICATION_COMPLETED, nowMs, {
-    status: outcome.status,
-    reason: outcome.reason ?? null,
-    api_version: row.api_version,
-    purpose: row.purpose,
-    ...(outcome.mismatchedFields ? { mismatched_fields: outcome.mismatchedFields.join(",") } : {}),
-  });
+      api_version: row.api_version,
+      purpose: row.purpose,
+      ...(outcome.mismatchedFields ? { mismatched_fields: outcome.mismatchedFields.join(",") } : {}),
+    }),
+  );
   const verification = ctx.toRecord(updated);
   if (emitEvent) {
-    await insertOutboxEvent(trx, row.id, completedEvent(verification, newEventId(), new Date(nowMs)), nowMs);
+    yield* affected(
+      outboxInsert(trx, row.id, completedEvent(verification, newEventId(), new Date(nowMs)), nowMs),
+    );
   }
   return verification;
 }
@@ -266,15 +269,18 @@ export function completionMethods(ctx: StoreContext): Pick<Store, "completeVerif
   return {
     async completeVerification(input: CompletionInput): Promise<CompletionResult> {
       const nowMs = msOf(input.now);
-      return db.transaction().execute(async (trx) => {
+      // Steps (store/steps.ts): on SQLite one synchronous transaction, on PostgreSQL an async one.
+      return ctx.steps.transaction(function* (): Steps<CompletionResult> {
+        // Queries are built on `db` and run by the step runner inside its transaction.
+        const trx = db;
         // PostgreSQL: FOR UPDATE makes concurrent completions of one verification queue here and
         // then see it completed. SQLite: the transaction holds the only connection.
-        const row = await readVerification(ctx, trx, input.verificationId, true);
+        const row = yield* first(verificationRead(ctx, trx, input.verificationId, true));
         if (row === undefined) return { kind: "not_found" };
         if (row.status !== "pending") return { kind: "replayed", verification: toRecord(row) };
 
-        const outcome = await settle(ctx, trx, row, input, nowMs);
-        const verification = await finishRow(ctx, trx, row, outcome, nowMs, input.emitEvent ?? false);
+        const outcome = yield* settle(ctx, trx, row, input, nowMs);
+        const verification = yield* finishRow(ctx, trx, row, outcome, nowMs, input.emitEvent ?? false);
         return { kind: "finished", verification };
       });
     },
@@ -295,7 +301,7 @@ export function completionMethods(ctx: StoreContext): Pick<Store, "completeVerif
         if (options.emitEvent === true) {
           const { verification_id: verificationId } = removed;
           const event = accountUnboundEvent({ accountRef, verificationId }, newEventId(), now);
-          await insertOutboxEvent(trx, verificationId, event, nowMs);
+          await outboxInsert(trx, verificationId, event, nowMs).execute();
         }
         return true;
       });

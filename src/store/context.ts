@@ -8,15 +8,27 @@ import type { VerificationRecord } from "../core/verification.js";
 import type { Keyring } from "./crypto.js";
 import type { StoreDialect } from "./dialect.js";
 import type { Database, VerificationsTable } from "./schema.js";
+import type { StepRunner } from "./steps.js";
 
 export interface StoreContext {
   db: Kysely<Database>;
+  /** Runs store operations written as steps in one transaction (synchronously on SQLite). */
+  steps: StepRunner;
   dialect: StoreDialect;
   keyring: Keyring;
   /** Person ids. */
   newId: () => string;
   /** A row as a record, its personal fields decrypted (rows.ts). */
   toRecord: (row: Selectable<VerificationsTable>) => VerificationRecord;
+}
+
+/** The query reading verification `id`; `FOR UPDATE` when `lock` and the dialect has row locks. */
+export function verificationRead(ctx: StoreContext, executor: Kysely<Database>, id: string, lock: boolean) {
+  return executor
+    .selectFrom("verifications")
+    .selectAll()
+    .where("id", "=", id)
+    .$if(lock && ctx.dialect.rowLocks, (qb) => qb.forUpdate());
 }
 
 /** The verification `id`; under `FOR UPDATE` when `lock` and the dialect has row locks. */
@@ -26,12 +38,20 @@ export async function readVerification(
   id: string,
   lock: boolean,
 ) {
+  return verificationRead(ctx, executor, id, lock).executeTakeFirst();
+}
+
+/** The query writing an audit event. */
+export function auditInsert(
+  executor: Kysely<Database>,
+  verificationId: string | null,
+  type: string,
+  nowMs: number,
+  data: AuditEvent["data"],
+) {
   return executor
-    .selectFrom("verifications")
-    .selectAll()
-    .where("id", "=", id)
-    .$if(lock && ctx.dialect.rowLocks, (qb) => qb.forUpdate())
-    .executeTakeFirst();
+    .insertInto("audit_events")
+    .values({ verification_id: verificationId, type, data_json: JSON.stringify(data), created_at: nowMs });
 }
 
 export async function insertAudit(
@@ -41,8 +61,5 @@ export async function insertAudit(
   nowMs: number,
   data: AuditEvent["data"],
 ): Promise<void> {
-  await trx
-    .insertInto("audit_events")
-    .values({ verification_id: verificationId, type, data_json: JSON.stringify(data), created_at: nowMs })
-    .execute();
+  await auditInsert(trx, verificationId, type, nowMs, data).execute();
 }

@@ -32,6 +32,7 @@ import { retentionMethods } from "./retention.js";
 import { verificationFromRow } from "./rows.js";
 import type { Database } from "./schema.js";
 import { SQLITE_DIALECT } from "./sqlite/dialect.js";
+import { kyselyStepRunner, type StepRunner } from "./steps.js";
 import { verificationMethods } from "./verifications.js";
 
 export interface KyselyStoreOptions {
@@ -42,6 +43,11 @@ export interface KyselyStoreOptions {
   keyring: Keyring;
   /** Person ids. Default: "prs_" + 16 random bytes in base64url. */
   newId?: (() => string) | undefined;
+  /**
+   * Runs the operations written as steps (completion, failed attempts) in one transaction. Default:
+   * a Kysely transaction over `db`; the SQLite store passes a synchronous one (store/steps.ts).
+   */
+  steps?: StepRunner | undefined;
 }
 
 /**
@@ -57,6 +63,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
   const dialect = typeof options.dialect === "string" ? DIALECTS[options.dialect] : options.dialect;
   const ctx: StoreContext = {
     db,
+    steps: options.steps ?? kyselyStepRunner(db),
     dialect,
     keyring,
     newId: options.newId ?? (() => `prs_${secureRandomBytes(16).toString("base64url")}`),

@@ -3,7 +3,7 @@
  * under a lease and marked by the dispatcher (service/webhooks.ts). The payload is the core's
  * (core/webhook-event.ts); the store only writes it.
  */
-import type { Transaction } from "kysely";
+import type { Kysely } from "kysely";
 import type { Store } from "../core/store.js";
 import { secureRandomBytes } from "../util/random.js";
 import type { StoreContext } from "./context.js";
@@ -15,25 +15,22 @@ export function newEventId(): string {
   return `evt_${secureRandomBytes(16).toString("base64url")}`;
 }
 
-/** Writes `event` (its JSON is the delivered body) to the outbox, due at once. */
-export async function insertOutboxEvent(
-  trx: Transaction<Database>,
+/** The query writing `event` (its JSON is the delivered body) to the outbox, due at once. */
+export function outboxInsert(
+  executor: Kysely<Database>,
   verificationId: string,
   event: { id: string; type: string },
   nowMs: number,
-): Promise<void> {
-  await trx
-    .insertInto("webhook_outbox")
-    .values({
-      id: event.id,
-      verification_id: verificationId,
-      type: event.type,
-      payload_json: JSON.stringify(event),
-      attempts: 0,
-      created_at: nowMs,
-      next_attempt_at: nowMs,
-    })
-    .execute();
+) {
+  return executor.insertInto("webhook_outbox").values({
+    id: event.id,
+    verification_id: verificationId,
+    type: event.type,
+    payload_json: JSON.stringify(event),
+    attempts: 0,
+    created_at: nowMs,
+    next_attempt_at: nowMs,
+  });
 }
 
 export function outboxMethods(

@@ -2,7 +2,7 @@
 import type { Store } from "../core/store.js";
 import { identityPurgedEvent } from "../core/webhook-event.js";
 import { insertAudit, type StoreContext } from "./context.js";
-import { insertOutboxEvent, newEventId } from "./outbox.js";
+import { newEventId, outboxInsert } from "./outbox.js";
 import { msOf } from "./rows.js";
 
 export function retentionMethods(ctx: StoreContext): Pick<Store, "purgeIdentities"> {
@@ -32,7 +32,7 @@ export function retentionMethods(ctx: StoreContext): Pick<Store, "purgeIdentitie
           // One event per verification, in the purge's transaction: a receiver that keeps a copy of
           // the identity (read through the API) learns it must destroy its copy too.
           for (const { id } of purged) {
-            await insertOutboxEvent(trx, id, identityPurgedEvent(id, newEventId(), now), nowMs);
+            await outboxInsert(trx, id, identityPurgedEvent(id, newEventId(), now), nowMs).execute();
           }
         }
         return purged.length;

@@ -1,6 +1,6 @@
 /**
  * The emulator as a V1 client target, reached in process (`emulator.fetch`) or over a real socket
- * (`serveEmulator` + Node's global fetch). A fresh emulator per test keeps stats and clocks exact.
+ * (`serveEmulator` + the client's default node:http transport). A fresh emulator per test keeps stats and clocks exact.
  */
 import { z } from "zod";
 import {
@@ -38,6 +38,8 @@ export async function startEmulatorTarget(transport: Transport): Promise<Emulato
   const served = transport === "socket" ? await serveEmulator(emulator, { port: 0 }) : undefined;
   const baseUrl = served?.url ?? IN_PROCESS_URL;
   const transportFetch = served ? globalThis.fetch : emulator.fetch;
+  // Over a socket the client uses its default transport (node:http with a keep-alive agent), as in production.
+  const clientFetch = served ? undefined : emulator.fetch;
   return {
     emulator,
     transport,
@@ -46,7 +48,7 @@ export async function startEmulatorTarget(transport: Transport): Promise<Emulato
       apiKey: TEST_MERCHANT.impKey,
       apiSecret: TEST_MERCHANT.impSecret,
       baseUrl,
-      fetch: transportFetch,
+      fetch: clientFetch,
       now: () => emulator.clock.now(),
       // Generous: 200 concurrent lookups over a socket on a loaded 2-core CI box; timeout tests set their own.
       timeoutMs: 10_000,

@@ -9,11 +9,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
+import { type CompiledQuery, Kysely, type QueryResult, type SqliteDatabase, SqliteDialect } from "kysely";
 import type { Store } from "../../core/store.js";
 import type { Keyring } from "../crypto.js";
 import { openMigratedStore } from "../kysely-store.js";
 import type { Database } from "../schema.js";
+import { driveSync, type StepRunner, type Steps } from "../steps.js";
 import { SQLITE_DIALECT } from "./dialect.js";
 
 /** How long a write waits for another process's lock before failing, in ms. */
@@ -65,8 +66,41 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     database.close();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return openMigratedStore({ db, dialect: SQLITE_DIALECT, keyring: options.keyring });
+  const cached = withStatementCache(database);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  return openMigratedStore({
+    db,
+    dialect: SQLITE_DIALECT,
+    keyring: options.keyring,
+    steps: synchronousSteps(db, database, cached.prepare),
+  });
+}
+
+/**
+ * Steps (store/steps.ts) as ONE synchronous better-sqlite3 transaction: BEGIN, every yielded
+ * statement run on the spot (prepared once, by SQL text), COMMIT — or ROLLBACK when anything
+ * throws — with no await inside, so no other request's work interleaves and no promise is made
+ * per statement. It first takes the Kysely driver's connection (its mutex), so it never starts
+ * inside, or beside, a transaction of Kysely's own API on the same connection.
+ */
+function synchronousSteps(
+  db: Kysely<Database>,
+  database: BetterSqlite3.Database,
+  prepare: (sql: string) => ReturnType<SqliteDatabase["prepare"]>,
+): StepRunner {
+  const execute = (query: CompiledQuery): QueryResult<unknown> => {
+    const statement = prepare(query.sql);
+    // As Kysely's SqliteDriver does: a statement that returns rows is read, any other one run.
+    if (statement.reader) return { rows: statement.all(query.parameters) as unknown[] };
+    const { changes, lastInsertRowid } = statement.run(query.parameters);
+    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+  };
+  // Deferred BEGIN, like Kysely's SqliteDriver; better-sqlite3 rolls back when the function throws.
+  const inTransaction = database.transaction((steps: Steps<unknown>) => driveSync(steps, execute));
+  return {
+    transaction: <T>(steps: () => Steps<T>) =>
+      db.connection().execute(async () => inTransaction(steps()) as T),
+  };
 }
 
 /** What Kysely's driver calls for a ROLLBACK (it only reads `reader` and calls `run`). */
@@ -86,7 +120,9 @@ const STATEMENT_CACHE_SIZE = 256;
  * store's statements. Reuse is safe because the driver runs each statement to completion
  * (`all`/`run`) on the one connection before the next; it never streams.
  */
-function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(
+  database: BetterSqlite3.Database,
+): SqliteDatabase & { prepare(sql: string): ReturnType<SqliteDatabase["prepare"]> } {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => database.close(),
