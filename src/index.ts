@@ -6,8 +6,8 @@
  *   {@link createPortOneClients}).
  * - The HTTP surface: {@link createHttpApp}, mounted anywhere with {@link toNodeHandler}, or the whole
  *   service started from a {@link Config} with {@link startCertgate}.
- * - Webhooks: {@link createWebhookDispatcher}; receivers check deliveries with
- *   {@link verifyWebhookSignature}.
+ * - Webhooks: {@link createWebhookDispatcher}; receivers check deliveries with {@link verifyWebhook}
+ *   (also in `certgate/portone`, which a receiver can import alone).
  * - Policies ({@link resolvePolicy}), the verification record and outcome types, and every error class.
  *
  * The configuration loader reading the environment belongs to the CLI and is not exported here.
@@ -21,6 +21,8 @@ export {
   ConfigError,
   DuplicateIdError,
   MigrationError,
+  MissingDependencyError,
+  type PeerDependency,
   RequestError,
   type RequestErrorCode,
   StartupError,
@@ -46,10 +48,17 @@ export {
   createV2Client,
   type PortOneClients,
   type PortOneClientsOptions,
+  signWebhook,
   type V1Client,
   type V1ClientOptions,
   type V2Client,
   type V2ClientOptions,
+  type VerificationCompletedEvent,
+  type VerifyWebhookInput,
+  verifyWebhook,
+  type WebhookEvent,
+  WebhookVerificationError,
+  type WebhookVerificationFailureReason,
 } from "./portone/index.js";
 export { type Certgate, type StartOptions, startCertgate } from "./server.js";
 export {
