@@ -46,18 +46,30 @@ export type VerificationCompletedEvent = WebhookEventEnvelope<
 /**
  * Every event certgate sends, discriminated by `type`. Switch on `event.type` to narrow `data`.
  * New events are added to this union (and to {@link WEBHOOK_EVENT_TYPES}).
+ *
+ * @example
+ * function handle(event: WebhookEvent) {
+ *   switch (event.type) {
+ *     case "verification.completed":
+ *       return event.data.status === "verified" ? unlock(event.data.account_ref) : undefined;
+ *   }
+ * }
  */
 export type WebhookEvent = VerificationCompletedEvent;
 
 /** The `type` of every {@link WebhookEvent}. */
 export type WebhookEventType = WebhookEvent["type"];
 
-/** Every {@link WebhookEventType}, for receivers that list what they handle. */
+/**
+ * Every {@link WebhookEventType}, for receivers that list what they handle.
+ * @example if (!WEBHOOK_EVENT_TYPES.includes(type)) console.warn("certgate sent an event this receiver does not handle");
+ */
 export const WEBHOOK_EVENT_TYPES = [VERIFICATION_COMPLETED] as const satisfies readonly WebhookEventType[];
 
 /**
  * The event for finished verification `v`, under the stable event id `id` ("evt_…"); `now` stands in
  * for a missing `completedAt`.
+ * @example const event = completedEvent(verification, "evt_0123", new Date());
  */
 export function completedEvent(v: VerificationRecord, id: string, now: Date): VerificationCompletedEvent {
   return {

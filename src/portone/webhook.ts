@@ -12,7 +12,10 @@ import { WebhookVerificationError } from "../core/errors.js";
 import { REJECTION_REASONS, VERIFICATION_STATUSES } from "../core/reasons.js";
 import type { WebhookEvent, WebhookEventType } from "../core/webhook-event.js";
 
-/** How far a delivery's `webhook-timestamp` may be from now by default, in seconds (replay bound). */
+/**
+ * How far a delivery's `webhook-timestamp` may be from now by default, in seconds (replay bound).
+ * @example await verifyWebhook({ secret, body, headers, toleranceSeconds: WEBHOOK_TOLERANCE_SECONDS * 2 });
+ */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 /** Request headers as Fetch (`Headers`) or Node (`req.headers`: lower-case names) give them. */
@@ -52,17 +55,26 @@ export interface SignWebhookInput {
   timestamp?: Date;
 }
 
-/** Secret bytes: a `whsec_<base64>` secret is decoded as Standard Webhooks does; any other string is UTF-8. */
+/**
+ * Secret bytes: a `whsec_<base64>` secret is decoded as Standard Webhooks does; any other string is UTF-8.
+ * @example webhookSecretBytes("whsec_c2VjcmV0"); // the bytes of "secret"
+ */
 export function webhookSecretBytes(secret: string): Uint8Array<ArrayBuffer> {
   return secret.startsWith("whsec_") ? fromBase64(secret.slice(6)) : new TextEncoder().encode(secret);
 }
 
-/** The text a signature covers: `id.timestamp.body`. */
+/**
+ * The text a signature covers: `id.timestamp.body`.
+ * @example webhookSignedContent("evt_1", 1767225600, "{}"); // "evt_1.1767225600.{}"
+ */
 export function webhookSignedContent(id: string, timestamp: number, body: string): string {
   return `${id}.${timestamp}.${body}`;
 }
 
-/** One header of `headers`, the first value if repeated. */
+/**
+ * One header of `headers`, the first value if repeated.
+ * @example webhookHeader(request.headers, "webhook-id");
+ */
 export function webhookHeader(headers: WebhookHeadersInput, name: string): string | undefined {
   const value = headers instanceof Headers ? headers.get(name) : headers[name];
   return (Array.isArray(value) ? value[0] : value) ?? undefined;
