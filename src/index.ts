@@ -6,8 +6,9 @@
  *   {@link createPortOneClients}).
  * - The HTTP surface: {@link createHttpApp}, mounted anywhere with {@link toNodeHandler}, or the whole
  *   service started from a {@link Config} with {@link startCertgate}.
- * - Webhooks: {@link createWebhookDispatcher}; receivers check deliveries with
- *   {@link verifyWebhookSignature}; the events are the {@link WebhookEvent} union.
+ * - Webhooks: {@link createWebhookDispatcher}; receivers check deliveries with {@link verifyWebhook}
+ *   (also in `certgate/portone`, which a receiver can import alone); the events are the
+ *   {@link WebhookEvent} union.
  * - Recovery and expiry: {@link createRecoveryJob} (startCertgate runs one).
  * - Policies ({@link resolvePolicy}; the service also takes the short {@link PolicyInput}), the
  *   verification record and outcome types, and every error class; {@link toErrorResponse} /
@@ -24,6 +25,8 @@ export {
   ConfigError,
   DuplicateIdError,
   MigrationError,
+  MissingDependencyError,
+  type PeerDependency,
   RequestError,
   type RequestErrorCode,
   StartupError,
@@ -67,10 +70,15 @@ export {
   createV2Client,
   type PortOneClients,
   type PortOneClientsOptions,
+  signWebhook,
   type V1Client,
   type V1ClientOptions,
   type V2Client,
   type V2ClientOptions,
+  type VerifyWebhookInput,
+  verifyWebhook,
+  WebhookVerificationError,
+  type WebhookVerificationFailureReason,
 } from "./portone/index.js";
 export { type Certgate, type StartOptions, startCertgate } from "./server.js";
 export { createRecoveryJob, type RecoveryJob, type RecoveryJobOptions } from "./service/recovery.js";

@@ -19,6 +19,7 @@ import { createVerificationService, IDEMPOTENCY_KEY_TTL_MS } from "./service/ver
 import { createWebhookDispatcher } from "./service/webhooks.js";
 import { dataDirFailure, listenFailure, openStoreOrExplain } from "./startup-errors.js";
 import { createKeyring, generateSecret } from "./store/crypto.js";
+import { packageFile } from "./util/package-files.js";
 
 /** Sandbox-only API key, printed at startup. Production refuses to start without CERTGATE_API_KEYS. */
 export const SANDBOX_API_KEY = "sandbox_key_not_for_production";
@@ -281,8 +282,7 @@ export const PORTONE_V1_SDK_URL = "https://cdn.iamport.kr/v1/iamport.js";
  * otherwise PortOne's real SDK and `POST /demo/verifications`.
  */
 function loadDemoPage(sandbox: boolean): DemoPage {
-  const dir = new URL("../web/", import.meta.url);
-  const read = (name: string) => readFileSync(new URL(name, dir), "utf8");
+  const read = (name: string) => readFileSync(packageFile(`web/${name}`), "utf8");
   const html = read("index.html")
     .replaceAll("__CERTGATE_SDK_URL__", sandbox ? "/emulator/v1/iamport.js" : PORTONE_V1_SDK_URL)
     .replaceAll("__CERTGATE_CREATE_URL__", sandbox ? "/sandbox/verifications" : "/demo/verifications")

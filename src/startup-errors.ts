@@ -4,7 +4,13 @@
  * masked. Causes are read from codes (socket `errno` codes, SQLSTATEs, SQLite result codes), never
  * from the drivers' messages, except the server's own message beside its SQLSTATE.
  */
-import { CertgateError, MigrationError, StartupError, UpstreamError } from "./core/errors.js";
+import {
+  CertgateError,
+  MigrationError,
+  MissingDependencyError,
+  StartupError,
+  UpstreamError,
+} from "./core/errors.js";
 import type { Store } from "./core/store.js";
 import type { Keyring } from "./store/crypto.js";
 import { isPostgresUrl, openStore } from "./store/index.js";
@@ -104,6 +110,7 @@ export function upstreamFailure(error: unknown, variable: string, baseUrl: strin
  * Migration failures name the migration; the password never shows.
  */
 export function describeDatabaseFailure(error: unknown, databaseUrl: string): string {
+  if (error instanceof MissingDependencyError) return error.message;
   const migration = findInChain(error, (e) => e instanceof MigrationError);
   const prefix =
     migration instanceof MigrationError

@@ -160,6 +160,79 @@ export class StartupError extends CertgateError {
 }
 
 /**
+ * Why a webhook delivery was refused by `verifyWebhook`:
+ * - `missing_header`: `webhook-id`, `webhook-timestamp` or `webhook-signature` is absent, or the
+ *   timestamp is not a whole number of seconds.
+ * - `stale_timestamp`: the timestamp is further from now than the tolerance (a replay, or a clock off).
+ * - `bad_signature`: no `v1,` signature matches the body under the secret.
+ * - `malformed_body`: signed, but not JSON or not the shape of a certgate event.
+ * - `unknown_event`: signed and well-formed, but of a `type` this version of certgate does not know
+ *   (`eventType` says which): upgrade certgate on the receiving side.
+ */
+export type WebhookVerificationFailureReason =
+  | "missing_header"
+  | "stale_timestamp"
+  | "bad_signature"
+  | "malformed_body"
+  | "unknown_event";
+
+/**
+ * A webhook delivery that did not verify; `reason` says why (see
+ * {@link WebhookVerificationFailureReason}). Answer it with a 400 and do not act on the body.
+ *
+ * @example
+ * try {
+ *   const event = await verifyWebhook({ secret, body, headers: request.headers });
+ * } catch (error) {
+ *   if (error instanceof WebhookVerificationError) return new Response(error.reason, { status: 400 });
+ *   throw error;
+ * }
+ */
+export class WebhookVerificationError extends CertgateError {
+  override readonly name = "WebhookVerificationError";
+  readonly code = "webhook_verification_failed" as const;
+  readonly reason: WebhookVerificationFailureReason;
+  /** For `unknown_event`: the event's `type`. */
+  readonly eventType: string | undefined;
+
+  constructor(reason: WebhookVerificationFailureReason, options?: { eventType?: string; cause?: unknown }) {
+    super(`webhook not verified: ${reason}${options?.eventType ? ` (${options.eventType})` : ""}`, {
+      cause: options?.cause,
+    });
+    this.reason = reason;
+    this.eventType = options?.eventType;
+  }
+}
+
+/** The optional peer dependencies certgate loads only when a store of their kind opens. */
+export type PeerDependency = "better-sqlite3" | "pg";
+
+/**
+ * An optional peer dependency is not installed: `better-sqlite3` for a SQLite store, `pg` for a
+ * PostgreSQL one. certgate does not install them itself, so a client-only install stays free of
+ * database drivers and native modules; the message is one line that says what to install.
+ *
+ * @example
+ * try {
+ *   await openStore({ databaseUrl: "./data/certgate.db", keyring });
+ * } catch (error) {
+ *   if (error instanceof MissingDependencyError) console.error(error.message);
+ *   // better-sqlite3 is not installed: a SQLite store needs it (npm install better-sqlite3)
+ * }
+ */
+export class MissingDependencyError extends CertgateError {
+  override readonly name = "MissingDependencyError";
+  readonly code = "missing_dependency" as const;
+  /** The package to install. */
+  readonly dependency: PeerDependency;
+
+  constructor(dependency: PeerDependency, neededFor: string, options?: { cause?: unknown }) {
+    super(`${dependency} is not installed: ${neededFor} needs it (npm install ${dependency})`, options);
+    this.dependency = dependency;
+  }
+}
+
+/**
  * A schema migration failed. `migration` names it, or is undefined when the migrations could not
  * start (Kysely's bookkeeping tables or lock); the driver's error is the `cause`.
  *

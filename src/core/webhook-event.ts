@@ -15,19 +15,36 @@
  * service/webhooks.ts delivers it (at least once; receivers deduplicate on `id`).
  */
 import type { ExpectedField } from "./expected.js";
-import type { Purpose } from "./reasons.js";
+import type { Purpose, RejectionReason } from "./reasons.js";
 import type { ApiVersion, VerificationRecord } from "./verification.js";
 
-/** The event type of {@link completedEvent}. */
+/**
+ * The event type of a finished verification ({@link VerificationCompletedEvent}).
+ * @example if (event.type === VERIFICATION_COMPLETED) console.log(event.data.status);
+ */
 export const VERIFICATION_COMPLETED = "verification.completed";
-/** The event type of an expiry (see {@link completedEvent}). */
+/**
+ * The event type of an expiry ({@link VerificationExpiredEvent}).
+ * @example if (event.type === VERIFICATION_EXPIRED) console.log(event.data.verification_id);
+ */
 export const VERIFICATION_EXPIRED = "verification.expired";
-/** The event type of {@link accountUnboundEvent}. */
+/**
+ * The event type of a withdrawal ({@link AccountUnboundEvent}).
+ * @example if (event.type === ACCOUNT_UNBOUND) console.log(event.data.account_ref);
+ */
 export const ACCOUNT_UNBOUND = "account.unbound";
-/** The event type of {@link identityPurgedEvent}. */
+/**
+ * The event type of a retention purge ({@link IdentityPurgedEvent}).
+ * @example if (event.type === IDENTITY_PURGED) console.log(event.data.purged_at);
+ */
 export const IDENTITY_PURGED = "identity.purged";
 
-/** Every event type certgate delivers: the catalogue. Add deliberately, never rename. */
+/**
+ * Every event type certgate delivers: the catalogue. Add deliberately, never rename. Adding one:
+ * declare its payload type below, add it to {@link WebhookEvent} and here; the compiler then asks
+ * for its schema in portone/webhook.ts.
+ * @example if (!WEBHOOK_EVENT_TYPES.includes(type)) console.warn("certgate sent an event this receiver does not handle");
+ */
 export const WEBHOOK_EVENT_TYPES = [
   VERIFICATION_COMPLETED,
   VERIFICATION_EXPIRED,
@@ -35,7 +52,10 @@ export const WEBHOOK_EVENT_TYPES = [
   IDENTITY_PURGED,
 ] as const;
 
-/** One of {@link WEBHOOK_EVENT_TYPES}. */
+/**
+ * One of {@link WEBHOOK_EVENT_TYPES}.
+ * @example const handled: WebhookEventType[] = ["verification.completed", "verification.expired"];
+ */
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** Whether `value` is a {@link WebhookEventType}. */
@@ -43,13 +63,18 @@ export function isWebhookEventType(value: unknown): value is WebhookEventType {
   return WEBHOOK_EVENT_TYPES.some((type) => type === value);
 }
 
-/** What every event carries: a stable id ("evt_…"), its type, and when its change happened (ISO 8601). */
-interface EventEnvelope<T extends WebhookEventType, D> {
+/**
+ * What every event carries: a stable id ("evt_…", the `webhook-id` header: deduplicate on it), its
+ * type, and when its change happened (ISO 8601 UTC).
+ * @example const seen = (event: WebhookEventEnvelope<WebhookEventType, unknown>) => event.id;
+ */
+export interface WebhookEventEnvelope<T extends WebhookEventType, D> {
   id: string;
   type: T;
   timestamp: string;
   data: D;
 }
+type EventEnvelope<T extends WebhookEventType, D> = WebhookEventEnvelope<T, D>;
 
 /** The outcome fields both verification events carry. */
 interface VerificationOutcomeData {
@@ -63,23 +88,32 @@ interface VerificationOutcomeData {
   existing_account_ref: string | null;
 }
 
-/** A verification finished as verified or rejected. */
+/**
+ * A verification finished as verified or rejected.
+ * @example const unlock = (e: VerificationCompletedEvent) => e.data.status === "verified" && e.data.account_ref;
+ */
 export type VerificationCompletedEvent = EventEnvelope<
   typeof VERIFICATION_COMPLETED,
   VerificationOutcomeData & {
     status: "verified" | "rejected";
     /** The rejection reason (core/reasons.ts); null when verified. */
-    reason: string | null;
+    reason: RejectionReason | null;
   }
 >;
 
-/** A pending verification reached its expiry. */
+/**
+ * A pending verification reached its expiry.
+ * @example const expiredId = (e: VerificationExpiredEvent) => e.data.verification_id;
+ */
 export type VerificationExpiredEvent = EventEnvelope<
   typeof VERIFICATION_EXPIRED,
   VerificationOutcomeData & { status: "expired"; reason: "expired" }
 >;
 
-/** An account was unbound from its person (withdrawal): the person may bind another account. */
+/**
+ * An account was unbound from its person (withdrawal): the person may bind another account.
+ * @example const freed = (e: AccountUnboundEvent) => e.data.account_ref;
+ */
 export type AccountUnboundEvent = EventEnvelope<
   typeof ACCOUNT_UNBOUND,
   {
@@ -89,13 +123,30 @@ export type AccountUnboundEvent = EventEnvelope<
   }
 >;
 
-/** A verification's personal fields (name, phone, birth date) were destroyed by retention. */
+/**
+ * A verification's personal fields (name, phone, birth date) were destroyed by retention: a
+ * receiver that copied them destroys its copy too.
+ * @example const purged = (e: IdentityPurgedEvent) => [e.data.verification_id, e.data.purged_at];
+ */
 export type IdentityPurgedEvent = EventEnvelope<
   typeof IDENTITY_PURGED,
   { verification_id: string; purged_at: string }
 >;
 
-/** Every event a receiver can get: a union discriminated by `type`. */
+/**
+ * Every event a receiver can get: a union discriminated by `type`. Switch on `event.type` to
+ * narrow `data`.
+ *
+ * @example
+ * function handle(event: WebhookEvent) {
+ *   switch (event.type) {
+ *     case "verification.completed":
+ *       return event.data.status === "verified" ? event.data.account_ref : undefined;
+ *     case "identity.purged":
+ *       return event.data.verification_id;
+ *   }
+ * }
+ */
 export type WebhookEvent =
   | VerificationCompletedEvent
   | VerificationExpiredEvent

@@ -15,7 +15,7 @@
  * (`/identity-verifications`, `GET /stats/v2`).
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { FAULT_KINDS, FAULT_STATUSES, type Fault, faultProbabilitySchema } from "./faults.js";
 import { answerAdminError, parseOrThrow, readJson } from "./input.js";
 import type { V1AdminControls } from "./v1/admin.js";

@@ -11,7 +11,7 @@
 import { IncomingMessage } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { z } from "zod";
+import * as z from "zod";
 import { RequestError } from "../core/errors.js";
 import { describeIssues } from "./input.js";
 import type { RequestStats } from "./request-stats.js";

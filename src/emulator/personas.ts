@@ -2,7 +2,7 @@
  * Built-in test people. Every name and phone number is obviously synthetic; none belongs to anyone.
  * Each persona has a fixed person seed, so its CI is the same on every emulator, run and merchant.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { V1Carrier } from "../core/v1/upstream.js";
 import { formatDate, isRealDate, type KstDate, parseDate } from "./kst.js";
 

@@ -4,7 +4,7 @@
  * schemas are strict, so their JSON Schemas say `additionalProperties: false`; the browser ones are
  * open (unknown parameters are ignored unread).
  */
-import { z } from "zod";
+import * as z from "zod";
 import {
   completeV1Body,
   completeV1Query,

@@ -6,7 +6,7 @@
  * carry no authority (certgate fetches the truth from PortOne), and PortOne adds parameters without
  * notice, so unknown ones are stripped unread.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { AGE_RULES } from "../core/age.js";
 import { MAX_MAX_ATTEMPTS, MIN_MAX_ATTEMPTS } from "../core/attempts.js";
 import { type ExpectedField, MAX_EXPECTED_NAME_LENGTH } from "../core/expected.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Upstream text certgate keeps in clear and indexes — the consumed imp_uid, the provider that scopes a

@@ -30,7 +30,12 @@ import { completionDecisionFor } from "../core/purpose.js";
 import type { Store } from "../core/store.js";
 import { fromV1Certification } from "../core/v1/upstream.js";
 import { fromV2IdentityVerification } from "../core/v2/upstream.js";
-import type { ApiVersion, CompletionDecision, NewVerification, VerificationRecord } from "../core/verification.js";
+import type {
+  ApiVersion,
+  CompletionDecision,
+  NewVerification,
+  VerificationRecord,
+} from "../core/verification.js";
 import {
   buildNewVerification,
   type CreateVerificationInput,

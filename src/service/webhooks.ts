@@ -10,27 +10,26 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { CertgateError } from "../core/errors.js";
 import type { Store } from "../core/store.js";
+import {
+  WEBHOOK_TOLERANCE_SECONDS,
+  type WebhookHeadersInput,
+  webhookHeader,
+  webhookSecretBytes,
+  webhookSignature,
+  webhookSignedContent,
+} from "../portone/webhook.js";
 
 function errorCode(error: unknown): string | undefined {
   return error instanceof CertgateError ? error.code : undefined;
 }
 
-/** Secret bytes: a `whsec_<base64>` secret is decoded as Standard Webhooks does; any other string is UTF-8. */
-function secretBytes(secret: string): Buffer {
-  return secret.startsWith("whsec_") ? Buffer.from(secret.slice(6), "base64") : Buffer.from(secret, "utf8");
-}
-
-/** The `webhook-signature` value for one delivery. */
-export function signWebhook(input: { id: string; timestamp: number; body: string; secret: string }): string {
-  const mac = createHmac("sha256", secretBytes(input.secret))
-    .update(`${input.id}.${input.timestamp}.${input.body}`)
-    .digest("base64");
-  return `v1,${mac}`;
-}
-
 /**
- * For receivers: checks a delivery's signature (any of the space-separated `v1,` signatures) and
- * that its timestamp is within `toleranceSeconds` (default 300) of now, against replays.
+ * For receivers: whether a delivery's signature (any of the space-separated `v1,` signatures)
+ * matches and its timestamp is within `toleranceSeconds` (default 300) of now, against replays.
+ *
+ * @deprecated Use `verifyWebhook` from `certgate/portone`: it also parses the body into the typed
+ * event and says why a delivery failed (`WebhookVerificationError.reason`). Kept, unchanged, for
+ * receivers written against it.
  *
  * @example
  * import express from "express";
@@ -45,24 +44,23 @@ export function signWebhook(input: { id: string; timestamp: number; body: string
  */
 export function verifyWebhookSignature(input: {
   body: string;
-  headers: Record<string, string | string[] | undefined> | Headers;
+  headers: WebhookHeadersInput;
   secret: string;
   toleranceSeconds?: number;
   now?: Date;
 }): boolean {
-  const header = (name: string) => {
-    const h = input.headers;
-    const v = h instanceof Headers ? h.get(name) : h[name];
-    return Array.isArray(v) ? v[0] : (v ?? undefined);
-  };
-  const id = header("webhook-id");
-  const timestampText = header("webhook-timestamp");
-  const signatures = header("webhook-signature");
+  const id = webhookHeader(input.headers, "webhook-id");
+  const timestampText = webhookHeader(input.headers, "webhook-timestamp");
+  const signatures = webhookHeader(input.headers, "webhook-signature");
   if (!id || !timestampText || !signatures || !/^\d+$/.test(timestampText)) return false;
   const timestamp = Number(timestampText);
   const now = Math.floor((input.now ?? new Date()).getTime() / 1000);
-  if (Math.abs(now - timestamp) > (input.toleranceSeconds ?? 300)) return false;
-  const expected = Buffer.from(signWebhook({ id, timestamp, body: input.body, secret: input.secret }));
+  if (Math.abs(now - timestamp) > (input.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS)) return false;
+  // Synchronous, as it always was: node:crypto's HMAC over the same signed content.
+  const mac = createHmac("sha256", webhookSecretBytes(input.secret))
+    .update(webhookSignedContent(id, timestamp, input.body))
+    .digest("base64");
+  const expected = Buffer.from(`v1,${mac}`);
   return signatures.split(" ").some((candidate) => {
     const given = Buffer.from(candidate);
     return given.length === expected.length && timingSafeEqual(given, expected);
@@ -129,7 +127,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
           "content-type": "application/json",
           "webhook-id": event.id,
           "webhook-timestamp": String(timestamp),
-          "webhook-signature": signWebhook({
+          "webhook-signature": await webhookSignature({
             id: event.id,
             timestamp,
             body: event.payload,

@@ -1,6 +1,6 @@
 /** Creating and reading verifications, and reading the audit trail. */
 import type { Kysely } from "kysely";
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_MAX_ATTEMPTS } from "../core/attempts.js";
 import { DuplicateIdError } from "../core/errors.js";
 import { defaultPurpose } from "../core/purpose.js";

@@ -5,6 +5,7 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { verifyWebhook } from "../../src/portone/webhook.js";
 import { createWebhookDispatcher, verifyWebhookSignature } from "../../src/service/webhooks.js";
 import { complete, createVerification, DATABASES, type Harness, startHarness } from "./harness.js";
 
@@ -94,6 +95,18 @@ describe.each(DATABASES)("webhooks on %s", (kind) => {
         })
         .parse(JSON.parse(last.body));
       expect(event.data).toMatchObject({ verification_id: v.id, status: "verified" });
+      // What a receiver using certgate/portone gets from the same delivery: the typed event.
+      const verified = await verifyWebhook({
+        body: last.body,
+        headers: last.headers,
+        secret: SECRET,
+        now: now(),
+      });
+      expect(verified).toMatchObject({
+        id: last.headers["webhook-id"],
+        type: "verification.completed",
+        data: { verification_id: v.id, status: "verified", reason: null, account_ref: `hook-${kind}` },
+      });
       // Ids and decisions only.
       expect(last.body).not.toMatch(/김|010\d{8}|\d{4}-\d{2}-\d{2}"/);
     } finally {

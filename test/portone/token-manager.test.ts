@@ -5,12 +5,8 @@ import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UpstreamError } from "../../src/core/errors.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "../../src/emulator/index.js";
-import {
-  type ClientEvent,
-  createTokenManager,
-  type TokenManager,
-  v1TokenSchema,
-} from "../../src/portone/index.js";
+import { type ClientEvent, createTokenManager, type TokenManager } from "../../src/portone/index.js";
+import { v1TokenSchema } from "../../src/portone/v1/schemas.js";
 import { START_TIME } from "./emulator-target.js";
 import { rejectionOf } from "./v1-contract.js";
 

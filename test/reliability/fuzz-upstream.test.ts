@@ -29,16 +29,9 @@ import { resolvePolicy } from "../../src/core/policy.js";
 import type { Store } from "../../src/core/store.js";
 import { createEmulator, PERSONA_IDS, type PersonaId, TEST_MERCHANT } from "../../src/emulator/index.js";
 import { createHttpApp } from "../../src/http/app.js";
-import {
-  createV1Client,
-  createV2Client,
-  type V1Client,
-  type V2Client,
-  v1CertificationSchema,
-  v1EnvelopeSchema,
-  v1TokenSchema,
-  v2IdentityVerificationSchema,
-} from "../../src/portone/index.js";
+import { createV1Client, createV2Client, type V1Client, type V2Client } from "../../src/portone/index.js";
+import { v1CertificationSchema, v1EnvelopeSchema, v1TokenSchema } from "../../src/portone/v1/schemas.js";
+import { v2IdentityVerificationSchema } from "../../src/portone/v2/schemas.js";
 import { createVerificationService, type VerificationService } from "../../src/service/verifications.js";
 import { createKeyring } from "../../src/store/crypto.js";
 import { openStore } from "../../src/store/index.js";

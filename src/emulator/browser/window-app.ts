@@ -35,7 +35,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import { z } from "zod";
+import * as z from "zod";
 import { internationalAge } from "../../core/age.js";
 import { RequestError } from "../../core/errors.js";
 import type { EmulatorClock } from "../clock.js";

@@ -9,7 +9,7 @@
  * - `GET /stats` → `{ requests: { getToken, … }, tokens_issued }` (V1; V2's are at `GET /stats/v2`)
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { answerAdminError, parseOrThrow, readJson } from "../input.js";
 import { PERSONA_IDS, personSchema } from "../personas.js";
 import { type CreateCertificationInput, fieldOverridesSchema, type StoredCertification } from "./records.js";

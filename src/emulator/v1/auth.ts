@@ -3,7 +3,7 @@
  * V1 route runs first.
  */
 import type { Context, Hono, MiddlewareHandler } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { type EmulatorClock, nowSeconds } from "../clock.js";
 import { readV1Params } from "./body.js";
 import { V1_MESSAGES, v1Fail, v1Ok } from "./envelope.js";

@@ -9,7 +9,7 @@
  * 400 with the record left pending, so the caller may try again.
  */
 import type { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { type EmulatorClock, nowSeconds } from "../clock.js";
 import { deriveCi, deriveDi } from "../identity-keys.js";
 import { isRealDate, kstMidnightUnixSeconds } from "../kst.js";

@@ -3,7 +3,7 @@
  * `GET /certifications/{imp_uid}` returns them) and how the emulator builds one from a persona or
  * a person.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { RequestError } from "../../core/errors.js";
 import { deriveCi, deriveDi, PROVIDERS_WITHOUT_DI } from "../identity-keys.js";
 import { describeIssues } from "../input.js";

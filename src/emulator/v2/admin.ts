@@ -10,7 +10,7 @@
  * - `GET /stats/v2` → `{ requests: { loginApiSecret, … }, tokens_issued }`
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { RequestError } from "../../core/errors.js";
 import { parseOrThrow, readJson } from "../input.js";
 import { servedRecord } from "./identity-verifications.js";

@@ -3,7 +3,7 @@
  * route runs first (`Authorization: PortOne <API secret>` or `Authorization: Bearer <access token>`).
  */
 import type { Context, Hono, MiddlewareHandler } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { EmulatorClock } from "../clock.js";
 import { v2Fail } from "./errors.js";
 import type { V2TokenStore } from "./state.js";

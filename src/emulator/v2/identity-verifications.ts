@@ -14,7 +14,7 @@
  * re-import the same dozen helpers.
  */
 import type { Context, Hono, MiddlewareHandler } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { EmulatorClock } from "../clock.js";
 import { deriveCi, deriveDi, PROVIDERS_WITHOUT_DI } from "../identity-keys.js";
 import { formatDate, isRealDate, kstDateAt } from "../kst.js";

@@ -4,7 +4,7 @@
  * a person. The same persona has the same CI as in V1, and the same DI for the same merchant and
  * provider (`DANAL` here is V1's `danal`), as one identity provider contract would give.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { RequestError } from "../../core/errors.js";
 import type { V1Carrier } from "../../core/v1/upstream.js";
 import { deriveCi, deriveDi, PROVIDERS_WITHOUT_DI } from "../identity-keys.js";

@@ -5,7 +5,7 @@
  * Keys, the secret and tokens live only in closures: the client object holds nothing but its
  * methods, so `JSON.stringify(client)` is `{}` and `util.inspect(client)` lists function names.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
 import type { V1Certification } from "../../core/v1/upstream.js";
 import {

@@ -2,7 +2,7 @@
  * zod schemas for every PortOne V1 body the client reads. Unknown fields are dropped (PortOne may add
  * some); a field that is `null` and one that is absent both come out absent.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { V1Certification } from "../../core/v1/upstream.js";
 import { storedText } from "../stored-text.js";
 

@@ -11,7 +11,7 @@
  *
  * The secret and tokens live only in closures: `JSON.stringify(client)` is `{}`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
 import type { V2IdentityVerification } from "../../core/v2/upstream.js";
 import {

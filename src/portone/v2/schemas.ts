@@ -3,7 +3,7 @@
  * `null` and one that is absent both come out absent. Only what certgate consumes is required, so a
  * field PortOne adds or drops elsewhere never fails a lookup.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { V2IdentityVerification } from "../../core/v2/upstream.js";
 import { storedText } from "../stored-text.js";
 

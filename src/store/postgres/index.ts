@@ -3,10 +3,11 @@
  * carry certgate's guarantees across any number of service instances.
  */
 import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
+import type pg from "pg";
 import type { Store } from "../../core/store.js";
 import type { Keyring } from "../crypto.js";
 import { openMigratedStore } from "../kysely-store.js";
+import { importPeer } from "../peers.js";
 import type { Database } from "../schema.js";
 import { POSTGRES_DIALECT } from "./dialect.js";
 
@@ -46,6 +47,8 @@ function survivePoolErrors(pool: pg.Pool): void {
  * @example const store = await openPostgresStore({ connectionString: "postgres://…", keyring });
  */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  // pg, an optional peer dependency, is imported when the first PostgreSQL store opens.
+  const { default: pg } = await importPeer("pg", "a PostgreSQL store", () => import("pg"));
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,

@@ -8,11 +8,12 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import BetterSqlite3 from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
 import { type CompiledQuery, Kysely, type QueryResult, type SqliteDatabase, SqliteDialect } from "kysely";
 import type { Store } from "../../core/store.js";
 import type { Keyring } from "../crypto.js";
 import { openMigratedStore } from "../kysely-store.js";
+import { importPeer } from "../peers.js";
 import type { Database } from "../schema.js";
 import { driveSync, type StepRunner, type Steps } from "../steps.js";
 import { SQLITE_DIALECT } from "./dialect.js";
@@ -49,7 +50,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   if (options.filename !== undefined && options.filename !== ":memory:") {
     mkdirSync(dirname(options.filename), { recursive: true });
   }
-  const database = options.database ?? new BetterSqlite3(options.filename);
+  const database = options.database ?? new (await loadBetterSqlite3())(options.filename);
   try {
     database.pragma("journal_mode = WAL");
     // Set, not left to the default: better-sqlite3 gives NORMAL to a file reopened in WAL mode but
@@ -101,6 +102,15 @@ function synchronousSteps(
     transaction: <T>(steps: () => Steps<T>) =>
       db.connection().execute(async () => inTransaction(steps()) as T),
   };
+}
+
+/** better-sqlite3, an optional peer dependency, imported when the first SQLite store opens. */
+async function loadBetterSqlite3(): Promise<typeof BetterSqlite3> {
+  // A CommonJS module imported from ESM: its `module.exports` is the default export. The types
+  // (`export =`, read without esModuleInterop) do not say so.
+  const load = () =>
+    import("better-sqlite3") as Promise<unknown> as Promise<{ default: typeof BetterSqlite3 }>;
+  return (await importPeer("better-sqlite3", "a SQLite store", load)).default;
 }
 
 /** What Kysely's driver calls for a ROLLBACK (it only reads `reader` and calls `run`). */

@@ -1,0 +1,80 @@
+/**
+ * The package build: one bundle per entry of package.json's `exports`, as ESM (`.js`) and CommonJS
+ * (`.cjs`), with bundled declarations for each (`.d.ts`, `.d.cts`). The runtime dependencies are
+ * bundled in (minified, names kept for stack traces), so installing certgate installs nothing else:
+ * a client-only user of `certgate/portone` gets no database driver, no native module and no
+ * framework. The database drivers stay outside as optional peers, loaded when a store opens.
+ * Chunks are shared between the entries of one format, so `UpstreamError` from `certgate/portone`
+ * and from `certgate` is one class.
+ */
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { transform } from "esbuild";
+import { defineConfig } from "tsup";
+import { builtinRequiresAsImports } from "./scripts/build/builtin-requires.js";
+
+/**
+ * `CERTGATE_BUILD=dev npm run build`: unminified, with source maps, for profiling and debugging
+ * (bench/ profiles read dist/). The package is built without.
+ */
+const DEV = process.env.CERTGATE_BUILD === "dev";
+
+/** Optional peer dependencies: never bundled, imported only when a store of their kind opens. */
+const PEERS = ["better-sqlite3", "pg"];
+
+export default defineConfig({
+  entry: {
+    index: "src/index.ts",
+    "portone/index": "src/portone/index.ts",
+    "emulator/index": "src/emulator/index.ts",
+    "cli/main": "src/cli/main.ts",
+  },
+  format: ["esm", "cjs"],
+  target: "node20",
+  platform: "node",
+  splitting: true,
+  // Not tsup's shims: they add an `import "path"` to the ESM chunks that `certgate/portone` loads
+  // too, which a runtime without Node modules cannot resolve. `import.meta.url` is defined for the
+  // CommonJS build only (esbuildOptions).
+  shims: false,
+  // The bin has no declarations.
+  dts: { entry: ["src/index.ts", "src/portone/index.ts", "src/emulator/index.ts"] },
+  // No source maps in the package: they would more than double what a client-only install downloads.
+  sourcemap: DEV,
+  tsconfig: "tsconfig.build.json",
+  clean: true,
+  external: PEERS,
+  noExternal: [new RegExp(`^(?!(${PEERS.join("|")})(/|$))`)],
+  // Keep `node:` on builtins (pino requires "node:os"): the plugin below needs to see those too.
+  removeNodeProtocol: false,
+  esbuildPlugins: [builtinRequiresAsImports],
+  esbuildOptions(options, { format }) {
+    // tsup turns the CommonJS chunks into CommonJS after esbuild, and that step breaks on minified
+    // code: the CommonJS files are minified afterwards instead (onSuccess).
+    options.minify = !DEV && format === "esm";
+    options.keepNames = true;
+    if (format === "cjs") {
+      options.define = { ...options.define, "import.meta.url": "importMetaUrl" };
+      options.inject = [...(options.inject ?? []), "scripts/build/import-meta-url.ts"];
+    }
+  },
+  async onSuccess() {
+    if (DEV) return;
+    for (const file of cjsFiles("dist")) {
+      const { code } = await transform(readFileSync(file, "utf8"), {
+        minify: true,
+        target: "node20",
+        loader: "js",
+      });
+      writeFileSync(file, code);
+    }
+  },
+});
+
+function cjsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return cjsFiles(path);
+    return entry.name.endsWith(".cjs") ? [path] : [];
+  });
+}
