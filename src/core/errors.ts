@@ -1,5 +1,6 @@
 /**
- * Every error class certgate throws, in one place.
+ * Every error class certgate throws, in one place. Longer than 400 lines on purpose: the classes
+ * and their closed code lists are the contract, read together.
  *
  * Expected outcomes (a rejected verification, an underage person) are values, never errors.
  * These classes are for faults: talking to PortOne, configuration, and bad requests. Each has a

@@ -27,7 +27,6 @@ import type { CompletionOutcome } from "../core/outcome.js";
 
 import { evaluatePolicy } from "../core/policy.js";
 import { completionDecisionFor } from "../core/purpose.js";
-import type { Store } from "../core/store.js";
 import { fromV1Certification } from "../core/v1/upstream.js";
 import { fromV2IdentityVerification } from "../core/v2/upstream.js";
 import type {
