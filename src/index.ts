@@ -95,3 +95,10 @@ export {
 } from "./service/webhooks.js";
 export { createKeyring, type Keyring, type KeyringOptions } from "./store/crypto.js";
 export { type OpenStoreOptions, openStore } from "./store/index.js";
+
+// The `certgate` entry runs on Node: clients created through it call PortOne over node:http's
+// keep-alive agent (about a third of fetch's CPU a call). `certgate/portone` alone keeps fetch.
+import { nodeExchange } from "./portone/node-transport.js";
+import { setDefaultExchange } from "./portone/transport.js";
+
+setDefaultExchange(nodeExchange);

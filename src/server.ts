@@ -14,6 +14,8 @@ import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.j
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createV1Client, createV2Client, type TransportOptions } from "./portone/index.js";
+import { nodeExchange } from "./portone/node-transport.js";
+import { setDefaultExchange } from "./portone/transport.js";
 import { createRecoveryJob, type RecoveryJob } from "./service/recovery.js";
 import { createVerificationService, IDEMPOTENCY_KEY_TTL_MS } from "./service/verifications.js";
 import { createWebhookDispatcher } from "./service/webhooks.js";
@@ -97,6 +99,8 @@ export interface StartOptions {
  * app.use("/certgate", toNodeHandler(certgate.app));
  */
 export async function startCertgate(config: Config, options: StartOptions): Promise<Certgate> {
+  // The service runs on Node: PortOne calls go through node:http's keep-alive agent, not fetch.
+  setDefaultExchange(nodeExchange);
   const { logger } = options;
   const sandbox = config.mode === "sandbox";
   const secret = config.secret ?? sandboxSecret(config.dataDir, logger);

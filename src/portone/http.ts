@@ -24,7 +24,7 @@ import {
   type UpstreamErrorCode,
   type UpstreamErrorDetails,
 } from "../core/errors.js";
-import { type Exchange, fetchExchange, nodeExchange } from "./transport.js";
+import { defaultExchange, type Exchange, fetchExchange } from "./transport.js";
 
 /**
  * Metrics hook payloads: route names, statuses, counts and durations only, never tokens or data.
@@ -187,7 +187,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const monotonicNow = options.monotonicNow ?? (() => performance.now());
   const maxDelay = options.retryMaxDelayMs ?? 2000;
   const exchanger =
-    options.fetch === undefined ? nodeExchange(baseUrl) : fetchExchange(baseUrl, options.fetch);
+    options.fetch === undefined ? defaultExchange(baseUrl) : fetchExchange(baseUrl, options.fetch);
   const emit = (event: ClientEvent) => {
     try {
       options.onEvent?.(event);

@@ -172,7 +172,7 @@ const EXERCISE = `
     const record = await v1.getCertification(imp_uid);
     const missing = await v1.getCertification("imp_000000000000").catch((e) => e);
     const body = JSON.stringify({ id: "evt_pack", type: "verification.completed", timestamp: new Date().toISOString(),
-      data: { verification_id: "ver_pack", api_version: "v1", status: "verified", reason: null, account_ref: null, existing_account_ref: null } });
+      data: { verification_id: "ver_pack", api_version: "v1", purpose: "check", mismatched_fields: null, status: "verified", reason: null, account_ref: null, existing_account_ref: null } });
     const headers = await portone.signWebhook({ secret: "pack-test-secret", body, id: "evt_pack" });
     const event = await portone.verifyWebhook({ secret: "pack-test-secret", body, headers });
     const refused = await portone.verifyWebhook({ secret: "another-secret", body, headers }).catch((e) => e);

@@ -11,6 +11,11 @@ import {
   TEST_MERCHANT,
 } from "../../src/emulator/index.js";
 import type { V1ClientOptions } from "../../src/portone/index.js";
+import { nodeExchange } from "../../src/portone/node-transport.js";
+import { setDefaultExchange } from "../../src/portone/transport.js";
+
+// As the `certgate` entry and the service do: the socket target exercises the node:http transport.
+setDefaultExchange(nodeExchange);
 
 export type Transport = "in-process" | "socket";
 export const TRANSPORTS: readonly Transport[] = ["in-process", "socket"];
