@@ -16,7 +16,7 @@ export const VERIFICATION_COMPLETED = "verification.completed";
 export function completedEvent(v: VerificationRecord, id: string, now: Date) {
   return {
     id,
-    type: VERIFICATION_COMPLETED,
+    type: VERIFICATION_COMPLETED as typeof VERIFICATION_COMPLETED,
     timestamp: (v.completedAt ?? now).toISOString(),
     data: {
       verification_id: v.id,
