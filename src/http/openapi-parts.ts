@@ -253,10 +253,10 @@ export function webhookOperation(event: (typeof WEBHOOK_EVENTS)[number]) {
       ],
       requestBody: { required: true, ...answer(event.payload) },
       responses: {
-        "200": { description: "received (any 2xx)" },
-        "400": {
+        "2XX": { description: "received" },
+        default: {
           description:
-            "refused (any other answer, or none within 5 s): retried with exponential backoff, 1 s doubling up to 1 h",
+            "any other answer, or none within 5 s: retried with exponential backoff, 1 s doubling up to 1 h",
         },
       },
     },

@@ -102,7 +102,10 @@ const signUpModule = z.object({
   >((value) => typeof value === "function"),
 });
 
-describe("a client generated from /openapi.json", () => {
+/** Type-checking with the TypeScript compiler takes seconds alone, far more on a loaded machine. */
+const COMPILE_TIMEOUT_MS = 180_000;
+
+describe("a client generated from /openapi.json", { timeout: COMPILE_TIMEOUT_MS }, () => {
   let h: Harness;
   let dir: string;
   beforeAll(async () => {
