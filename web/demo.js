@@ -1,5 +1,6 @@
-// certgate demo page: two merchant uses of identity verification through PortOne V1 or V2, each in
-// popup or redirect mode. It plays the merchant's frontend; in sandbox mode the service also plays the
+// certgate demo page: three merchant uses of identity verification through PortOne V1 or V2 (sign-up,
+// adult gate, re-verifying the account holder to change a phone number), each in popup or redirect
+// mode. It plays the merchant's frontend; in sandbox mode the service also plays the
 // merchant's backend (POST /sandbox/verifications). What it shows is what the browser is given:
 // status, reason and the masked name. It never receives CI, DI, phone or birthday.
 
@@ -13,8 +14,6 @@ const TEXT = {
     sandboxNotice:
       "샌드박스 모드: 인증 창은 에뮬레이터입니다. 테스트 인물을 고르고 인증번호 123456을 입력하세요.",
     apiVersion: "PortOne API 버전",
-    apiV1: "V1 (IMP.certification)",
-    apiV2: "V2 (PortOne.requestIdentityVerification)",
     apiHint: "두 버전 모두 같은 정책, 저장, 개인정보 규칙으로 판정합니다.",
     signupTitle: "회원가입: 한 사람에 한 계정",
     signupText: "같은 사람이 두 번째 계정을 만들려 하면 기존 계정을 알려 주고 거절합니다.",
@@ -31,12 +30,20 @@ const TEXT = {
     adultTitle: "성인 인증: 연 나이 19세 이상",
     adultText: "청소년보호법의 연 나이(올해 − 출생연도)로 19세 이상만 들어갈 수 있습니다.",
     adultSubmit: "본인인증하고 입장하기",
+    reverifyTitle: "휴대폰 번호 변경: 계정 주인 다시 확인",
+    reverifyText:
+      "번호를 바꾸기 전에 가입한 계정의 주인이 맞는지 다시 인증합니다. 인증 창에서 같은 사람을 고르면 통과하고, 다른 사람을 고르면 거절됩니다.",
+    reverifyRef: "번호를 바꿀 계정 ID",
+    reverifyRefHint: "위에서 가입한 계정이 들어갑니다. 직접 입력할 수도 있습니다.",
+    reverifyRefError: "먼저 위에서 가입하거나 계정 ID를 입력하세요 (공백 없이 128자 이하).",
+    reverifySubmit: "본인인증하고 번호 바꾸기",
     outcomeTitle: "결과",
-    outcomeEmpty: "아직 결과가 없습니다. 위에서 하나를 시작하세요.",
+    outcomeEmpty: "아직 결과가 없습니다. 인증을 하나 시작하세요.",
     footer: "certgate: 한국 본인인증(PortOne)을 위한 라이브러리, 서비스, 에뮬레이터.",
     working: "본인인증 창에서 인증을 마쳐 주세요…",
     signupVerified: "가입 완료: 본인인증을 통과했습니다.",
     adultVerified: "입장 허용: 성인 인증을 통과했습니다.",
+    reverifyVerified: "번호 변경 허용: 계정 주인이 맞습니다.",
     rejected: "거절되었습니다.",
     cancelled: "본인인증이 취소되었습니다. 아무것도 인증되지 않았습니다.",
     failedWindow: "본인인증을 마치지 못했습니다. 아무것도 인증되지 않았습니다.",
@@ -49,6 +56,7 @@ const TEXT = {
     api: "API",
     flowSignup: "회원가입",
     flowAdult: "성인 인증",
+    flowReverify: "휴대폰 번호 변경",
     verificationId: "인증 ID",
     status: "상태",
     reason: "사유",
@@ -57,6 +65,27 @@ const TEXT = {
     existingAccount: "기존 계정",
     errorCode: "오류 코드",
     errorMsg: "오류 메시지",
+    statuses: {
+      pending: "대기 중",
+      verified: "인증됨",
+      rejected: "거절됨",
+      expired: "만료됨",
+    },
+    reasonLabels: {
+      not_certified: "인증 미완료",
+      merchant_uid_mismatch: "다른 요청의 결과",
+      already_used: "이미 사용됨",
+      expired: "만료됨",
+      stale_certification: "오래된 인증",
+      underage: "나이 미달",
+      overage: "나이 초과",
+      duplicate_account: "중복 가입",
+      no_person_key: "사람 식별값 없음",
+      not_found: "결과 없음",
+      too_many_attempts: "시도 횟수 초과",
+      person_mismatch: "계정 주인과 다른 사람",
+      identity_mismatch: "예상한 정보와 다름",
+    },
     reasons: {
       duplicate_account: "이미 다른 계정으로 가입한 사람입니다.",
       underage: "나이 기준에 미달합니다.",
@@ -69,6 +98,13 @@ const TEXT = {
       no_person_key: "사람을 식별할 값(CI/DI)이 없습니다.",
       not_found: "PortOne에 인증 결과가 없습니다.",
       too_many_attempts: "이 인증 요청에 실패한 시도가 너무 많습니다.",
+      person_mismatch:
+        "이 계정의 주인이 아닌 사람이 인증했습니다. 그 사람에 대해서는 아무것도 알려 주지 않습니다.",
+      identity_mismatch: "인증한 사람의 정보가 가맹점이 알던 정보와 다릅니다.",
+    },
+    errors: {
+      account_not_bound: "이 계정에는 본인인증으로 가입한 사람이 없습니다. 먼저 가입하세요.",
+      network_error: "서버에 연결하지 못했습니다.",
     },
     attemptFailedNote:
       "이 시도는 이 인증 요청의 결과가 아니어서 아무것도 인증되지 않았습니다. 인증 요청은 대기 중으로 남습니다.",
@@ -82,8 +118,6 @@ const TEXT = {
     sandboxNotice:
       "Sandbox mode: the verification window is the emulator's. Pick a test persona and enter the code 123456.",
     apiVersion: "PortOne API version",
-    apiV1: "V1 (IMP.certification)",
-    apiV2: "V2 (PortOne.requestIdentityVerification)",
     apiHint: "Both versions are decided by the same policies, storage and privacy rules.",
     signupTitle: "Sign-up: one account per person",
     signupText: "When the same person tries a second account, it is refused and the existing account named.",
@@ -99,13 +133,21 @@ const TEXT = {
     adultTitle: "Adult gate: 19 or over by year age",
     adultText: "By the Youth Protection Act's year age (this year − birth year), only 19 or over may enter.",
     adultSubmit: "Verify and enter",
+    reverifyTitle: "Phone number change: verify the account holder again",
+    reverifyText:
+      "Before the number changes, the account's holder verifies again. Pick the same person in the verification window to pass; pick someone else and it is refused.",
+    reverifyRef: "Account ID whose number changes",
+    reverifyRefHint: "The account signed up above is filled in. You may also type one.",
+    reverifyRefError: "Sign up above first or enter an account ID (no spaces, at most 128 characters).",
+    reverifySubmit: "Verify and change the number",
     outcomeTitle: "Outcome",
-    outcomeEmpty: "No outcome yet. Start one above.",
+    outcomeEmpty: "No outcome yet. Start a verification.",
     footer:
       "certgate: a library, a service and an emulator for Korean identity verification through PortOne.",
     working: "Finish the verification in its window…",
     signupVerified: "Signed up: the verification passed.",
     adultVerified: "Welcome in: the adult check passed.",
+    reverifyVerified: "Number change allowed: the account holder verified.",
     rejected: "Refused.",
     cancelled: "The verification was cancelled. Nothing was verified.",
     failedWindow: "The verification did not finish. Nothing was verified.",
@@ -118,6 +160,7 @@ const TEXT = {
     api: "API",
     flowSignup: "Sign-up",
     flowAdult: "Adult gate",
+    flowReverify: "Phone number change",
     verificationId: "Verification ID",
     status: "Status",
     reason: "Reason",
@@ -138,17 +181,28 @@ const TEXT = {
       no_person_key: "No value identifies the person (CI/DI).",
       not_found: "PortOne has no such result.",
       too_many_attempts: "Too many failed attempts for this verification.",
+      person_mismatch:
+        "Someone other than this account's holder verified. Nothing about that person is revealed.",
+      identity_mismatch: "The verified person's details differ from those the merchant expected.",
+    },
+    errors: {
+      account_not_bound: "No verified person holds this account. Sign up first.",
+      network_error: "The server could not be reached.",
     },
     attemptFailedNote:
       "This attempt was not this verification's own result: nothing was verified, and the verification stays pending.",
   },
 };
 
-const FLOWS = ["signup", "adult"];
+const FLOWS = ["signup", "adult", "reverify"];
 const APIS = ["v1", "v2"];
 /** PortOne's V2 browser SDK, loaded outside sandbox mode. */
 const PORTONE_V2_SDK_URL = "https://cdn.portone.io/v2/browser-sdk.js";
 const LANG_KEY = "certgate-demo-lang";
+/** The tab's memory (sessionStorage): the account ID typed, the one signed up, the verification under way. */
+const STATE_KEY = "certgate-demo-state";
+/** An account ID as certgate accepts it: printable ASCII without spaces, at most 128 characters. */
+const ACCOUNT_REF = /^[\x21-\x7e]{1,128}$/;
 
 const body = document.body;
 const createUrl = body.dataset.createUrl;
@@ -156,6 +210,8 @@ const outcomeBox = document.getElementById("outcome");
 const outcomeTitle = document.getElementById("outcome-title");
 const accountRefInput = document.getElementById("account-ref");
 const accountRefError = document.getElementById("account-ref-error");
+const reverifyRefInput = document.getElementById("reverify-ref");
+const reverifyRefError = document.getElementById("reverify-ref-error");
 
 let lang = pickLanguage();
 /** The outcome on screen, kept so a language switch can render it again. */
@@ -175,6 +231,46 @@ function pickLanguage() {
 
 function t(key) {
   return TEXT[lang][key] ?? key;
+}
+
+/** A status or reason code as a row shows it: in Korean, the label first and the code beside it. */
+function codeLabel(group, code) {
+  const label = lang === "ko" ? TEXT.ko[group][code] : undefined;
+  return label ? `${label} (${code})` : code;
+}
+
+function readState() {
+  try {
+    const state = JSON.parse(sessionStorage.getItem(STATE_KEY) ?? "{}");
+    return state && typeof state === "object" ? state : {};
+  } catch {
+    return {};
+  }
+}
+
+function saveState(change) {
+  try {
+    sessionStorage.setItem(STATE_KEY, JSON.stringify({ ...readState(), ...change }));
+  } catch {
+    // Storage can be off: the page works, it only forgets across a redirect.
+  }
+}
+
+/** A sign-up passed: that account is the one the phone-number change re-verifies. */
+function rememberSignedUp(accountRef) {
+  saveState({ signedUp: accountRef });
+  reverifyRefInput.value = accountRef;
+}
+
+/** Checks an account ID field; shows its error and focuses it when it is not one. */
+function readAccountRef(input, error) {
+  const ref = input.value.trim();
+  const ok = ACCOUNT_REF.test(ref);
+  if (ok) input.removeAttribute("aria-invalid");
+  else input.setAttribute("aria-invalid", "true");
+  error.hidden = ok;
+  if (!ok) input.focus();
+  return ok ? ref : null;
 }
 
 function applyLanguage() {
@@ -260,19 +356,17 @@ async function start(form) {
   const api = chosenApi();
   const request = { return_url: returnUrl(flow, api) };
   if (api === "v2") request.api_version = "v2";
-  if (flow === "signup") {
-    const ref = accountRefInput.value.trim();
-    if (!/^[\x21-\x7e]{1,128}$/.test(ref)) {
-      accountRefInput.setAttribute("aria-invalid", "true");
-      accountRefError.hidden = false;
-      accountRefInput.focus();
-      return;
-    }
-    accountRefInput.removeAttribute("aria-invalid");
-    accountRefError.hidden = true;
-    request.account_ref = ref;
-  } else {
+  if (flow === "adult") {
     request.policy = { min_age: 19, age_rule: "year" };
+  } else {
+    const ref =
+      flow === "signup"
+        ? readAccountRef(accountRefInput, accountRefError)
+        : readAccountRef(reverifyRefInput, reverifyRefError);
+    if (!ref) return;
+    request.account_ref = ref;
+    // Re-verifying asks "is this the account's own person?", not "may this person sign up?".
+    if (flow === "reverify") request.purpose = "reverify";
   }
 
   setBusy(form, true);
@@ -280,10 +374,21 @@ async function start(form) {
   try {
     const created = await postJson(createUrl, request);
     if (created.status !== 201) {
-      show({ kind: "error", flow, api, code: created.json.error?.code ?? `HTTP ${created.status}` }, true);
+      show(
+        {
+          kind: "error",
+          flow,
+          api,
+          code: created.json.error?.code ?? `HTTP ${created.status}`,
+          accountRef: request.account_ref ?? null,
+        },
+        true,
+      );
       return;
     }
     const verification = created.json;
+    // A redirect leaves the page: what it comes back to is found again by the verification's id.
+    saveState({ pending: { id: verification.id, flow, accountRef: request.account_ref ?? null } });
     if (api === "v2") {
       await startV2(verification, { flow, mode, accountRef: request.account_ref ?? null });
       return;
@@ -317,27 +422,9 @@ async function start(form) {
       imp_uid: rsp.imp_uid,
       merchant_uid: verification.merchant_uid,
     });
-    const v = completed.json.verification;
-    if (!v) {
-      show({ kind: "error", flow, code: completed.json.error?.code ?? `HTTP ${completed.status}` }, true);
-      return;
-    }
-    show(
-      {
-        kind: v.status === "verified" ? "verified" : "rejected",
-        flow,
-        via: "popup",
-        id: v.id,
-        status: v.status,
-        reason: v.reason ?? (completed.status === 409 ? "already_used" : null),
-        nameMasked: v.name_masked ?? null,
-        accountRef: request.account_ref ?? null,
-        existing: v.existing_account_ref ?? null,
-      },
-      true,
-    );
+    showCompletion(completed, { flow, api, accountRef: request.account_ref ?? null });
   } catch {
-    show({ kind: "error", flow, code: "network_error" }, true);
+    show({ kind: "error", flow, api, code: "network_error" }, true);
   } finally {
     setBusy(form, false);
   }
@@ -374,29 +461,34 @@ async function startV2(verification, { flow, mode, accountRef }) {
   const completed = await postJson("/identity-verifications", {
     identityVerificationId: verification.identity_verification_id,
   });
+  showCompletion(completed, { flow, api: "v2", accountRef });
+}
+
+/** The service's answer to a completion (POST /certifications or /identity-verifications). */
+function showCompletion(completed, { flow, api, accountRef }) {
   const v = completed.json.verification;
   if (!v) {
-    show(
-      { kind: "error", flow, api: "v2", code: completed.json.error?.code ?? `HTTP ${completed.status}` },
-      true,
-    );
+    show({ kind: "error", flow, api, code: completed.json.error?.code ?? `HTTP ${completed.status}` }, true);
     return;
   }
-  show(
-    {
-      kind: v.status === "verified" ? "verified" : "rejected",
-      flow,
-      api: "v2",
-      via: "popup",
-      id: v.id,
-      status: v.status,
-      reason: v.reason ?? (completed.status === 409 ? "already_used" : null),
-      nameMasked: v.name_masked ?? null,
-      accountRef,
-      existing: v.existing_account_ref ?? null,
-    },
-    true,
-  );
+  showDecision({
+    flow,
+    api,
+    via: "popup",
+    id: v.id,
+    status: v.status,
+    reason: v.reason ?? (completed.status === 409 ? "already_used" : null),
+    nameMasked: v.name_masked ?? null,
+    accountRef,
+    existing: v.existing_account_ref ?? null,
+  });
+}
+
+/** A decision, from a completion's answer or a redirect's query. */
+function showDecision(decision) {
+  const verified = decision.status === "verified";
+  if (verified && decision.flow === "signup" && decision.accountRef) rememberSignedUp(decision.accountRef);
+  show({ kind: verified ? "verified" : "rejected", ...decision }, true);
 }
 
 function show(outcome, focus) {
@@ -412,23 +504,26 @@ function element(tag, className, text) {
   return el;
 }
 
+const FLOW_NAMES = { signup: "flowSignup", adult: "flowAdult", reverify: "flowReverify" };
+const VERIFIED_HEADLINES = { signup: "signupVerified", adult: "adultVerified", reverify: "reverifyVerified" };
+
 function renderOutcome(o, focus) {
   const parts = [];
   const rows = [
-    [t("flow"), o.flow === "signup" ? t("flowSignup") : t("flowAdult")],
+    [t("flow"), t(FLOW_NAMES[o.flow])],
     [t("api"), o.api === "v2" ? "V2" : "V1"],
   ];
   if (o.kind === "working") {
     parts.push(element("p", "note", t("working")));
   } else if (o.kind === "verified" || o.kind === "rejected") {
     const verified = o.kind === "verified";
-    const headline = verified ? t(o.flow === "signup" ? "signupVerified" : "adultVerified") : t("rejected");
+    const headline = verified ? t(VERIFIED_HEADLINES[o.flow]) : t("rejected");
     parts.push(element("p", `verdict ${verified ? "ok" : "no"}`, headline));
     if (o.reason) parts.push(element("p", null, TEXT[lang].reasons[o.reason] ?? o.reason));
     // A failed attempt (another record, an unknown id) does not finish the verification.
     if (o.status === "pending") parts.push(element("p", "note", t("attemptFailedNote")));
-    rows.push([t("status"), o.status]);
-    if (o.reason) rows.push([t("reason"), o.reason]);
+    rows.push([t("status"), codeLabel("statuses", o.status)]);
+    if (o.reason) rows.push([t("reason"), codeLabel("reasonLabels", o.reason)]);
     if (o.nameMasked) rows.push([t("nameMasked"), o.nameMasked]);
     if (o.accountRef) rows.push([t("accountRefLabel"), o.accountRef]);
     if (o.existing) rows.push([t("existingAccount"), o.existing]);
@@ -439,6 +534,9 @@ function renderOutcome(o, focus) {
     if (o.errorMsg) rows.push([t("errorMsg"), o.errorMsg]);
   } else {
     parts.push(element("p", "verdict error", t("error")));
+    const explained = TEXT[lang].errors[o.code];
+    if (explained) parts.push(element("p", null, explained));
+    if (o.accountRef) rows.push([t("accountRefLabel"), o.accountRef]);
     rows.push([t("errorCode"), o.code]);
   }
   const list = element("dl");
@@ -454,7 +552,10 @@ function renderOutcome(o, focus) {
   if (focus) outcomeTitle.focus();
 }
 
-/** Back from a redirect flow: the service sent the visitor here with the decision in the query. */
+/**
+ * Back from a redirect flow: the service sent the visitor here with the decision in the query. The
+ * account ID is the one this tab started the verification with (the query does not carry it).
+ */
 function readReturn() {
   const query = new URLSearchParams(location.search);
   const flow = query.get("flow");
@@ -462,21 +563,19 @@ function readReturn() {
   const id = query.get("verification_id");
   const status = query.get("status");
   if (!FLOWS.includes(flow) || !id || !status) return;
-  show(
-    {
-      kind: status === "verified" ? "verified" : "rejected",
-      flow,
-      api,
-      via: "redirect",
-      id,
-      status,
-      reason: query.get("reason"),
-      nameMasked: null,
-      accountRef: null,
-      existing: null,
-    },
-    true,
-  );
+  const pending = readState().pending;
+  const started = pending && pending.id === id && pending.flow === flow ? pending : null;
+  showDecision({
+    flow,
+    api,
+    via: "redirect",
+    id,
+    status,
+    reason: query.get("reason"),
+    nameMasked: null,
+    accountRef: started?.accountRef ?? null,
+    existing: query.get("existing_account_ref"),
+  });
 }
 
 for (const button of document.querySelectorAll("[data-lang]")) {
@@ -492,8 +591,10 @@ for (const button of document.querySelectorAll("[data-lang]")) {
 }
 document.getElementById("generate-ref").addEventListener("click", () => {
   accountRefInput.value = newAccountRef();
+  saveState({ accountRef: accountRefInput.value });
   accountRefInput.focus();
 });
+accountRefInput.addEventListener("input", () => saveState({ accountRef: accountRefInput.value }));
 for (const form of document.querySelectorAll("form[data-flow]")) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -501,7 +602,11 @@ for (const form of document.querySelectorAll("form[data-flow]")) {
   });
 }
 document.getElementById("sandbox-notice").hidden = body.dataset.mode !== "sandbox";
-accountRefInput.value = newAccountRef();
+// The account ID survives a redirect and a reload of this tab; a new tab starts with a fresh one.
+const remembered = readState();
+accountRefInput.value = typeof remembered.accountRef === "string" ? remembered.accountRef : newAccountRef();
+saveState({ accountRef: accountRefInput.value });
+reverifyRefInput.value = typeof remembered.signedUp === "string" ? remembered.signedUp : "";
 // Back from a V2 redirect, keep V2 chosen.
 if (new URLSearchParams(location.search).get("api") === "v2")
   document.getElementById("api-v2").checked = true;

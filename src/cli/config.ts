@@ -62,6 +62,23 @@ export const PORTONE_PUBLIC_TEST_CREDENTIALS: PublicTestCredentials = {
 
 type Env = Record<string, string | undefined>;
 
+/** pino's levels, quietest last; `silent` logs nothing. */
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * LOG_LEVEL (any case; default `info`). Read before the rest of the configuration: every command
+ * logs, and a bad level must stop startup with the variable named, like any other.
+ * @throws ConfigError naming LOG_LEVEL for anything but one of {@link LOG_LEVELS}.
+ */
+export function loadLogLevel(env: Env): LogLevel {
+  const get = (name: string) => env[name]?.trim().toLowerCase() || undefined;
+  const level = get("LOG_LEVEL") ?? "info";
+  const known = LOG_LEVELS.find((l) => l === level);
+  if (known === undefined) throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
+  return known;
+}
+
 /**
  * The {@link Config} the environment describes.
  * @throws ConfigError naming the first variable at fault, never its value.

@@ -5,6 +5,55 @@
 import { maskName } from "../core/identity.js";
 import type { V1Certification } from "../core/v1/upstream.js";
 import type { V2IdentityVerification } from "../core/v2/upstream.js";
+import { TEST_MERCHANT } from "../emulator/index.js";
+import { createV1Client, createV2Client } from "../portone/index.js";
+import { V1_DEFAULT_BASE_URL } from "../portone/v1/client.js";
+import { V2_DEFAULT_BASE_URL } from "../portone/v2/client.js";
+import { upstreamFailure } from "../startup-errors.js";
+import type { Config } from "./config.js";
+
+/**
+ * Where `lookup` asks: PORTONE_API_URL / PORTONE_V2_API_URL, except that sandbox mode never sends
+ * the emulator's test merchant to PortOne's real hosts. Unless pointed elsewhere (a `certgate
+ * emulator`), it asks the emulator embedded in the sandbox `serve` of this configuration, under
+ * `/emulator` at HOST:PORT, which holds the records the walkthrough and the demo page created.
+ */
+export function lookupBaseUrl(config: Config, api: "v1" | "v2"): string {
+  const configured = api === "v1" ? config.portone.apiUrl : config.portone.v2ApiUrl;
+  const real = api === "v1" ? V1_DEFAULT_BASE_URL : V2_DEFAULT_BASE_URL;
+  if (config.mode !== "sandbox" || configured !== real) return configured;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${config.port}/emulator`;
+}
+
+/**
+ * The upstream record for `lookup`, masked: V1 for `imp_…` ids, V2 otherwise. Sandbox mode uses the
+ * emulator's test merchant (see {@link lookupBaseUrl}); production, certgate's own credentials.
+ * @throws StartupError naming the base URL's variable when PortOne cannot be reached.
+ */
+export async function lookupUpstream(config: Config, id: string): Promise<Record<string, unknown>> {
+  const sandbox = config.mode === "sandbox";
+  const v1 = id.startsWith("imp_");
+  const baseUrl = lookupBaseUrl(config, v1 ? "v1" : "v2");
+  try {
+    if (v1) {
+      const client = createV1Client({
+        apiKey: sandbox ? TEST_MERCHANT.impKey : (config.portone.apiKey ?? ""),
+        apiSecret: sandbox ? TEST_MERCHANT.impSecret : (config.portone.apiSecret ?? ""),
+        baseUrl,
+      });
+      return maskV1(await client.getCertification(id));
+    }
+    const client = createV2Client({
+      apiSecret: sandbox ? TEST_MERCHANT.v2ApiSecret : (config.portone.v2ApiSecret ?? ""),
+      storeId: sandbox ? TEST_MERCHANT.storeId : config.portone.storeId,
+      baseUrl,
+    });
+    return maskV2(await client.getIdentityVerification(id));
+  } catch (error) {
+    throw upstreamFailure(error, v1 ? "PORTONE_API_URL" : "PORTONE_V2_API_URL", baseUrl);
+  }
+}
 
 /** "01012345678" → "010****5678"; short values keep only their length. */
 export function maskDigits(value: string): string {

@@ -144,7 +144,8 @@ export type RequestErrorCode =
   | "not_found" // 404
   | "conflict" // 409
   | "invalid_idempotency_key" // 400: an Idempotency-Key that is not 1–255 printable ASCII, or on a route without idempotency
-  | "idempotency_conflict"; // 409: an Idempotency-Key reused with another body within its 24 hours
+  | "idempotency_conflict" // 409: an Idempotency-Key reused with another body within its 24 hours
+  | "account_not_bound"; // 409: a `reverify` of an account no person is bound to
 
 /**
  * Thrown over HTTP and by the library API alike. Over HTTP, `details` names the field in the

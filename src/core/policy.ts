@@ -2,8 +2,9 @@
  * The verification policy and the pure decision it makes on an upstream record.
  *
  * ORDER OF A COMPLETION, written here once for V1 and V2 alike (part of certgate's contract: a
- * record failing several checks reports the first). The service (service/verifications.ts) runs
- * steps 1–4, this module step 5, and the store step 6 in one transaction:
+ * record failing several checks reports the first, in the order 1, 2, 3, 4, 5a–5c, 6a, 5d–5f,
+ * 6b–6d). The service (service/verifications.ts) runs steps 1–4, this module step 5, and the store
+ * step 6 in one transaction:
  *
  *   1. the verification is found by its bound id (V1 `merchant_uid`, V2 `identityVerificationId`)
  *      and API version; unknown → a 404 `not_found` request error;
@@ -28,13 +29,34 @@
  *      5f. `no_person_key`         — neither CI nor DI while `requirePersonKey`;
  *   6. the store, in ONE transaction under unique constraints, consumes the upstream id, binds the
  *      person to the account and writes the outcome with its audit (and outbox) event:
- *      6a. `already_used`          — the upstream id (imp_uid / identityVerificationId) was consumed;
- *      6b. `duplicate_account`     — the person is already bound to another account.
+ *      6a. `person_mismatch`       — purpose `reverify` only: the verifying person's person key (the
+ *                                   same key as sign-up's: CI, else DI scoped by provider) is not
+ *                                   that of the person bound to the account, read in this
+ *                                   transaction (a person without a key, or an account withdrawn
+ *                                   since creation, is a mismatch too). REPORTED BEFORE 5d–5f: those
+ *                                   say something about the person (their age, that the provider had
+ *                                   no CI or DI), and of anyone but the account's person nothing may
+ *                                   be told. So for a `reverify` the service hands the store 5d–5f's
+ *                                   rejection with the person key (core/purpose.ts), and the store
+ *                                   reports it only for the account's own person. Nothing of the
+ *                                   other person is kept: no person row, no identity, no
+ *                                   `existing_account_ref`;
+ *      6b. `identity_mismatch`     — a field of the expected identity given at creation (name after
+ *                                   NFC and whitespace normalisation, birth date, phone by digits;
+ *                                   core/expected.ts) differs from the verified one or was not
+ *                                   returned; `mismatched_fields` names which. After 5a–6a: the
+ *                                   comparison concerns this verification's own, accepted record
+ *                                   and, for a `reverify`, the account's own person. The store
+ *                                   compares the keyed hashes it holds and drops them with every
+ *                                   finish;
+ *      6c. `already_used`          — the upstream id (imp_uid / identityVerificationId) was consumed;
+ *      6d. `duplicate_account`     — purpose `signup`: the person is already bound to another account
+ *                                   (a `reverify` binds nothing: the account is the person's already).
  *
  * A FAILED ATTEMPT (4 `not_found`, 5a) is not this verification's own result, so it does not finish
  * it: the bound id is public, and anyone holding it could otherwise burn the owner's verification.
  * The service counts it and the verification stays pending; the attempt after `maxAttempts` of them
- * (default 5, so the sixth) rejects it as `too_many_attempts` (core/attempts.ts). Checks 5b–6b
+ * (default 5, so the sixth) rejects it as `too_many_attempts` (core/attempts.ts). Checks 5b–6d
  * concern the verification's own record and finish it.
  *
  * Binding comes first because a record bound elsewhere is someone else's: nothing else about it may

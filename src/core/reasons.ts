@@ -18,6 +18,11 @@
  *   stores used directly.
  * - `too_many_attempts`: more failed attempts (an upstream 404, a record bound to another
  *   verification) than the verification allows (`max_attempts`, default 5; see core/attempts.ts).
+ * - `person_mismatch`: purpose `reverify`, and the verifying person is not the person bound to the
+ *   account (or has no person key, or the account is no longer bound). Nothing about that person is
+ *   kept or told.
+ * - `identity_mismatch`: a field of the expected identity given at creation differs from the
+ *   verified one (or the provider did not return it); `mismatched_fields` says which.
  */
 export const REJECTION_REASONS = [
   "not_certified",
@@ -31,6 +36,8 @@ export const REJECTION_REASONS = [
   "no_person_key",
   "not_found",
   "too_many_attempts",
+  "person_mismatch",
+  "identity_mismatch",
 ] as const;
 
 /** One of {@link REJECTION_REASONS}. */
@@ -50,4 +57,18 @@ export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
 /** Whether `value` is a {@link VerificationStatus}. */
 export function isVerificationStatus(value: unknown): value is VerificationStatus {
   return VERIFICATION_STATUSES.some((status) => status === value);
+}
+
+/**
+ * What a verification is for (core/purpose.ts): `signup` binds the person to an account, `reverify`
+ * requires the account's own person, `check` binds nothing.
+ */
+export const PURPOSES = ["signup", "reverify", "check"] as const;
+
+/** One of {@link PURPOSES}. */
+export type Purpose = (typeof PURPOSES)[number];
+
+/** Whether `value` is a {@link Purpose} (for reading stored rows). */
+export function isPurpose(value: unknown): value is Purpose {
+  return PURPOSES.some((purpose) => purpose === value);
 }

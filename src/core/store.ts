@@ -122,7 +122,11 @@ export interface Store {
   purgeIdempotencyKeys(input: { createdBefore: Date }): Promise<number>;
   getVerification(id: string): Promise<VerificationRecord | undefined>;
   findVerificationByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
-  /** One transaction: outcome, consumed id, person and account binding, audit event. */
+  /**
+   * One transaction: outcome, consumed id, person and account binding (a `reverify`: the person
+   * checked against the account's), the expected identity compared and its hashes dropped, audit
+   * event.
+   */
   completeVerification(input: CompletionInput): Promise<CompletionResult>;
   /**
    * One transaction, race-free across instances (the row is locked): counts a failed attempt of a
@@ -131,6 +135,11 @@ export interface Store {
    * exactly as {@link completeVerification} finishes (audit event, outbox event).
    */
   recordFailedAttempt(input: FailedAttemptInput): Promise<FailedAttemptResult>;
+  /**
+   * Whether a person is bound to `accountRef` (a `reverify` needs one at creation; its completion
+   * reads the binding again in its own transaction).
+   */
+  isAccountBound(accountRef: string): Promise<boolean>;
   /** Withdrawal: frees the person to bind another account. False when the account is unknown. */
   unbindAccount(accountRef: string, now: Date): Promise<boolean>;
   listAuditEvents(verificationId?: string): Promise<AuditEvent[]>;
@@ -145,7 +154,11 @@ export interface Store {
    * previous secrets must still be in the keyring to decrypt). Person keys are HMACs of a CI/DI that
    * is not stored, so they cannot be re-hashed in bulk: they are rewritten when the person next
    * verifies. `remainingPersonHashes` counts those still under an old key — keep the old secret among
-   * the previous ones until it reaches 0, or accept that such persons are matched anew.
+   * the previous ones until it reaches 0, or accept that such persons are matched anew. A pending
+   * verification's expected-identity hashes are not rewritten either (their values are not stored):
+   * each names its key id and is compared under that key while its secret is among the previous
+   * ones; once it is not, the comparison fails closed (`identity_mismatch`). They live no longer
+   * than a pending verification (at most 24 hours).
    */
   rotateKeys(): Promise<{ reencrypted: number; remainingPersonHashes: number }>;
   /**
@@ -161,6 +174,11 @@ export interface Store {
     id: string,
     input: { now: Date; nextAttemptAt: Date; status?: number | undefined },
   ): Promise<void>;
+  /**
+   * The webhook backlog: how many outbox events are not delivered yet, and when the oldest of them
+   * was written (undefined when there is none). One indexed aggregate, cheap enough per scrape.
+   */
+  webhookBacklog(): Promise<{ pending: number; oldestCreatedAt: Date | undefined }>;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,9 +2,10 @@
  * What a verification is: the record certgate keeps of one, from its creation (pending) to its
  * outcome, and the decision the flow hands the store to settle it.
  */
+import type { ExpectedField, ExpectedIdentity } from "./expected.js";
 import type { Carrier, Gender, PersonKey, VerifiedIdentity } from "./identity.js";
 import type { Policy } from "./policy.js";
-import type { RejectionReason, VerificationStatus } from "./reasons.js";
+import type { Purpose, RejectionReason, VerificationStatus } from "./reasons.js";
 
 /** Which PortOne API a verification runs on: V1 (i'mport, `merchant_uid`) or V2 (`identityVerificationId`). */
 export type ApiVersion = "v1" | "v2";
@@ -17,7 +18,17 @@ export interface NewVerification {
   /** The id the browser flow is bound to: V1 merchant_uid, V2 identityVerificationId. Unique. */
   boundId: string;
   policy: Policy;
+  /**
+   * What it is for (core/purpose.ts); `signup` and `reverify` have an `accountRef`, `check` none.
+   * Default: `signup` with an `accountRef`, `check` without.
+   */
+  purpose?: Purpose | undefined;
   accountRef?: string | undefined;
+  /**
+   * What the merchant expects of the verified person (core/expected.ts), valid. The store keeps
+   * only keyed hashes of it, and drops them when the verification finishes.
+   */
+  expected?: ExpectedIdentity | undefined;
   returnUrl?: string | undefined;
   /** Failed attempts allowed before the next one rejects (core/attempts.ts). Default 5. */
   maxAttempts?: number | undefined;
@@ -46,8 +57,11 @@ export interface VerificationRecord {
   status: VerificationStatus;
   reason?: RejectionReason | undefined;
   policy: Policy;
+  purpose: Purpose;
   accountRef?: string | undefined;
   returnUrl?: string | undefined;
+  /** With reason `identity_mismatch`: which expected fields differed (never their values). */
+  mismatchedFields?: ExpectedField[] | undefined;
   /** imp_uid / identityVerificationId consumed by this verification. */
   upstreamId?: string | undefined;
   personId?: string | undefined;
@@ -68,9 +82,13 @@ export interface VerificationRecord {
 
 /**
  * What the service decided before the transaction. The store adds the decisions only the
- * database can make race-free: `already_used` (the upstream id is consumed once) and
- * `duplicate_account` (one account per person).
+ * database can make race-free: `person_mismatch` (a `reverify`'s person is the account's),
+ * `identity_mismatch` (the expected identity, kept hashed), `already_used` (the upstream id is
+ * consumed once) and `duplicate_account` (one account per person).
+ *
+ * A rejection with a `personKey` is a `reverify`'s rejection about the person (core/purpose.ts): the
+ * store reports it only when that person is the account's, and `person_mismatch` otherwise.
  */
 export type CompletionDecision =
   | { ok: true; identity: VerifiedIdentity; personKey: PersonKey | undefined }
-  | { ok: false; reason: RejectionReason };
+  | { ok: false; reason: RejectionReason; personKey?: PersonKey | undefined };

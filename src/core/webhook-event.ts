@@ -23,6 +23,9 @@ export function completedEvent(v: VerificationRecord, id: string, now: Date) {
       api_version: v.apiVersion,
       status: v.status,
       reason: v.reason ?? null,
+      purpose: v.purpose,
+      /** With reason `identity_mismatch`: which expected fields differed, never a value. */
+      mismatched_fields: v.mismatchedFields ?? null,
       account_ref: v.accountRef ?? null,
       existing_account_ref: v.existingAccountRef ?? null,
     },

@@ -28,8 +28,13 @@ export type PersonaId = (typeof PERSONA_IDS)[number];
 /** A test person and the shape of the record PortOne would return for them. */
 export interface Persona {
   id: PersonaId;
-  /** What the persona is for, in one line. */
+  /** What the persona is for, in one line (for developers: it may name fields and codes). */
   description: string;
+  /**
+   * What the verification window tells the tester about the persona, Korean and English: plain words,
+   * no field names or codes.
+   */
+  shown: { ko: string; en: string };
   /** Input of the CI/DI derivation; stable forever. */
   personSeed: string;
   name: string;
@@ -97,6 +102,7 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   adult: {
     ...base,
     id: "adult",
+    shown: { ko: "1990년생 성인, 모든 항목이 있음", en: "An adult born in 1990, every field present" },
     description: "An adult born in 1990 with every field present.",
     personSeed: "certgate-persona:adult",
     name: "김테스트",
@@ -108,6 +114,10 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   adult_year_only: {
     ...base,
     id: "adult_year_only",
+    shown: {
+      ko: "연 나이로 19세, 만 나이로는 18세 (생일이 내일)",
+      en: "19 by year age, 18 by international age (birthday tomorrow)",
+    },
     description: "19 by year age but 18 by international age: the birthday is tomorrow (KST).",
     personSeed: "certgate-persona:adult_year_only",
     name: "이테스트",
@@ -119,6 +129,7 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   minor: {
     ...base,
     id: "minor",
+    shown: { ko: "올해 내내 만 15세인 청소년", en: "15 years old all year" },
     description: "15 years old all year (born 1 January, 15 years before the emulator's year).",
     personSeed: "certgate-persona:minor",
     name: "박테스트",
@@ -130,6 +141,7 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   leap_day: {
     ...base,
     id: "leap_day",
+    shown: { ko: "2004년 2월 29일생", en: "Born on 29 February 2004" },
     description: "Born on 29 February 2004.",
     personSeed: "certgate-persona:leap_day",
     name: "최테스트",
@@ -141,6 +153,7 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   foreigner: {
     ...base,
     id: "foreigner",
+    shown: { ko: "등록 외국인", en: "A registered foreigner" },
     description: "A registered foreigner: foreigner and foreigner_v2 are true.",
     personSeed: "certgate-persona:foreigner",
     name: "테스트외국인",
@@ -154,6 +167,7 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   no_di: {
     ...base,
     id: "no_di",
+    shown: { ko: "KG이니시스 통합인증으로 인증: DI 없음", en: "Verified through KG Inicis (unified): no DI" },
     description: "Verified through KG Inicis (inicis_unified): no unique_in_site.",
     personSeed: "certgate-persona:no_di",
     name: "정테스트",
@@ -168,6 +182,10 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   no_ci: {
     ...base,
     id: "no_ci",
+    shown: {
+      ko: "CI를 받지 않는 다날 계약: CI 없음, DI 있음",
+      en: "A Danal contract without CI: no CI, DI present",
+    },
     description:
       "Danal without CI in the merchant's contract (Danal's rule since January 2026): no unique_key, DI present.",
     personSeed: "certgate-persona:no_ci",
@@ -181,8 +199,12 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   uncertified: {
     ...base,
     id: "uncertified",
+    shown: {
+      ko: "인증을 끝내지 않음: 결과가 미인증",
+      en: "Did not finish verifying: the result is not certified",
+    },
     description:
-      "certified: false, OTP pending (code EMULATOR_OTP_CODE); carries CI and DI so only `certified` tells.",
+      "certified: false, OTP pending (code EMULATOR_OTP_CODE); carries CI and DI so only certified tells.",
     personSeed: "certgate-persona:uncertified",
     name: "조테스트",
     birthdayOn: fixed("1993-05-05"),
@@ -194,6 +216,7 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   no_gender: {
     ...base,
     id: "no_gender",
+    shown: { ko: "성별이 비어 있음 (일부 인증사처럼)", en: "No gender, as some providers return" },
     description: "gender is null, as some providers return.",
     personSeed: "certgate-persona:no_gender",
     name: "윤테스트",
@@ -205,6 +228,7 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   gender_other: {
     ...base,
     id: "gender_other",
+    shown: { ko: "성별 기타 (V2만, V1에서는 비어 있음)", en: "Gender other (V2 only; empty in V1)" },
     description: "V2 gender OTHER (V1 knows only male and female: gender null there).",
     personSeed: "certgate-persona:gender_other",
     name: "서테스트",
@@ -216,6 +240,7 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   inicis: {
     ...base,
     id: "inicis",
+    shown: { ko: "예전 KG이니시스로 인증: DI 없음", en: "Verified through legacy KG Inicis: no DI" },
     description: "Verified through legacy KG Inicis (pg_provider inicis): no unique_in_site.",
     personSeed: "certgate-persona:inicis",
     name: "한테스트",
@@ -229,6 +254,7 @@ export const PERSONAS: Readonly<Record<PersonaId, Persona>> = {
   kcp: {
     ...base,
     id: "kcp",
+    shown: { ko: "NHN KCP로 인증, 모든 항목이 있음", en: "Verified through NHN KCP, every field present" },
     description: "Verified through NHN KCP (pg_provider kcp_v2), every field present.",
     personSeed: "certgate-persona:kcp",
     name: "오테스트",
@@ -288,7 +314,9 @@ export function personSeedOf(person: { name: string; birthday: string; gender?: 
 }
 
 /** A typed person as a persona (its seed from name, birthday and gender, so one person is one CI). */
-export function personFromInput(input: z.infer<typeof personSchema>): Omit<Persona, "id" | "description"> {
+export function personFromInput(
+  input: z.infer<typeof personSchema>,
+): Omit<Persona, "id" | "description" | "shown"> {
   return {
     personSeed: input.seed ?? personSeedOf(input),
     name: input.name,

@@ -170,10 +170,11 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const body = await readJson(c, createVerificationBody);
     const input = toCreateInput(body, options.returnOrigins, service.apiVersions);
     if (key === undefined) return c.json(createdView(await service.create(input), options.sdk), 201);
+    const apiKey = bearerKey(c) ?? "";
     const { verification, replayed } = await service.createIdempotent(input, {
-      scope: idempotencyScope(bearerKey(c) ?? ""),
+      scope: idempotencyScope(apiKey),
       key,
-      fingerprint: fingerprintOf(body),
+      fingerprint: fingerprintOf(body, apiKey),
     });
     if (replayed) c.header(REPLAYED_HEADER, "true");
     return c.json(createdView(verification, options.sdk), 201);

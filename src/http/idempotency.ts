@@ -3,7 +3,7 @@
  * scoped to the API key that sent it; the request it came with is compared by a fingerprint of its
  * parsed body. The guarantee itself (one verification per key, across instances) is the store's.
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { RequestError } from "../core/errors.js";
 
 /** Stripe's bound: 1–255 printable ASCII characters. */
@@ -34,11 +34,14 @@ export function idempotencyScope(apiKey: string): string {
 }
 
 /**
- * SHA-256 (base64url) of the canonical JSON of a parsed body: object keys sorted at every depth,
- * so `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same request.
+ * HMAC-SHA-256 (base64url), keyed by the caller's API key, of the canonical JSON of a parsed body:
+ * object keys sorted at every depth, so `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same request.
+ * Keyed because the body may carry an expected identity (a birth date, a phone): a plain digest
+ * stored beside the request would let anyone holding the database guess it back. The database holds
+ * only the API key's digest, never the key.
  */
-export function fingerprintOf(body: unknown): string {
-  return createHash("sha256").update(canonicalJson(body)).digest("base64url");
+export function fingerprintOf(body: unknown, apiKey: string): string {
+  return createHmac("sha256", apiKey).update(canonicalJson(body)).digest("base64url");
 }
 
 function canonicalJson(value: unknown): string {

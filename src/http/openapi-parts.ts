@@ -107,6 +107,7 @@ export const NOTES: Partial<Record<RequestErrorCode, string>> = {
   unauthorized: "no valid API key (Authorization: Bearer <key>)",
   conflict: "an issued id collided: a fault, never expected",
   idempotency_conflict: "the Idempotency-Key was used with another body in the last 24 hours",
+  account_not_bound: "purpose reverify for an account no person is bound to: nothing was stored",
   payload_too_large: "a body over 16 KB",
   unsupported_media_type: "a body not sent as application/json",
 };
@@ -162,7 +163,8 @@ export function completion(opts: { v2: boolean; redirect: boolean }): Record<str
       ? {
           "303": {
             description:
-              "to the verification's return_url with verification_id, status and reason (a failed " +
+              "to the verification's return_url with verification_id, status, reason and, for " +
+              "duplicate_account, existing_account_ref (a failed " +
               "attempt: status=pending&reason=not_found|merchant_uid_mismatch); the JSON answers " +
               "below are for a verification created without return_url",
             headers: {

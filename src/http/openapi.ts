@@ -127,9 +127,12 @@ export function openApiDocument(options: OpenApiOptions = {}) {
               },
             },
           },
-          ...errorResponses(["unauthorized", "idempotency_conflict", ...CREATE_PROBLEMS], {
-            unknown_field: `${NOTES.unknown_field}; also ${NO_QUERY}`,
-          }),
+          ...errorResponses(
+            ["unauthorized", "idempotency_conflict", "account_not_bound", ...CREATE_PROBLEMS],
+            {
+              unknown_field: `${NOTES.unknown_field}; also ${NO_QUERY}`,
+            },
+          ),
         },
       }),
     },

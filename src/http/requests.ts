@@ -5,10 +5,12 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { RequestError } from "../core/errors.js";
+import { validateExpected } from "../core/expected.js";
 import { type Policy, resolvePolicy, validatePolicy } from "../core/policy.js";
+import { defaultPurpose, purposeProblem } from "../core/purpose.js";
 import { unknownFieldError } from "../core/unknown-fields.js";
 import type { ApiVersion } from "../core/verification.js";
-import { type CreateVerificationBody, POLICY_FIELD_NAMES } from "./schemas.js";
+import { type CreateVerificationBody, EXPECTED_FIELD_NAMES, POLICY_FIELD_NAMES } from "./schemas.js";
 
 export function toCreateInput(
   body: CreateVerificationBody,
@@ -37,10 +39,32 @@ export function toCreateInput(
   if (problems.length > 0) {
     throw new RequestError("invalid_request", `invalid policy: ${problems.join("; ")}`, { problems });
   }
+  const purpose = body.purpose ?? defaultPurpose(body.account_ref);
+  const problem = purposeProblem(
+    { purpose, accountRef: body.account_ref, requirePersonKey: policy.requirePersonKey },
+    { purpose: "purpose", accountRef: "account_ref", requirePersonKey: "policy.require_person_key" },
+  );
+  if (problem !== undefined)
+    throw new RequestError("invalid_request", problem.message, { field: problem.field });
+  const expected = body.expected && {
+    name: body.expected.name,
+    birthDate: body.expected.birth_date,
+    phone: body.expected.phone,
+  };
+  const expectedProblems = expected ? validateExpected(expected, (field) => EXPECTED_FIELD_NAMES[field]) : [];
+  if (expectedProblems.length > 0) {
+    throw new RequestError(
+      "invalid_request",
+      `invalid expected identity: ${expectedProblems.map((p) => p.message).join("; ")}`,
+      { field: expectedProblems[0]?.field, problems: expectedProblems.map((p) => p.message) },
+    );
+  }
   return {
     apiVersion: body.api_version,
     policy,
+    purpose,
     accountRef: body.account_ref,
+    expected,
     returnUrl: body.return_url === undefined ? undefined : checkReturnUrl(body.return_url, returnOrigins),
     ttlSeconds: body.expires_in_seconds,
     maxAttempts: body.max_attempts,

@@ -37,6 +37,7 @@ const REQUEST_STATUS: Record<RequestErrorCode, ContentfulStatusCode> = {
   conflict: 409,
   invalid_idempotency_key: 400,
   idempotency_conflict: 409,
+  account_not_bound: 409,
 };
 
 /**
@@ -154,6 +155,9 @@ export function redirectResponse(c: Context, outcome: CompletionOutcome) {
         ? outcome.reason
         : outcome.verification.reason;
   if (reason) target.searchParams.set("reason", reason);
+  // As the browser view: the account this person already holds (a duplicate_account outcome).
+  const existing = outcome.verification.existingAccountRef;
+  if (existing) target.searchParams.set("existing_account_ref", existing);
   return c.redirect(target.toString(), 303);
 }
 

@@ -9,7 +9,9 @@
 import { z } from "zod";
 import { AGE_RULES } from "../core/age.js";
 import { MAX_MAX_ATTEMPTS, MIN_MAX_ATTEMPTS } from "../core/attempts.js";
+import { type ExpectedField, MAX_EXPECTED_NAME_LENGTH } from "../core/expected.js";
 import { MAX_POLICY_AGE, type PolicyField } from "../core/policy.js";
+import { PURPOSES } from "../core/reasons.js";
 
 const age = z.number().int().min(0).max(MAX_POLICY_AGE);
 /** Printable ASCII without spaces: a merchant's own user id, echoed back in outcomes. */
@@ -30,10 +32,32 @@ export const policyInput = z.strictObject({
   require_person_key: z.boolean().optional(),
 });
 
+/**
+ * What the merchant expects of the verified person (core/expected.ts); at least one field. Each is
+ * checked for its canonical form by the core (requests.ts), and stored only as a keyed hash.
+ */
+export const expectedInput = z.strictObject({
+  name: z.string().min(1).max(MAX_EXPECTED_NAME_LENGTH).optional(),
+  /** "YYYY-MM-DD". */
+  birth_date: z.string().max(10).optional(),
+  /** Digits with optional spaces and "-", optionally "+82" first. */
+  phone: z.string().max(32).optional(),
+});
+
+/** How the HTTP contract spells each expected field. */
+export const EXPECTED_FIELD_NAMES: Readonly<Record<ExpectedField, string>> = {
+  name: "expected.name",
+  birth_date: "expected.birth_date",
+  phone: "expected.phone",
+};
+
 export const createVerificationBody = z.strictObject({
   /** Which PortOne API the browser runs: "v1" (IMP.certification) or "v2" (PortOne.requestIdentityVerification). */
   api_version: z.enum(["v1", "v2"]).optional(),
+  /** Default "signup" with an account_ref, "check" without (core/purpose.ts). */
+  purpose: z.enum(PURPOSES).optional(),
   account_ref: accountRef.optional(),
+  expected: expectedInput.optional(),
   return_url: z.string().max(2048).optional(),
   expires_in_seconds: z.number().int().min(60).max(86_400).optional(),
   /**

@@ -6,7 +6,8 @@
  */
 import { z } from "zod";
 import { FAILED_ATTEMPT_REASONS } from "../core/attempts.js";
-import { REJECTION_REASONS, VERIFICATION_STATUSES } from "../core/reasons.js";
+import { EXPECTED_FIELDS } from "../core/expected.js";
+import { PURPOSES, REJECTION_REASONS, VERIFICATION_STATUSES } from "../core/reasons.js";
 import { VERIFICATION_COMPLETED } from "../core/webhook-event.js";
 
 /** The named answer schemas; openapi.ts turns each into `#/components/schemas/<id>`. */
@@ -18,6 +19,12 @@ const status = z
   .enum(VERIFICATION_STATUSES)
   .describe("pending → verified | rejected (with a reason) | expired (reason `expired`)");
 const reason = z.enum(REJECTION_REASONS).describe("why the verification was rejected or expired");
+const purpose = z
+  .enum(PURPOSES)
+  .describe("signup binds the person to account_ref, reverify requires its own person, check binds nothing");
+const mismatchedFields = z
+  .array(z.enum(EXPECTED_FIELDS))
+  .describe("with reason identity_mismatch: which expected fields differed, never a value");
 
 export const identitySchema = z
   .object({
@@ -46,6 +53,8 @@ export const merchantVerificationSchema = z
       .describe("V2: the identityVerificationId certgate issued; V1: null"),
     status,
     reason: reason.nullable(),
+    purpose,
+    mismatched_fields: mismatchedFields.nullable(),
     account_ref: z.string().nullable(),
     existing_account_ref: z
       .string()
@@ -139,12 +148,14 @@ export const browserVerificationSchema = z
   .object({
     id: z.string(),
     status,
+    purpose,
     attempts_remaining: z
       .int()
       .min(0)
       .optional()
       .describe("while pending: failed attempts still allowed before the next one rejects"),
     reason: reason.optional(),
+    mismatched_fields: mismatchedFields.optional(),
     existing_account_ref: z.string().optional(),
     name_masked: z.string().optional().describe("the name with all but its first character masked"),
   })
@@ -207,6 +218,8 @@ export const verificationCompletedEventSchema = z
       api_version: apiVersion,
       status: status.describe("verified, rejected or expired: never pending"),
       reason: reason.nullable(),
+      purpose,
+      mismatched_fields: mismatchedFields.nullable(),
       account_ref: z.string().nullable(),
       existing_account_ref: z.string().nullable(),
     }),

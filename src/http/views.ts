@@ -16,6 +16,9 @@ export function merchantView(v: VerificationRecord): MerchantVerification {
     identity_verification_id: v.apiVersion === "v2" ? v.boundId : null,
     status: v.status,
     reason: v.reason ?? null,
+    purpose: v.purpose,
+    /** With reason `identity_mismatch`: which expected fields differed, never a value. */
+    mismatched_fields: v.mismatchedFields ?? null,
     account_ref: v.accountRef ?? null,
     existing_account_ref: v.existingAccountRef ?? null,
     created_at: v.createdAt.toISOString(),
@@ -49,8 +52,10 @@ export function browserView(v: VerificationRecord): BrowserVerification {
   return {
     id: v.id,
     status: v.status,
+    purpose: v.purpose,
     ...(v.status === "pending" ? { attempts_remaining: attemptsRemaining(v) } : {}),
     ...(v.reason ? { reason: v.reason } : {}),
+    ...(v.mismatchedFields ? { mismatched_fields: v.mismatchedFields } : {}),
     ...(v.existingAccountRef ? { existing_account_ref: v.existingAccountRef } : {}),
     ...(v.identity?.name ? { name_masked: maskName(v.identity.name) } : {}),
   };

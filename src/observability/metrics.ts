@@ -3,7 +3,7 @@
  * an id, a name, a phone, a birthday, CI, DI or a token. One registry per instance (no globals),
  * so several certgate apps in one process (tests, embedding) do not collide.
  */
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { StoreError } from "../core/errors.js";
 import type { Store } from "../core/store.js";
 import type { ClientEvent } from "../portone/http.js";
@@ -63,6 +63,40 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers: [registry],
   });
 
+  /** The store the backlog gauges read at scrape time (the one instrumented last). */
+  let backlogSource: Store | undefined;
+  let backlog: Promise<{ pending: number; oldestCreatedAt: Date | undefined } | undefined> | undefined;
+  /** One store query per scrape for both gauges; a failed one leaves them at their last value. */
+  const readBacklog = () => {
+    backlog ??= (backlogSource?.webhookBacklog() ?? Promise.resolve(undefined))
+      .catch(() => undefined)
+      .finally(() => {
+        backlog = undefined;
+      });
+    return backlog;
+  };
+  new Gauge({
+    name: "certgate_webhook_backlog_events",
+    help: "Webhook events in the outbox not delivered yet (read from the store at scrape time).",
+    registers: [registry],
+    async collect() {
+      const read = await readBacklog();
+      if (read) this.set(read.pending);
+    },
+  });
+  new Gauge({
+    name: "certgate_webhook_backlog_oldest_age_seconds",
+    help: "Age of the oldest undelivered webhook event (0 when the outbox is drained), at scrape time.",
+    registers: [registry],
+    async collect() {
+      const read = await readBacklog();
+      if (read)
+        this.set(
+          read.oldestCreatedAt ? Math.max(0, (Date.now() - read.oldestCreatedAt.getTime()) / 1000) : 0,
+        );
+    },
+  });
+
   function onClientEvent(event: ClientEvent) {
     switch (event.type) {
       case "request":
@@ -81,6 +115,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   }
 
   function instrumentStore(store: Store): Store {
+    backlogSource = store;
     const timed =
       <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
       async (...args: A): Promise<R> => {
@@ -123,6 +158,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         }
         return result;
       }),
+      isAccountBound: timed("isAccountBound", (ref) => store.isAccountBound(ref)),
       unbindAccount: timed("unbindAccount", (ref, now) => store.unbindAccount(ref, now)),
       listAuditEvents: timed("listAuditEvents", (id) => store.listAuditEvents(id)),
       purgeIdentities: timed("purgeIdentities", (i) => store.purgeIdentities(i)),
@@ -130,6 +166,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       claimWebhookEvents: timed("claimWebhookEvents", (i) => store.claimWebhookEvents(i)),
       markWebhookDelivered: timed("markWebhookDelivered", (id, now) => store.markWebhookDelivered(id, now)),
       markWebhookFailed: timed("markWebhookFailed", (id, i) => store.markWebhookFailed(id, i)),
+      webhookBacklog: timed("webhookBacklog", () => store.webhookBacklog()),
       ping: timed("ping", () => store.ping()),
       close: () => store.close(),
     };

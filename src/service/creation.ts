@@ -10,7 +10,10 @@ import {
   MIN_MAX_ATTEMPTS,
 } from "../core/attempts.js";
 import { RequestError } from "../core/errors.js";
+import { EXPECTED_KEYS, type ExpectedIdentity, validateExpected } from "../core/expected.js";
 import { type Policy, unknownPolicyKeys } from "../core/policy.js";
+import { defaultPurpose, purposeProblem } from "../core/purpose.js";
+import { isPurpose, PURPOSES, type Purpose } from "../core/reasons.js";
 import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
 import type { ApiVersion, NewVerification, VerificationRecord } from "../core/verification.js";
 
@@ -22,7 +25,18 @@ export interface CreateVerificationInput {
    */
   apiVersion?: ApiVersion | undefined;
   policy: Policy;
+  /**
+   * What the verification is for (core/purpose.ts). Default `signup` with an `accountRef`, `check`
+   * without. `signup` and `reverify` need an `accountRef`, `check` takes none; a `reverify` needs the
+   * account bound to a person already.
+   */
+  purpose?: Purpose | undefined;
   accountRef?: string | undefined;
+  /**
+   * What the merchant expects of the verified person (core/expected.ts): at least one of name,
+   * birth date ("YYYY-MM-DD"), phone. Kept only as keyed hashes until the verification finishes.
+   */
+  expected?: ExpectedIdentity | undefined;
   returnUrl?: string | undefined;
   ttlSeconds?: number | undefined;
   /**
@@ -37,11 +51,16 @@ export interface CreateVerificationInput {
 const CREATE_INPUT_KEYS: Readonly<Record<keyof CreateVerificationInput, true>> = {
   apiVersion: true,
   policy: true,
+  purpose: true,
   accountRef: true,
+  expected: true,
   returnUrl: true,
   ttlSeconds: true,
   maxAttempts: true,
 };
+
+/** How the library spells each expected field. */
+const EXPECTED_NAMES = { name: "name", birth_date: "birthDate", phone: "phone" } as const;
 
 /** How long an Idempotency-Key names the verification it created: 24 hours, as Stripe keeps keys. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
@@ -78,7 +97,11 @@ export function buildNewVerification(
   },
 ): NewVerification {
   const { apiVersions, newId } = context;
-  const unknown = [...unknownKeys(input, CREATE_INPUT_KEYS), ...unknownPolicyKeys(input.policy, "policy.")];
+  const unknown = [
+    ...unknownKeys(input, CREATE_INPUT_KEYS),
+    ...unknownPolicyKeys(input.policy, "policy."),
+    ...unknownKeys(input.expected, EXPECTED_KEYS, "expected."),
+  ];
   if (unknown.length > 0) throw unknownFieldError(unknown);
   const apiVersion = input.apiVersion ?? apiVersions[0] ?? "v1";
   if (!apiVersions.includes(apiVersion)) {
@@ -94,6 +117,27 @@ export function buildNewVerification(
       { field: "maxAttempts" },
     );
   }
+  const purpose = input.purpose ?? defaultPurpose(input.accountRef);
+  if (!isPurpose(purpose)) {
+    throw new RequestError("invalid_request", `purpose must be one of ${PURPOSES.join(", ")}`, {
+      field: "purpose",
+    });
+  }
+  const problem = purposeProblem(
+    { purpose, accountRef: input.accountRef, requirePersonKey: input.policy.requirePersonKey },
+    { purpose: "purpose", accountRef: "accountRef", requirePersonKey: "policy.requirePersonKey" },
+  );
+  if (problem !== undefined)
+    throw new RequestError("invalid_request", problem.message, { field: problem.field });
+  if (input.expected !== undefined) {
+    const problems = validateExpected(input.expected, (field) => `expected.${EXPECTED_NAMES[field]}`);
+    if (problems.length > 0) {
+      throw new RequestError("invalid_request", problems.map((p) => p.message).join("; "), {
+        field: problems[0]?.field,
+        problems: problems.map((p) => p.message),
+      });
+    }
+  }
   const createdAt = context.now();
   const ttlSeconds = input.ttlSeconds ?? context.ttlSeconds;
   return {
@@ -102,7 +146,9 @@ export function buildNewVerification(
     // V2 lets the merchant choose the id: certgate's is as unguessable as a merchant_uid.
     boundId: newId(apiVersion === "v1" ? "mid" : "idv"),
     policy: input.policy,
+    purpose,
     accountRef: input.accountRef,
+    expected: input.expected,
     returnUrl: input.returnUrl,
     maxAttempts,
     createdAt,

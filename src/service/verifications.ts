@@ -25,10 +25,16 @@ import type { UpstreamResult } from "../core/identity.js";
 import type { CompletionOutcome } from "../core/outcome.js";
 
 import { evaluatePolicy } from "../core/policy.js";
+import { completionDecisionFor } from "../core/purpose.js";
 import type { Store } from "../core/store.js";
 import { fromV1Certification, type V1Certification } from "../core/v1/upstream.js";
 import { fromV2IdentityVerification, type V2IdentityVerification } from "../core/v2/upstream.js";
-import type { ApiVersion, CompletionDecision, VerificationRecord } from "../core/verification.js";
+import type {
+  ApiVersion,
+  CompletionDecision,
+  NewVerification,
+  VerificationRecord,
+} from "../core/verification.js";
 import {
   buildNewVerification,
   type CreateVerificationInput,
@@ -89,7 +95,8 @@ export interface VerificationService {
    *
    * @throws {RequestError} `unknown_field` when `input` or its policy has a key that is no field of
    *   theirs (camelCase as written: "accountref", "policy.minage"), before anything is stored;
-   *   `invalid_request` when `apiVersion` is not configured.
+   *   `invalid_request` when `apiVersion` is not configured, `purpose` does not fit `accountRef` or
+   *   `expected` is not valid; `account_not_bound` for a `reverify` of an account no person is bound to.
    */
   create(input: CreateVerificationInput): Promise<VerificationRecord>;
   /**
@@ -275,22 +282,31 @@ export function createVerificationService(options: VerificationServiceOptions): 
     const outcome = await finish(
       verification,
       result.upstreamId,
-      decision.ok ? { ok: true, identity: decision.identity, personKey: decision.personKey } : decision,
+      completionDecisionFor(verification.purpose, decision, result.identity),
     );
     return { outcome, consumable: true };
   }
 
-  const newVerification = (input: CreateVerificationInput) =>
-    buildNewVerification(input, { apiVersions, now, ttlSeconds: ttl, newId });
+  /**
+   * The pending verification `input` asks for; a `reverify` only of an account bound to a person.
+   * Its completion reads the binding again in its own transaction, so a withdrawal in between fails
+   * it closed (`person_mismatch`).
+   */
+  async function newVerification(input: CreateVerificationInput): Promise<NewVerification> {
+    const verification = buildNewVerification(input, { apiVersions, now, ttlSeconds: ttl, newId });
+    if (verification.purpose === "reverify" && !(await store.isAccountBound(verification.accountRef ?? ""))) {
+      throw new RequestError("account_not_bound", "no person is bound to this account: nothing to re-verify");
+    }
+    return verification;
+  }
 
   return {
     apiVersions,
 
-    // async: a refused input rejects the promise, it never throws synchronously.
-    create: async (input) => store.createVerification(newVerification(input)),
+    create: async (input) => store.createVerification(await newVerification(input)),
 
     async createIdempotent(input, idempotency) {
-      const verification = newVerification(input);
+      const verification = await newVerification(input);
       const result = await store.createIdempotentVerification({
         verification,
         ...idempotency,

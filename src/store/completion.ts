@@ -1,21 +1,56 @@
 /**
- * Step 6 of a completion (core/policy.ts), in ONE transaction: the upstream id consumed once, the
- * person found or created under any key of the keyring, the person bound to the account, and the
- * outcome written with its audit and outbox events. The facts come from the database; the decisions
- * from core/settlement.ts. Also withdrawal (`unbindAccount`), which frees the person again.
+ * Step 6 of a completion (core/policy.ts), in ONE transaction: the upstream id consumed once, a
+ * `reverify`'s person checked against its account, the expected identity compared, the person found
+ * or created under any key of the keyring, the person bound to the account, and the outcome written
+ * with its audit and outbox events (the expected identity's hashes dropped). The facts come from the
+ * database; the decisions from core/settlement.ts and core/expected.ts. Also withdrawal
+ * (`unbindAccount`), which frees the person again.
  */
 import type { Selectable, Transaction } from "kysely";
+import { type ExpectedField, mismatchedFields } from "../core/expected.js";
 import type { PersonKey } from "../core/identity.js";
-import { type Settlement, settleBeforeBinding, settleBinding } from "../core/settlement.js";
+import { personCheckOf } from "../core/purpose.js";
+import {
+  type Settlement,
+  settleBeforeBinding,
+  settleBinding,
+  settlePersonCheck,
+} from "../core/settlement.js";
 import type { CompletionInput, CompletionResult, Store } from "../core/store.js";
 import type { VerificationRecord } from "../core/verification.js";
 import { completedEvent, VERIFICATION_COMPLETED } from "../core/webhook-event.js";
 import { insertAudit, readVerification, type StoreContext } from "./context.js";
 import { insertOutboxEvent, newEventId } from "./outbox.js";
-import { identityColumns, msOf } from "./rows.js";
+import {
+  expectedHashContext,
+  expectedHashesOf,
+  identityColumns,
+  msOf,
+  NO_EXPECTED_COLUMNS,
+  purposeOf,
+} from "./rows.js";
 import type { Database, VerificationsTable } from "./schema.js";
 
-/** The person row for `key`, found under any key of the keyring or created. */
+/** The person row of `key` under any key of the keyring (the current key's row first), if any. */
+async function findPerson(ctx: StoreContext, trx: Transaction<Database>, key: PersonKey) {
+  const scope = key.kind === "di" ? key.provider : "";
+  const hashes = ctx.keyring.lookupHashes(key);
+  const rows = await trx
+    .selectFrom("persons")
+    .select(["id", "key_hash", "key_id"])
+    .where("key_kind", "=", key.kind)
+    .where("key_scope", "=", scope)
+    .where(
+      "key_hash",
+      "in",
+      hashes.map((h) => h.hash),
+    )
+    .execute();
+  // Lookup order: a row under the current key wins over one under an older key.
+  return hashes.map((h) => rows.find((row) => row.key_hash === h.hash)).find((row) => row !== undefined);
+}
+
+/** The person row for `key`, found under any key of the keyring (rewritten to the current one) or created. */
 async function personIdFor(
   ctx: StoreContext,
   trx: Transaction<Database>,
@@ -24,24 +59,13 @@ async function personIdFor(
 ): Promise<string> {
   const { keyring, newId } = ctx;
   const scope = key.kind === "di" ? key.provider : "";
-  const hashes = keyring.lookupHashes(key);
   const current = keyring.hashPersonKey(key);
   const byKey = trx
     .selectFrom("persons")
     .select(["id", "key_hash", "key_id"])
     .where("key_kind", "=", key.kind)
     .where("key_scope", "=", scope);
-  const rows = await byKey
-    .where(
-      "key_hash",
-      "in",
-      hashes.map((h) => h.hash),
-    )
-    .execute();
-  // Lookup order: a row under the current key wins over one under an older key.
-  const found = hashes
-    .map((h) => rows.find((row) => row.key_hash === h.hash))
-    .find((row) => row !== undefined);
+  const found = await findPerson(ctx, trx, key);
   if (found !== undefined) {
     if (found.key_id !== current.keyId) {
       // Rotation: rewrite to the current key unless a row under it already exists (it can only when
@@ -86,6 +110,35 @@ async function personIdFor(
   return row.id;
 }
 
+/**
+ * The person bound to `accountRef`, read under `FOR UPDATE` (PostgreSQL) so a withdrawal or a
+ * re-binding waits for this transaction instead of changing the answer under it.
+ */
+async function personOfAccount(ctx: StoreContext, trx: Transaction<Database>, accountRef: string) {
+  return (
+    await trx
+      .selectFrom("accounts")
+      .select("person_id")
+      .where("account_ref", "=", accountRef)
+      .$if(ctx.dialect.rowLocks, (qb) => qb.forUpdate())
+      .executeTakeFirst()
+  )?.person_id;
+}
+
+/** 6b's fact: the expected fields the verified identity does not match, by their keyed hashes. */
+function mismatchedExpected(
+  ctx: StoreContext,
+  row: Selectable<VerificationsTable>,
+  input: CompletionInput,
+): ExpectedField[] {
+  const hashes = expectedHashesOf(row);
+  const given = Object.keys(hashes) as ExpectedField[];
+  if (!input.decision.ok || given.length === 0) return [];
+  return mismatchedFields(given, input.decision.identity, (field, canonical) =>
+    ctx.keyring.matchesHash(hashes[field] ?? "", canonical, expectedHashContext(row.id, field)),
+  );
+}
+
 async function accountOf(trx: Transaction<Database>, personId: string) {
   return (
     await trx
@@ -96,7 +149,7 @@ async function accountOf(trx: Transaction<Database>, personId: string) {
   )?.account_ref;
 }
 
-/** Steps 6a–6b: the facts only the database can establish, decided by core/settlement.ts. */
+/** Steps 6a–6d: the facts only the database can establish, decided by core/settlement.ts. */
 async function settle(
   ctx: StoreContext,
   trx: Transaction<Database>,
@@ -113,11 +166,39 @@ async function settle(
       .executeTakeFirst();
     consumed = Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
-  const first = settleBeforeBinding(input.decision, input.upstreamId, consumed);
+  // 6a: a reverify's person must be the account's; found only, never created (nothing of anyone
+  // else is kept).
+  const check = personCheckOf(purposeOf(row), input.decision);
+  if (check !== undefined) {
+    const person = check.personKey && (await findPerson(ctx, trx, check.personKey));
+    const accountPersonId =
+      row.account_ref === null ? undefined : await personOfAccount(ctx, trx, row.account_ref);
+    const mismatch = settlePersonCheck({
+      personId: person?.id,
+      accountPersonId,
+      upstreamId: input.upstreamId,
+      consumed,
+    });
+    if (mismatch !== undefined) return mismatch;
+  }
+  const first = settleBeforeBinding(
+    input.decision,
+    input.upstreamId,
+    consumed,
+    mismatchedExpected(ctx, row, input),
+  );
   if (!("bind" in first)) return first;
 
   const personId = await personIdFor(ctx, trx, first.bind, nowMs);
   const binding = { upstreamId: first.upstreamId, identity: first.identity, personId };
+  if (check !== undefined) {
+    // The account is this person's already (6a): nothing to bind.
+    return settleBinding({
+      ...binding,
+      accountRef: row.account_ref ?? undefined,
+      held: row.account_ref ?? undefined,
+    });
+  }
   if (row.account_ref === null) {
     return settleBinding({ ...binding, accountRef: undefined, held: await accountOf(trx, personId) });
   }
@@ -154,6 +235,8 @@ export async function finishRow(
       upstream_id: outcome.upstreamId ?? null,
       person_id: outcome.personId ?? null,
       existing_account_ref: outcome.existingAccountRef ?? null,
+      mismatched_fields: outcome.mismatchedFields ? JSON.stringify(outcome.mismatchedFields) : null,
+      ...NO_EXPECTED_COLUMNS,
       completed_at: nowMs,
       ...(outcome.failedAttempts === undefined ? {} : { failed_attempts: outcome.failedAttempts }),
       ...(outcome.status === "verified" && outcome.identity !== undefined
@@ -168,6 +251,8 @@ export async function finishRow(
     status: outcome.status,
     reason: outcome.reason ?? null,
     api_version: row.api_version,
+    purpose: row.purpose,
+    ...(outcome.mismatchedFields ? { mismatched_fields: outcome.mismatchedFields.join(",") } : {}),
   });
   const verification = ctx.toRecord(updated);
   if (emitEvent) {

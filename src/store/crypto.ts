@@ -1,6 +1,7 @@
 /**
  * Keys for what the store must never keep in the clear (DOMAIN.md): a keyed hash of the person key
- * (CI / DI) and AES-256-GCM for name, phone and birth date.
+ * (CI / DI), a keyed hash of each expected identity value (core/expected.ts), and AES-256-GCM for
+ * name, phone and birth date.
  *
  * Every key is derived from the server secret with HKDF-SHA-256 under its own `info`, so the hashing
  * key, the encryption key and the key id are independent of each other and none of them is the secret.
@@ -8,7 +9,14 @@
  * looked up under the current and the previous keys, ciphertexts are decrypted by their own key id.
  * The secrets live only in this module's closures: the keyring object holds functions and the id.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  timingSafeEqual,
+} from "node:crypto";
 import type { PersonKey } from "../core/identity.js";
 import { secureRandomBytes } from "../util/random.js";
 
@@ -31,6 +39,19 @@ export interface Keyring {
   hashPersonKey(key: PersonKey): PersonKeyHash;
   /** The hash of `key` under every key: the current one first, then the previous ones in the order given. */
   lookupHashes(key: PersonKey): PersonKeyHash[];
+  /**
+   * A keyed hash (HMAC-SHA-256 under its own derived key) of an expected identity value in its
+   * canonical form, as `keyId.hash`: only compared, never looked up, so `context` (the row id and
+   * field) is hashed in and one value in two rows gives two hashes. The key id survives a rotation:
+   * {@link Keyring.matchesHash} uses the key it names while that secret is in the keyring.
+   */
+  hashValue(value: string, context: string): string;
+  /**
+   * Whether `value` (canonical) is what `stored` (a {@link Keyring.hashValue} output for `context`)
+   * was made of, compared in constant time. False when the key id is unknown (its secret left the
+   * keyring) or the format is wrong: an expected value that cannot be checked does not match.
+   */
+  matchesHash(stored: string, value: string, context: string): boolean;
   /**
    * AES-256-GCM under the current key with a random 12-byte IV, as `keyId.iv.tag.ciphertext`
    * (base64url parts). `context` is authenticated but not stored (e.g. the row id and column), so a
@@ -55,6 +76,7 @@ export interface KeyringOptions {
 interface DerivedKey {
   keyId: string;
   hmacKey: Buffer;
+  valueHmacKey: Buffer;
   encryptionKey: Buffer;
 }
 
@@ -91,6 +113,15 @@ export function createKeyring(options: KeyringOptions): Keyring {
     currentKeyId: current.keyId,
     hashPersonKey: (key: PersonKey) => hashWith(current, key),
     lookupHashes: (key: PersonKey) => keys.map((derived) => hashWith(derived, key)),
+    hashValue: (value: string, context: string) => `${current.keyId}.${valueHash(current, value, context)}`,
+    matchesHash(stored: string, value: string, context: string): boolean {
+      const [keyId = "", hash = "", ...rest] = stored.split(".");
+      const key = byId.get(keyId);
+      if (key === undefined || rest.length > 0) return false;
+      const expected = Buffer.from(valueHash(key, value, context), "base64url");
+      const actual = Buffer.from(hash, "base64url");
+      return actual.length === expected.length && timingSafeEqual(actual, expected);
+    },
     encrypt(plaintext: string, context = ""): string {
       const iv = secureRandomBytes(IV_BYTES);
       const cipher = createCipheriv("aes-256-gcm", current.encryptionKey, iv);
@@ -144,6 +175,7 @@ function deriveKey(secret: string): DerivedKey {
   return {
     keyId: createHash("sha256").update(keyIdMaterial).digest("hex").slice(0, 12),
     hmacKey: derive("certgate person key hmac"),
+    valueHmacKey: derive("certgate expected identity hmac"),
     encryptionKey: derive("certgate field encryption aes-256-gcm"),
   };
 }
@@ -158,6 +190,12 @@ function hashWith(key: DerivedKey, personKey: PersonKey): PersonKeyHash {
     keyId: key.keyId,
     hash: createHmac("sha256", key.hmacKey).update(input, "utf8").digest("base64url"),
   };
+}
+
+function valueHash(key: DerivedKey, value: string, context: string): string {
+  return createHmac("sha256", key.valueHmacKey)
+    .update(JSON.stringify([context, value]), "utf8")
+    .digest("base64url");
 }
 
 function aad(keyId: string, context: string): Buffer {

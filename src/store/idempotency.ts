@@ -20,7 +20,7 @@ export function idempotencyMethods(
         // The verification first (the key row references it), then the key under its primary key.
         // PostgreSQL: a concurrent claim of the same key waits here for this transaction, then sees
         // the committed row (READ COMMITTED) and does nothing. An expired row is taken over.
-        const inserted = await insertVerification(trx, input.verification);
+        const inserted = await insertVerification(ctx, trx, input.verification);
         if (inserted === undefined) {
           throw new DuplicateIdError();
         }

@@ -157,6 +157,41 @@ export function createMigrations(dialect: StoreDialect): Record<string, Migratio
         await db.schema.dropTable("idempotency_keys").ifExists().execute();
       },
     },
+    "0005_purposes_and_expected_identity": {
+      // Purposes (core/purpose.ts) and expected identity (core/expected.ts). Rows from before get
+      // the purpose they had in effect: "signup" with an account, "check" without.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable("verifications")
+          .addColumn("purpose", "text", (c) =>
+            c
+              .notNull()
+              .defaultTo("check")
+              .check(sqlIn("purpose", ["signup", "reverify", "check"])),
+          )
+          .execute();
+        await sql`update verifications set purpose = 'signup' where account_ref is not null`.execute(db);
+        for (const column of [
+          "expected_name_hash",
+          "expected_birth_date_hash",
+          "expected_phone_hash",
+          "mismatched_fields",
+        ]) {
+          await db.schema.alterTable("verifications").addColumn(column, "text").execute();
+        }
+      },
+      async down(db: Kysely<unknown>) {
+        for (const column of [
+          "mismatched_fields",
+          "expected_phone_hash",
+          "expected_birth_date_hash",
+          "expected_name_hash",
+          "purpose",
+        ]) {
+          await db.schema.alterTable("verifications").dropColumn(column).execute();
+        }
+      },
+    },
   };
 }
 

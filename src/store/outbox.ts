@@ -38,7 +38,7 @@ export async function insertOutboxEvent(
 
 export function outboxMethods(
   ctx: StoreContext,
-): Pick<Store, "claimWebhookEvents" | "markWebhookDelivered" | "markWebhookFailed"> {
+): Pick<Store, "claimWebhookEvents" | "markWebhookDelivered" | "markWebhookFailed" | "webhookBacklog"> {
   const { db } = ctx;
   return {
     async claimWebhookEvents({ now, limit, leaseUntil }) {
@@ -71,6 +71,20 @@ export function outboxMethods(
           attempts: r.attempts,
           createdAt: dateOf(r.created_at),
         }));
+    },
+
+    async webhookBacklog() {
+      const row = await db
+        .selectFrom("webhook_outbox")
+        .select((eb) => [eb.fn.countAll().as("pending"), eb.fn.min("created_at").as("oldest")])
+        .where("delivered_at", "is", null)
+        .executeTakeFirst();
+      // PostgreSQL answers count(*) and a bigint min as strings, SQLite as numbers.
+      const oldest = row?.oldest === null || row?.oldest === undefined ? undefined : Number(row.oldest);
+      return {
+        pending: Number(row?.pending ?? 0),
+        oldestCreatedAt: oldest === undefined ? undefined : dateOf(oldest),
+      };
     },
 
     async markWebhookDelivered(id, now) {

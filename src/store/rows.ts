@@ -1,13 +1,21 @@
 /**
- * Row mapping: a `verifications` row to a {@link VerificationRecord} (personal fields decrypted) and a
- * verified identity to its columns (encrypted, bound to row and column), plus the instant columns'
- * integer milliseconds. The policy is parsed by the core's one policy shape (core/policy.ts).
+ * Row mapping: a `verifications` row to a {@link VerificationRecord} (personal fields decrypted), a
+ * verified identity to its columns (encrypted, bound to row and column) and an expected identity to
+ * its keyed hashes, plus the instant columns' integer milliseconds. The policy is parsed by the
+ * core's one policy shape (core/policy.ts).
  */
 import type { Selectable } from "kysely";
 import { formatCalendarDate } from "../core/calendar.js";
+import {
+  canonicalExpectedValues,
+  EXPECTED_FIELDS,
+  type ExpectedField,
+  type ExpectedIdentity,
+  isExpectedField,
+} from "../core/expected.js";
 import { carrierFrom, type Gender, type VerifiedIdentity } from "../core/identity.js";
 import { parsePolicy } from "../core/policy.js";
-import { isRejectionReason, isVerificationStatus } from "../core/reasons.js";
+import { isPurpose, isRejectionReason, isVerificationStatus } from "../core/reasons.js";
 import type { ApiVersion, StoredIdentity, VerificationRecord } from "../core/verification.js";
 import type { Keyring } from "./crypto.js";
 import type { VerificationsTable } from "./schema.js";
@@ -29,6 +37,55 @@ export function identityColumns(identity: VerifiedIdentity, verificationId: stri
   };
 }
 
+/** The column holding the keyed hash of each expected field. */
+const EXPECTED_COLUMN = {
+  name: "expected_name_hash",
+  birth_date: "expected_birth_date_hash",
+  phone: "expected_phone_hash",
+} as const satisfies Record<ExpectedField, keyof VerificationsTable>;
+
+/** What an expected field's hash is bound to: its row and field, so it means nothing elsewhere. */
+export function expectedHashContext(verificationId: string, field: ExpectedField): string {
+  return `verifications/${verificationId}/expected_${field}`;
+}
+
+/** The expected identity's columns: a keyed hash of each given field's canonical value, else null. */
+export function expectedColumns(
+  expected: ExpectedIdentity | undefined,
+  verificationId: string,
+  keyring: Keyring,
+): Record<(typeof EXPECTED_COLUMN)[ExpectedField], string | null> {
+  const values = expected === undefined ? {} : canonicalExpectedValues(expected);
+  const hash = (field: ExpectedField) => {
+    const value = values[field];
+    return value === undefined ? null : keyring.hashValue(value, expectedHashContext(verificationId, field));
+  };
+  return {
+    expected_name_hash: hash("name"),
+    expected_birth_date_hash: hash("birth_date"),
+    expected_phone_hash: hash("phone"),
+  };
+}
+
+/** The columns that drop an expected identity (every finish sets them). */
+export const NO_EXPECTED_COLUMNS = {
+  expected_name_hash: null,
+  expected_birth_date_hash: null,
+  expected_phone_hash: null,
+} as const;
+
+/** The stored hash of each expected field of `row`, for the fields that were given. */
+export function expectedHashesOf(
+  row: Selectable<VerificationsTable>,
+): Partial<Record<ExpectedField, string>> {
+  const hashes: Partial<Record<ExpectedField, string>> = {};
+  for (const field of EXPECTED_FIELDS) {
+    const hash = row[EXPECTED_COLUMN[field]];
+    if (hash !== null) hashes[field] = hash;
+  }
+  return hashes;
+}
+
 export function verificationFromRow(
   row: Selectable<VerificationsTable>,
   keyring: Keyring,
@@ -47,7 +104,9 @@ export function verificationFromRow(
     status: row.status,
     reason: row.reason ?? undefined,
     policy: parsePolicy(JSON.parse(row.policy_json)),
+    purpose: purposeOf(row),
     accountRef: row.account_ref ?? undefined,
+    mismatchedFields: mismatchedFieldsOf(row),
     returnUrl: row.return_url ?? undefined,
     upstreamId: row.upstream_id ?? undefined,
     personId: row.person_id ?? undefined,
@@ -79,6 +138,20 @@ function identityFromRow(
     provider,
     verifiedAt: row.verified_at === null ? undefined : dateOf(row.verified_at),
   };
+}
+
+export function purposeOf(row: Selectable<VerificationsTable>) {
+  if (isPurpose(row.purpose)) return row.purpose;
+  throw new Error(`store: verification ${row.id} has an unknown purpose`);
+}
+
+function mismatchedFieldsOf(row: Selectable<VerificationsTable>): ExpectedField[] | undefined {
+  if (row.mismatched_fields === null) return undefined;
+  const fields: unknown = JSON.parse(row.mismatched_fields);
+  if (!Array.isArray(fields) || !fields.every(isExpectedField)) {
+    throw new Error(`store: verification ${row.id} has unknown mismatched fields`);
+  }
+  return fields;
 }
 
 function apiVersionOf(row: Selectable<VerificationsTable>): ApiVersion {

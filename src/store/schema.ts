@@ -34,6 +34,17 @@ export interface VerificationsTable {
   /** Migration 0003: failed attempts counted so far, and how many are allowed while pending. */
   failed_attempts: Generated<number>;
   max_attempts: Generated<number>;
+  /** Migration 0005: "signup" | "reverify" | "check" (core/purpose.ts). */
+  purpose: Generated<string>;
+  /**
+   * Keyed hashes (`keyId.hash`, Keyring.hashValue) of the expected identity's canonical values,
+   * while pending; null when not expected, and set to null when the verification finishes.
+   */
+  expected_name_hash: string | null;
+  expected_birth_date_hash: string | null;
+  expected_phone_hash: string | null;
+  /** With reason identity_mismatch: a JSON array of the fields that differed ("name", …). */
+  mismatched_fields: string | null;
 }
 
 export interface ConsumedIdsTable {

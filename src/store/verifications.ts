@@ -3,16 +3,24 @@ import type { Kysely } from "kysely";
 import { z } from "zod";
 import { DEFAULT_MAX_ATTEMPTS } from "../core/attempts.js";
 import { DuplicateIdError } from "../core/errors.js";
+import { defaultPurpose } from "../core/purpose.js";
 import type { AuditEvent, Store } from "../core/store.js";
 import type { NewVerification } from "../core/verification.js";
 import { readVerification, type StoreContext } from "./context.js";
-import { dateOf, msOf } from "./rows.js";
+import { dateOf, expectedColumns, msOf } from "./rows.js";
 import type { Database } from "./schema.js";
 
 const AUDIT_DATA = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
-/** Inserts a pending verification; undefined when its id or bound id is taken. */
-export async function insertVerification(executor: Kysely<Database>, input: NewVerification) {
+/**
+ * Inserts a pending verification, its expected identity as keyed hashes only; undefined when its id
+ * or bound id is taken.
+ */
+export async function insertVerification(
+  ctx: StoreContext,
+  executor: Kysely<Database>,
+  input: NewVerification,
+) {
   return executor
     .insertInto("verifications")
     .values({
@@ -22,7 +30,9 @@ export async function insertVerification(executor: Kysely<Database>, input: NewV
       status: "pending",
       reason: null,
       policy_json: JSON.stringify(input.policy),
+      purpose: input.purpose ?? defaultPurpose(input.accountRef),
       account_ref: input.accountRef ?? null,
+      ...expectedColumns(input.expected, input.id, ctx.keyring),
       return_url: input.returnUrl ?? null,
       max_attempts: input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       created_at: msOf(input.createdAt),
@@ -35,11 +45,18 @@ export async function insertVerification(executor: Kysely<Database>, input: NewV
 
 export function verificationMethods(
   ctx: StoreContext,
-): Pick<Store, "createVerification" | "getVerification" | "findVerificationByBoundId" | "listAuditEvents"> {
+): Pick<
+  Store,
+  | "createVerification"
+  | "getVerification"
+  | "findVerificationByBoundId"
+  | "isAccountBound"
+  | "listAuditEvents"
+> {
   const { db, toRecord } = ctx;
   return {
     async createVerification(input: NewVerification) {
-      const inserted = await insertVerification(db, input);
+      const inserted = await insertVerification(ctx, db, input);
       if (inserted === undefined) {
         throw new DuplicateIdError();
       }
@@ -58,6 +75,15 @@ export function verificationMethods(
         .where("bound_id", "=", boundId)
         .executeTakeFirst();
       return row === undefined ? undefined : toRecord(row);
+    },
+
+    async isAccountBound(accountRef: string) {
+      const row = await db
+        .selectFrom("accounts")
+        .select("account_ref")
+        .where("account_ref", "=", accountRef)
+        .executeTakeFirst();
+      return row !== undefined;
     },
 
     async listAuditEvents(verificationId?: string) {

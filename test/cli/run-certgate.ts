@@ -28,3 +28,48 @@ export function runCertgate(args: string[], env: Record<string, string>): Promis
     child.once("close", (status) => resolve({ status, stdout, stderr }));
   });
 }
+
+/** A `certgate serve` (or `emulator`) child, once it printed its URL. */
+export interface RunningCertgate {
+  url: string;
+  /** Everything it wrote on stdout so far (the banner). */
+  stdout(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `certgate <args>` (a serving command) with only PATH and `env`, and resolves once stdout
+ * shows a URL matching `ready` (first group: the URL).
+ */
+export function startCertgateProcess(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp = /SANDBOX mode at (http:\/\/\S+)/,
+): Promise<RunningCertgate> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return new Promise((resolve, reject) => {
+    child.stderr.on("data", (c: Buffer) => {
+      err += String(c);
+    });
+    child.stdout.on("data", (c: Buffer) => {
+      out += String(c);
+      const url = ready.exec(out)?.[1];
+      if (url)
+        resolve({
+          url,
+          stdout: () => out,
+          async stop() {
+            child.kill("SIGTERM");
+            await exited;
+          },
+        });
+    });
+    child.once("exit", (code) => reject(new Error(`certgate ${args[0]} exited (${code}): ${err}`)));
+  });
+}

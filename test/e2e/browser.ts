@@ -45,15 +45,17 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-/** Launches Chromium headless with a fresh user-data-dir. */
-export async function openBrowser(options: { mobile?: boolean } = {}): Promise<BrowserSession> {
+/** Launches Chromium headless with a fresh user-data-dir (a phone, or a desktop of `viewport`). */
+export async function openBrowser(
+  options: { mobile?: boolean; viewport?: { width: number; height: number } } = {},
+): Promise<BrowserSession> {
   const profile = mkdtempSync(join(tmpdir(), "certgate-e2e-profile-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: CHROMIUM_ARGS,
     locale: "ko-KR",
-    ...(options.mobile ? MOBILE : { viewport: { width: 1100, height: 900 } }),
+    ...(options.mobile ? MOBILE : { viewport: options.viewport ?? { width: 1100, height: 900 } }),
   });
   context.setDefaultTimeout(10_000);
   const page = context.pages()[0] ?? (await context.newPage());
@@ -98,8 +100,11 @@ export async function startSandbox(): Promise<Sandbox> {
   };
 }
 
-/** Saves a full-page screenshot of a final state as `test-artifacts/e2e/<name>.png`. */
-export async function saveScreenshot(page: Page, name: string): Promise<void> {
+/**
+ * Saves a screenshot of a final state as `test-artifacts/e2e/<name>.png`: the full page, or only what
+ * the viewport shows (to see what a visitor sees without scrolling).
+ */
+export async function saveScreenshot(page: Page, name: string, options: { fullPage?: boolean } = {}) {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage: options.fullPage ?? true });
 }

@@ -7,8 +7,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { EMULATOR_OTP_CODE, type Emulator, type PersonaId } from "../../src/emulator/index.js";
-import { SANDBOX_API_KEY } from "../../src/server.js";
+import { EMULATOR_OTP_CODE, type Emulator } from "../../src/emulator/index.js";
 import { API_VERSIONS, type ApiVersion } from "../integration/api-versions.js";
 import {
   type BrowserSession,
@@ -20,6 +19,13 @@ import {
   saveScreenshot,
   startSandbox,
 } from "./browser.js";
+import {
+  merchantView as merchantViewAt,
+  outcomeRows,
+  passWindow,
+  startPopup as startUse,
+  verdict,
+} from "./demo-page.js";
 
 if (!CHROMIUM_AVAILABLE && !IN_CI) {
   console.warn(`e2e: skipped, ${CHROMIUM_PATH} is missing (install it with: apt-get install -y chromium)`);
@@ -32,10 +38,6 @@ describe.runIf(!CHROMIUM_AVAILABLE && IN_CI)("browser tests in CI", () => {
 });
 
 type Use = "signup" | "adult";
-
-const outcomeSchema = z.object({
-  verification: z.object({ status: z.string(), reason: z.string().nullable() }),
-});
 
 /** What differs between the versions' flows on the demo page. */
 const FLOWS = {
@@ -104,44 +106,12 @@ describe.runIf(CHROMIUM_AVAILABLE)("the demo page in Chromium", () => {
 
     /** Starts a use in popup mode and returns the verification window and the created verification. */
     async function startPopup(page: Page, use: Use) {
-      await page.check(`#${use}-mode-popup`);
-      const created = page.waitForResponse((res) => res.url().endsWith("/sandbox/verifications"));
-      const [popup] = await Promise.all([
-        page.waitForEvent("popup"),
-        page.click(`#${use}-form button[type=submit]`),
-      ]);
-      await popup.waitForLoadState();
+      const { popup, created } = await startUse(page, use);
       expect(new URL(popup.url()).pathname).toBe(flow.windowPath);
-      return { popup, verification: flow.created.parse(await (await created).json()) };
+      return { popup, verification: flow.created.parse(created) };
     }
 
-    /** In the verification window: pick a persona, ask for the code, enter it. */
-    async function passWindow(window: Page, persona: PersonaId, otp = EMULATOR_OTP_CODE) {
-      await window.check(`#persona-${persona}`);
-      await window.getByRole("button", { name: /Send code/ }).click();
-      await window.fill("#otp", otp);
-      await window.getByRole("button", { name: /Confirm/ }).click();
-    }
-
-    async function verdict(page: Page) {
-      const el = page.locator("#outcome .verdict");
-      await el.waitFor();
-      const className = (await el.getAttribute("class")) ?? "";
-      return { kind: className.replace("verdict", "").trim(), text: (await el.textContent()) ?? "" };
-    }
-
-    async function outcomeRows(page: Page): Promise<Record<string, string>> {
-      const terms = await page.locator("#outcome dt").allTextContents();
-      const values = await page.locator("#outcome dd").allTextContents();
-      return Object.fromEntries(terms.map((term, i) => [term, values[i] ?? ""]));
-    }
-
-    async function merchantView(id: string) {
-      const res = await fetch(`${base}/api/verifications/${id}`, {
-        headers: { authorization: `Bearer ${SANDBOX_API_KEY}` },
-      });
-      return outcomeSchema.parse(await res.json()).verification;
-    }
+    const merchantView = (id: string) => merchantViewAt(base, id);
 
     describe("popup window", () => {
       it("admits an adult through the adult gate, showing only the masked name", async () => {
@@ -159,7 +129,7 @@ describe.runIf(CHROMIUM_AVAILABLE)("the demo page in Chromium", () => {
         });
         const html = await page.content();
         for (const secret of ["김테스트", "01000000001", "1990-01-15"]) expect(html).not.toContain(secret);
-        expect(await merchantView(verification.id)).toEqual({ status: "verified", reason: null });
+        expect(await merchantView(verification.id)).toMatchObject({ status: "verified", reason: null });
         await finish(page, "popup-adult-verified");
       });
 
@@ -174,7 +144,7 @@ describe.runIf(CHROMIUM_AVAILABLE)("the demo page in Chromium", () => {
           text: "The verification was cancelled. Nothing was verified.",
         });
         expect(await outcomeRows(page)).toMatchObject({ ...flow.apiRow, "Error code": flow.cancelCode });
-        expect(await merchantView(verification.id)).toEqual({ status: "pending", reason: null });
+        expect(await merchantView(verification.id)).toMatchObject({ status: "pending", reason: null });
         await finish(page, "popup-cancelled");
       });
 
@@ -187,7 +157,10 @@ describe.runIf(CHROMIUM_AVAILABLE)("the demo page in Chromium", () => {
 
           expect((await verdict(page)).kind).toBe("no");
           expect(await outcomeRows(page)).toMatchObject({ Status: "rejected", Reason: "underage" });
-          expect(await merchantView(verification.id)).toEqual({ status: "rejected", reason: "underage" });
+          expect(await merchantView(verification.id)).toMatchObject({
+            status: "rejected",
+            reason: "underage",
+          });
           await finish(page, "popup-minor-underage");
         });
 

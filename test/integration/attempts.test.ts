@@ -221,7 +221,7 @@ describe.each(DATABASES)("failed attempts on %s", (kind) => {
       expect(audit.filter((e) => e.type === "verification.attempt_failed")).toHaveLength(6);
       const completed = audit.filter((e) => e.type === "verification.completed");
       expect(completed.map((e) => e.data)).toEqual([
-        { status: "rejected", reason: "too_many_attempts", api_version: version },
+        { status: "rejected", reason: "too_many_attempts", api_version: version, purpose: "check" },
       ]);
       expect(await outboxStatuses(s.id)).toEqual([{ status: "rejected", reason: "too_many_attempts" }]);
 

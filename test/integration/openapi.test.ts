@@ -251,7 +251,11 @@ describe("openapi.json for client generation", () => {
         "invalid_idempotency_key",
       ]),
     );
-    expect(codes("/api/verifications", "post", "409")).toEqual(["idempotency_conflict", "conflict"]);
+    expect(codes("/api/verifications", "post", "409")).toEqual([
+      "idempotency_conflict",
+      "account_not_bound",
+      "conflict",
+    ]);
     expect(codes("/api/verifications/{id}", "get", "401")).toEqual(["unauthorized"]);
     expect(codes("/certifications", "post", "503")).toEqual([
       "upstream_unavailable",

@@ -1,11 +1,12 @@
 /**
  * Races and privacy, for each PortOne API version on SQLite and PostgreSQL: parallel completions
- * settle on one outcome, and no personal value reaches a log line or the database in clear.
+ * settle on one outcome, and no personal value — the verified identity, nor an expected identity a
+ * merchant gave — reaches a log line, a webhook event or the database in clear.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { API_ADAPTERS, API_VERSIONS, type ApiVersion } from "./api-versions.js";
-import { DATABASES, expectAbsent, type Harness, startHarness, storedText } from "./harness.js";
+import { auth, DATABASES, expectAbsent, type Harness, startHarness, storedText } from "./harness.js";
 
 const codeOf = async (res: Response) =>
   z
@@ -21,6 +22,26 @@ interface Person {
   phone: string;
   gender: "female";
 }
+
+/**
+ * An expected identity that is nobody's: given at creation, it must never be stored or told in
+ * clear, neither while pending nor after (in any spelling: as given and in its canonical form).
+ */
+const EXPECTED: Record<ApiVersion, { name: string; birth_date: string; phone: string }> = {
+  v1: { name: "  정기대  가명 ", birth_date: "1971-02-03", phone: "+82 10-4242-1717" },
+  v2: { name: "한기대 가명", birth_date: "1972-03-04", phone: "010 4343 1818" },
+};
+const expectedSecrets = (e: { name: string; birth_date: string; phone: string }) => [
+  e.name.trim().replace(/\s+/g, " "),
+  e.name.trim().split(/\s+/)[0] ?? e.name,
+  e.birth_date,
+  e.birth_date.replaceAll("-", ""),
+  e.phone,
+  e.phone
+    .replace(/^\+82/, "0")
+    .replace(/[^0-9]/g, "")
+    .replace(/^00/, "0"),
+];
 
 /** Each version's run has its own person, as each had its own file. */
 const PEOPLE: Record<ApiVersion, Person> = {
@@ -72,7 +93,7 @@ describe.each(API_VERSIONS)("%s", (version) => {
     let secrets: string[];
 
     beforeAll(async () => {
-      h = await startHarness(kind);
+      h = await startHarness(kind, { emitEvents: true });
       const created = await a.create(h, {
         account_ref: `${a.prefix}privacy-${kind}`,
         policy: { min_age: 19 },
@@ -81,6 +102,19 @@ describe.each(API_VERSIONS)("%s", (version) => {
       secrets = [person.name, person.birthday, person.phone, ...v.personKeys];
       expect(secrets.every((s) => s.length > 0)).toBe(true);
       expect((await v.complete()).status).toBe(200);
+      // An expected identity finished as identity_mismatch, and one left pending.
+      const expected = EXPECTED[version];
+      secrets.push(...expectedSecrets(expected));
+      const mismatched = a.record(h, await a.create(h, { expected }), { v1: { person }, v2: { person } });
+      expect((await mismatched.complete()).status).toBe(422);
+      await a.create(h, { expected });
+      // The same under an Idempotency-Key: its stored fingerprint must not be a guessable digest.
+      const idempotent = await h.api("/api/verifications", {
+        method: "POST",
+        headers: { ...auth, "idempotency-key": `privacy-${version}` },
+        body: { expected, api_version: version },
+      });
+      expect(idempotent.status).toBe(201);
       // A replay and a fault also log.
       await v.complete();
       if (version === "v2") await v2AlsoLogs(h, person);
@@ -92,14 +126,23 @@ describe.each(API_VERSIONS)("%s", (version) => {
       await h?.close();
     });
 
-    it("no log line of the run carries the name, phone, birthday, CI or DI", () => {
+    it("no webhook event carries the name, phone, birthday, CI, DI or an expected value", async () => {
+      const far = new Date(h.emulator.clock.now() + 86_400_000);
+      const events = await h.store.claimWebhookEvents({ now: far, limit: 1_000, leaseUntil: far });
+      expect(events.length).toBeGreaterThanOrEqual(2);
+      const all = events.map((e) => e.payload).join("\n");
+      expect(all).toContain("identity_mismatch");
+      for (const s of secrets) expect(all).not.toContain(s);
+    });
+
+    it("no log line of the run carries the name, phone, birthday, CI, DI or an expected value", () => {
       expect(h.logs.length).toBeGreaterThan(3);
       const all = h.logs.join("\n");
       for (const s of secrets) expect(all).not.toContain(s);
       expect(all).not.toContain(person.birthday.replaceAll("-", ""));
     });
 
-    it("the database never holds them in clear", async () => {
+    it("the database never holds them, nor an expected value, in clear", async () => {
       const text = await storedText(h);
       expect(text).toContain(`${a.prefix}privacy-`);
       expectAbsent(text, secrets);

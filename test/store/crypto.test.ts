@@ -141,8 +141,30 @@ describe("secrets", () => {
       "decrypt",
       "encrypt",
       "hashPersonKey",
+      "hashValue",
       "lookupHashes",
+      "matchesHash",
     ]);
+  });
+});
+
+describe("keyed value hashes (expected identity)", () => {
+  it("match their own value and context only, under the key their id names, and fail closed without it", () => {
+    const old = createKeyring({ secret: SECRET_B });
+    const stored = old.hashValue("01012345678", "verifications/ver_1/expected_phone");
+    expect(stored.startsWith(`${old.currentKeyId}.`)).toBe(true);
+    expect(stored).not.toContain("01012345678");
+    expect(old.matchesHash(stored, "01012345678", "verifications/ver_1/expected_phone")).toBe(true);
+    expect(old.matchesHash(stored, "01012345679", "verifications/ver_1/expected_phone")).toBe(false);
+    // Bound to its row and field: the same value elsewhere hashes differently and does not match.
+    expect(old.matchesHash(stored, "01012345678", "verifications/ver_2/expected_phone")).toBe(false);
+    expect(old.hashValue("01012345678", "verifications/ver_2/expected_phone")).not.toBe(stored);
+    // After a rotation the old key still checks it; once the old secret is gone, nothing matches.
+    const rotated = createKeyring({ secret: SECRET_A, previousSecrets: [SECRET_B] });
+    expect(rotated.matchesHash(stored, "01012345678", "verifications/ver_1/expected_phone")).toBe(true);
+    const newOnly = createKeyring({ secret: SECRET_A });
+    expect(newOnly.matchesHash(stored, "01012345678", "verifications/ver_1/expected_phone")).toBe(false);
+    expect(old.matchesHash("garbage", "01012345678", "verifications/ver_1/expected_phone")).toBe(false);
   });
 });
 

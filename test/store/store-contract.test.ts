@@ -212,6 +212,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
         status: "pending",
         reason: undefined,
         policy: input.policy,
+        purpose: "signup",
         accountRef: input.accountRef,
         returnUrl: input.returnUrl,
         upstreamId: undefined,
@@ -273,7 +274,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
           id: expect.any(Number),
           verificationId: record.id,
           type: "verification.completed",
-          data: { status: "verified", reason: null, api_version: "v2" },
+          data: { status: "verified", reason: null, api_version: "v2", purpose: "check" },
           createdAt: NOW,
         },
       ]);
@@ -354,7 +355,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       });
       if (result.kind !== "finished") return;
       const [event] = await store.listAuditEvents(result.verification.id);
-      expect(event?.data).toEqual({ status, reason, api_version: "v1" });
+      expect(event?.data).toEqual({ status, reason, api_version: "v1", purpose: "check" });
     });
   });
 
@@ -442,6 +443,7 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
         status: "rejected",
         reason: "too_many_attempts",
         api_version: "v1",
+        purpose: "check",
       });
       const events = await outbox(v.id);
       expect(events.map((e) => JSON.parse(e.payload).data)).toMatchObject([
@@ -908,6 +910,29 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       expect(await store.claimWebhookEvents({ now: farFuture, limit: 100, leaseUntil: farFuture })).toEqual(
         [],
       );
+    });
+  });
+
+  describe("webhook backlog", () => {
+    it("counts the undelivered events and dates the oldest, for the metrics", async () => {
+      const far = new Date(NOW.getTime() + 86_400_000 * 365);
+      for (const event of await store.claimWebhookEvents({ now: far, limit: 100_000, leaseUntil: far }))
+        await store.markWebhookDelivered(event.id, far);
+      expect(await store.webhookBacklog()).toEqual({ pending: 0, oldestCreatedAt: undefined });
+      for (let i = 0; i < 2; i++) {
+        const verification = await store.createVerification(makeVerification());
+        await store.completeVerification({
+          verificationId: verification.id,
+          upstreamId: uid("imp"),
+          decision: verified(makeIdentity()),
+          now: NOW,
+          emitEvent: true,
+        });
+      }
+      expect(await store.webhookBacklog()).toEqual({ pending: 2, oldestCreatedAt: NOW });
+      const [first] = await store.claimWebhookEvents({ now: far, limit: 1, leaseUntil: far });
+      await store.markWebhookDelivered(first?.id ?? "", far);
+      expect((await store.webhookBacklog()).pending).toBe(1);
     });
   });
 

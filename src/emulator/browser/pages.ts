@@ -62,6 +62,8 @@ fieldset { border: 1px solid #c9d1da; border-radius: .5rem; margin: 1rem 0; padd
 legend { font-weight: 600; padding: 0 .25rem; }
 .choice { display: flex; gap: .5rem; align-items: flex-start; padding: .3rem 0; }
 .choice small { display: block; color: #4a5561; }
+.last { display: inline-block; font-size: .8rem; font-weight: 600; background: #e0e7ff; color: #3730a3; border-radius: 999px; padding: 0 .5rem; }
+:lang(ko) { word-break: keep-all; overflow-wrap: break-word; }
 label.field { display: block; margin-top: .6rem; font-weight: 500; }
 input[type=text], input[type=tel], input[type=date], select { display: block; width: 100%; box-sizing: border-box;
   font: inherit; padding: .45rem .5rem; border: 1px solid #8a96a3; border-radius: .4rem; background: #fff; }
@@ -98,7 +100,10 @@ export interface PersonaChoice {
   id: string;
   name: string;
   birthday: string;
-  description: string;
+  /** What the persona is, Korean and English, in plain words. */
+  shown: { ko: string; en: string };
+  /** The persona last verified in this browser: the tester's "same person". */
+  last: boolean;
 }
 
 /** Values to show again in the form (from the merchant's parameters or a rejected submission). */
@@ -143,11 +148,11 @@ export function personFormPage(input: {
   errors: readonly string[];
 }): string {
   const { values } = input;
-  const selected = values.persona ?? "adult";
+  const selected = values.persona ?? input.personas.find((p) => p.last)?.id ?? "adult";
   const personaChoices = input.personas.map(
     (p) => html`<div class="choice">
 <input type="radio" name="persona" id="persona-${p.id}" value="${p.id}"${selected === p.id ? html` checked` : ""}>
-<label for="persona-${p.id}">${p.name} · ${p.birthday} · <code>${p.id}</code><small lang="en">${p.description}</small></label>
+<label for="persona-${p.id}">${p.name} · ${p.birthday}${p.last ? html` <span class="last">지난번에 인증한 사람 <span lang="en">(verified last time)</span></span>` : ""}<small>${p.shown.ko} <span lang="en">(${p.shown.en})</span></small></label>
 </div>`,
   );
   const carrierOptions = CARRIER_LABELS.map(
@@ -162,6 +167,7 @@ ${errorBlock(input.errors)}
 <input type="hidden" name="session" value="${input.session}">
 <fieldset>
 <legend>인증할 사람 <span lang="en">(Who is verifying)</span></legend>
+<p class="hint">다른 사람으로 인증하려면 다른 인물을 고르세요. <span lang="en">To verify as someone else, pick another person.</span></p>
 ${personaChoices}
 <div class="choice">
 <input type="radio" name="persona" id="persona-manual" value="manual"${selected === "manual" ? html` checked` : ""}>

@@ -34,6 +34,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { type Context, Hono } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { internationalAge } from "../../core/age.js";
 import { RequestError } from "../../core/errors.js";
@@ -102,6 +103,8 @@ export interface BrowserFlow {
 
 /** How long an open window stays usable, in emulator-clock milliseconds. */
 export const WINDOW_TTL_MS = 30 * 60 * 1000;
+/** The cookie naming the persona last verified in this browser (on the window's own path). */
+const LAST_PERSONA_COOKIE = "certgate_emulator_last_persona";
 /** Open windows kept at most; the oldest is forgotten first (a long-running emulator stays small). */
 const MAX_SESSIONS = 1000;
 
@@ -304,16 +307,35 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
     );
   };
 
-  const personaChoices = () => {
+  const personaChoices = (c: Context) => {
     const today = kstDateAt(deps.clock.now());
+    const last = getCookie(c, LAST_PERSONA_COOKIE);
     return PERSONA_IDS.map((id) => {
       const persona = PERSONAS[id];
       return {
         id,
         name: persona.name,
         birthday: persona.birthdayOn(today),
-        description: persona.description,
+        shown: persona.shown,
+        last: id === last,
       };
+    });
+  };
+
+  /**
+   * Remembers the persona that just verified, so the next window marks it (the tester's "same
+   * person") and preselects it: re-verifying as someone else is then one deliberate choice. A
+   * persona id only, never a typed person.
+   */
+  const rememberPersona = (c: Context, chosen: ChosenPerson) => {
+    if (chosen.kind !== "persona") return;
+    // Scoped to the window's own folder (`…/browser`), wherever the emulator is mounted.
+    const path = c.req.path.slice(0, c.req.path.lastIndexOf("/")) || "/";
+    setCookie(c, LAST_PERSONA_COOKIE, chosen.persona, {
+      path,
+      httpOnly: true,
+      sameSite: "Lax",
+      maxAge: 86_400,
     });
   };
 
@@ -325,11 +347,11 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
     }
   };
 
-  const windowPage = (session: WindowSession) =>
+  const windowPage = (c: Context, session: WindowSession) =>
     personFormPage({
       session: session.id,
       company: session.company,
-      personas: personaChoices(),
+      personas: personaChoices(c),
       values: session.prefill,
       errors: [],
     });
@@ -382,7 +404,7 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
       prefill: { name: params.name, phone: params.phone, persona: params.name ? "manual" : undefined },
     };
     keep(session);
-    return c.html(windowPage(session));
+    return c.html(windowPage(c, session));
   });
 
   app.get("/v1/iamport.js", (c) => {
@@ -429,7 +451,7 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
       },
     };
     keep(session);
-    return c.html(windowPage(session));
+    return c.html(windowPage(c, session));
   });
 
   app.post("/browser/certification-request", async (c) => {
@@ -452,7 +474,7 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
           personFormPage({
             session: session.id,
             company: session.company,
-            personas: personaChoices(),
+            personas: personaChoices(c),
             values: { ...form },
             errors: [`다음 항목을 확인해 주세요 (check these fields): ${fields.map(fieldLabel).join(", ")}.`],
           }),
@@ -503,6 +525,7 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
         merchantCode: session.merchantCode,
         ...(request.customData === undefined ? {} : { customData: request.customData }),
       });
+      if (record) rememberPersona(c, chosen);
       return deliverV2(
         c,
         session.delivery,
@@ -529,6 +552,7 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
       return fail(session, RSP_ERRORS.invalidParams, c);
     }
     sessions.delete(session.id);
+    rememberPersona(c, chosen);
     return deliver(c, session.delivery, successRsp(record));
   });
 

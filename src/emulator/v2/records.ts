@@ -199,7 +199,7 @@ export function emulatorChannel(
  * - Others: `isForeigner` only with the foreigner-detection contract (a null `foreignerV2`: without).
  */
 export function verifiedCustomerOf(
-  person: Omit<Persona, "id" | "description">,
+  person: Omit<Persona, "id" | "description" | "shown">,
   birthDate: string,
   merchantCode: string,
   pgProvider: string,
