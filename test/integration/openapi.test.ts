@@ -342,6 +342,23 @@ describe("openapi.json for client generation", () => {
     await check("get", get, await h.api(`/api/verifications/${v1.id}`, { headers: auth }));
     await check("get", get, await h.api(`/api/verifications/${dup.id}`, { headers: auth }));
 
+    // An expected identity that differs: 422 identity_mismatch naming the field, in both views.
+    const mismatch = (await check(
+      "post",
+      create,
+      await post(create, { purpose: "check", expected: { name: "다른사람" } }),
+    )) as Ids;
+    const fourth = h.emulator.createCertification({
+      persona: "adult",
+      merchant_uid: mismatch.merchant_uid ?? "",
+    });
+    const refused = await complete({ imp_uid: fourth.imp_uid, merchant_uid: mismatch.merchant_uid });
+    expect(await check("post", "/certifications", refused)).toMatchObject({
+      error: { code: "identity_mismatch" },
+      verification: { mismatched_fields: ["name"] },
+    });
+    await check("get", get, await h.api(`/api/verifications/${mismatch.id}`, { headers: auth }));
+
     // The redirect routes: a 303 with a return_url, JSON without.
     const third = h.emulator.createCertification({
       persona: "minor",
