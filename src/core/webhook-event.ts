@@ -83,7 +83,7 @@ interface VerificationOutcomeData {
   /** What the verification was for: signup, reverify or check. */
   purpose: Purpose;
   /** With reason `identity_mismatch`: which expected fields differed (never a value); else null. */
-  mismatched_fields: readonly ExpectedField[] | null;
+  mismatched_fields: ExpectedField[] | null;
   account_ref: string | null;
   existing_account_ref: string | null;
 }

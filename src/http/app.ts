@@ -167,7 +167,12 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
-  const openApi = JSON.stringify(openApiDocument());
+  const openApi = JSON.stringify(
+    openApiDocument({
+      sandbox: options.sandbox,
+      demoCreation: options.demo !== undefined && !options.sandbox,
+    }),
+  );
   app.get("/openapi.json", (c) => c.body(openApi, 200, { "content-type": "application/json" }));
   app.get("/metrics", async (c) => {
     if (!options.metrics) throw new RequestError("not_found", "metrics are not enabled");

@@ -1,106 +1,62 @@
 /**
- * `/openapi.json`: the HTTP contract as OpenAPI 3.1, generated from the very zod schemas the routes
- * parse with (schemas.ts), so the document cannot drift from what the routes accept. The merchant
- * schemas are strict, so their JSON Schemas say `additionalProperties: false`; the browser ones are
- * open (unknown parameters are ignored unread).
+ * `/openapi.json`: the HTTP contract as OpenAPI 3.1, complete enough to generate a client. Request
+ * schemas are the very zod schemas the routes parse with (schemas.ts), answer schemas the ones the
+ * views are typed with (view-schemas.ts), and each error status lists the stable codes the route
+ * answers it with, taken from responses.ts, so the document cannot drift from the code.
+ *
+ * Adding a route is one entry in `paths` (through `merchant`, `browser` or `ops`); a field is a
+ * line in its zod schema; a webhook event is one entry in {@link WEBHOOK_EVENTS}.
  */
-import * as z from "zod";
 import {
+  answer,
+  completion,
+  componentSchemas,
+  errorResponses,
+  IGNORED,
+  NO_QUERY,
+  NOTES,
+  type Operation,
+  type Problem,
+  pathParameter,
+  queryParameters,
+  type Response,
+  requestBody,
+  WEBHOOK_EVENTS,
+  webhookOperation,
+} from "./openapi-parts.js";
+import {
+  accountRefParam,
   completeV1Body,
   completeV1Query,
   completeV2Body,
   completeV2Query,
   createVerificationBody,
+  verificationIdParam,
 } from "./schemas.js";
+import {
+  createdSchema,
+  errorSchema,
+  statusSchema,
+  unboundSchema,
+  verificationAnswerSchema,
+} from "./view-schemas.js";
 
-const errorBody = z.object({
-  error: z.object({
-    code: z.string().describe("stable snake_case code"),
-    message: z.string().describe("for humans"),
-    details: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .describe(
-        "machine-readable detail, e.g. `field` for unknown_field, `parameter` for repeated_parameter",
-      ),
-  }),
+const API_KEY_SCHEME = "apiKey";
+const merchant = (op: Omit<Operation, "tags" | "security">): Operation => ({
+  ...op,
+  tags: ["merchant"],
+  security: [{ [API_KEY_SCHEME]: [] }],
 });
-const browserVerification = z.object({
-  verification: z.object({
-    id: z.string(),
-    status: z.enum(["pending", "verified", "rejected", "expired"]),
-    reason: z.string().optional(),
-    attempts_remaining: z
-      .number()
-      .int()
-      .optional()
-      .describe("while pending: failed attempts still allowed before the next one rejects"),
-    existing_account_ref: z.string().optional(),
-    name_masked: z.string().optional(),
-  }),
-  error: z
-    .object({ code: z.string(), message: z.string() })
-    .optional()
-    .describe("on 409 and 422: code is the reason"),
+const browser = (op: Omit<Operation, "tags" | "security">): Operation => ({
+  ...op,
+  tags: ["browser"],
+  security: [],
 });
-
-function jsonSchema(schema: z.ZodType) {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
-  return rest;
-}
-
-function queryParameters(schema: z.ZodObject) {
-  return Object.entries(schema.shape).map(([name, field]) => ({
-    name,
-    in: "query",
-    required: !(field as z.ZodType).safeParse(undefined).success,
-    schema: jsonSchema(field as z.ZodType),
-  }));
-}
-
-const json = (schema: z.ZodType) => ({ content: { "application/json": { schema: jsonSchema(schema) } } });
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [String(s), { description: "error", ...json(errorBody) }]));
-/** A 400 whose description lists the codes the route answers it with. */
-const badRequest = (description: string) => ({ "400": { description, ...json(errorBody) } });
-const REPEATED =
-  "repeated_parameter: a query key given more than once (error.details.parameter names it), on every route";
-const UNKNOWN_FIELD =
-  "unknown_field: a field this route does not know, never ignored (error.details.field is its path as sent, e.g. policy.minAge; error.details.fields lists all)";
-const NO_QUERY = `unknown_field: any query parameter (this route takes none; error.details.field names it); ${REPEATED}`;
-const apiKey = [{ apiKey: [] }];
-const STORE_FAULT =
-  "store_unavailable, store_busy, store_read_only or store_full: a database fault, answered with Retry-After: 1; nothing was half-written, retry";
-/** The 503 of every route that reads or writes the database; `also` names the route's other 503s. */
-const unavailable = (also?: string) => ({
-  "503": { description: also ? `${also}; or ${STORE_FAULT}` : STORE_FAULT, ...json(errorBody) },
+const ops = (op: Omit<Operation, "tags" | "security">): Operation => ({
+  ...op,
+  tags: ["operations"],
+  security: [],
 });
-const completion = {
-  "200": { description: "verified", ...json(browserVerification) },
-  "409": { description: "already_used: the verification had already finished", ...json(errorBody) },
-  "422": {
-    description:
-      "rejected or expired: error.code is the reason (`too_many_attempts` once the failed attempts " +
-      "allowed by max_attempts are spent). A failed attempt — an upstream 404 (`not_found`) or a " +
-      "record bound to another verification (`merchant_uid_mismatch`) — is also 422 with that code, " +
-      "but verification.status stays `pending` with attempts_remaining: the owner's own result " +
-      "still completes it",
-    ...json(browserVerification),
-  },
-  ...errors(404, 413, 415, 502, 504),
-  ...unavailable("upstream_unavailable: PortOne is unavailable, the verification stays pending"),
-  ...badRequest(
-    `invalid_request, invalid_json; unknown parameters are ignored unread (PortOne adds some); ${REPEATED}`,
-  ),
-};
-const redirect = {
-  "303": {
-    description:
-      "to the verification's return_url with verification_id, status, reason and, for " +
-      "duplicate_account, existing_account_ref " +
-      "(a failed attempt: status=pending&reason=not_found|merchant_uid_mismatch)",
-  },
-};
 
 const idempotencyKey = {
   name: "Idempotency-Key",
@@ -113,177 +69,264 @@ const idempotencyKey = {
     "one waits for it and is answered as a replay. Older keys are used anew.",
   schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x20-\\x7e]+$" },
 };
+const CREATE_PROBLEMS: Problem[] = [
+  "invalid_request",
+  "invalid_json",
+  "unknown_field",
+  "repeated_parameter",
+  "return_url_not_allowed",
+  "invalid_idempotency_key",
+  "conflict",
+  "payload_too_large",
+  "unsupported_media_type",
+  "store",
+];
+const created = (description: string) => ({ description, ...answer(createdSchema) });
 
-export function openApiDocument() {
-  return withRequestIds({
+/** The public creation of the demo page (sandbox mode, or CERTGATE_DEMO=true): no API key, no Idempotency-Key. */
+const publicCreation = (operationId: string, when: string) =>
+  browser({
+    operationId,
+    summary: `Create a verification for the demo page (${when})`,
+    description: "The body and answer of POST /api/verifications, without an API key.",
+    requestBody: requestBody(createVerificationBody),
+    responses: {
+      "201": created("created"),
+      ...errorResponses(CREATE_PROBLEMS, {
+        invalid_idempotency_key: "any Idempotency-Key: there is no API key to scope it to",
+        unknown_field: `${NOTES.unknown_field}; also ${NO_QUERY}`,
+      }),
+    },
+  });
+
+/** Which optional routes the serving app has, so the document lists exactly the routes it answers. */
+export interface OpenApiOptions {
+  /** Sandbox mode: `POST /sandbox/verifications`. */
+  sandbox?: boolean;
+  /** The opt-in demo page outside sandbox mode: `POST /demo/verifications`. */
+  demoCreation?: boolean;
+}
+
+export function openApiDocument(options: OpenApiOptions = {}) {
+  const paths: Record<string, Record<string, Operation>> = {
+    "/api/verifications": {
+      post: merchant({
+        operationId: "createVerification",
+        summary: "Create a verification (merchant backend)",
+        parameters: [idempotencyKey],
+        requestBody: requestBody(createVerificationBody),
+        responses: {
+          "201": {
+            ...created(
+              "created (or replayed under an Idempotency-Key); sdk holds the browser SDK parameters",
+            ),
+            headers: {
+              "Idempotent-Replayed": {
+                description: "`true` when an Idempotency-Key replayed an earlier creation",
+                schema: { type: "string", enum: ["true"] },
+              },
+            },
+          },
+          ...errorResponses(
+            ["unauthorized", "idempotency_conflict", "account_not_bound", ...CREATE_PROBLEMS],
+            {
+              unknown_field: `${NOTES.unknown_field}; also ${NO_QUERY}`,
+            },
+          ),
+        },
+      }),
+    },
+    "/api/verifications/{id}": {
+      get: merchant({
+        operationId: "getVerification",
+        summary: "Read a verification's outcome, with the identity while it is retained",
+        parameters: [pathParameter("id", verificationIdParam, "the id certgate issued (ver_…)")],
+        responses: {
+          "200": { description: "the verification", ...answer(verificationAnswerSchema) },
+          ...errorResponses(
+            ["invalid_request", "unknown_field", "repeated_parameter", "unauthorized", "not_found", "store"],
+            {
+              invalid_request: "a malformed id",
+              unknown_field: NO_QUERY,
+              not_found: "no such verification",
+            },
+          ),
+        },
+      }),
+    },
+    "/api/verifications/{id}/refresh": {
+      post: merchant({
+        operationId: "refreshVerification",
+        summary: "Ask PortOne for a V2 verification's result now (recovery on demand)",
+        description:
+          "V2: certgate GETs the identity verification from PortOne; VERIFIED or FAILED finishes it through the same checks and transaction as a browser completion, READY or a 404 leave it pending. Takes no body. V1 answers 409 refresh_unsupported.",
+        parameters: [pathParameter("id", verificationIdParam, "the id certgate issued (ver_…)")],
+        responses: {
+          "200": {
+            description: "the verification after the refresh, whatever its status (pending included)",
+            ...answer(verificationAnswerSchema),
+          },
+          ...errorResponses(
+            [
+              "invalid_request",
+              "unknown_field",
+              "repeated_parameter",
+              "unauthorized",
+              "not_found",
+              "refresh_unsupported",
+              "upstream",
+              "store",
+            ],
+            {
+              invalid_request: "a malformed id",
+              unknown_field: `a body field or ${NO_QUERY}`,
+              not_found: "no such verification",
+            },
+          ),
+        },
+      }),
+    },
+    "/api/accounts/{account_ref}": {
+      delete: merchant({
+        operationId: "unbindAccount",
+        summary: "Unbind an account from its person (withdrawal); the person may then bind another account",
+        parameters: [pathParameter("account_ref", accountRefParam, "the merchant's own account id")],
+        responses: {
+          "200": { description: "unbound", ...answer(unboundSchema) },
+          ...errorResponses(
+            ["invalid_request", "unknown_field", "repeated_parameter", "unauthorized", "not_found", "store"],
+            {
+              invalid_request: "a malformed account_ref",
+              unknown_field: NO_QUERY,
+              not_found: "no person is bound to this account",
+            },
+          ),
+        },
+      }),
+    },
+    ...(options.sandbox
+      ? {
+          "/sandbox/verifications": {
+            post: publicCreation("createSandboxVerification", "sandbox mode only"),
+          },
+        }
+      : {}),
+    ...(options.demoCreation
+      ? { "/demo/verifications": { post: publicCreation("createDemoVerification", "CERTGATE_DEMO=true") } }
+      : {}),
+    "/certifications": {
+      post: browser({
+        operationId: "completeV1",
+        summary: "Complete a V1 verification (the guide's popup route)",
+        description: IGNORED,
+        requestBody: requestBody(completeV1Body),
+        responses: completion({ v2: false, redirect: false }),
+      }),
+    },
+    "/certifications/redirect": {
+      get: browser({
+        operationId: "completeV1Redirect",
+        summary: "Complete a V1 verification (the guide's redirect route)",
+        description: `${IGNORED} PortOne's \`success\` means nothing.`,
+        parameters: queryParameters(completeV1Query),
+        responses: completion({ v2: false, redirect: true }),
+      }),
+    },
+    "/identity-verifications": {
+      post: browser({
+        operationId: "completeV2",
+        summary: "Complete a V2 identity verification",
+        description: IGNORED,
+        requestBody: requestBody(completeV2Body),
+        responses: completion({ v2: true, redirect: false }),
+      }),
+    },
+    "/identity-verifications/redirect": {
+      get: browser({
+        operationId: "completeV2Redirect",
+        summary: "Complete a V2 identity verification (REDIRECTION window type)",
+        description: `${IGNORED} PortOne's \`code\` and \`message\` mean nothing.`,
+        parameters: queryParameters(completeV2Query),
+        responses: completion({ v2: true, redirect: true }),
+      }),
+    },
+    "/healthz": {
+      get: ops({
+        operationId: "getHealth",
+        summary: "Process up",
+        responses: {
+          "200": { description: "ok", ...answer(statusSchema("ok")) },
+          ...errorResponses(["repeated_parameter"]),
+        },
+      }),
+    },
+    "/readyz": {
+      get: ops({
+        operationId: "getReadiness",
+        summary: "Database reachable",
+        responses: {
+          "200": { description: "ready", ...answer(statusSchema("ready")) },
+          ...errorResponses(["not_ready", "repeated_parameter"]),
+        },
+      }),
+    },
+    "/metrics": {
+      get: ops({
+        operationId: "getMetrics",
+        summary: "Prometheus metrics",
+        responses: {
+          "200": {
+            description: "Prometheus text format",
+            content: { "text/plain": { schema: { type: "string" } } },
+          },
+          ...errorResponses(["not_found", "repeated_parameter"], { not_found: "metrics are not enabled" }),
+        },
+      }),
+    },
+    "/openapi.json": {
+      get: ops({
+        operationId: "getOpenApi",
+        summary: "This document",
+        responses: {
+          "200": {
+            description: "OpenAPI 3.1",
+            content: { "application/json": { schema: { type: "object" } } },
+          },
+          ...errorResponses(["repeated_parameter"]),
+        },
+      }),
+    },
+  };
+  return {
     openapi: "3.1.0",
     info: {
       title: "certgate",
       version: "0.1.0",
-      description: "Korean identity verification through PortOne, done right.",
+      description:
+        "Korean identity verification through PortOne, done right. Answers may gain fields; ignore those you do not know.",
+      license: { name: "MIT", identifier: "MIT" },
     },
-    components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
-    paths: {
-      "/api/verifications": {
-        post: {
-          summary: "Create a verification (merchant backend)",
-          security: apiKey,
-          parameters: [idempotencyKey],
-          requestBody: { required: true, ...json(createVerificationBody) },
-          responses: {
-            "201": {
-              description:
-                "created (or replayed under an Idempotency-Key); sdk holds the browser SDK parameters",
-              headers: {
-                "Idempotent-Replayed": {
-                  description: "`true` when an Idempotency-Key replayed an earlier creation",
-                  schema: { type: "string", enum: ["true"] },
-                },
-              },
-            },
-            "409": {
-              description: "idempotency_conflict: the Idempotency-Key was used with another body",
-              ...json(errorBody),
-            },
-            ...errors(401, 413, 415),
-            ...unavailable(),
-            ...badRequest(
-              `invalid_request, invalid_json, return_url_not_allowed, invalid_idempotency_key; ${UNKNOWN_FIELD}, reported before any other problem; ${NO_QUERY}`,
-            ),
-          },
-        },
+    servers: [{ url: "/", description: "the certgate that served this document" }],
+    tags: [
+      { name: "merchant", description: "The merchant backend's API, behind an API key" },
+      {
+        name: "browser",
+        description: "The browser's completion routes: no API key, the id certgate issued is the binding",
       },
-      "/api/verifications/{id}": {
-        get: {
-          summary: "Read a verification's outcome, with the identity while it is retained",
-          security: apiKey,
-          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
-          responses: {
-            "200": { description: "the verification" },
-            ...errors(401, 404),
-            ...unavailable(),
-            ...badRequest(`invalid_request: a malformed id; ${NO_QUERY}`),
-          },
-        },
-      },
-      "/api/accounts/{account_ref}": {
-        delete: {
-          summary: "Unbind an account from its person (withdrawal)",
-          security: apiKey,
-          parameters: [{ name: "account_ref", in: "path", required: true, schema: { type: "string" } }],
-          responses: {
-            "200": { description: "unbound" },
-            ...errors(401, 404),
-            ...unavailable(),
-            ...badRequest(`invalid_request: a malformed account_ref; ${NO_QUERY}`),
-          },
-        },
-      },
-      "/certifications": {
-        post: {
-          summary: "Complete a V1 verification (the guide's popup route)",
-          requestBody: { required: true, ...json(completeV1Body) },
-          responses: completion,
-        },
-      },
-      "/certifications/redirect": {
-        get: {
-          summary: "Complete a V1 verification (the guide's redirect route)",
-          parameters: queryParameters(completeV1Query),
-          responses: { ...redirect, ...completion },
-        },
-      },
-      "/identity-verifications": {
-        post: {
-          summary: "Complete a V2 identity verification",
-          requestBody: { required: true, ...json(completeV2Body) },
-          responses: completion,
-        },
-      },
-      "/identity-verifications/redirect": {
-        get: {
-          summary: "Complete a V2 identity verification (REDIRECTION window type)",
-          parameters: queryParameters(completeV2Query),
-          responses: { ...redirect, ...completion },
-        },
-      },
-      "/healthz": {
-        get: { summary: "Process up", responses: { "200": { description: "ok" }, ...badRequest(REPEATED) } },
-      },
-      "/readyz": {
-        get: {
-          summary: "Database reachable",
-          responses: { "200": { description: "ready" }, ...errors(503), ...badRequest(REPEATED) },
-        },
-      },
-      "/metrics": {
-        get: {
-          summary: "Prometheus metrics",
-          responses: { "200": { description: "text format" }, ...badRequest(REPEATED) },
-        },
-      },
-      "/openapi.json": {
-        get: {
-          summary: "This document",
-          responses: { "200": { description: "OpenAPI 3.1" }, ...badRequest(REPEATED) },
-        },
-      },
-    },
-  });
-}
-
-const REQUEST_ID_DESCRIPTION =
-  "Correlation id: a caller's value of 1–128 characters of [A-Za-z0-9._:-] is kept, anything else " +
-  "is replaced by a generated one; answered on every response and logged as request_id on every " +
-  "log line the request causes.";
-
-/** Adds the `X-Request-Id` request and response header to every operation of `doc`. */
-function withRequestIds<
-  D extends {
-    components: Record<string, unknown>;
-    paths: Record<
-      string,
-      Record<
-        string,
-        {
-          parameters?: object[];
-          responses: Record<string, { description: string; headers?: Record<string, unknown> }>;
-        }
-      >
-    >;
-  },
->(doc: D) {
-  const requestId = { $ref: "#/components/parameters/RequestId" };
-  const paths = Object.fromEntries(
-    Object.entries(doc.paths).map(([path, operations]) => [
-      path,
-      Object.fromEntries(
-        Object.entries(operations).map(([method, op]) => [
-          method,
-          {
-            ...op,
-            parameters: [...(op.parameters ?? []), requestId],
-            responses: Object.fromEntries(
-              Object.entries(op.responses).map(([status, response]) => [
-                status,
-                {
-                  ...response,
-                  headers: {
-                    ...response.headers,
-                    "X-Request-Id": { $ref: "#/components/headers/RequestId" },
-                  },
-                },
-              ]),
-            ),
-          },
-        ]),
-      ),
-    ]),
-  );
-  return {
-    ...doc,
+      { name: "operations", description: "Probes, metrics and this document" },
+      { name: "webhooks", description: "Events certgate POSTs to CERTGATE_WEBHOOK_URL, signed" },
+    ],
+    paths: withCommonResponses(paths),
+    webhooks: Object.fromEntries(WEBHOOK_EVENTS.map((event) => [event.type, webhookOperation(event)])),
     components: {
-      ...doc.components,
+      schemas: componentSchemas(),
+      securitySchemes: {
+        [API_KEY_SCHEME]: {
+          type: "http",
+          scheme: "bearer",
+          description: "Authorization: Bearer <key>, one of CERTGATE_API_KEYS",
+        },
+      },
       parameters: {
         RequestId: {
           name: "X-Request-Id",
@@ -295,6 +338,43 @@ function withRequestIds<
       },
       headers: { RequestId: { description: REQUEST_ID_DESCRIPTION, schema: { type: "string" } } },
     },
-    paths,
   };
+}
+
+const REQUEST_ID_DESCRIPTION =
+  "Correlation id: a caller's value of 1–128 characters of [A-Za-z0-9._:-] is kept, anything else " +
+  "is replaced by a generated one; answered on every response and logged as request_id on every " +
+  "log line the request causes.";
+
+/** Adds what every operation has: the `X-Request-Id` request and response header, and the 500. */
+function withCommonResponses(paths: Record<string, Record<string, Operation>>) {
+  const requestId = { $ref: "#/components/parameters/RequestId" };
+  const internal = {
+    description: "internal_error: a bug of certgate, logged; the body says nothing about the cause",
+    ...answer(errorSchema(["internal_error"])),
+  };
+  const withHeader = (response: Response): Response => ({
+    ...response,
+    headers: { ...response.headers, "X-Request-Id": { $ref: "#/components/headers/RequestId" } },
+  });
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, operations]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(operations).map(([method, op]) => [
+          method,
+          {
+            ...op,
+            parameters: [...(op.parameters ?? []), requestId],
+            responses: Object.fromEntries(
+              Object.entries({ ...op.responses, "500": internal }).map(([status, r]) => [
+                status,
+                withHeader(r),
+              ]),
+            ),
+          },
+        ]),
+      ),
+    ]),
+  );
 }

@@ -81,6 +81,21 @@ const STORE_MESSAGE: Record<StoreErrorCode, string> = {
 /** Seconds a client is asked to wait before retrying after a store fault. */
 export const STORE_RETRY_AFTER_SECONDS = 1;
 
+/** The HTTP status of a RequestError's code (what openapi.ts documents each code under). */
+export function requestErrorStatus(code: RequestErrorCode): ContentfulStatusCode {
+  return REQUEST_STATUS[code];
+}
+
+/** The `error.code`s of upstream faults answered with `status`: `upstream_<code>`. */
+export function upstreamErrorCodes(status: ContentfulStatusCode): string[] {
+  return Object.entries(UPSTREAM_STATUS)
+    .filter(([, s]) => s === status)
+    .map(([code]) => `upstream_${code}`);
+}
+
+/** The `error.code`s of database faults, all answered 503: `store_<code>`. */
+export const STORE_ERROR_CODES = Object.keys(STORE_MESSAGE).map((code) => `store_${code}`);
+
 export interface ErrorLogger {
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;

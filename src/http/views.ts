@@ -1,10 +1,14 @@
-/** What each audience sees of a verification. The browser never receives CI, DI, phone or birthday. */
+/**
+ * What each audience sees of a verification. The browser never receives CI, DI, phone or birthday.
+ * Each view is typed with its answer schema (view-schemas.ts), the one /openapi.json documents.
+ */
 import { attemptsRemaining } from "../core/attempts.js";
 import { maskName } from "../core/identity.js";
 import type { VerificationRecord } from "../core/verification.js";
+import type { BrowserVerification, CreatedVerification, MerchantVerification } from "./view-schemas.js";
 
 /** The merchant backend's view (behind an API key): the outcome and, while retained, the identity. */
-export function merchantView(v: VerificationRecord) {
+export function merchantView(v: VerificationRecord): MerchantVerification {
   return {
     id: v.id,
     api_version: v.apiVersion,
@@ -44,7 +48,7 @@ export function merchantView(v: VerificationRecord) {
  * says how many failed attempts are left, and nothing about a record presented that was not this
  * verification's.
  */
-export function browserView(v: VerificationRecord) {
+export function browserView(v: VerificationRecord): BrowserVerification {
   return {
     id: v.id,
     status: v.status,
@@ -80,16 +84,16 @@ export interface V2SdkOptions {
  * Its status is the creation's, `pending`, also when an Idempotency-Key replays it after the
  * verification finished: a replay repeats the first answer; `GET /api/verifications/:id` tells now.
  */
-export function createdView(v: VerificationRecord, sdk: SdkParameters) {
+export function createdView(v: VerificationRecord, sdk: SdkParameters): CreatedVerification {
   const common = {
     id: v.id,
-    api_version: v.apiVersion,
     status: "pending" as const,
     expires_at: v.expiresAt.toISOString(),
   };
   if (v.apiVersion === "v2") {
     return {
       ...common,
+      api_version: "v2",
       merchant_uid: null,
       identity_verification_id: v.boundId,
       sdk: {
@@ -107,6 +111,7 @@ export function createdView(v: VerificationRecord, sdk: SdkParameters) {
   const minAge = v.policy.minAge;
   return {
     ...common,
+    api_version: "v1",
     merchant_uid: v.boundId,
     identity_verification_id: null,
     sdk: {
