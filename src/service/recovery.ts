@@ -14,9 +14,10 @@
  *
  * A run that fails (the database or PortOne is down) is logged and retried on the next tick.
  */
-import { CertgateError } from "../core/errors.js";
+
 import { DEFAULT_RECOVERY_SCHEDULE, nextRecoveryCheckAt, type RecoverySchedule } from "../core/recovery.js";
 import type { Store } from "../core/store.js";
+import { backgroundLoop, errorCode } from "./loop.js";
 import type { ServiceLogger } from "./options.js";
 import type { VerificationService } from "./verifications.js";
 
@@ -73,8 +74,6 @@ export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
   const leaseMs = options.leaseMs ?? 60_000;
   const log = options.logger;
   const recovers = service.apiVersions.includes("v2");
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<RecoveryRun> | undefined;
 
   async function sweep(): Promise<number> {
     const due = await store.listExpiredVerifications({ now: now(), limit: sweepSize });
@@ -125,37 +124,5 @@ export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
     return { expired, ...(await recover()) };
   };
 
-  return {
-    runOnce: () => {
-      running ??= runOnce().finally(() => {
-        running = undefined;
-      });
-      return running;
-    },
-    start(intervalMs) {
-      const tick = () => {
-        void this.runOnce()
-          .catch((error: unknown) => {
-            log?.warn(
-              { error: error instanceof Error ? error.name : "unknown", code: errorCode(error) },
-              "recovery run failed; retried on the next tick",
-            );
-          })
-          .finally(() => {
-            if (timer !== undefined) timer = setTimeout(tick, intervalMs);
-          });
-      };
-      timer = setTimeout(tick, intervalMs);
-    },
-    async stop() {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      await running?.catch(() => undefined);
-    },
-  };
-}
-
-/** A certgate error's stable code; foreign errors' messages may echo input, so nothing of theirs. */
-function errorCode(error: unknown): string | undefined {
-  return error instanceof CertgateError ? error.code : undefined;
+  return backgroundLoop(runOnce, { logger: log, failure: "recovery run failed; retried on the next tick" });
 }

@@ -8,7 +8,6 @@
  * a short lease (see `Store.claimWebhookEvents`).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { CertgateError } from "../core/errors.js";
 import type { Store } from "../core/store.js";
 import {
   WEBHOOK_TOLERANCE_SECONDS,
@@ -18,10 +17,7 @@ import {
   webhookSignature,
   webhookSignedContent,
 } from "../portone/webhook.js";
-
-function errorCode(error: unknown): string | undefined {
-  return error instanceof CertgateError ? error.code : undefined;
-}
+import { backgroundLoop } from "./loop.js";
 
 /**
  * For receivers: whether a delivery's signature (any of the space-separated `v1,` signatures)
@@ -114,9 +110,6 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   const timeoutMs = options.timeoutMs ?? 5_000;
   const base = options.baseDelayMs ?? 1_000;
   const max = options.maxDelayMs ?? 3_600_000;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-
   async function deliver(event: { id: string; payload: string; attempts: number }): Promise<boolean> {
     const timestamp = Math.floor(now().getTime() / 1000);
     let status = 0;
@@ -187,35 +180,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     return delivered;
   };
 
-  return {
-    runOnce: () => {
-      running ??= runOnce().finally(() => {
-        running = undefined;
-      });
-      return running;
-    },
-    start(intervalMs) {
-      const tick = () => {
-        void this.runOnce()
-          .catch((error: unknown) => {
-            // The database or the receiver is down: the events stay due in the outbox and the
-            // next tick tries again, so the loop resumes by itself when the fault ends.
-            options.logger?.warn(
-              { error: error instanceof Error ? error.name : "unknown", code: errorCode(error) },
-              "webhook dispatch failed; retried on the next tick",
-            );
-            return 0;
-          })
-          .finally(() => {
-            if (timer !== undefined) timer = setTimeout(tick, backlog ? 0 : intervalMs);
-          });
-      };
-      timer = setTimeout(tick, intervalMs);
-    },
-    async stop() {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      await running?.catch(() => 0);
-    },
-  };
+  // The database or the receiver is down: the events stay due in the outbox and the next tick
+  // tries again, so the loop resumes by itself when the fault ends.
+  return backgroundLoop(runOnce, {
+    logger: options.logger,
+    failure: "webhook dispatch failed; retried on the next tick",
+    nextDelayMs: (intervalMs) => (backlog ? 0 : intervalMs),
+  });
 }
