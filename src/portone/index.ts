@@ -13,7 +13,8 @@
  * const portone = createV1Client({ apiKey: process.env.PORTONE_API_KEY, apiSecret: process.env.PORTONE_API_SECRET });
  * try {
  *   const record = await portone.getCertification(impUid);
- *   if (record.certified) console.log(record.birthday);
+ *   // Judge the age from it, never log it: the birthday is personal data.
+ *   const birthday = record.certified ? record.birthday : undefined;
  * } catch (error) {
  *   if (error instanceof UpstreamError && error.code === "not_found") console.log("no such imp_uid");
  *   else throw error;

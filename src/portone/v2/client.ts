@@ -107,7 +107,8 @@ export interface V2SendInput {
  * import { createV2Client, type V2Client } from "certgate";
  * const portone: V2Client = createV2Client({ apiSecret, storeId });
  * const record = await portone.getIdentityVerification("idv_abc");
- * if (record.status === "VERIFIED") console.log(record.verifiedCustomer.name);
+ * // Compare it with what you hold, never log it: the name is personal data.
+ * const name = record.status === "VERIFIED" ? record.verifiedCustomer.name : undefined;
  */
 export interface V2Client {
   /**
