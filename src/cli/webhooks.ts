@@ -50,67 +50,66 @@ function withUsage(command: Command): Command {
   };
 }
 
-export const WEBHOOK_COMMANDS: Command[] = (
-  [
-    {
-      name: "webhooks list",
-      summary: "list outbox events (ids, types, delivery state; never a payload)",
-      description: `Lists outbox events, one JSON line each (id, type, verification_id, created_at, attempts,
+const list: Command = {
+  name: "webhooks list",
+  summary: "list outbox events (ids, types, delivery state; never a payload)",
+  description: `Lists outbox events, one JSON line each (id, type, verification_id, created_at, attempts,
 delivered_at, last_status): the N most recent (default ${DEFAULT_LIMIT}) or those created since the time.`,
-      flags: {
-        database: DATABASE,
-        since: SINCE,
-        limit: { type: "string", value: "N", help: `at most N events (default ${DEFAULT_LIMIT})` },
-      },
-      async run({ env, flags }) {
-        const since = typeof flags.since === "string" ? instant(flags.since) : undefined;
-        const limit = typeof flags.limit === "string" ? count(flags.limit) : DEFAULT_LIMIT;
-        await withStore(env, async (store) => {
-          for (const e of await store.listWebhookEvents({ since, limit })) {
-            process.stdout.write(
-              `${JSON.stringify({
-                id: e.id,
-                type: e.type,
-                verification_id: e.verificationId,
-                created_at: e.createdAt.toISOString(),
-                attempts: e.attempts,
-                delivered_at: e.deliveredAt?.toISOString() ?? null,
-                last_status: e.lastStatus ?? null,
-              })}\n`,
-            );
-          }
-        });
-        return 0;
-      },
-    },
-    {
-      name: "webhooks replay",
-      summary: "requeue outbox events for the running service to deliver again",
-      description: `Makes events due again, delivered or not (exactly one of --since and --id): the running
+  flags: {
+    database: DATABASE,
+    since: SINCE,
+    limit: { type: "string", value: "N", help: `at most N events (default ${DEFAULT_LIMIT})` },
+  },
+  async run({ env, flags }) {
+    const since = typeof flags.since === "string" ? instant(flags.since) : undefined;
+    const limit = typeof flags.limit === "string" ? count(flags.limit) : DEFAULT_LIMIT;
+    await withStore(env, async (store) => {
+      for (const e of await store.listWebhookEvents({ since, limit })) {
+        process.stdout.write(
+          `${JSON.stringify({
+            id: e.id,
+            type: e.type,
+            verification_id: e.verificationId,
+            created_at: e.createdAt.toISOString(),
+            attempts: e.attempts,
+            delivered_at: e.deliveredAt?.toISOString() ?? null,
+            last_status: e.lastStatus ?? null,
+          })}\n`,
+        );
+      }
+    });
+    return 0;
+  },
+};
+
+const replay: Command = {
+  name: "webhooks replay",
+  summary: "requeue outbox events for the running service to deliver again",
+  description: `Makes events due again, delivered or not (exactly one of --since and --id): the running
 service delivers them again under the same event id. Prints how many were requeued.`,
-      flags: {
-        database: DATABASE,
-        since: SINCE,
-        id: { type: "string", value: "EVENT", help: "the one event evt_… to requeue" },
-      },
-      async run({ env, flags }) {
-        const id = typeof flags.id === "string" ? flags.id : undefined;
-        const since = typeof flags.since === "string" ? instant(flags.since) : undefined;
-        if ((id === undefined) === (since === undefined)) {
-          throw new UsageError("replay takes exactly one of --since and --id");
-        }
-        if (id !== undefined && !/^evt_[A-Za-z0-9_-]{1,64}$/.test(id)) {
-          throw new UsageError("--id must be an event id (evt_…)");
-        }
-        await withStore(env, async (store) => {
-          const requeued = await store.requeueWebhookEvents({ id, since });
-          process.stdout.write(`requeued ${requeued} event${requeued === 1 ? "" : "s"}\n`);
-        });
-        return 0;
-      },
-    },
-  ] as Command[]
-).map(withUsage);
+  flags: {
+    database: DATABASE,
+    since: SINCE,
+    id: { type: "string", value: "EVENT", help: "the one event evt_… to requeue" },
+  },
+  async run({ env, flags }) {
+    const id = typeof flags.id === "string" ? flags.id : undefined;
+    const since = typeof flags.since === "string" ? instant(flags.since) : undefined;
+    if ((id === undefined) === (since === undefined)) {
+      throw new UsageError("replay takes exactly one of --since and --id");
+    }
+    if (id !== undefined && !/^evt_[A-Za-z0-9_-]{1,64}$/.test(id)) {
+      throw new UsageError("--id must be an event id (evt_…)");
+    }
+    await withStore(env, async (store) => {
+      const requeued = await store.requeueWebhookEvents({ id, since });
+      process.stdout.write(`requeued ${requeued} event${requeued === 1 ? "" : "s"}\n`);
+    });
+    return 0;
+  },
+};
+
+export const WEBHOOK_COMMANDS: Command[] = [list, replay].map(withUsage);
 
 function instant(text: string): Date {
   // An ISO 8601 date or date-time; a bare date is midnight UTC.
