@@ -398,6 +398,9 @@ function writeProfileSummary(dir: string, runs: readonly ScenarioResult[], file:
     ),
   ].join("\n");
   writeFileSync(file, text);
+  // Each profile's timed part, so a profile can be read further than the summary (e.g. a call tree).
+  const windows = Object.fromEntries(runs.map((r) => [r.profile_file, r.timed_window_us]));
+  writeFileSync(join(dir, "windows.json"), `${JSON.stringify(windows, null, 2)}\n`);
   return file;
 }
 
