@@ -5,7 +5,7 @@
 import { attemptLimitSpent } from "../core/attempts.js";
 import type { FailedAttemptInput, FailedAttemptResult, Store } from "../core/store.js";
 import { finishRow } from "./completion.js";
-import { auditInsert, type StoreContext, verificationRead } from "./context.js";
+import type { StoreContext } from "./context.js";
 import { msOf } from "./rows.js";
 import { affected, first, type Steps } from "./steps.js";
 
@@ -15,11 +15,9 @@ export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAtte
     async recordFailedAttempt(input: FailedAttemptInput): Promise<FailedAttemptResult> {
       const nowMs = msOf(input.now);
       return ctx.steps.transaction(function* (): Steps<FailedAttemptResult> {
-        // Queries are built on `db` and run by the step runner inside its transaction.
-        const trx = db;
         // The same lock as completeVerification: attempts and completions of one verification
         // queue here, so the count never passes the limit and only one of them finishes it.
-        const row = yield* first(verificationRead(ctx, trx, input.verificationId, true));
+        const row = yield* first(ctx.statements.lockedVerificationById({ id: input.verificationId }));
         if (row === undefined) return { kind: "not_found" };
         if (row.status !== "pending") return { kind: "replayed", verification: toRecord(row) };
 
@@ -31,11 +29,17 @@ export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAtte
           max_attempts: row.max_attempts,
           api_version: row.api_version,
         };
-        yield* affected(auditInsert(trx, row.id, "verification.attempt_failed", nowMs, audit));
+        yield* affected(
+          ctx.statements.insertAudit({
+            verificationId: row.id,
+            type: "verification.attempt_failed",
+            dataJson: JSON.stringify(audit),
+            nowMs,
+          }),
+        );
         if (attemptLimitSpent({ failedAttempts: row.failed_attempts, maxAttempts: row.max_attempts })) {
           const verification = yield* finishRow(
             ctx,
-            trx,
             row,
             { status: "rejected", reason: "too_many_attempts", failedAttempts },
             nowMs,
@@ -46,7 +50,7 @@ export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAtte
         // Guarded as well as locked: a row that is no longer pending or already at its limit is
         // never counted, whatever the isolation level.
         const counted = yield* first(
-          trx
+          db
             .updateTable("verifications")
             .set((eb) => ({ failed_attempts: eb("failed_attempts", "+", 1) }))
             .where("id", "=", row.id)

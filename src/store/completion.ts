@@ -6,7 +6,7 @@
  * database; the decisions from core/settlement.ts and core/expected.ts. Also withdrawal
  * (`unbindAccount`), which frees the person again.
  */
-import type { Kysely, Selectable } from "kysely";
+import type { Selectable } from "kysely";
 import { type ExpectedField, mismatchedFields } from "../core/expected.js";
 import type { PersonKey } from "../core/identity.js";
 import { personCheckOf } from "../core/purpose.js";
@@ -19,111 +19,63 @@ import {
 import type { CompletionInput, CompletionResult, Store } from "../core/store.js";
 import type { VerificationRecord } from "../core/verification.js";
 import { accountUnboundEvent, completedEvent, VERIFICATION_COMPLETED } from "../core/webhook-event.js";
-import { auditInsert, insertAudit, type StoreContext, verificationRead } from "./context.js";
+import { insertAudit, type StoreContext } from "./context.js";
 import { newEventId, outboxInsert } from "./outbox.js";
 import {
   expectedHashContext,
   expectedHashesOf,
-  identityColumns,
   msOf,
-  NO_EXPECTED_COLUMNS,
   purposeOf,
+  sealIdentity,
+  verificationFromRow,
 } from "./rows.js";
-import type { Database, VerificationsTable } from "./schema.js";
+import type { VerificationsTable } from "./schema.js";
+import type { FinishColumns } from "./statements.js";
 import { affected, all, first, type Steps } from "./steps.js";
 
 /** The person row of `key` under any key of the keyring (the current key's row first), if any. */
-function* findPerson(ctx: StoreContext, trx: Kysely<Database>, key: PersonKey) {
+function* findPerson(ctx: StoreContext, key: PersonKey) {
   const hashes = ctx.keyring.lookupHashes(key);
   const rows = yield* all(
-    personsByKey(trx, key).where(
-      "key_hash",
-      "in",
-      hashes.map((h) => h.hash),
-    ),
+    ctx.statements.personsByHashes({
+      kind: key.kind,
+      scope: scopeOf(key),
+      hashes: hashes.map((h) => h.hash),
+    }),
   );
   // Lookup order: a row under the current key wins over one under an older key.
   return hashes.map((h) => rows.find((row) => row.key_hash === h.hash)).find((row) => row !== undefined);
 }
 
-function personsByKey(trx: Kysely<Database>, key: PersonKey) {
-  return trx
-    .selectFrom("persons")
-    .select(["id", "key_hash", "key_id"])
-    .where("key_kind", "=", key.kind)
-    .where("key_scope", "=", key.kind === "di" ? key.provider : "");
+function scopeOf(key: PersonKey): string {
+  return key.kind === "di" ? key.provider : "";
 }
 
 /** The person row for `key`, found under any key of the keyring (rewritten to the current one) or created. */
-function* personIdFor(
-  ctx: StoreContext,
-  trx: Kysely<Database>,
-  key: PersonKey,
-  nowMs: number,
-): Steps<string> {
-  const { keyring, newId } = ctx;
-  const scope = key.kind === "di" ? key.provider : "";
+function* personIdFor(ctx: StoreContext, key: PersonKey, nowMs: number): Steps<string> {
+  const { keyring, newId, statements } = ctx;
+  const kind = key.kind;
+  const scope = scopeOf(key);
   const current = keyring.hashPersonKey(key);
-  const byKey = personsByKey(trx, key);
-  const found = yield* findPerson(ctx, trx, key);
+  const found = yield* findPerson(ctx, key);
   if (found !== undefined) {
     if (found.key_id !== current.keyId) {
       // Rotation: rewrite to the current key unless a row under it already exists (it can only when
       // two instances with different keyrings raced; then the current-key row is found next time).
       yield* affected(
-        trx
-          .updateTable("persons")
-          .set({ key_hash: current.hash, key_id: current.keyId })
-          .where("id", "=", found.id)
-          .where("key_id", "<>", current.keyId)
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom("persons as other")
-                  .select("other.id")
-                  .where("other.key_kind", "=", key.kind)
-                  .where("other.key_scope", "=", scope)
-                  .where("other.key_hash", "=", current.hash),
-              ),
-            ),
-          ),
+        statements.rekeyPerson({ id: found.id, kind, scope, hash: current.hash, keyId: current.keyId }),
       );
     }
     return found.id;
   }
   const inserted = yield* first(
-    trx
-      .insertInto("persons")
-      .values({
-        id: newId(),
-        key_kind: key.kind,
-        key_scope: scope,
-        key_hash: current.hash,
-        key_id: current.keyId,
-        created_at: nowMs,
-      })
-      .onConflict((oc) => oc.doNothing())
-      .returning("id"),
+    statements.insertPerson({ id: newId(), kind, scope, hash: current.hash, keyId: current.keyId, nowMs }),
   );
   if (inserted !== undefined) return inserted.id;
   // A concurrent completion created the person first (PostgreSQL; SQLite serializes): read it.
-  const row = yield* first(byKey.where("key_hash", "=", current.hash));
+  const row = yield* first(statements.personByHash({ kind, scope, hash: current.hash }));
   if (row === undefined) throw new Error("store: person row missing after insert");
   return row.id;
-}
-
-/**
- * The person bound to `accountRef`, read under `FOR UPDATE` (PostgreSQL) so a withdrawal or a
- * re-binding waits for this transaction instead of changing the answer under it.
- */
-function* personOfAccount(ctx: StoreContext, trx: Kysely<Database>, accountRef: string) {
-  return (yield* first(
-    trx
-      .selectFrom("accounts")
-      .select("person_id")
-      .where("account_ref", "=", accountRef)
-      .$if(ctx.dialect.rowLocks, (qb) => qb.forUpdate()),
-  ))?.person_id;
 }
 
 /** 6b's fact: the expected fields the verified identity does not match, by their keyed hashes. */
@@ -140,36 +92,35 @@ function mismatchedExpected(
   );
 }
 
-function* accountOf(trx: Kysely<Database>, personId: string): Steps<string | undefined> {
-  return (yield* first(trx.selectFrom("accounts").select("account_ref").where("person_id", "=", personId)))
-    ?.account_ref;
+function* accountOf(ctx: StoreContext, personId: string): Steps<string | undefined> {
+  return (yield* first(ctx.statements.accountOfPerson({ personId })))?.account_ref;
 }
 
 /** Steps 6a–6d: the facts only the database can establish, decided by core/settlement.ts. */
 function* settle(
   ctx: StoreContext,
-  trx: Kysely<Database>,
   row: Selectable<VerificationsTable>,
   input: CompletionInput,
   nowMs: number,
 ): Steps<Settlement> {
+  const { statements } = ctx;
   let consumed: boolean | undefined;
   if (input.upstreamId !== undefined) {
     const inserted = yield* affected(
-      trx
-        .insertInto("consumed_ids")
-        .values({ upstream_id: input.upstreamId, verification_id: row.id, consumed_at: nowMs })
-        .onConflict((oc) => oc.doNothing()),
+      statements.consumeUpstreamId({ upstreamId: input.upstreamId, verificationId: row.id, nowMs }),
     );
     consumed = inserted > 0;
   }
   // 6a: a reverify's person must be the account's; found only, never created (nothing of anyone
-  // else is kept).
+  // else is kept). The account's person is read under FOR UPDATE (PostgreSQL), so a withdrawal or
+  // a re-binding waits for this transaction instead of changing the answer under it.
   const check = personCheckOf(purposeOf(row), input.decision);
   if (check !== undefined) {
-    const person = check.personKey && (yield* findPerson(ctx, trx, check.personKey));
+    const person = check.personKey && (yield* findPerson(ctx, check.personKey));
     const accountPersonId =
-      row.account_ref === null ? undefined : yield* personOfAccount(ctx, trx, row.account_ref);
+      row.account_ref === null
+        ? undefined
+        : (yield* first(statements.personOfAccount({ accountRef: row.account_ref })))?.person_id;
     const mismatch = settlePersonCheck({
       personId: person?.id,
       accountPersonId,
@@ -186,7 +137,7 @@ function* settle(
   );
   if (!("bind" in before)) return before;
 
-  const personId = yield* personIdFor(ctx, trx, before.bind, nowMs);
+  const personId = yield* personIdFor(ctx, before.bind, nowMs);
   const binding = { upstreamId: before.upstreamId, identity: before.identity, personId };
   if (check !== undefined) {
     // The account is this person's already (6a): nothing to bind.
@@ -197,68 +148,101 @@ function* settle(
     });
   }
   if (row.account_ref === null) {
-    return settleBinding({ ...binding, accountRef: undefined, held: yield* accountOf(trx, personId) });
+    return settleBinding({ ...binding, accountRef: undefined, held: yield* accountOf(ctx, personId) });
   }
   const bound = yield* first(
-    trx
-      .insertInto("accounts")
-      .values({
-        account_ref: row.account_ref,
-        person_id: personId,
-        verification_id: row.id,
-        created_at: nowMs,
-      })
-      .onConflict((oc) => oc.doNothing())
-      .returning("account_ref"),
+    statements.bindAccount({ accountRef: row.account_ref, personId, verificationId: row.id, nowMs }),
   );
   // Inserted: the account is this person's. Else the person or the account_ref is taken: read which.
-  const held = bound !== undefined ? bound.account_ref : yield* accountOf(trx, personId);
+  const held = bound !== undefined ? bound.account_ref : yield* accountOf(ctx, personId);
   return settleBinding({ ...binding, accountRef: row.account_ref, held });
 }
 
-/** Writes a settled outcome, its audit event and (when asked) its outbox event, in `trx`. */
+/** No identity: the columns of an outcome that is not `verified`. */
+const NO_IDENTITY = {
+  nameEnc: null,
+  birthDateEnc: null,
+  phoneEnc: null,
+  encKeyId: null,
+  gender: null,
+  foreigner: null,
+  carrier: null,
+  provider: null,
+  verifiedAt: null,
+} as const;
+
+/**
+ * Writes a settled outcome, its audit event and (when asked) its outbox event. The record answered
+ * is the row as written, its personal fields the plaintext just sealed (not decrypted again).
+ */
 export function* finishRow(
   ctx: StoreContext,
-  trx: Kysely<Database>,
   row: Selectable<VerificationsTable>,
   outcome: Settlement,
   nowMs: number,
   emitEvent: boolean,
 ): Steps<VerificationRecord> {
+  const { statements } = ctx;
+  const sealed =
+    outcome.status === "verified" && outcome.identity !== undefined
+      ? sealIdentity(outcome.identity, row.id, ctx.keyring)
+      : undefined;
+  const identity: Pick<FinishColumns, keyof typeof NO_IDENTITY> =
+    sealed === undefined
+      ? NO_IDENTITY
+      : {
+          nameEnc: sealed.columns.name_enc,
+          birthDateEnc: sealed.columns.birth_date_enc,
+          phoneEnc: sealed.columns.phone_enc,
+          encKeyId: sealed.columns.enc_key_id,
+          gender: sealed.columns.gender,
+          foreigner: sealed.columns.foreigner,
+          carrier: sealed.columns.carrier,
+          provider: sealed.columns.provider,
+          verifiedAt: sealed.columns.verified_at,
+        };
   const updated = yield* first(
-    trx
-      .updateTable("verifications")
-      .set({
-        status: outcome.status,
-        reason: outcome.reason ?? null,
-        upstream_id: outcome.upstreamId ?? null,
-        person_id: outcome.personId ?? null,
-        existing_account_ref: outcome.existingAccountRef ?? null,
-        mismatched_fields: outcome.mismatchedFields ? JSON.stringify(outcome.mismatchedFields) : null,
-        ...NO_EXPECTED_COLUMNS,
-        completed_at: nowMs,
-        ...(outcome.failedAttempts === undefined ? {} : { failed_attempts: outcome.failedAttempts }),
-        ...(outcome.status === "verified" && outcome.identity !== undefined
-          ? identityColumns(outcome.identity, row.id, ctx.keyring)
-          : {}),
-      })
-      .where("id", "=", row.id)
-      .returningAll(),
-  );
-  if (updated === undefined) throw new Error("store: verification missing after update");
-  yield* affected(
-    auditInsert(trx, row.id, VERIFICATION_COMPLETED, nowMs, {
+    statements.finishVerification({
+      id: row.id,
       status: outcome.status,
       reason: outcome.reason ?? null,
-      api_version: row.api_version,
-      purpose: row.purpose,
-      ...(outcome.mismatchedFields ? { mismatched_fields: outcome.mismatchedFields.join(",") } : {}),
+      upstreamId: outcome.upstreamId ?? null,
+      personId: outcome.personId ?? null,
+      existingAccountRef: outcome.existingAccountRef ?? null,
+      mismatchedFields: outcome.mismatchedFields ? JSON.stringify(outcome.mismatchedFields) : null,
+      nowMs,
+      // Unchanged unless the outcome counts one more (too_many_attempts).
+      failedAttempts: outcome.failedAttempts ?? row.failed_attempts,
+      ...identity,
     }),
   );
-  const verification = ctx.toRecord(updated);
+  if (updated === undefined) throw new Error("store: verification missing after update");
+  const audit = {
+    status: outcome.status,
+    reason: outcome.reason ?? null,
+    api_version: row.api_version,
+    purpose: row.purpose,
+    ...(outcome.mismatchedFields ? { mismatched_fields: outcome.mismatchedFields.join(",") } : {}),
+  };
+  yield* affected(
+    statements.insertAudit({
+      verificationId: row.id,
+      type: VERIFICATION_COMPLETED,
+      dataJson: JSON.stringify(audit),
+      nowMs,
+    }),
+  );
+  const verification = verificationFromRow(updated, ctx.keyring, sealed?.plaintext);
   if (emitEvent) {
+    const event = completedEvent(verification, newEventId(), new Date(nowMs));
     yield* affected(
-      outboxInsert(trx, row.id, completedEvent(verification, newEventId(), new Date(nowMs)), nowMs),
+      statements.insertOutbox({
+        id: event.id,
+        verificationId: row.id,
+        type: event.type,
+        payloadJson: JSON.stringify(event),
+        nowMs,
+      }),
     );
   }
   return verification;
@@ -271,16 +255,14 @@ export function completionMethods(ctx: StoreContext): Pick<Store, "completeVerif
       const nowMs = msOf(input.now);
       // Steps (store/steps.ts): on SQLite one synchronous transaction, on PostgreSQL an async one.
       return ctx.steps.transaction(function* (): Steps<CompletionResult> {
-        // Queries are built on `db` and run by the step runner inside its transaction.
-        const trx = db;
         // PostgreSQL: FOR UPDATE makes concurrent completions of one verification queue here and
         // then see it completed. SQLite: the transaction holds the only connection.
-        const row = yield* first(verificationRead(ctx, trx, input.verificationId, true));
+        const row = yield* first(ctx.statements.lockedVerificationById({ id: input.verificationId }));
         if (row === undefined) return { kind: "not_found" };
         if (row.status !== "pending") return { kind: "replayed", verification: toRecord(row) };
 
-        const outcome = yield* settle(ctx, trx, row, input, nowMs);
-        const verification = yield* finishRow(ctx, trx, row, outcome, nowMs, input.emitEvent ?? false);
+        const outcome = yield* settle(ctx, row, input, nowMs);
+        const verification = yield* finishRow(ctx, row, outcome, nowMs, input.emitEvent ?? false);
         return { kind: "finished", verification };
       });
     },

@@ -8,12 +8,15 @@ import type { VerificationRecord } from "../core/verification.js";
 import type { Keyring } from "./crypto.js";
 import type { StoreDialect } from "./dialect.js";
 import type { Database, VerificationsTable } from "./schema.js";
+import type { CompletionStatements } from "./statements.js";
 import type { StepRunner } from "./steps.js";
 
 export interface StoreContext {
   db: Kysely<Database>;
   /** Runs store operations written as steps in one transaction (synchronously on SQLite). */
   steps: StepRunner;
+  /** The hot path's statements, compiled once (store/statements.ts). */
+  statements: CompletionStatements;
   dialect: StoreDialect;
   keyring: Keyring;
   /** Person ids. */

@@ -32,6 +32,7 @@ import { retentionMethods } from "./retention.js";
 import { verificationFromRow } from "./rows.js";
 import type { Database } from "./schema.js";
 import { SQLITE_DIALECT } from "./sqlite/dialect.js";
+import { completionStatements } from "./statements.js";
 import { kyselyStepRunner, type StepRunner } from "./steps.js";
 import { verificationMethods } from "./verifications.js";
 
@@ -64,6 +65,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
   const ctx: StoreContext = {
     db,
     steps: options.steps ?? kyselyStepRunner(db),
+    statements: completionStatements(db, dialect),
     dialect,
     keyring,
     newId: options.newId ?? (() => `prs_${secureRandomBytes(16).toString("base64url")}`),

@@ -20,20 +20,54 @@ import type { ApiVersion, StoredIdentity, VerificationRecord } from "../core/ver
 import type { Keyring } from "./crypto.js";
 import type { VerificationsTable } from "./schema.js";
 
+/** The encrypted columns, each a personal field's; what {@link SealedIdentity.plaintext} is keyed by. */
+export type SealedColumn = "name" | "birth_date" | "phone";
+
+/** A verified identity's columns, and the plaintext of the sealed ones (never stored). */
+export interface SealedIdentity {
+  columns: {
+    name_enc: string | null;
+    birth_date_enc: string | null;
+    phone_enc: string | null;
+    enc_key_id: string;
+    gender: string | null;
+    foreigner: number | null;
+    carrier: string | null;
+    provider: string;
+    verified_at: number | null;
+  };
+  /** What each sealed column holds: the record of the row just written is built from these, not decrypted. */
+  plaintext: Record<SealedColumn, string | undefined>;
+}
+
 /** The identity columns of a verified outcome; the personal ones encrypted, bound to row and column. */
-export function identityColumns(identity: VerifiedIdentity, verificationId: string, keyring: Keyring) {
-  const seal = (column: string, value: string | undefined) =>
-    value === undefined ? null : keyring.encrypt(value, `verifications/${verificationId}/${column}`);
+export function sealIdentity(
+  identity: VerifiedIdentity,
+  verificationId: string,
+  keyring: Keyring,
+): SealedIdentity {
+  const plaintext = {
+    name: identity.name,
+    birth_date: identity.birthDate && formatCalendarDate(identity.birthDate),
+    phone: identity.phone,
+  };
+  const seal = (column: SealedColumn) => {
+    const value = plaintext[column];
+    return value === undefined ? null : keyring.encrypt(value, `verifications/${verificationId}/${column}`);
+  };
   return {
-    name_enc: seal("name", identity.name),
-    birth_date_enc: seal("birth_date", identity.birthDate && formatCalendarDate(identity.birthDate)),
-    phone_enc: seal("phone", identity.phone),
-    enc_key_id: keyring.currentKeyId,
-    gender: identity.gender ?? null,
-    foreigner: identity.foreigner === undefined ? null : identity.foreigner ? 1 : 0,
-    carrier: identity.carrier ?? null,
-    provider: identity.provider,
-    verified_at: identity.verifiedAt === undefined ? null : msOf(identity.verifiedAt),
+    columns: {
+      name_enc: seal("name"),
+      birth_date_enc: seal("birth_date"),
+      phone_enc: seal("phone"),
+      enc_key_id: keyring.currentKeyId,
+      gender: identity.gender ?? null,
+      foreigner: identity.foreigner === undefined ? null : identity.foreigner ? 1 : 0,
+      carrier: identity.carrier ?? null,
+      provider: identity.provider,
+      verified_at: identity.verifiedAt === undefined ? null : msOf(identity.verifiedAt),
+    },
+    plaintext,
   };
 }
 
@@ -67,13 +101,6 @@ export function expectedColumns(
   };
 }
 
-/** The columns that drop an expected identity (every finish sets them). */
-export const NO_EXPECTED_COLUMNS = {
-  expected_name_hash: null,
-  expected_birth_date_hash: null,
-  expected_phone_hash: null,
-} as const;
-
 /** The stored hash of each expected field of `row`, for the fields that were given. */
 export function expectedHashesOf(
   row: Selectable<VerificationsTable>,
@@ -86,9 +113,14 @@ export function expectedHashesOf(
   return hashes;
 }
 
+/**
+ * `row` as a record, its sealed columns decrypted — or, for the row a finish just wrote, taken from
+ * `plaintext` (what was sealed into them), which spares decrypting what was just encrypted.
+ */
 export function verificationFromRow(
   row: Selectable<VerificationsTable>,
   keyring: Keyring,
+  plaintext?: SealedIdentity["plaintext"],
 ): VerificationRecord {
   if (!isVerificationStatus(row.status))
     throw new Error(`store: verification ${row.id} has an unknown status`);
@@ -114,7 +146,7 @@ export function verificationFromRow(
     createdAt: dateOf(row.created_at),
     expiresAt: dateOf(row.expires_at),
     completedAt: row.completed_at === null ? undefined : dateOf(row.completed_at),
-    identity: row.provider === null ? undefined : identityFromRow(row, row.provider, keyring),
+    identity: row.provider === null ? undefined : identityFromRow(row, row.provider, keyring, plaintext),
     purgedAt: row.purged_at === null ? undefined : dateOf(row.purged_at),
   };
 }
@@ -123,11 +155,14 @@ function identityFromRow(
   row: Selectable<VerificationsTable>,
   provider: string,
   keyring: Keyring,
+  plaintext: SealedIdentity["plaintext"] | undefined,
 ): StoredIdentity {
-  const open = (column: string, value: string | null) =>
+  const open = (column: SealedColumn, value: string | null) =>
     value === null || row.purged_at !== null
       ? undefined
-      : keyring.decrypt(value, `verifications/${row.id}/${column}`);
+      : plaintext !== undefined
+        ? plaintext[column]
+        : keyring.decrypt(value, `verifications/${row.id}/${column}`);
   return {
     name: open("name", row.name_enc),
     birthDate: open("birth_date", row.birth_date_enc),

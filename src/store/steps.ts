@@ -27,25 +27,37 @@ import type { Database } from "./schema.js";
 /** A store operation as steps: yields compiled queries, receives their results, returns `T`. */
 export type Steps<T> = Generator<CompiledQuery, T, QueryResult<unknown>>;
 
-/** Runs steps in one transaction. */
+/** Runs steps in one transaction, or (`run`) each statement on its own. */
 export interface StepRunner {
   transaction<T>(steps: () => Steps<T>): Promise<T>;
+  /**
+   * Runs `steps` with no transaction around them: for a single statement (a read), or statements
+   * that need no atomicity together. On SQLite synchronously, like `transaction`.
+   */
+  run<T>(steps: () => Steps<T>): Promise<T>;
+}
+
+/** A query to yield: a Kysely builder, or a query compiled already (store/prepared.ts). */
+export type Query<R> = Compilable<R> | CompiledQuery<R>;
+
+function compiled<R>(query: Query<R>): CompiledQuery<R> {
+  return "compile" in query ? query.compile() : query;
 }
 
 /** Every row `query` returns. */
-export function* all<R>(query: Compilable<R>): Steps<R[]> {
-  const result = yield query.compile();
+export function* all<R>(query: Query<R>): Steps<R[]> {
+  const result = yield compiled(query);
   return result.rows as R[];
 }
 
 /** The first row `query` returns, if any. */
-export function* first<R>(query: Compilable<R>): Steps<R | undefined> {
+export function* first<R>(query: Query<R>): Steps<R | undefined> {
   return (yield* all(query))[0];
 }
 
 /** Runs `query` (a write without RETURNING); resolves with the rows it affected. */
-export function* affected(query: Compilable<unknown>): Steps<number> {
-  const result = yield query.compile();
+export function* affected(query: Query<unknown>): Steps<number> {
+  const result = yield compiled(query);
   return Number(result.numAffectedRows ?? 0n);
 }
 
@@ -66,5 +78,11 @@ export function kyselyStepRunner(db: Kysely<Database>): StepRunner {
         while (next.done !== true) next = running.next(await trx.executeQuery(next.value));
         return next.value;
       }),
+    async run(steps) {
+      const running = steps();
+      let next = running.next();
+      while (next.done !== true) next = running.next(await db.executeQuery(next.value));
+      return next.value;
+    },
   };
 }

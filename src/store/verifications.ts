@@ -9,6 +9,7 @@ import type { NewVerification } from "../core/verification.js";
 import { readVerification, type StoreContext } from "./context.js";
 import { dateOf, expectedColumns, msOf } from "./rows.js";
 import type { Database } from "./schema.js";
+import { first } from "./steps.js";
 
 const AUDIT_DATA = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
@@ -69,11 +70,8 @@ export function verificationMethods(
     },
 
     async findVerificationByBoundId(boundId: string) {
-      const row = await db
-        .selectFrom("verifications")
-        .selectAll()
-        .where("bound_id", "=", boundId)
-        .executeTakeFirst();
+      // On a completion's hot path: compiled once, and on SQLite run synchronously (store/steps.ts).
+      const row = await ctx.steps.run(() => first(ctx.statements.verificationByBoundId({ boundId })));
       return row === undefined ? undefined : toRecord(row);
     },
 

@@ -280,6 +280,29 @@ describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
       ]);
     });
 
+    it("answers the record a re-read answers, also for an identity without name, birthday or phone", async () => {
+      const identity = makeIdentity({
+        name: undefined,
+        birthDate: undefined,
+        phone: undefined,
+        carrier: undefined,
+      });
+      const result = await createAndComplete(verified(identity), { accountRef: uid("acct") });
+      if (result.kind !== "finished") throw new Error(result.kind);
+      const record = result.verification;
+      expect(record.identity).toEqual({
+        name: undefined,
+        birthDate: undefined,
+        phone: undefined,
+        gender: "female",
+        foreigner: false,
+        carrier: undefined,
+        provider: "danal",
+        verifiedAt: identity.verifiedAt,
+      });
+      expect(await store.getVerification(record.id)).toEqual(record);
+    });
+
     it("verifies a person without a key when the policy allows it, binding no person", async () => {
       const identity = makeIdentity({ ci: undefined, di: undefined });
       const result = await createAndComplete(verified(identity, null), { accountRef: uid("acct") });

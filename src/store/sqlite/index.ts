@@ -81,8 +81,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
  * Steps (store/steps.ts) as ONE synchronous better-sqlite3 transaction: BEGIN, every yielded
  * statement run on the spot (prepared once, by SQL text), COMMIT — or ROLLBACK when anything
  * throws — with no await inside, so no other request's work interleaves and no promise is made
- * per statement. It first takes the Kysely driver's connection (its mutex), so it never starts
- * inside, or beside, a transaction of Kysely's own API on the same connection.
+ * per statement.
+ *
+ * It never starts inside a transaction of Kysely's own API on the same connection (one that
+ * awaits between its statements, e.g. a withdrawal): while one is open (`inTransaction`) it waits
+ * for the Kysely driver's connection (its mutex), which that transaction holds until it ends. When
+ * none is open it runs at once: being synchronous, it ends before any other code can begin one.
  */
 function synchronousSteps(
   db: Kysely<Database>,
@@ -97,10 +101,18 @@ function synchronousSteps(
     return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
   };
   // Deferred BEGIN, like Kysely's SqliteDriver; better-sqlite3 rolls back when the function throws.
-  const inTransaction = database.transaction((steps: Steps<unknown>) => driveSync(steps, execute));
+  const asOneTransaction = database.transaction((steps: Steps<unknown>) => driveSync(steps, execute));
+  const runSync = <T>(run: () => T): Promise<T> => {
+    if (database.inTransaction) return db.connection().execute(async () => run());
+    try {
+      return Promise.resolve(run());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
   return {
-    transaction: <T>(steps: () => Steps<T>) =>
-      db.connection().execute(async () => inTransaction(steps()) as T),
+    transaction: <T>(steps: () => Steps<T>) => runSync(() => asOneTransaction(steps()) as T),
+    run: <T>(steps: () => Steps<T>) => runSync(() => driveSync(steps(), execute)),
   };
 }
 
