@@ -16,6 +16,7 @@ import { openMigratedStore } from "../kysely-store.js";
 import { importPeer } from "../peers.js";
 import type { Database } from "../schema.js";
 import { driveSync, type StepRunner, type Steps } from "../steps.js";
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from "./checkpointer.js";
 import { SQLITE_DIALECT } from "./dialect.js";
 
 /** How long a write waits for another process's lock before failing, in ms. */
@@ -69,11 +70,23 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   }
   const cached = withStatementCache(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
-  return openMigratedStore({
+  const store = await openMigratedStore({
     db,
     dialect: SQLITE_DIALECT,
     keyring: options.keyring,
     steps: synchronousSteps(db, database, cached.prepare),
+  });
+  // A file database is checkpointed off the event loop (checkpointer.ts); SQLite's own automatic
+  // checkpoint, further away, stays as the backstop.
+  const checkpointer = database.memory ? undefined : startCheckpointer(database.name);
+  if (checkpointer === undefined) return store;
+  database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  return Object.freeze({
+    ...store,
+    async close() {
+      await checkpointer.stop();
+      await store.close();
+    },
   });
 }
 
