@@ -8,6 +8,7 @@ import type { Store } from "../../core/store.js";
 import type { Keyring } from "../crypto.js";
 import { openMigratedStore } from "../kysely-store.js";
 import { importPeer } from "../peers.js";
+import { statementName } from "../prepared.js";
 import type { Database } from "../schema.js";
 import { POSTGRES_DIALECT } from "./dialect.js";
 
@@ -43,6 +44,22 @@ function survivePoolErrors(pool: pg.Pool): void {
 }
 
 /**
+ * The statements of a completion's hot path (store/statements.ts) prepared once per connection:
+ * sent by name, so PostgreSQL parses and plans each once, not on every completion. Any other SQL
+ * (migrations, the rest of the store) is sent as it was. Kysely runs a query as `query(text, values)`.
+ */
+export function prepareHotStatements(pool: pg.Pool): void {
+  pool.on("connect", (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      const [text, values] = args;
+      const name = args.length === 2 && typeof text === "string" ? statementName(text) : undefined;
+      return name === undefined ? query(...args) : query({ name, text, values });
+    };
+  });
+}
+
+/**
  * Opens a pool on `connectionString` and migrates the database.
  * @example const store = await openPostgresStore({ connectionString: "postgres://…", keyring });
  */
@@ -68,6 +85,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
   });
   survivePoolErrors(pool);
+  prepareHotStatements(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return openMigratedStore({ db, dialect: POSTGRES_DIALECT, keyring: options.keyring });
 }
