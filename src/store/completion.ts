@@ -33,9 +33,11 @@ import type { VerificationsTable } from "./schema.js";
 import type { FinishColumns } from "./statements.js";
 import { affected, all, first, type Steps } from "./steps.js";
 
-/** The person row of `key` under any key of the keyring (the current key's row first), if any. */
-function* findPerson(ctx: StoreContext, key: PersonKey) {
-  const hashes = ctx.keyring.lookupHashes(key);
+/**
+ * The person row of `key` under any key of the keyring (the current key's row first), if any;
+ * `hashes` are `key`'s under each key of the keyring, when the caller has them already.
+ */
+function* findPerson(ctx: StoreContext, key: PersonKey, hashes = ctx.keyring.lookupHashes(key)) {
   const rows = yield* all(
     ctx.statements.personsByHashes({
       kind: key.kind,
@@ -56,8 +58,10 @@ function* personIdFor(ctx: StoreContext, key: PersonKey, nowMs: number): Steps<s
   const { keyring, newId, statements } = ctx;
   const kind = key.kind;
   const scope = scopeOf(key);
-  const current = keyring.hashPersonKey(key);
-  const found = yield* findPerson(ctx, key);
+  // The current key's hash comes first (Keyring.lookupHashes): each HMAC is computed once.
+  const hashes = keyring.lookupHashes(key);
+  const current = hashes[0] ?? keyring.hashPersonKey(key);
+  const found = yield* findPerson(ctx, key, hashes);
   if (found !== undefined) {
     if (found.key_id !== current.keyId) {
       // Rotation: rewrite to the current key unless a row under it already exists (it can only when
