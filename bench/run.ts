@@ -35,7 +35,7 @@
  * - Cleanup. Children are SIGKILLed and the temp directory removed on exit, SIGINT and SIGTERM.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -122,7 +122,7 @@ const options = z
     rate: args.rate ?? 300,
   });
 
-const SCALE = { concurrency: 10, latencyMs: 0, smallPersons: 1_000 };
+const SCALE = { concurrency: 10, latencyMs: 0, smallPersons: 1_000, rounds: 2 };
 /** Connections of the open-loop part's warm-up. */
 const OPEN_WARMUP_CONCURRENCY = 10;
 /** Concurrency of the profiled runs (`--profile`). */
@@ -256,30 +256,47 @@ async function main(): Promise<number> {
 
   if (options.only === undefined || options.only === "scale") {
     console.log(`completion with persons stored (certgate, c${SCALE.concurrency}, ${SCALE.latencyMs} ms):`);
+    // Both databases are seeded first, then measured in interleaved rounds (few, many, few, many),
+    // each round on a fresh copy of the seeded file: the target compares runs minutes apart, and on
+    // a shared machine the cores' speed drifts over minutes; the mean of each size's rounds halves
+    // what that drift can do to the ratio.
+    const seeded: { persons: number; databaseFile: string; snapshot: string }[] = [];
     for (const persons of [SCALE.smallPersons, options.persons]) {
       const dir = join(tempRoot, `seed-${persons}`);
       try {
         const databaseFile = join(dir, "certgate.sqlite");
         rmSync(dir, { recursive: true, force: true });
         mkdirSync(dir, { recursive: true });
-        const seeded = await seedPersons(dir, databaseFile, persons);
-        seeding.push(seeded);
-        console.log(`  seeded ${formatCount(persons)} persons in ${seeded.seconds.toFixed(1)} s`);
+        const result = await seedPersons(dir, databaseFile, persons);
+        seeding.push(result);
+        console.log(`  seeded ${formatCount(persons)} persons in ${result.seconds.toFixed(1)} s`);
+        const snapshot = `${databaseFile}.seeded`;
+        copyFileSync(databaseFile, snapshot);
+        seeded.push({ persons, databaseFile, snapshot });
+      } catch (error) {
+        const message = describeError(error);
+        runErrors.push({ scenario: `seeding ${persons} persons`, message });
+        console.error(`  seeding ${persons} persons: ERROR: ${message}`);
+      }
+    }
+    for (let round = 1; round <= SCALE.rounds; round++) {
+      for (const { persons, databaseFile, snapshot } of seeded) {
+        for (const suffix of ["-wal", "-shm"]) rmSync(`${databaseFile}${suffix}`, { force: true });
+        copyFileSync(snapshot, databaseFile);
         await measure({
           group: "scale",
           server: "certgate",
           latencyMs: SCALE.latencyMs,
           concurrency: SCALE.concurrency,
           persons,
+          round,
           databaseFile,
         });
-      } catch (error) {
-        const message = describeError(error);
-        runErrors.push({ scenario: `seeding ${persons} persons`, message });
-        console.error(`  seeding ${persons} persons: ERROR: ${message}`);
-      } finally {
-        if (!args["keep-temp"]) rmSync(dir, { recursive: true, force: true });
       }
+    }
+    if (!args["keep-temp"]) {
+      for (const { persons } of seeded)
+        rmSync(join(tempRoot, `seed-${persons}`), { recursive: true, force: true });
     }
   }
 
@@ -355,7 +372,10 @@ function build() {
 }
 
 function describe(spec: ScenarioSpec): string {
-  const persons = spec.persons === undefined ? "" : ` ${formatCount(spec.persons)} persons`;
+  const persons =
+    spec.persons === undefined
+      ? ""
+      : ` ${formatCount(spec.persons)} persons${spec.round === undefined ? "" : ` (round ${spec.round})`}`;
   const load = spec.rate === undefined ? `c${spec.concurrency}` : `${spec.rate}/s`;
   return `${spec.server} ${spec.latencyMs} ms ${load}${persons}`;
 }

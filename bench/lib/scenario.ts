@@ -50,6 +50,8 @@ export interface ScenarioSpec {
   rate?: number;
   /** Scale runs: persons already stored in `databaseFile`. */
   persons?: number;
+  /** Scale runs: which of the interleaved rounds (1, 2, …). */
+  round?: number;
   databaseFile?: string;
 }
 
@@ -77,6 +79,8 @@ export interface ScenarioResult {
   /** Open loop: the arrival rate, per second; else null. */
   arrival_rate: number | null;
   persons: number | null;
+  /** Scale runs: the round (interleaved: few, many, few, many); else null. */
+  round: number | null;
   /** Completions inside the measurement window (the timed part). */
   requests: number;
   /** Every completion sent to this server: warm-up, lead-in, window and drain. */
@@ -366,6 +370,7 @@ function summarize(
     concurrency: spec.concurrency,
     arrival_rate: spec.rate ?? null,
     persons: spec.persons ?? null,
+    round: spec.round ?? null,
     requests: timed.measured,
     requests_sent: m.warmupAmount + m.amount,
     seconds: round(timed.seconds, 3),
@@ -404,7 +409,10 @@ function summarize(
 
 /** Name of the run's .cpuprofile (without extension) under `--profile`. */
 function profileNameOf(spec: ScenarioSpec): string {
-  const persons = spec.persons === undefined ? "" : `-${spec.persons}-persons`;
+  const persons =
+    spec.persons === undefined
+      ? ""
+      : `-${spec.persons}-persons${spec.round === undefined ? "" : `-round-${spec.round}`}`;
   const load = spec.rate === undefined ? `c${spec.concurrency}` : `${spec.rate}per-s`;
   return `${spec.group}-${spec.server}-${spec.latencyMs}ms-${load}${persons}`;
 }

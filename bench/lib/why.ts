@@ -5,27 +5,34 @@
  * the code changes what it explains. A missed target without an entry gets a clearly marked
  * "WHY: to be written" placeholder.
  *
- * PROFILE NOTES (refreshed 2026-12-01 for issue 13; `--profile`, certgate on SQLite at 0 ms upstream,
- * concurrency 50, on a 2-core machine shared with other work — load average above 20, so read shares,
- * not times):
- *   - Socket writes of the answers (`writev`, `writeLatin1String`) ≈ 20 % — the floor server pays the
- *     same per answer; SQLite ≈ 13 % (the synchronous transaction: its BEGIN/COMMIT and WAL append ≈ 7 %,
- *     the statements ≈ 6 %); Kysely building and compiling the 7–8 statements ≈ 8 %; garbage collection
- *     ≈ 6 %; AES-GCM and HMAC ≈ 5 %; the upstream GET through node:http ≈ 4 %; prom-client, pino, zod,
- *     hono ≈ 1–1.5 % each.
- *   - Done for issue 13 (each seen in the profile): PortOne calls through node:http(s) with a shared
- *     keep-alive agent instead of global fetch (undici's Request/Response, web streams and an
- *     AbortSignal per attempt were ≈ 13 %); the completion and failed attempts as ONE synchronous
- *     better-sqlite3 transaction of Kysely-compiled statements (store/steps.ts; Kysely's async
- *     executor, its mutex and a promise per statement were ≈ 15 %); X-Request-Id set before the answer
- *     is built (setting it afterwards copied every answer into a stream-bodied Response: an undici
- *     Response and a web ReadableStream per answer, written through @hono/node-server's slow path).
+ * PROFILE NOTES (refreshed 2026-12-01, second pass of issue 13; `--profile`, certgate on SQLite at 0 ms
+ * upstream, concurrency 50, quiet 2-core machine; read shares, not times):
+ *   - SQLite's own work on the event loop ≈ 31 % (the statements ≈ 19 %, BEGIN/COMMIT ≈ 12 %); the
+ *     JavaScript of the transaction around it ≈ 7 %. The same eight statements in isolation (raw
+ *     better-sqlite3, no HTTP) cost ≈ 0.25 ms per completion, ≈ 0.15 ms of it the COMMIT's WAL append
+ *     of ≈ 17 pages (two pwrite calls each: every insert touches its table and each index at a random
+ *     key); in the server the statements take about twice as long (the CPU caches are shared with
+ *     the requests interleaved around them). Batching several completions into one transaction
+ *     (savepoints) did not lower the cost per completion: the pages are not shared between them.
+ *   - The HTTP side, which the floor server pays as well: node's parser and Hono's dispatch ≈ 15 %,
+ *     socket writes of the answers ≈ 9 %, the upstream GET through node:http ≈ 8 %; garbage
+ *     collection ≈ 4 %; AES-GCM and HMAC ≈ 4 %; pino ≈ 3 %; zod ≈ 2.5 %; prom-client ≈ 1 %; the
+ *     request-id AsyncLocalStorage (its promise hooks) ≈ 1 %.
+ *   - Done in the second pass: the hot path's statements built and compiled by Kysely once per shape
+ *     (store/prepared.ts; Kysely was ≈ 8–27 % before), the bound-id read on the synchronous path,
+ *     the verified record built from the plaintext it sealed (no decrypt of what was just
+ *     encrypted), WAL checkpoints by a worker thread (store/sqlite/checkpointer.ts; the automatic
+ *     checkpoint ran inside a COMMIT on the event loop), the person key's HMAC computed once; on
+ *     PostgreSQL the hot statements prepared by name once per connection.
+ *   - Done in the first pass: PortOne calls through node:http(s) with a shared keep-alive agent
+ *     instead of global fetch; the completion as ONE synchronous better-sqlite3 transaction
+ *     (store/steps.ts); X-Request-Id set before the answer is built.
  *   - Earlier (issue 7): prepared statements reused by SQL text, RETURNING instead of re-reads, WAL with
  *     synchronous = NORMAL, pooled CSPRNG buffer.
- *   - Next levers, not done: compiled SQL cached per query shape (Kysely builds and compiles every
- *     statement of every completion), the verified record built from the identity instead of
- *     decrypting the row just encrypted, the bound-id lookup on the synchronous path, WAL checkpoints
- *     off the request path.
+ *   - Levers left: the store off the event loop (a worker thread owning the SQLite connection: the
+ *     ≈ 38 % above would leave the thread that answers requests, for a message round trip each);
+ *     fewer B-tree pages per completion (WITHOUT ROWID tables, partial status indexes: a migration,
+ *     ≈ 3 of the ≈ 17 pages); a request body read without web streams.
  */
 import type { BenchResults } from "./results.js";
 import type { ScenarioResult } from "./scenario.js";
@@ -35,7 +42,7 @@ import { OPEN_LOOP_P99_ALLOWANCE_MS, type TargetId } from "./targets.js";
 type Explain = (results: BenchResults) => string;
 
 const PROFILE_HOTSPOTS =
-  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of 7–8 statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, a structured log line and metrics. Profiling the timed part (`--profile`; notes in bench/lib/why.ts) puts ≈ 13 % of certgate's CPU in SQLite (one synchronous transaction), ≈ 8 % in Kysely building and compiling the statements, ≈ 6 % in garbage collection and ≈ 5 % in crypto; ≈ 20 % is writing answers to sockets, which the floor pays too. Next levers: compiled SQL cached per query shape, the verified record built without decrypting what was just encrypted, WAL checkpoints off the request path.";
+  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of 7–8 statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, a structured log line and metrics. Profiling the timed part (`--profile`; notes in bench/lib/why.ts) puts ≈ 31 % of certgate's CPU in SQLite itself (the statements ≈ 19 %, BEGIN/COMMIT ≈ 12 %: in isolation the same transaction costs ≈ 0.25 ms, most of it the COMMIT's WAL append of ≈ 17 pages) and ≈ 7 % in the JavaScript around it; node's HTTP parser, Hono, the upstream GET and the socket writes — which the floor pays too — take ≈ 30 %. Levers left: the store off the event loop (a worker thread owning the connection), fewer B-tree pages per completion (a migration).";
 
 function mainRuns(results: BenchResults, server: string, latency?: number): ScenarioResult[] {
   return results.runs.filter(
@@ -123,7 +130,7 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
 
   postgres_c50(results) {
     const pg = mainRuns(results, "certgate-postgres").filter((r) => r.concurrency === 50);
-    return `${pg.map((r) => `At ${r.upstream_latency_ms} ms certgate on PostgreSQL spent ${r.cpu_ms_per_verification} ms (user ${r.cpu_ms_split.user} / system ${r.cpu_ms_split.system} ms over the window) at ${r.verifications_per_second}/s.`).join(" ")} On PostgreSQL the completion is an asynchronous transaction of the same statements (store/steps.ts), each a round trip through the pg client (query serialization, the protocol, a promise per statement) plus BEGIN and COMMIT, and PostgreSQL's own backend processes compete for the same ${results.machine.cores} cores as certgate, the emulator and the load generator. Next levers: fewer round trips (the statements of a completion pipelined, or one CTE).`;
+    return `${pg.map((r) => `At ${r.upstream_latency_ms} ms certgate on PostgreSQL spent ${r.cpu_ms_per_verification} ms (user ${r.cpu_ms_split.user} / system ${r.cpu_ms_split.system} ms over the window) at ${r.verifications_per_second}/s.`).join(" ")} On PostgreSQL the completion is an asynchronous transaction of the same statements (store/steps.ts), each a round trip through the pg client (query serialization, the protocol, a promise per statement) plus BEGIN and COMMIT, and PostgreSQL's own backend processes compete for the same ${results.machine.cores} cores as certgate, the emulator and the load generator. The hot statements are prepared by name once per connection (PostgreSQL parses and plans each once). Levers left: fewer round trips (a completion's decisions sit between its statements, so they cannot be sent together as they stand; one CTE would move the decisions into SQL).`;
   },
 
   peak_rss() {
@@ -133,6 +140,6 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
   persons_scale(results) {
     const scale = results.runs.filter((r) => r.group === "scale");
     const large = scale[scale.length - 1];
-    return `Every lookup of a completion is indexed (persons_key_unique, accounts.person_id, verifications.bound_id), so more persons cost B-tree depth, not scans. A miss points at SQLite's page cache (certgate opens the database with the default cache_size of 2 MiB, while ${large?.persons?.toLocaleString("en-US") ?? "the large"} persons take hundreds of MiB with random-key indexes: each new person's insert touches cold pages) or at noise; compare the CPU per verification of the two runs.`;
+    return `Every lookup of a completion is indexed (persons_key_unique, accounts.person_id, verifications.bound_id), so more persons cost B-tree depth, not scans. A miss points at SQLite's page cache (certgate opens the database with the default cache_size of 2 MiB, while ${large?.persons?.toLocaleString("en-US") ?? "the large"} persons take hundreds of MiB with random-key indexes: each new person's insert touches cold pages) or at noise: the rounds of one size differ by as much as the machine drifts between them; compare the CPU per verification of the runs.`;
   },
 };
