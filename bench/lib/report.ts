@@ -57,10 +57,16 @@ export function renderMarkdown(results: BenchResults): string {
       "",
     );
   }
-  const busy = Math.max(machine.load_average.start, machine.load_average.end ?? 0);
-  if (busy > machine.cores * 0.25) {
+  // Only the reading at the start says whether other work was running: by the end the load
+  // average is the benchmark's own (a server, the emulator and the load generator: ≈ 2–3).
+  if (machine.load_average.start > machine.cores * 0.25) {
     lines.push(
-      `> **Noisy machine**: the 1-minute load average was ${machine.load_average.start} at the start and ${machine.load_average.end ?? "?"} at the end, on ${machine.cores} cores. Other work competed for the CPU; rerun on a quiet machine before quoting.`,
+      `> **Noisy machine**: the 1-minute load average was ${machine.load_average.start} at the start (${machine.load_average.end ?? "?"} at the end, the benchmark's own processes included), on ${machine.cores} cores. Other work competed for the CPU; rerun on a quiet machine before quoting.`,
+      "",
+    );
+  } else {
+    lines.push(
+      `> Quiet machine at the start: 1-minute load average ${machine.load_average.start} on ${machine.cores} cores (${machine.load_average.end ?? "?"} at the end: the benchmark's own server, emulator and load generator).`,
       "",
     );
   }
