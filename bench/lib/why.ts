@@ -134,7 +134,7 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
   },
 
   peak_rss() {
-    return "certgate's peak RSS is its code (Hono, Kysely, zod, pino, prom-client, pg, the emulator's personas, the OpenAPI document) plus the heap of the requests in flight; the baseline loads Express and axios only. The V8 heap grows to what the in-flight requests need before a major GC runs; a smaller semi-space or `--max-old-space-size` would trade CPU for memory.";
+    return "certgate's peak RSS is its code (Hono, Kysely, zod, pino, prom-client, pg, the emulator's personas, the OpenAPI document) plus the heap of the requests in flight, plus ≈ 7–8 MiB for the thread that checkpoints the WAL off the event loop (its own V8 isolate and SQLite connection; measured by starting one in an otherwise idle process); the baseline loads Express and axios only. The V8 heap grows to what the in-flight requests need before a major GC runs; a smaller semi-space or `--max-old-space-size` would trade CPU for memory.";
   },
 
   persons_scale(results) {
