@@ -7,6 +7,7 @@ import type { FailedAttemptInput, FailedAttemptResult, Store } from "../core/sto
 import { finishRow } from "./completion.js";
 import type { StoreContext } from "./context.js";
 import { msOf } from "./rows.js";
+import { auditRow } from "./statements.js";
 import { affected, first, type Steps } from "./steps.js";
 
 export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAttempt"> {
@@ -30,12 +31,7 @@ export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAtte
           api_version: row.api_version,
         };
         yield* affected(
-          ctx.statements.insertAudit({
-            verificationId: row.id,
-            type: "verification.attempt_failed",
-            dataJson: JSON.stringify(audit),
-            nowMs,
-          }),
+          ctx.statements.insertAudit(auditRow(row.id, "verification.attempt_failed", nowMs, audit)),
         );
         if (attemptLimitSpent({ failedAttempts: row.failed_attempts, maxAttempts: row.max_attempts })) {
           const verification = yield* finishRow(

@@ -19,8 +19,8 @@ import {
 import type { CompletionInput, CompletionResult, Store } from "../core/store.js";
 import type { VerificationRecord } from "../core/verification.js";
 import { accountUnboundEvent, completedEvent, VERIFICATION_COMPLETED } from "../core/webhook-event.js";
-import { insertAudit, type StoreContext } from "./context.js";
-import { newEventId, outboxInsert } from "./outbox.js";
+import { insertAudit, insertOutboxEvent, type StoreContext } from "./context.js";
+import { newEventId } from "./outbox.js";
 import {
   expectedHashContext,
   expectedHashesOf,
@@ -30,7 +30,7 @@ import {
   verificationFromRow,
 } from "./rows.js";
 import type { VerificationsTable } from "./schema.js";
-import type { FinishColumns } from "./statements.js";
+import { auditRow, type FinishColumns, outboxRow } from "./statements.js";
 import { affected, all, first, type Steps } from "./steps.js";
 
 /**
@@ -228,26 +228,11 @@ export function* finishRow(
     purpose: row.purpose,
     ...(outcome.mismatchedFields ? { mismatched_fields: outcome.mismatchedFields.join(",") } : {}),
   };
-  yield* affected(
-    statements.insertAudit({
-      verificationId: row.id,
-      type: VERIFICATION_COMPLETED,
-      dataJson: JSON.stringify(audit),
-      nowMs,
-    }),
-  );
+  yield* affected(statements.insertAudit(auditRow(row.id, VERIFICATION_COMPLETED, nowMs, audit)));
   const verification = verificationFromRow(updated, ctx.keyring, sealed?.plaintext);
   if (emitEvent) {
     const event = completedEvent(verification, newEventId(), new Date(nowMs));
-    yield* affected(
-      statements.insertOutbox({
-        id: event.id,
-        verificationId: row.id,
-        type: event.type,
-        payloadJson: JSON.stringify(event),
-        nowMs,
-      }),
-    );
+    yield* affected(statements.insertOutbox(outboxRow(row.id, event, nowMs)));
   }
   return verification;
 }
@@ -280,14 +265,14 @@ export function completionMethods(ctx: StoreContext): Pick<Store, "completeVerif
           .returning(["person_id", "verification_id"])
           .executeTakeFirst();
         if (removed === undefined) return false;
-        await insertAudit(trx, removed.verification_id, "account.unbound", nowMs, {
+        await insertAudit(ctx, trx, removed.verification_id, "account.unbound", nowMs, {
           account_ref: accountRef,
           person_id: removed.person_id,
         });
         if (options.emitEvent === true) {
           const { verification_id: verificationId } = removed;
           const event = accountUnboundEvent({ accountRef, verificationId }, newEventId(), now);
-          await outboxInsert(trx, verificationId, event, nowMs).execute();
+          await insertOutboxEvent(ctx, trx, verificationId, event, nowMs);
         }
         return true;
       });

@@ -1,14 +1,15 @@
 /**
  * What every part of the Kysely store shares: the database, its dialect, the keyring, the person id
- * source, and the few statements more than one part runs (read a verification, write an audit event).
+ * source, the hot path's statements, and the helpers that run three of them outside a completion (read
+ * a verification, write an audit or outbox event).
  */
-import type { Kysely, Selectable, Transaction } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import type { AuditEvent } from "../core/store.js";
 import type { VerificationRecord } from "../core/verification.js";
 import type { Keyring } from "./crypto.js";
 import type { StoreDialect } from "./dialect.js";
 import type { Database, VerificationsTable } from "./schema.js";
-import type { CompletionStatements } from "./statements.js";
+import { auditRow, type CompletionStatements, outboxRow } from "./statements.js";
 import type { StepRunner } from "./steps.js";
 
 export interface StoreContext {
@@ -25,44 +26,30 @@ export interface StoreContext {
   toRecord: (row: Selectable<VerificationsTable>) => VerificationRecord;
 }
 
-/** The query reading verification `id`; `FOR UPDATE` when `lock` and the dialect has row locks. */
-export function verificationRead(ctx: StoreContext, executor: Kysely<Database>, id: string, lock: boolean) {
-  return executor
-    .selectFrom("verifications")
-    .selectAll()
-    .where("id", "=", id)
-    .$if(lock && ctx.dialect.rowLocks, (qb) => qb.forUpdate());
+/** The verification `id` (no lock), read with the hot path's statement on `executor` (a transaction or `db`). */
+export async function readVerification(ctx: StoreContext, executor: Kysely<Database>, id: string) {
+  return (await executor.executeQuery(ctx.statements.verificationById({ id }))).rows[0];
 }
 
-/** The verification `id`; under `FOR UPDATE` when `lock` and the dialect has row locks. */
-export async function readVerification(
+/** Writes an audit event on `executor` with the hot path's statement. */
+export async function insertAudit(
   ctx: StoreContext,
   executor: Kysely<Database>,
-  id: string,
-  lock: boolean,
-) {
-  return verificationRead(ctx, executor, id, lock).executeTakeFirst();
-}
-
-/** The query writing an audit event. */
-export function auditInsert(
-  executor: Kysely<Database>,
-  verificationId: string | null,
-  type: string,
-  nowMs: number,
-  data: AuditEvent["data"],
-) {
-  return executor
-    .insertInto("audit_events")
-    .values({ verification_id: verificationId, type, data_json: JSON.stringify(data), created_at: nowMs });
-}
-
-export async function insertAudit(
-  trx: Transaction<Database>,
   verificationId: string | null,
   type: string,
   nowMs: number,
   data: AuditEvent["data"],
 ): Promise<void> {
-  await auditInsert(trx, verificationId, type, nowMs, data).execute();
+  await executor.executeQuery(ctx.statements.insertAudit(auditRow(verificationId, type, nowMs, data)));
+}
+
+/** Writes `event` to the outbox on `executor`, due at once, with the hot path's statement. */
+export async function insertOutboxEvent(
+  ctx: StoreContext,
+  executor: Kysely<Database>,
+  verificationId: string,
+  event: { id: string; type: string },
+  nowMs: number,
+): Promise<void> {
+  await executor.executeQuery(ctx.statements.insertOutbox(outboxRow(verificationId, event, nowMs)));
 }

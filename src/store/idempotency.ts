@@ -58,7 +58,7 @@ export function idempotencyMethods(
         if (held === undefined) throw new Error("store: idempotency key missing after conflict");
         const prior =
           held.fingerprint === input.fingerprint
-            ? await readVerification(ctx, trx, held.verification_id, false)
+            ? await readVerification(ctx, trx, held.verification_id)
             : undefined;
         await trx.rollback().execute();
         if (held.fingerprint !== input.fingerprint) return { kind: "conflict" };

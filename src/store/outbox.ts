@@ -3,34 +3,14 @@
  * under a lease and marked by the dispatcher (service/webhooks.ts). The payload is the core's
  * (core/webhook-event.ts); the store only writes it.
  */
-import type { Kysely } from "kysely";
 import type { Store } from "../core/store.js";
 import { secureRandomBytes } from "../util/random.js";
 import type { StoreContext } from "./context.js";
 import { dateOf, msOf } from "./rows.js";
-import type { Database } from "./schema.js";
 
 /** A stable event id: 16 random bytes, base64url. */
 export function newEventId(): string {
   return `evt_${secureRandomBytes(16).toString("base64url")}`;
-}
-
-/** The query writing `event` (its JSON is the delivered body) to the outbox, due at once. */
-export function outboxInsert(
-  executor: Kysely<Database>,
-  verificationId: string,
-  event: { id: string; type: string },
-  nowMs: number,
-) {
-  return executor.insertInto("webhook_outbox").values({
-    id: event.id,
-    verification_id: verificationId,
-    type: event.type,
-    payload_json: JSON.stringify(event),
-    attempts: 0,
-    created_at: nowMs,
-    next_attempt_at: nowMs,
-  });
 }
 
 export function outboxMethods(

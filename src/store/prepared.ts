@@ -66,8 +66,11 @@ export function prepared<P extends QueryParams, R>(
   build: (db: Kysely<Database>, params: P) => Compilable<R>,
 ): (params: P) => CompiledQuery<R> {
   const shapes = new Map<string, Shape<R>>();
+  /** The names of the list parameters, found on the first call (a shape-pure builder's are fixed). */
+  let lists: string[] | undefined;
   return (params) => {
-    const key = shapeKey(params);
+    lists ??= Object.keys(params).filter((name) => Array.isArray(params[name]));
+    const key = lists.length === 0 ? "" : shapeKey(params, lists);
     let shape = shapes.get(key);
     if (shape === undefined) {
       const compiled = build(db, slotsFor(params)).compile();
@@ -81,13 +84,10 @@ export function prepared<P extends QueryParams, R>(
   };
 }
 
-/** The lengths of the list parameters, in name order: "" when there are none. */
-function shapeKey(params: QueryParams): string {
+/** The lengths of the list parameters `lists`. */
+function shapeKey(params: QueryParams, lists: readonly string[]): string {
   let key = "";
-  for (const name in params) {
-    const value = params[name];
-    if (Array.isArray(value)) key += `${name}:${value.length};`;
-  }
+  for (const name of lists) key += `${(params[name] as readonly ParamValue[]).length};`;
   return key;
 }
 

@@ -1,8 +1,8 @@
 /** Retention (PIPA art. 21): destroying the personal fields of verifications past their period. */
 import type { Store } from "../core/store.js";
 import { identityPurgedEvent } from "../core/webhook-event.js";
-import { insertAudit, type StoreContext } from "./context.js";
-import { newEventId, outboxInsert } from "./outbox.js";
+import { insertAudit, insertOutboxEvent, type StoreContext } from "./context.js";
+import { newEventId } from "./outbox.js";
 import { msOf } from "./rows.js";
 
 export function retentionMethods(ctx: StoreContext): Pick<Store, "purgeIdentities"> {
@@ -26,13 +26,13 @@ export function retentionMethods(ctx: StoreContext): Pick<Store, "purgeIdentitie
           .returning("id")
           .execute();
         if (purged.length > 0) {
-          await insertAudit(trx, null, "identities.purged", nowMs, { count: purged.length });
+          await insertAudit(ctx, trx, null, "identities.purged", nowMs, { count: purged.length });
         }
         if (emitEvents === true) {
           // One event per verification, in the purge's transaction: a receiver that keeps a copy of
           // the identity (read through the API) learns it must destroy its copy too.
           for (const { id } of purged) {
-            await outboxInsert(trx, id, identityPurgedEvent(id, newEventId(), now), nowMs).execute();
+            await insertOutboxEvent(ctx, trx, id, identityPurgedEvent(id, newEventId(), now), nowMs);
           }
         }
         return purged.length;

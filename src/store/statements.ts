@@ -2,10 +2,13 @@
  * The statements of a completion's hot path — reading the verification, consuming the upstream id,
  * finding or creating the person, binding the account, writing the outcome with its audit and
  * outbox events — each a Kysely builder compiled once per store and shape (store/prepared.ts). The
+ * rest of the store reads a verification and writes audit and outbox events with these same
+ * statements (context.ts), so each has one builder. The
  * builders are shape-pure: every value is a parameter, none is branched on (a null is passed, not
  * an omitted column). Written once for both dialects; `FOR UPDATE` where the dialect has row locks.
  */
 import type { Kysely } from "kysely";
+import type { AuditEvent } from "../core/store.js";
 import type { StoreDialect } from "./dialect.js";
 import { prepared } from "./prepared.js";
 import type { Database, VerificationsTable } from "./schema.js";
@@ -16,7 +19,8 @@ export type CompletionStatements = ReturnType<typeof completionStatements>;
 /**
  * Every column of `verifications`, named: what the statements below read and return instead of
  * `*`, so a statement PostgreSQL keeps prepared never changes its result type when a later
- * migration adds a column (it would fail with "cached plan must not change result type").
+ * migration adds a column (it would fail with "cached plan must not change result type"). A column
+ * missing here fails the type check where the rows become records (rows.ts takes every column).
  */
 const VERIFICATION_COLUMNS = [
   "id",
@@ -53,12 +57,6 @@ const VERIFICATION_COLUMNS = [
   "next_check_at",
   "recovery_checks",
 ] as const satisfies readonly (keyof VerificationsTable)[];
-
-// Compile-time: the list names every column (a column added to the table must be added above).
-const EVERY_COLUMN: Exclude<keyof VerificationsTable, (typeof VERIFICATION_COLUMNS)[number]> extends never
-  ? true
-  : false = true;
-void EVERY_COLUMN;
 
 export function completionStatements(db: Kysely<Database>, dialect: StoreDialect) {
   const verifications = (db: Kysely<Database>) => db.selectFrom("verifications").select(VERIFICATION_COLUMNS);
@@ -210,6 +208,21 @@ export function completionStatements(db: Kysely<Database>, dialect: StoreDialect
         }),
     ),
   };
+}
+
+/** The parameters of `insertAudit` for an audit event of `type` with `data` (ids and decisions only). */
+export function auditRow(
+  verificationId: string | null,
+  type: string,
+  nowMs: number,
+  data: AuditEvent["data"],
+) {
+  return { verificationId, type, dataJson: JSON.stringify(data), nowMs };
+}
+
+/** The parameters of `insertOutbox` for `event`, whose JSON is the delivered body, due at once. */
+export function outboxRow(verificationId: string, event: { id: string; type: string }, nowMs: number) {
+  return { id: event.id, verificationId, type: event.type, payloadJson: JSON.stringify(event), nowMs };
 }
 
 /** The columns a finish writes (see `finishVerification`). */

@@ -68,21 +68,17 @@ export function driveSync<T>(steps: Steps<T>, execute: (query: CompiledQuery) =>
   return next.value;
 }
 
+/** Drives `steps` to its end, awaiting each yielded query on `executor`. */
+async function driveAsync<T>(steps: Steps<T>, executor: Kysely<Database>): Promise<T> {
+  let next = steps.next();
+  while (next.done !== true) next = steps.next(await executor.executeQuery(next.value));
+  return next.value;
+}
+
 /** The asynchronous runner: a Kysely transaction, each yielded query awaited in it. */
 export function kyselyStepRunner(db: Kysely<Database>): StepRunner {
   return {
-    transaction: (steps) =>
-      db.transaction().execute(async (trx) => {
-        const running = steps();
-        let next = running.next();
-        while (next.done !== true) next = running.next(await trx.executeQuery(next.value));
-        return next.value;
-      }),
-    async run(steps) {
-      const running = steps();
-      let next = running.next();
-      while (next.done !== true) next = running.next(await db.executeQuery(next.value));
-      return next.value;
-    },
+    transaction: (steps) => db.transaction().execute((trx) => driveAsync(steps(), trx)),
+    run: (steps) => driveAsync(steps(), db),
   };
 }

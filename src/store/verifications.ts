@@ -65,7 +65,7 @@ export function verificationMethods(
     },
 
     async getVerification(id: string) {
-      const row = await readVerification(ctx, db, id, false);
+      const row = await readVerification(ctx, db, id);
       return row === undefined ? undefined : toRecord(row);
     },
 
