@@ -98,7 +98,9 @@ export function validateExpected(
   }
   const problems: { field: string; message: string }[] = [];
   for (const field of given) {
-    const canonical = canonicalExpected(field, expected[KEY_OF[field]] ?? "");
+    const value: unknown = expected[KEY_OF[field]];
+    // A value that is not a string (a JavaScript caller's) has no canonical form either.
+    const canonical = typeof value === "string" ? canonicalExpected(field, value) : undefined;
     if (canonical === undefined) {
       problems.push({
         field: name(field),

@@ -148,6 +148,14 @@ export function buildNewVerification(
   if (problem !== undefined)
     throw new RequestError("invalid_request", problem.message, { field: problem.field });
   if (input.expected !== undefined) {
+    // JavaScript callers: anything but an object of strings is refused here, never read (the HTTP
+    // body's schema checks the same before it gets this far).
+    const given: unknown = input.expected;
+    if (typeof given !== "object" || given === null || Array.isArray(given)) {
+      throw new RequestError("invalid_request", "expected must be an object of name, birthDate and phone", {
+        field: "expected",
+      });
+    }
     const problems = validateExpected(input.expected, (field) => `expected.${EXPECTED_NAMES[field]}`);
     if (problems.length > 0) {
       throw new RequestError("invalid_request", problems.map((p) => p.message).join("; "), {

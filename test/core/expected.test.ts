@@ -170,6 +170,22 @@ describe("the library's creation input", () => {
     );
   });
 
+  it.each([
+    ["null", null, "expected"],
+    ["a string", "김테스트", "expected"],
+    ["an array", ["김테스트"], "expected"],
+    ["a name that is a number", { name: 123 }, "expected.name"],
+    ["a phone that is a number", { phone: 1012345678 }, "expected.phone"],
+    ["a birthday that is an object", { birthDate: { year: 1990 } }, "expected.birthDate"],
+  ])(
+    "refuses an expected identity that is %s (JavaScript) with a 4xx naming the field, never a TypeError",
+    (_, expected, field) => {
+      expect(() => build({ expected })).toThrow(
+        expect.objectContaining({ code: "invalid_request", details: expect.objectContaining({ field }) }),
+      );
+    },
+  );
+
   it("defaults the purpose from the account as before", () => {
     expect(build({ accountRef: "a" }).purpose).toBe("signup");
     expect(build({ policy: { ...DEFAULT_POLICY, requirePersonKey: false } }).purpose).toBe("check");
