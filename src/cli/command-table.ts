@@ -119,11 +119,25 @@ export function parseInvocation(command: Command, rest: string[], env: Env): Inv
       name === "help" ? { type: flag.type, short: "h" } : { type: flag.type },
     ]),
   );
-  let parsed: ReturnType<typeof parseArgs>;
+  const config = { args: rest, options, strict: true, allowPositionals: true, tokens: true } as const;
+  let parsed: ReturnType<typeof parseArgs<typeof config>>;
   try {
-    parsed = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
+    parsed = parseArgs(config);
   } catch (error) {
     throw new UsageError(describeParseError(error), usageLine(command));
+  }
+  // Fail closed where parseArgs does not: a flag given twice (which one counts would be its
+  // choice: the last) and a flag given an empty value (which would read as unset, so the default
+  // or the environment's value would be used instead of the one the operator meant to give).
+  const seen = new Set<string>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== "option") continue;
+    if (seen.has(token.name))
+      throw new UsageError(`--${token.name} is given more than once`, usageLine(command));
+    seen.add(token.name);
+    if (typeof token.value === "string" && token.value.trim() === "") {
+      throw new UsageError(`--${token.name} needs a value`, usageLine(command));
+    }
   }
   const { min, max } = command.positionals ?? { min: 0, max: 0 };
   const count = parsed.positionals.length;

@@ -36,6 +36,14 @@ describe("certgate follows command-line conventions", { timeout: 120_000 }, () =
       "usage: certgate migrate [--database URL]",
     ],
     [["purge", "extra"], 'certgate: unexpected argument "extra"', "usage: certgate purge"],
+    [
+      ["purge", "--retention-days", "3650", "--retention-days", "1"],
+      "certgate: --retention-days is given more than once",
+      "usage: certgate purge",
+    ],
+    [["migrate", "--database", ""], "certgate: --database needs a value", "usage: certgate migrate"],
+    [["migrate", "--database= "], "certgate: --database needs a value", "usage: certgate migrate"],
+    [["serve", "--port", ""], "certgate: --port needs a value", "usage: certgate serve"],
     [["lookup"], "certgate: missing <imp_uid|identityVerificationId>", "usage: certgate lookup <imp_uid"],
     [["keys", "spin"], 'certgate: unknown keys subcommand "spin"', "usage: certgate keys rotate"],
   ])("%j is a usage error: its line and the usage line on stderr, exit 2", async (args, line, usage) => {
