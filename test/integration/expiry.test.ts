@@ -3,9 +3,34 @@
  * are finished as `expired` with their audit row and `verification.expired` event, once — also with
  * two service instances sweeping one PostgreSQL database at the same moment.
  */
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_ADAPTERS, API_VERSIONS } from "./api-versions.js";
-import { auth, DATABASES, type Harness, startHarness } from "./harness.js";
+import { auth, DATABASES, type Harness, PG_URL, startHarness } from "./harness.js";
+
+/** Sets a verification's api_version behind the store's back (a row it refuses to read). */
+async function setApiVersion(h: Harness, id: string, apiVersion: string) {
+  if (h.sqliteFile !== undefined) {
+    const db = new BetterSqlite3(h.sqliteFile);
+    try {
+      db.prepare("update verifications set api_version = ? where id = ?").run(apiVersion, id);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new pg.Client(PG_URL);
+  await client.connect();
+  try {
+    await client.query(`update ${h.pgSchema}.verifications set api_version = $1 where id = $2`, [
+      apiVersion,
+      id,
+    ]);
+  } finally {
+    await client.end();
+  }
+}
 
 async function statusOf(h: Harness, id: string) {
   const res = await h.api(`/api/verifications/${id}`, { headers: auth });
@@ -59,6 +84,24 @@ describe.each(DATABASES)("the expiry sweeper on %s", (kind) => {
       expect((await late.complete()).status).toBe(409);
     },
   );
+
+  it("a verification it cannot finish is logged and skipped: the others expire, the run does not fail", async () => {
+    const a = API_ADAPTERS.v1;
+    const [bad, good] = await Promise.all([1, 2].map(() => a.create(h, { expires_in_seconds: 60 })));
+    if (bad === undefined || good === undefined) throw new Error("not created");
+    await setApiVersion(h, bad.id, "v9");
+    h.emulator.clock.advance(61_000);
+    try {
+      const run = await h.recovery.runOnce();
+      expect(run.expired).toBe(1);
+      expect(await statusOf(h, good.id)).toMatchObject({ status: "expired" });
+      const line = h.logs.find((l) => l.includes("expiry failed") && l.includes(bad.id));
+      expect(line).toBeDefined();
+      expect(JSON.parse(line ?? "{}")).toMatchObject({ level: 40, verification_id: bad.id });
+    } finally {
+      await setApiVersion(h, bad.id, "v1");
+    }
+  });
 });
 
 describe("two instances sweeping one PostgreSQL", () => {
