@@ -175,15 +175,56 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   }
 
   const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
-  const service = createVerificationService({
-    store,
-    v1,
-    v2,
-    deleteUpstreamAfterCompletion: config.deleteUpstreamAfterCompletion,
-    logger,
-    emitEvents: config.webhookUrl !== undefined,
-    ...(options.now ? { now: options.now } : {}),
-  });
+  // Wired before any background loop starts; a wiring failure (a ConfigError, a missing web/ file)
+  // closes what was opened — the listening socket, the database — instead of leaving them, and
+  // loops, running behind a rejected start.
+  let service: ReturnType<typeof createVerificationService>;
+  try {
+    service = createVerificationService({
+      store,
+      v1,
+      v2,
+      deleteUpstreamAfterCompletion: config.deleteUpstreamAfterCompletion,
+      logger,
+      emitEvents: config.webhookUrl !== undefined,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    const demo = sandbox || options.demo === true;
+    app = createHttpApp({
+      service,
+      apiKeys: config.apiKeys.length > 0 ? config.apiKeys : sandbox ? [SANDBOX_API_KEY] : [],
+      returnOrigins:
+        config.returnOrigins.length > 0
+          ? config.returnOrigins
+          : sandbox
+            ? [new URL(publicUrl).origin, `http://localhost:${port}`, `http://127.0.0.1:${port}`]
+            : [],
+      sandbox,
+      sdk: {
+        impCode,
+        channelKey: config.portone.channelKey,
+        redirectUrl: `${publicUrl}/certifications/redirect`,
+        v2:
+          v2 && storeId !== undefined
+            ? {
+                storeId,
+                channelKey: config.portone.channelKey ?? (sandbox ? SANDBOX_V2_CHANNEL_KEY : undefined),
+                redirectUrl: `${publicUrl}/identity-verifications/redirect`,
+              }
+            : undefined,
+      },
+      logger,
+      ready: () => store.ping(),
+      metrics,
+      ...(demo ? { demo: loadDemoPage(sandbox) } : {}),
+    });
+    if (emulator) app.route("/emulator", emulator.app);
+  } catch (error) {
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await store.close();
+    throw error;
+  }
+
   const webhooks =
     config.webhookUrl !== undefined && config.webhookSecret !== undefined
       ? createWebhookDispatcher({ store, url: config.webhookUrl, secret: config.webhookSecret, logger })
@@ -200,36 +241,6 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   const retention = startRetention(store, config.retentionDays, logger, {
     emitEvents: config.webhookUrl !== undefined,
   });
-  const demo = sandbox || options.demo === true;
-  app = createHttpApp({
-    service,
-    apiKeys: config.apiKeys.length > 0 ? config.apiKeys : sandbox ? [SANDBOX_API_KEY] : [],
-    returnOrigins:
-      config.returnOrigins.length > 0
-        ? config.returnOrigins
-        : sandbox
-          ? [new URL(publicUrl).origin, `http://localhost:${port}`, `http://127.0.0.1:${port}`]
-          : [],
-    sandbox,
-    sdk: {
-      impCode,
-      channelKey: config.portone.channelKey,
-      redirectUrl: `${publicUrl}/certifications/redirect`,
-      v2:
-        v2 && storeId !== undefined
-          ? {
-              storeId,
-              channelKey: config.portone.channelKey ?? (sandbox ? SANDBOX_V2_CHANNEL_KEY : undefined),
-              redirectUrl: `${publicUrl}/identity-verifications/redirect`,
-            }
-          : undefined,
-    },
-    logger,
-    ready: () => store.ping(),
-    metrics,
-    ...(demo ? { demo: loadDemoPage(sandbox) } : {}),
-  });
-  if (emulator) app.route("/emulator", emulator.app);
 
   if (!server) {
     return {
