@@ -3,9 +3,11 @@
  * of pending V2 verifications under a lease, rescheduling them, and finding expired pending ones.
  * Finishing them is the completion transaction's (completion.ts), as for every other finish.
  */
+import type { ExpressionBuilder } from "kysely";
 import type { Store } from "../core/store.js";
 import type { StoreContext } from "./context.js";
 import { msOf } from "./rows.js";
+import type { Database } from "./schema.js";
 
 export function recoveryMethods(
   ctx: StoreContext,
@@ -19,18 +21,18 @@ export function recoveryMethods(
       // condition repeated outside. On PostgreSQL a concurrent claim of a row waits for its lock,
       // re-checks the outer WHERE on the new version and skips it (its next check is now the
       // other claimer's lease); SQLite runs one statement at a time.
+      const checkDue = (eb: ExpressionBuilder<Database, "verifications">) =>
+        eb.or([
+          eb("next_check_at", "<=", nowMs),
+          eb.and([eb("next_check_at", "is", null), eb("created_at", "<=", createdBeforeMs)]),
+        ]);
       const due = db
         .selectFrom("verifications")
         .select("id")
         .where("status", "=", "pending")
         .where("api_version", "=", "v2")
         .where("expires_at", ">", nowMs)
-        .where((eb) =>
-          eb.or([
-            eb("next_check_at", "<=", nowMs),
-            eb.and([eb("next_check_at", "is", null), eb("created_at", "<=", createdBeforeMs)]),
-          ]),
-        )
+        .where(checkDue)
         .orderBy("created_at")
         .orderBy("id")
         .limit(limit);
@@ -40,12 +42,7 @@ export function recoveryMethods(
         .where("id", "in", due)
         .where("status", "=", "pending")
         .where("expires_at", ">", nowMs)
-        .where((eb) =>
-          eb.or([
-            eb("next_check_at", "<=", nowMs),
-            eb.and([eb("next_check_at", "is", null), eb("created_at", "<=", createdBeforeMs)]),
-          ]),
-        )
+        .where(checkDue)
         .returningAll()
         .execute();
       return rows.map((row) => ({ verification: toRecord(row), checks: Number(row.recovery_checks) }));
