@@ -130,14 +130,19 @@ export function certgateEnv(dir: string, emulatorUrl: string, databaseFile: stri
 /** certgate's `node dist/cli/main.js` plus arguments, for one-shot commands (migrate). */
 export const certgateCommand = (...args: string[]) => [CERTGATE_MAIN, ...args];
 
-/** The baseline (bench/baseline/server.ts), transpiled to JavaScript, in its own process. */
-export async function startBaseline(
+/**
+ * A bench server of bench/<name>/server.ts, transpiled to JavaScript, in its own process, pointed at
+ * the emulator with the test merchant's V1 keys; `prepare` makes each timed request's body.
+ */
+async function startCompiledServer(
+  name: "baseline" | "floor",
   dirs: RunDirs,
   emulatorUrl: string,
-  options: { runId: string; profileName?: string },
+  options: { profileName?: string | undefined; env?: Record<string, string> },
+  prepare: Server["prepare"],
 ): Promise<Server> {
   const started = await startProcess({
-    args: [...profileArgs(options.profileName ?? "baseline", dirs.profileDir), compiledServer("baseline")],
+    args: [...profileArgs(options.profileName ?? name, dirs.profileDir), compiledServer(name)],
     env: {
       ...baseEnv(),
       PORT: "0",
@@ -145,60 +150,49 @@ export async function startBaseline(
       IAMPORT_API_URL: emulatorUrl,
       IMP_KEY: TEST_MERCHANT.impKey,
       IMP_SECRET: TEST_MERCHANT.impSecret,
-      DATABASE_FILE: join(dirs.dir, "baseline-users.sqlite"),
+      ...options.env,
     },
     cwd: dirs.dir,
-    logFile: join(dirs.dir, "baseline.log"),
-    readyText: "baseline is serving",
+    logFile: join(dirs.dir, `${name}.log`),
+    readyText: `${name} is serving`,
   });
   const url = z.object({ url: z.string() }).parse(started.ready).url;
-  return {
-    name: "baseline",
-    url,
-    process: started,
-    path: "/certifications",
-    async prepare(n) {
+  return { name, url, process: started, path: "/certifications", prepare };
+}
+
+/** The baseline (bench/baseline/server.ts): the guide's sample server. */
+export function startBaseline(
+  dirs: RunDirs,
+  emulatorUrl: string,
+  options: { runId: string; profileName?: string },
+): Promise<Server> {
+  const env = { DATABASE_FILE: join(dirs.dir, "baseline-users.sqlite") };
+  return startCompiledServer(
+    "baseline",
+    dirs,
+    emulatorUrl,
+    { profileName: options.profileName, env },
+    async (n) => {
       const impUid = await createRecord(emulatorUrl, benchPerson(options.runId, n));
       return JSON.stringify({ imp_uid: impUid });
     },
-  };
+  );
 }
 
 /**
- * The floor (bench/floor/server.ts), transpiled to JavaScript, in its own process: a Hono route, one
- * upstream GET with a cached token through a keep-alive agent, an answer.
+ * The floor (bench/floor/server.ts): a Hono route, one upstream GET with a cached token through a
+ * keep-alive agent, an answer.
  */
-export async function startFloor(
+export function startFloor(
   dirs: RunDirs,
   emulatorUrl: string,
   options: { runId: string; profileName?: string },
 ): Promise<Server> {
-  const started = await startProcess({
-    args: [...profileArgs(options.profileName ?? "floor", dirs.profileDir), compiledServer("floor")],
-    env: {
-      ...baseEnv(),
-      PORT: "0",
-      HOST: "127.0.0.1",
-      IAMPORT_API_URL: emulatorUrl,
-      IMP_KEY: TEST_MERCHANT.impKey,
-      IMP_SECRET: TEST_MERCHANT.impSecret,
-    },
-    cwd: dirs.dir,
-    logFile: join(dirs.dir, "floor.log"),
-    readyText: "floor is serving",
+  return startCompiledServer("floor", dirs, emulatorUrl, { profileName: options.profileName }, async (n) => {
+    const merchantUid = `floor-${options.runId}-${n}`;
+    const impUid = await createRecord(emulatorUrl, benchPerson(options.runId, n), merchantUid);
+    return JSON.stringify({ imp_uid: impUid, merchant_uid: merchantUid });
   });
-  const url = z.object({ url: z.string() }).parse(started.ready).url;
-  return {
-    name: "floor",
-    url,
-    process: started,
-    path: "/certifications",
-    async prepare(n) {
-      const merchantUid = `floor-${options.runId}-${n}`;
-      const impUid = await createRecord(emulatorUrl, benchPerson(options.runId, n), merchantUid);
-      return JSON.stringify({ imp_uid: impUid, merchant_uid: merchantUid });
-    },
-  };
 }
 
 const compiledFiles = new Map<string, string>();
