@@ -177,6 +177,23 @@ export async function runScenario(
         at: monotonicMicros(),
       };
     };
+    /**
+     * The measured run `run`, between two readings of the emulator's counters, with CPU snapshots
+     * at its window's edges and the server's peak RSS right after it: the same for both loops.
+     */
+    const measured = async <T>(run: (onWindow: (edge: "open" | "close") => void) => Promise<T>) => {
+      const before = await emulatorStats(emulator.url);
+      let opened: CpuSnapshot | undefined;
+      let closed: CpuSnapshot | undefined;
+      const result = await run((edge) => {
+        if (edge === "open") opened = snapshot();
+        else closed = snapshot();
+      });
+      const peakRss = peakRssBytes(active.process.pid);
+      phase("timed");
+      const after = await emulatorStats(emulator.url);
+      return { result, before, after, opened, closed, peakRss };
+    };
     phase("start");
 
     // Warm-up: JIT, certgate's token, and the rate that sizes the timed part.
@@ -204,23 +221,24 @@ export async function runScenario(
       const total = Math.max(Math.round(spec.rate * config.timedSeconds), config.timedMin);
       const openBodies = await prepare(total);
       phase("prepare");
-      const before = await emulatorStats(emulator.url);
-      let opened: CpuSnapshot | undefined;
-      let closed: CpuSnapshot | undefined;
-      const open = await runOpenLoop({
-        url: active.url,
-        path: active.path,
-        rate: spec.rate,
-        bodies: openBodies,
-        skip: Math.floor(total / 10),
-        onWindow: (edge) => {
-          if (edge === "open") opened = snapshot();
-          else closed = snapshot();
-        },
-      });
-      const peakRss = peakRssBytes(active.process.pid);
-      phase("timed");
-      const after = await emulatorStats(emulator.url);
+      const rate = spec.rate;
+      const {
+        result: open,
+        before,
+        after,
+        opened,
+        closed,
+        peakRss,
+      } = await measured((onWindow) =>
+        runOpenLoop({
+          url: active.url,
+          path: active.path,
+          rate,
+          bodies: openBodies,
+          skip: Math.floor(total / 10),
+          onWindow,
+        }),
+      );
       if (opened === undefined || closed === undefined) throw new Error("the open loop never opened");
       return summarize(spec, {
         timed: fromOpenLoop(open),
@@ -247,24 +265,24 @@ export async function runScenario(
     const bodies = await prepare(amount + spareBodies(c));
     phase("prepare");
 
-    const before = await emulatorStats(emulator.url);
-    let opened: CpuSnapshot | undefined;
-    let closed: CpuSnapshot | undefined;
-    const timed = await runLoad({
-      url: active.url,
-      path: active.path,
-      connections: c,
-      bodies,
-      amount,
-      leadIn: 2 * c,
-      onWindow: (edge) => {
-        if (edge === "open") opened = snapshot();
-        else closed = snapshot();
-      },
-    });
-    const peakRss = peakRssBytes(active.process.pid);
-    phase("timed");
-    const after = await emulatorStats(emulator.url);
+    const {
+      result: timed,
+      before,
+      after,
+      opened,
+      closed,
+      peakRss,
+    } = await measured((onWindow) =>
+      runLoad({
+        url: active.url,
+        path: active.path,
+        connections: c,
+        bodies,
+        amount,
+        leadIn: 2 * c,
+        onWindow,
+      }),
+    );
     if (!timed.windowed || opened === undefined || closed === undefined) {
       throw new Error(
         `the measurement window never ${opened ? "closed" : "opened"} (${timed.responses} responses)`,
