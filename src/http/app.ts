@@ -5,14 +5,13 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { ConfigError, RequestError } from "../core/errors.js";
 import { quoteName } from "../core/unknown-fields.js";
 import { requestIdFrom, runWithRequestId, withRequestId } from "../observability/request-context.js";
 import type { VerificationService } from "../service/verifications.js";
 import { fingerprintOf, idempotencyKeyFrom, idempotencyScope, REPLAYED_HEADER } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
-import { parse, readJson, toCreateInput } from "./requests.js";
+import { BODY_LIMIT_BYTES, parse, readBodyText, readJson, toCreateInput } from "./requests.js";
 import {
   completionResponse,
   createErrorHandler,
@@ -33,9 +32,8 @@ import {
 } from "./schemas.js";
 import { createdView, merchantView, type SdkParameters } from "./views.js";
 
+export { BODY_LIMIT_BYTES } from "./requests.js";
 export type { SdkParameters, V2SdkOptions } from "./views.js";
-
-export const BODY_LIMIT_BYTES = 16 * 1024;
 
 export interface HttpLogger extends ErrorLogger {
   info(fields: Record<string, unknown>, message: string): void;
@@ -159,12 +157,18 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     }
     await next();
   });
-  app.use(
-    bodyLimit({
-      maxSize: BODY_LIMIT_BYTES,
-      onError: (c) => errorResponse(c, 413, "payload_too_large", `body over ${BODY_LIMIT_BYTES} bytes`),
-    }),
-  );
+  // A body that announces more than the limit is refused before any route runs; one that does not
+  // (chunked) is refused by readBodyText as soon as it crosses the limit. Hono's bodyLimit did both,
+  // at the price of building every request's web `Request` and stream (issue 13).
+  app.use(async (c, next) => {
+    const length = c.req.header("content-length");
+    if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
+      if (Number.parseInt(length, 10) > BODY_LIMIT_BYTES) {
+        return errorResponse(c, 413, "payload_too_large", `body over ${BODY_LIMIT_BYTES} bytes`);
+      }
+    }
+    await next();
+  });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   const openApi = JSON.stringify(
@@ -239,7 +243,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     parse(noQuery, c.req.query(), "query");
     const id = parse(verificationIdParam, c.req.param("id"), "id");
     // No body: an empty one, or `{}` from a client that always sends JSON; anything else is refused.
-    if ((await c.req.text()) !== "") await readJson(c, noBody);
+    if ((await readBodyText(c)) !== "") await readJson(c, noBody);
     return c.json({ verification: merchantView(await service.refresh(id)) });
   });
   app.delete("/api/accounts/:account_ref", requireApiKey, async (c) => {

@@ -87,12 +87,121 @@ function checkReturnUrl(raw: string, allowed: readonly string[]): string {
   return url.toString();
 }
 
+/** A body over this many bytes is refused: 413 `payload_too_large`. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+const tooLarge = () => new RequestError("payload_too_large", `body over ${BODY_LIMIT_BYTES} bytes`);
+const unreadable = () => new RequestError("invalid_request", "the body could not be read");
+const utf8 = new TextDecoder();
+const bodies = new WeakMap<Context, Promise<string>>();
+
+/**
+ * The request body as UTF-8 text (a leading BOM dropped, as `Request.text()` does), read once per
+ * request whoever asks, and never more than {@link BODY_LIMIT_BYTES} of it: a longer body is a 413
+ * `payload_too_large` as soon as the limit is crossed, whether or not it announced its length.
+ *
+ * Served by @hono/node-server (certgate's own server, {@link toNodeHandler} mounts), the body is read
+ * straight from Node's `IncomingMessage` while nothing else has started reading it: building the
+ * web `Request` and its stream for a body of a few dozen bytes was ≈ 8 % of a completion's CPU
+ * (issue 13's profile). Anywhere else (`app.fetch` on a web runtime, a host that already read the
+ * stream) it is read from the `Request`, under the same limit.
+ */
+export function readBodyText(c: Context): Promise<string> {
+  let body = bodies.get(c);
+  if (body === undefined) {
+    const incoming = unreadIncoming(c.env);
+    body = incoming ? readIncoming(incoming) : readRequest(c.req.raw);
+    bodies.set(c, body);
+  }
+  return body;
+}
+
+/** The parts of a Node `Readable` read here (no `node:http` import: the app also runs on web runtimes). */
+interface NodeBody {
+  readonly readableEnded: boolean;
+  readonly readableFlowing: boolean | null;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  off(event: string, listener: (...args: never[]) => void): unknown;
+}
+
+/** @hono/node-server's `env.incoming`, when no one (a host's body parser, `c.req.raw.body`) has touched its body. */
+function unreadIncoming(env: unknown): NodeBody | undefined {
+  const incoming =
+    typeof env === "object" && env !== null ? (env as { incoming?: unknown }).incoming : undefined;
+  if (typeof incoming !== "object" || incoming === null || "rawBody" in incoming) return undefined;
+  const body = incoming as Partial<NodeBody>;
+  const untouched = body.readableEnded === false && body.readableFlowing === null;
+  return untouched && typeof body.on === "function" && typeof body.off === "function"
+    ? (body as NodeBody)
+    : undefined;
+}
+
+function readIncoming(incoming: NodeBody): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    // Once settled, the listeners go; what is left of a refused body is drained by @hono/node-server.
+    const settle = (outcome: () => void) => {
+      incoming.off("data", onData);
+      incoming.off("end", onEnd);
+      incoming.off("error", onFailure);
+      incoming.off("close", onFailure);
+      outcome();
+    };
+    const onData = (chunk: Uint8Array) => {
+      size += chunk.byteLength;
+      if (size > BODY_LIMIT_BYTES) settle(() => reject(tooLarge()));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => settle(() => resolve(decode(chunks, size)));
+    // An aborted upload ("close" before "end"), or a socket error.
+    const onFailure = () => settle(() => reject(unreadable()));
+    incoming.on("data", onData);
+    incoming.on("end", onEnd);
+    incoming.on("error", onFailure);
+    incoming.on("close", onFailure);
+  });
+}
+
+async function readRequest(request: Request): Promise<string> {
+  if (request.body === null) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw unreadable();
+    }
+    if (chunk.done) return decode(chunks, size);
+    size += chunk.value.byteLength;
+    if (size > BODY_LIMIT_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(chunk.value);
+  }
+}
+
+function decode(chunks: readonly Uint8Array[], size: number): string {
+  if (chunks.length === 1 && chunks[0]) return utf8.decode(chunks[0]);
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return utf8.decode(all);
+}
+
 export async function readJson<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/(.+\+)?json\s*(;|$)/i.test(type)) {
     throw new RequestError("unsupported_media_type", "send the body as application/json");
   }
-  const text = await c.req.text();
+  const text = await readBodyText(c);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
+import type { Hono } from "hono";
 import pg from "pg";
 import { z } from "zod";
 import { loadConfig } from "../../src/cli/config.js";
@@ -38,6 +39,8 @@ export interface Harness {
   url: string;
   emulator: Emulator;
   store: Store;
+  /** The Hono app the server serves, for requests through its web-standard `fetch`. */
+  app: Hono;
   /** The sweeper and V2 recovery; its loop is off unless `recoveryIntervalMs` was given. */
   recovery: RecoveryJob;
   /** DATABASE_URL of this harness (for the real command, test/cli/run-certgate.ts). */
@@ -133,13 +136,14 @@ export async function startHarness(
     deliverWebhooks: false,
     recoveryIntervalMs: opts.recoveryIntervalMs ?? 0,
   });
-  const { store, url, recovery } = certgate;
+  const { store, url, recovery, app } = certgate;
 
   return {
     kind,
     url,
     emulator,
     store,
+    app,
     recovery,
     databaseUrl,
     logs,
