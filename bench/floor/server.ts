@@ -1,16 +1,17 @@
 /**
  * The FLOOR: the least any server must do for one verification on certgate's own stack, to which
  * certgate's CPU per verification is compared (issue 13). One Hono route on @hono/node-server that
- * parses `{imp_uid, merchant_uid}`, makes the ONE upstream call a verification needs —
- * `GET /certifications/{imp_uid}` with a cached access token, through a keep-alive `node:http`
- * agent — and answers with the record's `certified` flag. Nothing else: no store, no crypto, no
- * policy, no logging, no metrics, no timeout; one retry when a kept-alive socket was closed. Not a server anyone should run; a measuring stick.
+ * parses `{imp_uid, merchant_uid}` (read from Node's request stream, as certgate reads it), makes
+ * the ONE upstream call a verification needs — `GET /certifications/{imp_uid}` with a cached access
+ * token, through a keep-alive `node:http` agent — and answers with the record's `certified` flag.
+ * Nothing else: no store, no crypto, no policy, no logging, no metrics, no timeout; one retry when a
+ * kept-alive socket was closed. Not a server anyone should run; a measuring stick.
  *
  * Run by the benchmark as plain JavaScript (bench/run.ts transpiles it), one process:
  *   PORT=0 HOST=127.0.0.1 IAMPORT_API_URL=http://127.0.0.1:4010 IMP_KEY=… IMP_SECRET=…
  * It prints one JSON line `{"msg":"floor is serving","url":…}` once it listens.
  */
-import { Agent, request } from "node:http";
+import { Agent, type IncomingMessage, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
@@ -60,9 +61,22 @@ function accessToken(): Promise<string> {
   return token;
 }
 
-const app = new Hono();
+/**
+ * The body, read from Node's IncomingMessage as certgate reads it (src/http/requests.ts): building
+ * the web Request and its stream costs more than the few dozen bytes are worth.
+ */
+function bodyOf(incoming: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+    incoming.on("end", () => resolve(Buffer.concat(chunks).toString()));
+    incoming.on("error", reject);
+  });
+}
+
+const app = new Hono<{ Bindings: { incoming: IncomingMessage } }>();
 app.post("/certifications", async (c) => {
-  const { imp_uid, merchant_uid } = await c.req.json<{ imp_uid: string; merchant_uid: string }>();
+  const { imp_uid, merchant_uid } = JSON.parse(await bodyOf(c.env.incoming));
   if (typeof imp_uid !== "string" || typeof merchant_uid !== "string") return c.json({ ok: false }, 400);
   const path = `/certifications/${encodeURIComponent(imp_uid)}`;
   const headers = { authorization: await accessToken() };
