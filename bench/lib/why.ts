@@ -5,19 +5,28 @@
  * the code changes what it explains. A missed target without an entry gets a clearly marked
  * "WHY: to be written" placeholder.
  *
- * PROFILE NOTES (refreshed 2026-12-01, second pass of issue 13; `--profile`, certgate on SQLite at 0 ms
- * upstream, concurrency 50, quiet 2-core machine; read shares, not times):
- *   - SQLite's own work on the event loop ≈ 31 % (the statements ≈ 19 %, BEGIN/COMMIT ≈ 12 %); the
- *     JavaScript of the transaction around it ≈ 7 %. The same eight statements in isolation (raw
- *     better-sqlite3, no HTTP) cost ≈ 0.25 ms per completion, ≈ 0.15 ms of it the COMMIT's WAL append
- *     of ≈ 17 pages (two pwrite calls each: every insert touches its table and each index at a random
- *     key); in the server the statements take about twice as long (the CPU caches are shared with
- *     the requests interleaved around them). Batching several completions into one transaction
- *     (savepoints) did not lower the cost per completion: the pages are not shared between them.
- *   - The HTTP side, which the floor server pays as well: node's parser and Hono's dispatch ≈ 15 %,
- *     socket writes of the answers ≈ 9 %, the upstream GET through node:http ≈ 8 %; garbage
- *     collection ≈ 4 %; AES-GCM and HMAC ≈ 4 %; pino ≈ 3 %; zod ≈ 2.5 %; prom-client ≈ 1 %; the
- *     request-id AsyncLocalStorage (its promise hooks) ≈ 1 %.
+ * PROFILE NOTES (refreshed 2026-12-01, third pass of issue 13; `--profile` of the committed run,
+ * certgate on SQLite at 0 ms upstream, concurrency 50; shares of the production build's profile,
+ * library shares from a dev-build profile of the same code; read shares, not times):
+ *   - SQLite's own work on the event loop ≈ 37 % (the statements ≈ 19 %, BEGIN/COMMIT ≈ 18 %); the
+ *     JavaScript of the transaction around it ≈ 5 %, AES-GCM and HMAC inside it ≈ 6 %. The store's
+ *     completion path alone (no HTTP; scratch harness) costs ≈ 0.3 ms, most of it the COMMIT's WAL
+ *     append (≈ 8 frames, two pwrite calls each, plus the WAL index's locks: strace counts ≈ 16
+ *     pwrite and 6 fcntl per completion). perf puts better-sqlite3's native code (SQLite included)
+ *     at only ≈ 6–8 % of the process: most of "the statements" is V8's side of the binding
+ *     (parameters in, row objects out).
+ *   - The HTTP side, which the floor server pays as well: socket writes ≈ 11 %, the upstream GET
+ *     through node:http ≈ 9 %, node's parser and Hono's dispatch ≈ 8 %; garbage collection ≈ 4 %;
+ *     pino ≈ 3 %; zod ≈ 3 %; the request-id AsyncLocalStorage (its promise hooks) ≈ 2 %;
+ *     keepNames' `__name` on Hono's per-request closures ≈ 1.5 %.
+ *   - Done in the third pass: the body read straight from Node's IncomingMessage (Hono's bodyLimit
+ *     built every request's web Request, AbortSignal and stream: ≈ 8 % of certgate's CPU, and half
+ *     of the floor's, which now reads its body the same way), rows of the synchronous path read as
+ *     arrays and named in JavaScript.
+ *   - Tried in the third pass and not kept: 2 KiB pages for new databases (the store's completion
+ *     path ≈ 13 % faster on a small database, none with 1,000,000 persons, where the deeper B-trees
+ *     cost it back: the persons-scale ratio would worsen); minifying without keepNames (the
+ *     package outgrows its 2 MB client-install budget, and stack traces lose their names).
  *   - Done in the second pass: the hot path's statements built and compiled by Kysely once per shape
  *     (store/prepared.ts; Kysely was ≈ 8–27 % before), the bound-id read on the synchronous path,
  *     the verified record built from the plaintext it sealed (no decrypt of what was just
@@ -29,10 +38,13 @@
  *     (store/steps.ts); X-Request-Id set before the answer is built.
  *   - Earlier (issue 7): prepared statements reused by SQL text, RETURNING instead of re-reads, WAL with
  *     synchronous = NORMAL, pooled CSPRNG buffer.
- *   - Levers left: the store off the event loop (a worker thread owning the SQLite connection: the
- *     ≈ 38 % above would leave the thread that answers requests, for a message round trip each);
- *     fewer B-tree pages per completion (WITHOUT ROWID tables, partial status indexes: a migration,
- *     ≈ 3 of the ≈ 17 pages); a request body read without web streams.
+ *   - Levers left: the store off the event loop (a worker thread owning the SQLite connection and
+ *     running the whole completion transaction, crypto included: the ≈ 48 % above would leave the
+ *     thread that answers requests for one message round trip; every store call would have to go
+ *     there, or a second connection's lock waits would block the event loop); fewer B-tree pages
+ *     per completion (WITHOUT ROWID tables, partial status indexes: a migration). On PostgreSQL,
+ *     socket writes are ≈ 31 % of certgate's CPU: ten round trips per completion, each a write
+ *     that wakes a backend; fewer round trips is the lever there.
  */
 import type { BenchResults } from "./results.js";
 import type { ScenarioResult } from "./scenario.js";
@@ -42,7 +54,7 @@ import { OPEN_LOOP_P99_ALLOWANCE_MS, type TargetId } from "./targets.js";
 type Explain = (results: BenchResults) => string;
 
 const PROFILE_HOTSPOTS =
-  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of 7–8 statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, a structured log line and metrics. Profiling the timed part (`--profile`; notes in bench/lib/why.ts) puts ≈ 31 % of certgate's CPU in SQLite itself (the statements ≈ 19 %, BEGIN/COMMIT ≈ 12 %: in isolation the same transaction costs ≈ 0.25 ms, most of it the COMMIT's WAL append of ≈ 17 pages) and ≈ 7 % in the JavaScript around it; node's HTTP parser, Hono, the upstream GET and the socket writes — which the floor pays too — take ≈ 30 %. Levers left: the store off the event loop (a worker thread owning the connection), fewer B-tree pages per completion (a migration).";
+  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of 7–8 statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, a structured log line and metrics. Profiling the timed part (`--profile`; notes in bench/lib/why.ts) puts ≈ 37 % of certgate's CPU in SQLite on the event loop (the statements ≈ 19 %, BEGIN/COMMIT ≈ 18 %, most of it the COMMIT's WAL append of ≈ 8 pages) and ≈ 11 % in the JavaScript and crypto of the transaction around it; the socket writes, the upstream GET, node's HTTP parser and Hono — which the floor pays too — take ≈ 28 %. Levers left: the store off the event loop (a worker thread owning the connection and the whole completion transaction), fewer B-tree pages per completion (a migration).";
 
 function mainRuns(results: BenchResults, server: string, latency?: number): ScenarioResult[] {
   return results.runs.filter(
@@ -82,7 +94,7 @@ const throughput =
     return [
       `On ${results.machine.cores} cores shared by the server, the emulator and the load generator, a run that keeps the CPU busy can go no faster than cores ÷ (CPU per verification of all three).`,
       `At concurrency ${top} that sum is ${total(c)} ms for certgate (server ${c.server} + emulator ${c.emulator} + load generator ${c.load}) against ${total(b)} ms for the baseline (${b.server} + ${b.emulator} + ${b.load}):`,
-      `certgate saves the baseline's second upstream call (the emulator's share), but its own CPU per verification is ${c.server > b.server ? "higher than" : "not much below"} the baseline's, so the bound is ≈ ${round(total(b) / Math.max(total(c), 0.001), 2)}× where ${latency === 0 ? "1.5" : "2"}× is asked.`,
+      `certgate saves the baseline's second upstream call (the emulator's share) and its own CPU per verification is ${c.server > b.server ? "higher than the baseline's" : `${round((100 * c.server) / Math.max(b.server, 0.001), 0)} % of the baseline's`}, so the bound is ≈ ${round(total(b) / Math.max(total(c), 0.001), 2)}× where ${latency === 0 ? "1.5" : "2"}× is asked.`,
       latency > 0 ? latencyBound(results, latency) : "",
       PROFILE_HOTSPOTS,
     ]
@@ -118,6 +130,9 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
         const load = round(((r.arrival_rate ?? 0) * all) / (cores * 10), 1);
         return `At ${r.upstream_latency_ms} ms: at ${r.arrival_rate}/s server, emulator and load generator together keep ≈ ${load} % of the ${cores} cores busy (${all} ms per verification), so a request arriving while certgate's event loop runs another one waits for it; the p99 of ${r.latency_ms.p99} ms against the ${limit} ms limit is that waiting, which shrinks with certgate's CPU per verification (see the CPU target) and grows with anything else running on the machine (load average ${results.machine.load_average.start}–${results.machine.load_average.end ?? "?"}).`;
       })
+      .concat(
+        "Part of that waiting is the garbage collector: certgate run under `--trace-gc` at 300/s and 20 ms (2026-12-01) showed young-generation collections pausing the event loop for 1–8 ms about three times a second, each delaying the requests that arrive or are in flight during it; the floor, which allocates a fraction of what a completion does, stays within its limit.",
+      )
       .join("\n\n");
   },
 
@@ -130,7 +145,7 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
 
   postgres_c50(results) {
     const pg = mainRuns(results, "certgate-postgres").filter((r) => r.concurrency === 50);
-    return `${pg.map((r) => `At ${r.upstream_latency_ms} ms certgate on PostgreSQL spent ${r.cpu_ms_per_verification} ms (user ${r.cpu_ms_split.user} / system ${r.cpu_ms_split.system} ms over the window) at ${r.verifications_per_second}/s.`).join(" ")} On PostgreSQL the completion is an asynchronous transaction of the same statements (store/steps.ts), each a round trip through the pg client (query serialization, the protocol, a promise per statement) plus BEGIN and COMMIT, and PostgreSQL's own backend processes compete for the same ${results.machine.cores} cores as certgate, the emulator and the load generator. The hot statements are prepared by name once per connection (PostgreSQL parses and plans each once). Levers left: fewer round trips (a completion's decisions sit between its statements, so they cannot be sent together as they stand; one CTE would move the decisions into SQL).`;
+    return `${pg.map((r) => `At ${r.upstream_latency_ms} ms certgate on PostgreSQL spent ${r.cpu_ms_per_verification} ms (user ${r.cpu_ms_split.user} / system ${r.cpu_ms_split.system} ms over the window) at ${r.verifications_per_second}/s.`).join(" ")} On PostgreSQL the completion is an asynchronous transaction of the same statements (store/steps.ts), each a round trip through the pg client (query serialization, the protocol, a promise per statement) plus BEGIN and COMMIT, and PostgreSQL's own backend processes compete for the same ${results.machine.cores} cores as certgate, the emulator and the load generator. The hot statements are prepared by name once per connection (PostgreSQL parses and plans each once). Profiling the timed part puts ≈ 31 % of certgate's CPU on PostgreSQL in socket writes: a completion is ten round trips (the bound-id read, BEGIN, seven statements, COMMIT), each a write that wakes a backend process on the same cores. Levers left: fewer round trips (a completion's decisions sit between its statements, so they cannot be sent together as they stand; one CTE would move the decisions into SQL).`;
   },
 
   peak_rss() {
