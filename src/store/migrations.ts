@@ -220,6 +220,56 @@ export function createMigrations(dialect: StoreDialect): Record<string, Migratio
         await db.schema.alterTable("verifications").dropColumn("next_check_at").execute();
       },
     },
+    "0007_pending_indexes": {
+      // Only pending verifications are looked up by status (the expiry sweeper, the recovery claim),
+      // so only they are indexed: a completion then removes its row from one small index instead of
+      // moving it between the halves of three (status first), each move a page or two more in the
+      // COMMIT's WAL append — the store's completion path ≈ 15 % faster (issue 13). The sweeper
+      // reads the pending rows by expiry; the recovery claim reads the pending V2 rows by expiry
+      // (its own index: V1 rows, which it never claims, may be many more). The index on (status,
+      // completed_at) served no query: retention selects by completed_at alone.
+      async up(db: Kysely<unknown>) {
+        for (const index of [
+          "verifications_status_completed_at",
+          "verifications_status_expires_at",
+          "verifications_recovery_due",
+        ]) {
+          await db.schema.dropIndex(index).execute();
+        }
+        await db.schema
+          .createIndex("verifications_pending_expires_at")
+          .on("verifications")
+          .column("expires_at")
+          .where(sql.ref("status"), "=", "pending")
+          .execute();
+        await db.schema
+          .createIndex("verifications_pending_v2_expires_at")
+          .on("verifications")
+          .column("expires_at")
+          .where(sql.ref("status"), "=", "pending")
+          .where(sql.ref("api_version"), "=", "v2")
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropIndex("verifications_pending_v2_expires_at").execute();
+        await db.schema.dropIndex("verifications_pending_expires_at").execute();
+        await db.schema
+          .createIndex("verifications_status_completed_at")
+          .on("verifications")
+          .columns(["status", "completed_at"])
+          .execute();
+        await db.schema
+          .createIndex("verifications_status_expires_at")
+          .on("verifications")
+          .columns(["status", "expires_at"])
+          .execute();
+        await db.schema
+          .createIndex("verifications_recovery_due")
+          .on("verifications")
+          .columns(["status", "api_version", "next_check_at"])
+          .execute();
+      },
+    },
   };
 }
 
