@@ -8,13 +8,12 @@
  * PROFILE NOTES (refreshed 2026-12-01, third pass of issue 13; `--profile` of the committed run,
  * certgate on SQLite at 0 ms upstream, concurrency 50; shares of the production build's profile,
  * library shares from a dev-build profile of the same code; read shares, not times):
- *   - SQLite's own work on the event loop ≈ 37 % (the statements ≈ 19 %, BEGIN/COMMIT ≈ 18 %); the
- *     JavaScript of the transaction around it ≈ 5 %, AES-GCM and HMAC inside it ≈ 6 %. The store's
- *     completion path alone (no HTTP; scratch harness) costs ≈ 0.3 ms, most of it the COMMIT's WAL
- *     append (≈ 8 frames, two pwrite calls each, plus the WAL index's locks: strace counts ≈ 16
- *     pwrite and 6 fcntl per completion). perf puts better-sqlite3's native code (SQLite included)
- *     at only ≈ 6–8 % of the process: most of "the statements" is V8's side of the binding
- *     (parameters in, row objects out).
+ *   - SQLite's own work on the event loop ≈ 28 % (the statements ≈ 15.5 %, BEGIN/COMMIT ≈ 12.5 %;
+ *     37 % before migration 0007); the JavaScript of the transaction around it and its AES-GCM and
+ *     HMAC ≈ 13 %. The store's completion path alone (no HTTP; scratch harness) costs ≈ 0.22 ms,
+ *     most of it the COMMIT's WAL append (two pwrite calls per page, plus the WAL index's locks).
+ *     perf puts better-sqlite3's native code (SQLite included) at only ≈ 6–8 % of the process:
+ *     much of "the statements" is V8's side of the binding (parameters in, row objects out).
  *   - The HTTP side, which the floor server pays as well: socket writes ≈ 11 %, the upstream GET
  *     through node:http ≈ 9 %, node's parser and Hono's dispatch ≈ 8 %; garbage collection ≈ 4 %;
  *     pino ≈ 3 %; zod ≈ 3 %; the request-id AsyncLocalStorage (its promise hooks) ≈ 2 %;
@@ -22,7 +21,9 @@
  *   - Done in the third pass: the body read straight from Node's IncomingMessage (Hono's bodyLimit
  *     built every request's web Request, AbortSignal and stream: ≈ 8 % of certgate's CPU, and half
  *     of the floor's, which now reads its body the same way), rows of the synchronous path read as
- *     arrays and named in JavaScript.
+ *     arrays and named in JavaScript, and migration 0007: only pending verifications indexed by
+ *     status (a completion moved its row inside three status-led indexes; the store's completion
+ *     path ≈ 15 % faster).
  *   - Tried in the third pass and not kept: 2 KiB pages for new databases (the store's completion
  *     path ≈ 13 % faster on a small database, none with 1,000,000 persons, where the deeper B-trees
  *     cost it back: the persons-scale ratio would worsen); minifying without keepNames (the
@@ -42,7 +43,8 @@
  *     running the whole completion transaction, crypto included: the ≈ 48 % above would leave the
  *     thread that answers requests for one message round trip; every store call would have to go
  *     there, or a second connection's lock waits would block the event loop); fewer B-tree pages
- *     per completion (WITHOUT ROWID tables, partial status indexes: a migration). On PostgreSQL,
+ *     per completion (WITHOUT ROWID tables for the ones keyed by text: a table rebuild on SQLite,
+ *     ≈ 1 page each of the ≈ 15 a completion writes). On PostgreSQL,
  *     socket writes are ≈ 31 % of certgate's CPU: ten round trips per completion, each a write
  *     that wakes a backend; fewer round trips is the lever there.
  */
@@ -54,7 +56,7 @@ import { OPEN_LOOP_P99_ALLOWANCE_MS, type TargetId } from "./targets.js";
 type Explain = (results: BenchResults) => string;
 
 const PROFILE_HOTSPOTS =
-  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of 7–8 statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, a structured log line and metrics. Profiling the timed part (`--profile`; notes in bench/lib/why.ts) puts ≈ 37 % of certgate's CPU in SQLite on the event loop (the statements ≈ 19 %, BEGIN/COMMIT ≈ 18 %, most of it the COMMIT's WAL append of ≈ 8 pages) and ≈ 11 % in the JavaScript and crypto of the transaction around it; the socket writes, the upstream GET, node's HTTP parser and Hono — which the floor pays too — take ≈ 28 %. Levers left: the store off the event loop (a worker thread owning the connection and the whole completion transaction), fewer B-tree pages per completion (a migration).";
+  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of 7–8 statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, a structured log line and metrics. Profiling the timed part (`--profile`; notes in bench/lib/why.ts) puts ≈ 28 % of certgate's CPU in SQLite on the event loop (the statements ≈ 15.5 %, BEGIN/COMMIT ≈ 12.5 %, most of it the COMMIT's WAL append of every page the completion touched) and ≈ 13 % in the JavaScript and crypto of the transaction around it; the socket writes, the upstream GET, node's HTTP parser and Hono — which the floor pays too — take ≈ 28 %. Levers left: the store off the event loop (a worker thread owning the connection and the whole completion transaction), fewer B-tree pages per completion (WITHOUT ROWID tables: a table rebuild).";
 
 function mainRuns(results: BenchResults, server: string, latency?: number): ScenarioResult[] {
   return results.runs.filter(
