@@ -8,8 +8,8 @@
  * PROFILE NOTES (refreshed 2026-12-01, third pass of issue 13; `--profile` of the committed run,
  * certgate on SQLite at 0 ms upstream, concurrency 50; shares of the production build's profile,
  * library shares from a dev-build profile of the same code; read shares, not times):
- *   - SQLite's own work on the event loop ≈ 28 % (the statements ≈ 15.5 %, BEGIN/COMMIT ≈ 12.5 %;
- *     37 % before migration 0007); the JavaScript of the transaction around it and its AES-GCM and
+ *   - SQLite's own work on the event loop ≈ 28–31 % (the statements ≈ 16–19 %, BEGIN/COMMIT
+ *     ≈ 12.5 %, in two profiled full runs; 37 % before migration 0007); the JavaScript of the transaction around it and its AES-GCM and
  *     HMAC ≈ 13 %. The store's completion path alone (no HTTP; scratch harness) costs ≈ 0.22 ms,
  *     most of it the COMMIT's WAL append (two pwrite calls per page, plus the WAL index's locks).
  *     perf puts better-sqlite3's native code (SQLite included) at only ≈ 6–8 % of the process:
@@ -45,7 +45,7 @@
  *     there, or a second connection's lock waits would block the event loop); fewer B-tree pages
  *     per completion (WITHOUT ROWID tables for the ones keyed by text: a table rebuild on SQLite,
  *     ≈ 1 page each of the ≈ 15 a completion writes). On PostgreSQL,
- *     socket writes are ≈ 31 % of certgate's CPU: ten round trips per completion, each a write
+ *     socket writes are ≈ 30 % of certgate's CPU: ten round trips per completion, each a write
  *     that wakes a backend; fewer round trips is the lever there.
  */
 import type { BenchResults } from "./results.js";
@@ -56,7 +56,7 @@ import { OPEN_LOOP_P99_ALLOWANCE_MS, type TargetId } from "./targets.js";
 type Explain = (results: BenchResults) => string;
 
 const PROFILE_HOTSPOTS =
-  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of 7–8 statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, a structured log line and metrics. Profiling the timed part (`--profile`; notes in bench/lib/why.ts) puts ≈ 28 % of certgate's CPU in SQLite on the event loop (the statements ≈ 15.5 %, BEGIN/COMMIT ≈ 12.5 %, most of it the COMMIT's WAL append of every page the completion touched) and ≈ 13 % in the JavaScript and crypto of the transaction around it; the socket writes, the upstream GET, node's HTTP parser and Hono — which the floor pays too — take ≈ 28 %. Levers left: the store off the event loop (a worker thread owning the connection and the whole completion transaction), fewer B-tree pages per completion (WITHOUT ROWID tables: a table rebuild).";
+  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of 7–8 statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, a structured log line and metrics. Profiling the timed part (`--profile`; notes in bench/lib/why.ts) puts ≈ 28–31 % of certgate's CPU in SQLite on the event loop (the statements ≈ 16–19 %, BEGIN/COMMIT ≈ 12.5 %, most of it the COMMIT's WAL append of every page the completion touched) and ≈ 13 % in the JavaScript and crypto of the transaction around it; the socket writes, the upstream GET, node's HTTP parser and Hono — which the floor pays too — take ≈ 28 %. Levers left: the store off the event loop (a worker thread owning the connection and the whole completion transaction), fewer B-tree pages per completion (WITHOUT ROWID tables: a table rebuild).";
 
 function mainRuns(results: BenchResults, server: string, latency?: number): ScenarioResult[] {
   return results.runs.filter(
@@ -114,6 +114,22 @@ function latencyBound(results: BenchResults, latency: number): string {
   return `At concurrency 1 a completion is latency-bound: certgate's p50 ${c.latency_ms.p50} ms is one ${latency} ms upstream call plus ≈ ${own(c, 1)} ms of its own, the baseline's ${b.latency_ms.p50} ms two calls plus ≈ ${own(b, 2)} ms; 2× needs certgate's own time to be at most half the baseline's: ≤ ${round(own(b, 2) / 2, 1)} ms.`;
 }
 
+/** The floor's open-loop p99 at each latency against the same limit, in words. */
+function floorOpenLoop(results: BenchResults): string {
+  const runs = results.runs.filter((r) => r.group === "open" && r.server === "floor");
+  if (runs.length === 0) return "";
+  const over = (r: ScenarioResult) => r.latency_ms.p99 > r.upstream_latency_ms + OPEN_LOOP_P99_ALLOWANCE_MS;
+  const figures = runs
+    .map(
+      (r) =>
+        `p99 ${r.latency_ms.p99} ms at ${r.upstream_latency_ms} ms (limit ${r.upstream_latency_ms + OPEN_LOOP_P99_ALLOWANCE_MS})`,
+    )
+    .join(", ");
+  return runs.some(over)
+    ? `The floor, which allocates a fraction of what a completion does, measured ${figures} in this run: where it is over the limit too, the machine and the load generator alone exceed it.`
+    : `The floor, which allocates a fraction of what a completion does, measured ${figures} in this run, within the limit.`;
+}
+
 export const WHY: Partial<Record<TargetId, Explain>> = {
   throughput_0ms: throughput(0),
   throughput_20ms: throughput(20),
@@ -133,7 +149,7 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
         return `At ${r.upstream_latency_ms} ms: at ${r.arrival_rate}/s server, emulator and load generator together keep ≈ ${load} % of the ${cores} cores busy (${all} ms per verification), so a request arriving while certgate's event loop runs another one waits for it; the p99 of ${r.latency_ms.p99} ms against the ${limit} ms limit is that waiting, which shrinks with certgate's CPU per verification (see the CPU target) and grows with anything else running on the machine (load average ${results.machine.load_average.start}–${results.machine.load_average.end ?? "?"}).`;
       })
       .concat(
-        "Part of that waiting is the garbage collector: certgate run under `--trace-gc` at 300/s and 20 ms (2026-12-01) showed young-generation collections pausing the event loop for 1–8 ms about three times a second, each delaying the requests that arrive or are in flight during it; the floor, which allocates a fraction of what a completion does, stays within its limit.",
+        `Part of that waiting is the garbage collector: certgate run under \`--trace-gc\` at 300/s and 20 ms (2026-12-01) showed young-generation collections pausing the event loop for 1–8 ms about three times a second, each delaying the requests that arrive or are in flight during it. ${floorOpenLoop(results)}`,
       )
       .join("\n\n");
   },
@@ -147,7 +163,7 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
 
   postgres_c50(results) {
     const pg = mainRuns(results, "certgate-postgres").filter((r) => r.concurrency === 50);
-    return `${pg.map((r) => `At ${r.upstream_latency_ms} ms certgate on PostgreSQL spent ${r.cpu_ms_per_verification} ms (user ${r.cpu_ms_split.user} / system ${r.cpu_ms_split.system} ms over the window) at ${r.verifications_per_second}/s.`).join(" ")} On PostgreSQL the completion is an asynchronous transaction of the same statements (store/steps.ts), each a round trip through the pg client (query serialization, the protocol, a promise per statement) plus BEGIN and COMMIT, and PostgreSQL's own backend processes compete for the same ${results.machine.cores} cores as certgate, the emulator and the load generator. The hot statements are prepared by name once per connection (PostgreSQL parses and plans each once). Profiling the timed part puts ≈ 31 % of certgate's CPU on PostgreSQL in socket writes: a completion is ten round trips (the bound-id read, BEGIN, seven statements, COMMIT), each a write that wakes a backend process on the same cores. Levers left: fewer round trips (a completion's decisions sit between its statements, so they cannot be sent together as they stand; one CTE would move the decisions into SQL).`;
+    return `${pg.map((r) => `At ${r.upstream_latency_ms} ms certgate on PostgreSQL spent ${r.cpu_ms_per_verification} ms (user ${r.cpu_ms_split.user} / system ${r.cpu_ms_split.system} ms over the window) at ${r.verifications_per_second}/s.`).join(" ")} On PostgreSQL the completion is an asynchronous transaction of the same statements (store/steps.ts), each a round trip through the pg client (query serialization, the protocol, a promise per statement) plus BEGIN and COMMIT, and PostgreSQL's own backend processes compete for the same ${results.machine.cores} cores as certgate, the emulator and the load generator. The hot statements are prepared by name once per connection (PostgreSQL parses and plans each once). Profiling the timed part puts ≈ 30 % of certgate's CPU on PostgreSQL in socket writes: a completion is ten round trips (the bound-id read, BEGIN, seven statements, COMMIT), each a write that wakes a backend process on the same cores. Levers left: fewer round trips (a completion's decisions sit between its statements, so they cannot be sent together as they stand; one CTE would move the decisions into SQL).`;
   },
 
   peak_rss() {
