@@ -35,7 +35,7 @@
  * - Cleanup. Children are SIGKILLed and the temp directory removed on exit, SIGINT and SIGTERM.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -47,7 +47,7 @@ import { renderProfileSummary, summarizeProfile } from "./lib/profile.js";
 import { type BenchResults, buildResults, writeResults } from "./lib/report.js";
 import { runScenario, type ScenarioConfig, type ScenarioResult, type ScenarioSpec } from "./lib/scenario.js";
 import { type SeedResult, seedPersons } from "./lib/seed.js";
-import { REPO_ROOT, removeCompiledBaseline, startEmulator } from "./lib/servers.js";
+import { certgateMainIn, REPO_ROOT, removeCompiledBaseline, startEmulator } from "./lib/servers.js";
 import { formatCount } from "./lib/targets.js";
 
 const HELP = `npm run bench -- [flags]
@@ -58,7 +58,11 @@ const HELP = `npm run bench -- [flags]
   --seconds S       target length of each timed part (default 6, quick 1)
   --persons N       persons stored for the large scale run (default 1000000, quick 20000)
   --only PART       main (closed loop), open (fixed arrival rate) or scale (persons) only
-  --server LIST     of certgate, certgate-postgres, baseline, floor (default all; main and open parts)
+  --server LIST     of certgate, certgate-postgres, baseline, floor (default all; main and open parts),
+                    and certgate-ref with --ref
+  --ref DIR         also run the certgate built in DIR (another checkout, \`npm run build\` done there)
+                    as certgate-ref, just before certgate in every main and open-loop scenario: an
+                    A/B of two commits side by side in one run (results.md adds their ratios)
   --latency LIST    upstream latencies of the main and open parts, ms (default 0,20)
   --concurrency LIST  concurrencies of the main part (default 1,10,50)
   --rate N          arrivals per second of the open-loop part (default 300)
@@ -76,6 +80,7 @@ const args = parseArgs({
     persons: { type: "string" },
     only: { type: "string" },
     server: { type: "string" },
+    ref: { type: "string" },
     latency: { type: "string" },
     concurrency: { type: "string" },
     rate: { type: "string" },
@@ -88,9 +93,15 @@ const args = parseArgs({
 const quick = args.quick === true;
 
 /** The servers of the main part, in the order they run for each scenario. */
-const SERVERS = ["certgate", "certgate-postgres", "baseline", "floor"] as const;
+const SERVERS = ["certgate-ref", "certgate", "certgate-postgres", "baseline", "floor"] as const;
 /** The servers of the open-loop part. */
-const OPEN_LOOP_SERVERS = ["certgate", "baseline", "floor"] as const;
+const OPEN_LOOP_SERVERS = ["certgate-ref", "certgate", "baseline", "floor"] as const;
+/** `--ref DIR`: the other build certgate-ref runs (its dist/cli/main.js must exist). */
+const refMain = args.ref === undefined ? undefined : certgateMainIn(args.ref);
+if (refMain !== undefined && !existsSync(refMain)) {
+  console.error(`--ref: ${refMain} does not exist (run npm run build in ${args.ref} first)`);
+  process.exit(2);
+}
 
 /** "0,20" → [0, 20], each an integer in [min, max]. */
 function numberList(min: number, max: number) {
@@ -116,11 +127,16 @@ const options = z
     seconds: args.seconds ?? (quick ? 1 : 6),
     persons: args.persons ?? (quick ? 20_000 : 1_000_000),
     only: args.only,
-    server: args.server ?? SERVERS.join(","),
+    server: args.server ?? SERVERS.filter((s) => s !== "certgate-ref" || refMain !== undefined).join(","),
     latency: args.latency ?? "0,20",
     concurrency: args.concurrency ?? "1,10,50",
     rate: args.rate ?? 300,
   });
+
+if (options.server.includes("certgate-ref") && refMain === undefined) {
+  console.error("--server certgate-ref needs --ref DIR");
+  process.exit(2);
+}
 
 const SCALE = { concurrency: 10, latencyMs: 0, smallPersons: 1_000, rounds: 2 };
 /** Connections of the open-loop part's warm-up. */
@@ -229,10 +245,11 @@ async function main(): Promise<number> {
             concurrency === 1 &&
             args.concurrency === undefined &&
             server !== "certgate" &&
+            server !== "certgate-ref" &&
             server !== "baseline"
           )
             continue;
-          await measure({ group: "main", server, latencyMs, concurrency });
+          await measure({ group: "main", server, latencyMs, concurrency, refMain });
         }
       }
     }
@@ -249,6 +266,7 @@ async function main(): Promise<number> {
           latencyMs,
           concurrency: OPEN_WARMUP_CONCURRENCY,
           rate: options.rate,
+          refMain,
         });
       }
     }
@@ -326,6 +344,7 @@ async function main(): Promise<number> {
       scale_concurrency: SCALE.concurrency,
       scale_latency_ms: SCALE.latencyMs,
       open_loop_rate: options.rate,
+      ref: args.ref === undefined ? null : { dir: resolve(args.ref), commit: commitOf(args.ref) },
     },
     seeding,
     runs,
@@ -351,6 +370,12 @@ async function main(): Promise<number> {
 }
 
 /** An error's message with its causes ("fetch failed: connect ECONNREFUSED …"). */
+/** The short commit checked out at `dir`, or null when it is not a git checkout. */
+function commitOf(dir: string): string | null {
+  const git = spawnSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"], { encoding: "utf8" });
+  return git.status === 0 ? git.stdout.trim() : null;
+}
+
 function describeError(error: unknown): string {
   const parts: string[] = [];
   for (

@@ -1,19 +1,23 @@
 /**
  * The results chart as a self-contained SVG (no dependency): panels of grouped bars. The closed-loop
  * panels have one group per scenario (upstream latency × concurrency) and one bar per server
- * (certgate on SQLite, certgate on PostgreSQL, the baseline, the floor) — verifications per second
+ * (certgate on SQLite, certgate on PostgreSQL, the baseline, the floor; with `--ref`, certgate-ref
+ * first) — verifications per second
  * (higher is better), p99 latency and CPU per verification (lower is better); the open-loop panel has
  * one group per upstream latency and percentile (p50, p99, p99.9).
  */
 import type { ScenarioResult } from "./scenario.js";
 
 const COLORS = {
+  "certgate-ref": "#93c5fd",
   certgate: "#2563eb",
   "certgate-postgres": "#7c3aed",
   baseline: "#9ca3af",
   floor: "#10b981",
 } as const;
-const SERVERS = ["certgate", "certgate-postgres", "baseline", "floor"] as const;
+/** Every server a chart can show; certgate-ref (`--ref`) only when the run has it. */
+const ALL_SERVERS = ["certgate-ref", "certgate", "certgate-postgres", "baseline", "floor"] as const;
+type ChartServer = (typeof ALL_SERVERS)[number];
 const WIDTH = 820;
 const PANEL_HEIGHT = 280;
 const MARGIN = { left: 70, right: 20, top: 40, bottom: 50 };
@@ -31,13 +35,14 @@ interface Group {
 }
 
 export function renderChart(runs: readonly ScenarioResult[], title: string): string {
+  const servers = ALL_SERVERS.filter((s) => s !== "certgate-ref" || runs.some((r) => r.server === s));
   const main = runs.filter((run) => run.group === "main");
   const groups = [...new Set(main.map((run) => `${run.upstream_latency_ms}|${run.concurrency}`))].map(
     (key) => {
       const [latency, concurrency] = key.split("|").map(Number);
       return {
         label: `${latency} ms · c${concurrency}`,
-        runs: SERVERS.map((server) =>
+        runs: servers.map((server) =>
           main.find(
             (run) =>
               run.server === server && run.upstream_latency_ms === latency && run.concurrency === concurrency,
@@ -51,7 +56,7 @@ export function renderChart(runs: readonly ScenarioResult[], title: string): str
     (["p50", "p99", "p999"] as const).map((p) => ({
       label: `${latency} ms · ${p === "p999" ? "p99.9" : p}`,
       percentile: p,
-      runs: SERVERS.map((server) =>
+      runs: servers.map((server) =>
         open.find((run) => run.server === server && run.upstream_latency_ms === latency),
       ),
     })),
@@ -104,12 +109,12 @@ export function renderChart(runs: readonly ScenarioResult[], title: string): str
     `<text x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="15" font-weight="600">${escapeXml(title)}</text>`,
   ];
   panels.forEach((panel, index) => {
-    parts.push(renderPanel(panel, panel.groups, 40 + index * (PANEL_HEIGHT + 20)));
+    parts.push(renderPanel(panel, panel.groups, 40 + index * (PANEL_HEIGHT + 20), servers));
   });
   // Legend.
   const legendY = height - 18;
-  SERVERS.forEach((server, i) => {
-    const x = WIDTH / 2 - 260 + i * 140;
+  servers.forEach((server, i) => {
+    const x = WIDTH / 2 - 260 - (servers.length - 4) * 70 + i * 140;
     parts.push(
       `<rect x="${x}" y="${legendY - 10}" width="12" height="12" fill="${COLORS[server]}"/>`,
       `<text x="${x + 18}" y="${legendY}">${server}</text>`,
@@ -119,7 +124,7 @@ export function renderChart(runs: readonly ScenarioResult[], title: string): str
   return `${parts.join("\n")}\n`;
 }
 
-function renderPanel(panel: Panel, groups: Group[], top: number): string {
+function renderPanel(panel: Panel, groups: Group[], top: number, servers: readonly ChartServer[]): string {
   const plotTop = top + MARGIN.top;
   const plotHeight = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
@@ -137,15 +142,15 @@ function renderPanel(panel: Panel, groups: Group[], top: number): string {
     );
   }
   const groupWidth = plotWidth / Math.max(groups.length, 1);
-  const barWidth = Math.min(34, (groupWidth - 16) / SERVERS.length);
+  const barWidth = Math.min(34, (groupWidth - 16) / servers.length);
   groups.forEach((group, g) => {
-    const groupLeft = px(MARGIN.left + g * groupWidth + (groupWidth - barWidth * SERVERS.length) / 2);
+    const groupLeft = px(MARGIN.left + g * groupWidth + (groupWidth - barWidth * servers.length) / 2);
     group.runs.forEach((run, s) => {
       if (!run) return;
       const value = panel.value(run);
       const x = px(groupLeft + s * barWidth);
       const barTop = y(value);
-      const fill = run.valid ? COLORS[SERVERS[s] ?? "baseline"] : "#ef4444";
+      const fill = run.valid ? COLORS[servers[s] ?? "baseline"] : "#ef4444";
       out.push(
         `<rect x="${px(x + 1)}" y="${barTop}" width="${px(barWidth - 2)}" height="${px(plotTop + plotHeight - barTop)}" fill="${fill}"><title>${escapeXml(`${run.server}, ${group.label}: ${formatNumber(value)}${panel.unit}${run.valid ? "" : " (INVALID: failures)"}`)}</title></rect>`,
         `<text x="${px(x + barWidth / 2)}" y="${px(barTop - 4)}" text-anchor="middle" font-size="10" fill="#111827">${formatNumber(value)}</text>`,

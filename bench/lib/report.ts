@@ -144,6 +144,8 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push("");
   }
 
+  lines.push(...abTable(results));
+
   const open = results.runs.filter((r) => r.group === "open");
   if (open.length > 0) {
     lines.push(
@@ -220,4 +222,39 @@ function mib(bytes: number): string {
 
 function ratio(a: number, b: number | undefined): string {
   return b === undefined || b === 0 ? "–" : `${round(a / b, 2)}`;
+}
+
+/**
+ * `--ref DIR`: certgate ÷ certgate-ref for every scenario both ran (each pair seconds apart, the
+ * reference first): an A/B of two commits, readable where runs minutes apart are not.
+ */
+function abTable(results: BenchResults): string[] {
+  const refs = results.runs.filter((r) => r.server === "certgate-ref");
+  if (refs.length === 0) return [];
+  const ref = results.config.ref;
+  const rows = refs.flatMap((a) => {
+    const b = results.runs.find(
+      (r) =>
+        r.server === "certgate" &&
+        r.group === a.group &&
+        r.upstream_latency_ms === a.upstream_latency_ms &&
+        r.concurrency === a.concurrency &&
+        r.arrival_rate === a.arrival_rate,
+    );
+    if (b === undefined) return [];
+    const load = a.group === "open" ? `${a.arrival_rate}/s` : `c${a.concurrency}`;
+    return [
+      `| ${a.group} | ${a.upstream_latency_ms} ms | ${load} | ${ratio(b.verifications_per_second, a.verifications_per_second)} | ${ratio(b.latency_ms.p50, a.latency_ms.p50)} | ${ratio(b.latency_ms.p99, a.latency_ms.p99)} | ${ratio(b.cpu_ms_per_verification, a.cpu_ms_per_verification)} | ${ratio(b.peak_rss_bytes, a.peak_rss_bytes)} |`,
+    ];
+  });
+  return [
+    `### A/B: this checkout ÷ certgate-ref${ref ? ` (${ref.commit ?? "?"}, ${ref.dir})` : ""}`,
+    "",
+    "Each pair ran back to back, the reference first. Below 1 is better for every column but throughput.",
+    "",
+    "| Part | Upstream latency | Load | Throughput | p50 | p99 | CPU per verification | Peak RSS |",
+    "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ...rows,
+    "",
+  ];
 }

@@ -10,7 +10,13 @@ export interface BenchResults {
   duration_seconds: number;
   machine: Machine;
   versions: Versions;
-  config: ScenarioConfig & { scale_concurrency: number; scale_latency_ms: number; open_loop_rate: number };
+  config: ScenarioConfig & {
+    scale_concurrency: number;
+    scale_latency_ms: number;
+    open_loop_rate: number;
+    /** `--ref DIR`: the other checkout certgate-ref ran from, and its commit (null without). */
+    ref?: { dir: string; commit: string | null } | null;
+  };
   seeding: SeedResult[];
   runs: ScenarioResult[];
   /** Scenarios that could not run at all (a process failed to start, seeding failed, …). */

@@ -53,6 +53,8 @@ export interface ScenarioSpec {
   /** Scale runs: which of the interleaved rounds (1, 2, …). */
   round?: number;
   databaseFile?: string;
+  /** certgate-ref runs: the other build's cli/main.js (`--ref DIR`). */
+  refMain?: string;
 }
 
 export interface ScenarioConfig {
@@ -321,6 +323,15 @@ function startServer(
         databaseFile: spec.databaseFile ?? join(dirs.dir, "certgate.sqlite"),
         runId,
         profileName,
+      });
+    case "certgate-ref":
+      if (spec.refMain === undefined) throw new Error("certgate-ref needs --ref DIR");
+      return startCertgate(dirs, emulator.url, {
+        databaseFile: join(dirs.dir, "certgate.sqlite"),
+        runId,
+        profileName,
+        name: "certgate-ref",
+        main: spec.refMain,
       });
     case "certgate-postgres":
       if (postgresUrl === undefined) throw new Error("certgate-postgres needs a database");

@@ -7,7 +7,7 @@
  * change what is measured.
  */
 import { mkdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { z } from "zod";
@@ -23,9 +23,15 @@ export const BENCH_SECRET = "bench-only-fake-secret-not-for-production-0000";
 export const BENCH_API_KEY = "bench_only_fake_api_key_0000";
 
 /**
- * certgate on SQLite, certgate on PostgreSQL, the guide's server, and the floor (bench/floor/server.ts).
+ * certgate on SQLite, certgate on PostgreSQL, the guide's server, and the floor (bench/floor/server.ts);
+ * with `--ref DIR`, certgate-ref: the build in another checkout, on SQLite, for A/B comparisons.
  */
-export type ServerName = "certgate" | "certgate-postgres" | "baseline" | "floor";
+export type ServerName = "certgate" | "certgate-ref" | "certgate-postgres" | "baseline" | "floor";
+
+/** `dist/cli/main.js` of the checkout at `dir` (a worktree of another commit, built). */
+export function certgateMainIn(dir: string): string {
+  return join(resolve(dir), "dist/cli/main.js");
+}
 
 export interface Server {
   name: ServerName;
@@ -73,10 +79,21 @@ export async function startEmulator(dirs: RunDirs): Promise<{ process: StartedPr
 export async function startCertgate(
   dirs: RunDirs,
   emulatorUrl: string,
-  options: { databaseFile: string; runId: string; profileName?: string; name?: ServerName },
+  options: {
+    databaseFile: string;
+    runId: string;
+    profileName?: string;
+    name?: ServerName;
+    /** Another build's cli/main.js (certgate-ref); default this checkout's. */
+    main?: string;
+  },
 ): Promise<Server> {
   const started = await startProcess({
-    args: [...profileArgs(options.profileName ?? "certgate", dirs.profileDir), CERTGATE_MAIN, "serve"],
+    args: [
+      ...profileArgs(options.profileName ?? "certgate", dirs.profileDir),
+      options.main ?? CERTGATE_MAIN,
+      "serve",
+    ],
     env: certgateEnv(dirs.dir, emulatorUrl, options.databaseFile),
     cwd: dirs.dir,
     logFile: join(dirs.dir, "certgate.log"),

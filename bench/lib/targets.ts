@@ -65,7 +65,10 @@ export function evaluateTargets(
   const results: TargetResult[] = [];
 
   // Upstream calls per verification: every certgate run, scale and open-loop runs included.
-  const allCertgate = runs.filter((run) => run.server.startsWith("certgate"));
+  // certgate on both databases; not certgate-ref, the other build an A/B run compares with.
+  const allCertgate = runs.filter(
+    (run) => run.server.startsWith("certgate") && run.server !== "certgate-ref",
+  );
   const worstCalls = Math.max(...allCertgate.map((r) => r.upstream_calls_per_verification));
   const baselineCalls = main
     .filter((r) => r.server === "baseline")
