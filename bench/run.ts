@@ -61,8 +61,9 @@ const HELP = `npm run bench -- [flags]
   --server LIST     of certgate, certgate-postgres, baseline, floor (default all; main and open parts),
                     and certgate-ref with --ref
   --ref DIR         also run the certgate built in DIR (another checkout, \`npm run build\` done there)
-                    as certgate-ref, just before certgate in every main and open-loop scenario: an
-                    A/B of two commits side by side in one run (results.md adds their ratios)
+                    as certgate-ref, beside certgate in every main and open-loop scenario (which of
+                    the two goes first alternates): an A/B of two commits in one run (results.md
+                    adds their ratios)
   --latency LIST    upstream latencies of the main and open parts, ms (default 0,20)
   --concurrency LIST  concurrencies of the main part (default 1,10,50)
   --rate N          arrivals per second of the open-loop part (default 300)
@@ -234,11 +235,14 @@ async function main(): Promise<number> {
     }
   };
 
+  // The A/B pair (certgate-ref, certgate) swaps its order from one scenario to the next, so neither
+  // build always runs first (after another server's teardown) or second (on a warmer machine).
+  let abPairs = 0;
   if (options.only === undefined || options.only === "main") {
     console.log("completion, closed loop (certgate, certgate on PostgreSQL, baseline, floor):");
     for (const latencyMs of options.latency) {
       for (const concurrency of options.concurrency) {
-        for (const server of SERVERS) {
+        for (const server of abOrder(SERVERS, ++abPairs)) {
           if (!options.server.includes(server)) continue;
           // certgate on PostgreSQL and the floor skip c1 by default (their targets are at c50): time.
           if (
@@ -258,7 +262,7 @@ async function main(): Promise<number> {
   if (options.only === undefined || options.only === "open") {
     console.log(`completion, open loop at ${options.rate}/s:`);
     for (const latencyMs of options.latency) {
-      for (const server of OPEN_LOOP_SERVERS) {
+      for (const server of abOrder(OPEN_LOOP_SERVERS, ++abPairs)) {
         if (!options.server.includes(server)) continue;
         await measure({
           group: "open",
@@ -370,6 +374,14 @@ async function main(): Promise<number> {
 }
 
 /** An error's message with its causes ("fetch failed: connect ECONNREFUSED …"). */
+/** `servers` with certgate-ref and certgate swapped on every other scenario (`n` counts them). */
+function abOrder<S extends string>(servers: readonly S[], n: number): S[] {
+  if (n % 2 === 1) return [...servers];
+  return servers.map((s) =>
+    s === "certgate-ref" ? ("certgate" as S) : s === "certgate" ? ("certgate-ref" as S) : s,
+  );
+}
+
 /** The short commit checked out at `dir`, or null when it is not a git checkout. */
 function commitOf(dir: string): string | null {
   const git = spawnSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"], { encoding: "utf8" });

@@ -225,8 +225,8 @@ function ratio(a: number, b: number | undefined): string {
 }
 
 /**
- * `--ref DIR`: certgate ÷ certgate-ref for every scenario both ran (each pair seconds apart, the
- * reference first): an A/B of two commits, readable where runs minutes apart are not.
+ * `--ref DIR`: certgate ÷ certgate-ref for every scenario both ran (each pair back to back, which
+ * goes first alternating): an A/B of two commits, readable where runs minutes apart are not.
  */
 function abTable(results: BenchResults): string[] {
   const refs = results.runs.filter((r) => r.server === "certgate-ref");
@@ -250,7 +250,7 @@ function abTable(results: BenchResults): string[] {
   return [
     `### A/B: this checkout ÷ certgate-ref${ref ? ` (${ref.commit ?? "?"}, ${ref.dir})` : ""}`,
     "",
-    "Each pair ran back to back, the reference first. Below 1 is better for every column but throughput.",
+    "Each pair ran back to back, which of the two went first alternating from one scenario to the next. Below 1 is better for every column but throughput.",
     "",
     "| Part | Upstream latency | Load | Throughput | p50 | p99 | CPU per verification | Peak RSS |",
     "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
