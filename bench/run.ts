@@ -62,8 +62,8 @@ const HELP = `npm run bench -- [flags]
                     and certgate-ref with --ref
   --ref DIR         also run the certgate built in DIR (another checkout, \`npm run build\` done there)
                     as certgate-ref, beside certgate in every main and open-loop scenario (which of
-                    the two goes first alternates): an A/B of two commits in one run (results.md
-                    adds their ratios)
+                    the two goes first alternates, from a random start): an A/B of two commits in
+                    one run (results.md adds their ratios)
   --latency LIST    upstream latencies of the main and open parts, ms (default 0,20)
   --concurrency LIST  concurrencies of the main part (default 1,10,50)
   --rate N          arrivals per second of the open-loop part (default 300)
@@ -235,9 +235,10 @@ async function main(): Promise<number> {
     }
   };
 
-  // The A/B pair (certgate-ref, certgate) swaps its order from one scenario to the next, so neither
-  // build always runs first (after another server's teardown) or second (on a warmer machine).
-  let abPairs = 0;
+  // The A/B pair (certgate-ref, certgate) swaps its order from one scenario to the next, starting
+  // either way at random, so neither build always runs first (after another server's teardown) or
+  // second (on a warmer machine), also over repeated runs of a single scenario.
+  let abPairs = Math.floor(Math.random() * 2);
   if (options.only === undefined || options.only === "main") {
     console.log("completion, closed loop (certgate, certgate on PostgreSQL, baseline, floor):");
     for (const latencyMs of options.latency) {

@@ -250,7 +250,7 @@ function abTable(results: BenchResults): string[] {
   return [
     `### A/B: this checkout ÷ certgate-ref${ref ? ` (${ref.commit ?? "?"}, ${ref.dir})` : ""}`,
     "",
-    "Each pair ran back to back, which of the two went first alternating from one scenario to the next. Below 1 is better for every column but throughput.",
+    "Each pair ran back to back, which of the two went first alternating from one scenario to the next (from a random start). Below 1 is better for every column but throughput.",
     "",
     "| Part | Upstream latency | Load | Throughput | p50 | p99 | CPU per verification | Peak RSS |",
     "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
