@@ -11,7 +11,7 @@ import { requestIdFrom, runWithRequestId, withRequestId } from "../observability
 import type { VerificationService } from "../service/verifications.js";
 import { fingerprintOf, idempotencyKeyFrom, idempotencyScope, REPLAYED_HEADER } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
-import { BODY_LIMIT_BYTES, parse, readBodyText, readJson, toCreateInput } from "./requests.js";
+import { BODY_LIMIT_BYTES, bodyTooLarge, parse, readBodyText, readJson, toCreateInput } from "./requests.js";
 import {
   completionResponse,
   createErrorHandler,
@@ -163,9 +163,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.use(async (c, next) => {
     const length = c.req.header("content-length");
     if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
-      if (Number.parseInt(length, 10) > BODY_LIMIT_BYTES) {
-        return errorResponse(c, 413, "payload_too_large", `body over ${BODY_LIMIT_BYTES} bytes`);
-      }
+      if (Number.parseInt(length, 10) > BODY_LIMIT_BYTES) throw bodyTooLarge();
     }
     await next();
   });

@@ -90,7 +90,9 @@ function checkReturnUrl(raw: string, allowed: readonly string[]): string {
 /** A body over this many bytes is refused: 413 `payload_too_large`. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
-const tooLarge = () => new RequestError("payload_too_large", `body over ${BODY_LIMIT_BYTES} bytes`);
+/** The refusal of a body over {@link BODY_LIMIT_BYTES}, announced or read. */
+export const bodyTooLarge = () =>
+  new RequestError("payload_too_large", `body over ${BODY_LIMIT_BYTES} bytes`);
 const unreadable = () => new RequestError("invalid_request", "the body could not be read");
 const utf8 = new TextDecoder();
 const bodies = new WeakMap<Context, Promise<string>>();
@@ -150,7 +152,7 @@ function readIncoming(incoming: NodeBody): Promise<string> {
     };
     const onData = (chunk: Uint8Array) => {
       size += chunk.byteLength;
-      if (size > BODY_LIMIT_BYTES) settle(() => reject(tooLarge()));
+      if (size > BODY_LIMIT_BYTES) settle(() => reject(bodyTooLarge()));
       else chunks.push(chunk);
     };
     const onEnd = () => settle(() => resolve(decode(chunks, size)));
@@ -179,7 +181,7 @@ async function readRequest(request: Request): Promise<string> {
     size += chunk.value.byteLength;
     if (size > BODY_LIMIT_BYTES) {
       await reader.cancel().catch(() => {});
-      throw tooLarge();
+      throw bodyTooLarge();
     }
     chunks.push(chunk.value);
   }
