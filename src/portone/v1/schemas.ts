@@ -5,6 +5,7 @@
 import * as z from "zod";
 import type { V1Certification } from "../../core/v1/upstream.js";
 import { storedText } from "../stored-text.js";
+import { withoutNulls } from "../without-nulls.js";
 
 /**
  * `{ code, message, response }`: every V1 body. `code` 0 is success; data lives only in `response`.
@@ -37,12 +38,6 @@ export type V1Token = z.output<typeof v1TokenSchema>;
 
 /** `POST /certifications/otp/request` → `response`. */
 export const v1OtpRequestedSchema = z.object({ imp_uid: z.string().min(1) });
-
-/** Drops `null`-valued keys, so `null` reaches the object schema as absent. */
-function withoutNulls(value: unknown): unknown {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
-}
 
 /**
  * `GET /certifications/{imp_uid}` → `response`, as {@link V1Certification}. Only imp_uid, pg_provider

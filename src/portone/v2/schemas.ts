@@ -6,6 +6,7 @@
 import * as z from "zod";
 import type { V2IdentityVerification } from "../../core/v2/upstream.js";
 import { storedText } from "../stored-text.js";
+import { withoutNulls } from "../without-nulls.js";
 
 /**
  * `{ type, message? }`: every V2 error body.
@@ -30,12 +31,6 @@ export const v2TokenPairSchema = z.object({
 });
 
 export type V2TokenPair = z.output<typeof v2TokenPairSchema>;
-
-/** Drops `null`-valued keys, so `null` reaches the object schema as absent. */
-function withoutNulls(value: unknown): unknown {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
-}
 
 const object = <T extends z.ZodRawShape>(shape: T) => z.preprocess(withoutNulls, z.object(shape));
 
