@@ -14,7 +14,7 @@ import {
   isExpectedField,
 } from "../core/expected.js";
 import { carrierFrom, type Gender, type VerifiedIdentity } from "../core/identity.js";
-import { parsePolicy } from "../core/policy.js";
+import { type Policy, parsePolicy } from "../core/policy.js";
 import { isPurpose, isRejectionReason, isVerificationStatus } from "../core/reasons.js";
 import type { ApiVersion, StoredIdentity, VerificationRecord } from "../core/verification.js";
 import type { Keyring } from "./crypto.js";
@@ -135,7 +135,7 @@ export function verificationFromRow(
     boundId: row.bound_id,
     status: row.status,
     reason: row.reason ?? undefined,
-    policy: parsePolicy(JSON.parse(row.policy_json)),
+    policy: policyOf(row.policy_json),
     purpose: purposeOf(row),
     accountRef: row.account_ref ?? undefined,
     mismatchedFields: mismatchedFieldsOf(row),
@@ -149,6 +149,26 @@ export function verificationFromRow(
     identity: row.provider === null ? undefined : identityFromRow(row, row.provider, keyring, plaintext),
     purgedAt: row.purged_at === null ? undefined : dateOf(row.purged_at),
   };
+}
+
+/** Policies parsed, by their stored JSON: a store holds few distinct ones, and every row read has one. */
+const policies = new Map<string, Policy>();
+
+/** How many parsed policies are kept; past it the map starts again (a store rarely has this many). */
+const POLICY_CACHE_SIZE = 256;
+
+/** The policy stored as `json`, parsed once per text and frozen, as records share it. */
+function policyOf(json: string): Policy {
+  let policy = policies.get(json);
+  if (policy === undefined) {
+    const parsed = parsePolicy(JSON.parse(json));
+    if (parsed.minAge !== undefined) Object.freeze(parsed.minAge);
+    if (parsed.maxAge !== undefined) Object.freeze(parsed.maxAge);
+    policy = Object.freeze(parsed);
+    if (policies.size >= POLICY_CACHE_SIZE) policies.clear();
+    policies.set(json, policy);
+  }
+  return policy;
 }
 
 function identityFromRow(
