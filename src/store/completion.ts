@@ -30,7 +30,7 @@ import {
   verificationFromRow,
 } from "./rows.js";
 import type { VerificationsTable } from "./schema.js";
-import { auditRow, type FinishColumns, outboxRow } from "./statements.js";
+import { auditRow, type FinishColumns, finishedColumns, outboxRow } from "./statements.js";
 import { affected, all, first, type Steps } from "./steps.js";
 
 /**
@@ -72,10 +72,11 @@ function* personIdFor(ctx: StoreContext, key: PersonKey, nowMs: number): Steps<s
     }
     return found.id;
   }
-  const inserted = yield* first(
-    statements.insertPerson({ id: newId(), kind, scope, hash: current.hash, keyId: current.keyId, nowMs }),
+  const id = newId();
+  const inserted = yield* affected(
+    statements.insertPerson({ id, kind, scope, hash: current.hash, keyId: current.keyId, nowMs }),
   );
-  if (inserted !== undefined) return inserted.id;
+  if (inserted > 0) return id;
   // A concurrent completion created the person first (PostgreSQL; SQLite serializes): read it.
   const row = yield* first(statements.personByHash({ kind, scope, hash: current.hash }));
   if (row === undefined) throw new Error("store: person row missing after insert");
@@ -154,11 +155,11 @@ function* settle(
   if (row.account_ref === null) {
     return settleBinding({ ...binding, accountRef: undefined, held: yield* accountOf(ctx, personId) });
   }
-  const bound = yield* first(
+  const bound = yield* affected(
     statements.bindAccount({ accountRef: row.account_ref, personId, verificationId: row.id, nowMs }),
   );
   // Inserted: the account is this person's. Else the person or the account_ref is taken: read which.
-  const held = bound !== undefined ? bound.account_ref : yield* accountOf(ctx, personId);
+  const held = bound > 0 ? row.account_ref : yield* accountOf(ctx, personId);
   return settleBinding({ ...binding, accountRef: row.account_ref, held });
 }
 
@@ -205,22 +206,24 @@ export function* finishRow(
           provider: sealed.columns.provider,
           verifiedAt: sealed.columns.verified_at,
         };
-  const updated = yield* first(
-    statements.finishVerification({
-      id: row.id,
-      status: outcome.status,
-      reason: outcome.reason ?? null,
-      upstreamId: outcome.upstreamId ?? null,
-      personId: outcome.personId ?? null,
-      existingAccountRef: outcome.existingAccountRef ?? null,
-      mismatchedFields: outcome.mismatchedFields ? JSON.stringify(outcome.mismatchedFields) : null,
-      nowMs,
-      // Unchanged unless the outcome counts one more (too_many_attempts).
-      failedAttempts: outcome.failedAttempts ?? row.failed_attempts,
-      ...identity,
-    }),
-  );
-  if (updated === undefined) throw new Error("store: verification missing after update");
+  const columns: FinishColumns & { id: string } = {
+    id: row.id,
+    status: outcome.status,
+    reason: outcome.reason ?? null,
+    upstreamId: outcome.upstreamId ?? null,
+    personId: outcome.personId ?? null,
+    existingAccountRef: outcome.existingAccountRef ?? null,
+    mismatchedFields: outcome.mismatchedFields ? JSON.stringify(outcome.mismatchedFields) : null,
+    nowMs,
+    // Unchanged unless the outcome counts one more (too_many_attempts).
+    failedAttempts: outcome.failedAttempts ?? row.failed_attempts,
+    ...identity,
+  };
+  if ((yield* affected(statements.finishVerification(columns))) === 0) {
+    throw new Error("store: verification missing after update");
+  }
+  // The row as written: the row read (locked) with the finished columns over it.
+  const updated: Selectable<VerificationsTable> = { ...row, ...finishedColumns(columns) };
   const audit = {
     status: outcome.status,
     reason: outcome.reason ?? null,

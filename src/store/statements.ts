@@ -7,7 +7,7 @@
  * builders are shape-pure: every value is a parameter, none is branched on (a null is passed, not
  * an omitted column). Written once for both dialects; `FOR UPDATE` where the dialect has row locks.
  */
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import type { AuditEvent } from "../core/store.js";
 import type { StoreDialect } from "./dialect.js";
 import { prepared } from "./prepared.js";
@@ -103,8 +103,7 @@ export function completionStatements(db: Kysely<Database>, dialect: StoreDialect
             key_id: p.keyId,
             created_at: p.nowMs,
           })
-          .onConflict((oc) => oc.doNothing())
-          .returning("id"),
+          .onConflict((oc) => oc.doNothing()),
     ),
     /** Rotation: a person's row rewritten to the current key, unless a row under it already exists. */
     rekeyPerson: prepared(
@@ -149,40 +148,15 @@ export function completionStatements(db: Kysely<Database>, dialect: StoreDialect
             verification_id: p.verificationId,
             created_at: p.nowMs,
           })
-          .onConflict((oc) => oc.doNothing())
-          .returning("account_ref"),
+          .onConflict((oc) => oc.doNothing()),
     ),
     /**
      * A finish: the outcome, the person and account it settled on, the identity columns (null when
-     * not verified), the expected identity's hashes dropped.
+     * not verified), the expected identity's hashes dropped. Returns nothing: the row as written is
+     * the row read plus {@link finishedColumns}, which the caller builds (no second 33-column read).
      */
     finishVerification: prepared(db, (db, p: FinishColumns & { id: string }) =>
-      db
-        .updateTable("verifications")
-        .set({
-          status: p.status,
-          reason: p.reason,
-          upstream_id: p.upstreamId,
-          person_id: p.personId,
-          existing_account_ref: p.existingAccountRef,
-          mismatched_fields: p.mismatchedFields,
-          expected_name_hash: null,
-          expected_birth_date_hash: null,
-          expected_phone_hash: null,
-          completed_at: p.nowMs,
-          failed_attempts: p.failedAttempts,
-          name_enc: p.nameEnc,
-          birth_date_enc: p.birthDateEnc,
-          phone_enc: p.phoneEnc,
-          enc_key_id: p.encKeyId,
-          gender: p.gender,
-          foreigner: p.foreigner,
-          carrier: p.carrier,
-          provider: p.provider,
-          verified_at: p.verifiedAt,
-        })
-        .where("id", "=", p.id)
-        .returning(VERIFICATION_COLUMNS),
+      db.updateTable("verifications").set(finishedColumns(p)).where("id", "=", p.id),
     ),
     insertAudit: prepared(
       db,
@@ -225,7 +199,36 @@ export function outboxRow(verificationId: string, event: { id: string; type: str
   return { id: event.id, verificationId, type: event.type, payloadJson: JSON.stringify(event), nowMs };
 }
 
-/** The columns a finish writes (see `finishVerification`). */
+/**
+ * The columns a finish sets, by name: what `finishVerification` writes, and what a caller lays
+ * over the row it read to have the row as written.
+ */
+export function finishedColumns(p: FinishColumns) {
+  return {
+    status: p.status,
+    reason: p.reason,
+    upstream_id: p.upstreamId,
+    person_id: p.personId,
+    existing_account_ref: p.existingAccountRef,
+    mismatched_fields: p.mismatchedFields,
+    expected_name_hash: null,
+    expected_birth_date_hash: null,
+    expected_phone_hash: null,
+    completed_at: p.nowMs,
+    failed_attempts: p.failedAttempts,
+    name_enc: p.nameEnc,
+    birth_date_enc: p.birthDateEnc,
+    phone_enc: p.phoneEnc,
+    enc_key_id: p.encKeyId,
+    gender: p.gender,
+    foreigner: p.foreigner,
+    carrier: p.carrier,
+    provider: p.provider,
+    verified_at: p.verifiedAt,
+  } satisfies Partial<Selectable<VerificationsTable>>;
+}
+
+/** The parameters of `finishVerification` (see {@link finishedColumns}). */
 export type FinishColumns = {
   status: string;
   reason: string | null;
