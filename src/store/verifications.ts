@@ -1,6 +1,5 @@
 /** Creating and reading verifications, and reading the audit trail. */
 import type { Kysely } from "kysely";
-import * as z from "zod";
 import { DEFAULT_MAX_ATTEMPTS } from "../core/attempts.js";
 import { DuplicateIdError } from "../core/errors.js";
 import { defaultPurpose } from "../core/purpose.js";
@@ -11,7 +10,30 @@ import { dateOf, expectedColumns, msOf } from "./rows.js";
 import type { Database } from "./schema.js";
 import { first } from "./steps.js";
 
-const AUDIT_DATA = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+/**
+ * An audit event's stored data, checked as it is read back: an object of strings, numbers, booleans
+ * and nulls (what `auditRow` writes). Checked by hand: the store has no other use for a schema
+ * library, and its worker thread (sqlite/offload.ts) loads the store's code alone.
+ */
+function auditDataOf(json: string): AuditEvent["data"] {
+  const data: unknown = JSON.parse(json);
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new Error("store: an audit event's data is not an object");
+  }
+  for (const value of Object.values(data)) {
+    if (
+      value !== null &&
+      typeof value !== "string" &&
+      typeof value !== "number" &&
+      typeof value !== "boolean"
+    ) {
+      throw new Error(
+        "store: an audit event's data holds a value that is not a string, number, boolean or null",
+      );
+    }
+  }
+  return data as AuditEvent["data"];
+}
 
 /**
  * Inserts a pending verification, its expected identity as keyed hashes only; undefined when its id
@@ -96,7 +118,7 @@ export function verificationMethods(
           id: Number(row.id),
           verificationId: row.verification_id,
           type: row.type,
-          data: AUDIT_DATA.parse(JSON.parse(row.data_json)),
+          data: auditDataOf(row.data_json),
           createdAt: dateOf(row.created_at),
         }),
       );
