@@ -28,6 +28,8 @@ export default defineConfig({
     "portone/index": "src/portone/index.ts",
     "emulator/index": "src/emulator/index.ts",
     "cli/main": "src/cli/main.ts",
+    // The SQLite store's worker thread (store/sqlite/offload.ts starts it from the package).
+    "store/sqlite-worker": "src/store/sqlite/worker.ts",
   },
   format: ["esm", "cjs"],
   target: "node20",

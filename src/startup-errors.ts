@@ -13,7 +13,7 @@ import {
 } from "./core/errors.js";
 import type { Store } from "./core/store.js";
 import type { Keyring } from "./store/crypto.js";
-import { isPostgresUrl, openStore } from "./store/index.js";
+import { isPostgresUrl, openStore, type SqliteOffload } from "./store/index.js";
 
 /**
  * `postgres://user:secret@host/db` → `postgres://user:***@host/db`; anything without a password is
@@ -56,9 +56,13 @@ function secretsOf(databaseUrl: string | undefined): string[] {
  * Opens (and migrates) the store of `databaseUrl`.
  * @throws StartupError naming DATABASE_URL with the cause in one line; the driver's error is its `cause`.
  */
-export async function openStoreOrExplain(databaseUrl: string, keyring: Keyring): Promise<Store> {
+export async function openStoreOrExplain(
+  databaseUrl: string,
+  keyring: Keyring,
+  offload?: SqliteOffload,
+): Promise<Store> {
   try {
-    return await openStore({ databaseUrl, keyring });
+    return await openStore({ databaseUrl, keyring, offload });
   } catch (error) {
     throw new StartupError("DATABASE_URL", describeDatabaseFailure(error, databaseUrl), { cause: error });
   }

@@ -8,6 +8,8 @@
  * The key id is recorded beside every hash and ciphertext so the secret can be rotated: hashes are
  * looked up under the current and the previous keys, ciphertexts are decrypted by their own key id.
  * The secrets live only in this module's closures: the keyring object holds functions and the id.
+ * The one way out is {@link keyringOptionsOf}, for the SQLite store's worker thread in this process
+ * (store/sqlite/offload.ts), which builds the same keyring from the same secrets.
  */
 import {
   createCipheriv,
@@ -126,7 +128,7 @@ export function createKeyring(options: KeyringOptions): Keyring {
   if (current === undefined) throw new Error("secret: missing");
   const byId = new Map(keys.map((key) => [key.keyId, key]));
 
-  return Object.freeze({
+  const keyring: Keyring = Object.freeze({
     currentKeyId: current.keyId,
     hashPersonKey: (key: PersonKey) => hashWith(current, key),
     lookupHashes: (key: PersonKey) => keys.map((derived) => hashWith(derived, key)),
@@ -171,6 +173,23 @@ export function createKeyring(options: KeyringOptions): Keyring {
       }
     },
   });
+  KEYRING_OPTIONS.set(keyring, {
+    secret: options.secret,
+    previousSecrets: [...(options.previousSecrets ?? [])],
+  });
+  return keyring;
+}
+
+/** The options each keyring of {@link createKeyring} was made from, for {@link keyringOptionsOf}. */
+const KEYRING_OPTIONS = new WeakMap<Keyring, KeyringOptions>();
+
+/**
+ * The secrets `keyring` was created from, so that a worker thread of this process can create the
+ * same keyring (store/sqlite/offload.ts hands them over in memory, never to a file or a log);
+ * undefined for a keyring {@link createKeyring} did not make.
+ */
+export function keyringOptionsOf(keyring: Keyring): KeyringOptions | undefined {
+  return KEYRING_OPTIONS.get(keyring);
 }
 
 /** A fresh server secret: 32 random bytes, base64url (43 characters). */

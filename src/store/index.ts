@@ -6,7 +6,7 @@
 import type { Store } from "../core/store.js";
 import type { Keyring } from "./crypto.js";
 import { openPostgresStore } from "./postgres/index.js";
-import { openSqliteStore } from "./sqlite/index.js";
+import { openSqliteStore, type SqliteOffload } from "./sqlite/index.js";
 
 export type * from "../core/store.js";
 export type * from "../core/verification.js";
@@ -17,7 +17,7 @@ export { createKyselyStore, type KyselyStoreOptions } from "./kysely-store.js";
 export { createMigrations, migrateToLatest } from "./migrations.js";
 export { openPostgresStore, type PostgresStoreOptions } from "./postgres/index.js";
 export type { Database } from "./schema.js";
-export { openSqliteStore, type SqliteStoreOptions } from "./sqlite/index.js";
+export { openSqliteStore, type SqliteOffload, type SqliteStoreOptions } from "./sqlite/index.js";
 
 /**
  * Which database {@link openStore} opens, and the keyring its personal fields are sealed with.
@@ -34,6 +34,8 @@ export interface OpenStoreOptions {
   /** `postgres://…` / `postgresql://…`, or a SQLite file path (e.g. "./data/certgate.db"). */
   databaseUrl: string;
   keyring: Keyring;
+  /** For a SQLite file: when the store hands its work to a worker thread ({@link SqliteOffload}). */
+  offload?: SqliteOffload | undefined;
 }
 
 /** Whether `databaseUrl` names a PostgreSQL database. */
@@ -48,5 +50,5 @@ export function isPostgresUrl(databaseUrl: string): boolean {
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   return isPostgresUrl(options.databaseUrl)
     ? openPostgresStore({ connectionString: options.databaseUrl, keyring: options.keyring })
-    : openSqliteStore({ filename: options.databaseUrl, keyring: options.keyring });
+    : openSqliteStore({ filename: options.databaseUrl, keyring: options.keyring, offload: options.offload });
 }

@@ -15,6 +15,7 @@ import { resolvePolicy } from "../../src/core/policy.js";
 import type { Store } from "../../src/core/store.js";
 import type { CompletionDecision, NewVerification } from "../../src/core/verification.js";
 import { createKeyring, type Keyring } from "../../src/store/crypto.js";
+import type { DialectName } from "../../src/store/dialect.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 
@@ -37,7 +38,11 @@ interface Backend {
   dispose(): Promise<void>;
 }
 
-function sqliteBackend(): Backend {
+/**
+ * SQLite on a temp file. `offloaded`: with its worker thread, every write handed to it
+ * (store/sqlite/offload.ts: `busy` always true), so the whole contract holds there too.
+ */
+function sqliteBackend(offloaded = false): Backend {
   const dir = mkdtempSync(join(tmpdir(), "certgate-store-"));
   // A nested path: opening creates the parent directory.
   const filename = join(dir, "nested", "certgate.db");
@@ -50,7 +55,8 @@ function sqliteBackend(): Backend {
     }
   };
   return {
-    open: (keyring) => openSqliteStore({ filename, keyring }),
+    open: (keyring) =>
+      openSqliteStore({ filename, keyring, ...(offloaded ? { offload: { busy: () => true } } : {}) }),
     async persisted() {
       return [filename, `${filename}-wal`]
         .filter((file) => existsSync(file))
@@ -164,12 +170,13 @@ function ciOf(identity: VerifiedIdentity): PersonKey {
   return { kind: "ci", value: identity.ci ?? "" };
 }
 
-const backends: [string, () => Backend][] = [
-  ["sqlite", sqliteBackend],
-  ["postgres", postgresBackend],
+const backends: [string, DialectName, () => Backend][] = [
+  ["sqlite", "sqlite", () => sqliteBackend()],
+  ["sqlite, writes on its worker thread", "sqlite", () => sqliteBackend(true)],
+  ["postgres", "postgres", postgresBackend],
 ];
 
-describe.each(backends)("store contract: %s", (dialect, makeBackend) => {
+describe.each(backends)("store contract: %s", (_name, dialect, makeBackend) => {
   let backend: Backend;
   let store: Store;
   const keyring = createKeyring({ secret: SECRET });

@@ -11,13 +11,16 @@ import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { type CompiledQuery, Kysely, type QueryResult, type SqliteDatabase, SqliteDialect } from "kysely";
 import type { Store } from "../../core/store.js";
-import type { Keyring } from "../crypto.js";
-import { openMigratedStore } from "../kysely-store.js";
+import { type Keyring, keyringOptionsOf } from "../crypto.js";
+import { createKyselyStore } from "../kysely-store.js";
 import { importPeer } from "../peers.js";
 import type { Database } from "../schema.js";
 import { driveSync, type StepRunner, type Steps } from "../steps.js";
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from "./checkpointer.js";
 import { SQLITE_DIALECT } from "./dialect.js";
+import { offloadingStore, type SqliteOffload } from "./offload.js";
+
+export type { SqliteOffload } from "./offload.js";
 
 /** How long a write waits for another process's lock before failing, in ms. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
@@ -26,6 +29,12 @@ export type SqliteStoreOptions = {
   keyring: Keyring;
   /** How long a write waits for another connection's lock before a `store_busy`, in ms. Default 5000. */
   busyTimeoutMs?: number | undefined;
+  /**
+   * A second thread for the store's work while other requests are being served (offload.ts): off
+   * by default; `certgate serve` turns it on. Needs a file database and a keyring of
+   * {@link createKeyring}; otherwise every operation runs on the calling thread, as without it.
+   */
+  offload?: SqliteOffload | undefined;
 } & (
   | {
       /** Path of the database file (its directory is created), or ":memory:". */
@@ -52,6 +61,49 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     mkdirSync(dirname(options.filename), { recursive: true });
   }
   const database = options.database ?? new (await loadBetterSqlite3())(options.filename);
+  const busyTimeoutMs = options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS;
+  const store = sqliteStoreOn(database, options.keyring, busyTimeoutMs);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  // A file database is checkpointed off the event loop (checkpointer.ts); SQLite's own automatic
+  // checkpoint, further away, stays as the backstop.
+  const checkpointer = database.memory ? undefined : startCheckpointer(database.name);
+  if (checkpointer !== undefined) database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  const keyringOptions = keyringOptionsOf(options.keyring);
+  const offloaded =
+    options.offload === undefined || database.memory || keyringOptions === undefined
+      ? store
+      : offloadingStore(store, {
+          filename: database.name,
+          keyringOptions,
+          busyTimeoutMs,
+          autocheckpointPages: checkpointer === undefined ? undefined : FALLBACK_AUTOCHECKPOINT_PAGES,
+          busy: options.offload.busy,
+        });
+  if (checkpointer === undefined) return offloaded;
+  return Object.freeze({
+    ...offloaded,
+    async close() {
+      await checkpointer.stop();
+      await offloaded.close();
+    },
+  });
+}
+
+/**
+ * The store on one better-sqlite3 connection, its pragmas set, not migrated: what
+ * {@link openSqliteStore} opens on the calling thread, and what the worker thread opens on its own
+ * connection (worker.ts). Closes `database` if a pragma fails.
+ */
+export function sqliteStoreOn(
+  database: BetterSqlite3.Database,
+  keyring: Keyring,
+  busyTimeoutMs: number,
+): Store {
   try {
     database.pragma("journal_mode = WAL");
     // Set, not left to the default: better-sqlite3 gives NORMAL to a file reopened in WAL mode but
@@ -62,7 +114,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     // whole: their imp_uids unconsumed and their verifications pending, so they complete again;
     // never a half-written one.
     database.pragma("synchronous = NORMAL");
-    database.pragma(`busy_timeout = ${options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS}`);
+    database.pragma(`busy_timeout = ${busyTimeoutMs}`);
     database.pragma("foreign_keys = ON");
   } catch (error) {
     database.close();
@@ -70,23 +122,11 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   }
   const cached = withStatementCache(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
-  const store = await openMigratedStore({
+  return createKyselyStore({
     db,
     dialect: SQLITE_DIALECT,
-    keyring: options.keyring,
+    keyring,
     steps: synchronousSteps(db, database, cached.prepare),
-  });
-  // A file database is checkpointed off the event loop (checkpointer.ts); SQLite's own automatic
-  // checkpoint, further away, stays as the backstop.
-  const checkpointer = database.memory ? undefined : startCheckpointer(database.name);
-  if (checkpointer === undefined) return store;
-  database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
-  return Object.freeze({
-    ...store,
-    async close() {
-      await checkpointer.stop();
-      await store.close();
-    },
   });
 }
 
@@ -116,8 +156,11 @@ function synchronousSteps(
     const { changes, lastInsertRowid } = statement.run(query.parameters);
     return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
   };
-  // Deferred BEGIN, like Kysely's SqliteDriver; better-sqlite3 rolls back when the function throws.
-  const asOneTransaction = database.transaction((steps: Steps<unknown>) => driveSync(steps, execute));
+  // BEGIN IMMEDIATE (as every transaction of the store: withStatementCache); better-sqlite3 rolls
+  // back when the function throws.
+  const asOneTransaction = database.transaction((steps: Steps<unknown>) =>
+    driveSync(steps, execute),
+  ).immediate;
   const runSync = <T>(run: () => T): Promise<T> => {
     if (database.inTransaction) return db.connection().execute(async () => run());
     try {
@@ -160,7 +203,7 @@ function readerOf(
 }
 
 /** better-sqlite3, an optional peer dependency, imported when the first SQLite store opens. */
-async function loadBetterSqlite3(): Promise<typeof BetterSqlite3> {
+export async function loadBetterSqlite3(): Promise<typeof BetterSqlite3> {
   // A CommonJS module imported from ESM: its `module.exports` is the default export. The types
   // (`export =`, read without esModuleInterop) do not say so.
   const load = () =>
@@ -175,6 +218,8 @@ const NO_OP_ROLLBACK = {
   run: () => ({ changes: 0, lastInsertRowid: 0 }),
   iterate: () => [][Symbol.iterator](),
 } satisfies ReturnType<SqliteDatabase["prepare"]>;
+
+const BEGIN_IMMEDIATE = "begin immediate";
 
 /** How many distinct SQL texts keep a prepared statement; the store's queries are far fewer. */
 const STATEMENT_CACHE_SIZE = 256;
@@ -196,11 +241,17 @@ function withStatementCache(
       // COMMIT); Kysely's ROLLBACK after them would fail with "no transaction is active" and hide
       // the fault that happened. With no transaction open, the rollback has nothing left to do.
       if (sql === "rollback" && !database.inTransaction) return NO_OP_ROLLBACK;
-      let statement = statements.get(sql);
+      // Every transaction takes the write lock as it begins (Kysely's SqliteDriver begins deferred).
+      // A deferred one that reads and then writes fails at once with SQLITE_BUSY_SNAPSHOT — the
+      // busy timeout does not wait for that — whenever another connection (another process, or
+      // the store's worker thread: offload.ts) committed in between; an immediate one waits for
+      // the lock, then reads what that commit left.
+      const text = sql === "begin" ? BEGIN_IMMEDIATE : sql;
+      let statement = statements.get(text);
       if (statement === undefined) {
-        statement = database.prepare(sql);
+        statement = database.prepare(text);
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
-        statements.set(sql, statement);
+        statements.set(text, statement);
       }
       return statement;
     },

@@ -1,0 +1,248 @@
+/**
+ * The SQLite store on two threads. better-sqlite3 is synchronous: each statement runs on the thread
+ * that calls it. Serving one request at a time, that is the cheapest place — no hop, no copy — but
+ * under concurrent requests a completion's transaction (its statements, the COMMIT's WAL writes, the
+ * AES-GCM seals) holds the one thread that also parses, answers and calls PortOne for all the
+ * others, while the machine's second core idles.
+ *
+ * So a write goes to a worker thread with its own connection to the same file (worker.ts), started
+ * the first time it is needed, while `busy()` says this thread is the bottleneck (`certgate serve`:
+ * more than one request in flight and the event loop busy half the time or more: http/load.ts);
+ * otherwise, and whenever the worker has nothing in hand, it runs here as before. Reads run here
+ * always: under WAL a read never waits for the other connection's writes (it reads the last
+ * commit), and the hop to the worker and back would cost more than the read. The same store code
+ * runs on either side, and SQLite keeps the two connections' transactions apart:
+ *
+ * - A write runs here only when the worker has no call in hand, so a synchronous transaction
+ *   here never waits for the worker's lock (it would block the event loop for the busy timeout).
+ * - Every transaction begins IMMEDIATE (sqlite/index.ts): the one that finds the other
+ *   connection's lock waits for it instead of failing at its first write with SQLITE_BUSY_SNAPSHOT.
+ *   The worker may wait that way for an asynchronous transaction of this thread; waiting there
+ *   blocks no one.
+ * - Nothing is lost to a worker that dies: a call it had not begun (it never said it was ready)
+ *   runs here instead; one it had begun fails as a `StoreError` "unavailable" — its transaction
+ *   committed whole or not at all, and a completion asked again is answered from what was stored —
+ *   and the next operation offloaded starts a new worker.
+ *
+ * The worker gets the keyring's secrets in memory (crypto.ts `keyringOptionsOf`), never through a
+ * file or the environment.
+ */
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { StoreError } from "../../core/errors.js";
+import type { Store } from "../../core/store.js";
+import type { KeyringOptions } from "../crypto.js";
+import { fromWire, type WorkerMessage, type WorkerMethod, type WorkerRequest } from "./wire.js";
+
+/** When a SQLite store hands its work to its worker thread (see the header). */
+export interface SqliteOffload {
+  /**
+   * Whether the thread calling the store is too busy to run its work too: while true, operations
+   * run on the worker thread. `certgate serve`: more than one request in flight and the event loop
+   * busy half of the last 100 ms or more (http/load.ts).
+   */
+  busy(): boolean;
+}
+
+/** What the worker thread needs to open the same store on its own connection (worker.ts). */
+export interface WorkerOptions {
+  filename: string;
+  keyringOptions: KeyringOptions;
+  busyTimeoutMs: number;
+  /** The automatic checkpoint of the worker's connection, when a checkpointer runs (checkpointer.ts). */
+  autocheckpointPages: number | undefined;
+  /**
+   * The worker's module (a file URL) in place of worker.ts: for tests of how a worker that fails is
+   * answered (test/store/sqlite-offload.test.ts), with real threads that fail.
+   */
+  entry?: string | undefined;
+}
+
+/** `inline` (the store on this thread) with its operations handed to a worker while `busy()`. */
+export function offloadingStore(inline: Store, options: WorkerOptions & { busy: () => boolean }): Store {
+  const { busy, ...workerOptions } = options;
+  let worker: StoreWorker | undefined;
+  /** Set when a worker could not start at all: everything then runs here. */
+  let unavailable = false;
+  let closed = false;
+
+  const route =
+    <M extends WorkerMethod>(method: M) =>
+    (...args: Parameters<Store[M]>): ReturnType<Store[M]> => {
+      const here =
+        READS.has(method) || closed || unavailable || ((worker === undefined || worker.idle()) && !busy());
+      if (here) return (inline[method] as (...a: unknown[]) => ReturnType<Store[M]>)(...args);
+      worker ??= startWorker(workerOptions, inline, {
+        failedToStart: () => {
+          unavailable = true;
+          worker = undefined;
+        },
+        exited: () => {
+          worker = undefined;
+        },
+      });
+      return worker.call(method, args) as ReturnType<Store[M]>;
+    };
+
+  const methods = Object.fromEntries(
+    (Object.keys(inline) as (keyof Store)[])
+      .filter((name): name is WorkerMethod => !["dialect", "migrate", "close"].includes(name))
+      .map((name) => [name, route(name)]),
+  );
+  return Object.freeze({
+    ...inline,
+    ...methods,
+    async close() {
+      closed = true;
+      await worker?.close();
+      await inline.close();
+    },
+  } as Store);
+}
+
+/** The store's reads: they run on the calling thread whatever its load (see the header). */
+const READS: ReadonlySet<WorkerMethod> = new Set<WorkerMethod>([
+  "getVerification",
+  "findVerificationByBoundId",
+  "isAccountBound",
+  "listAuditEvents",
+  "listWebhookEvents",
+  "listExpiredVerifications",
+  "webhookBacklog",
+  "ping",
+]);
+
+interface StoreWorker {
+  /** True when no call is in hand: nothing of the worker's holds the database. */
+  idle(): boolean;
+  call(method: WorkerMethod, args: unknown[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+interface PendingCall {
+  method: WorkerMethod;
+  args: unknown[];
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** How long `close` waits for the worker to close its connection before terminating it, in ms. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
+/**
+ * Starts the worker. Until it says it is ready, calls wait in its queue; if it never gets there,
+ * they run on `inline` and `failedToStart` tells the caller to stop offloading.
+ */
+function startWorker(
+  options: WorkerOptions,
+  inline: Store,
+  on: { failedToStart(): void; exited(): void },
+): StoreWorker {
+  const pending = new Map<number, PendingCall>();
+  let nextId = 1;
+  let ready = false;
+  let closing: Promise<void> | undefined;
+  let exitCode: number | undefined;
+  const worker = new Worker(BOOTSTRAP, {
+    eval: true,
+    workerData: { ...workerEntry(options.entry), options },
+    // A small nursery: what the worker allocates per call is short-lived, and a young generation
+    // sized like the main thread's would add tens of MiB to the process for nothing. The old
+    // generation keeps the process's own limit: a lower one would make a large (but valid) record
+    // kill the whole process, as V8 does when a worker's external memory passes its heap limit.
+    resourceLimits: { maxYoungGenerationSizeMb: 2 },
+  });
+  // An idle worker never keeps the process alive; one with calls in hand does, as a socket would.
+  worker.unref();
+
+  const settle = (id: number) => {
+    const call = pending.get(id);
+    pending.delete(id);
+    if (pending.size === 0) worker.unref();
+    return call;
+  };
+  worker.on("message", (message: WorkerMessage) => {
+    if ("ready" in message) {
+      ready = true;
+      return;
+    }
+    const call = settle(message.id);
+    if (call === undefined) return;
+    if (message.ok) call.resolve(message.value);
+    else call.reject(fromWire(message.error));
+  });
+  worker.on("error", () => {
+    // Answered by "exit", which follows.
+  });
+  worker.once("exit", (code) => {
+    exitCode = code;
+    const calls = [...pending.values()];
+    pending.clear();
+    if (closing !== undefined) return;
+    if (!ready) {
+      // It ran nothing: the calls run here, and so does everything after them.
+      on.failedToStart();
+      for (const call of calls) {
+        (inline[call.method] as (...a: unknown[]) => Promise<unknown>)(...call.args).then(
+          call.resolve,
+          call.reject,
+        );
+      }
+      return;
+    }
+    on.exited();
+    for (const call of calls) {
+      call.reject(new StoreError("unavailable", { dialect: "sqlite", driverCode: "worker_exited" }));
+    }
+  });
+
+  return {
+    idle: () => pending.size === 0,
+    call(method, args) {
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        if (pending.size === 0) worker.ref();
+        pending.set(id, { method, args, resolve, reject });
+        worker.postMessage({ id, method, args } satisfies WorkerRequest);
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        if (exitCode !== undefined) return;
+        const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+        worker.ref();
+        worker.postMessage({ id: 0, method: "close", args: [] } satisfies WorkerRequest);
+        const timeout = new Promise<"timeout">((resolve) =>
+          setTimeout(resolve, CLOSE_TIMEOUT_MS, "timeout").unref(),
+        );
+        if ((await Promise.race([exited, timeout])) === "timeout") await worker.terminate();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * The worker's module — the package's own `store/sqlite-worker.js` (tsup.config.ts), worker.ts when
+ * certgate runs from its TypeScript source (its tests), or a test's `entry` — and, for a TypeScript
+ * module, tsx's loader to register first.
+ */
+function workerEntry(entry: string | undefined): { module: string; tsx: string | undefined } {
+  const source = import.meta.url.endsWith(".ts");
+  const module = entry ?? new URL(source ? "./worker.ts" : "./store/sqlite-worker.js", import.meta.url).href;
+  if (!module.endsWith(".ts")) return { module, tsx: undefined };
+  // tsx's ESM API, beside the CommonJS one `require` finds (which cannot register the loader from a
+  // worker's first script). tsx is a development dependency: only the source runs this.
+  const api = createRequire(import.meta.url).resolve("tsx/esm/api");
+  return { module, tsx: pathToFileURL(api.replace(/\.cjs$/, ".mjs")).href };
+}
+
+/** The worker's first code, as CommonJS: loads the entry (after tsx's loader, from source). */
+const BOOTSTRAP = `
+const { workerData } = require("node:worker_threads");
+(async () => {
+  if (workerData.tsx !== undefined) (await import(workerData.tsx)).register();
+  await import(workerData.module);
+})();
+`;

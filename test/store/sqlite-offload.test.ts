@@ -1,0 +1,232 @@
+/**
+ * The SQLite store with its worker thread (store/sqlite/offload.ts), on a real file and real
+ * threads: writes go to the worker while `busy()` holds and stay on the calling thread otherwise;
+ * the two connections' transactions wait for each other instead of failing; a worker that dies in
+ * the middle of a call fails that call as a `StoreError` "unavailable", loses nothing committed,
+ * and the next write starts a new worker. The whole store contract also runs with every write on
+ * the worker (store-contract.test.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { StoreError } from "../../src/core/errors.js";
+import type { VerifiedIdentity } from "../../src/core/identity.js";
+import { resolvePolicy } from "../../src/core/policy.js";
+import type { Store } from "../../src/core/store.js";
+import type { CompletionDecision, NewVerification } from "../../src/core/verification.js";
+import { createKeyring, keyringOptionsOf } from "../../src/store/crypto.js";
+import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { offloadingStore } from "../../src/store/sqlite/offload.js";
+
+const NOW = new Date("2026-03-01T03:00:00Z");
+const keyring = createKeyring({ secret: "sqlite-offload-test-secret-000000000000" });
+
+let dir: string;
+let store: Store;
+/** What the store's `busy()` answers: flipped by the tests to send writes to one thread or the other. */
+let busy = true;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "certgate-offload-"));
+  busy = true;
+  store = await openSqliteStore({
+    filename: join(dir, "certgate.db"),
+    keyring,
+    offload: { busy: () => busy },
+  });
+});
+
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const uid = (prefix: string) => `${prefix}_${randomBytes(8).toString("hex")}`;
+
+function newVerification(): NewVerification {
+  return {
+    id: uid("ver"),
+    apiVersion: "v1",
+    boundId: uid("mid"),
+    accountRef: uid("acct"),
+    policy: resolvePolicy({ minAge: { age: 19, rule: "year" } }, { creatingAccount: true }),
+    createdAt: NOW,
+    expiresAt: new Date(NOW.getTime() + 15 * 60_000),
+  };
+}
+
+const createPending = () => store.createVerification(newVerification());
+
+/** An obviously synthetic person with a unique CI. */
+function identity(overrides: Partial<VerifiedIdentity> = {}): VerifiedIdentity {
+  const n = randomBytes(6).toString("hex");
+  return {
+    name: "김테스트",
+    birthDate: { year: 1990, month: 1, day: 1 },
+    phone: "01000000001",
+    ci: `TEST-CI-${n}`.padEnd(88, "0"),
+    provider: "danal",
+    verifiedAt: new Date(NOW.getTime() - 60_000),
+    source: "v1",
+    ...overrides,
+  };
+}
+
+function verified(person = identity()): CompletionDecision {
+  return { ok: true, identity: person, personKey: { kind: "ci", value: person.ci ?? "" } };
+}
+
+function complete(verificationId: string, person = identity(), upstreamId = uid("imp")) {
+  return store.completeVerification({ verificationId, upstreamId, decision: verified(person), now: NOW });
+}
+
+describe("SQLite store with its worker thread", () => {
+  it("finishes what either thread wrote, and each thread reads what the other committed", async () => {
+    busy = true;
+    const onWorker = await createPending();
+    busy = false;
+    const here = await createPending();
+    busy = true;
+    expect((await complete(here.id)).kind).toBe("finished");
+    busy = false;
+    expect((await complete(onWorker.id)).kind).toBe("finished");
+    for (const id of [onWorker.id, here.id]) {
+      const read = await store.getVerification(id);
+      expect(read?.status).toBe("verified");
+      expect(read?.identity?.name).toBe("김테스트");
+    }
+    expect((await store.listAuditEvents()).filter((e) => e.type === "verification.completed")).toHaveLength(
+      2,
+    );
+  });
+
+  it("answers one completion of a verification and replays the others, sent to both threads", async () => {
+    const pending = await createPending();
+    const person = identity();
+    // The first runs here (the worker has nothing in hand); the rest queue on the worker.
+    busy = false;
+    const first = complete(pending.id, person);
+    busy = true;
+    const rest = Array.from({ length: 9 }, () => complete(pending.id, person));
+    const results = await Promise.all([first, ...rest]);
+    expect(results.filter((r) => r.kind === "finished")).toHaveLength(1);
+    expect(results.filter((r) => r.kind === "replayed")).toHaveLength(9);
+  });
+
+  it("has a completion on the worker wait for another connection's write, then read what it committed", async () => {
+    const pending = await createPending();
+    // Another connection (another process, or this thread's own) holds the write lock and commits
+    // while the worker's completion is under way: begun IMMEDIATE, the completion waits for the
+    // lock and then reads the new state; begun deferred, it would read first and fail with
+    // SQLITE_BUSY_SNAPSHOT at its first write.
+    const other = new BetterSqlite3(join(dir, "certgate.db"));
+    try {
+      other.exec("BEGIN IMMEDIATE");
+      other
+        .prepare(
+          "insert into audit_events (verification_id, type, data_json, created_at) values (?, ?, ?, ?)",
+        )
+        .run(pending.id, "test.other_connection", "{}", NOW.getTime());
+      busy = true;
+      const completion = complete(pending.id);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      other.exec("COMMIT");
+      expect((await completion).kind).toBe("finished");
+    } finally {
+      other.close();
+    }
+    const types = (await store.listAuditEvents(pending.id)).map((e) => e.type);
+    expect(types).toEqual(["test.other_connection", "verification.completed"]);
+  });
+
+  it("lets a withdrawal's transaction here and completions on the worker wait for each other", async () => {
+    const bound = await createPending();
+    expect((await complete(bound.id)).kind).toBe("finished");
+    const others = await Promise.all(Array.from({ length: 10 }, () => createPending()));
+    busy = false;
+    const withdrawal = store.unbindAccount(bound.accountRef ?? "", NOW);
+    busy = true;
+    const completions = others.map((v) => complete(v.id));
+    expect(await withdrawal).toBe(true);
+    const results = await Promise.all(completions);
+    expect(results.map((r) => r.kind)).toEqual(others.map(() => "finished"));
+    expect(await store.isAccountBound(bound.accountRef ?? "")).toBe(false);
+    for (const v of others) expect(await store.isAccountBound(v.accountRef ?? "")).toBe(true);
+  });
+
+  it("runs everything on the calling thread when busy() never holds", async () => {
+    busy = false;
+    const pending = await createPending();
+    expect((await complete(pending.id)).kind).toBe("finished");
+    expect((await store.getVerification(pending.id))?.status).toBe("verified");
+  });
+});
+
+describe("SQLite store with a worker that fails", () => {
+  /** The store of this test's file with its writes on a worker of module `entry` (offload-workers/). */
+  async function offloadedTo(entry: string): Promise<Store> {
+    const filename = join(dir, "certgate.db");
+    const keyringOptions = keyringOptionsOf(keyring);
+    if (keyringOptions === undefined) throw new Error("the keyring cannot be handed over");
+    const inline = await openSqliteStore({ filename, keyring });
+    return offloadingStore(inline, {
+      filename,
+      keyringOptions,
+      busyTimeoutMs: 5_000,
+      autocheckpointPages: undefined,
+      busy: () => true,
+      entry: new URL(`./offload-workers/${entry}`, import.meta.url).href,
+    });
+  }
+
+  it("fails the call a dying worker had in hand as store unavailable, answers it again from what was stored, and goes on", async () => {
+    const offloaded = await offloadedTo("dies-on-crash-call.ts");
+    try {
+      const complete = (verificationId: string, upstreamId: string) =>
+        offloaded.completeVerification({ verificationId, upstreamId, decision: verified(), now: NOW });
+      const before = await offloaded.createVerification(newVerification());
+      expect((await complete(before.id, uid("imp"))).kind).toBe("finished");
+      const crashed = await offloaded.createVerification(newVerification());
+
+      // The worker commits the completion, then dies before answering it.
+      const failed = await complete(crashed.id, "imp_crash").catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(StoreError);
+      expect(failed).toMatchObject({ code: "unavailable", dialect: "sqlite", driverCode: "worker_exited" });
+      // Committed whole: asked again (on a new worker), the completion is answered from what was stored.
+      expect((await offloaded.getVerification(crashed.id))?.status).toBe("verified");
+      const again = await complete(crashed.id, uid("imp"));
+      expect(again).toMatchObject({ kind: "replayed", verification: { status: "verified" } });
+      // And the store goes on: earlier work intact, new work done.
+      expect((await offloaded.getVerification(before.id))?.status).toBe("verified");
+      const after = await offloaded.createVerification(newVerification());
+      expect((await complete(after.id, uid("imp"))).kind).toBe("finished");
+    } finally {
+      await offloaded.close();
+    }
+  });
+
+  it("runs the calls of a worker that never started on the calling thread, and every write after them", async () => {
+    const offloaded = await offloadedTo("cannot-start.ts");
+    try {
+      const created = await Promise.all(
+        Array.from({ length: 3 }, () => offloaded.createVerification(newVerification())),
+      );
+      const results = await Promise.all(
+        created.map((v) =>
+          offloaded.completeVerification({
+            verificationId: v.id,
+            upstreamId: uid("imp"),
+            decision: verified(),
+            now: NOW,
+          }),
+        ),
+      );
+      expect(results.map((r) => r.kind)).toEqual(["finished", "finished", "finished"]);
+    } finally {
+      await offloaded.close();
+    }
+  });
+});
