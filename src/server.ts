@@ -12,6 +12,7 @@ import { CertgateError } from "./core/errors.js";
 import type { Store } from "./core/store.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
+import { requestLoad } from "./http/load.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createV1Client, createV2Client, type TransportOptions } from "./portone/index.js";
 import { nodeExchange } from "./portone/node-transport.js";
@@ -106,7 +107,12 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   const secret = config.secret ?? sandboxSecret(config.dataDir, logger);
   const keyring = createKeyring({ secret, previousSecrets: config.previousSecrets });
   const metrics = createMetrics();
-  const store = metrics.instrumentStore(await openStoreOrExplain(config.databaseUrl, keyring));
+  // The listening server's load: while its event loop is the bottleneck, a SQLite store runs its
+  // work on a second thread (store/sqlite/offload.ts). A host that mounts `app` itself serves
+  // nothing through it, and its store stays on its own thread.
+  const load = options.listen === false ? undefined : requestLoad();
+  const offload = load && { busy: load.busy };
+  const store = metrics.instrumentStore(await openStoreOrExplain(config.databaseUrl, keyring, offload));
 
   const emulator = sandbox ? createEmulator({ admin: true, realTime: true }) : undefined;
   const v1 = emulator
@@ -155,7 +161,11 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
     options.listen === false
       ? undefined
       : serve({
-          fetch: (request, env) => (app ? app.fetch(request, env) : new Response(null, { status: 503 })),
+          fetch: (request, env) => {
+            const serving = app;
+            if (!serving) return new Response(null, { status: 503 });
+            return load ? load.track(async () => serving.fetch(request, env)) : serving.fetch(request, env);
+          },
           port: config.port,
           hostname: config.host,
         });
@@ -167,6 +177,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         server.once("error", reject);
       });
     } catch (error) {
+      load?.stop();
       await store.close();
       throw listenFailure(error, config.host, config.port);
     }
@@ -221,6 +232,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
     if (emulator) app.route("/emulator", emulator.app);
   } catch (error) {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    load?.stop();
     await store.close();
     throw error;
   }
@@ -281,6 +293,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         if ("closeIdleConnections" in server) server.closeIdleConnections();
       });
       retention.stop();
+      load?.stop();
       await recovery.stop();
       await webhooks?.stop();
       await store.close();

@@ -1,0 +1,47 @@
+/**
+ * How loaded the thread that serves requests is: the requests in flight through the listening
+ * server, and how busy its event loop was of late. A SQLite store reads {@link RequestLoad.busy} to
+ * decide where its work runs (store/sqlite/offload.ts): on this thread while it has time to spare —
+ * the cheapest place, no hop to another thread — and on the store's worker thread once this one is
+ * the bottleneck, so that the work of one request no longer delays the others.
+ */
+import { performance } from "node:perf_hooks";
+
+/** How often the event loop's utilization is sampled, in ms. */
+export const LOAD_SAMPLE_MS = 100;
+
+/** The share of a sample the event loop must have been busy for `busy()` to hold. */
+export const BUSY_UTILIZATION = 0.5;
+
+export interface RequestLoad {
+  /** Counts `serve(...)`'s request while it is served. */
+  track<T>(serve: () => Promise<T>): Promise<T>;
+  /** More than one request in flight and the event loop busy ≥ {@link BUSY_UTILIZATION} of the last sample. */
+  busy(): boolean;
+  stop(): void;
+}
+
+/** Starts sampling; `stop()` ends it (the timer never keeps the process alive). */
+export function requestLoad(): RequestLoad {
+  let inFlight = 0;
+  let last = performance.eventLoopUtilization();
+  let utilization = 0;
+  const timer = setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    utilization = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+  }, LOAD_SAMPLE_MS);
+  timer.unref();
+  return {
+    async track(serve) {
+      inFlight++;
+      try {
+        return await serve();
+      } finally {
+        inFlight--;
+      }
+    },
+    busy: () => inFlight > 1 && utilization >= BUSY_UTILIZATION,
+    stop: () => clearInterval(timer),
+  };
+}

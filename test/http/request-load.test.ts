@@ -1,0 +1,71 @@
+/**
+ * http/load.ts: what tells a SQLite store of `certgate serve` to hand its writes to its worker
+ * thread. Busy means two things at once: more than one request in flight, and an event loop that
+ * was busy at least half of the last sample. The loop is made busy for real (spinning in slices,
+ * so the sampler's timer still runs between them) and left idle for real.
+ */
+import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import { LOAD_SAMPLE_MS, requestLoad } from "../../src/http/load.js";
+
+/** Keeps the event loop busy for `ms`, yielding every few ms so that timers still fire. */
+async function spin(ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    const slice = performance.now() + 5;
+    while (performance.now() < slice) {
+      // busy
+    }
+    await nextTurn();
+  }
+}
+
+/** `count` requests in flight until `release()`. */
+function inFlight(load: ReturnType<typeof requestLoad>, count: number) {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const served = Array.from({ length: count }, () => load.track(() => gate));
+  return {
+    async release() {
+      release();
+      await Promise.all(served);
+    },
+  };
+}
+
+describe("request load", () => {
+  it("is busy with requests in flight and the event loop busy, and not once the loop idles", async () => {
+    const load = requestLoad();
+    try {
+      const requests = inFlight(load, 2);
+      await sleep(LOAD_SAMPLE_MS * 2.5);
+      expect(load.busy()).toBe(false);
+      await spin(LOAD_SAMPLE_MS * 3.5);
+      expect(load.busy()).toBe(true);
+      await sleep(LOAD_SAMPLE_MS * 2.5);
+      expect(load.busy()).toBe(false);
+      await requests.release();
+    } finally {
+      load.stop();
+    }
+  });
+
+  it("is never busy with one request or none in flight, however busy the loop", async () => {
+    const load = requestLoad();
+    try {
+      const one = inFlight(load, 1);
+      await spin(LOAD_SAMPLE_MS * 3.5);
+      expect(load.busy()).toBe(false);
+      await one.release();
+      const two = inFlight(load, 2);
+      await spin(LOAD_SAMPLE_MS * 3.5);
+      expect(load.busy()).toBe(true);
+      await two.release();
+      expect(load.busy()).toBe(false);
+    } finally {
+      load.stop();
+    }
+  });
+});
