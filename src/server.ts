@@ -22,6 +22,7 @@ import { createVerificationService, IDEMPOTENCY_KEY_TTL_MS } from "./service/ver
 import { createWebhookDispatcher } from "./service/webhooks.js";
 import { dataDirFailure, listenFailure, openStoreOrExplain } from "./startup-errors.js";
 import { createKeyring, generateSecret } from "./store/crypto.js";
+import type { WorkerEvent } from "./store/index.js";
 import { packageFile } from "./util/package-files.js";
 
 /** Sandbox-only API key, printed at startup. Production refuses to start without CERTGATE_API_KEYS. */
@@ -111,7 +112,18 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   // work on a second thread (store/sqlite/offload.ts). A host that mounts `app` itself serves
   // nothing through it, and its store stays on its own thread.
   const load = options.listen === false ? undefined : requestLoad();
-  const offload = load && { busy: load.busy };
+  const offload = load && {
+    busy: load.busy,
+    onWorker(event: WorkerEvent) {
+      if (event.type === "ready") logger.info({}, "store worker thread started");
+      else if (event.type === "exited") {
+        logger.warn(
+          { exit_code: event.code },
+          "store worker thread exited; the next busy write starts another",
+        );
+      } else logger.warn({ exit_code: event.code }, "store worker thread could not start; writes stay here");
+    },
+  };
   const store = metrics.instrumentStore(await openStoreOrExplain(config.databaseUrl, keyring, offload));
 
   const emulator = sandbox ? createEmulator({ admin: true, realTime: true }) : undefined;

@@ -17,7 +17,12 @@ export { createKyselyStore, type KyselyStoreOptions } from "./kysely-store.js";
 export { createMigrations, migrateToLatest } from "./migrations.js";
 export { openPostgresStore, type PostgresStoreOptions } from "./postgres/index.js";
 export type { Database } from "./schema.js";
-export { openSqliteStore, type SqliteOffload, type SqliteStoreOptions } from "./sqlite/index.js";
+export {
+  openSqliteStore,
+  type SqliteOffload,
+  type SqliteStoreOptions,
+  type WorkerEvent,
+} from "./sqlite/index.js";
 
 /**
  * Which database {@link openStore} opens, and the keyring its personal fields are sealed with.

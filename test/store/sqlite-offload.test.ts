@@ -11,14 +11,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { StoreError } from "../../src/core/errors.js";
 import type { VerifiedIdentity } from "../../src/core/identity.js";
 import { resolvePolicy } from "../../src/core/policy.js";
 import type { Store } from "../../src/core/store.js";
 import type { CompletionDecision, NewVerification } from "../../src/core/verification.js";
 import { createKeyring, keyringOptionsOf } from "../../src/store/crypto.js";
-import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { openSqliteStore, type WorkerEvent } from "../../src/store/sqlite/index.js";
 import { offloadingStore } from "../../src/store/sqlite/offload.js";
 
 const NOW = new Date("2026-03-01T03:00:00Z");
@@ -28,15 +28,31 @@ let dir: string;
 let store: Store;
 /** What the store's `busy()` answers: flipped by the tests to send writes to one thread or the other. */
 let busy = true;
+/** What the store told of its worker, in order. */
+let events: WorkerEvent["type"][];
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "certgate-offload-"));
   busy = true;
+  events = [];
+  let ready = () => {};
+  const started = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
   store = await openSqliteStore({
     filename: join(dir, "certgate.db"),
     keyring,
-    offload: { busy: () => busy },
+    offload: {
+      busy: () => busy,
+      onWorker(event) {
+        events.push(event.type);
+        if (event.type === "ready") ready();
+      },
+    },
   });
+  // The first busy write starts the worker (and runs here while it starts).
+  await createPending();
+  await started;
 });
 
 afterEach(async () => {
@@ -157,33 +173,46 @@ describe("SQLite store with its worker thread", () => {
     for (const v of others) expect(await store.isAccountBound(v.accountRef ?? "")).toBe(true);
   });
 
-  it("runs everything on the calling thread when busy() never holds", async () => {
-    busy = false;
-    const pending = await createPending();
-    expect((await complete(pending.id)).kind).toBe("finished");
-    expect((await store.getVerification(pending.id))?.status).toBe("verified");
+  it("starts one worker, and tells when it is ready", async () => {
+    busy = true;
+    await Promise.all(Array.from({ length: 5 }, () => createPending()));
+    expect(events).toEqual(["ready"]);
   });
 });
 
 describe("SQLite store with a worker that fails", () => {
-  /** The store of this test's file with its writes on a worker of module `entry` (offload-workers/). */
-  async function offloadedTo(entry: string): Promise<Store> {
+  /**
+   * The store of this test's file with its writes on a worker of module `entry` (offload-workers/),
+   * once the worker has said `until` (after a first write, which starts it).
+   */
+  async function offloadedTo(entry: string, until: WorkerEvent["type"]): Promise<Store> {
     const filename = join(dir, "certgate.db");
     const keyringOptions = keyringOptionsOf(keyring);
     if (keyringOptions === undefined) throw new Error("the keyring cannot be handed over");
-    const inline = await openSqliteStore({ filename, keyring });
-    return offloadingStore(inline, {
+    let heard = () => {};
+    const told = new Promise<void>((resolve) => {
+      heard = resolve;
+    });
+    const offloaded = offloadingStore(await openSqliteStore({ filename, keyring }), {
       filename,
       keyringOptions,
       busyTimeoutMs: 5_000,
       autocheckpointPages: undefined,
       busy: () => true,
+      onWorker(event) {
+        events.push(event.type);
+        if (event.type === until) heard();
+      },
       entry: new URL(`./offload-workers/${entry}`, import.meta.url).href,
     });
+    await offloaded.createVerification(newVerification());
+    await told;
+    return offloaded;
   }
 
   it("fails the call a dying worker had in hand as store unavailable, answers it again from what was stored, and goes on", async () => {
-    const offloaded = await offloadedTo("dies-on-crash-call.ts");
+    events = [];
+    const offloaded = await offloadedTo("dies-on-crash-call.ts", "ready");
     try {
       const complete = (verificationId: string, upstreamId: string) =>
         offloaded.completeVerification({ verificationId, upstreamId, decision: verified(), now: NOW });
@@ -195,7 +224,7 @@ describe("SQLite store with a worker that fails", () => {
       const failed = await complete(crashed.id, "imp_crash").catch((error: unknown) => error);
       expect(failed).toBeInstanceOf(StoreError);
       expect(failed).toMatchObject({ code: "unavailable", dialect: "sqlite", driverCode: "worker_exited" });
-      // Committed whole: asked again (on a new worker), the completion is answered from what was stored.
+      // Committed whole: asked again, the completion is answered from what was stored.
       expect((await offloaded.getVerification(crashed.id))?.status).toBe("verified");
       const again = await complete(crashed.id, uid("imp"));
       expect(again).toMatchObject({ kind: "replayed", verification: { status: "verified" } });
@@ -203,13 +232,16 @@ describe("SQLite store with a worker that fails", () => {
       expect((await offloaded.getVerification(before.id))?.status).toBe("verified");
       const after = await offloaded.createVerification(newVerification());
       expect((await complete(after.id, uid("imp"))).kind).toBe("finished");
+      // The write after the crash started a new worker (running here while it started).
+      await vi.waitFor(() => expect(events).toEqual(["ready", "exited", "ready"]));
     } finally {
       await offloaded.close();
     }
   });
 
-  it("runs the calls of a worker that never started on the calling thread, and every write after them", async () => {
-    const offloaded = await offloadedTo("cannot-start.ts");
+  it("runs every write on the calling thread when its worker cannot start", async () => {
+    events = [];
+    const offloaded = await offloadedTo("cannot-start.ts", "failed_to_start");
     try {
       const created = await Promise.all(
         Array.from({ length: 3 }, () => offloaded.createVerification(newVerification())),
@@ -225,6 +257,7 @@ describe("SQLite store with a worker that fails", () => {
         ),
       );
       expect(results.map((r) => r.kind)).toEqual(["finished", "finished", "finished"]);
+      expect(events).toEqual(["failed_to_start"]);
     } finally {
       await offloaded.close();
     }

@@ -20,7 +20,7 @@ import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from "./checkpointer
 import { SQLITE_DIALECT } from "./dialect.js";
 import { offloadingStore, type SqliteOffload } from "./offload.js";
 
-export type { SqliteOffload } from "./offload.js";
+export type { SqliteOffload, WorkerEvent } from "./offload.js";
 
 /** How long a write waits for another process's lock before failing, in ms. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
@@ -83,6 +83,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
           busyTimeoutMs,
           autocheckpointPages: checkpointer === undefined ? undefined : FALLBACK_AUTOCHECKPOINT_PAGES,
           busy: options.offload.busy,
+          onWorker: options.offload.onWorker,
         });
   if (checkpointer === undefined) return offloaded;
   return Object.freeze({

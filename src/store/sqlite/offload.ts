@@ -19,10 +19,11 @@
  *   connection's lock waits for it instead of failing at its first write with SQLITE_BUSY_SNAPSHOT.
  *   The worker may wait that way for an asynchronous transaction of this thread; waiting there
  *   blocks no one.
- * - Nothing is lost to a worker that dies: a call it had not begun (it never said it was ready)
- *   runs here instead; one it had begun fails as a `StoreError` "unavailable" — its transaction
- *   committed whole or not at all, and a completion asked again is answered from what was stored —
- *   and the next operation offloaded starts a new worker.
+ * - Nothing is lost to a worker that dies: calls are sent to it only once it is ready (writes run
+ *   here while it starts, and for good if it never does); a call it had in hand fails as a
+ *   `StoreError` "unavailable" — its transaction committed whole or not at all, and a completion
+ *   asked again is answered from what was stored — and the next write offloaded starts a new
+ *   worker.
  *
  * The worker gets the keyring's secrets in memory (crypto.ts `keyringOptionsOf`), never through a
  * file or the environment.
@@ -43,7 +44,15 @@ export interface SqliteOffload {
    * busy half of the last 100 ms or more (http/load.ts).
    */
   busy(): boolean;
+  /** Told when a worker is ready, when it exits unexpectedly, and when one could not start (to log them). */
+  onWorker?: ((event: WorkerEvent) => void) | undefined;
 }
+
+/** What {@link SqliteOffload.onWorker} is told. `code`: the worker's exit code. */
+export type WorkerEvent =
+  | { type: "ready" }
+  | { type: "exited"; code: number }
+  | { type: "failed_to_start"; code: number };
 
 /** What the worker thread needs to open the same store on its own connection (worker.ts). */
 export interface WorkerOptions {
@@ -60,29 +69,48 @@ export interface WorkerOptions {
 }
 
 /** `inline` (the store on this thread) with its operations handed to a worker while `busy()`. */
-export function offloadingStore(inline: Store, options: WorkerOptions & { busy: () => boolean }): Store {
-  const { busy, ...workerOptions } = options;
+export function offloadingStore(inline: Store, options: WorkerOptions & SqliteOffload): Store {
+  const { busy, onWorker, ...workerOptions } = options;
+  const tell = (event: WorkerEvent) => {
+    try {
+      onWorker?.(event);
+    } catch {
+      // A broken hook must not break the store.
+    }
+  };
   let worker: StoreWorker | undefined;
   /** Set when a worker could not start at all: everything then runs here. */
   let unavailable = false;
   let closed = false;
 
+  /** The worker a write goes to now, if any (see the header); starts one when first needed. */
+  const workerForWrite = (): StoreWorker | undefined => {
+    if (closed || unavailable) return undefined;
+    // Calls in hand: the next one queues behind them (this thread must not take the lock meanwhile).
+    if (worker !== undefined && !worker.idle()) return worker;
+    if (!busy()) return undefined;
+    worker ??= startWorker(workerOptions, {
+      ready: () => tell({ type: "ready" }),
+      failedToStart: (code) => {
+        unavailable = true;
+        worker = undefined;
+        tell({ type: "failed_to_start", code });
+      },
+      exited: (code) => {
+        worker = undefined;
+        tell({ type: "exited", code });
+      },
+    });
+    // While it starts, the writes run here as before.
+    return worker.ready() ? worker : undefined;
+  };
+
   const route =
     <M extends WorkerMethod>(method: M) =>
     (...args: Parameters<Store[M]>): ReturnType<Store[M]> => {
-      const here =
-        READS.has(method) || closed || unavailable || ((worker === undefined || worker.idle()) && !busy());
-      if (here) return (inline[method] as (...a: unknown[]) => ReturnType<Store[M]>)(...args);
-      worker ??= startWorker(workerOptions, inline, {
-        failedToStart: () => {
-          unavailable = true;
-          worker = undefined;
-        },
-        exited: () => {
-          worker = undefined;
-        },
-      });
-      return worker.call(method, args) as ReturnType<Store[M]>;
+      const target = READS.has(method) ? undefined : workerForWrite();
+      if (target === undefined) return (inline[method] as (...a: unknown[]) => ReturnType<Store[M]>)(...args);
+      return target.call(method, args) as ReturnType<Store[M]>;
     };
 
   const methods = Object.fromEntries(
@@ -114,6 +142,8 @@ const READS: ReadonlySet<WorkerMethod> = new Set<WorkerMethod>([
 ]);
 
 interface StoreWorker {
+  /** True once its store is open: calls are sent to it only then. */
+  ready(): boolean;
   /** True when no call is in hand: nothing of the worker's holds the database. */
   idle(): boolean;
   call(method: WorkerMethod, args: unknown[]): Promise<unknown>;
@@ -121,8 +151,6 @@ interface StoreWorker {
 }
 
 interface PendingCall {
-  method: WorkerMethod;
-  args: unknown[];
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -131,13 +159,12 @@ interface PendingCall {
 const CLOSE_TIMEOUT_MS = 5_000;
 
 /**
- * Starts the worker. Until it says it is ready, calls wait in its queue; if it never gets there,
- * they run on `inline` and `failedToStart` tells the caller to stop offloading.
+ * Starts the worker; calls are sent once it is ready. If it exits before, `failedToStart` tells the
+ * caller to stop offloading; after, `exited` tells it to start a new one when next needed.
  */
 function startWorker(
   options: WorkerOptions,
-  inline: Store,
-  on: { failedToStart(): void; exited(): void },
+  on: { ready(): void; failedToStart(code: number): void; exited(code: number): void },
 ): StoreWorker {
   const pending = new Map<number, PendingCall>();
   let nextId = 1;
@@ -165,6 +192,7 @@ function startWorker(
   worker.on("message", (message: WorkerMessage) => {
     if ("ready" in message) {
       ready = true;
+      on.ready();
       return;
     }
     const call = settle(message.id);
@@ -179,31 +207,23 @@ function startWorker(
     exitCode = code;
     const calls = [...pending.values()];
     pending.clear();
-    if (closing !== undefined) return;
-    if (!ready) {
-      // It ran nothing: the calls run here, and so does everything after them.
-      on.failedToStart();
-      for (const call of calls) {
-        (inline[call.method] as (...a: unknown[]) => Promise<unknown>)(...call.args).then(
-          call.resolve,
-          call.reject,
-        );
-      }
-      return;
-    }
-    on.exited();
     for (const call of calls) {
       call.reject(new StoreError("unavailable", { dialect: "sqlite", driverCode: "worker_exited" }));
     }
+    if (closing !== undefined) return;
+    // Before it was ready it was sent nothing: everything runs here from now on.
+    if (ready) on.exited(code);
+    else on.failedToStart(code);
   });
 
   return {
+    ready: () => ready && exitCode === undefined,
     idle: () => pending.size === 0,
     call(method, args) {
       return new Promise((resolve, reject) => {
         const id = nextId++;
         if (pending.size === 0) worker.ref();
-        pending.set(id, { method, args, resolve, reject });
+        pending.set(id, { resolve, reject });
         worker.postMessage({ id, method, args } satisfies WorkerRequest);
       });
     },
