@@ -8,7 +8,7 @@ import { finishRow } from "./completion.js";
 import type { StoreContext } from "./context.js";
 import { msOf } from "./rows.js";
 import { auditRow } from "./statements.js";
-import { affected, first, type Steps } from "./steps.js";
+import { first, later, type Steps } from "./steps.js";
 
 export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAttempt"> {
   const { db, toRecord } = ctx;
@@ -30,7 +30,7 @@ export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAtte
           max_attempts: row.max_attempts,
           api_version: row.api_version,
         };
-        yield* affected(
+        yield* later(
           ctx.statements.insertAudit(auditRow(row.id, "verification.attempt_failed", nowMs, audit)),
         );
         if (attemptLimitSpent({ failedAttempts: row.failed_attempts, maxAttempts: row.max_attempts })) {

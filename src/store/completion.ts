@@ -31,7 +31,7 @@ import {
 } from "./rows.js";
 import type { VerificationsTable } from "./schema.js";
 import { auditRow, type FinishColumns, finishedColumns, outboxRow } from "./statements.js";
-import { affected, all, first, type Steps } from "./steps.js";
+import { affected, all, first, later, type Steps } from "./steps.js";
 
 /**
  * The person row of `key` under any key of the keyring (the current key's row first), if any;
@@ -53,7 +53,13 @@ function scopeOf(key: PersonKey): string {
   return key.kind === "di" ? key.provider : "";
 }
 
-/** The person row for `key`, found under any key of the keyring (rewritten to the current one) or created. */
+/**
+ * The person row for `key`, found under any key of the keyring (rewritten to the current one) or
+ * created. With a keyring of one key there is no other key to find it under: it is inserted at
+ * once and read only when it exists already (the insert's conflict), one statement for a new
+ * person — the common case of a signup. With previous keys it is looked for first, so that a
+ * person hashed under one of them is rewritten, not created again.
+ */
 function* personIdFor(ctx: StoreContext, key: PersonKey, nowMs: number): Steps<string> {
   const { keyring, newId, statements } = ctx;
   const kind = key.kind;
@@ -61,23 +67,25 @@ function* personIdFor(ctx: StoreContext, key: PersonKey, nowMs: number): Steps<s
   // The current key's hash comes first (Keyring.lookupHashes): each HMAC is computed once.
   const hashes = keyring.lookupHashes(key);
   const current = hashes[0] ?? keyring.hashPersonKey(key);
-  const found = yield* findPerson(ctx, key, hashes);
-  if (found !== undefined) {
-    if (found.key_id !== current.keyId) {
-      // Rotation: rewrite to the current key unless a row under it already exists (it can only when
-      // two instances with different keyrings raced; then the current-key row is found next time).
-      yield* affected(
-        statements.rekeyPerson({ id: found.id, kind, scope, hash: current.hash, keyId: current.keyId }),
-      );
+  if (hashes.length > 1) {
+    const found = yield* findPerson(ctx, key, hashes);
+    if (found !== undefined) {
+      if (found.key_id !== current.keyId) {
+        // Rotation: rewrite to the current key unless a row under it already exists (it can only
+        // when two instances with different keyrings raced; then the current-key row is found next time).
+        yield* affected(
+          statements.rekeyPerson({ id: found.id, kind, scope, hash: current.hash, keyId: current.keyId }),
+        );
+      }
+      return found.id;
     }
-    return found.id;
   }
   const id = newId();
   const inserted = yield* affected(
     statements.insertPerson({ id, kind, scope, hash: current.hash, keyId: current.keyId, nowMs }),
   );
   if (inserted > 0) return id;
-  // A concurrent completion created the person first (PostgreSQL; SQLite serializes): read it.
+  // The person exists already (or a concurrent completion created it first, on PostgreSQL): read it.
   const row = yield* first(statements.personByHash({ kind, scope, hash: current.hash }));
   if (row === undefined) throw new Error("store: person row missing after insert");
   return row.id;
@@ -219,9 +227,8 @@ export function* finishRow(
     failedAttempts: outcome.failedAttempts ?? row.failed_attempts,
     ...identity,
   };
-  if ((yield* affected(statements.finishVerification(columns))) === 0) {
-    throw new Error("store: verification missing after update");
-  }
+  // The row read under its lock (FOR UPDATE, or SQLite's one writer), so it exists to be updated.
+  yield* later(statements.finishVerification(columns));
   // The row as written: the row read (locked) with the finished columns over it.
   const updated: Selectable<VerificationsTable> = { ...row, ...finishedColumns(columns) };
   const audit = {
@@ -231,11 +238,11 @@ export function* finishRow(
     purpose: row.purpose,
     ...(outcome.mismatchedFields ? { mismatched_fields: outcome.mismatchedFields.join(",") } : {}),
   };
-  yield* affected(statements.insertAudit(auditRow(row.id, VERIFICATION_COMPLETED, nowMs, audit)));
+  yield* later(statements.insertAudit(auditRow(row.id, VERIFICATION_COMPLETED, nowMs, audit)));
   const verification = verificationFromRow(updated, ctx.keyring, sealed?.plaintext);
   if (emitEvent) {
     const event = completedEvent(verification, newEventId(), new Date(nowMs));
-    yield* affected(statements.insertOutbox(outboxRow(row.id, event, nowMs)));
+    yield* later(statements.insertOutbox(outboxRow(row.id, event, nowMs)));
   }
   return verification;
 }

@@ -8,11 +8,15 @@
  *   with no await, no promise and no event-loop turn inside it. It first takes the Kysely driver's
  *   connection (`db.connection()`), so it never runs inside, or beside, a transaction of Kysely's
  *   own API on the same connection.
- * - on PostgreSQL (and any Kysely a library user passes) asynchronously: `db.transaction()`, each
- *   yielded query awaited through `trx.executeQuery`.
+ * - on PostgreSQL asynchronously, in as few round trips as the steps allow (store/postgres/steps.ts);
+ * - on any other Kysely a library user passes, asynchronously: `db.transaction()`, each yielded
+ *   query awaited through `trx.executeQuery` ({@link kyselyStepRunner}).
  *
  * The same generator, hence the same statements in the same order with the same decisions between
- * them, runs on both.
+ * them, runs on both. A statement whose result nothing after it reads (an audit or outbox insert,
+ * the finish under its row lock) is yielded with {@link later}: SQLite runs it on the spot as any
+ * other; PostgreSQL (store/postgres/steps.ts) sends it without waiting, together with the next
+ * statement that is waited for or the COMMIT, one round trip for all of them.
  *
  * @example
  * function* count(db: Kysely<Database>) {
@@ -25,7 +29,7 @@ import type { Compilable, CompiledQuery, Kysely, QueryResult } from "kysely";
 import type { Database } from "./schema.js";
 
 /** A store operation as steps: yields compiled queries, receives their results, returns `T`. */
-export type Steps<T> = Generator<CompiledQuery, T, QueryResult<unknown>>;
+export type Steps<T> = Generator<Step, T, QueryResult<unknown>>;
 
 /** Runs steps in one transaction, or (`run`) each statement on its own. */
 export interface StepRunner {
@@ -36,6 +40,14 @@ export interface StepRunner {
    */
   run<T>(steps: () => Steps<T>): Promise<T>;
 }
+
+/** A statement yielded by {@link later}: run in the transaction, its result not returned. */
+export interface Later {
+  later: CompiledQuery;
+}
+
+/** What steps yield: a statement whose result they receive back, or a {@link Later} one. */
+export type Step = CompiledQuery | Later;
 
 /** A query to yield: a Kysely builder, or a query compiled already (store/prepared.ts). */
 export type Query<R> = Compilable<R> | CompiledQuery<R>;
@@ -61,17 +73,42 @@ export function* affected(query: Query<unknown>): Steps<number> {
   return Number(result.numAffectedRows ?? 0n);
 }
 
+/**
+ * Runs `query` in the transaction without returning its result: nothing after it may depend on it,
+ * not even how many rows it affected — on PostgreSQL the COMMIT may be on its way before that is
+ * known. Its failure (an error of the database) still fails the transaction: an error aborts a
+ * PostgreSQL transaction, whose COMMIT then rolls back.
+ */
+export function* later(query: Query<unknown>): Steps<void> {
+  yield { later: compiled(query) };
+}
+
+export function isLater(step: Step): step is Later {
+  return "later" in step;
+}
+
+/** What a {@link Later} statement answers the steps: nothing. */
+const NO_RESULT: QueryResult<unknown> = { rows: [] };
+
 /** Drives `steps` to its end, executing each yielded query with `execute` (synchronously). */
 export function driveSync<T>(steps: Steps<T>, execute: (query: CompiledQuery) => QueryResult<unknown>): T {
   let next = steps.next();
-  while (next.done !== true) next = steps.next(execute(next.value));
+  while (next.done !== true) {
+    const step = next.value;
+    const result = execute(isLater(step) ? step.later : step);
+    next = steps.next(isLater(step) ? NO_RESULT : result);
+  }
   return next.value;
 }
 
-/** Drives `steps` to its end, awaiting each yielded query on `executor`. */
+/** Drives `steps` to its end, awaiting each yielded query (a later one too) on `executor`. */
 async function driveAsync<T>(steps: Steps<T>, executor: Kysely<Database>): Promise<T> {
   let next = steps.next();
-  while (next.done !== true) next = steps.next(await executor.executeQuery(next.value));
+  while (next.done !== true) {
+    const step = next.value;
+    const result = await executor.executeQuery(isLater(step) ? step.later : step);
+    next = steps.next(isLater(step) ? NO_RESULT : result);
+  }
   return next.value;
 }
 

@@ -11,6 +11,7 @@ import { importPeer } from "../peers.js";
 import { statementName } from "../prepared.js";
 import type { Database } from "../schema.js";
 import { POSTGRES_DIALECT } from "./dialect.js";
+import { pipelinedStepRunner } from "./steps.js";
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/db`; may carry `?options=-c search_path=…`. */
@@ -72,6 +73,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     // A database that cannot be reached answers within this bound instead of holding the request
     // forever (a refused port fails at once anyway); also bounds the wait for a free client.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // Queries are written without waiting for the previous answer (pg's pipeline mode): the
+    // completion's runner sends what it need not wait for with what it must (steps.ts).
+    pipeline: true,
     // Lets the kernel notice a peer that vanished without closing the connection.
     keepAlive: true,
     ...(options.options === undefined ? {} : { options: options.options }),
@@ -87,5 +91,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   survivePoolErrors(pool);
   prepareHotStatements(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return openMigratedStore({ db, dialect: POSTGRES_DIALECT, keyring: options.keyring });
+  return openMigratedStore({
+    db,
+    dialect: POSTGRES_DIALECT,
+    keyring: options.keyring,
+    steps: pipelinedStepRunner(pool),
+  });
 }

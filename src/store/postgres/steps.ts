@@ -1,0 +1,139 @@
+/**
+ * Steps (store/steps.ts) on PostgreSQL in fewer round trips. The pool's clients run in pg's pipeline
+ * mode (postgres/index.ts): a query is written as soon as it is asked, without waiting for the one
+ * before to be answered. So this runner asks without waiting wherever nothing needs the answer yet,
+ * and writes what it asks in one go:
+ *
+ * - BEGIN goes out with the transaction's first statement;
+ * - a {@link later} statement (the finish under its row lock, an audit or outbox insert) goes out
+ *   with the next statement whose result the steps read, or with the COMMIT.
+ *
+ * A new person's completion is then five round trips instead of nine: BEGIN with the locked read,
+ * the consumed id, the person's insert, the account, and the finish with its audit event and the
+ * COMMIT. The statements, their order and the decisions between them are the steps', as on SQLite.
+ * A failure of any statement, waited for or not, fails the transaction (an error aborts a
+ * PostgreSQL transaction, whose COMMIT then rolls back): the runner waits for everything it sent
+ * to be answered, rolls back and throws the first failure.
+ */
+import type { CompiledQuery, QueryResult } from "kysely";
+import type pg from "pg";
+import { isLater, type StepRunner, type Steps } from "../steps.js";
+
+/**
+ * The pipelined runner on `pool`'s clients. It talks to the client itself, as Kysely's PostgreSQL
+ * driver does (`query(sql, parameters)`, answered as rows and affected rows): Kysely runs one query
+ * of a connection at a time.
+ */
+export function pipelinedStepRunner(pool: pg.Pool): StepRunner {
+  const withClient = async <T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    try {
+      return await use(client);
+    } finally {
+      client.release();
+    }
+  };
+  return {
+    transaction: (steps) =>
+      withClient(async (client) => {
+        const sent: Promise<unknown>[] = [];
+        try {
+          return await drive(client, steps(), sent, true);
+        } catch (error) {
+          // Nothing may be left in flight on the client before the ROLLBACK, nor when it goes
+          // back to the pool.
+          await Promise.allSettled(sent);
+          await client.query("rollback").catch(() => {});
+          throw error;
+        }
+      }),
+    run: (steps) =>
+      withClient(async (client) => {
+        const sent: Promise<unknown>[] = [];
+        try {
+          return await drive(client, steps(), sent, false);
+        } finally {
+          await Promise.allSettled(sent);
+        }
+      }),
+  };
+}
+
+/**
+ * Drives `steps` on `client`, inside BEGIN … COMMIT when `transaction`. What it asks between two
+ * waits is written in one go (the socket corked meanwhile); it waits only for a statement whose
+ * result the steps read, and then for everything sent before it too. `sent` holds what is in flight.
+ */
+async function drive<T>(
+  client: pg.PoolClient,
+  steps: Steps<T>,
+  sent: Promise<unknown>[],
+  transaction: boolean,
+): Promise<T> {
+  const writes = corkable(client);
+  writes.hold();
+  try {
+    if (transaction) sent.push(client.query("begin"));
+    let next = steps.next();
+    while (next.done !== true) {
+      const step = next.value;
+      if (isLater(step)) {
+        sent.push(execute(client, step.later));
+        next = steps.next({ rows: [] });
+        continue;
+      }
+      const answer = execute(client, step);
+      sent.push(answer);
+      writes.release();
+      await settle(sent);
+      const result = await answer;
+      writes.hold();
+      next = steps.next(result);
+    }
+    if (transaction) sent.push(client.query("commit"));
+    writes.release();
+    await settle(sent);
+    return next.value;
+  } finally {
+    // A step that threw while writes were held: what was asked goes out, to be answered (and
+    // waited for by the caller) before anything else is sent.
+    writes.release();
+  }
+}
+
+/**
+ * Holding and releasing the client's writes (Node's cork and uncork of its socket): queries asked
+ * while held go out in one write. pg keeps its socket as `connection.stream`; without one, holding
+ * does nothing and each query goes out as it is asked.
+ */
+function corkable(client: pg.PoolClient) {
+  const socket = (client as { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection
+    ?.stream;
+  let held = false;
+  return {
+    hold() {
+      if (held) return;
+      socket?.cork?.();
+      held = true;
+    },
+    release() {
+      if (!held) return;
+      held = false;
+      socket?.uncork?.();
+    },
+  };
+}
+
+/** `query` on `client`, answered as Kysely answers it (store/steps.ts reads Kysely's shape). */
+async function execute(client: pg.PoolClient, query: CompiledQuery): Promise<QueryResult<unknown>> {
+  const { command, rowCount, rows } = await client.query(query.sql, [...query.parameters]);
+  const counted = command === "INSERT" || command === "UPDATE" || command === "DELETE" || command === "MERGE";
+  return { rows: rows ?? [], numAffectedRows: counted ? BigInt(rowCount ?? 0) : undefined };
+}
+
+/** Waits for every promise of `sent` to settle, empties it, and throws the first failure. */
+async function settle(sent: Promise<unknown>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(sent.splice(0));
+  const failed = outcomes.find((outcome) => outcome.status === "rejected");
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+}
