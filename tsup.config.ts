@@ -7,10 +7,10 @@
  * Chunks are shared between the entries of one format, so `UpstreamError` from `certgate/portone`
  * and from `certgate` is one class.
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { transform } from "esbuild";
-import { defineConfig } from "tsup";
+import { defineConfig, type Options } from "tsup";
 import { builtinRequiresAsImports } from "./scripts/build/builtin-requires.js";
 
 /**
@@ -22,16 +22,21 @@ const DEV = process.env.CERTGATE_BUILD === "dev";
 /** Optional peer dependencies: never bundled, imported only when a store of their kind opens. */
 const PEERS = ["better-sqlite3", "pg"];
 
-export default defineConfig({
-  entry: {
-    index: "src/index.ts",
-    "portone/index": "src/portone/index.ts",
-    "emulator/index": "src/emulator/index.ts",
-    "cli/main": "src/cli/main.ts",
-    // The SQLite store's worker thread (store/sqlite/offload.ts starts it from the package).
-    "store/sqlite-worker": "src/store/sqlite/worker.ts",
-  },
-  format: ["esm", "cjs"],
+/** The package's entries, in both formats (package.json `exports`, and the bin). */
+const ENTRIES = {
+  index: "src/index.ts",
+  "portone/index": "src/portone/index.ts",
+  "emulator/index": "src/emulator/index.ts",
+  "cli/main": "src/cli/main.ts",
+};
+
+/** Declarations of the library entries, `.d.ts` beside the ESM build and `.d.cts` beside the CommonJS one (the bin has none). */
+const DECLARATIONS = { entry: ["src/index.ts", "src/portone/index.ts", "src/emulator/index.ts"] };
+
+// dist/ is emptied here, once, not by each of the two builds below (they run side by side).
+rmSync("dist", { recursive: true, force: true });
+
+const shared = {
   target: "node20",
   platform: "node",
   splitting: true,
@@ -39,39 +44,60 @@ export default defineConfig({
   // too, which a runtime without Node modules cannot resolve. `import.meta.url` is defined for the
   // CommonJS build only (esbuildOptions).
   shims: false,
-  // The bin has no declarations.
-  dts: { entry: ["src/index.ts", "src/portone/index.ts", "src/emulator/index.ts"] },
   // No source maps in the package: they would more than double what a client-only install downloads.
   sourcemap: DEV,
   tsconfig: "tsconfig.build.json",
-  clean: true,
+  clean: false,
   external: PEERS,
   noExternal: [new RegExp(`^(?!(${PEERS.join("|")})(/|$))`)],
   // Keep `node:` on builtins (pino requires "node:os"): the plugin below needs to see those too.
   removeNodeProtocol: false,
   esbuildPlugins: [builtinRequiresAsImports],
-  esbuildOptions(options, { format }) {
-    // tsup turns the CommonJS chunks into CommonJS after esbuild, and that step breaks on minified
-    // code: the CommonJS files are minified afterwards instead (onSuccess).
-    options.minify = !DEV && format === "esm";
-    options.keepNames = true;
-    if (format === "cjs") {
+} satisfies Options;
+
+export default defineConfig([
+  {
+    ...shared,
+    entry: {
+      ...ENTRIES,
+      // The SQLite store's worker thread, ESM only: store/sqlite/offload.ts starts this file whichever
+      // format loaded the store. As an entry of the CommonJS build too it would split that build's
+      // chunks further, each carrying CommonJS glue, for a file nothing loads.
+      "store/sqlite-worker": "src/store/sqlite/worker.ts",
+    },
+    format: ["esm"],
+    dts: DECLARATIONS,
+    esbuildOptions(options) {
+      options.minify = !DEV;
+      options.keepNames = true;
+    },
+  },
+  {
+    ...shared,
+    entry: ENTRIES,
+    format: ["cjs"],
+    dts: DECLARATIONS,
+    esbuildOptions(options) {
+      // tsup turns the CommonJS chunks into CommonJS after esbuild, and that step breaks on minified
+      // code: the CommonJS files are minified afterwards instead (onSuccess).
+      options.minify = false;
+      options.keepNames = true;
       options.define = { ...options.define, "import.meta.url": "importMetaUrl" };
       options.inject = [...(options.inject ?? []), "scripts/build/import-meta-url.ts"];
-    }
+    },
+    async onSuccess() {
+      if (DEV) return;
+      for (const file of cjsFiles("dist")) {
+        const { code } = await transform(readFileSync(file, "utf8"), {
+          minify: true,
+          target: "node20",
+          loader: "js",
+        });
+        writeFileSync(file, code);
+      }
+    },
   },
-  async onSuccess() {
-    if (DEV) return;
-    for (const file of cjsFiles("dist")) {
-      const { code } = await transform(readFileSync(file, "utf8"), {
-        minify: true,
-        target: "node20",
-        loader: "js",
-      });
-      writeFileSync(file, code);
-    }
-  },
-});
+]);
 
 function cjsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -12,7 +12,16 @@
  * Slow by nature (a build and an install, about a minute), hence its own long timeouts.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -223,6 +232,64 @@ describe("every entry, from require() and from import, on this Node", () => {
       `const ENTRIES = ${JSON.stringify(ENTRIES)};\nconst load = async (name) => require(name);\n(async () => {${EXERCISE}})().catch((e) => { console.error(e); process.exit(1); });`,
     );
     expect(JSON.parse(await ok(process.execPath, ["exercise.cjs"], app))).toEqual(EXPECTED);
+  }, 60_000);
+});
+
+/**
+ * The SQLite store's worker thread from the package, loaded from either module system: the bundled
+ * store finds `dist/store/sqlite-worker.js` beside its chunks and the worker finds the driver. A
+ * second project, with better-sqlite3 (this checkout's, already built) beside certgate.
+ */
+const WORKER = `
+  const { openStore, createKeyring, resolvePolicy } = await load("certgate");
+  const { mkdtempSync } = await load("node:fs");
+  const { join } = await load("node:path");
+  const { tmpdir } = await load("node:os");
+  const events = [];
+  let ready = () => {};
+  const started = new Promise((resolve) => { ready = resolve; });
+  const store = await openStore({
+    databaseUrl: join(mkdtempSync(join(tmpdir(), "certgate-pack-worker-")), "certgate.db"),
+    keyring: createKeyring({ secret: "w".repeat(32) + "-pack-worker-secret" }),
+    offload: { busy: () => true, onWorker: (event) => { events.push(event.type); if (event.type === "ready") ready(); } },
+  });
+  const now = new Date();
+  const verification = (n) => ({ id: "ver_pack_" + n, apiVersion: "v1", boundId: "mid_pack_" + n,
+    policy: resolvePolicy({}, { creatingAccount: false }), createdAt: now, expiresAt: new Date(now.getTime() + 60000) });
+  await store.createVerification(verification(1));
+  await started;
+  await store.createVerification(verification(2));
+  const completed = await store.completeVerification({ verificationId: "ver_pack_2", decision: { ok: false, reason: "expired" }, now });
+  console.log(JSON.stringify({ events, completed: completed.kind, status: (await store.getVerification("ver_pack_2")).status }));
+  await store.close();
+`;
+
+describe("the SQLite store's worker thread, from the package", () => {
+  let service: string;
+  beforeAll(async () => {
+    service = join(work, "service");
+    mkdirSync(service);
+    writeFileSync(join(service, "package.json"), JSON.stringify({ name: "merchant-service", private: true }));
+    await ok("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball], service);
+    symlinkSync(
+      join(REPO, "node_modules", "better-sqlite3"),
+      join(service, "node_modules", "better-sqlite3"),
+    );
+  }, 300_000);
+
+  const expected = { events: ["ready"], completed: "finished", status: "expired" };
+
+  it("runs writes when the store is imported from an ES module", async () => {
+    writeFileSync(join(service, "worker.mjs"), `const load = (name) => import(name);\n${WORKER}`);
+    expect(JSON.parse(await ok(process.execPath, ["worker.mjs"], service))).toEqual(expected);
+  }, 60_000);
+
+  it("runs writes when the store is required from CommonJS", async () => {
+    writeFileSync(
+      join(service, "worker.cjs"),
+      `const load = async (name) => require(name);\n(async () => {${WORKER}})().catch((e) => { console.error(e); process.exit(1); });`,
+    );
+    expect(JSON.parse(await ok(process.execPath, ["worker.cjs"], service))).toEqual(expected);
   }, 60_000);
 });
 
