@@ -12,7 +12,7 @@ import { CertgateError } from "./core/errors.js";
 import type { Store } from "./core/store.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
-import { requestLoad } from "./http/load.js";
+import { requestLoad, storeOffload } from "./http/load.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createV1Client, createV2Client, type TransportOptions } from "./portone/index.js";
 import { nodeExchange } from "./portone/node-transport.js";
@@ -22,7 +22,6 @@ import { createVerificationService, IDEMPOTENCY_KEY_TTL_MS } from "./service/ver
 import { createWebhookDispatcher } from "./service/webhooks.js";
 import { dataDirFailure, listenFailure, openStoreOrExplain } from "./startup-errors.js";
 import { createKeyring, generateSecret } from "./store/crypto.js";
-import type { WorkerEvent } from "./store/index.js";
 import { packageFile } from "./util/package-files.js";
 
 /** Sandbox-only API key, printed at startup. Production refuses to start without CERTGATE_API_KEYS. */
@@ -112,18 +111,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   // work on a second thread (store/sqlite/offload.ts). A host that mounts `app` itself serves
   // nothing through it, and its store stays on its own thread.
   const load = options.listen === false ? undefined : requestLoad();
-  const offload = load && {
-    busy: load.busy,
-    onWorker(event: WorkerEvent) {
-      if (event.type === "ready") logger.info({}, "store worker thread started");
-      else if (event.type === "exited") {
-        logger.warn(
-          { exit_code: event.code },
-          "store worker thread exited; the next busy write starts another",
-        );
-      } else logger.warn({ exit_code: event.code }, "store worker thread could not start; writes stay here");
-    },
-  };
+  const offload = load && storeOffload(load, logger);
   const store = metrics.instrumentStore(await openStoreOrExplain(config.databaseUrl, keyring, offload));
 
   const emulator = sandbox ? createEmulator({ admin: true, realTime: true }) : undefined;

@@ -6,6 +6,8 @@
  * the bottleneck, so that the work of one request no longer delays the others.
  */
 import { performance } from "node:perf_hooks";
+import type { FieldLogger } from "../observability/request-context.js";
+import type { SqliteOffload } from "../store/index.js";
 
 /** How often the event loop's utilization is sampled, in ms. */
 export const LOAD_SAMPLE_MS = 100;
@@ -43,5 +45,21 @@ export function requestLoad(): RequestLoad {
     },
     busy: () => inFlight > 1 && utilization >= BUSY_UTILIZATION,
     stop: () => clearInterval(timer),
+  };
+}
+
+/** What a SQLite store of the listening server is given: `load`'s busy, and its worker's life in the log. */
+export function storeOffload(load: RequestLoad, logger: Pick<FieldLogger, "info" | "warn">): SqliteOffload {
+  return {
+    busy: load.busy,
+    onWorker(event) {
+      if (event.type === "ready") logger.info({}, "store worker thread started");
+      else if (event.type === "exited") {
+        logger.warn(
+          { exit_code: event.code },
+          "store worker thread exited; the next busy write starts another",
+        );
+      } else logger.warn({ exit_code: event.code }, "store worker thread could not start; writes stay here");
+    },
   };
 }
