@@ -13,7 +13,11 @@ export type { BenchResults } from "./results.js";
 export function buildResults(input: Omit<BenchResults, "targets">): BenchResults {
   return {
     ...input,
-    targets: evaluateTargets(input.runs, { durationSeconds: input.duration_seconds, mode: input.mode }),
+    targets: evaluateTargets(input.runs, {
+      durationSeconds: input.duration_seconds,
+      mode: input.mode,
+      cores: input.machine.cores,
+    }),
   };
 }
 

@@ -51,7 +51,7 @@
 import type { BenchResults } from "./results.js";
 import type { ScenarioResult } from "./scenario.js";
 import { round } from "./stats.js";
-import { OPEN_LOOP_P99_ALLOWANCE_MS, type TargetId } from "./targets.js";
+import { MIN_THROUGHPUT_FACTOR, OPEN_LOOP_P99_ALLOWANCE_MS, type TargetId } from "./targets.js";
 
 type Explain = (results: BenchResults) => string;
 
@@ -96,7 +96,7 @@ const throughput =
     return [
       `On ${results.machine.cores} cores shared by the server, the emulator and the load generator, a run that keeps the CPU busy can go no faster than cores ÷ (CPU per verification of all three).`,
       `At concurrency ${top} that sum is ${total(c)} ms for certgate (server ${c.server} + emulator ${c.emulator} + load generator ${c.load}) against ${total(b)} ms for the baseline (${b.server} + ${b.emulator} + ${b.load}):`,
-      `certgate saves the baseline's second upstream call (the emulator's share) and its own CPU per verification is ${c.server > b.server ? "higher than the baseline's" : `${round((100 * c.server) / Math.max(b.server, 0.001), 0)} % of the baseline's`}, so the bound is ≈ ${round(total(b) / Math.max(total(c), 0.001), 2)}× where ${latency === 0 ? "1.5" : "2"}× is asked.`,
+      `certgate saves the baseline's second upstream call (the emulator's share) and its own CPU per verification is ${c.server > b.server ? "higher than the baseline's" : `${round((100 * c.server) / Math.max(b.server, 0.001), 0)} % of the baseline's`}, so the bound is ≈ ${round(total(b) / Math.max(total(c), 0.001), 2)}× where ${MIN_THROUGHPUT_FACTOR[latency] ?? "?"}× is asked.`,
       latency > 0 ? latencyBound(results, latency) : "",
       PROFILE_HOTSPOTS,
     ]
@@ -111,7 +111,10 @@ function latencyBound(results: BenchResults, latency: number): string {
   const b = find("baseline");
   if (!c || !b) return "";
   const own = (r: ScenarioResult, calls: number) => round(r.latency_ms.p50 - calls * latency, 1);
-  return `At concurrency 1 a completion is latency-bound: certgate's p50 ${c.latency_ms.p50} ms is one ${latency} ms upstream call plus ≈ ${own(c, 1)} ms of its own, the baseline's ${b.latency_ms.p50} ms two calls plus ≈ ${own(b, 2)} ms; 2× needs certgate's own time to be at most half the baseline's: ≤ ${round(own(b, 2) / 2, 1)} ms.`;
+  // (2L + b) / (L + c) ≥ factor  ⇔  c ≤ (2L + b) / factor − L
+  const factor = MIN_THROUGHPUT_FACTOR[latency] ?? 2;
+  const budget = round((2 * latency + own(b, 2)) / factor - latency, 1);
+  return `At concurrency 1 a completion is latency-bound: certgate's p50 ${c.latency_ms.p50} ms is one ${latency} ms upstream call plus ≈ ${own(c, 1)} ms of its own, the baseline's ${b.latency_ms.p50} ms two calls plus ≈ ${own(b, 2)} ms; ${factor}× needs certgate's own time to be ≤ ${budget} ms.`;
 }
 
 /** The floor's open-loop p99 at each latency against the same limit, in words. */
