@@ -12,13 +12,21 @@ import type { SqliteOffload } from "../store/index.js";
 /** How often the event loop's utilization is sampled, in ms. */
 export const LOAD_SAMPLE_MS = 100;
 
-/** The share of a sample the event loop must have been busy for `busy()` to hold. */
-export const BUSY_UTILIZATION = 0.5;
+/**
+ * The event loop counts as the bottleneck from a sample it was busy at least this share of, and
+ * until one it was busy less than {@link IDLE_UTILIZATION} of. Apart, so that the load the worker
+ * takes off the loop does not send the work straight back, and a loop with time to spare (a
+ * steady 300 requests a second with 20 ms upstream) never starts the worker for nothing.
+ */
+export const BUSY_UTILIZATION = 0.75;
+
+/** See {@link BUSY_UTILIZATION}. */
+export const IDLE_UTILIZATION = 0.4;
 
 export interface RequestLoad {
   /** Counts `serve(...)`'s request while it is served. */
   track<T>(serve: () => Promise<T>): Promise<T>;
-  /** More than one request in flight and the event loop busy ≥ {@link BUSY_UTILIZATION} of the last sample. */
+  /** More than one request in flight and the event loop the bottleneck ({@link BUSY_UTILIZATION}). */
   busy(): boolean;
   stop(): void;
 }
@@ -27,11 +35,12 @@ export interface RequestLoad {
 export function requestLoad(): RequestLoad {
   let inFlight = 0;
   let last = performance.eventLoopUtilization();
-  let utilization = 0;
+  let bottleneck = false;
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
-    utilization = performance.eventLoopUtilization(now, last).utilization;
+    const { utilization } = performance.eventLoopUtilization(now, last);
     last = now;
+    bottleneck = utilization >= (bottleneck ? IDLE_UTILIZATION : BUSY_UTILIZATION);
   }, LOAD_SAMPLE_MS);
   timer.unref();
   return {
@@ -43,7 +52,7 @@ export function requestLoad(): RequestLoad {
         inFlight--;
       }
     },
-    busy: () => inFlight > 1 && utilization >= BUSY_UTILIZATION,
+    busy: () => inFlight > 1 && bottleneck,
     stop: () => clearInterval(timer),
   };
 }

@@ -1,22 +1,27 @@
 /**
  * http/load.ts: what tells a SQLite store of `certgate serve` to hand its writes to its worker
  * thread. Busy means two things at once: more than one request in flight, and an event loop that
- * was busy at least half of the last sample. The loop is made busy for real (spinning in slices,
- * so the sampler's timer still runs between them) and left idle for real.
+ * is the bottleneck — from a sample it was busy three quarters of, until one it was busy less than
+ * 40 % of. The loop is made busy for real (spinning in slices, so the sampler's timer still runs
+ * between them) and left idle for real.
  */
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { LOAD_SAMPLE_MS, requestLoad } from "../../src/http/load.js";
 
-/** Keeps the event loop busy for `ms`, yielding every few ms so that timers still fire. */
-async function spin(ms: number): Promise<void> {
+/**
+ * Keeps the event loop busy for `ms`, yielding every few ms so that timers still fire; with
+ * `share` < 1, idle (waiting on a timer) for the rest of each 10 ms.
+ */
+async function spin(ms: number, share = 1): Promise<void> {
   const until = performance.now() + ms;
   while (performance.now() < until) {
-    const slice = performance.now() + 5;
+    const slice = performance.now() + (share < 1 ? 10 * share : 5);
     while (performance.now() < slice) {
       // busy
     }
-    await nextTurn();
+    if (share < 1) await sleep(10 * (1 - share));
+    else await nextTurn();
   }
 }
 
@@ -43,6 +48,24 @@ describe("request load", () => {
       await sleep(LOAD_SAMPLE_MS * 2.5);
       expect(load.busy()).toBe(false);
       await spin(LOAD_SAMPLE_MS * 3.5);
+      expect(load.busy()).toBe(true);
+      await sleep(LOAD_SAMPLE_MS * 2.5);
+      expect(load.busy()).toBe(false);
+      await requests.release();
+    } finally {
+      load.stop();
+    }
+  });
+
+  it("turns busy only past three quarters of the loop's time, and idle only below 40 %", async () => {
+    const load = requestLoad();
+    try {
+      const requests = inFlight(load, 2);
+      await spin(LOAD_SAMPLE_MS * 3.5, 0.55);
+      expect(load.busy()).toBe(false);
+      await spin(LOAD_SAMPLE_MS * 3.5);
+      expect(load.busy()).toBe(true);
+      await spin(LOAD_SAMPLE_MS * 3.5, 0.55);
       expect(load.busy()).toBe(true);
       await sleep(LOAD_SAMPLE_MS * 2.5);
       expect(load.busy()).toBe(false);

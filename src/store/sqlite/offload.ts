@@ -7,7 +7,7 @@
  *
  * So a write goes to a worker thread with its own connection to the same file (worker.ts), started
  * the first time it is needed, while `busy()` says this thread is the bottleneck (`certgate serve`:
- * more than one request in flight and the event loop busy half the time or more: http/load.ts);
+ * more than one request in flight and the event loop busy three quarters of the time: http/load.ts);
  * otherwise, and whenever the worker has nothing in hand, it runs here as before. Reads run here
  * always: under WAL a read never waits for the other connection's writes (it reads the last
  * commit), and the hop to the worker and back would cost more than the read. The same store code
@@ -41,7 +41,7 @@ export interface SqliteOffload {
   /**
    * Whether the thread calling the store is too busy to run its work too: while true, operations
    * run on the worker thread. `certgate serve`: more than one request in flight and the event loop
-   * busy half of the last 100 ms or more (http/load.ts).
+   * busy three quarters of the last 100 ms, until it is busy less than 40 % of them (http/load.ts).
    */
   busy(): boolean;
   /** Told when a worker is ready, when it exits unexpectedly, and when one could not start (to log them). */
