@@ -13,12 +13,17 @@ import type { SqliteOffload } from "../store/index.js";
 export const LOAD_SAMPLE_MS = 100;
 
 /**
- * The event loop counts as the bottleneck from a sample it was busy at least this share of, and
- * until one it was busy less than {@link IDLE_UTILIZATION} of. Apart, so that the load the worker
- * takes off the loop does not send the work straight back, and a loop with time to spare (a
- * steady 300 requests a second with 20 ms upstream) never starts the worker for nothing.
+ * The event loop counts as the bottleneck once {@link BUSY_SAMPLES} samples in a row found it busy
+ * at least this share of the time, and until one finds it busy less than
+ * {@link IDLE_UTILIZATION}. Apart, so that the load the worker takes off the loop does not send
+ * the work straight back; sustained, so that a start-up burst (cold code, connections opening at
+ * once) does not start a worker a loop with time to spare never needs (a steady 300 requests a
+ * second with 20 ms upstream, or ten at a time).
  */
 export const BUSY_UTILIZATION = 0.75;
+
+/** See {@link BUSY_UTILIZATION}. */
+export const BUSY_SAMPLES = 3;
 
 /** See {@link BUSY_UTILIZATION}. */
 export const IDLE_UTILIZATION = 0.4;
@@ -36,11 +41,14 @@ export function requestLoad(): RequestLoad {
   let inFlight = 0;
   let last = performance.eventLoopUtilization();
   let bottleneck = false;
+  /** Samples in a row at or above BUSY_UTILIZATION. */
+  let busySamples = 0;
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const { utilization } = performance.eventLoopUtilization(now, last);
     last = now;
-    bottleneck = utilization >= (bottleneck ? IDLE_UTILIZATION : BUSY_UTILIZATION);
+    busySamples = utilization >= BUSY_UTILIZATION ? busySamples + 1 : 0;
+    bottleneck = bottleneck ? utilization >= IDLE_UTILIZATION : busySamples >= BUSY_SAMPLES;
   }, LOAD_SAMPLE_MS);
   timer.unref();
   return {
