@@ -22,9 +22,6 @@ import { offloadingStore, type SqliteOffload } from "./offload.js";
 
 export type { SqliteOffload, WorkerEvent } from "./offload.js";
 
-/** The page cache of each of the store's connections, in KiB (see `sqliteStoreOn`). */
-const PAGE_CACHE_KIB = 8 * 1024;
-
 /** How long a write waits for another process's lock before failing, in ms. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
@@ -120,10 +117,6 @@ export function sqliteStoreOn(
     database.pragma("synchronous = NORMAL");
     database.pragma(`busy_timeout = ${busyTimeoutMs}`);
     database.pragma("foreign_keys = ON");
-    // A page cache of up to 8 MiB (SQLite's default is 2 MiB), filled only as pages are read: a
-    // small database never uses it, a large one keeps the upper levels of its random-key indexes
-    // (persons, accounts, consumed ids) in memory instead of reading them again for each insert.
-    database.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   } catch (error) {
     database.close();
     throw error;
