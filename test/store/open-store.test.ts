@@ -2,9 +2,10 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { createKeyring, isPostgresUrl, openStore } from "../../src/store/index.js";
+import { createKeyring, isPostgresUrl, openSqliteStore, openStore } from "../../src/store/index.js";
 
 const POSTGRES_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const keyring = createKeyring({ secret: "open-store-secret-00000000000000000000" });
@@ -31,6 +32,20 @@ describe("choosing the backend by database URL", () => {
       expect(store.dialect).toBe("sqlite");
       await store.ping();
       expect(existsSync(filename)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("sets the pragmas the SQLite store relies on, on a connection it is given", async () => {
+    const database = new BetterSqlite3(join(dir, "pragmas.db"));
+    const store = await openSqliteStore({ database, keyring });
+    try {
+      const pragma = (name: string) => database.pragma(name, { simple: true });
+      expect(pragma("journal_mode")).toBe("wal");
+      expect(pragma("synchronous")).toBe(1); // NORMAL: durable against a crash of the process
+      expect(pragma("foreign_keys")).toBe(1);
+      expect(pragma("busy_timeout")).toBe(5000);
     } finally {
       await store.close();
     }
