@@ -5,48 +5,45 @@
  * the code changes what it explains. A missed target without an entry gets a clearly marked
  * "WHY: to be written" placeholder.
  *
- * PROFILE NOTES (refreshed 2026-12-01, third pass of issue 13; `--profile` of the committed run,
- * certgate on SQLite at 0 ms upstream, concurrency 50; shares of the production build's profile,
- * library shares from a dev-build profile of the same code; read shares, not times):
- *   - SQLite's own work on the event loop ≈ 28–31 % (the statements ≈ 16–19 %, BEGIN/COMMIT
- *     ≈ 12.5 %, in two profiled full runs; 37 % before migration 0007); the JavaScript of the transaction around it and its AES-GCM and
- *     HMAC ≈ 13 %. The store's completion path alone (no HTTP; scratch harness) costs ≈ 0.22 ms,
- *     most of it the COMMIT's WAL append (two pwrite calls per page, plus the WAL index's locks).
- *     perf puts better-sqlite3's native code (SQLite included) at only ≈ 6–8 % of the process:
- *     much of "the statements" is V8's side of the binding (parameters in, row objects out).
- *   - The HTTP side, which the floor server pays as well: socket writes ≈ 11 %, the upstream GET
- *     through node:http ≈ 9 %, node's parser and Hono's dispatch ≈ 8 %; garbage collection ≈ 4 %;
- *     pino ≈ 3 %; zod ≈ 3 %; the request-id AsyncLocalStorage (its promise hooks) ≈ 2 %;
- *     keepNames' `__name` on Hono's per-request closures ≈ 1.5 %.
- *   - Done in the third pass: the body read straight from Node's IncomingMessage (Hono's bodyLimit
- *     built every request's web Request, AbortSignal and stream: ≈ 8 % of certgate's CPU, and half
- *     of the floor's, which now reads its body the same way), rows of the synchronous path read as
- *     arrays and named in JavaScript, and migration 0007: only pending verifications indexed by
- *     status (a completion moved its row inside three status-led indexes; the store's completion
- *     path ≈ 15 % faster).
- *   - Tried in the third pass and not kept: 2 KiB pages for new databases (the store's completion
- *     path ≈ 13 % faster on a small database, none with 1,000,000 persons, where the deeper B-trees
- *     cost it back: the persons-scale ratio would worsen); minifying without keepNames (the
- *     package outgrows its 2 MB client-install budget, and stack traces lose their names).
- *   - Done in the second pass: the hot path's statements built and compiled by Kysely once per shape
- *     (store/prepared.ts; Kysely was ≈ 8–27 % before), the bound-id read on the synchronous path,
- *     the verified record built from the plaintext it sealed (no decrypt of what was just
- *     encrypted), WAL checkpoints by a worker thread (store/sqlite/checkpointer.ts; the automatic
- *     checkpoint ran inside a COMMIT on the event loop), the person key's HMAC computed once; on
- *     PostgreSQL the hot statements prepared by name once per connection.
- *   - Done in the first pass: PortOne calls through node:http(s) with a shared keep-alive agent
- *     instead of global fetch; the completion as ONE synchronous better-sqlite3 transaction
- *     (store/steps.ts); X-Request-Id set before the answer is built.
- *   - Earlier (issue 7): prepared statements reused by SQL text, RETURNING instead of re-reads, WAL with
- *     synchronous = NORMAL, pooled CSPRNG buffer.
- *   - Levers left: the store off the event loop (a worker thread owning the SQLite connection and
- *     running the whole completion transaction, crypto included: the ≈ 48 % above would leave the
- *     thread that answers requests for one message round trip; every store call would have to go
- *     there, or a second connection's lock waits would block the event loop); fewer B-tree pages
- *     per completion (WITHOUT ROWID tables for the ones keyed by text: a table rebuild on SQLite,
- *     ≈ 1 page each of the ≈ 15 a completion writes). On PostgreSQL,
- *     socket writes are ≈ 30 % of certgate's CPU: ten round trips per completion, each a write
- *     that wakes a backend; fewer round trips is the lever there.
+ * PROFILE NOTES (refreshed 2026-12-06, fourth pass of issue 13; `--profile` of full runs, certgate
+ * at concurrency 50, production build, shares of the event loop's samples; the profiles cover the
+ * main thread only, the store's worker thread is measured by its CPU time):
+ *   - Under load `certgate serve` runs a SQLite completion's transaction on the store's worker
+ *     thread (store/sqlite/offload.ts). Thread CPU times at 0 ms, c50 (≈ 2,400/s): the event loop
+ *     ≈ 0.32 ms per verification, the worker ≈ 0.20 ms (its transaction: COMMIT ≈ 1/4, the
+ *     statements ≈ 1/3, AES-GCM and HMAC ≈ 1/4 in dev-build profiles). At 20 ms, c50 (≈ 1,500/s):
+ *     ≈ 0.42 and ≈ 0.27 ms. CPU per verification fell with the move (≈ 0.80 → 0.50 ms at 0 ms):
+ *     each thread's code and data stay in its own core's caches.
+ *   - The event loop's share: socket writes ≈ 20 % (the answer and the upstream GET, each waking
+ *     another process on the two cores: a write costs tens of µs on this VM); garbage collection
+ *     ≈ 5 %; messages to and from the worker ≈ 3–4 %; the rest is node's HTTP parsing and agent,
+ *     Hono, zod, pino and the bound-id read (on this thread: under WAL a read never waits).
+ *   - At 20 ms a closed loop of 50 is latency-bound, not CPU-bound (≈ 1.4 of 2 cores busy): a
+ *     request passes through the event loop three times (its arrival and upstream call, the upstream
+ *     answer, the worker's answer) and waits each time for the loop's current batch.
+ *   - PostgreSQL: socket writes ≈ 30 % of the event loop, now six per completion (the bound-id read,
+ *     BEGIN with the locked read, the consumed id, the person, the account, the finish with its
+ *     audit event and the COMMIT; store/postgres/steps.ts, pg's pipeline mode) instead of ten;
+ *     pg's protocol code ≈ 14 %. PostgreSQL's backends run on the same two cores.
+ *   - Done in this pass: the store's writes on a worker thread when the event loop is the
+ *     bottleneck (http/load.ts), every SQLite transaction BEGIN IMMEDIATE; no RETURNING where the
+ *     store knows the answer, the finished row built from the locked one; policies parsed once per
+ *     stored text; withoutNulls copying only records that have a null; PostgreSQL pipelined; a new
+ *     person inserted first with a one-key keyring.
+ *   - Tried in this pass and not kept: one access-log line less per completion (no measurable
+ *     change); group commit of the completions of one event-loop turn (savepoints in one
+ *     transaction: no less CPU per completion in a store harness, the pages of random-key indexes
+ *     are not shared); an 8 MiB page cache (better-sqlite3's SQLite already has 16 MiB).
+ *   - Earlier passes: statements compiled once per shape (prepared.ts), prepared by name on
+ *     PostgreSQL, rows read as arrays, migration 0007 (only pending verifications indexed by
+ *     status), WAL checkpoints by a worker thread, the body read from Node's request stream,
+ *     PortOne calls through node:http with a keep-alive agent, the completion as one synchronous
+ *     better-sqlite3 transaction.
+ *   - Levers left: fewer B-tree pages per completion (WITHOUT ROWID tables for the ones keyed by
+ *     text, no AUTOINCREMENT for audit events: ≈ 4 of the ≈ 15.6 pages a completion writes; a
+ *     table rebuild on SQLite); on PostgreSQL, the consumed id sent with the locked read (it would
+ *     have to be rolled back when the verification is not pending); a leaner HTTP client than
+ *     node:http's agent, for both.
  */
 import type { BenchResults } from "./results.js";
 import type { ScenarioResult } from "./scenario.js";
@@ -56,7 +53,7 @@ import { MIN_THROUGHPUT_FACTOR, OPEN_LOOP_P99_ALLOWANCE_MS, type TargetId } from
 type Explain = (results: BenchResults) => string;
 
 const PROFILE_HOTSPOTS =
-  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of 7–8 statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, a structured log line and metrics. Profiling the timed part (`--profile`; notes in bench/lib/why.ts) puts ≈ 28–31 % of certgate's CPU in SQLite on the event loop (the statements ≈ 16–19 %, BEGIN/COMMIT ≈ 12.5 %, most of it the COMMIT's WAL append of every page the completion touched) and ≈ 13 % in the JavaScript and crypto of the transaction around it; the socket writes, the upstream GET, node's HTTP parser and Hono — which the floor pays too — take ≈ 28 %. Levers left: the store off the event loop (a worker thread owning the connection and the whole completion transaction), fewer B-tree pages per completion (WITHOUT ROWID tables: a table rebuild).";
+  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of six to seven statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, two structured log lines and metrics. Under load `certgate serve` runs the SQLite transaction on the store's worker thread, so its ≈ 0.2 ms per verification (more at 20 ms upstream) no longer holds the event loop but still counts in the process's CPU; the event loop keeps the HTTP side, of which the socket writes (the answer and the upstream GET, each waking another process) are ≈ 20 % (profile notes in bench/lib/why.ts). Levers left: fewer B-tree pages per completion (WITHOUT ROWID tables: a table rebuild), a leaner HTTP client than node:http's agent.";
 
 function mainRuns(results: BenchResults, server: string, latency?: number): ScenarioResult[] {
   return results.runs.filter(
@@ -161,21 +158,25 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
     const c = cpuShares(mainRuns(results, "certgate"));
     const b = cpuShares(mainRuns(results, "baseline"));
     const floor = cpuShares(mainRuns(results, "floor"));
-    return `Over the whole matrix certgate spends ${c.server} ms of CPU per verification on average, the floor ${floor.server} ms and the baseline ${b.server} ms. ${PROFILE_HOTSPOTS} CPU per verification rises with the machine's load (cache and scheduler contention; load average ${results.machine.load_average.start}–${results.machine.load_average.end ?? "?"} here), which is why the target also asks for a ratio to the floor measured in the same run.`;
+    const floorC50 = mainRuns(results, "floor").filter((r) => r.concurrency === 50);
+    const limits = floorC50
+      .map((r) => `${round(r.cpu_ms_per_verification * 1.5, 3)} ms at ${r.upstream_latency_ms} ms`)
+      .join(", ");
+    return `Over the whole matrix certgate spends ${c.server} ms of CPU per verification on average, the floor ${floor.server} ms and the baseline ${b.server} ms. ${PROFILE_HOTSPOTS} 1.5× the floor at c50 is ${limits || "–"}: less than the store's transaction alone costs (≈ 0.2 ms on the worker thread, with its COMMIT's WAL writes, two AES-GCM seals and an HMAC), so that half of the target cannot be met while a verification is recorded durably and encrypted; the floor records nothing. CPU per verification rises with the machine's load (cache and scheduler contention; load average ${results.machine.load_average.start}–${results.machine.load_average.end ?? "?"} here), which is why the target also asks for a ratio to the floor measured in the same run.`;
   },
 
   postgres_c50(results) {
     const pg = mainRuns(results, "certgate-postgres").filter((r) => r.concurrency === 50);
-    return `${pg.map((r) => `At ${r.upstream_latency_ms} ms certgate on PostgreSQL spent ${r.cpu_ms_per_verification} ms (user ${r.cpu_ms_split.user} / system ${r.cpu_ms_split.system} ms over the window) at ${r.verifications_per_second}/s.`).join(" ")} On PostgreSQL the completion is an asynchronous transaction of the same statements (store/steps.ts), each a round trip through the pg client (query serialization, the protocol, a promise per statement) plus BEGIN and COMMIT, and PostgreSQL's own backend processes compete for the same ${results.machine.cores} cores as certgate, the emulator and the load generator. The hot statements are prepared by name once per connection (PostgreSQL parses and plans each once). Profiling the timed part puts ≈ 30 % of certgate's CPU on PostgreSQL in socket writes: a completion is ten round trips (the bound-id read, BEGIN, seven statements, COMMIT), each a write that wakes a backend process on the same cores. Levers left: fewer round trips (a completion's decisions sit between its statements, so they cannot be sent together as they stand; one CTE would move the decisions into SQL).`;
+    return `${pg.map((r) => `At ${r.upstream_latency_ms} ms certgate on PostgreSQL spent ${r.cpu_ms_per_verification} ms (user ${r.cpu_ms_split.user} / system ${r.cpu_ms_split.system} ms over the window) at ${r.verifications_per_second}/s.`).join(" ")} On PostgreSQL the completion is the same steps as on SQLite, asynchronous, in pg's pipeline mode (store/postgres/steps.ts): a new person's completion is six round trips (the bound-id read, BEGIN with the locked read, the consumed id, the person, the account, the finish with its audit event and the COMMIT), down from ten, each a socket write that wakes a backend process; the hot statements are prepared by name once per connection. Its CPU is certgate's process only (the pg client: ≈ 30 % of the event loop in socket writes, ≈ 14 % in pg's protocol code); PostgreSQL's own backends are other processes on the same ${results.machine.cores} cores as certgate, the emulator and the load generator, so they show in throughput, not in that figure, and the event loop that drives the pg client is the bottleneck (certgate's CPU per verification × throughput ≈ one core). Levers left: the consumed id sent with the locked read (it would have to be rolled back when the verification is not pending); the store's PostgreSQL work on a worker thread as on SQLite (it would lift throughput, not lower CPU per verification). 1.5× the baseline asks certgate, its PostgreSQL backends, the emulator and the load generator together to spend under ≈ 1.1 ms of CPU per verification on two cores.`;
   },
 
   peak_rss() {
-    return "certgate's peak RSS is its code (Hono, Kysely, zod, pino, prom-client, pg, the emulator's personas, the OpenAPI document) plus the heap of the requests in flight, plus ≈ 7–8 MiB for the thread that checkpoints the WAL off the event loop (its own V8 isolate and SQLite connection; measured by starting one in an otherwise idle process); the baseline loads Express and axios only. The V8 heap grows to what the in-flight requests need before a major GC runs; a smaller semi-space or `--max-old-space-size` would trade CPU for memory.";
+    return "certgate's peak RSS is its code (Hono, Kysely, zod, pino, prom-client, pg, the emulator's personas, the OpenAPI document) plus the heap of the requests in flight, plus ≈ 7–8 MiB for the thread that checkpoints the WAL off the event loop and, once the event loop is the bottleneck (c10 and c50 at 0 ms, c50 at 20 ms), ≈ 15–20 MiB for the store's worker thread (its own V8 isolate with a 2 MiB young generation, the store's code and a SQLite connection); the baseline loads Express and axios only. The V8 heap grows to what the in-flight requests need before a major GC runs; a smaller semi-space or `--max-old-space-size` would trade CPU for memory.";
   },
 
   persons_scale(results) {
     const scale = results.runs.filter((r) => r.group === "scale");
     const large = scale[scale.length - 1];
-    return `Every lookup of a completion is indexed (persons_key_unique, accounts.person_id, verifications.bound_id), so more persons cost B-tree depth, not scans. A miss points at SQLite's page cache (certgate opens the database with the default cache_size of 2 MiB, while ${large?.persons?.toLocaleString("en-US") ?? "the large"} persons take hundreds of MiB with random-key indexes: each new person's insert touches cold pages) or at noise: the rounds of one size differ by as much as the machine drifts between them; compare the CPU per verification of the runs.`;
+    return `Every lookup of a completion is indexed (persons_key_unique, accounts.person_id, verifications.bound_id), so more persons cost B-tree depth, not scans. A miss points at the cold pages each new person's insert touches (${large?.persons?.toLocaleString("en-US") ?? "the large"} persons take hundreds of MiB with random-key indexes, beyond SQLite's 16 MiB page cache) or at noise: unchanged code gave ratios from 0.99× to 1.15× in runs of the same day (2026-12-06); compare the CPU per verification of the runs.`;
   },
 };
