@@ -232,12 +232,13 @@ describe("SQLite store with a worker that fails", () => {
       expect((await offloaded.getVerification(before.id))?.status).toBe("verified");
       const after = await offloaded.createVerification(newVerification());
       expect((await complete(after.id, uid("imp"))).kind).toBe("finished");
-      // The write after the crash started a new worker (running here while it started).
-      await vi.waitFor(() => expect(events).toEqual(["ready", "exited", "ready"]));
+      // The write after the crash started a new worker (running here while it started). From the
+      // TypeScript source a worker compiles its modules as it starts: seconds on a loaded machine.
+      await vi.waitFor(() => expect(events).toEqual(["ready", "exited", "ready"]), { timeout: 20_000 });
     } finally {
       await offloaded.close();
     }
-  });
+  }, 60_000);
 
   it("runs every write on the calling thread when its worker cannot start", async () => {
     events = [];
