@@ -222,9 +222,11 @@ function startWorker(
     call(method, args) {
       return new Promise((resolve, reject) => {
         const id = nextId++;
+        // Arguments the structured clone refuses (a function, say) never reach the worker: the
+        // call fails here, and leaves nothing pending.
+        worker.postMessage({ id, method, args } satisfies WorkerRequest);
         if (pending.size === 0) worker.ref();
         pending.set(id, { resolve, reject });
-        worker.postMessage({ id, method, args } satisfies WorkerRequest);
       });
     },
     close() {

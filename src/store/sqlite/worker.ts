@@ -20,7 +20,18 @@ if (options.autocheckpointPages !== undefined) {
   database.pragma(`wal_autocheckpoint = ${options.autocheckpointPages}`);
 }
 
-const answer = (message: WorkerMessage) => port.postMessage(message);
+/**
+ * Answers request `id`. A value the structured clone refuses is answered as that error, so that
+ * the call fails instead of the thread.
+ */
+const answer = (message: WorkerMessage) => {
+  try {
+    port.postMessage(message);
+  } catch (error) {
+    if (!("id" in message)) throw error;
+    port.postMessage({ id: message.id, ok: false, error: toWire(error) });
+  }
+};
 
 port.on("message", (request: WorkerRequest) => {
   if (request.method === "close") {
@@ -28,8 +39,18 @@ port.on("message", (request: WorkerRequest) => {
     store.close().finally(() => port.close());
     return;
   }
-  const method = store[request.method] as (...args: unknown[]) => Promise<unknown>;
-  method(...request.args).then(
+  // Any failure of the call — a method the store does not have, one that throws before it
+  // returns — is the call's answer, never the end of the thread. The call runs at once (a
+  // SQLite completion commits before this returns), not a microtask later.
+  let result: Promise<unknown>;
+  try {
+    const method = store[request.method];
+    if (typeof method !== "function") throw new TypeError(`store: no method ${String(request.method)}`);
+    result = (method as (...args: unknown[]) => Promise<unknown>)(...request.args);
+  } catch (error) {
+    result = Promise.reject(error);
+  }
+  result.then(
     (value) => answer({ id: request.id, ok: true, value }),
     (error: unknown) => answer({ id: request.id, ok: false, error: toWire(error) }),
   );
