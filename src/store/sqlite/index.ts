@@ -2,9 +2,11 @@
  * The embedded store: one SQLite file through better-sqlite3 12.
  *
  * Kysely's SqliteDriver runs every query on one connection guarded by a mutex, and a transaction
- * holds that connection until it commits, so completions never interleave inside one process. WAL
- * lets readers (another process, a backup) proceed beside the writer; `busy_timeout` makes a second
- * process wait for the write lock instead of failing at once.
+ * holds that connection until it commits. WAL lets readers (another process, a backup, this
+ * thread while the store's worker writes: offload.ts) proceed beside the writer; every transaction
+ * begins IMMEDIATE and `busy_timeout` makes a second connection wait for the write lock instead of
+ * failing at once, so transactions of the store's two connections, or of two processes, never
+ * interleave.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -243,10 +245,11 @@ function withStatementCache(
       // the fault that happened. With no transaction open, the rollback has nothing left to do.
       if (sql === "rollback" && !database.inTransaction) return NO_OP_ROLLBACK;
       // Every transaction takes the write lock as it begins (Kysely's SqliteDriver begins deferred).
-      // A deferred one that reads and then writes fails at once with SQLITE_BUSY_SNAPSHOT — the
-      // busy timeout does not wait for that — whenever another connection (another process, or
-      // the store's worker thread: offload.ts) committed in between; an immediate one waits for
-      // the lock, then reads what that commit left.
+      // A deferred one that has read fails at its first write with SQLITE_BUSY when another
+      // connection (another process, or the store's worker thread: offload.ts) holds the lock —
+      // SQLite does not run the busy handler for a transaction that has begun reading — or with
+      // SQLITE_BUSY_SNAPSHOT when that one committed meanwhile; an immediate one waits for the
+      // lock, then reads what the other left.
       const text = sql === "begin" ? BEGIN_IMMEDIATE : sql;
       let statement = statements.get(text);
       if (statement === undefined) {
