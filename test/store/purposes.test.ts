@@ -10,18 +10,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import type { PersonKey, VerifiedIdentity } from "../../src/core/identity.js";
-import { resolvePolicy } from "../../src/core/policy.js";
+import type { VerifiedIdentity } from "../../src/core/identity.js";
 import type { Store } from "../../src/core/store.js";
 import type { CompletionDecision, NewVerification } from "../../src/core/verification.js";
 import { createKeyring, type Keyring } from "../../src/store/crypto.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { ciOf, makeIdentity, makeVerification, NOW, uid, verified } from "./fixtures.js";
 
 const POSTGRES_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SECRET = "purposes-store-secret-00000000000000000";
 const OLD_SECRET = "purposes-store-old-secret-000000000000";
-const NOW = new Date("2026-03-01T03:00:00Z");
 
 type Open = (keyring: Keyring) => Promise<Store>;
 
@@ -60,40 +59,6 @@ function postgres(): Open {
     });
   };
 }
-
-const uid = (prefix: string) => `${prefix}_${randomBytes(8).toString("hex")}`;
-
-function makeVerification(overrides: Partial<NewVerification> = {}): NewVerification {
-  return {
-    id: uid("ver"),
-    apiVersion: "v1",
-    boundId: uid("mid"),
-    policy: resolvePolicy({}, { creatingAccount: overrides.accountRef !== undefined }),
-    createdAt: NOW,
-    expiresAt: new Date(NOW.getTime() + 15 * 60_000),
-    ...overrides,
-  };
-}
-
-function makeIdentity(): VerifiedIdentity {
-  const n = randomBytes(6).toString("hex");
-  return {
-    name: "김테스트",
-    birthDate: { year: 1990, month: 1, day: 1 },
-    phone: "01000000001",
-    ci: `TEST-CI-${n}`.padEnd(88, "0"),
-    provider: "danal",
-    verifiedAt: new Date(NOW.getTime() - 60_000),
-    source: "v1",
-  };
-}
-
-const ciOf = (identity: VerifiedIdentity): PersonKey => ({ kind: "ci", value: identity.ci ?? "" });
-const verified = (identity: VerifiedIdentity): CompletionDecision => ({
-  ok: true,
-  identity,
-  personKey: ciOf(identity),
-});
 
 describe.each([
   ["sqlite", sqlite],

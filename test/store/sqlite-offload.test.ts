@@ -6,22 +6,18 @@
  * and the next write starts a new worker. The whole store contract also runs with every write on
  * the worker (store-contract.test.ts).
  */
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { StoreError } from "../../src/core/errors.js";
-import type { VerifiedIdentity } from "../../src/core/identity.js";
-import { resolvePolicy } from "../../src/core/policy.js";
 import type { Store } from "../../src/core/store.js";
-import type { CompletionDecision, NewVerification } from "../../src/core/verification.js";
 import { createKeyring, keyringOptionsOf } from "../../src/store/crypto.js";
 import { openSqliteStore, type WorkerEvent } from "../../src/store/sqlite/index.js";
 import { offloadingStore } from "../../src/store/sqlite/offload.js";
+import { makeIdentity, makeVerification, NOW, uid, verified } from "./fixtures.js";
 
-const NOW = new Date("2026-03-01T03:00:00Z");
 const keyring = createKeyring({ secret: "sqlite-offload-test-secret-000000000000" });
 
 let dir: string;
@@ -60,42 +56,12 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const uid = (prefix: string) => `${prefix}_${randomBytes(8).toString("hex")}`;
-
-function newVerification(): NewVerification {
-  return {
-    id: uid("ver"),
-    apiVersion: "v1",
-    boundId: uid("mid"),
-    accountRef: uid("acct"),
-    policy: resolvePolicy({ minAge: { age: 19, rule: "year" } }, { creatingAccount: true }),
-    createdAt: NOW,
-    expiresAt: new Date(NOW.getTime() + 15 * 60_000),
-  };
-}
+/** A pending verification with an account: a completion creates its person and binds it. */
+const newVerification = () => makeVerification({ accountRef: uid("acct") });
 
 const createPending = () => store.createVerification(newVerification());
 
-/** An obviously synthetic person with a unique CI. */
-function identity(overrides: Partial<VerifiedIdentity> = {}): VerifiedIdentity {
-  const n = randomBytes(6).toString("hex");
-  return {
-    name: "김테스트",
-    birthDate: { year: 1990, month: 1, day: 1 },
-    phone: "01000000001",
-    ci: `TEST-CI-${n}`.padEnd(88, "0"),
-    provider: "danal",
-    verifiedAt: new Date(NOW.getTime() - 60_000),
-    source: "v1",
-    ...overrides,
-  };
-}
-
-function verified(person = identity()): CompletionDecision {
-  return { ok: true, identity: person, personKey: { kind: "ci", value: person.ci ?? "" } };
-}
-
-function complete(verificationId: string, person = identity(), upstreamId = uid("imp")) {
+function complete(verificationId: string, person = makeIdentity(), upstreamId = uid("imp")) {
   return store.completeVerification({ verificationId, upstreamId, decision: verified(person), now: NOW });
 }
 
@@ -121,7 +87,7 @@ describe("SQLite store with its worker thread", () => {
 
   it("answers one completion of a verification and replays the others, sent to both threads", async () => {
     const pending = await createPending();
-    const person = identity();
+    const person = makeIdentity();
     // The first runs here (the worker has nothing in hand); the rest queue on the worker.
     busy = false;
     const first = complete(pending.id, person);
@@ -173,6 +139,16 @@ describe("SQLite store with its worker thread", () => {
     for (const v of others) expect(await store.isAccountBound(v.accountRef ?? "")).toBe(true);
   });
 
+  it("fails a call whose arguments cannot cross to the worker, and nothing else", async () => {
+    busy = true;
+    const unclonable = { ...newVerification(), toJSON: () => "a function cannot be cloned" };
+    await expect(store.createVerification(unclonable)).rejects.toMatchObject({ name: "DataCloneError" });
+    // The worker is as it was: the next write goes to it and succeeds; nothing was left pending.
+    const pending = await createPending();
+    expect((await complete(pending.id)).kind).toBe("finished");
+    expect(events).toEqual(["ready"]);
+  });
+
   it("starts one worker, and tells when it is ready", async () => {
     busy = true;
     await Promise.all(Array.from({ length: 5 }, () => createPending()));
@@ -215,7 +191,12 @@ describe("SQLite store with a worker that fails", () => {
     const offloaded = await offloadedTo("dies-on-crash-call.ts", "ready");
     try {
       const complete = (verificationId: string, upstreamId: string) =>
-        offloaded.completeVerification({ verificationId, upstreamId, decision: verified(), now: NOW });
+        offloaded.completeVerification({
+          verificationId,
+          upstreamId,
+          decision: verified(makeIdentity()),
+          now: NOW,
+        });
       const before = await offloaded.createVerification(newVerification());
       expect((await complete(before.id, uid("imp"))).kind).toBe("finished");
       const crashed = await offloaded.createVerification(newVerification());
@@ -252,7 +233,7 @@ describe("SQLite store with a worker that fails", () => {
           offloaded.completeVerification({
             verificationId: v.id,
             upstreamId: uid("imp"),
-            decision: verified(),
+            decision: verified(makeIdentity()),
             now: NOW,
           }),
         ),
