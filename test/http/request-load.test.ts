@@ -40,47 +40,39 @@ function inFlight(load: ReturnType<typeof requestLoad>, count: number) {
   };
 }
 
-describe("request load", () => {
-  it("is busy with requests in flight and the event loop busy, and not once the loop idles", async () => {
-    const load = requestLoad();
-    try {
-      const requests = inFlight(load, 2);
-      await sleep(LOAD_SAMPLE_MS * 2.5);
-      expect(load.busy()).toBe(false);
-      await spin(LOAD_SAMPLE_MS * 5.5);
-      expect(load.busy()).toBe(true);
-      await sleep(LOAD_SAMPLE_MS * 2.5);
-      expect(load.busy()).toBe(false);
-      await requests.release();
-    } finally {
-      load.stop();
-    }
-  });
+/** Runs `test` on a fresh load, stopped afterwards whatever happens. */
+async function withLoad(test: (load: ReturnType<typeof requestLoad>) => Promise<void>): Promise<void> {
+  const load = requestLoad();
+  try {
+    await test(load);
+  } finally {
+    load.stop();
+  }
+}
 
-  it("turns busy only past three quarters of the loop's time for three samples, and idle only below 40 %", async () => {
-    const load = requestLoad();
-    try {
+describe("request load", () => {
+  it("turns busy after three samples of a loop busy three quarters of the time, and idle below 40 %", () =>
+    withLoad(async (load) => {
       const requests = inFlight(load, 2);
-      // A burst shorter than three samples is not a bottleneck yet.
+      await sleep(LOAD_SAMPLE_MS * 2.5);
+      expect(load.busy()).toBe(false);
+      // A burst shorter than three samples is not a bottleneck yet, nor a loop busy half the time.
       await spin(LOAD_SAMPLE_MS * 1.5);
       expect(load.busy()).toBe(false);
       await spin(LOAD_SAMPLE_MS * 5.5, 0.55);
       expect(load.busy()).toBe(false);
       await spin(LOAD_SAMPLE_MS * 5.5);
       expect(load.busy()).toBe(true);
+      // Once busy, half the time keeps it so; an idle loop ends it.
       await spin(LOAD_SAMPLE_MS * 5.5, 0.55);
       expect(load.busy()).toBe(true);
       await sleep(LOAD_SAMPLE_MS * 2.5);
       expect(load.busy()).toBe(false);
       await requests.release();
-    } finally {
-      load.stop();
-    }
-  });
+    }));
 
-  it("is never busy with one request or none in flight, however busy the loop", async () => {
-    const load = requestLoad();
-    try {
+  it("is never busy with one request or none in flight, however busy the loop", () =>
+    withLoad(async (load) => {
       const one = inFlight(load, 1);
       await spin(LOAD_SAMPLE_MS * 5.5);
       expect(load.busy()).toBe(false);
@@ -90,8 +82,5 @@ describe("request load", () => {
       expect(load.busy()).toBe(true);
       await two.release();
       expect(load.busy()).toBe(false);
-    } finally {
-      load.stop();
-    }
-  });
+    }));
 });
