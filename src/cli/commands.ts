@@ -11,7 +11,7 @@ import { isPostgresUrl } from "../store/index.js";
 import { type Command, type Flag, UsageError } from "./command-table.js";
 import { type Config, loadConfig, loadLogLevel } from "./config.js";
 import { runDoctor } from "./doctor.js";
-import { createLogger } from "./logger.js";
+import { createLogger, turnBatchedStdout } from "./logger.js";
 import { lookupUpstream } from "./lookup.js";
 import { step, summary } from "./progress.js";
 import { WEBHOOK_COMMANDS } from "./webhooks.js";
@@ -42,7 +42,8 @@ from the environment and .env (see .env.example).`,
       },
     },
     async run({ env }) {
-      const log = logger(env);
+      const stdout = turnBatchedStdout();
+      const log = createLogger(stdout, loadLogLevel(env));
       const config = loadConfig(env);
       const certgate = await startCertgate(config, { logger: log, demo: config.demo });
       log.info(
@@ -53,6 +54,8 @@ from the environment and .env (see .env.example).`,
         },
         "certgate is serving",
       );
+      // The help is written straight to stdout: the log line above goes first.
+      stdout.flush();
       if (config.mode === "sandbox") printSandboxHelp(certgate.url, config);
       onShutdown(() => certgate.close());
       return -1;

@@ -13,7 +13,16 @@ export interface CommandResult {
  * emulator) keeps answering meanwhile.
  */
 export function runCertgate(args: string[], env: Record<string, string>): Promise<CommandResult> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+  return runTypeScript("src/cli/main.ts", args, env);
+}
+
+/** {@link runCertgate} for any TypeScript file of the repository (a test's child process). */
+export function runTypeScript(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<CommandResult> {
+  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
     env: { PATH: process.env.PATH ?? "", ...env },
   });
   let stdout = "";
