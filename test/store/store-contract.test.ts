@@ -356,6 +356,32 @@ describe.each(backends)("store contract: %s", (_name, dialect, makeBackend) => {
       expect(result).toEqual({ kind: "not_found" });
     });
 
+    it("leaves the upstream id of a completion answered replayed or not_found unconsumed", async () => {
+      const first = await createAndComplete(verified(makeIdentity()));
+      if (first.kind !== "finished") throw new Error("expected finished");
+      const replayedWith = uid("imp");
+      const replay = await store.completeVerification({
+        verificationId: first.verification.id,
+        upstreamId: replayedWith,
+        decision: verified(makeIdentity()),
+        now: NOW,
+      });
+      expect(replay.kind).toBe("replayed");
+      const unknownWith = uid("imp");
+      const unknown = await store.completeVerification({
+        verificationId: "ver_unknown",
+        upstreamId: unknownWith,
+        decision: verified(makeIdentity()),
+        now: NOW,
+      });
+      expect(unknown).toEqual({ kind: "not_found" });
+      // Neither upstream id was kept: each still completes another verification.
+      for (const upstreamId of [replayedWith, unknownWith]) {
+        const next = await createAndComplete(verified(makeIdentity()), {}, upstreamId);
+        expect(next).toMatchObject({ kind: "finished", verification: { status: "verified", upstreamId } });
+      }
+    });
+
     it("rejects already_used when another verification consumed the upstream id", async () => {
       const upstreamId = uid("imp");
       await createAndComplete(verified(makeIdentity()), {}, upstreamId);
