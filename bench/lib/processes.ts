@@ -9,7 +9,7 @@
  * - CPU time and peak RSS come from /proc/<pid>/stat and /proc/<pid>/status (Linux only).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 
 const live = new Set<ChildProcess>();
 
@@ -152,6 +152,26 @@ export function cpuTimeMs(pid: number): { user: number; system: number; total: n
   const user = (Number(fields[11]) * 1000) / ticksPerSecond();
   const system = (Number(fields[12]) * 1000) / ticksPerSecond();
   return { user, system, total: user + system };
+}
+
+/**
+ * CPU time so far, in ms, of every process of this machine whose command is `command` (e.g.
+ * "postgres": the server, its backends and its background workers), or undefined when none runs.
+ * A process that ends between two readings takes its time with it: compare readings taken while
+ * the processes measured all live (a pool's connections, during a run).
+ */
+export function cpuTimeOfCommandMs(command: string): number | undefined {
+  let total: number | undefined;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() !== command) continue;
+      total = (total ?? 0) + cpuTimeMs(Number(entry)).total;
+    } catch {
+      // Ended while the list was read.
+    }
+  }
+  return total;
 }
 
 /** Peak resident set size of `pid` (VmHWM), in bytes. */

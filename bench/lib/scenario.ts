@@ -25,7 +25,7 @@ import {
 import { type LoadResult, leadInBudget, runLoad, spareBodies } from "./load.js";
 import { type OpenLoopResult, runOpenLoop } from "./openloop.js";
 import { createBenchDatabase, dropBenchDatabase } from "./postgres.js";
-import { cpuTimeMs, peakRssBytes } from "./processes.js";
+import { cpuTimeMs, cpuTimeOfCommandMs, peakRssBytes } from "./processes.js";
 import {
   type RunDirs,
   type Server,
@@ -108,6 +108,12 @@ export interface ScenarioResult {
   /** For reading contention: the emulator's and the load generator's CPU per verification. */
   emulator_cpu_ms_per_verification: number;
   load_generator_cpu_ms_per_verification: number;
+  /**
+   * certgate-postgres: the CPU of this machine's PostgreSQL processes (server, backends, background
+   * workers) per verification over the timed part; null for the other servers, or when PostgreSQL
+   * runs elsewhere. Absent from results written before it was measured.
+   */
+  database_cpu_ms_per_verification?: number | null;
   failures: number;
   warmup_failures: number;
   statuses: Record<string, number>;
@@ -136,6 +142,8 @@ export interface EmulatorHandle {
 interface CpuSnapshot {
   server: { user: number; system: number; total: number };
   emulator: number;
+  /** certgate-postgres: this machine's PostgreSQL processes, ms (undefined otherwise). */
+  database: number | undefined;
   /** This process (the load generator), ms. */
   load: number;
   /** CLOCK_MONOTONIC, µs. */
@@ -175,6 +183,8 @@ export async function runScenario(
       return {
         server: cpuTimeMs(active.process.pid),
         emulator: cpuTimeMs(emulator.pid).total,
+        database:
+          database !== undefined && onThisMachine(database.url) ? cpuTimeOfCommandMs("postgres") : undefined,
         load: (load.user + load.system) / 1000,
         at: monotonicMicros(),
       };
@@ -424,6 +434,10 @@ function summarize(
     peak_rss_bytes: m.peakRss,
     emulator_cpu_ms_per_verification: round((closed.emulator - opened.emulator) / done, 3),
     load_generator_cpu_ms_per_verification: round((closed.load - opened.load) / done, 3),
+    database_cpu_ms_per_verification:
+      opened.database === undefined || closed.database === undefined
+        ? null
+        : round((closed.database - opened.database) / done, 3),
     failures: timed.failures,
     warmup_failures: m.warmup.failures,
     statuses: timed.statuses,
@@ -434,6 +448,11 @@ function summarize(
     timed_window_us: [opened.at, closed.at],
     profile_file: m.profileFile,
   };
+}
+
+/** Whether the PostgreSQL of `url` runs here: only then are this machine's postgres processes its own. */
+function onThisMachine(url: string): boolean {
+  return ["127.0.0.1", "localhost", "[::1]"].includes(new URL(url).hostname);
 }
 
 /** Name of the run's .cpuprofile (without extension) under `--profile`. */
