@@ -39,11 +39,23 @@
  *     status), WAL checkpoints by a worker thread, the body read from Node's request stream,
  *     PortOne calls through node:http with a keep-alive agent, the completion as one synchronous
  *     better-sqlite3 transaction.
+ *   - Fifth pass (same day): per-thread CPU from /proc at 20 ms, c50 (≈ 1,770/s): event loop
+ *     ≈ 0.34 ms per verification, store worker ≈ 0.14 ms (a quarter of it system time: the WAL's
+ *     writes, two per page), V8's GC helper threads ≈ 0.05 ms. The bound-id read on the event loop
+ *     is ≈ 8 % of its samples: every commit of the worker's connection resets the page cache of the
+ *     event loop's connection (a standalone test: 14 µs a read after another connection's commit,
+ *     4.5 µs without). Done: log lines written once per event-loop turn (cli/logger.ts, ≈ 0.94×
+ *     CPU per verification in A/B), no esbuild keepNames in the package (≈ 0.94×: it re-named
+ *     every closure as it was created). Tried and not kept: reads on the worker too (0 ms: +8–28 %
+ *     throughput, −9–19 % CPU; 20 ms c50: −5–11 % throughput, the extra hop is latency); SQLite
+ *     mmap (1.06–1.16× CPU; 29 µs a read after another connection's commit); an 8 MiB young
+ *     generation for the worker (same CPU, +5–7 % RSS); offloading only above 90 % busy (same
+ *     CPU, lower throughput at 0 ms c10); on PostgreSQL the consumed id sent with the locked read,
+ *     one round trip less (same CPU and throughput).
  *   - Levers left: fewer B-tree pages per completion (WITHOUT ROWID tables for the ones keyed by
  *     text, no AUTOINCREMENT for audit events: ≈ 4 of the ≈ 15.6 pages a completion writes; a
- *     table rebuild on SQLite); on PostgreSQL, the consumed id sent with the locked read (it would
- *     have to be rolled back when the verification is not pending); a leaner HTTP client than
- *     node:http's agent, for both.
+ *     table rebuild on SQLite); a leaner HTTP client than node:http's agent; fewer allocations per
+ *     request (GC: ≈ 5 % of the event loop plus the helper threads).
  */
 import type { BenchResults } from "./results.js";
 import type { ScenarioResult } from "./scenario.js";
@@ -53,7 +65,7 @@ import { MIN_THROUGHPUT_FACTOR, OPEN_LOOP_P99_ALLOWANCE_MS, type TargetId } from
 type Explain = (results: BenchResults) => string;
 
 const PROFILE_HOTSPOTS =
-  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of six to seven statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, two structured log lines and metrics. Under load `certgate serve` runs the SQLite transaction on the store's worker thread, so its ≈ 0.2 ms per verification (more at 20 ms upstream) no longer holds the event loop but still counts in the process's CPU; the event loop keeps the HTTP side, of which the socket writes (the answer and the upstream GET, each waking another process) are ≈ 20 % (profile notes in bench/lib/why.ts). Levers left: fewer B-tree pages per completion (WITHOUT ROWID tables: a table rebuild), a leaner HTTP client than node:http's agent.";
+  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of six to seven statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, two structured log lines (written together, once per event-loop turn) and metrics. Under load `certgate serve` runs the SQLite transaction on the store's worker thread, so its ≈ 0.2 ms per verification (more at 20 ms upstream) no longer holds the event loop but still counts in the process's CPU; the event loop keeps the HTTP side, of which the socket writes (the answer and the upstream GET, each waking another process) are ≈ 20 % (profile notes in bench/lib/why.ts). Levers left: fewer B-tree pages per completion (WITHOUT ROWID tables: a table rebuild), a leaner HTTP client than node:http's agent, fewer allocations per request.";
 
 function mainRuns(results: BenchResults, server: string, latency?: number): ScenarioResult[] {
   return results.runs.filter(
