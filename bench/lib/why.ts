@@ -50,8 +50,9 @@
  *     throughput, −9–19 % CPU; 20 ms c50: −5–11 % throughput, the extra hop is latency); SQLite
  *     mmap (1.06–1.16× CPU; 29 µs a read after another connection's commit); an 8 MiB young
  *     generation for the worker (same CPU, +5–7 % RSS); offloading only above 90 % busy (same
- *     CPU, lower throughput at 0 ms c10); on PostgreSQL the consumed id sent with the locked read,
- *     one round trip less (same CPU and throughput).
+ *     CPU, lower throughput at 0 ms c10); fewer GC helper threads (`--v8-pool-size=1`: same CPU);
+ *     on PostgreSQL the consumed id sent with the locked read, one round trip less (same CPU and
+ *     throughput).
  *   - Levers left: fewer B-tree pages per completion (WITHOUT ROWID tables for the ones keyed by
  *     text, no AUTOINCREMENT for audit events: ≈ 4 of the ≈ 15.6 pages a completion writes; a
  *     table rebuild on SQLite); a leaner HTTP client than node:http's agent; fewer allocations per
