@@ -61,7 +61,7 @@
  *     GETs in flight to a keep-alive node:http server, a PortOne-sized JSON answer), node:http's
  *     client spends ≈ 40 µs of CPU per GET and a minimal keep-alive client over net.Socket ≈ 14 µs:
  *     ≈ 0.025 ms of the event loop's ≈ 0.34 ms per verification, for a client that must also read
- *     chunked bodies, speak TLS and fail as node:http does (tests/portone's socket contract suites
+ *     chunked bodies, speak TLS and fail as node:http does (test/portone's socket contract suites
  *     and the reliability suite's upstream faults); fewer allocations per request (GC: ≈ 5 % of the
  *     event loop plus the helper threads).
  */
