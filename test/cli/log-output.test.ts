@@ -1,8 +1,10 @@
 /**
  * `certgate serve`'s log on stdout (cli/logger.ts `turnBatchedStdout`): the lines of one event-loop
  * turn leave in one write, in order, and none is lost when the process exits or throws in the turn
- * that wrote it. Real child processes, their stdout a real pipe.
+ * that wrote it; a closed stdout (EPIPE) does not end the process. Real child processes, their stdout
+ * a real pipe.
  */
+import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { runTypeScript } from "./run-certgate.js";
 
@@ -35,6 +37,20 @@ describe("serve's stdout log", () => {
     const { status, lines } = await runChild("exit");
     expect(status).toBe(3);
     expect(lines.map((l) => l.msg)).toEqual(["before exit"]);
+  });
+
+  it("goes on when its stdout's reader is gone (EPIPE), without ending the process", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, "closed"], {
+      env: { PATH: process.env.PATH ?? "" },
+    });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += String(c);
+    });
+    const status = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    expect(status).toBe(0);
+    expect(stderr).toContain("still serving");
   });
 
   it("writes the lines in hand when an uncaught exception ends the process", async () => {

@@ -29,6 +29,16 @@ if (mode === "turns") {
   // process.exit in the turn that logged: the line still leaves.
   log.info({ n: 1 }, "before exit");
   process.exit(3);
+} else if (mode === "closed") {
+  // Stdout's reader gone (EPIPE): logging goes on quietly, the process does not end.
+  let n = 0;
+  const timer = setInterval(() => {
+    log.info({ n: n++ }, "into a closed pipe");
+    if (n === 50) {
+      clearInterval(timer);
+      process.stderr.write("still serving\n");
+    }
+  }, 5);
 } else if (mode === "throw") {
   // An uncaught exception in the turn that logged: the line still leaves.
   log.info({ n: 1 }, "before throw");
