@@ -2,6 +2,8 @@
  * Versioned schema migrations, in code, shared by SQLite and PostgreSQL. Kysely's `Migrator` records
  * the applied ones in `kysely_migration` and takes a lock (a PostgreSQL advisory lock), so several
  * instances starting at once migrate once. Never edit a released migration: add the next one.
+ *
+ * Longer than 400 lines: every migration released, in the order they apply, one file to read them in.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { MigrationError } from "../core/errors.js";
@@ -270,7 +272,93 @@ export function createMigrations(dialect: StoreDialect): Record<string, Migratio
           .execute();
       },
     },
+    "0008_sqlite_compact_tables": {
+      // SQLite only (PostgreSQL has neither rowids nor sqlite_sequence). A completion inserts a row
+      // into persons, consumed_ids and accounts, whose keys are text: as rowid tables each is two
+      // B-trees (the rows by rowid, the key's index), as WITHOUT ROWID tables one, keyed by the
+      // primary key. audit_events loses AUTOINCREMENT, which updated sqlite_sequence on every insert:
+      // an INTEGER PRIMARY KEY still numbers rows max(id) + 1, and audit events are never deleted,
+      // so ids stay increasing. Four pages fewer in each completion's WAL append (15.5 → 12.3) and
+      // ≈ 10 % less CPU per completion (issue 13). Rows, ids and constraints are kept; the copy takes
+      // ≈ 23 s for a million verifications (README: run `certgate migrate` before upgrading).
+      up: (db: Kysely<unknown>) =>
+        dialect.name === "sqlite" ? rebuildTables(db, COMPACT_TABLES) : Promise.resolve(),
+      down: (db: Kysely<unknown>) =>
+        dialect.name === "sqlite" ? rebuildTables(db, ROWID_TABLES) : Promise.resolve(),
+    },
   };
+}
+
+/** A SQLite table as a rebuild creates it: its definition after `create table <name> `, its indexes. */
+interface TableShape {
+  table: string;
+  definition: string;
+  indexes: string[];
+}
+
+const PERSONS_COLUMNS = `("id" text primary key, "key_kind" text not null check (key_kind in ('ci', 'di')), "key_scope" text not null, "key_hash" text not null, "key_id" text not null, "created_at" bigint not null, constraint "persons_key_unique" unique ("key_kind", "key_scope", "key_hash"))`;
+const CONSUMED_IDS_COLUMNS = `("upstream_id" text primary key, "verification_id" text not null references "verifications" ("id"), "consumed_at" bigint not null)`;
+const ACCOUNTS_COLUMNS = `("account_ref" text primary key, "person_id" text not null unique references "persons" ("id"), "verification_id" text not null, "created_at" bigint not null)`;
+const AUDIT_EVENTS_COLUMNS = (id: string) =>
+  `(${id}, "verification_id" text, "type" text not null, "data_json" text not null, "created_at" bigint not null)`;
+const AUDIT_EVENTS_INDEX = `create index "audit_events_verification_id" on "audit_events" ("verification_id")`;
+
+/** 0008's tables. */
+const COMPACT_TABLES: TableShape[] = [
+  { table: "persons", definition: `${PERSONS_COLUMNS} without rowid`, indexes: [] },
+  { table: "consumed_ids", definition: `${CONSUMED_IDS_COLUMNS} without rowid`, indexes: [] },
+  { table: "accounts", definition: `${ACCOUNTS_COLUMNS} without rowid`, indexes: [] },
+  {
+    table: "audit_events",
+    definition: AUDIT_EVENTS_COLUMNS(`"id" integer primary key`),
+    indexes: [AUDIT_EVENTS_INDEX],
+  },
+];
+
+/** The same tables as 0001 created them (0008's down). */
+const ROWID_TABLES: TableShape[] = [
+  { table: "persons", definition: PERSONS_COLUMNS, indexes: [] },
+  { table: "consumed_ids", definition: CONSUMED_IDS_COLUMNS, indexes: [] },
+  { table: "accounts", definition: ACCOUNTS_COLUMNS, indexes: [] },
+  {
+    table: "audit_events",
+    definition: AUDIT_EVENTS_COLUMNS(`"id" integer primary key autoincrement`),
+    indexes: [AUDIT_EVENTS_INDEX],
+  },
+];
+
+/**
+ * Rebuilds SQLite tables into `shapes`, keeping their rows, in one transaction — SQLite's own
+ * procedure for a change ALTER TABLE cannot make (sqlite.org/lang_altertable.html#otheralter):
+ * foreign keys off (outside the transaction: the pragma is a no-op inside one; Kysely runs SQLite
+ * migrations outside one), create the new table, copy, drop the old, rename, recreate its indexes,
+ * check every foreign key, commit, foreign keys on again. A table already in its shape is left as
+ * it is, so a migration that committed but was not recorded (the process died in between) runs
+ * again as a no-op.
+ */
+async function rebuildTables(db: Kysely<unknown>, shapes: TableShape[]): Promise<void> {
+  await sql`pragma foreign_keys = off`.execute(db);
+  try {
+    await db.transaction().execute(async (trx) => {
+      for (const { table, definition, indexes } of shapes) {
+        const current = await sql<{
+          sql: string;
+        }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(trx);
+        if (current.rows[0]?.sql === `CREATE TABLE "${table}" ${definition}`) continue;
+        const rebuilt = `${table}_rebuilt`;
+        await sql.raw(`create table "${rebuilt}" ${definition}`).execute(trx);
+        await sql.raw(`insert into "${rebuilt}" select * from "${table}"`).execute(trx);
+        await sql.raw(`drop table "${table}"`).execute(trx);
+        await sql.raw(`alter table "${rebuilt}" rename to "${table}"`).execute(trx);
+        for (const index of indexes) await sql.raw(index).execute(trx);
+      }
+      const broken = await sql`pragma foreign_key_check`.execute(trx);
+      if (broken.rows.length > 0)
+        throw new Error(`foreign key check failed after rebuild: ${broken.rows.length} rows`);
+    });
+  } finally {
+    await sql`pragma foreign_keys = on`.execute(db);
+  }
 }
 
 /**
