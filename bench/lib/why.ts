@@ -5,7 +5,7 @@
  * the code changes what it explains. A missed target without an entry gets a clearly marked
  * "WHY: to be written" placeholder.
  *
- * PROFILE NOTES (refreshed 2026-12-06, fourth pass of issue 13; `--profile` of full runs, certgate
+ * PROFILE NOTES (refreshed 2026-12-06, sixth pass of issue 13; `--profile` of full runs, certgate
  * at concurrency 50, production build, shares of the event loop's samples; the profiles cover the
  * main thread only, the store's worker thread is measured by its CPU time):
  *   - Under load `certgate serve` runs a SQLite completion's transaction on the store's worker
@@ -55,15 +55,29 @@
  *     builds on the first `c.req.header` (8 % fewer bytes allocated, same CPU);
  *     on PostgreSQL the consumed id sent with the locked read, one round trip less (same CPU and
  *     throughput).
- *   - Levers left: fewer B-tree pages per completion (WITHOUT ROWID tables for the ones keyed by
- *     text, no AUTOINCREMENT for audit events: ≈ 4 of the ≈ 15.6 pages a completion writes; a
- *     table rebuild on SQLite); a leaner HTTP client than node:http's agent — measured alone (20
- *     GETs in flight to a keep-alive node:http server, a PortOne-sized JSON answer), node:http's
- *     client spends ≈ 40 µs of CPU per GET and a minimal keep-alive client over net.Socket ≈ 14 µs:
- *     ≈ 0.025 ms of the event loop's ≈ 0.34 ms per verification, for a client that must also read
- *     chunked bodies, speak TLS and fail as node:http does (test/portone's socket contract suites
- *     and the reliability suite's upstream faults); fewer allocations per request (GC: ≈ 5 % of the
- *     event loop plus the helper threads).
+ *   - Sixth pass (same day): per-thread CPU from /proc at 20 ms, c50 (≈ 1,900/s, 0.53 ms per
+ *     verification in that run): event loop 59 %, store worker 33 %, V8's helper threads 6 %, the
+ *     checkpointer 1.5 %. A completion's COMMIT is most of the worker's transaction: SQLite appends
+ *     each dirty page to the WAL with two writes (frame header, page), and a completion dirtied
+ *     15.5 pages (counted from the WAL's frame headers: two B-trees each for persons, consumed_ids
+ *     and accounts, sqlite_sequence for audit events' AUTOINCREMENT). Done: migration 0008 (WITHOUT
+ *     ROWID for those three tables, no AUTOINCREMENT): 11.75 pages, ≈ 10 % less CPU per completion
+ *     in a store harness, 0.96–0.98× CPU per verification at 0 ms c50 in three A/B runs, 1.00–1.01×
+ *     at 20 ms c50 (below the A/B's resolution). Tried and not kept: a 64 MiB young generation for
+ *     the event loop (0.95× / 1.01× CPU, 1.5–1.6× peak RSS); node:http request options (headers as
+ *     a flat array: 2.4× the CPU per GET; setHost: false, setEncoding: no change).
+ *   - The HTTP client, measured alone again (50 GETs in flight to a keep-alive node:http server, a
+ *     PortOne-sized JSON answer, CPU per GET): node:http's agent ≈ 25–28 µs, undici's Pool ≈ 17 µs,
+ *     a minimal keep-alive client over net.Socket (Content-Length only) ≈ 9 µs. A complete one
+ *     (chunked bodies, 1xx, TLS, close-delimited bodies, node:http's failure modes) would save
+ *     ≈ 0.015 ms of ≈ 0.53 ms per verification, ≈ 3 %. Not built, by choice: PortOne's real edge
+ *     (TLS, proxies, chunking) cannot be reached from here to test a hand-written HTTP/1.1 parser
+ *     against, and a parser fault there would fail every completion (closed, but an outage);
+ *     undici's Pool would add the package's first runtime dependency for ≈ 1.5 %.
+ *   - Levers left: fewer allocations per request (GC: ≈ 5 % of the event loop plus the helper
+ *     threads; 8 % fewer bytes did not move CPU); the bound-id read's page-cache reset (≈ 8 % of
+ *     the event loop; SQLite resets a connection's cache whenever another connection committed);
+ *     the two levers above that this pass judged not worth their risk.
  */
 import type { BenchResults } from "./results.js";
 import type { ScenarioResult } from "./scenario.js";
@@ -73,7 +87,7 @@ import { MIN_THROUGHPUT_FACTOR, OPEN_LOOP_P99_ALLOWANCE_MS, type TargetId } from
 type Explain = (results: BenchResults) => string;
 
 const PROFILE_HOTSPOTS =
-  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of six to seven statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, two structured log lines (written together, once per event-loop turn) and metrics. Under load `certgate serve` runs the SQLite transaction on the store's worker thread, so its ≈ 0.2 ms per verification (more at 20 ms upstream) no longer holds the event loop but still counts in the process's CPU; the event loop keeps the HTTP side, of which the socket writes (the answer and the upstream GET, each waking another process) are ≈ 20 % (profile notes in bench/lib/why.ts). Levers left: fewer B-tree pages per completion (WITHOUT ROWID tables: a table rebuild), a leaner HTTP client than node:http's agent, fewer allocations per request.";
+  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of six to seven statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity and an HMAC of the person key, the policy, two structured log lines (written together, once per event-loop turn) and metrics. Under load `certgate serve` runs the SQLite transaction on the store's worker thread, so its ≈ 0.2 ms per verification (more at 20 ms upstream) no longer holds the event loop but still counts in the process's CPU; the event loop keeps the HTTP side, of which the socket writes (the answer and the upstream GET, each waking another process) are ≈ 20 % (profile notes in bench/lib/why.ts). A completion's COMMIT appends ≈ 12 pages to the WAL (migration 0008 took it from 15.5). Levers left: fewer allocations per request; the bound-id read's page-cache reset; a leaner HTTP client than node:http's agent (≈ 3 %, not built: see the profile notes).";
 
 function mainRuns(results: BenchResults, server: string, latency?: number): ScenarioResult[] {
   return results.runs.filter(
