@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { createKeyring } from "../../src/store/crypto.js";
+import { newPersonId } from "../../src/store/kysely-store.js";
 import { BENCH_SECRET, certgateCommand, certgateEnv } from "./servers.js";
 
 const BATCH = 100_000;
@@ -47,17 +48,18 @@ export async function seedPersons(dir: string, databaseFile: string, persons: nu
     );
     const insertBatch = db.transaction((from: number, to: number) => {
       const count = to - from;
-      // One random buffer per batch: 16 bytes person id, 32 bytes key hash, 18 bytes verification id.
-      const random = randomBytes(count * 66);
+      // One random buffer per batch: 32 bytes key hash, 18 bytes verification id.
+      const random = randomBytes(count * 50);
       const now = Date.now();
       for (let i = 0; i < count; i++) {
-        const at = i * 66;
-        const personId = `prs_${random.toString("base64url", at, at + 16)}`;
-        insertPerson.run(personId, random.toString("base64url", at + 16, at + 48), keyId, now);
+        const at = i * 50;
+        // Ids as certgate makes them, one millisecond apart, as if made over the past minutes.
+        const personId = newPersonId(now - persons + from + i);
+        insertPerson.run(personId, random.toString("base64url", at, at + 32), keyId, now);
         insertAccount.run(
           `seed-${from + i}`,
           personId,
-          `ver_${random.toString("base64url", at + 48, at + 66)}`,
+          `ver_${random.toString("base64url", at + 32, at + 50)}`,
           now,
         );
       }

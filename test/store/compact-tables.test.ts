@@ -3,7 +3,8 @@
  * audit_events loses AUTOINCREMENT, so a completion writes fewer pages. A database with
  * completions in it goes down to 0007 and up again with every row, id and constraint kept; a
  * rebuild that already happened runs again as a no-op; the store's connection has its foreign keys
- * on again afterwards.
+ * on again afterwards. New person ids sort after the ones before them, so new persons land at the
+ * end of persons' B-tree (ordered by id) rather than on a random page of it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { resolvePolicy } from "../../src/core/policy.js";
 import type { Store } from "../../src/core/store.js";
 import { createKeyring } from "../../src/store/crypto.js";
+import { newPersonId } from "../../src/store/kysely-store.js";
 import { createMigrations } from "../../src/store/migrations.js";
 import { SQLITE_DIALECT } from "../../src/store/sqlite/dialect.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
@@ -196,6 +198,32 @@ describe("compact SQLite tables (migration 0008)", () => {
     const store = await openSqliteStore({ database, keyring });
     try {
       expect(database.pragma("foreign_keys", { simple: true })).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("person ids", () => {
+  it("sort in the order they were made, whatever their random part", () => {
+    const made = [0, 1, 2, 1_000, 86_400_000].map((offset) => newPersonId(Date.UTC(2026, 0, 1) + offset));
+    for (const id of made) expect(id).toMatch(/^prs_[0-9a-f]{12}[A-Za-z0-9_-]{22}$/);
+    expect([...made].sort()).toEqual(made);
+    // Not guessable from the time: the random part differs for the same millisecond.
+    expect(newPersonId(0)).not.toBe(newPersonId(0));
+  });
+
+  it("of the store's persons follow the order of their completions", async () => {
+    const store = await openSqliteStore({ filename: join(dir, "ordered.db"), keyring });
+    try {
+      for (let n = 0; n < 8; n++) {
+        await complete(store, n);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const ids: string[] = [];
+      for (let n = 0; n < 8; n++) ids.push((await store.getVerification(`ver_compact_${n}`))?.personId ?? "");
+      expect(ids.every((id) => id.startsWith("prs_"))).toBe(true);
+      expect([...ids].sort()).toEqual(ids);
     } finally {
       await store.close();
     }
