@@ -63,7 +63,12 @@
  *     and accounts, sqlite_sequence for audit events' AUTOINCREMENT). Done: migration 0008 (WITHOUT
  *     ROWID for those three tables, no AUTOINCREMENT): 11.75 pages, ≈ 10 % less CPU per completion
  *     in a store harness, 0.96–0.98× CPU per verification at 0 ms c50 in three A/B runs, 1.00–1.01×
- *     at 20 ms c50 (below the A/B's resolution). Tried and not kept: a 64 MiB young generation for
+ *     at 20 ms c50 (below the A/B's resolution). With it, persons is ordered by its id, which was
+ *     random: at 1,000,000 persons each completion wrote to a random page of a table far larger
+ *     than the page cache (two full runs: completion p50 1.18× that with 1,000). Person ids now
+ *     begin with the time (store/kysely-store.ts newPersonId): in three alternating runs of the
+ *     scale part, CPU per verification with a million / with a thousand 1.09–1.12× → 1.00–1.04×,
+ *     p99 with a million 39–45 → 24–35 ms. Tried and not kept: a 64 MiB young generation for
  *     the event loop (0.95× / 1.01× CPU, 1.5–1.6× peak RSS); node:http request options (headers as
  *     a flat array: 2.4× the CPU per GET; setHost: false, setEncoding: no change).
  *   - The HTTP client, measured alone again (50 GETs in flight to a keep-alive node:http server, a
