@@ -68,7 +68,13 @@
  *     than the page cache (two full runs: completion p50 1.18× that with 1,000). Person ids now
  *     begin with the time (store/kysely-store.ts newPersonId): in three alternating runs of the
  *     scale part, CPU per verification with a million / with a thousand 1.09–1.12× → 1.00–1.04×,
- *     p99 with a million 39–45 → 24–35 ms. Tried and not kept: a 64 MiB young generation for
+ *     p99 with a million 39–45 → 24–35 ms. The store worker's calls, timed at 20 ms c50, paused
+ *     ≈ 20 ms every ≈ 0.45 s: under steady commits the checkpointer's PASSIVE checkpoints are never
+ *     complete, so the WAL restarted only through the writer's automatic checkpoint at the 10,000-
+ *     page backstop (its fsyncs). Backstop now 100,000 pages (store/sqlite/checkpointer.ts): one
+ *     pause per ≈ 4.5 s; four A/B pairs at 20 ms c50: p99 0.77–0.94×, throughput 1.00–1.08×, CPU
+ *     0.95–1.03×. A 1,000-page automatic checkpoint on the worker instead: 1.10× CPU at 0 ms c50.
+ *     Tried and not kept: a 64 MiB young generation for
  *     the event loop (0.95× / 1.01× CPU, 1.5–1.6× peak RSS); node:http request options (headers as
  *     a flat array: 2.4× the CPU per GET; setHost: false, setEncoding: no change).
  *   - The HTTP client, measured alone again (50 GETs in flight to a keep-alive node:http server, a
