@@ -51,6 +51,15 @@ async function complete(store: Store, n: number): Promise<void> {
   expect(result.kind).toBe("finished");
 }
 
+/** A database file named `name` in which verifications 0 … n − 1 were completed; the store closed. */
+async function databaseWithCompletions(name: string, n: number): Promise<string> {
+  const file = join(dir, name);
+  const store = await openSqliteStore({ filename: file, keyring });
+  for (let i = 0; i < n; i++) await complete(store, i);
+  await store.close();
+  return file;
+}
+
 /** Every row of the tables 0008 rebuilds, in key order. */
 function snapshot(file: string) {
   const db = new Database(file, { readonly: true });
@@ -106,10 +115,7 @@ function migratorOn(file: string) {
 
 describe("compact SQLite tables (migration 0008)", () => {
   it("a new database has them; down to 0007 and up again keeps every row, id and constraint", async () => {
-    const file = join(dir, "roundtrip.db");
-    const store = await openSqliteStore({ filename: file, keyring });
-    for (let n = 0; n < 20; n++) await complete(store, n);
-    await store.close();
+    const file = await databaseWithCompletions("roundtrip.db", 20);
     const compact = shapes(file);
     expect(compact.withoutRowid).toEqual(COMPACT);
     expect(compact.autoincrement).toBe(false);
@@ -171,10 +177,7 @@ describe("compact SQLite tables (migration 0008)", () => {
   });
 
   it("runs again as a no-op when its rebuild committed but was not recorded", async () => {
-    const file = join(dir, "rerun.db");
-    const store = await openSqliteStore({ filename: file, keyring });
-    for (let n = 0; n < 3; n++) await complete(store, n);
-    await store.close();
+    const file = await databaseWithCompletions("rerun.db", 3);
     const before = snapshot(file);
     const schemaOf = () => {
       const db = new Database(file, { readonly: true });
