@@ -278,7 +278,7 @@ export function createMigrations(dialect: StoreDialect): Record<string, Migratio
       // B-trees (the rows by rowid, the key's index), as WITHOUT ROWID tables one, keyed by the
       // primary key. audit_events loses AUTOINCREMENT, which updated sqlite_sequence on every insert:
       // an INTEGER PRIMARY KEY still numbers rows max(id) + 1, and audit events are never deleted,
-      // so ids stay increasing. Four pages fewer in each completion's WAL append (15.5 → 12.3) and
+      // so ids stay increasing. About four pages fewer in each completion's WAL append (15.5 → 11.75) and
       // ≈ 10 % less CPU per completion (issue 13). Rows, ids and constraints are kept; the copy takes
       // ≈ 23 s for a million verifications (README: run `certgate migrate` before upgrading).
       up: (db: Kysely<unknown>) =>
