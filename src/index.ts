@@ -85,6 +85,7 @@ export { createRecoveryJob, type RecoveryJob, type RecoveryJobOptions } from "./
 export {
   type CreateVerificationInput,
   createVerificationService,
+  type ServiceCall,
   type VerificationService,
   type VerificationServiceOptions,
 } from "./service/verifications.js";

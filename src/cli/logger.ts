@@ -1,5 +1,4 @@
 import pino from "pino";
-import { currentRequestId } from "../observability/request-context.js";
 import type { LogLevel } from "./config.js";
 
 /**
@@ -40,7 +39,9 @@ export function turnBatchedStdout(): pino.DestinationStream & { flush(): void } 
 /**
  * The process logger: JSON lines on stdout. Call sites pass ids and decisions only; the redact
  * list is a second line of defence should a personal or secret field ever be passed by mistake.
- * Every line written while an HTTP request is served carries that request's `request_id`.
+ * Every line written while an HTTP request is served carries that request's `request_id`: the app
+ * and the service write it themselves (a pino `mixin` reading `currentRequestId()` would put every
+ * promise of the process through async_hooks: observability/request-context.ts).
  * `level` is LOG_LEVEL's, validated by `loadLogLevel` (cli/config.ts).
  */
 export function createLogger(destination?: pino.DestinationStream, level: LogLevel = "info") {
@@ -48,10 +49,6 @@ export function createLogger(destination?: pino.DestinationStream, level: LogLev
     {
       level,
       base: undefined,
-      mixin: () => {
-        const requestId = currentRequestId();
-        return requestId === undefined ? {} : { request_id: requestId };
-      },
       redact: {
         paths: [
           "name",

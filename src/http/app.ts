@@ -7,10 +7,11 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { ConfigError, RequestError } from "../core/errors.js";
 import { quoteName } from "../core/unknown-fields.js";
-import { requestIdFrom, runWithRequestId, withRequestId } from "../observability/request-context.js";
+import { requestIdFrom, runWithRequestId } from "../observability/request-context.js";
 import type { VerificationService } from "../service/verifications.js";
 import { fingerprintOf, idempotencyKeyFrom, idempotencyScope, REPLAYED_HEADER } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
+import { callOf, requestIdOf, setRequestId } from "./request-id.js";
 import { BODY_LIMIT_BYTES, bodyTooLarge, parse, readBodyText, readJson, toCreateInput } from "./requests.js";
 import {
   completionResponse,
@@ -89,8 +90,7 @@ export interface DemoPage {
 /**
  * certgate's routes as a Hono app. Every answer carries `X-Request-Id` (the caller's when it is sane,
  * else a generated one), and every line written to `logger` while serving a request carries it as
- * `request_id`; give the service a logger wrapped with `withRequestId` (or certgate's own pino
- * logger) for its lines to carry it too.
+ * `request_id`; the app passes it to the service (`ServiceCall`), whose lines carry it too.
  *
  * Serve it three ways: `app.fetch(request: Request): Promise<Response>` is the web-standard handler
  * (Next.js route handlers, Bun, Deno, Cloudflare Workers; set `basePath` when the host passes the
@@ -115,8 +115,7 @@ export interface DemoPage {
  * export const POST = (req: Request) => app.fetch(req);
  */
 export function createHttpApp(options: HttpAppOptions): Hono {
-  const { service } = options;
-  const logger = withRequestId(options.logger);
+  const { service, logger } = options;
   const app = withBasePath(new Hono(), options.basePath);
   const keyDigests = options.apiKeys.map(digest);
 
@@ -125,6 +124,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   app.use(async (c, next) => {
     const requestId = requestIdFrom(c.req.header("x-request-id"));
+    setRequestId(c, requestId);
     // Set before the answer exists, so `c.json` & co. build it with the header: setting a header
     // afterwards makes Hono copy the answer into a stream-bodied Response (≈ 15 % of a completion's
     // CPU on @hono/node-server's slow path). An answer a handler built itself gets it afterwards.
@@ -137,6 +137,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     await next();
     logger.info(
       {
+        request_id: requestIdOf(c),
         method: c.req.method,
         route: c.req.routePath,
         status: c.res.status,
@@ -221,11 +222,11 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const input = toCreateInput(body, options.returnOrigins, service.apiVersions);
     if (key === undefined) return c.json(createdView(await service.create(input), options.sdk), 201);
     const apiKey = bearerKey(c) ?? "";
-    const { verification, replayed } = await service.createIdempotent(input, {
-      scope: idempotencyScope(apiKey),
-      key,
-      fingerprint: fingerprintOf(body, apiKey),
-    });
+    const { verification, replayed } = await service.createIdempotent(
+      input,
+      { scope: idempotencyScope(apiKey), key, fingerprint: fingerprintOf(body, apiKey) },
+      callOf(c),
+    );
     if (replayed) c.header(REPLAYED_HEADER, "true");
     return c.json(createdView(verification, options.sdk), 201);
   });
@@ -242,7 +243,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const id = parse(verificationIdParam, c.req.param("id"), "id");
     // No body: an empty one, or `{}` from a client that always sends JSON; anything else is refused.
     if ((await readBodyText(c)) !== "") await readJson(c, noBody);
-    return c.json({ verification: merchantView(await service.refresh(id)) });
+    return c.json({ verification: merchantView(await service.refresh(id, callOf(c))) });
   });
   app.delete("/api/accounts/:account_ref", requireApiKey, async (c) => {
     parse(noQuery, c.req.query(), "query");
@@ -270,24 +271,36 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   // --- browser (no API key: the issued merchant_uid is the binding) ---
   app.post("/certifications", async (c) => {
     const body = await readJson(c, completeV1Body);
-    const outcome = await service.completeV1({ impUid: body.imp_uid, merchantUid: body.merchant_uid });
+    const outcome = await service.completeV1(
+      { impUid: body.imp_uid, merchantUid: body.merchant_uid },
+      callOf(c),
+    );
     return completionResponse(c, outcome);
   });
   app.get("/certifications/redirect", async (c) => {
     const query = parse(completeV1Query, c.req.query(), "query");
-    const outcome = await service.completeV1({ impUid: query.imp_uid, merchantUid: query.merchant_uid });
+    const outcome = await service.completeV1(
+      { impUid: query.imp_uid, merchantUid: query.merchant_uid },
+      callOf(c),
+    );
     return redirectResponse(c, outcome);
   });
 
   // --- browser, PortOne V2 (the identityVerificationId certgate issued is the binding) ---
   app.post("/identity-verifications", async (c) => {
     const body = await readJson(c, completeV2Body);
-    const outcome = await service.completeV2({ identityVerificationId: body.identityVerificationId });
+    const outcome = await service.completeV2(
+      { identityVerificationId: body.identityVerificationId },
+      callOf(c),
+    );
     return completionResponse(c, outcome);
   });
   app.get("/identity-verifications/redirect", async (c) => {
     const query = parse(completeV2Query, c.req.query(), "query");
-    const outcome = await service.completeV2({ identityVerificationId: query.identityVerificationId });
+    const outcome = await service.completeV2(
+      { identityVerificationId: query.identityVerificationId },
+      callOf(c),
+    );
     return redirectResponse(c, outcome);
   });
 

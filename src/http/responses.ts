@@ -17,6 +17,7 @@ import {
   type UpstreamErrorCode,
 } from "../core/errors.js";
 import type { CompletionOutcome } from "../core/outcome.js";
+import { taggedLogger } from "./request-id.js";
 import { browserView } from "./views.js";
 
 /**
@@ -253,7 +254,7 @@ function foreignClientError(err: unknown): MappedError | undefined {
 /** Hono `onError` handler: {@link toErrorResponse}'s mapping, answered through `c`. */
 export function createErrorHandler(logger: ErrorLogger) {
   return (err: Error, c: Context) => {
-    const { status, headers, body } = mapError(err, logger);
+    const { status, headers, body } = mapError(err, taggedLogger(logger, c));
     for (const [name, value] of Object.entries(headers)) c.header(name, value);
     return c.json(body, status);
   };

@@ -4,14 +4,25 @@
  * "verification completed", an upstream warning, the error handler — can carry `request_id`
  * without any layer passing the id along.
  *
- * The HTTP app sets it (`createHttpApp`'s first middleware); the process logger reads it through
- * a pino `mixin` (cli/logger.ts); a library user's own logger can read it with
- * {@link currentRequestId} or be wrapped with {@link withRequestId}.
+ * certgate's own lines do not need the storage: the HTTP app writes `request_id` on its access and
+ * error lines itself and passes the id to the service (`ServiceCall`), which writes it on its lines.
+ * The storage is for a library user's logger: it can read {@link currentRequestId} or be wrapped
+ * with {@link withRequestId}.
+ *
+ * On Node 20 an entered AsyncLocalStorage costs every promise of the process, not only the
+ * request's: async_hooks' promise hooks run on each one's creation and settling (≈ 9 % of the CPU
+ * of a completion at 50 concurrent, bench/lib/why.ts). So the app enters it only once something
+ * has asked for it — {@link currentRequestId} or {@link withRequestId} called once, as a library
+ * user's logger does at its first line or when it is wrapped — and `certgate serve`, whose logger
+ * uses neither, never pays for the hooks. A request already being served when the first ask comes
+ * has no id in the storage; its certgate lines still carry it.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 
 const storage = new AsyncLocalStorage<{ requestId: string }>();
+/** Whether anything has read the storage yet: until then requests are served without entering it. */
+let storageWanted = false;
 
 /**
  * An incoming `X-Request-Id` certgate keeps: 1–128 characters of letters, digits and `._:-`.
@@ -25,9 +36,25 @@ export function requestIdFrom(incoming: string | undefined): string {
   return incoming !== undefined && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
 }
 
-/** Runs `fn` with `requestId` as the current request's id, for everything `fn` awaits. */
+/**
+ * Runs `fn` with `requestId` as the current request's id, for everything `fn` awaits, once the
+ * storage is wanted (see the header); until then it just runs `fn`.
+ */
 export function runWithRequestId<T>(requestId: string, fn: () => T): T {
-  return storage.run({ requestId }, fn);
+  return storageWanted ? storage.run({ requestId }, fn) : fn();
+}
+
+/** Whether requests are served inside the storage (see the header): for tests. */
+export function requestStorageInUse(): boolean {
+  return storageWanted;
+}
+
+/** `fields` with `request_id` first when there is a request id. */
+export function withRequestIdField<F extends Record<string, unknown>>(
+  fields: F,
+  requestId: string | undefined,
+): F | ({ request_id: string } & F) {
+  return requestId === undefined ? fields : { request_id: requestId, ...fields };
 }
 
 /**
@@ -39,6 +66,7 @@ export function runWithRequestId<T>(requestId: string, fn: () => T): T {
  * const logger = pino({ mixin: () => ({ request_id: currentRequestId() }) });
  */
 export function currentRequestId(): string | undefined {
+  storageWanted = true;
   return storage.getStore()?.requestId;
 }
 
@@ -57,10 +85,8 @@ export interface FieldLogger {
  * const log = withRequestId(myLogger); // then give `log` to createVerificationService and createHttpApp
  */
 export function withRequestId<L extends FieldLogger>(logger: L): FieldLogger {
-  const tag = (fields: Record<string, unknown>) => {
-    const requestId = currentRequestId();
-    return requestId === undefined ? fields : { request_id: requestId, ...fields };
-  };
+  storageWanted = true;
+  const tag = (fields: Record<string, unknown>) => withRequestIdField(fields, currentRequestId());
   return {
     info: (fields, message) => logger.info(tag(fields), message),
     warn: (fields, message) => logger.warn(tag(fields), message),

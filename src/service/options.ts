@@ -23,6 +23,17 @@ export interface ServiceLogger {
   warn(fields: Record<string, string | number | boolean | undefined>, message: string): void;
 }
 
+/**
+ * What a call of the service is made for, beside its input: the id of the request it serves, which
+ * the service writes as `request_id` on the lines it logs for the call. certgate's HTTP app passes
+ * its X-Request-Id; a merchant's own route can pass its own (1–128 characters of
+ * `A-Z a-z 0-9 . _ : -`).
+ * @example await service.completeV1({ impUid, merchantUid }, { requestId: req.id });
+ */
+export interface ServiceCall {
+  requestId?: string | undefined;
+}
+
 /** What `createVerificationService` wires: a store, the PortOne clients, a clock, a logger. */
 export interface VerificationServiceOptions {
   store: Store;

@@ -24,9 +24,9 @@ import type { FailedAttemptReason } from "../core/attempts.js";
 import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
 import type { UpstreamResult } from "../core/identity.js";
 import type { CompletionOutcome } from "../core/outcome.js";
-
 import { evaluatePolicy } from "../core/policy.js";
 import { completionDecisionFor } from "../core/purpose.js";
+import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
 import { fromV1Certification } from "../core/v1/upstream.js";
 import { fromV2IdentityVerification } from "../core/v2/upstream.js";
 import type {
@@ -35,6 +35,7 @@ import type {
   NewVerification,
   VerificationRecord,
 } from "../core/verification.js";
+import { REQUEST_ID_PATTERN, withRequestIdField } from "../observability/request-context.js";
 import {
   buildNewVerification,
   type CreateVerificationInput,
@@ -43,7 +44,7 @@ import {
   type IdempotentCreation,
 } from "./creation.js";
 import { randomId } from "./ids.js";
-import type { ServiceLogger, V2Upstream, VerificationServiceOptions } from "./options.js";
+import type { ServiceCall, ServiceLogger, V2Upstream, VerificationServiceOptions } from "./options.js";
 
 export {
   type CreateVerificationInput,
@@ -51,10 +52,17 @@ export {
   type IdempotencyKey,
   type IdempotentCreation,
 } from "./creation.js";
-export type { ServiceLogger, V1Upstream, V2Upstream, VerificationServiceOptions } from "./options.js";
+export type {
+  ServiceCall,
+  ServiceLogger,
+  V1Upstream,
+  V2Upstream,
+  VerificationServiceOptions,
+} from "./options.js";
 
 /**
- * The verification flow: create → complete → outcome.
+ * The verification flow: create → complete → outcome. The calls that log (`createIdempotent`, the
+ * completions, `refresh`) take a {@link ServiceCall} last: its `requestId` goes on their lines.
  *
  * @example
  * import type { VerificationService } from "certgate";
@@ -80,13 +88,17 @@ export interface VerificationService {
    * older key is used anew.
    * @throws RequestError `idempotency_conflict` when the key was used with another fingerprint.
    */
-  createIdempotent(input: CreateVerificationInput, idempotency: IdempotencyKey): Promise<IdempotentCreation>;
+  createIdempotent(
+    input: CreateVerificationInput,
+    idempotency: IdempotencyKey,
+    call?: ServiceCall,
+  ): Promise<IdempotentCreation>;
   get(id: string): Promise<VerificationRecord | undefined>;
   findByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
   /** The guide's `POST /certifications` / redirect: `imp_uid` from the browser, bound by `merchant_uid`. */
-  completeV1(input: { impUid: string; merchantUid: string }): Promise<CompletionOutcome>;
+  completeV1(input: { impUid: string; merchantUid: string }, call?: ServiceCall): Promise<CompletionOutcome>;
   /** The V2 twin: `identityVerificationId` from the browser, which is itself the binding. */
-  completeV2(input: { identityVerificationId: string }): Promise<CompletionOutcome>;
+  completeV2(input: { identityVerificationId: string }, call?: ServiceCall): Promise<CompletionOutcome>;
   /**
    * Recovery (V2, `POST /api/verifications/:id/refresh` and service/recovery.ts): asks PortOne about
    * pending verification `id` and finishes it through the V2 completion's own steps when PortOne
@@ -96,7 +108,7 @@ export interface VerificationService {
    * @throws RequestError `not_found`, or `refresh_unsupported` for V1 (no lookup by merchant_uid);
    *   an upstream fault as for a completion.
    */
-  refresh(id: string): Promise<VerificationRecord>;
+  refresh(id: string, call?: ServiceCall): Promise<VerificationRecord>;
   /**
    * The expiry sweeper: finishes `id` as `expired` when it is still pending past its expiry, with
    * its audit and outbox events in the completion transaction. True when this call finished it.
@@ -108,6 +120,26 @@ export interface VerificationService {
 }
 
 const SILENT: ServiceLogger = { info() {}, warn() {} };
+
+const SERVICE_CALL_KEYS: Record<keyof ServiceCall, true> = { requestId: true };
+
+/**
+ * `call.requestId`, checked as the HTTP layer checks an incoming X-Request-Id: a call from
+ * JavaScript could carry a misspelt key or an id that breaks a log line.
+ * @throws {RequestError} `unknown_field`, or `invalid_request` for an id outside REQUEST_ID_PATTERN.
+ */
+function checkedRequestId(call: ServiceCall | undefined): string | undefined {
+  if (call === undefined) return undefined;
+  const unknown = unknownKeys(call, SERVICE_CALL_KEYS);
+  if (unknown.length > 0) throw unknownFieldError(unknown);
+  const { requestId } = call;
+  if (requestId === undefined || (typeof requestId === "string" && REQUEST_ID_PATTERN.test(requestId))) {
+    return requestId;
+  }
+  throw new RequestError("invalid_request", "requestId must be 1–128 characters of A-Z a-z 0-9 . _ : -", {
+    field: "requestId",
+  });
+}
 
 /**
  * The verification flow over `options.store` and the configured PortOne clients (at least one).
@@ -121,10 +153,24 @@ export function createVerificationService(options: VerificationServiceOptions): 
     throw new ConfigError("portone", "configure a V1 client, a V2 client or both");
   const now = options.now ?? (() => new Date());
   const ttl = options.defaultTtlSeconds ?? 900;
-  const log = options.logger ?? SILENT;
+  const baseLog = options.logger ?? SILENT;
   const newId = options.randomId ?? randomId;
 
+  /**
+   * The logger for one call: `request_id` on each line when the call carries one. Every step below
+   * takes it, so the id reaches the lines without an AsyncLocalStorage (observability/request-context.ts).
+   */
+  function loggerFor(call: ServiceCall | undefined): ServiceLogger {
+    const requestId = checkedRequestId(call);
+    if (requestId === undefined) return baseLog;
+    return {
+      info: (fields, message) => baseLog.info(withRequestIdField(fields, requestId), message),
+      warn: (fields, message) => baseLog.warn(withRequestIdField(fields, requestId), message),
+    };
+  }
+
   async function finish(
+    log: ServiceLogger,
     verification: VerificationRecord,
     upstreamId: string | undefined,
     decision: CompletionDecision,
@@ -139,14 +185,17 @@ export function createVerificationService(options: VerificationServiceOptions): 
     if (result.kind === "not_found") {
       throw new RequestError("not_found", "verification not found");
     }
-    return settled(result);
+    return settled(log, result);
   }
 
   /** The store's `finished` or `replayed`, logged, as the outcome of the same kind. */
-  function settled(result: {
-    kind: "finished" | "replayed";
-    verification: VerificationRecord;
-  }): CompletionOutcome {
+  function settled(
+    log: ServiceLogger,
+    result: {
+      kind: "finished" | "replayed";
+      verification: VerificationRecord;
+    },
+  ): CompletionOutcome {
     const done = result.verification;
     if (result.kind === "replayed") {
       log.info({ verification_id: done.id, status: done.status }, "completion replayed");
@@ -161,6 +210,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
 
   /** Steps 1–3: the pending verification bound to `boundId`, or the outcome that ends the attempt. */
   async function openPending(
+    log: ServiceLogger,
     apiVersion: ApiVersion,
     boundId: string,
     what: string,
@@ -169,18 +219,19 @@ export function createVerificationService(options: VerificationServiceOptions): 
     if (verification?.apiVersion !== apiVersion) {
       throw new RequestError("not_found", `no verification was issued for this ${what}`);
     }
-    return stillPending(verification);
+    return stillPending(log, verification);
   }
 
   /** Steps 2–3 of `verification`. */
   async function stillPending(
+    log: ServiceLogger,
     verification: VerificationRecord,
   ): Promise<{ pending: VerificationRecord } | { outcome: CompletionOutcome }> {
     if (verification.status !== "pending") {
       return { outcome: { kind: "replayed", verification } };
     }
     if (now().getTime() > verification.expiresAt.getTime()) {
-      return { outcome: await finish(verification, undefined, { ok: false, reason: "expired" }) };
+      return { outcome: await finish(log, verification, undefined, { ok: false, reason: "expired" }) };
     }
     return { pending: verification };
   }
@@ -190,6 +241,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
    * finish. `upstreamId` is the id presented, for the audit trail; it is never consumed.
    */
   async function failAttempt(
+    log: ServiceLogger,
     verification: VerificationRecord,
     reason: FailedAttemptReason,
     upstreamId: string,
@@ -206,7 +258,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
         throw new RequestError("not_found", "verification not found");
       case "replayed":
       case "finished":
-        return settled(result);
+        return settled(log, result);
       case "attempt_failed": {
         const counted = result.verification;
         log.info(
@@ -228,6 +280,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
    * pending), any other fault is rethrown.
    */
   async function fetchUpstream<T>(
+    log: ServiceLogger,
     verification: VerificationRecord,
     presentedId: string,
     lookup: () => Promise<T>,
@@ -238,7 +291,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
     } catch (error) {
       if (error instanceof UpstreamError && error.code === "not_found") {
         if (via === "recovery") return { outcome: { kind: "pending", verification } };
-        return { outcome: await failAttempt(verification, "not_found", presentedId) };
+        return { outcome: await failAttempt(log, verification, "not_found", presentedId) };
       }
       log.warn(
         {
@@ -257,6 +310,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
    * one (a failed attempt, see the header).
    */
   async function decide(
+    log: ServiceLogger,
     verification: VerificationRecord,
     result: UpstreamResult,
   ): Promise<{ outcome: CompletionOutcome; consumable: boolean }> {
@@ -268,11 +322,12 @@ export function createVerificationService(options: VerificationServiceOptions): 
     });
     if (decision.ok === false && decision.reason === "merchant_uid_mismatch") {
       return {
-        outcome: await failAttempt(verification, "merchant_uid_mismatch", result.upstreamId),
+        outcome: await failAttempt(log, verification, "merchant_uid_mismatch", result.upstreamId),
         consumable: false,
       };
     }
     const outcome = await finish(
+      log,
       verification,
       result.upstreamId,
       completionDecisionFor(verification.purpose, decision, result.identity),
@@ -298,7 +353,8 @@ export function createVerificationService(options: VerificationServiceOptions): 
 
     create: async (input) => store.createVerification(await newVerification(input)),
 
-    async createIdempotent(input, idempotency) {
+    async createIdempotent(input, idempotency, call) {
+      const log = loggerFor(call);
       const verification = await newVerification(input);
       const result = await store.createIdempotentVerification({
         verification,
@@ -320,17 +376,18 @@ export function createVerificationService(options: VerificationServiceOptions): 
     get: (id) => store.getVerification(id),
     findByBoundId: (boundId) => store.findVerificationByBoundId(boundId),
 
-    async completeV1({ impUid, merchantUid }) {
+    async completeV1({ impUid, merchantUid }, call) {
+      const log = loggerFor(call);
       if (!v1) throw new RequestError("not_found", "no verification was issued for this merchant_uid");
-      const opened = await openPending("v1", merchantUid, "merchant_uid");
+      const opened = await openPending(log, "v1", merchantUid, "merchant_uid");
       if ("outcome" in opened) return opened.outcome;
       const verification = opened.pending;
 
-      const fetched = await fetchUpstream(verification, impUid, () => v1.getCertification(impUid));
+      const fetched = await fetchUpstream(log, verification, impUid, () => v1.getCertification(impUid));
       if ("outcome" in fetched) return fetched.outcome;
 
       const result = fromV1Certification(fetched.record);
-      const { outcome, consumable } = await decide(verification, result);
+      const { outcome, consumable } = await decide(log, verification, result);
       if (consumable && options.deleteUpstreamAfterCompletion && v1.deleteCertification) {
         // Best effort: the outcome is committed; a failed delete is retried by nobody but logged.
         await v1.deleteCertification(result.upstreamId).catch((error: unknown) => {
@@ -346,16 +403,18 @@ export function createVerificationService(options: VerificationServiceOptions): 
       return outcome;
     },
 
-    async completeV2({ identityVerificationId }) {
+    async completeV2({ identityVerificationId }, call) {
+      const log = loggerFor(call);
       if (!v2) {
         throw new RequestError("not_found", "no verification was issued for this identityVerificationId");
       }
-      const opened = await openPending("v2", identityVerificationId, "identityVerificationId");
+      const opened = await openPending(log, "v2", identityVerificationId, "identityVerificationId");
       if ("outcome" in opened) return opened.outcome;
-      return settleV2(v2, opened.pending, "browser");
+      return settleV2(log, v2, opened.pending, "browser");
     },
 
-    async refresh(id) {
+    async refresh(id, call) {
+      const log = loggerFor(call);
       const found = await store.getVerification(id);
       if (!found) throw new RequestError("not_found", "verification not found");
       if (found.apiVersion === "v1") {
@@ -365,15 +424,16 @@ export function createVerificationService(options: VerificationServiceOptions): 
         );
       }
       if (!v2) throw new RequestError("refresh_unsupported", "PortOne V2 is not configured");
-      const opened = await stillPending(found);
-      const outcome = "outcome" in opened ? opened.outcome : await settleV2(v2, opened.pending, "recovery");
+      const opened = await stillPending(log, found);
+      const outcome =
+        "outcome" in opened ? opened.outcome : await settleV2(log, v2, opened.pending, "recovery");
       return outcome.verification;
     },
 
     async expire(id) {
       const found = await store.getVerification(id);
       // Step 3 finishes it when it is pending past its expiry; a pending one is left alone.
-      const opened = found === undefined ? undefined : await stillPending(found);
+      const opened = found === undefined ? undefined : await stillPending(baseLog, found);
       return opened !== undefined && "outcome" in opened && opened.outcome.kind === "finished";
     },
 
@@ -386,12 +446,14 @@ export function createVerificationService(options: VerificationServiceOptions): 
    * one V2 decision path.
    */
   async function settleV2(
+    log: ServiceLogger,
     v2: V2Upstream,
     verification: VerificationRecord,
     via: "browser" | "recovery",
   ): Promise<CompletionOutcome> {
     // The id certgate issued, not the one the browser sent: they are equal, but only ours is trusted.
     const fetched = await fetchUpstream(
+      log,
       verification,
       verification.boundId,
       () => v2.getIdentityVerification(verification.boundId),
@@ -415,6 +477,6 @@ export function createVerificationService(options: VerificationServiceOptions): 
       );
       return { kind: "pending", verification };
     }
-    return (await decide(verification, result)).outcome;
+    return (await decide(log, verification, result)).outcome;
   }
 }

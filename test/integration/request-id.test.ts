@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { requestStorageInUse } from "../../src/observability/request-context.js";
 import { auth, createVerification, DATABASES, type Harness, startHarness } from "./harness.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -126,5 +127,10 @@ describe.each(DATABASES)("request ids (%s)", (kind) => {
     expect(answers.map((a) => a.headers.get("x-request-id"))).toEqual(ids);
     const lines = h.logs.slice(before).map((line) => logLine.parse(JSON.parse(line)));
     expect(lines.map((l) => l.request_id).sort()).toEqual([...ids].sort());
+  });
+
+  it("carries the ids without entering an AsyncLocalStorage (its promise hooks cost every request)", () => {
+    // After every request above, served by the real start-up with the process logger.
+    expect(requestStorageInUse()).toBe(false);
   });
 });

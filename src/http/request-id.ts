@@ -1,0 +1,36 @@
+/**
+ * The id of the request being served (X-Request-Id), kept on Hono's context by the app's first
+ * middleware, for the lines the app writes and the service calls it makes: passed along, not read
+ * from an AsyncLocalStorage (observability/request-context.ts says why).
+ */
+import type { Context } from "hono";
+import { withRequestIdField } from "../observability/request-context.js";
+import type { ServiceCall } from "../service/verifications.js";
+
+const KEY = "certgate.requestId";
+
+export function setRequestId(c: Context, requestId: string): void {
+  c.set(KEY, requestId);
+}
+
+/** The id the first middleware set; undefined only before it ran. */
+export function requestIdOf(c: Context): string | undefined {
+  const id: unknown = c.get(KEY);
+  return typeof id === "string" ? id : undefined;
+}
+
+/** What a service call made while serving `c` carries: its request id. */
+export function callOf(c: Context): ServiceCall {
+  return { requestId: requestIdOf(c) };
+}
+
+/** `logger` writing the request id of `c` first on each line. */
+export function taggedLogger<
+  L extends Record<"warn" | "error", (fields: Record<string, unknown>, message: string) => void>,
+>(logger: L, c: Context): Pick<L, "warn" | "error"> {
+  const requestId = requestIdOf(c);
+  return {
+    warn: (fields, message) => logger.warn(withRequestIdField(fields, requestId), message),
+    error: (fields, message) => logger.error(withRequestIdField(fields, requestId), message),
+  };
+}
