@@ -11,7 +11,7 @@ import { requestIdFrom, runWithRequestId } from "../observability/request-contex
 import type { VerificationService } from "../service/verifications.js";
 import { fingerprintOf, idempotencyKeyFrom, idempotencyScope, REPLAYED_HEADER } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
-import { callOf, requestIdOf, setRequestId } from "./request-id.js";
+import { callOf, setRequestId } from "./request-id.js";
 import { BODY_LIMIT_BYTES, bodyTooLarge, parse, readBodyText, readJson, toCreateInput } from "./requests.js";
 import {
   completionResponse,
@@ -122,22 +122,22 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.onError(createErrorHandler(logger));
   app.notFound((c) => errorResponse(c, 404, "not_found", "no such route"));
 
+  // The request id, then the access line once the answer exists: one middleware, as each costs the
+  // request a promise and a frame that live as long as it does.
   app.use(async (c, next) => {
+    const started = performance.now();
     const requestId = requestIdFrom(c.req.header("x-request-id"));
     setRequestId(c, requestId);
     // Set before the answer exists, so `c.json` & co. build it with the header: setting a header
     // afterwards makes Hono copy the answer into a stream-bodied Response (≈ 15 % of a completion's
     // CPU on @hono/node-server's slow path). An answer a handler built itself gets it afterwards.
     c.header("X-Request-Id", requestId);
+    // Hono's compose answers a thrown error with onError's response before this resumes.
     await runWithRequestId(requestId, next);
     if (c.res.headers.get("x-request-id") !== requestId) c.header("X-Request-Id", requestId);
-  });
-  app.use(async (c, next) => {
-    const started = performance.now();
-    await next();
     logger.info(
       {
-        request_id: requestIdOf(c),
+        request_id: requestId,
         method: c.req.method,
         route: c.req.routePath,
         status: c.res.status,
@@ -146,9 +146,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       "request",
     );
   });
-  // One value per query key, on every route: given two, which one counts would be the parser's
-  // choice (first wins today), not the caller's. Read with Hono's own parser, as the routes are.
   app.use(async (c, next) => {
+    // One value per query key, on every route: given two, which one counts would be the parser's
+    // choice (first wins today), not the caller's. Read with Hono's own parser, as the routes are.
     for (const [key, values] of Object.entries(c.req.queries())) {
       if (values.length > 1) {
         throw new RequestError("repeated_parameter", `query parameter ${quoteName(key)} is repeated`, {
@@ -156,12 +156,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         });
       }
     }
-    await next();
-  });
-  // A body that announces more than the limit is refused before any route runs; one that does not
-  // (chunked) is refused by readBodyText as soon as it crosses the limit. Hono's bodyLimit did both,
-  // at the price of building every request's web `Request` and stream (issue 13).
-  app.use(async (c, next) => {
+    // A body that announces more than the limit is refused before any route runs; one that does not
+    // (chunked) is refused by readBodyText as soon as it crosses the limit. Hono's bodyLimit did
+    // both, at the price of building every request's web `Request` and stream (issue 13).
     const length = c.req.header("content-length");
     if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
       if (Number.parseInt(length, 10) > BODY_LIMIT_BYTES) throw bodyTooLarge();
