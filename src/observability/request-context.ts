@@ -1,17 +1,15 @@
 /**
- * Request correlation: the id of the HTTP request being served, carried through every `await` by
- * an `AsyncLocalStorage`, so a log line written anywhere while serving it — the service's
- * "verification completed", an upstream warning, the error handler — can carry `request_id`
- * without any layer passing the id along.
+ * Request correlation: the id of the HTTP request being served, on every log line it causes — the
+ * access line, the service's "verification completed", an upstream warning, the error handler's.
  *
- * certgate's own lines do not need the storage: the HTTP app writes `request_id` on its access and
- * error lines itself and passes the id to the service (`ServiceCall`), which writes it on its lines.
- * The storage is for a library user's logger: it can read {@link currentRequestId} or be wrapped
- * with {@link withRequestId}.
+ * certgate's own lines carry it by passing it along: the HTTP app writes `request_id` on its access
+ * and error lines and passes the id to the service (`ServiceCall`), which writes it on its lines.
+ * An `AsyncLocalStorage` carries it through every `await` for a library user's logger only: it can
+ * read {@link currentRequestId} or be wrapped with {@link withRequestId}.
  *
  * On Node 20 an entered AsyncLocalStorage costs every promise of the process, not only the
- * request's: async_hooks' promise hooks run on each one's creation and settling (≈ 9 % of the CPU
- * of a completion at 50 concurrent, bench/lib/why.ts). So the app enters it only once something
+ * request's: async_hooks' promise hooks run on each one's creation and settling (≈ 6 % of the CPU
+ * of a completion at 50 concurrent and 20 ms upstream, bench/lib/why.ts). So the app enters it only once something
  * has asked for it — {@link currentRequestId} or {@link withRequestId} called once, as a library
  * user's logger does at its first line or when it is wrapped — and `certgate serve`, whose logger
  * uses neither, never pays for the hooks. A request already being served when the first ask comes
