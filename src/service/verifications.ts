@@ -126,10 +126,17 @@ const SERVICE_CALL_KEYS: Record<keyof ServiceCall, true> = { requestId: true };
 /**
  * `call.requestId`, checked as the HTTP layer checks an incoming X-Request-Id: a call from
  * JavaScript could carry a misspelt key or an id that breaks a log line.
- * @throws {RequestError} `unknown_field`, or `invalid_request` for an id outside REQUEST_ID_PATTERN.
+ * @throws {RequestError} `unknown_field`, or `invalid_request` for a call that is no object or an id
+ *   outside REQUEST_ID_PATTERN.
  */
 function checkedRequestId(call: ServiceCall | undefined): string | undefined {
   if (call === undefined) return undefined;
+  // Not an object (an id passed bare, null): refused, not read as "no id".
+  if (typeof call !== "object" || call === null || Array.isArray(call)) {
+    throw new RequestError("invalid_request", "the call must be an object such as { requestId }", {
+      field: "call",
+    });
+  }
   const unknown = unknownKeys(call, SERVICE_CALL_KEYS);
   if (unknown.length > 0) throw unknownFieldError(unknown);
   const { requestId } = call;

@@ -1,8 +1,8 @@
 /**
  * A service call's request id (`ServiceCall`), through the package's public API over a real SQLite
  * file and the emulator on a real socket: the service writes `request_id` on the lines it logs for
- * the call, with no AsyncLocalStorage and no wrapped logger, and refuses a call object it cannot
- * read (a misspelt key, an id that could break a log line) before doing anything.
+ * the call, with no AsyncLocalStorage and no wrapped logger, and refuses a call it cannot read (no
+ * object, a misspelt key, an id that could break a log line) before doing anything.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -104,6 +104,9 @@ describe("a service call's request id", () => {
     ["an id with a space", { requestId: "two words" }, "invalid_request", "requestId"],
     ["an id too long", { requestId: "a".repeat(129) }, "invalid_request", "requestId"],
     ["an id that is no string", { requestId: 7 }, "invalid_request", "requestId"],
+    ["an id passed bare", "merchant-req-4", "invalid_request", "call"],
+    ["null", null, "invalid_request", "call"],
+    ["an array", ["merchant-req-5"], "invalid_request", "call"],
   ])("refuses %s before anything is read or stored", async (_name, call, code, field) => {
     const a = await pendingWithCertification();
     const error = await service
