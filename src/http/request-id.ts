@@ -14,7 +14,7 @@ export function setRequestId(c: Context, requestId: string): void {
 }
 
 /** The id the first middleware set; undefined only before it ran. */
-export function requestIdOf(c: Context): string | undefined {
+function requestIdOf(c: Context): string | undefined {
   const id: unknown = c.get(KEY);
   return typeof id === "string" ? id : undefined;
 }
@@ -24,10 +24,14 @@ export function callOf(c: Context): ServiceCall {
   return { requestId: requestIdOf(c) };
 }
 
+/** A log method as the app's loggers have it. */
+type LineWriter = (fields: Record<string, unknown>, message: string) => void;
+
 /** `logger` writing the request id of `c` first on each line. */
-export function taggedLogger<
-  L extends Record<"warn" | "error", (fields: Record<string, unknown>, message: string) => void>,
->(logger: L, c: Context): Pick<L, "warn" | "error"> {
+export function taggedLogger(
+  logger: { warn: LineWriter; error: LineWriter },
+  c: Context,
+): { warn: LineWriter; error: LineWriter } {
   const requestId = requestIdOf(c);
   return {
     warn: (fields, message) => logger.warn(withRequestIdField(fields, requestId), message),
