@@ -139,6 +139,49 @@ describe("SQLite store with its worker thread", () => {
     for (const v of others) expect(await store.isAccountBound(v.accountRef ?? "")).toBe(true);
   });
 
+  it("commits a burst of completions on the worker, answering each only once it is committed, a failing one alone", async () => {
+    busy = true;
+    const pendings = await Promise.all(Array.from({ length: 24 }, () => createPending()));
+    const failing = pendings[7]?.id ?? "";
+    const upstreamId = uid("imp");
+    const other = new BetterSqlite3(join(dir, "certgate.db"), { readonly: true });
+    try {
+      const committed = (id: string) =>
+        (other.prepare("select status from verifications where id = ?").get(id) as { status: string }).status;
+      // Sent in one burst: the worker finds them queued behind the first and commits them in
+      // batches (store/sqlite/worker.ts), each in a savepoint of its own.
+      const calls = pendings.map(({ id }) => {
+        const call =
+          id === failing
+            ? store.completeVerification({
+                verificationId: id,
+                upstreamId,
+                // Fails after its first writes: a phone that is no string cannot be sealed.
+                decision: verified(makeIdentity({ phone: 42 as unknown as string })),
+                now: NOW,
+              })
+            : complete(id);
+        // What another connection reads the moment the answer arrives.
+        return call.then((result) => ({ kind: result.kind, committed: committed(id) }));
+      });
+      const settled = await Promise.allSettled(calls);
+      for (const [i, outcome] of settled.entries()) {
+        if (pendings[i]?.id === failing) expect(outcome.status).toBe("rejected");
+        else
+          expect(outcome).toEqual({
+            status: "fulfilled",
+            value: { kind: "finished", committed: "verified" },
+          });
+      }
+      expect(committed(failing)).toBe("pending");
+    } finally {
+      other.close();
+    }
+    // The failed one left nothing behind, its upstream id included: it completes with it now.
+    expect((await complete(failing, makeIdentity(), upstreamId)).kind).toBe("finished");
+    expect(events).toEqual(["ready"]);
+  });
+
   it("fails a call whose arguments cannot cross to the worker, and nothing else", async () => {
     busy = true;
     const unclonable = { ...newVerification(), toJSON: () => "a function cannot be cloned" };

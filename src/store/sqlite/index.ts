@@ -107,6 +107,32 @@ export function sqliteStoreOn(
   keyring: Keyring,
   busyTimeoutMs: number,
 ): Store {
+  return sqliteStoreWithBatches(database, keyring, busyTimeoutMs).store;
+}
+
+/**
+ * Runs `run` in ONE transaction of the store's connection (BEGIN IMMEDIATE … COMMIT), inside which
+ * each of the store's synchronous transactions (completions: store/steps.ts) is a SAVEPOINT of its
+ * own: one that fails is rolled back to its savepoint, alone, and the others commit together with
+ * one COMMIT. Throws, having committed nothing, if `run` throws or the COMMIT fails, and when the
+ * connection is inside a transaction already. What `run` learns from the store inside (a
+ * completion's promise) is only true once this has returned: before, nothing is committed.
+ */
+export type SqliteBatch = <T>(run: () => T) => T;
+
+/** What a store call inside a batch whose transaction SQLite already rolled back fails with. */
+class BatchEnded extends Error {
+  constructor() {
+    super("store: the batch's transaction was rolled back");
+  }
+}
+
+/** {@link sqliteStoreOn} and its {@link SqliteBatch}: what the store's worker thread opens (worker.ts). */
+export function sqliteStoreWithBatches(
+  database: BetterSqlite3.Database,
+  keyring: Keyring,
+  busyTimeoutMs: number,
+): { store: Store; batch: SqliteBatch } {
   try {
     database.pragma("journal_mode = WAL");
     // Set, not left to the default: better-sqlite3 gives NORMAL to a file reopened in WAL mode but
@@ -125,12 +151,8 @@ export function sqliteStoreOn(
   }
   const cached = withStatementCache(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
-  return createKyselyStore({
-    db,
-    dialect: SQLITE_DIALECT,
-    keyring,
-    steps: synchronousSteps(db, database, cached.prepare),
-  });
+  const { steps, batch } = synchronousSteps(db, database, cached.prepare);
+  return { store: createKyselyStore({ db, dialect: SQLITE_DIALECT, keyring, steps }), batch };
 }
 
 /**
@@ -148,7 +170,7 @@ function synchronousSteps(
   db: Kysely<Database>,
   database: BetterSqlite3.Database,
   prepare: (sql: string) => ReturnType<SqliteDatabase["prepare"]>,
-): StepRunner {
+): { steps: StepRunner; batch: SqliteBatch } {
   const readers = new Map<string, (parameters: readonly unknown[]) => unknown[]>();
   const execute = (query: CompiledQuery): QueryResult<unknown> => {
     const reader = readers.get(query.sql);
@@ -164,17 +186,35 @@ function synchronousSteps(
   const asOneTransaction = database.transaction((steps: Steps<unknown>) =>
     driveSync(steps, execute),
   ).immediate;
+  /** True while a batch's transaction is open: the only one a synchronous transaction runs inside. */
+  let batchOpen = false;
   const runSync = <T>(run: () => T): Promise<T> => {
-    if (database.inTransaction) return db.connection().execute(async () => run());
+    if (database.inTransaction && !batchOpen) return db.connection().execute(async () => run());
+    // SQLite rolled the batch's whole transaction back (a fault of an earlier savepoint): what
+    // runs now would commit on its own, before the batch is answered. The batch fails instead.
+    if (batchOpen && !database.inTransaction) return Promise.reject(new BatchEnded());
     try {
       return Promise.resolve(run());
     } catch (error) {
       return Promise.reject(error);
     }
   };
+  const inOneTransaction = database.transaction((run: () => unknown) => run()).immediate;
+  const batch: SqliteBatch = <T>(run: () => T): T => {
+    if (database.inTransaction) throw new Error("store: a batch cannot begin inside a transaction");
+    batchOpen = true;
+    try {
+      return inOneTransaction(run) as T;
+    } finally {
+      batchOpen = false;
+    }
+  };
   return {
-    transaction: <T>(steps: () => Steps<T>) => runSync(() => asOneTransaction(steps()) as T),
-    run: <T>(steps: () => Steps<T>) => runSync(() => driveSync(steps(), execute)),
+    steps: {
+      transaction: <T>(steps: () => Steps<T>) => runSync(() => asOneTransaction(steps()) as T),
+      run: <T>(steps: () => Steps<T>) => runSync(() => driveSync(steps(), execute)),
+    },
+    batch,
   };
 }
 
