@@ -5,7 +5,7 @@
  * the code changes what it explains. A missed target without an entry gets a clearly marked
  * "WHY: to be written" placeholder.
  *
- * PROFILE NOTES (refreshed 2026-12-06, sixth pass of issue 13; `--profile` of full runs, certgate
+ * PROFILE NOTES (refreshed 2026-12-06, sixth to eighth passes of issue 13; `--profile` of full runs, certgate
  * at concurrency 50, production build, shares of the event loop's samples; the profiles cover the
  * main thread only, the store's worker thread is measured by its CPU time):
  *   - Under load `certgate serve` runs a SQLite completion's transaction on the store's worker
@@ -115,6 +115,22 @@
  *     Tried and not kept: the store's worker from 20 % of event-loop utilization instead of 75 %
  *     (20 ms c10: throughput 1.04×, p99 0.9×, but CPU 1.12–1.17× and peak RSS 1.12×, in a pair of
  *     runs already the RSS target's worst).
+ *   - Eighth pass (same day, an Intel Xeon again: Linux 6.18.44-fc-v1300). Done: group commit on
+ *     the store's worker (store/sqlite/worker.ts): the completions queued on its port while it
+ *     commits run in ONE transaction, each in a savepoint of its own, with one COMMIT; each is
+ *     answered after it. The sixth pass had tried group commit of one event-loop turn's completions
+ *     on the event loop's own connection and seen no less CPU in a store harness; on the worker,
+ *     where completions queue while it commits, batches in one run at c50 reached 34 (0 ms) and 50
+ *     (20 ms), most of 1–10. A/B against the seventh pass's code, c50: CPU per verification
+ *     0.84–0.88× at 0 ms and 0.94–0.96× at 20 ms, throughput 0.97–1.09×, p99 0.96–1.17× (two runs;
+ *     c10: at the A/B's resolution). The worker's samples in the transaction wrapper itself (BEGIN,
+ *     COMMIT, savepoints) fell from 31 % to 19 %. Per-thread CPU from /proc at 20 ms c50
+ *     (≈ 1,640/s): event loop ≈ 0.41 ms per verification, store worker ≈ 0.30 → 0.27 ms, V8's
+ *     helper threads ≈ 0.06 ms. `perf` of the event loop over the timed part alone: V8 and node's
+ *     own code ≈ 73 % (JIT-compiled code ≈ 19 %; megamorphic property loads the largest entries,
+ *     ≈ 2 % each), the kernel ≈ 18 % (TCP sends ≈ 7 %), the bound-id read ≈ 6 % (SQLite ≈ 3 %, its
+ *     page-cache reset ≈ 0.5 %): a flat profile, no function above 3.5 %. Tried and not kept:
+ *     SQLite mmap again (A/B 1.06–1.11× CPU); AES-GCM under a KeyObject (7 µs a seal either way).
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one
  *     page, two pwrite64 calls, and a page the checkpointer copies again: a schema matter); the
  *     identity sealed once instead of three seals (a storage-format change with its migration);
@@ -133,7 +149,7 @@ import { MIN_THROUGHPUT_FACTOR, OPEN_LOOP_P99_ALLOWANCE_MS, type TargetId } from
 type Explain = (results: BenchResults) => string;
 
 const PROFILE_HOTSPOTS =
-  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of six to seven statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity (three seals) and an HMAC of the person key, the policy, two structured log lines (written together, once per event-loop turn) and metrics. Under load `certgate serve` runs the SQLite transaction on the store's worker thread, so its 0.2–0.4 ms per verification (by machine: profile notes) no longer holds the event loop but still counts in the process's CPU; the event loop keeps the HTTP side, of which the socket writes (the answer and the upstream GET, each waking another process) are ≈ 20 % (profile notes in bench/lib/why.ts). A completion's COMMIT appends ≈ 12 pages to the WAL (migration 0008 took it from 15.5). Request ids are passed along, not kept in an AsyncLocalStorage (whose promise hooks cost every promise on Node 20). Levers left (profile notes): fewer pages per completion; the identity sealed once instead of three times; the bound-id read's page-cache reset; the whole completion on the store's worker; fewer allocations per request; a leaner HTTP client than node:http's agent (≈ 3 %, not built).";
+  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of six to seven statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity (three seals) and an HMAC of the person key, the policy, two structured log lines (written together, once per event-loop turn) and metrics. Under load `certgate serve` runs the SQLite transaction on the store's worker thread, so its 0.2–0.4 ms per verification (by machine: profile notes) no longer holds the event loop but still counts in the process's CPU; the event loop keeps the HTTP side: on the Intel machine `perf` puts ≈ 73 % of it in V8 and node's own code (a flat profile: HTTP parsing and the agent, Hono, zod, pino, promises), ≈ 18 % in the kernel (TCP sends ≈ 7 %) and ≈ 6 % in the bound-id read (profile notes in bench/lib/why.ts). A completion's COMMIT appends ≈ 12 pages to the WAL (migration 0008 took it from 15.5); on the worker, the completions that queued while it committed now commit together (group commit: one transaction, a savepoint each), which shares the BEGIN, the COMMIT and the pages they have in common. Request ids are passed along, not kept in an AsyncLocalStorage (whose promise hooks cost every promise on Node 20). Levers left (profile notes): fewer pages per completion; the identity sealed once instead of three times; the bound-id read's page-cache reset; the whole completion on the store's worker; fewer allocations per request; a leaner HTTP client than node:http's agent (≈ 3 %, not built).";
 
 function mainRuns(results: BenchResults, server: string, latency?: number): ScenarioResult[] {
   return results.runs.filter(
