@@ -5,7 +5,9 @@
  * thread so that it runs, in tests, on a real store and a real MessageChannel in one thread.
  */
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
+import { StoreError } from "../../core/errors.js";
 import type { Store } from "../../core/store.js";
+import { toStoreError } from "../errors.js";
 import type { SqliteBatch } from "./index.js";
 import { toWire, type WorkerMessage, type WorkerMethod, type WorkerRequest } from "./wire.js";
 
@@ -25,11 +27,22 @@ export interface CallHandlerOptions {
   batch: SqliteBatch;
   /** The store's connection: whether a transaction is open on it. */
   database: { readonly inTransaction: boolean };
+  /**
+   * Ends the thread (its connection, with the transaction it could not end, closed by the exit):
+   * offload.ts then fails the calls still in hand as `unavailable` and starts another worker.
+   */
+  end(): void;
 }
 
-/** The handler of the port's "message" events. "close" closes the store, then the port. */
+/**
+ * The handler of the port's "message" events. "close" closes the store once every call before it
+ * is answered, then the port.
+ */
 export function createCallHandler(options: CallHandlerOptions): (request: WorkerRequest) => void {
   const { port, store, batch, database } = options;
+  /** Answers not yet sent (their call still running): "close" waits for them. */
+  const unanswered = new Set<Promise<void>>();
+
   /**
    * Answers request `id`. A value the structured clone refuses is answered as that error, so that
    * the call fails instead of the thread.
@@ -43,10 +56,12 @@ export function createCallHandler(options: CallHandlerOptions): (request: Worker
   };
 
   const answerWhenSettled = (id: number, result: Promise<unknown>) => {
-    result.then(
+    const sent = result.then(
       (value) => answer({ id, ok: true, value }),
       (error: unknown) => answer({ id, ok: false, error: toWire(error) }),
     );
+    unanswered.add(sent);
+    sent.finally(() => unanswered.delete(sent));
   };
 
   /**
@@ -67,7 +82,9 @@ export function createCallHandler(options: CallHandlerOptions): (request: Worker
   const handle = (request: WorkerRequest) => {
     if (request.method === "close") {
       // Closing ends the thread: nothing is left to keep its event loop alive.
-      store.close().finally(() => port.close());
+      Promise.allSettled(unanswered)
+        .then(() => store.close())
+        .finally(() => port.close());
       return;
     }
     answerWhenSettled(request.id, run(request));
@@ -79,9 +96,11 @@ export function createCallHandler(options: CallHandlerOptions): (request: Worker
    * `SqliteBatch`): one BEGIN and one COMMIT for all of them, and the pages they share — the
    * tables' last pages, the indexes' inner pages — written to the WAL once, not once each. None
    * waits for another to arrive: a completion alone in the queue commits alone, at once. Each is
-   * answered only after the COMMIT, so an answer still means "committed"; if the batch fails as a
-   * whole (its COMMIT, a fault that rolls SQLite's transaction back), none of it is committed and
-   * each runs again on its own, as it would have without batching.
+   * answered only after the COMMIT, so an answer still means "committed". A batch that fails as a
+   * whole committed none of it: when its BEGIN failed (the lock held past the busy timeout, say),
+   * each completion is answered with that fault, as each would have met it; when anything later
+   * failed (its COMMIT, a fault that made SQLite roll the transaction back), each runs again on its
+   * own, as it would have without batching.
    */
   const handleCompletions = (first: Call) => {
     const requests: Call[] = [first];
@@ -106,10 +125,28 @@ export function createCallHandler(options: CallHandlerOptions): (request: Worker
       batch(() => {
         results = requests.map(run);
       });
-    } catch {
+    } catch (error) {
       // Nothing of the batch is committed: what its calls said is void (and must not be left as
       // an unhandled rejection).
       for (const result of results ?? []) result.catch(() => {});
+      if (database.inTransaction) {
+        // Not even rolled back: whatever ran next on this connection would join that transaction
+        // and be answered without ever being committed.
+        for (const request of requests) {
+          answer({
+            id: request.id,
+            ok: false,
+            error: toWire(new StoreError("unavailable", { dialect: "sqlite" })),
+          });
+        }
+        options.end();
+        return;
+      }
+      if (results === undefined) {
+        const fault = toWire(toStoreError(error, "sqlite") ?? error);
+        for (const request of requests) answer({ id: request.id, ok: false, error: fault });
+        return;
+      }
       results = requests.map(run);
     }
     for (const [i, request] of requests.entries()) {

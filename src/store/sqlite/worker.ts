@@ -33,6 +33,14 @@ port.on(
     store,
     batch,
     database,
+    end() {
+      // Closing the connection rolls back the transaction SQLite could not end.
+      try {
+        database.close();
+      } finally {
+        process.exit(1);
+      }
+    },
   }),
 );
 port.postMessage({ ready: true } satisfies WorkerMessage);
