@@ -6,9 +6,11 @@
  * and the next write starts a new worker. The whole store contract also runs with every write on
  * the worker (store-contract.test.ts).
  */
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { StoreError } from "../../src/core/errors.js";
@@ -196,6 +198,16 @@ describe("SQLite store with its worker thread", () => {
     busy = true;
     await Promise.all(Array.from({ length: 5 }, () => createPending()));
     expect(events).toEqual(["ready"]);
+  });
+
+  it("keeps a process that awaits close() with calls in flight alive until the worker has closed", async () => {
+    // A process of its own: the event loop emptying under an awaited close() is what is tested.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "test/store/offload-workers/close-with-calls-in-flight.ts", join(dir, "child")],
+      { timeout: 30_000 },
+    );
+    expect(stdout).toBe("closed\n");
   });
 });
 

@@ -186,7 +186,8 @@ function startWorker(
   const settle = (id: number) => {
     const call = pending.get(id);
     pending.delete(id);
-    if (pending.size === 0) worker.unref();
+    // Once closing, the worker stays referenced until it exits (close() waits for that).
+    if (pending.size === 0 && closing === undefined) worker.unref();
     return call;
   };
   worker.on("message", (message: WorkerMessage) => {
