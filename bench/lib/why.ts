@@ -131,7 +131,7 @@
  *     ≈ 2 % each), the kernel ≈ 18 % (TCP sends ≈ 7 %), the bound-id read ≈ 6 % (SQLite ≈ 3 %, its
  *     page-cache reset ≈ 0.5 %): a flat profile, no function above 3.5 %. Tried and not kept:
  *     SQLite mmap again (A/B 1.06–1.11× CPU); AES-GCM under a KeyObject (7 µs a seal either way).
- *     Four full runs of this pass's code: CPU per verification at c50 0.41–0.57 ms at 0 ms and
+ *     Five full runs of this pass's code: CPU per verification at c50 0.41–0.57 ms at 0 ms and
  *     0.59–0.69 ms at 20 ms; throughput at 20 ms c10 1.81–1.92×. One of them had a p99 of 197 ms
  *     in certgate's 20 ms open-loop run (26.7–27.5 ms in the others and in four reruns of that part
  *     alone), with the emulator's CPU per verification 0.57 ms against 0.32–0.34: the one emulator
