@@ -133,7 +133,7 @@
  *     SQLite mmap again (A/B 1.06–1.11× CPU); AES-GCM under a KeyObject (7 µs a seal either way).
  *     Five full runs of this pass's code: CPU per verification at c50 0.41–0.57 ms at 0 ms and
  *     0.59–0.69 ms at 20 ms; throughput at 20 ms c10 1.81–1.92×. One of them had a p99 of 197 ms
- *     in certgate's 20 ms open-loop run (26.7–27.5 ms in the others and in four reruns of that part
+ *     in certgate's 20 ms open-loop run (26.3–27.5 ms in the others and in four reruns of that part
  *     alone), with the emulator's CPU per verification 0.57 ms against 0.32–0.34: the one emulator
  *     the runs shared had grown with all their records, and collecting them stalled every upstream
  *     call. Each run now starts its own emulator (bench/run.ts).
