@@ -133,10 +133,11 @@
  *     SQLite mmap again (A/B 1.06–1.11× CPU); AES-GCM under a KeyObject (7 µs a seal either way).
  *     Five full runs of this pass's code: CPU per verification at c50 0.41–0.57 ms at 0 ms and
  *     0.59–0.69 ms at 20 ms; throughput at 20 ms c10 1.81–1.92×. One of them had a p99 of 197 ms
- *     in certgate's 20 ms open-loop run (26.3–27.5 ms in the others and in four reruns of that part
- *     alone), with the emulator's CPU per verification 0.57 ms against 0.32–0.34: the one emulator
+ *     in certgate's 20 ms open-loop run (26.3–26.8 ms in three others, 26.8–27.5 in four reruns of
+ *     that part alone), with the emulator's CPU per verification 0.57 ms against 0.32–0.34; another
+ *     37 ms, its baseline 81 ms against 56–64, with emulator CPU raised for both. The one emulator
  *     the runs shared had grown with all their records, and collecting them stalled every upstream
- *     call. Each run now starts its own emulator (bench/run.ts).
+ *     call. Each run now starts its own emulator (bench/run.ts; the fifth run was the first so).
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one
  *     page, two pwrite64 calls, and a page the checkpointer copies again: a schema matter); the
  *     identity sealed once instead of three seals (a storage-format change with its migration);
