@@ -107,8 +107,8 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   const secret = config.secret ?? sandboxSecret(config.dataDir, logger);
   const keyring = createKeyring({ secret, previousSecrets: config.previousSecrets });
   const metrics = createMetrics();
-  // The listening server's load: while its event loop is the bottleneck, a SQLite store runs its
-  // work on a second thread (store/sqlite/offload.ts). A host that mounts `app` itself serves
+  // The listening server's load: while requests overlap, a SQLite store runs its writes on a
+  // second thread (store/sqlite/offload.ts). A host that mounts `app` itself serves
   // nothing through it, and its store stays on its own thread.
   const load = options.listen === false ? undefined : requestLoad();
   const offload = load && storeOffload(load, logger);
@@ -177,7 +177,6 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         server.once("error", reject);
       });
     } catch (error) {
-      load?.stop();
       await store.close();
       throw listenFailure(error, config.host, config.port);
     }
@@ -232,7 +231,6 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
     if (emulator) app.route("/emulator", emulator.app);
   } catch (error) {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-    load?.stop();
     await store.close();
     throw error;
   }
@@ -293,7 +291,6 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         if ("closeIdleConnections" in server) server.closeIdleConnections();
       });
       retention.stop();
-      load?.stop();
       await recovery.stop();
       await webhooks?.stop();
       await store.close();

@@ -6,8 +6,8 @@
  * others, while the machine's second core idles.
  *
  * So a write goes to a worker thread with its own connection to the same file (worker.ts), started
- * the first time it is needed, while `busy()` says this thread is the bottleneck (`certgate serve`:
- * more than one request in flight and the event loop busy three quarters of the time: http/load.ts);
+ * the first time it is needed, while `busy()` says this thread has other work waiting (`certgate
+ * serve`: more than one request in flight: http/load.ts);
  * otherwise, and whenever the worker has nothing in hand, it runs here as before. Reads run here
  * always: under WAL a read never waits for the other connection's writes (it reads the last
  * commit), and the hop to the worker and back would cost more than the read. The same store code
@@ -39,9 +39,8 @@ import { fromWire, type WorkerMessage, type WorkerMethod, type WorkerRequest } f
 /** When a SQLite store hands its work to its worker thread (see the header). */
 export interface SqliteOffload {
   /**
-   * Whether the thread calling the store is too busy to run its work too: while true, operations
-   * run on the worker thread. `certgate serve`: more than one request in flight and the event loop
-   * busy three quarters of the last 100 ms, until it is busy less than 40 % of them (http/load.ts).
+   * Whether the thread calling the store has other work than this call: while true, writes run on
+   * the worker thread. `certgate serve`: more than one request in flight (http/load.ts).
    */
   busy(): boolean;
   /** Told when a worker is ready, when it exits unexpectedly, and when one could not start (to log them). */
