@@ -14,6 +14,13 @@
  * verification, and 7 MiB more peak RSS (the worker); c1 never overlaps, and c50 offloaded already
  * (0.93–1.10× the throughput in four runs: the A/B's noise). An earlier try at 20 % utilization,
  * before the worker's group commit, had cost 1.12–1.17× the CPU for 1.04× the throughput.
+ *
+ * What it costs: at 300 arrivals a second with no upstream latency at all, where requests overlap
+ * only in passing and the worker is woken for one write at a time, the open loop's p99 was 1.4× the
+ * earlier rule's (median of eight A/B runs, 0.5–2.6×: that tail is a few milliseconds on this
+ * machine); with a 20 ms upstream, 0.8–1.1× (three runs). Offloading only from four requests in
+ * flight kept that p99 (0.55–1.9×, median 0.9×, four runs) but gave c10 at 20 ms 1.00–1.04×
+ * (three runs): an upstream as slow as PortOne's is the case that matters, so overlap it is.
  */
 import type { FieldLogger } from "../observability/request-context.js";
 import type { SqliteOffload } from "../store/index.js";
