@@ -138,6 +138,21 @@
  *     37 ms, its baseline 81 ms against 56–64, with emulator CPU raised for both. The one emulator
  *     the runs shared had grown with all their records, and collecting them stalled every upstream
  *     call. Each run now starts its own emulator (bench/run.ts; the fifth run was the first so).
+ *   - Ninth pass (2026-12-07, an AMD EPYC again; certgate's CPU per verification at c50 1.25–1.75×
+ *     the eighth pass's Intel figures for the same code). Full run of the eighth pass's code here first (load 1.55):
+ *     SQLite CPU at c50 0.774 / 0.749 ms, 20 ms throughput c1 1.94×, c10 1.81×, c50 2.48×, 0 ms
+ *     open-loop p99 15.0 ms with the floor's own at 10.0 ms. At 20 ms c10 the loop kept the
+ *     transaction (three quarters busy was never reached) and the upstream answers of ten requests
+ *     arrive together: each waited for the others' transactions. Done: the store's worker takes the
+ *     writes whenever requests overlap (http/load.ts, where the A/B figures are): c10 at 20 ms
+ *     1.06–1.08× the throughput in four A/B runs, CPU per verification 0.96–1.10×, c50 at the A/B's
+ *     noise; its cost, the open loop's p99 at 0 ms upstream, 1.4× (median of eight runs). Tried and
+ *     not kept: only from four requests in flight (c10 at 20 ms 1.00–1.04×); only for a turn's
+ *     second write on (c10 at 20 ms 1.06–1.07× but CPU 1.13–1.33×: a worker woken now and then
+ *     stays cold). PostgreSQL here: its own processes 0.88 ms (0 ms) and 1.16 ms (20 ms) per
+ *     verification, the emulator and load generator 0.35–0.55, so 1.5× the baseline would leave
+ *     certgate's process 0.14 ms at 0 ms: out of reach on two shared cores whatever certgate does.
+ *     This machine's load average idles above 1 (0.8–2.6 between runs, nothing else running).
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one
  *     page, two pwrite64 calls, and a page the checkpointer copies again: a schema matter); the
  *     identity sealed once instead of three seals (a storage-format change with its migration);
@@ -297,7 +312,7 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
   },
 
   peak_rss() {
-    return "certgate's peak RSS is its code (Hono, Kysely, zod, pino, prom-client, pg, the emulator's personas, the OpenAPI document) plus the heap of the requests in flight, plus ≈ 7–8 MiB for the thread that checkpoints the WAL off the event loop and, once the event loop is the bottleneck (c10 and c50 at 0 ms, c50 at 20 ms), ≈ 15–20 MiB for the store's worker thread (its own V8 isolate with a 2 MiB young generation, the store's code and a SQLite connection); the baseline loads Express and axios only. The V8 heap grows to what the in-flight requests need before a major GC runs; a smaller semi-space or `--max-old-space-size` would trade CPU for memory.";
+    return "certgate's peak RSS is its code (Hono, Kysely, zod, pino, prom-client, pg, the emulator's personas, the OpenAPI document) plus the heap of the requests in flight, plus ≈ 7–8 MiB for the thread that checkpoints the WAL off the event loop and, once requests overlap (every run above c1), ≈ 15–20 MiB for the store's worker thread (its own V8 isolate with a 2 MiB young generation, the store's code and a SQLite connection); the baseline loads Express and axios only. The V8 heap grows to what the in-flight requests need before a major GC runs; a smaller semi-space or `--max-old-space-size` would trade CPU for memory.";
   },
 
   persons_scale(results) {
