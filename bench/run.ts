@@ -442,7 +442,7 @@ function writeProfileSummary(dir: string, runs: readonly ScenarioResult[], file:
     "",
     `Written by \`npm run bench -- --profile\` (${quick ? "quick" : "full"} run, ${new Date().toISOString()}, load average ${currentLoadAverage()}): after the measured runs, certgate on SQLite and on PostgreSQL and the floor server ran again at concurrency ${PROFILE_CONCURRENCY} under \`node --cpu-prof\`.`,
     "Samples of each run's timed part only (completions), of each process's main thread: certgate on SQLite runs its",
-    "store's writes on a worker thread once its event loop is the bottleneck, and that thread's work is not in these",
+    "store's writes on a worker thread while requests overlap, and that thread's work is not in these",
     "profiles (the CPU per verification below counts it). Shares are what to read; figures of profiled runs carry the",
     "profiler's overhead and are not in results.md.",
     "",
