@@ -154,15 +154,15 @@
  *     certgate's process 0.14 ms at 0 ms: out of reach on two shared cores whatever certgate does.
  *     This machine's load average idles above 1 (0.8–2.6 between runs, nothing else running).
  *     Open loop at 20 ms with the overlap rule, 6 s runs as in the full benchmark: p99 of 70 ms or
- *     more in 4 of 19 runs (77, 92, 161 ms and a full run's 89 ms; the rest 34–59 ms), the earlier
- *     rule none in 10 (38–54 ms): not significant at that count, not explained either. Per 0.5 s
+ *     more in 4 of 30 runs (77, 92, 161 ms and a full run's 89 ms; the rest 34–59 ms), the earlier
+ *     rule none in 10 (32–54 ms): not significant at that count, not explained either. Per 0.5 s
  *     of a stalled run the worst latency was ≈ 110 ms in one slice, mid-run, not at its start;
  *     `--trace-gc` showed main-thread scavenges of up to ≈ 20 ms and worker mark-compacts of
  *     5–15 ms, in runs that did not stall; `strace` of the sleeps (SQLite's busy handler) found
  *     none, but stalled every run it watched. In the four full runs of the overlap rule the c10,
  *     20 ms run of certgate spent 1.8–2.3 ms of CPU per verification (the eighth pass's code: 1.4
- *     in its one full run here) against 1.3–1.5 in the A/B runs, with the emulator's own CPU per
- *     verification up the same way (0.50–0.67 against 0.37–0.46), and its throughput ratio was
+ *     in its one full run here) against 1.3–1.5 in most A/B runs, with the emulator's own CPU per
+ *     verification up the same way (0.52–0.67 against 0.37–0.46), and its throughput ratio was
  *     1.70–1.87× (1.81× for the eighth pass's code). The same servers in the full run's order at
  *     20 ms c10 alone (certgate, certgate-ref, certgate-postgres, baseline, floor) gave 1.5 and
  *     1.6 ms and 1.07×: what the full run adds before that part (its 0 ms parts, PostgreSQL's

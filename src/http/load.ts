@@ -8,9 +8,9 @@
  * Overlap alone decides, not how busy the event loop has been. Requests overlap in bursts even when
  * the loop has time to spare on average: ten at a time with a 20 ms upstream call, their upstream
  * answers arrive together and the loop ran each one's transaction while the rest waited. Measured
- * side by side (bench, c10 at 20 ms upstream, four runs on an AMD EPYC), handing those writes to the
- * worker — where the ones that queue commit together — gave 1.06–1.08× the throughput of waiting
- * for a loop busy three quarters of 300 ms (this module's earlier rule) at 0.96–1.10× the CPU per
+ * side by side (bench, c10 at 20 ms upstream, ten runs on an AMD EPYC), handing those writes to the
+ * worker — where the ones that queue commit together — gave 1.04–1.08× the throughput of waiting
+ * for a loop busy three quarters of 300 ms (this module's earlier rule) at 0.93–1.15× the CPU per
  * verification, and 7 MiB more peak RSS (the worker); c1 never overlaps, and c50 offloaded already
  * (0.93–1.10× the throughput in four runs: the A/B's noise). An earlier try at 20 % utilization,
  * before the worker's group commit, had cost 1.12–1.17× the CPU for 1.04× the throughput.
@@ -18,9 +18,10 @@
  * What it costs: at 300 arrivals a second with no upstream latency at all, where requests overlap
  * only in passing and the worker is woken for one write at a time, the open loop's p99 was 1.4× the
  * earlier rule's (median of eight A/B runs, 0.5–2.6×: that tail is a few milliseconds on this
- * machine); with a 20 ms upstream, 0.8–1.1× (three runs). Offloading only from four requests in
- * flight kept that p99 (0.55–1.9×, median 0.9×, four runs) but gave c10 at 20 ms 1.00–1.04×
- * (three runs): an upstream as slow as PortOne's is the case that matters, so overlap it is.
+ * machine); with a 20 ms upstream, median 0.97× in ten runs, but two of them stalled (1.8×, 3.9×:
+ * bench/lib/why.ts, ninth pass). Offloading only from four requests in flight kept that p99
+ * (0.55–1.9×, median 0.9×, four runs) but gave c10 at 20 ms 1.00–1.04× (three runs): an upstream as
+ * slow as PortOne's is the case that matters, so overlap it is.
  */
 import type { FieldLogger } from "../observability/request-context.js";
 import type { SqliteOffload } from "../store/index.js";
