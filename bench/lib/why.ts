@@ -165,8 +165,12 @@
  *     verification up the same way (0.52–0.67 against 0.37–0.46), and its throughput ratio was
  *     1.70–1.87× (1.81× for the eighth pass's code). The same servers in the full run's order at
  *     20 ms c10 alone (certgate, certgate-ref, certgate-postgres, baseline, floor) gave 1.5 and
- *     1.6 ms and 1.07×: what the full run adds before that part (its 0 ms parts, PostgreSQL's
- *     among them) is not found. The committed run (load 0.25 at its start) is one of the four.
+ *     1.6 ms and 1.07×. The whole closed-loop part in the full run's order with both rules side by
+ *     side (load 3.25 at its start) raised both alike at 20 ms c10: 1.66 ms for the overlap rule,
+ *     1.62 for the earlier one, the baseline 3.27 against its usual 2.4, throughput 1.04× between
+ *     the two rules (1.90× and 1.83× the baseline). So what the full run adds before that part
+ *     raises every server's cost there, whichever rule; its cause is not found. The committed run
+ *     (load 0.25 at its start) is one of the four.
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one
  *     page, two pwrite64 calls, and a page the checkpointer copies again: a schema matter); the
  *     identity sealed once instead of three seals (a storage-format change with its migration);
