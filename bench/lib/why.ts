@@ -171,6 +171,23 @@
  *     the two rules (1.90× and 1.83× the baseline). So what the full run adds before that part
  *     raises every server's cost there, whichever rule; its cause is not found. The committed run
  *     (load 0.25 at its start) is one of the four.
+ *   - Tenth pass (2026-12-07, AMD EPYC, same code). The full run's c10 20 ms figures are noise:
+ *     certgate alone there, three times, spent 1.69, 1.48 and 1.48 ms of CPU per verification,
+ *     and right after a 0 ms c50 run on PostgreSQL 1.52, 1.55 and 1.50 ms (so PostgreSQL's
+ *     after-work is not the cause). In one closed-loop part without PostgreSQL that run spent
+ *     1.41 ms (1.88×), in one with it 1.80 ms (1.86×), the baseline 2.30 and 2.82 ms: one run of
+ *     a server swings ±10 % here. Where a completion's time goes, timed inside `certgate serve`
+ *     (a local probe, not kept; 3,000 completions at 20 ms upstream): at c1, the upstream call
+ *     as certgate sees it 21.97 ms, the policy and the transaction on the event loop 0.94 ms,
+ *     everything else 0.5 ms; at c10, 22.0 ms, 1.76 ms (the store worker's hop, its current
+ *     batch and the loop's other work), 0.35 ms. The floor's mean at c10 was 22.3 ms, the
+ *     baseline's 46.7: 1.9× leaves certgate ≈ 2.3 ms above the floor, it is 2.5–3.7 ms above
+ *     (results.md now prints both). At c1 `res.end()` takes ≈ 0.76 ms of wall time, ≈ 83 % of it
+ *     in the writev of the answer: the load generator, woken by it, takes the core; the answer
+ *     has left by then, so that is not on the measured latency. Tried and not kept: handing
+ *     writes to the worker only while more than one request is outside its upstream call (so a
+ *     lone upstream answer commits on the loop): c10 20 ms mean latency 0.9–2.1 ms worse in three
+ *     pairs, since the two connections' commits then reset each other's page cache.
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one
  *     page, two pwrite64 calls, and a page the checkpointer copies again: a schema matter); the
  *     identity sealed once instead of three seals (a storage-format change with its migration);
