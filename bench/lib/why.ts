@@ -187,7 +187,13 @@
  *     has left by then, so that is not on the measured latency. Tried and not kept: handing
  *     writes to the worker only while more than one request is outside its upstream call (so a
  *     lone upstream answer commits on the loop): c10 20 ms mean latency 0.9–2.1 ms worse in three
- *     pairs, since the two connections' commits then reset each other's page cache.
+ *     pairs, since the two connections' commits then reset each other's page cache. Timed the
+ *     same way, the worker's hop at c10 (≈ 2.3–2.8 ms from the call to its answer) was ≈ 0.6 ms
+ *     before the worker took the call, ≈ 0.55 ms of transaction and ≈ 0.9 ms before the event loop
+ *     took the answer: on two cores shared with the emulator and the load generator, most of a
+ *     hop is waiting for a core. Also measured and not levers: `--v8-pool-size=1` at c10 20 ms
+ *     (mean latency 0.1–0.55 ms lower in three pairs, within the noise); prom-client's labelled
+ *     observe ≈ 0.3 µs, five per completion; 1,000,000 persons in a lone scale part 0.93× (noise).
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one
  *     page, two pwrite64 calls, and a page the checkpointer copies again: a schema matter); the
  *     identity sealed once instead of three seals (a storage-format change with its migration);
