@@ -144,9 +144,8 @@
  *     open-loop p99 15.0 ms with the floor's own at 10.0 ms. At 20 ms c10 the loop kept the
  *     transaction (three quarters busy was never reached) and the upstream answers of ten requests
  *     arrive together: each waited for the others' transactions. Done: the store's worker takes the
- *     writes whenever requests overlap (http/load.ts, where the A/B figures are): c10 at 20 ms
- *     1.06–1.08× the throughput in four A/B runs, CPU per verification 0.96–1.10×, c50 at the A/B's
- *     noise; its cost, the open loop's p99 at 0 ms upstream, 1.4× (median of eight runs). Tried and
+ *     writes whenever requests overlap (http/load.ts holds the A/B figures, ten c10 pairs at 20 ms;
+ *     this note does not repeat them, so the two cannot disagree). Tried and
  *     not kept: only from four requests in flight (c10 at 20 ms 1.00–1.04×); only for a turn's
  *     second write on (c10 at 20 ms 1.06–1.07× but CPU 1.13–1.33×: a worker woken now and then
  *     stays cold). PostgreSQL here: its own processes 0.88 ms (0 ms) and 1.16 ms (20 ms) per
