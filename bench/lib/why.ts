@@ -193,15 +193,29 @@
  *     hop is waiting for a core. Also measured and not levers: `--v8-pool-size=1` at c10 20 ms
  *     (mean latency 0.1–0.55 ms lower in three pairs, within the noise); prom-client's labelled
  *     observe ≈ 0.3 µs, five per completion; 1,000,000 persons in a lone scale part 0.93× (noise).
- *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one
- *     page, two pwrite64 calls, and a page the checkpointer copies again: a schema matter); the
- *     identity sealed once instead of three seals (a storage-format change with its migration);
- *     the bound-id read's page-cache reset (≈ 6–8 % of the event loop on both machines; SQLite
- *     resets a connection's cache whenever another connection committed); the whole completion
- *     on the store's worker (the read, the upstream call and the write: still one hop, with the
- *     writer's cache warm; a redesign of offload.ts and of where the PortOne client lives);
- *     fewer allocations per request, above all of objects that live for a request's whole 20 ms;
- *     the two levers above that the sixth pass judged not worth their risk.
+ *   - Eleventh pass (2026-12-07, AMD EPYC, same code; A/B with `--ref` against a build of main, c10
+ *     and c50, two to three pairs each; local prototypes, not kept). The whole completion on the
+ *     store's worker (the bound-id read, the upstream call and the transaction on the worker, its own
+ *     PortOne client; the event loop only parses and answers): one by one, 20 ms c10 0.87–0.99× the
+ *     throughput in four pairs (p50 up to ≈ 3 ms worse: the worker ran each completion's read, call
+ *     and commit in turn, where today the event loop and the worker work side by side and the worker
+ *     commits what queued together), c50 0.81–1.06×, 0 ms c10 1.12–1.18× but c50 0.84–0.94×; with the
+ *     worker's completions of one turn committed together, 20 ms c10 0.94–1.01×, c50 1.03–1.07× at
+ *     0.83–0.89× the CPU, 0 ms 0.92–0.98×, and 15–28 MiB more peak RSS (the worker's HTTP client, with
+ *     a 16 MiB nursery; the RSS target already reaches 1.17×). So the hop it saves is not where c10
+ *     loses. A worker that, after each call, polls its port for 300 µs before sleeping (so a call that
+ *     follows at once does not wait for the thread to be woken): 20 ms c10 1.03–1.05× in three pairs,
+ *     c50 0.84–1.03×; for 1,000 µs, c10 0.92–0.99× at more CPU. Part of the hop's wait is waking a
+ *     sleeping thread on this VM, but spinning for it spends the core the emulator and the load
+ *     generator need at c50, and on a machine whose wakeups are cheap would buy little: not kept.
+ *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
+ *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
+ *     completion today); the identity sealed once instead of three seals (a storage-format change with
+ *     its migration); the bound-id read's page-cache reset (≈ 6–8 % of the event loop on both
+ *     machines; SQLite resets a connection's cache whenever another connection committed); fewer
+ *     allocations per request, above all of objects that live for a request's whole 20 ms; the two
+ *     levers above that the sixth pass judged not worth their risk. The profiles put each at a few per
+ *     cent at most, below what one A/B run resolves here.
  */
 import type { BenchResults } from "./results.js";
 import type { ScenarioResult } from "./scenario.js";
@@ -211,7 +225,7 @@ import { MIN_THROUGHPUT_FACTOR, OPEN_LOOP_P99_ALLOWANCE_MS, type TargetId } from
 type Explain = (results: BenchResults) => string;
 
 const PROFILE_HOTSPOTS =
-  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of six to seven statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity (three seals) and an HMAC of the person key, the policy, two structured log lines (written together, once per event-loop turn) and metrics. Under load `certgate serve` runs the SQLite transaction on the store's worker thread, so its 0.2–0.4 ms per verification (by machine: profile notes) no longer holds the event loop but still counts in the process's CPU; the event loop keeps the HTTP side: on the Intel machine `perf` puts ≈ 73 % of it in V8 and node's own code (a flat profile: HTTP parsing and the agent, Hono, zod, pino, promises), ≈ 18 % in the kernel (TCP sends ≈ 7 %) and ≈ 6 % in the bound-id read (profile notes in bench/lib/why.ts). A completion's COMMIT appends ≈ 12 pages to the WAL (migration 0008 took it from 15.5); on the worker, the completions that queued while it committed now commit together (group commit: one transaction, a savepoint each), which shares the BEGIN, the COMMIT and the pages they have in common. Request ids are passed along, not kept in an AsyncLocalStorage (whose promise hooks cost every promise on Node 20). Levers left (profile notes): fewer pages per completion; the identity sealed once instead of three times; the bound-id read's page-cache reset; the whole completion on the store's worker; fewer allocations per request; a leaner HTTP client than node:http's agent (≈ 3 %, not built).";
+  "certgate does more per verification than the baseline and the floor, on purpose: one transaction of six to seven statements over six tables (the verification, the consumed imp_uid, the person, the account, the audit event, the webhook outbox event), AES-GCM encryption of the identity (three seals) and an HMAC of the person key, the policy, two structured log lines (written together, once per event-loop turn) and metrics. Under load `certgate serve` runs the SQLite transaction on the store's worker thread, so its 0.2–0.4 ms per verification (by machine: profile notes) no longer holds the event loop but still counts in the process's CPU; the event loop keeps the HTTP side: on the Intel machine `perf` puts ≈ 73 % of it in V8 and node's own code (a flat profile: HTTP parsing and the agent, Hono, zod, pino, promises), ≈ 18 % in the kernel (TCP sends ≈ 7 %) and ≈ 6 % in the bound-id read (profile notes in bench/lib/why.ts). A completion's COMMIT appends ≈ 12 pages to the WAL (migration 0008 took it from 15.5); on the worker, the completions that queued while it committed now commit together (group commit: one transaction, a savepoint each), which shares the BEGIN, the COMMIT and the pages they have in common. Request ids are passed along, not kept in an AsyncLocalStorage (whose promise hooks cost every promise on Node 20). Levers left (profile notes): fewer pages per completion; the identity sealed once instead of three times; the bound-id read's page-cache reset; fewer allocations per request; a leaner HTTP client than node:http's agent (≈ 3 %, not built).";
 
 function mainRuns(results: BenchResults, server: string, latency?: number): ScenarioResult[] {
   return results.runs.filter(
