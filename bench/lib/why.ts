@@ -21,10 +21,11 @@
  *   - At 20 ms a closed loop of 50 is latency-bound, not CPU-bound (≈ 1.4 of 2 cores busy): a
  *     request passes through the event loop three times (its arrival and upstream call, the upstream
  *     answer, the worker's answer) and waits each time for the loop's current batch.
- *   - PostgreSQL: socket writes ≈ 30 % of the event loop, now six per completion (the bound-id read,
- *     BEGIN with the locked read, the consumed id, the person, the account, the finish with its
- *     audit event and the COMMIT; store/postgres/steps.ts, pg's pipeline mode) instead of ten;
- *     pg's protocol code ≈ 14 %. PostgreSQL's backends run on the same two cores.
+ *   - PostgreSQL: socket writes ≈ 30 % of the event loop, then six per completion (the bound-id
+ *     read, BEGIN with the locked read, the consumed id, the person, the account, the finish with
+ *     its audit event and the COMMIT; store/postgres/steps.ts, pg's pipeline mode) instead of ten;
+ *     pg's protocol code ≈ 14 %. PostgreSQL's backends run on the same two cores. (Four since the
+ *     eleventh pass: see there.)
  *   - Done in this pass: the store's writes on a worker thread when the event loop is the
  *     bottleneck (http/load.ts), every SQLite transaction BEGIN IMMEDIATE; no RETURNING where the
  *     store knows the answer, the finished row built from the locked one; policies parsed once per
@@ -208,6 +209,16 @@
  *     c50 0.84–1.03×; for 1,000 µs, c10 0.92–0.99× at more CPU. Part of the hop's wait is waking a
  *     sleeping thread on this VM, but spinning for it spends the core the emulator and the load
  *     generator need at c50, and on a machine whose wakeups are cheap would buy little: not kept.
+ *   - Eleventh pass, PostgreSQL. The profile of the committed run put 44 % of certgate's event loop
+ *     at 0 ms c50 in `writev` under the pipeline's uncork: ≈ 0.1 ms per write on this VM, six
+ *     per completion, each waking a backend. Done: the inserts a signup all but always makes (the
+ *     consumed id, the new person, the account) are yielded with `likely` (store/steps.ts): the
+ *     pipelined runner sends them, the finish and its audit event in one write, on the guess that
+ *     each inserts its row, checks before the COMMIT, and when a guess was wrong (a replayed id, a
+ *     returning person, a taken account) rolls back and runs the transaction again waiting for
+ *     every answer; SQLite runs them as before. Four writes a completion instead of six. A/B,
+ *     certgate on PostgreSQL alone at c50, two alternating pairs (load ≈ 3): throughput 1.53× and
+ *     1.30× at 0 ms, 1.44× and 1.14× at 20 ms; CPU per verification 0.69–0.91×.
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
@@ -362,7 +373,7 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
       const budget = round((cores * 1000) / needed - others, 3);
       return `${spent}; PostgreSQL's own processes ${database} ms, the emulator ${r.emulator_cpu_ms_per_verification} ms and the load generator ${r.load_generator_cpu_ms_per_verification} ms: ${total} ms per verification in all, so ${cores} cores allow at most ≈ ${round((cores * 1000) / total, 0)}/s, where 1.5× the baseline is ${needed}/s — ≤ ${round((cores * 1000) / needed, 3)} ms per verification in all, which leaves certgate's process ${budget} ms (it spent ${r.cpu_ms_per_verification}).`;
     });
-    return `${perRun.join(" ")} On PostgreSQL the completion is the same steps as on SQLite, asynchronous, in pg's pipeline mode (store/postgres/steps.ts): a new person's completion is six round trips (the bound-id read, BEGIN with the locked read, the consumed id, the person, the account, the finish with its audit event and the COMMIT), down from ten, each a socket write that wakes a backend process; the hot statements are prepared by name once per connection. certgate's CPU is its process only (the pg client: ≈ 30 % of the event loop in socket writes, ≈ 14 % in pg's protocol code); PostgreSQL's processes run on the same ${cores} cores as certgate, the emulator and the load generator (their CPU per verification above is read from /proc over the same window): together they bound the rate, hence the budget each run above leaves certgate's process. Tried and dropped: the consumed id sent with the locked read, one round trip less (rolled back when the verification is not pending) — no difference in CPU or throughput on this machine. Lever left for the CPU half: fewer statements per completion.`;
+    return `${perRun.join(" ")} On PostgreSQL the completion is the same steps as on SQLite, asynchronous, in pg's pipeline mode (store/postgres/steps.ts): a new person's signup is four round trips (the bound-id read; BEGIN with the locked read; the consumed id, the person, the account, the finish and its audit event, sent together on the guess that each insert inserts — likely() in store/steps.ts, checked before the COMMIT, the transaction run again waiting for every answer when one did not; the COMMIT), down from ten, each a socket write that wakes a backend process; the hot statements are prepared by name once per connection. certgate's CPU is its process only (the pg client: ≈ 30 % of the event loop in socket writes, ≈ 14 % in pg's protocol code); PostgreSQL's processes run on the same ${cores} cores as certgate, the emulator and the load generator (their CPU per verification above is read from /proc over the same window): together they bound the rate, hence the budget each run above leaves certgate's process. Tried and dropped earlier: the consumed id sent with the locked read, one round trip less (rolled back when the verification is not pending) — no difference in CPU or throughput on the machine of that pass. Levers left for the CPU half: the locked read guessed from the bound-id read (three round trips), fewer statements per completion.`;
   },
 
   peak_rss() {

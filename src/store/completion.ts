@@ -31,7 +31,7 @@ import {
 } from "./rows.js";
 import type { VerificationsTable } from "./schema.js";
 import { auditRow, type FinishColumns, finishedColumns, outboxRow } from "./statements.js";
-import { affected, all, first, later, type Steps } from "./steps.js";
+import { affected, all, first, later, likely, type Steps } from "./steps.js";
 
 /**
  * The person row of `key` under any key of the keyring (the current key's row first), if any;
@@ -58,9 +58,10 @@ function scopeOf(key: PersonKey): string {
  * created. With a keyring of one key there is no other key to find it under: it is inserted at
  * once and read only when it exists already (the insert's conflict), one statement for a new
  * person — the common case of a signup. With previous keys it is looked for first, so that a
- * person hashed under one of them is rewritten, not created again.
+ * person hashed under one of them is rewritten, not created again. `expectNew`: the insert is
+ * {@link likely} to create the row (a signup's person, met before only by a duplicate account).
  */
-function* personIdFor(ctx: StoreContext, key: PersonKey, nowMs: number): Steps<string> {
+function* personIdFor(ctx: StoreContext, key: PersonKey, nowMs: number, expectNew: boolean): Steps<string> {
   const { keyring, newId, statements } = ctx;
   const kind = key.kind;
   const scope = scopeOf(key);
@@ -81,9 +82,15 @@ function* personIdFor(ctx: StoreContext, key: PersonKey, nowMs: number): Steps<s
     }
   }
   const id = newId();
-  const inserted = yield* affected(
-    statements.insertPerson({ id, kind, scope, hash: current.hash, keyId: current.keyId, nowMs }),
-  );
+  const insert = statements.insertPerson({
+    id,
+    kind,
+    scope,
+    hash: current.hash,
+    keyId: current.keyId,
+    nowMs,
+  });
+  const inserted = yield* expectNew ? likely(insert, 1) : affected(insert);
   if (inserted > 0) return id;
   // The person exists already (or a concurrent completion created it first, on PostgreSQL): read it.
   const row = yield* first(statements.personByHash({ kind, scope, hash: current.hash }));
@@ -119,8 +126,10 @@ function* settle(
   const { statements } = ctx;
   let consumed: boolean | undefined;
   if (input.upstreamId !== undefined) {
-    const inserted = yield* affected(
+    // An upstream id is consumed once: presented to a second verification it is refused.
+    const inserted = yield* likely(
       statements.consumeUpstreamId({ upstreamId: input.upstreamId, verificationId: row.id, nowMs }),
+      1,
     );
     consumed = inserted > 0;
   }
@@ -150,7 +159,9 @@ function* settle(
   );
   if (!("bind" in before)) return before;
 
-  const personId = yield* personIdFor(ctx, before.bind, nowMs);
+  // A signup binds a new account: its person is new but for a duplicate account.
+  const signup = check === undefined && row.account_ref !== null;
+  const personId = yield* personIdFor(ctx, before.bind, nowMs, signup);
   const binding = { upstreamId: before.upstreamId, identity: before.identity, personId };
   if (check !== undefined) {
     // The account is this person's already (6a): nothing to bind.
@@ -163,8 +174,9 @@ function* settle(
   if (row.account_ref === null) {
     return settleBinding({ ...binding, accountRef: undefined, held: yield* accountOf(ctx, personId) });
   }
-  const bound = yield* affected(
+  const bound = yield* likely(
     statements.bindAccount({ accountRef: row.account_ref, personId, verificationId: row.id, nowMs }),
+    1,
   );
   // Inserted: the account is this person's. Else the person or the account_ref is taken: read which.
   const held = bound > 0 ? row.account_ref : yield* accountOf(ctx, personId);

@@ -16,7 +16,11 @@
  * them, runs on both. A statement whose result nothing after it reads (an audit or outbox insert,
  * the finish under its row lock) is yielded with {@link later}: SQLite runs it on the spot as any
  * other; PostgreSQL (store/postgres/steps.ts) sends it without waiting, together with the next
- * statement that is waited for or the COMMIT, one round trip for all of them.
+ * statement that is waited for or the COMMIT, one round trip for all of them. A write whose
+ * affected-row count the steps read but can all but foresee (the first consumption of an upstream
+ * id, a new person, a new account) is yielded with {@link likely}: PostgreSQL sends it without
+ * waiting too, goes on as if it affected that count, and checks before the COMMIT; when it did not,
+ * the transaction is rolled back and run again waiting for every answer (store/postgres/steps.ts).
  *
  * @example
  * function* count(db: Kysely<Database>) {
@@ -46,8 +50,14 @@ export interface Later {
   later: CompiledQuery;
 }
 
-/** What steps yield: a statement whose result they receive back, or a {@link Later} one. */
-export type Step = CompiledQuery | Later;
+/** A statement yielded by {@link likely}: a write, and the rows it most likely affects. */
+export interface Likely {
+  likely: CompiledQuery;
+  affected: number;
+}
+
+/** What steps yield: a statement whose result they receive back, a {@link Later} or a {@link Likely} one. */
+export type Step = CompiledQuery | Later | Likely;
 
 /** A query to yield: a Kysely builder, or a query compiled already (store/prepared.ts). */
 export type Query<R> = Compilable<R> | CompiledQuery<R>;
@@ -83,8 +93,30 @@ export function* later(query: Query<unknown>): Steps<void> {
   yield { later: compiled(query) };
 }
 
+/**
+ * Runs `query` (a write without RETURNING) and resolves with the rows it affected, like
+ * {@link affected}; `expected` is what it affects but in rare cases (an insert that almost never
+ * conflicts). A runner may go on as if it did before the answer is back, and must then check the
+ * answer before the COMMIT and run the whole transaction again, waiting, when it differs: so the
+ * steps decide on the real count either way, and nothing decided on a wrong guess is committed.
+ */
+export function* likely(query: Query<unknown>, expected: number): Steps<number> {
+  const result = yield { likely: compiled(query), affected: expected };
+  return Number(result.numAffectedRows ?? 0n);
+}
+
 export function isLater(step: Step): step is Later {
   return "later" in step;
+}
+
+export function isLikely(step: Step): step is Likely {
+  return "likely" in step;
+}
+
+/** The statement `step` runs. */
+export function queryOf(step: Step): CompiledQuery {
+  if (isLater(step)) return step.later;
+  return isLikely(step) ? step.likely : step;
 }
 
 /** What a {@link Later} statement answers the steps: nothing. */
@@ -95,7 +127,7 @@ export function driveSync<T>(steps: Steps<T>, execute: (query: CompiledQuery) =>
   let next = steps.next();
   while (next.done !== true) {
     const step = next.value;
-    const result = execute(isLater(step) ? step.later : step);
+    const result = execute(queryOf(step));
     next = steps.next(isLater(step) ? NO_RESULT : result);
   }
   return next.value;
@@ -106,7 +138,7 @@ async function driveAsync<T>(steps: Steps<T>, executor: Kysely<Database>): Promi
   let next = steps.next();
   while (next.done !== true) {
     const step = next.value;
-    const result = await executor.executeQuery(isLater(step) ? step.later : step);
+    const result = await executor.executeQuery(queryOf(step));
     next = steps.next(isLater(step) ? NO_RESULT : result);
   }
   return next.value;

@@ -3,14 +3,16 @@
  * `later` statements, COMMIT — with what it must, on a client in pg's pipeline mode. On the real
  * PostgreSQL of 127.0.0.1:5432, in a fresh schema: the answers are the same as statement by
  * statement; a later statement that fails fails the whole transaction, which leaves nothing
- * behind; and the client is fit for the next transaction.
+ * behind; and the client is fit for the next transaction. A `likely` statement goes out without
+ * waiting too (fewer writes on the socket, counted here), and when its guess is wrong the
+ * transaction runs again on the real answers, keeping nothing decided on the guess.
  */
 import { randomBytes } from "node:crypto";
 import { CompiledQuery, Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { pipelinedStepRunner } from "../../src/store/postgres/steps.js";
-import { all, first, later, type Steps } from "../../src/store/steps.js";
+import { all, first, later, likely, type Steps } from "../../src/store/steps.js";
 
 interface Scratch {
   items: { id: string; n: number };
@@ -26,10 +28,24 @@ const pool = new pg.Pool({
   max: 1,
   pipeline: true,
 });
+/** Writes the pool's connections made to their sockets: each is one round trip's worth of statements. */
+let socketWrites = 0;
+pool.on("connect", (client) => {
+  const socket = (client as unknown as { connection: { stream: Record<string, unknown> } }).connection.stream;
+  for (const method of ["_write", "_writev"]) {
+    const original = socket[method] as (...args: unknown[]) => unknown;
+    socket[method] = function (this: unknown, ...args: unknown[]) {
+      socketWrites++;
+      return original.apply(this, args);
+    };
+  }
+});
 const db = new Kysely<Scratch>({ dialect: new PostgresDialect({ pool }) });
 const runner = pipelinedStepRunner(pool);
 
 const insert = (id: string, n: number) => db.insertInto("items").values({ id, n });
+/** Inserts `id` unless it exists: affects 1 row, or 0. */
+const insertNew = (id: string, n: number) => insert(id, n).onConflict((oc) => oc.column("id").doNothing());
 const byId = (id: string) => db.selectFrom("items").selectAll().where("id", "=", id);
 const stored = async () =>
   (await db.selectFrom("items").select("id").orderBy("id").execute()).map((r) => r.id);
@@ -103,6 +119,82 @@ describe("PostgreSQL pipelined steps", () => {
     expect(failed).toMatchObject({ code: "22012" });
     expect(await stored()).toEqual([]);
     expect(await runner.run(() => first(byId("a")))).toBeUndefined();
+  });
+});
+
+describe("PostgreSQL pipelined steps with likely statements", () => {
+  /** Runs `steps` in a transaction; how many times they started and how many socket writes it took. */
+  async function counted<T>(steps: () => Steps<T>) {
+    let runs = 0;
+    const before = socketWrites;
+    const value = await runner.transaction(() => {
+      runs++;
+      return steps();
+    });
+    return { value, runs, writes: socketWrites - before };
+  }
+
+  it("sends them without waiting and answers as statement by statement when the guesses hold", async () => {
+    await runner.run(() => later(insert("x", 1)));
+    const steps = function* (): Steps<unknown> {
+      const x = yield* first(byId("x"));
+      const a = yield* likely(insertNew("a", 1), 1);
+      const b = yield* likely(insertNew("b", 2), 1);
+      yield* later(db.updateTable("items").set({ n: 5 }).where("id", "=", "x"));
+      return { x, a, b };
+    };
+    const guessed = await counted(steps);
+    expect(guessed).toEqual({ value: { x: { id: "x", n: 1 }, a: 1, b: 1 }, runs: 1, writes: 3 });
+    expect(await stored()).toEqual(["a", "b", "x"]);
+    expect(await runner.run(() => first(byId("x")))).toEqual({ id: "x", n: 5 });
+
+    // The same steps waiting for every answer (as when a guess fails) take four writes: BEGIN with
+    // the read, each insert, the update with the COMMIT.
+    await admin.query(`delete from ${schema}.items where id in ('a', 'b')`);
+    const waited = await counted(function* () {
+      const x = yield* first(byId("x"));
+      const a = yield* all(insertNew("a", 1).returning("id"));
+      const b = yield* all(insertNew("b", 2).returning("id"));
+      yield* later(db.updateTable("items").set({ n: 5 }).where("id", "=", "x"));
+      return { x, a: a.length, b: b.length };
+    });
+    expect(waited).toEqual({ value: { x: { id: "x", n: 5 }, a: 1, b: 1 }, runs: 1, writes: 4 });
+  });
+
+  it("runs the transaction again on the real answers when a guess is wrong, keeping nothing decided on it", async () => {
+    await runner.run(() => later(insert("a", 1)));
+    const result = await counted(function* (): Steps<string> {
+      const inserted = yield* likely(insertNew("a", 2), 1);
+      const decided = inserted === 1 ? "on-the-guess" : "on-the-answer";
+      yield* later(insert(decided, 0));
+      return decided;
+    });
+    expect(result.value).toBe("on-the-answer");
+    expect(result.runs).toBe(2);
+    expect(await stored()).toEqual(["a", "on-the-answer"]);
+    expect(await runner.run(() => first(byId("a")))).toEqual({ id: "a", n: 1 });
+  });
+
+  it("runs it again when a statement sent on a guess fails, and fails only on a failure of the real answers", async () => {
+    await runner.run(() => later(insert("a", 1)));
+    // On the guess the steps insert a row the check constraint refuses; on the answer, one it takes.
+    const again = await counted(function* (): Steps<number> {
+      const inserted = yield* likely(insertNew("a", 2), 1);
+      yield* later(insert("b", inserted === 1 ? -1 : 3));
+      return inserted;
+    });
+    expect(again).toMatchObject({ value: 0, runs: 2 });
+    expect(await stored()).toEqual(["a", "b"]);
+
+    // A failure the real answers meet too is the transaction's, as before, and keeps nothing.
+    const failed = await runner
+      .transaction(function* (): Steps<void> {
+        yield* likely(insertNew("c", 1), 1);
+        yield* later(insert("d", -1));
+      })
+      .catch((error: unknown) => error);
+    expect(failed).toMatchObject({ code: "23514" });
+    expect(await stored()).toEqual(["a", "b"]);
   });
 });
 

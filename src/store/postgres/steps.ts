@@ -8,16 +8,24 @@
  * - a {@link later} statement (the finish under its row lock, an audit or outbox insert) goes out
  *   with the next statement whose result the steps read, or with the COMMIT.
  *
- * A new person's completion is then five round trips instead of nine: BEGIN with the locked read,
- * the consumed id, the person's insert, the account, and the finish with its audit event and the
- * COMMIT. The statements, their order and the decisions between them are the steps', as on SQLite.
- * A failure of any statement, waited for or not, fails the transaction (an error aborts a
- * PostgreSQL transaction, whose COMMIT then rolls back): the runner waits for everything it sent
- * to be answered, rolls back and throws the first failure.
+ * - a {@link likely} statement goes out with them too, and the steps go on as if it affected the
+ *   rows they expect; before the COMMIT (or the next statement waited for) the runner checks that
+ *   it did. When one did not — the upstream id was consumed already, the person exists, the account
+ *   is taken — or anything failed while a guess was unchecked, the transaction is rolled back and
+ *   run again from its first step waiting for every answer: what the steps decided on a wrong guess
+ *   is never committed, and the second run decides on the real answers, as SQLite does.
+ *
+ * A new person's signup is then three round trips instead of nine: BEGIN with the locked read; the
+ * consumed id, the person's insert, the account, the finish and its audit event; the COMMIT (five
+ * waiting for every guessed answer). The statements, their order and the decisions between them
+ * are the steps', as on SQLite, and so are the locks, taken in the same order. A failure of any
+ * statement, waited for or not, fails the transaction (an error aborts a PostgreSQL transaction,
+ * whose COMMIT then rolls back): the runner waits for everything it sent to be answered, rolls back
+ * and throws the first failure.
  */
 import type { CompiledQuery, QueryResult } from "kysely";
 import type pg from "pg";
-import { isLater, type StepRunner, type Steps } from "../steps.js";
+import { isLater, isLikely, queryOf, type StepRunner, type Steps } from "../steps.js";
 
 /**
  * The pipelined runner on `pool`'s clients. It talks to the client itself, as Kysely's PostgreSQL
@@ -33,25 +41,31 @@ export function pipelinedStepRunner(pool: pg.Pool): StepRunner {
       client.release();
     }
   };
+  const transaction = <T>(steps: () => Steps<T>, guess: boolean) =>
+    withClient(async (client) => {
+      const sent: Promise<unknown>[] = [];
+      try {
+        return await drive(client, steps(), sent, { transaction: true, guess });
+      } catch (error) {
+        // Nothing may be left in flight on the client before the ROLLBACK, nor when it goes
+        // back to the pool.
+        await Promise.allSettled(sent);
+        await client.query("rollback").catch(() => {});
+        throw error;
+      }
+    });
   return {
     transaction: (steps) =>
-      withClient(async (client) => {
-        const sent: Promise<unknown>[] = [];
-        try {
-          return await drive(client, steps(), sent, true);
-        } catch (error) {
-          // Nothing may be left in flight on the client before the ROLLBACK, nor when it goes
-          // back to the pool.
-          await Promise.allSettled(sent);
-          await client.query("rollback").catch(() => {});
-          throw error;
-        }
+      transaction(steps, true).catch((error: unknown) => {
+        if (!(error instanceof WrongGuess)) throw error;
+        // Rolled back: run again from the first step, on the answers alone.
+        return transaction(steps, false);
       }),
     run: (steps) =>
       withClient(async (client) => {
         const sent: Promise<unknown>[] = [];
         try {
-          return await drive(client, steps(), sent, false);
+          return await drive(client, steps(), sent, { transaction: false, guess: false });
         } finally {
           await Promise.allSettled(sent);
         }
@@ -59,21 +73,50 @@ export function pipelinedStepRunner(pool: pg.Pool): StepRunner {
   };
 }
 
+/** A {@link likely} statement affected other rows than guessed, or something failed while one was unchecked. */
+class WrongGuess extends Error {
+  constructor() {
+    super("store: a guessed answer was wrong; the transaction runs again");
+  }
+}
+
+/** A {@link likely} statement in flight and the rows the steps went on as if it affected. */
+interface Guess {
+  answer: Promise<QueryResult<unknown>>;
+  affected: number;
+}
+
 /**
  * Drives `steps` on `client`, inside BEGIN … COMMIT when `transaction`. What it asks between two
  * waits is written in one go (the socket corked meanwhile); it waits only for a statement whose
- * result the steps read, and then for everything sent before it too. `sent` holds what is in flight.
+ * result the steps read — and, unless `guess`, for a {@link likely} one — and then for everything
+ * sent before it too, checking the guesses. `sent` holds what is in flight.
+ * @throws WrongGuess when a guess was wrong, or anything failed while one was unchecked.
  */
 async function drive<T>(
   client: pg.PoolClient,
   steps: Steps<T>,
   sent: Promise<unknown>[],
-  transaction: boolean,
+  mode: { transaction: boolean; guess: boolean },
 ): Promise<T> {
   const writes = corkable(client);
+  const guesses: Guess[] = [];
+  /** Everything sent answered, every guess checked (before anything reads an answer or commits). */
+  const answered = async () => {
+    writes.release();
+    try {
+      await settle(sent);
+      for (const guess of guesses)
+        if (affectedRows(await guess.answer) !== guess.affected) throw new WrongGuess();
+    } catch (error) {
+      throw guesses.length > 0 ? new WrongGuess() : error;
+    }
+    guesses.length = 0;
+    writes.hold();
+  };
   writes.hold();
   try {
-    if (transaction) sent.push(client.query("begin"));
+    if (mode.transaction) sent.push(client.query("begin"));
     let next = steps.next();
     while (next.done !== true) {
       const step = next.value;
@@ -82,18 +125,24 @@ async function drive<T>(
         next = steps.next({ rows: [] });
         continue;
       }
-      const answer = execute(client, step);
+      const answer = execute(client, queryOf(step));
       sent.push(answer);
-      writes.release();
-      await settle(sent);
-      const result = await answer;
-      writes.hold();
-      next = steps.next(result);
+      if (mode.guess && isLikely(step)) {
+        guesses.push({ answer, affected: step.affected });
+        next = steps.next({ rows: [], numAffectedRows: BigInt(step.affected) });
+        continue;
+      }
+      await answered();
+      next = steps.next(await answer);
     }
-    if (transaction) sent.push(client.query("commit"));
+    if (guesses.length > 0) await answered();
+    if (mode.transaction) sent.push(client.query("commit"));
     writes.release();
     await settle(sent);
     return next.value;
+  } catch (error) {
+    // A step that threw on a guessed answer (an invariant a wrong guess broke): run again, waiting.
+    throw guesses.length > 0 ? new WrongGuess() : error;
   } finally {
     // A step that threw while writes were held: what was asked goes out, to be answered (and
     // waited for by the caller) before anything else is sent.
@@ -129,6 +178,10 @@ async function execute(client: pg.PoolClient, query: CompiledQuery): Promise<Que
   const { command, rowCount, rows } = await client.query(query.sql, [...query.parameters]);
   const counted = command === "INSERT" || command === "UPDATE" || command === "DELETE" || command === "MERGE";
   return { rows: rows ?? [], numAffectedRows: counted ? BigInt(rowCount ?? 0) : undefined };
+}
+
+function affectedRows(result: QueryResult<unknown>): number {
+  return Number(result.numAffectedRows ?? 0n);
 }
 
 /** Waits for every promise of `sent` to settle, empties it, and throws the first failure. */
