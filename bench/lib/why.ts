@@ -216,9 +216,19 @@
  *     pipelined runner sends them, the finish and its audit event in one write, on the guess that
  *     each inserts its row, checks before the COMMIT, and when a guess was wrong (a replayed id, a
  *     returning person, a taken account) rolls back and runs the transaction again waiting for
- *     every answer; SQLite runs them as before. Four writes a completion instead of six. A/B,
- *     certgate on PostgreSQL alone at c50, two alternating pairs (load ≈ 3): throughput 1.53× and
- *     1.30× at 0 ms, 1.44× and 1.14× at 20 ms; CPU per verification 0.69–0.91×.
+ *     every answer; SQLite runs them as before. And the locked read goes out with them on the
+ *     guess that the row is as the read by bound id saw it before the upstream call (`likelyFirst`,
+ *     the row kept by store/context.ts RecentRows until its completion takes it). Three writes a
+ *     completion instead of six. A/B, certgate on PostgreSQL alone at c50, the three builds in
+ *     turn, two rounds (load ≈ 1.2 at the start): throughput against the six-write build 0.98–1.22×
+ *     with four writes and 0.99–1.09× with three, CPU per verification 0.78–0.97× and 0.90–0.97×
+ *     (earlier pairs at load 3–4.5 gave 1.14–1.53× with four and 0.84–1.54× with three: the noise
+ *     of this machine).
+ *     Throughput there is bound by PostgreSQL's own CPU on the two shared cores, not by round
+ *     trips. Latency is where round trips count: one completion at a time (the read by bound id
+ *     and the completion, 140 of them) through a local TCP proxy holding each chunk ≈ 1 ms each
+ *     way, 18.7 ms with six writes, 13.8 with four, 11.8 with three; straight to the loopback
+ *     4.1–4.8, 3.9–4.0 and 3.8–3.9 ms (PostgreSQL's COMMIT flush is most of it).
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
@@ -373,7 +383,7 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
       const budget = round((cores * 1000) / needed - others, 3);
       return `${spent}; PostgreSQL's own processes ${database} ms, the emulator ${r.emulator_cpu_ms_per_verification} ms and the load generator ${r.load_generator_cpu_ms_per_verification} ms: ${total} ms per verification in all, so ${cores} cores allow at most ≈ ${round((cores * 1000) / total, 0)}/s, where 1.5× the baseline is ${needed}/s — ≤ ${round((cores * 1000) / needed, 3)} ms per verification in all, which leaves certgate's process ${budget} ms (it spent ${r.cpu_ms_per_verification}).`;
     });
-    return `${perRun.join(" ")} On PostgreSQL the completion is the same steps as on SQLite, asynchronous, in pg's pipeline mode (store/postgres/steps.ts): a new person's signup is four round trips (the bound-id read; BEGIN with the locked read; the consumed id, the person, the account, the finish and its audit event, sent together on the guess that each insert inserts — likely() in store/steps.ts, checked before the COMMIT, the transaction run again waiting for every answer when one did not; the COMMIT), down from ten, each a socket write that wakes a backend process; the hot statements are prepared by name once per connection. certgate's CPU is its process only (the pg client: ≈ 30 % of the event loop in socket writes, ≈ 14 % in pg's protocol code); PostgreSQL's processes run on the same ${cores} cores as certgate, the emulator and the load generator (their CPU per verification above is read from /proc over the same window): together they bound the rate, hence the budget each run above leaves certgate's process. Tried and dropped earlier: the consumed id sent with the locked read, one round trip less (rolled back when the verification is not pending) — no difference in CPU or throughput on the machine of that pass. Levers left for the CPU half: the locked read guessed from the bound-id read (three round trips), fewer statements per completion.`;
+    return `${perRun.join(" ")} On PostgreSQL the completion is the same steps as on SQLite, asynchronous, in pg's pipeline mode (store/postgres/steps.ts): a new person's signup is three round trips (the bound-id read; BEGIN, the locked read, the consumed id, the person, the account, the finish and its audit event, sent together on guesses — the row as the bound-id read saw it, each insert inserting its row: likely() in store/steps.ts, checked before the COMMIT, the transaction run again waiting for every answer when one was wrong; the COMMIT), down from ten, each a socket write that wakes a backend process; the hot statements are prepared by name once per connection. certgate's CPU is its process only (the pg client: ≈ 30 % of the event loop in socket writes, ≈ 14 % in pg's protocol code); PostgreSQL's processes run on the same ${cores} cores as certgate, the emulator and the load generator (their CPU per verification above is read from /proc over the same window): together they bound the rate, hence the budget each run above leaves certgate's process. Tried and dropped earlier: the consumed id sent with the locked read, one round trip less (rolled back when the verification is not pending) — no difference in CPU or throughput on the machine of that pass. Lever left for the CPU half: fewer statements per completion.`;
   },
 
   peak_rss() {

@@ -31,7 +31,7 @@ import {
 } from "./rows.js";
 import type { VerificationsTable } from "./schema.js";
 import { auditRow, type FinishColumns, finishedColumns, outboxRow } from "./statements.js";
-import { affected, all, first, later, likely, type Steps } from "./steps.js";
+import { affected, all, first, later, likely, likelyFirst, type Steps } from "./steps.js";
 
 /**
  * The person row of `key` under any key of the keyring (the current key's row first), if any;
@@ -268,7 +268,10 @@ export function completionMethods(ctx: StoreContext): Pick<Store, "completeVerif
       return ctx.steps.transaction(function* (): Steps<CompletionResult> {
         // PostgreSQL: FOR UPDATE makes concurrent completions of one verification queue here and
         // then see it completed. SQLite: the transaction holds the only connection.
-        const row = yield* first(ctx.statements.lockedVerificationById({ id: input.verificationId }));
+        // The row as read by bound id a moment ago, if this store keeps it: a guess (context.ts).
+        const read = ctx.recent.take(input.verificationId);
+        const locked = ctx.statements.lockedVerificationById({ id: input.verificationId });
+        const row = yield* read === undefined ? first(locked) : likelyFirst(locked, read);
         if (row === undefined) return { kind: "not_found" };
         if (row.status !== "pending") return { kind: "replayed", verification: toRecord(row) };
 

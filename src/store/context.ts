@@ -24,6 +24,40 @@ export interface StoreContext {
   newId: () => string;
   /** A row as a record, its personal fields decrypted (rows.ts). */
   toRecord: (row: Selectable<VerificationsTable>) => VerificationRecord;
+  /** Verification rows read lately, kept while the runner guesses ({@link recentRows}). */
+  recent: RecentRows;
+}
+
+/**
+ * The verification rows a completion just read by bound id, by id, until that completion takes its
+ * row: on a runner that guesses (PostgreSQL: store/steps.ts `likelyFirst`), the completion's locked
+ * read goes out with its writes on the guess that the row is still as read. A guess only: the
+ * runner checks it against the locked row before the COMMIT and runs the transaction again when it
+ * differs. In memory only, never personal data in the clear (the row's sealed columns stay sealed),
+ * and bounded: past `limit`, the oldest row read goes first.
+ */
+export interface RecentRows {
+  remember(row: Selectable<VerificationsTable>): void;
+  /** The row of verification `id` read lately, if any; forgotten once taken. */
+  take(id: string): Selectable<VerificationsTable> | undefined;
+}
+
+/** {@link RecentRows}, kept only when `keep` (a runner that guesses). */
+export function recentRows(keep: boolean, limit = 1_024): RecentRows {
+  const rows = new Map<string, Selectable<VerificationsTable>>();
+  return {
+    remember(row) {
+      if (!keep) return;
+      rows.delete(row.id);
+      if (rows.size >= limit) rows.delete(rows.keys().next().value as string);
+      rows.set(row.id, row);
+    },
+    take(id) {
+      const row = rows.get(id);
+      rows.delete(id);
+      return row;
+    },
+  };
 }
 
 /** The verification `id` (no lock), read with the hot path's statement on `executor` (a transaction or `db`). */

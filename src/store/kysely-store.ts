@@ -18,7 +18,7 @@ import type { Store } from "../core/store.js";
 import { secureRandomBytes } from "../util/random.js";
 import { attemptMethods } from "./attempts.js";
 import { completionMethods } from "./completion.js";
-import type { StoreContext } from "./context.js";
+import { recentRows, type StoreContext } from "./context.js";
 import type { Keyring } from "./crypto.js";
 import type { DialectName, StoreDialect } from "./dialect.js";
 import { withStoreErrors } from "./errors.js";
@@ -74,14 +74,16 @@ export function newPersonId(nowMs: number = Date.now()): string {
 export function createKyselyStore(options: KyselyStoreOptions): Store {
   const { db, keyring } = options;
   const dialect = typeof options.dialect === "string" ? DIALECTS[options.dialect] : options.dialect;
+  const steps = options.steps ?? kyselyStepRunner(db);
   const ctx: StoreContext = {
     db,
-    steps: options.steps ?? kyselyStepRunner(db),
+    steps,
     statements: completionStatements(db, dialect),
     dialect,
     keyring,
     newId: options.newId ?? (() => newPersonId()),
     toRecord: (row) => verificationFromRow(row, keyring),
+    recent: recentRows(steps.guesses === true),
   };
 
   const store: Store = {

@@ -18,9 +18,10 @@
  * other; PostgreSQL (store/postgres/steps.ts) sends it without waiting, together with the next
  * statement that is waited for or the COMMIT, one round trip for all of them. A write whose
  * affected-row count the steps read but can all but foresee (the first consumption of an upstream
- * id, a new person, a new account) is yielded with {@link likely}: PostgreSQL sends it without
- * waiting too, goes on as if it affected that count, and checks before the COMMIT; when it did not,
- * the transaction is rolled back and run again waiting for every answer (store/postgres/steps.ts).
+ * id, a new person, a new account) is yielded with {@link likely}, and a read whose row the store
+ * has just seen with {@link likelyFirst}: PostgreSQL sends it without waiting too, goes on with the
+ * guess, and checks it before the COMMIT; when the answer differs, the transaction is rolled back
+ * and run again waiting for every answer (store/postgres/steps.ts). SQLite waits for each, as ever.
  *
  * @example
  * function* count(db: Kysely<Database>) {
@@ -37,6 +38,11 @@ export type Steps<T> = Generator<Step, T, QueryResult<unknown>>;
 
 /** Runs steps in one transaction, or (`run`) each statement on its own. */
 export interface StepRunner {
+  /**
+   * True when it goes on from a {@link Likely} statement's guess before the answer is back: a guess
+   * is then worth keeping at hand (a row read now for the completion that will lock it).
+   */
+  readonly guesses?: boolean;
   transaction<T>(steps: () => Steps<T>): Promise<T>;
   /**
    * Runs `steps` with no transaction around them: for a single statement (a read), or statements
@@ -50,10 +56,10 @@ export interface Later {
   later: CompiledQuery;
 }
 
-/** A statement yielded by {@link likely}: a write, and the rows it most likely affects. */
+/** A statement yielded by {@link likely} or {@link likelyFirst}, and the answer it most likely gets. */
 export interface Likely {
   likely: CompiledQuery;
-  affected: number;
+  guess: QueryResult<unknown>;
 }
 
 /** What steps yield: a statement whose result they receive back, a {@link Later} or a {@link Likely} one. */
@@ -101,8 +107,18 @@ export function* later(query: Query<unknown>): Steps<void> {
  * steps decide on the real count either way, and nothing decided on a wrong guess is committed.
  */
 export function* likely(query: Query<unknown>, expected: number): Steps<number> {
-  const result = yield { likely: compiled(query), affected: expected };
+  const result = yield { likely: compiled(query), guess: { rows: [], numAffectedRows: BigInt(expected) } };
   return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * The first row `query` returns, like {@link first}, where `expected` is what it most likely is (a
+ * row read a moment ago, read again under its lock): a runner may go on with `expected` and check,
+ * as for {@link likely}. `expected` must be a row as the database answers it, column for column.
+ */
+export function* likelyFirst<R>(query: Query<R>, expected: R): Steps<R | undefined> {
+  const result = yield { likely: compiled(query), guess: { rows: [expected] } };
+  return result.rows[0] as R | undefined;
 }
 
 export function isLater(step: Step): step is Later {

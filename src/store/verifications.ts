@@ -94,7 +94,10 @@ export function verificationMethods(
     async findVerificationByBoundId(boundId: string) {
       // On a completion's hot path: compiled once, and on SQLite run synchronously (store/steps.ts).
       const row = await ctx.steps.run(() => first(ctx.statements.verificationByBoundId({ boundId })));
-      return row === undefined ? undefined : toRecord(row);
+      if (row === undefined) return undefined;
+      // Read to be completed: the completion's locked read may go on with it (context.ts RecentRows).
+      ctx.recent.remember(row);
+      return toRecord(row);
     },
 
     async isAccountBound(accountRef: string) {

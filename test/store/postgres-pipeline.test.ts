@@ -12,7 +12,7 @@ import { CompiledQuery, Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { pipelinedStepRunner } from "../../src/store/postgres/steps.js";
-import { all, first, later, likely, type Steps } from "../../src/store/steps.js";
+import { all, first, later, likely, likelyFirst, type Steps } from "../../src/store/steps.js";
 
 interface Scratch {
   items: { id: string; n: number };
@@ -159,6 +159,22 @@ describe("PostgreSQL pipelined steps with likely statements", () => {
       return { x, a: a.length, b: b.length };
     });
     expect(waited).toEqual({ value: { x: { id: "x", n: 5 }, a: 1, b: 1 }, runs: 1, writes: 4 });
+  });
+
+  it("goes on with a row guessed for a read, and runs again on the row as it is when it differs", async () => {
+    await runner.run(() => later(insert("x", 1)));
+    const steps = (guess: { id: string; n: number }) =>
+      function* (): Steps<number | undefined> {
+        const x = yield* likelyFirst(byId("x").forUpdate(), guess);
+        yield* later(insert(`x${x?.n}`, 0));
+        return x?.n;
+      };
+    // Right: the read, the insert decided on it and the COMMIT in two writes.
+    expect(await counted(steps({ id: "x", n: 1 }))).toEqual({ value: 1, runs: 1, writes: 2 });
+    // Wrong (the row changed since it was guessed): decided on the row as it is.
+    await runner.run(() => later(db.updateTable("items").set({ n: 2 }).where("id", "=", "x")));
+    expect(await counted(steps({ id: "x", n: 1 }))).toMatchObject({ value: 2, runs: 2 });
+    expect(await stored()).toEqual(["x", "x1", "x2"]);
   });
 
   it("runs the transaction again on the real answers when a guess is wrong, keeping nothing decided on it", async () => {

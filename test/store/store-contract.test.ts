@@ -347,6 +347,57 @@ describe.each(backends)("store contract: %s", (_name, dialect, makeBackend) => {
       expect(await store.listAuditEvents(first.verification.id)).toEqual(before);
     });
 
+    // A completion reads its verification by bound id first; PostgreSQL's store keeps that row as
+    // a guess for the completion's locked read (store/context.ts RecentRows). The row as it is
+    // decides, whatever changed since it was read.
+    it("completes on the row as it is when it changed after the completion read it by bound id", async () => {
+      const input = makeVerification({ accountRef: uid("acct") });
+      const v = await store.createVerification(input);
+      expect((await store.findVerificationByBoundId(input.boundId))?.failedAttempts).toBe(0);
+      const counted = await store.recordFailedAttempt({
+        verificationId: v.id,
+        reason: "not_found",
+        upstreamId: uid("imp"),
+        now: NOW,
+      });
+      expect(counted.kind).toBe("attempt_failed");
+      const done = await store.completeVerification({
+        verificationId: v.id,
+        upstreamId: uid("imp"),
+        decision: verified(makeIdentity()),
+        now: NOW,
+      });
+      expect(done.kind).toBe("finished");
+      expect(done.kind === "finished" && done.verification.failedAttempts).toBe(1);
+      expect((await store.getVerification(v.id))?.failedAttempts).toBe(1);
+    });
+
+    it("replays a completion whose verification another instance finished after it was read", async () => {
+      const other = await backend.open(keyring);
+      try {
+        const input = makeVerification({ accountRef: uid("acct") });
+        const v = await store.createVerification(input);
+        expect((await store.findVerificationByBoundId(input.boundId))?.status).toBe("pending");
+        const first = await other.completeVerification({
+          verificationId: v.id,
+          upstreamId: uid("imp"),
+          decision: verified(makeIdentity()),
+          now: NOW,
+        });
+        if (first.kind !== "finished") throw new Error("expected finished");
+        const second = await store.completeVerification({
+          verificationId: v.id,
+          upstreamId: uid("imp"),
+          decision: verified(makeIdentity()),
+          now: NOW,
+        });
+        expect(second).toEqual({ kind: "replayed", verification: first.verification });
+        expect(await store.listAuditEvents(v.id)).toHaveLength(1);
+      } finally {
+        await other.close();
+      }
+    });
+
     it("answers not_found for an unknown verification", async () => {
       const result = await store.completeVerification({
         verificationId: "ver_unknown",

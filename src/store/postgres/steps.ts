@@ -6,22 +6,24 @@
  *
  * - BEGIN goes out with the transaction's first statement;
  * - a {@link later} statement (the finish under its row lock, an audit or outbox insert) goes out
- *   with the next statement whose result the steps read, or with the COMMIT.
+ *   with the next statement whose result the steps read, or with the COMMIT;
+ * - a {@link Likely} statement goes out with them too, and the steps go on with its guessed answer
+ *   (the rows an insert almost always affects; the row a read by bound id just saw, read again
+ *   under its lock: store/context.ts RecentRows). Before the COMMIT, or the next statement waited
+ *   for, the runner checks each guess against the answer. When one was wrong — the upstream id was
+ *   consumed already, the person exists, the account is taken, the row changed — or anything failed
+ *   while a guess was unchecked, the transaction is rolled back and run again from its first step,
+ *   waiting for every answer: what the steps decided on a wrong guess is never committed, and the
+ *   second run decides on the real answers, as SQLite does.
  *
- * - a {@link likely} statement goes out with them too, and the steps go on as if it affected the
- *   rows they expect; before the COMMIT (or the next statement waited for) the runner checks that
- *   it did. When one did not — the upstream id was consumed already, the person exists, the account
- *   is taken — or anything failed while a guess was unchecked, the transaction is rolled back and
- *   run again from its first step waiting for every answer: what the steps decided on a wrong guess
- *   is never committed, and the second run decides on the real answers, as SQLite does.
- *
- * A new person's signup is then three round trips instead of nine: BEGIN with the locked read; the
- * consumed id, the person's insert, the account, the finish and its audit event; the COMMIT (five
- * waiting for every guessed answer). The statements, their order and the decisions between them
- * are the steps', as on SQLite, and so are the locks, taken in the same order. A failure of any
- * statement, waited for or not, fails the transaction (an error aborts a PostgreSQL transaction,
- * whose COMMIT then rolls back): the runner waits for everything it sent to be answered, rolls back
- * and throws the first failure.
+ * A new person's signup is then two round trips: everything from BEGIN and the locked read to the
+ * finish and its audit event, then the COMMIT — eight statements, each waited for, without this
+ * runner; five when every guessed answer is waited for. (The read by bound id before the upstream
+ * call is one more.) The statements, their order
+ * and the decisions between them are the steps', as on SQLite, and so are the locks, taken in the
+ * same order. A failure of any statement, waited for or not, fails the transaction (an error
+ * aborts a PostgreSQL transaction, whose COMMIT then rolls back): the runner waits for everything
+ * it sent to be answered, rolls back and throws the first failure.
  */
 import type { CompiledQuery, QueryResult } from "kysely";
 import type pg from "pg";
@@ -55,6 +57,7 @@ export function pipelinedStepRunner(pool: pg.Pool): StepRunner {
       }
     });
   return {
+    guesses: true,
     transaction: (steps) =>
       transaction(steps, true).catch((error: unknown) => {
         if (!(error instanceof WrongGuess)) throw error;
@@ -80,10 +83,25 @@ class WrongGuess extends Error {
   }
 }
 
-/** A {@link likely} statement in flight and the rows the steps went on as if it affected. */
+/** A {@link Likely} statement in flight and the answer the steps went on with. */
 interface Guess {
   answer: Promise<QueryResult<unknown>>;
-  affected: number;
+  guess: QueryResult<unknown>;
+}
+
+/** Whether `answer` is `guess`: the same affected rows, and the same rows column for column. */
+function guessed(answer: QueryResult<unknown>, guess: QueryResult<unknown>): boolean {
+  if (answer.numAffectedRows !== guess.numAffectedRows || answer.rows.length !== guess.rows.length)
+    return false;
+  return answer.rows.every((row, i) => {
+    const expected = guess.rows[i] as Record<string, unknown>;
+    const actual = row as Record<string, unknown>;
+    const columns = Object.keys(actual);
+    return (
+      columns.length === Object.keys(expected).length &&
+      columns.every((column) => Object.is(actual[column], expected[column]))
+    );
+  });
 }
 
 /**
@@ -106,8 +124,7 @@ async function drive<T>(
     writes.release();
     try {
       await settle(sent);
-      for (const guess of guesses)
-        if (affectedRows(await guess.answer) !== guess.affected) throw new WrongGuess();
+      for (const { answer, guess } of guesses) if (!guessed(await answer, guess)) throw new WrongGuess();
     } catch (error) {
       throw guesses.length > 0 ? new WrongGuess() : error;
     }
@@ -128,8 +145,8 @@ async function drive<T>(
       const answer = execute(client, queryOf(step));
       sent.push(answer);
       if (mode.guess && isLikely(step)) {
-        guesses.push({ answer, affected: step.affected });
-        next = steps.next({ rows: [], numAffectedRows: BigInt(step.affected) });
+        guesses.push({ answer, guess: step.guess });
+        next = steps.next(step.guess);
         continue;
       }
       await answered();
@@ -178,10 +195,6 @@ async function execute(client: pg.PoolClient, query: CompiledQuery): Promise<Que
   const { command, rowCount, rows } = await client.query(query.sql, [...query.parameters]);
   const counted = command === "INSERT" || command === "UPDATE" || command === "DELETE" || command === "MERGE";
   return { rows: rows ?? [], numAffectedRows: counted ? BigInt(rowCount ?? 0) : undefined };
-}
-
-function affectedRows(result: QueryResult<unknown>): number {
-  return Number(result.numAffectedRows ?? 0n);
 }
 
 /** Waits for every promise of `sent` to settle, empties it, and throws the first failure. */
