@@ -29,12 +29,14 @@ export interface StoreContext {
 }
 
 /**
- * The verification rows a completion just read by bound id, by id, until that completion takes its
- * row: on a runner that guesses (PostgreSQL: store/steps.ts `likelyFirst`), the completion's locked
- * read goes out with its writes on the guess that the row is still as read. A guess only: the
- * runner checks it against the locked row before the COMMIT and runs the transaction again when it
- * differs. In memory only, never personal data in the clear (the row's sealed columns stay sealed),
- * and bounded: past `limit`, the oldest row read goes first.
+ * The pending verification rows a completion just read by bound id, by id, until that completion
+ * takes its row: on a runner that guesses (PostgreSQL: store/steps.ts `likelyFirst`), the
+ * completion's locked read goes out with its writes on the guess that the row is still as read. A
+ * guess only: the runner checks it against the locked row before the COMMIT and runs the
+ * transaction again when it differs. Pending rows only — a finished one is answered as a replay
+ * and never completed, and it holds the identity — so no row kept holds personal data: a pending
+ * row has no identity columns yet, an expected identity only as keyed hashes. In memory only, and
+ * bounded: past `limit`, the oldest row read goes first.
  */
 export interface RecentRows {
   remember(row: Selectable<VerificationsTable>): void;
@@ -47,7 +49,7 @@ export function recentRows(keep: boolean, limit = 1_024): RecentRows {
   const rows = new Map<string, Selectable<VerificationsTable>>();
   return {
     remember(row) {
-      if (!keep) return;
+      if (!keep || row.status !== "pending") return;
       rows.delete(row.id);
       if (rows.size >= limit) rows.delete(rows.keys().next().value as string);
       rows.set(row.id, row);

@@ -11,8 +11,12 @@ import { randomBytes } from "node:crypto";
 import { CompiledQuery, Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createKeyring } from "../../src/store/crypto.js";
+import { createKyselyStore } from "../../src/store/kysely-store.js";
 import { pipelinedStepRunner } from "../../src/store/postgres/steps.js";
+import type { Database } from "../../src/store/schema.js";
 import { all, first, later, likely, likelyFirst, type Steps } from "../../src/store/steps.js";
+import { makeIdentity, makeVerification, NOW, uid, verified } from "./fixtures.js";
 
 interface Scratch {
   items: { id: string; n: number };
@@ -28,18 +32,26 @@ const pool = new pg.Pool({
   max: 1,
   pipeline: true,
 });
-/** Writes the pool's connections made to their sockets: each is one round trip's worth of statements. */
-let socketWrites = 0;
-pool.on("connect", (client) => {
-  const socket = (client as unknown as { connection: { stream: Record<string, unknown> } }).connection.stream;
-  for (const method of ["_write", "_writev"]) {
-    const original = socket[method] as (...args: unknown[]) => unknown;
-    socket[method] = function (this: unknown, ...args: unknown[]) {
-      socketWrites++;
-      return original.apply(this, args);
-    };
-  }
-});
+/**
+ * The writes `pool`'s connections make to their sockets so far: each is one round trip's worth of
+ * statements.
+ */
+function countWrites(pool: pg.Pool): () => number {
+  let writes = 0;
+  pool.on("connect", (client) => {
+    const socket = (client as unknown as { connection: { stream: Record<string, unknown> } }).connection
+      .stream;
+    for (const method of ["_write", "_writev"]) {
+      const original = socket[method] as (...args: unknown[]) => unknown;
+      socket[method] = function (this: unknown, ...args: unknown[]) {
+        writes++;
+        return original.apply(this, args);
+      };
+    }
+  });
+  return () => writes;
+}
+const socketWrites = countWrites(pool);
 const db = new Kysely<Scratch>({ dialect: new PostgresDialect({ pool }) });
 const runner = pipelinedStepRunner(pool);
 
@@ -126,12 +138,12 @@ describe("PostgreSQL pipelined steps with likely statements", () => {
   /** Runs `steps` in a transaction; how many times they started and how many socket writes it took. */
   async function counted<T>(steps: () => Steps<T>) {
     let runs = 0;
-    const before = socketWrites;
+    const before = socketWrites();
     const value = await runner.transaction(() => {
       runs++;
       return steps();
     });
-    return { value, runs, writes: socketWrites - before };
+    return { value, runs, writes: socketWrites() - before };
   }
 
   it("sends them without waiting and answers as statement by statement when the guesses hold", async () => {
@@ -191,6 +203,17 @@ describe("PostgreSQL pipelined steps with likely statements", () => {
     expect(await runner.run(() => first(byId("a")))).toEqual({ id: "a", n: 1 });
   });
 
+  it("runs it again when the steps throw on a guessed answer", async () => {
+    await runner.run(() => later(insert("a", 1)));
+    const again = await counted(function* (): Steps<number> {
+      const inserted = yield* likely(insertNew("a", 2), 1);
+      if (inserted === 1) throw new Error("an invariant only the guess breaks");
+      return inserted;
+    });
+    expect(again).toMatchObject({ value: 0, runs: 2 });
+    expect(await stored()).toEqual(["a"]);
+  });
+
   it("runs it again when a statement sent on a guess fails, and fails only on a failure of the real answers", async () => {
     await runner.run(() => later(insert("a", 1)));
     // On the guess the steps insert a row the check constraint refuses; on the answer, one it takes.
@@ -211,6 +234,56 @@ describe("PostgreSQL pipelined steps with likely statements", () => {
       .catch((error: unknown) => error);
     expect(failed).toMatchObject({ code: "23514" });
     expect(await stored()).toEqual(["a", "b"]);
+  });
+});
+
+describe("a signup's completion on the pipelined runner", () => {
+  // certgate's store in a schema of its own, on a pool like openPostgresStore's (int8 as numbers).
+  const storeSchema = `cg_pipe_store_${randomBytes(6).toString("hex")}`;
+  const storePool = new pg.Pool({
+    connectionString: URL,
+    options: `-c search_path=${storeSchema}`,
+    max: 1,
+    pipeline: true,
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === 20 && format !== "binary"
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  const storeWrites = countWrites(storePool);
+  const store = createKyselyStore({
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: storePool }) }),
+    dialect: "postgres",
+    keyring: createKeyring({ secret: "pipeline-test-secret-000000000000000000" }),
+    steps: pipelinedStepRunner(storePool),
+  });
+  beforeAll(async () => {
+    await admin.query(`create schema ${storeSchema}`);
+    await store.migrate();
+  });
+  afterAll(async () => {
+    await store.close();
+    await admin.query(`drop schema if exists ${storeSchema} cascade`);
+  });
+
+  it("takes the row its read by bound id saw as the locked read's guess: two writes, nothing run again", async () => {
+    const input = makeVerification({ accountRef: uid("acct") });
+    const created = await store.createVerification(input);
+    expect((await store.findVerificationByBoundId(input.boundId))?.status).toBe("pending");
+    const before = storeWrites();
+    const done = await store.completeVerification({
+      verificationId: created.id,
+      upstreamId: uid("imp"),
+      decision: verified(makeIdentity()),
+      now: NOW,
+    });
+    expect(done.kind === "finished" && done.verification.status).toBe("verified");
+    // BEGIN, the locked read, the consumed id, the person, the account, the finish and its audit
+    // event in one write; the COMMIT in the next. A guess the real row did not match would have
+    // added a ROLLBACK and the five writes of the run that waits.
+    expect(storeWrites() - before).toBe(2);
   });
 });
 

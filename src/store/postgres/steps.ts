@@ -14,7 +14,8 @@
  *   consumed already, the person exists, the account is taken, the row changed — or anything failed
  *   while a guess was unchecked, the transaction is rolled back and run again from its first step,
  *   waiting for every answer: what the steps decided on a wrong guess is never committed, and the
- *   second run decides on the real answers, as SQLite does.
+ *   second run decides on the real answers, as SQLite does. (A fault of the database met while a
+ *   guess was unchecked is thus tried once more, on a fresh client, before it is answered.)
  *
  * A new person's signup is then two round trips: everything from BEGIN and the locked read to the
  * finish and its audit event, then the COMMIT — eight statements, each waited for, without this
@@ -89,7 +90,12 @@ interface Guess {
   guess: QueryResult<unknown>;
 }
 
-/** Whether `answer` is `guess`: the same affected rows, and the same rows column for column. */
+/**
+ * Whether `answer` is `guess`: the same affected rows, and the same rows column for column. The
+ * store's columns come back as strings, numbers and nulls (int8 parsed: postgres/index.ts); a column
+ * pg answered as an object (a timestamptz, a jsonb) would never compare equal and every completion
+ * would run twice — test/store/postgres-pipeline.test.ts counts a real signup's writes to catch it.
+ */
 function guessed(answer: QueryResult<unknown>, guess: QueryResult<unknown>): boolean {
   if (answer.numAffectedRows !== guess.numAffectedRows || answer.rows.length !== guess.rows.length)
     return false;
