@@ -20,11 +20,11 @@
  * A new person's signup is then two round trips: everything from BEGIN and the locked read to the
  * finish and its audit event, then the COMMIT — eight statements, each waited for, without this
  * runner; five when every guessed answer is waited for. (The read by bound id before the upstream
- * call is one more.) The statements, their order
- * and the decisions between them are the steps', as on SQLite, and so are the locks, taken in the
- * same order. A failure of any statement, waited for or not, fails the transaction (an error
- * aborts a PostgreSQL transaction, whose COMMIT then rolls back): the runner waits for everything
- * it sent to be answered, rolls back and throws the first failure.
+ * call is one more.) The statements, their order and the decisions between them are the steps',
+ * as on SQLite, and so are the locks, taken in the same order. A failure of any statement, waited
+ * for or not, fails the transaction (an error aborts a PostgreSQL transaction, whose COMMIT then
+ * rolls back): the runner waits for everything it sent to be answered, rolls back and throws the
+ * first failure.
  */
 import type { CompiledQuery, QueryResult } from "kysely";
 import type pg from "pg";
