@@ -148,18 +148,7 @@ export interface Store {
   /** Deletes idempotency keys claimed before `createdBefore` (expired ones). Returns how many. */
   purgeIdempotencyKeys(input: { createdBefore: Date }): Promise<number>;
   getVerification(id: string): Promise<VerificationRecord | undefined>;
-  /**
-   * The verification bound to `boundId`, as the database has it. With `forCompletion` — the read
-   * that opens a completion, before its upstream lookup — the store may answer instead from a
-   * pending row it created or read lately and has not written since (PostgreSQL: one round trip
-   * less per completion; store/context.ts RecentRows): {@link completeVerification} and
-   * {@link recordFailedAttempt} read the row again under its lock and decide on that, so a row
-   * another instance finished meanwhile costs at most an upstream lookup, never another outcome.
-   */
-  findVerificationByBoundId(
-    boundId: string,
-    options?: { forCompletion?: boolean },
-  ): Promise<VerificationRecord | undefined>;
+  findVerificationByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
   /**
    * One transaction: outcome, consumed id, person and account binding (a `reverify`: the person
    * checked against the account's), the expected identity compared and its hashes dropped, audit

@@ -139,8 +139,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       ),
       purgeIdempotencyKeys: timed("purgeIdempotencyKeys", (i) => store.purgeIdempotencyKeys(i)),
       getVerification: timed("getVerification", (id) => store.getVerification(id)),
-      findVerificationByBoundId: timed("findVerificationByBoundId", (id, options) =>
-        store.findVerificationByBoundId(id, options),
+      findVerificationByBoundId: timed("findVerificationByBoundId", (id) =>
+        store.findVerificationByBoundId(id),
       ),
       completeVerification: timed("completeVerification", async (input) => {
         const result = await store.completeVerification(input);

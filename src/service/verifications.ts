@@ -222,8 +222,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
     boundId: string,
     what: string,
   ): Promise<{ pending: VerificationRecord } | { outcome: CompletionOutcome }> {
-    // Steps 2–3 are decided again under the row's lock: the store may answer from its recent rows.
-    const verification = await store.findVerificationByBoundId(boundId, { forCompletion: true });
+    const verification = await store.findVerificationByBoundId(boundId);
     if (verification?.apiVersion !== apiVersion) {
       throw new RequestError("not_found", `no verification was issued for this ${what}`);
     }

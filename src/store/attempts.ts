@@ -15,8 +15,6 @@ export function attemptMethods(ctx: StoreContext): Pick<Store, "recordFailedAtte
   return {
     async recordFailedAttempt(input: FailedAttemptInput): Promise<FailedAttemptResult> {
       const nowMs = msOf(input.now);
-      // The row changes: the next completion reads it afresh (context.ts RecentRows).
-      ctx.recent.take(input.verificationId);
       return ctx.steps.transaction(function* (): Steps<FailedAttemptResult> {
         // The same lock as completeVerification: attempts and completions of one verification
         // queue here, so the count never passes the limit and only one of them finishes it.

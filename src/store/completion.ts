@@ -268,7 +268,7 @@ export function completionMethods(ctx: StoreContext): Pick<Store, "completeVerif
       return ctx.steps.transaction(function* (): Steps<CompletionResult> {
         // PostgreSQL: FOR UPDATE makes concurrent completions of one verification queue here and
         // then see it completed. SQLite: the transaction holds the only connection.
-        // The row as this store created or read it lately, if it keeps it: a guess (context.ts).
+        // The row as read by bound id a moment ago, if this store keeps it: a guess (context.ts).
         const read = ctx.recent.take(input.verificationId);
         const locked = ctx.statements.lockedVerificationById({ id: input.verificationId });
         const row = yield* read === undefined ? first(locked) : likelyFirst(locked, read);

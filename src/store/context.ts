@@ -29,61 +29,36 @@ export interface StoreContext {
 }
 
 /**
- * Pending verification rows this store created or read lately, by id and by bound id, until a write
- * of this store changes them (a completion, a failed attempt, a recovery check). Kept where a read
- * is a round trip to another process — a runner that guesses: PostgreSQL — for two uses, each only
- * a shortcut that the completion's transaction checks:
- *
- * - the read that opens a completion (Store.findVerificationByBoundId with `forCompletion`) may be
- *   answered from here, one round trip less per completion: the transaction reads the row again
- *   under its lock and decides on that, so a row another instance changed meanwhile costs at most
- *   the upstream lookup the completion then makes for nothing (it is answered as the row is:
- *   replayed, not found), never another outcome;
- * - the completion's locked read goes out with its writes on the guess that the row is still as
- *   kept here (store/steps.ts `likelyFirst`); the runner checks the guess against the locked row
- *   before the COMMIT and runs the transaction again when it differs.
- *
- * Pending rows only — a finished one is answered as a replay and never completed, and it holds the
- * identity — so no row kept holds personal data: a pending row has no identity columns yet, an
- * expected identity only as keyed hashes. In memory only, and bounded: past `limit`, the oldest row
- * kept goes first. A pending row is ≈ 1 KiB of heap, so the default bound is ≈ 8 MiB at most; it
- * covers the verifications created in the minutes before their completions at a few hundred a
- * second (rows that expire unfinished are pushed out by newer ones).
+ * The pending verification rows a completion just read by bound id, by id, until that completion
+ * takes its row: on a runner that guesses (PostgreSQL: store/steps.ts `likelyFirst`), the
+ * completion's locked read goes out with its writes on the guess that the row is still as read. A
+ * guess only: the runner checks it against the locked row before the COMMIT and runs the
+ * transaction again when it differs. Pending rows only — a finished one is answered as a replay
+ * and never completed, and it holds the identity — so no row kept holds personal data: a pending
+ * row has no identity columns yet, an expected identity only as keyed hashes. In memory only, and
+ * bounded: past `limit`, the oldest row read goes first.
  */
 export interface RecentRows {
   remember(row: Selectable<VerificationsTable>): void;
-  /** The pending row bound to `boundId`, if kept (it stays kept: its completion takes it). */
-  byBoundId(boundId: string): Selectable<VerificationsTable> | undefined;
-  /** The row of verification `id`, if kept; forgotten once taken (before a write to it). */
+  /** The row of verification `id` read lately, if any; forgotten once taken. */
   take(id: string): Selectable<VerificationsTable> | undefined;
 }
 
 /** {@link RecentRows}, kept only when `keep` (a runner that guesses). */
-export function recentRows(keep: boolean, limit = 8_192): RecentRows {
+export function recentRows(keep: boolean, limit = 1_024): RecentRows {
   const rows = new Map<string, Selectable<VerificationsTable>>();
-  const ids = new Map<string, string>();
-  const take = (id: string) => {
-    const row = rows.get(id);
-    if (row === undefined) return undefined;
-    rows.delete(id);
-    ids.delete(row.bound_id);
-    return row;
-  };
   return {
     remember(row) {
-      if (!keep) return;
-      // A row read again replaces the one kept; read finished, it is no longer kept at all.
-      take(row.id);
-      if (row.status !== "pending") return;
-      if (rows.size >= limit) take(rows.keys().next().value as string);
+      if (!keep || row.status !== "pending") return;
+      rows.delete(row.id);
+      if (rows.size >= limit) rows.delete(rows.keys().next().value as string);
       rows.set(row.id, row);
-      ids.set(row.bound_id, row.id);
     },
-    byBoundId(boundId) {
-      const id = ids.get(boundId);
-      return id === undefined ? undefined : rows.get(id);
+    take(id) {
+      const row = rows.get(id);
+      rows.delete(id);
+      return row;
     },
-    take,
   };
 }
 

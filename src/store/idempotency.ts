@@ -46,8 +46,6 @@ export function idempotencyMethods(
           .executeTakeFirst();
         if (claimed !== undefined) {
           await trx.commit().execute();
-          // Kept for the read that opens its completion (context.ts RecentRows), once committed.
-          ctx.recent.remember(inserted);
           return { kind: "created", verification: toRecord(inserted) };
         }
         // The key is held: the verification inserted above is rolled back, the holder's is answered.

@@ -45,13 +45,10 @@ export function recoveryMethods(
         .where(checkDue)
         .returningAll()
         .execute();
-      // Their rows changed: their completions read them afresh (context.ts RecentRows).
-      for (const row of rows) ctx.recent.take(row.id);
       return rows.map((row) => ({ verification: toRecord(row), checks: Number(row.recovery_checks) }));
     },
 
     async scheduleRecoveryCheck({ verificationId, nextCheckAt }) {
-      ctx.recent.take(verificationId);
       await db
         .updateTable("verifications")
         .set({ next_check_at: msOf(nextCheckAt) })

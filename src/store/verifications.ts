@@ -83,8 +83,6 @@ export function verificationMethods(
       if (inserted === undefined) {
         throw new DuplicateIdError();
       }
-      // Kept for the read that opens its completion (context.ts RecentRows).
-      ctx.recent.remember(inserted);
       return toRecord(inserted);
     },
 
@@ -93,9 +91,7 @@ export function verificationMethods(
       return row === undefined ? undefined : toRecord(row);
     },
 
-    async findVerificationByBoundId(boundId: string, options?: { forCompletion?: boolean }) {
-      const kept = options?.forCompletion === true ? ctx.recent.byBoundId(boundId) : undefined;
-      if (kept !== undefined) return toRecord(kept);
+    async findVerificationByBoundId(boundId: string) {
       // On a completion's hot path: compiled once, and on SQLite run synchronously (store/steps.ts).
       const row = await ctx.steps.run(() => first(ctx.statements.verificationByBoundId({ boundId })));
       if (row === undefined) return undefined;

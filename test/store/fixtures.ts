@@ -49,20 +49,3 @@ export const verified = (identity: VerifiedIdentity): CompletionDecision => ({
   identity,
   personKey: ciOf(identity),
 });
-
-/** A completion of verification `verificationId` that verifies a new person, with a fresh upstream id. */
-export const verifiedCompletion = (verificationId: string) => ({
-  verificationId,
-  upstreamId: uid("imp"),
-  decision: verified(makeIdentity()),
-  now: NOW,
-});
-
-/** A first creation of a pending verification under a fresh Idempotency-Key (keys expire after a day). */
-export const idempotentClaim = () => ({
-  verification: makeVerification(),
-  scope: "scope-a",
-  key: uid("idem"),
-  fingerprint: "fp-1",
-  expiredBefore: new Date(NOW.getTime() - 86_400_000),
-});

@@ -16,15 +16,7 @@ import { createKyselyStore } from "../../src/store/kysely-store.js";
 import { pipelinedStepRunner } from "../../src/store/postgres/steps.js";
 import type { Database } from "../../src/store/schema.js";
 import { all, first, later, likely, likelyFirst, type Steps } from "../../src/store/steps.js";
-import {
-  idempotentClaim,
-  makeIdentity,
-  makeVerification,
-  NOW,
-  uid,
-  verified,
-  verifiedCompletion,
-} from "./fixtures.js";
+import { makeIdentity, makeVerification, NOW, uid, verified } from "./fixtures.js";
 
 interface Scratch {
   items: { id: string; n: number };
@@ -292,34 +284,6 @@ describe("a signup's completion on the pipelined runner", () => {
     // event in one write; the COMMIT in the next. A guess the real row did not match would have
     // added a ROLLBACK and the five writes of the run that waits.
     expect(storeWrites() - before).toBe(2);
-  });
-
-  it("opens the completion of a verification it created without a read; a plain read still reads", async () => {
-    const input = makeVerification({ accountRef: uid("acct") });
-    const created = await store.createVerification(input);
-    const before = storeWrites();
-    expect(await store.findVerificationByBoundId(input.boundId, { forCompletion: true })).toEqual(created);
-    expect(storeWrites() - before).toBe(0);
-    expect(await store.findVerificationByBoundId(input.boundId)).toEqual(created);
-    expect(storeWrites() - before).toBe(1);
-    const done = await store.completeVerification(verifiedCompletion(created.id));
-    expect(done.kind === "finished" && done.verification.status).toBe("verified");
-    // The created row is the locked read's guess, and the real row matched it: two writes.
-    expect(storeWrites() - before).toBe(3);
-    // Finished: the next read that opens a completion reads, and sees it finished.
-    const replay = await store.findVerificationByBoundId(input.boundId, { forCompletion: true });
-    expect(replay?.status).toBe("verified");
-    expect(storeWrites() - before).toBe(4);
-  });
-
-  it("keeps a verification created under an Idempotency-Key once its transaction committed", async () => {
-    const claimed = await store.createIdempotentVerification(idempotentClaim());
-    if (claimed.kind !== "created") throw new Error("expected created");
-    const before = storeWrites();
-    expect(
-      await store.findVerificationByBoundId(claimed.verification.boundId, { forCompletion: true }),
-    ).toEqual(claimed.verification);
-    expect(storeWrites() - before).toBe(0);
   });
 });
 

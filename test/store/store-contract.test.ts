@@ -18,7 +18,6 @@ import { createKeyring, type Keyring } from "../../src/store/crypto.js";
 import type { DialectName } from "../../src/store/dialect.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
-import { idempotentClaim, verifiedCompletion } from "./fixtures.js";
 
 const POSTGRES_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SECRET = "store-contract-secret-0000000000000000";
@@ -397,58 +396,6 @@ describe.each(backends)("store contract: %s", (_name, dialect, makeBackend) => {
       } finally {
         await other.close();
       }
-    });
-
-    // The read that opens a completion may be answered from the rows this store created or read
-    // lately (PostgreSQL: context.ts RecentRows); every other read is the database's, and the
-    // completion decides on the row as it is.
-    it("answers a read by bound id as stored after another instance finished it; a completion opened on the earlier row replays", async () => {
-      const other = await backend.open(keyring);
-      try {
-        const input = makeVerification({ accountRef: uid("acct") });
-        const v = await store.createVerification(input);
-        const opened = await store.findVerificationByBoundId(input.boundId, { forCompletion: true });
-        expect(opened).toEqual(v);
-        const first = await other.completeVerification(verifiedCompletion(v.id));
-        if (first.kind !== "finished") throw new Error("expected finished");
-        expect(await store.findVerificationByBoundId(input.boundId)).toEqual(first.verification);
-        const replayed = verifiedCompletion(v.id);
-        const second = await store.completeVerification(replayed);
-        expect(second).toEqual({ kind: "replayed", verification: first.verification });
-        expect(await store.listAuditEvents(v.id)).toHaveLength(1);
-        // The replayed completion consumed nothing: its upstream id is still free for another.
-        const fresh = await store.createVerification(makeVerification({ accountRef: uid("acct") }));
-        const third = await store.completeVerification({
-          ...verifiedCompletion(fresh.id),
-          upstreamId: replayed.upstreamId,
-        });
-        expect(third.kind === "finished" && third.verification.status).toBe("verified");
-      } finally {
-        await other.close();
-      }
-    });
-
-    it("opens a completion on the row a failed attempt of this store counted, and one created under an Idempotency-Key", async () => {
-      const input = makeVerification({ accountRef: uid("acct") });
-      const v = await store.createVerification(input);
-      expect(
-        (await store.findVerificationByBoundId(input.boundId, { forCompletion: true }))?.failedAttempts,
-      ).toBe(0);
-      await store.recordFailedAttempt({
-        verificationId: v.id,
-        reason: "not_found",
-        upstreamId: uid("imp"),
-        now: NOW,
-      });
-      expect(
-        (await store.findVerificationByBoundId(input.boundId, { forCompletion: true }))?.failedAttempts,
-      ).toBe(1);
-
-      const claimed = await store.createIdempotentVerification(idempotentClaim());
-      if (claimed.kind !== "created") throw new Error("expected created");
-      expect(
-        await store.findVerificationByBoundId(claimed.verification.boundId, { forCompletion: true }),
-      ).toEqual(claimed.verification);
     });
 
     it("answers not_found for an unknown verification", async () => {

@@ -8,8 +8,8 @@
  * - a {@link later} statement (the finish under its row lock, an audit or outbox insert) goes out
  *   with the next statement whose result the steps read, or with the COMMIT;
  * - a {@link Likely} statement goes out with them too, and the steps go on with its guessed answer
- *   (the rows an insert almost always affects; the row as this store created it or last read it,
- *   read again under its lock: store/context.ts RecentRows). Before the COMMIT, or the next statement waited
+ *   (the rows an insert almost always affects; the row a read by bound id just saw, read again
+ *   under its lock: store/context.ts RecentRows). Before the COMMIT, or the next statement waited
  *   for, the runner checks each guess against the answer. When one was wrong — the upstream id was
  *   consumed already, the person exists, the account is taken, the row changed — or anything failed
  *   while a guess was unchecked, the transaction is rolled back and run again from its first step,
@@ -20,11 +20,11 @@
  * A new person's signup is then two round trips: everything from BEGIN and the locked read to the
  * finish and its audit event, then the COMMIT — eight statements, each waited for, without this
  * runner; five when every guessed answer is waited for. (The read by bound id before the upstream
- * call is one more, unless this store created the verification or read it lately: RecentRows.)
- * The statements, their order and the decisions between them are the steps', as on SQLite, and so
- * are the locks, taken in the same order. A failure of any statement, waited for or not, fails the
- * transaction (an error aborts a PostgreSQL transaction, whose COMMIT then rolls back): the runner
- * waits for everything it sent to be answered, rolls back and throws the first failure.
+ * call is one more.) The statements, their order and the decisions between them are the steps',
+ * as on SQLite, and so are the locks, taken in the same order. A failure of any statement, waited
+ * for or not, fails the transaction (an error aborts a PostgreSQL transaction, whose COMMIT then
+ * rolls back): the runner waits for everything it sent to be answered, rolls back and throws the
+ * first failure.
  */
 import type { CompiledQuery, QueryResult } from "kysely";
 import type pg from "pg";
