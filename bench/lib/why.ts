@@ -229,6 +229,31 @@
  *     and the completion, 140 of them) through a local TCP proxy holding each chunk ≈ 1 ms each
  *     way, 18.7 ms with six writes, 13.8 with four, 11.8 with three; straight to the loopback
  *     4.1–4.8, 3.9–4.0 and 3.8–3.9 ms (PostgreSQL's COMMIT flush is most of it).
+ *   - Twelfth pass (2026-12-07, another AMD EPYC, faster and steadier: the floor at 0 ms c50 did
+ *     5,910/s at 0.153 ms of CPU per verification, where the last pass's machine did 2,710–4,197/s
+ *     at ≈ 0.32). A full run of the eleventh pass's code first (load 0.52 at its start): every
+ *     target met but the two out of reach by construction — SQLite CPU at c50 0.796 / 0.673 ms
+ *     (5.2× / 3.6× the floor), PostgreSQL 1.10 / 1.04 ms at 0.85× / 0.94× the baseline — with
+ *     20 ms c10 at 1.97× and the open loop's p99 7.5 ms (limit 10) and 29.6 ms (limit 30). Not a
+ *     lever: PostgreSQL's pool of 10 (certgate on PostgreSQL at c50 beside the baseline, pool 10
+ *     against 30 in three pairs: 0.98 / 0.90 / 0.90× the baseline against 0.81 / 0.83 / 0.89×).
+ *     Tried and reverted (7fa059f, a507b84): the read that opens a completion answered on
+ *     PostgreSQL from the pending row the store created or read lately (RecentRows by bound id too,
+ *     8,192 rows of ≈ 0.9 KiB), one round trip and one statement less. certgate on PostgreSQL alone
+ *     at c50, three pairs each on a host that slowed for minutes at a time: the same build with and
+ *     without it 1.10 / 0.78 / 1.14× the throughput at 0 ms and 1.29 / 1.13 / 1.11× at 20 ms, CPU
+ *     per verification 0.89 / 1.25 / 0.85× and 0.79 / 0.90 / 0.90×. The store's transaction
+ *     decides on the locked row either way, but a review found answers the service gives from the
+ *     opening read alone, with no transaction after it: a V2 record still READY (202, with the
+ *     attempts left) and an upstream fault, where a verification another instance finished is a
+ *     409 replay when read from the database; V1 with deleteUpstreamAfterCompletion would fetch
+ *     and delete again. A read racing a completion could also keep a row its COMMIT had finished,
+ *     and on several instances another instance's recovery claim makes a kept V2 row a wrong guess
+ *     (a rerun: 7 writes, not 3). To keep it: the service confirms from the database every answer
+ *     it gives without a store transaction; rows kept from their creation only (or a write
+ *     generation against the race); no guess from a V2 row old enough to have been claimed. A
+ *     lever for PostgreSQL's CPU (≈ 10 %), not for its throughput target: PostgreSQL's own
+ *     processes and the emulator leave certgate's too little of the two cores (results.md).
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
@@ -236,7 +261,8 @@
  *     machines; SQLite resets a connection's cache whenever another connection committed); fewer
  *     allocations per request, above all of objects that live for a request's whole 20 ms; the two
  *     levers above that the sixth pass judged not worth their risk. The profiles put each at a few per
- *     cent at most, below what one A/B run resolves here.
+ *     cent at most, below what one A/B run resolves here. On PostgreSQL, the completion's opening
+ *     read answered from the rows the store created (twelfth pass: ≈ 10 % of certgate's CPU there).
  */
 import type { BenchResults } from "./results.js";
 import type { ScenarioResult } from "./scenario.js";
@@ -383,7 +409,7 @@ export const WHY: Partial<Record<TargetId, Explain>> = {
       const budget = round((cores * 1000) / needed - others, 3);
       return `${spent}; PostgreSQL's own processes ${database} ms, the emulator ${r.emulator_cpu_ms_per_verification} ms and the load generator ${r.load_generator_cpu_ms_per_verification} ms: ${total} ms per verification in all, so ${cores} cores allow at most ≈ ${round((cores * 1000) / total, 0)}/s, where 1.5× the baseline is ${needed}/s — ≤ ${round((cores * 1000) / needed, 3)} ms per verification in all, which leaves certgate's process ${budget} ms (it spent ${r.cpu_ms_per_verification}).`;
     });
-    return `${perRun.join(" ")} On PostgreSQL the completion is the same steps as on SQLite, asynchronous, in pg's pipeline mode (store/postgres/steps.ts): a new person's signup is three round trips (the bound-id read; BEGIN, the locked read, the consumed id, the person, the account, the finish and its audit event, sent together on guesses — the row as the bound-id read saw it, each insert inserting its row: likely() in store/steps.ts, checked before the COMMIT, the transaction run again waiting for every answer when one was wrong; the COMMIT), down from ten, each a socket write that wakes a backend process; the hot statements are prepared by name once per connection. certgate's CPU is its process only (the pg client: ≈ 30 % of the event loop in socket writes, ≈ 14 % in pg's protocol code); PostgreSQL's processes run on the same ${cores} cores as certgate, the emulator and the load generator (their CPU per verification above is read from /proc over the same window): together they bound the rate, hence the budget each run above leaves certgate's process. Tried and dropped earlier: the consumed id sent with the locked read, one round trip less (rolled back when the verification is not pending) — no difference in CPU or throughput on the machine of that pass. Lever left for the CPU half: fewer statements per completion.`;
+    return `${perRun.join(" ")} On PostgreSQL the completion is the same steps as on SQLite, asynchronous, in pg's pipeline mode (store/postgres/steps.ts): a new person's signup is three round trips (the bound-id read; BEGIN, the locked read, the consumed id, the person, the account, the finish and its audit event, sent together on guesses — the row as the bound-id read saw it, each insert inserting its row: likely() in store/steps.ts, checked before the COMMIT, the transaction run again waiting for every answer when one was wrong; the COMMIT), down from ten, each a socket write that wakes a backend process; the hot statements are prepared by name once per connection. certgate's CPU is its process only (the pg client: ≈ 30 % of the event loop in socket writes, ≈ 14 % in pg's protocol code); PostgreSQL's processes run on the same ${cores} cores as certgate, the emulator and the load generator (their CPU per verification above is read from /proc over the same window): together they bound the rate, hence the budget each run above leaves certgate's process. Tried and dropped earlier: the consumed id sent with the locked read, one round trip less (rolled back when the verification is not pending) — no difference in CPU or throughput on the machine of that pass. Levers left for the CPU half: fewer statements per completion; the read that opens a completion answered from the pending rows this store created (≈ 10 % of certgate's CPU on PostgreSQL in paired runs, reverted until the service confirms from the database every answer it gives without a transaction: profile notes, twelfth pass).`;
   },
 
   peak_rss() {
