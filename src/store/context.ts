@@ -49,8 +49,11 @@ export function recentRows(keep: boolean, limit = 1_024): RecentRows {
   const rows = new Map<string, Selectable<VerificationsTable>>();
   return {
     remember(row) {
-      if (!keep || row.status !== "pending") return;
+      if (!keep) return;
+      // A row read again replaces the one kept; read finished, it is no longer kept at all (the
+      // kept one would only be a wrong guess).
       rows.delete(row.id);
+      if (row.status !== "pending") return;
       if (rows.size >= limit) rows.delete(rows.keys().next().value as string);
       rows.set(row.id, row);
     },

@@ -42,4 +42,11 @@ describe("RecentRows", () => {
     expect(recent.take("ver_a")).toEqual(row("ver_a"));
     expect(recent.take("ver_c")).toEqual(row("ver_c"));
   });
+
+  it("forgets the pending row it kept when the same verification is read again finished", () => {
+    const recent = recentRows(true);
+    recent.remember(row("ver_a"));
+    recent.remember(row("ver_a", "verified"));
+    expect(recent.take("ver_a")).toBeUndefined();
+  });
 });
