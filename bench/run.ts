@@ -148,6 +148,7 @@ const PROFILE_CONCURRENCY = 50;
 const config: ScenarioConfig = quick
   ? {
       timedSeconds: options.seconds,
+      jitWarmup: 200,
       warmupPerConnection: 4,
       warmupMin: 10,
       warmupMax: 200,
@@ -158,6 +159,7 @@ const config: ScenarioConfig = quick
     }
   : {
       timedSeconds: options.seconds,
+      jitWarmup: 2_000,
       warmupPerConnection: 20,
       warmupMin: 50,
       warmupMax: 1_000,

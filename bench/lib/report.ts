@@ -198,7 +198,7 @@ export function renderMarkdown(results: BenchResults): string {
     `- CPU: ${machine.cpu}, ${machine.cores} cores; memory ${machine.memory_gib} GiB; ${machine.os}`,
     `- Load average (1 min): ${machine.load_average.start} at the start, ${machine.load_average.end ?? "?"} at the end`,
     `- node ${versions.node}, certgate ${versions.certgate}, express ${versions.express}, axios ${versions.axios}, better-sqlite3 ${versions["better-sqlite3"]}, autocannon ${versions.autocannon}`,
-    `- Timed part sized to ≈ ${results.config.timedSeconds} s per run (${results.config.timedMin}–${results.config.timedMax} completions); warm-up ${results.config.warmupPerConnection} completions per connection (${results.config.warmupMin}–${results.config.warmupMax}); upstream calls per verification over the whole measured run, getToken calls over each server's life.`,
+    `- Timed part sized to ≈ ${results.config.timedSeconds} s per run (${results.config.timedMin}–${results.config.timedMax} completions); warm-up ${results.config.jitWarmup} completions at 0 ms upstream latency (for the JIT), then ${results.config.warmupPerConnection} per connection at the run's latency (${results.config.warmupMin}–${results.config.warmupMax}); upstream calls per verification over the whole measured run, getToken calls over each server's life.`,
     "",
     "Raw figures (also the emulator's and the load generator's CPU per verification, p90, max, status codes): [results.json](results.json).",
     "",

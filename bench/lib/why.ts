@@ -254,6 +254,27 @@
  *     generation against the race); no guess from a V2 row old enough to have been claimed. A
  *     lever for PostgreSQL's CPU (≈ 10 %), not for its throughput target: PostgreSQL's own
  *     processes and the emulator leave certgate's too little of the two cores (results.md).
+ *   - Thirteenth pass (2026-12-07, an AMD EPYC, 2 cores). The warm-up did not warm the JIT at low
+ *     rates: a run at 20 ms upstream latency and concurrency 1 began its timed part after 50
+ *     completions, and V8 was still optimizing through it. certgate alone at 20 ms c1 (300–400
+ *     completions timed, a local script; `perf stat -p` on the server): after 50 warm-up
+ *     completions 18 page faults and 3.0–3.3 ms of CPU per verification, p50 24.4–24.9 ms; after
+ *     3,000 (at 0 ms), 2 page faults, 1.9–2.0 ms, p50 23.3–23.6 ms. `perf record -e page-faults`
+ *     put the faults in TurboFan's compiler (zone allocations) and malloc. 500 and 1,000 warm-up
+ *     completions still left 12–14 faults per verification; 2,000 left 3.4. The open loop had the
+ *     same 200-completion warm-up: its 20 ms run spent 2.0 ms of CPU per verification (1.36 at
+ *     0 ms). Every run now first serves 2,000 completions at 0 ms upstream latency (quick: 200),
+ *     the same for every server, at the run's concurrency (certgate's inline and worker-thread store
+ *     paths follow the requests in flight), then the warm-up at the run's latency as before. The
+ *     baseline gains as much as certgate at 20 ms c1 (its p50 ≈ 2 ms lower, certgate's ≈ 1.3 ms):
+ *     the ratio there stays 1.91–1.96× in paired local runs, and 1.94–1.95× in two `--only main`
+ *     runs (c1, 20 ms; CPU per verification 1.86–1.90 ms, was 3.2). The open loop at 20 ms: p99
+ *     26.1 / 27.1 ms in two `--only open` runs (29.6–30.6 before), CPU per verification 1.04–1.14 ms
+ *     (2.0 before); at 0 ms its p99 stays noise against the baseline's (7.2 against 10.5, then 10.0
+ *     against 9.4). Allocation, from a sampling heap profile keeping collected objects (c10, 0 ms;
+ *     creations and completions together): ≈ 70 KB per request, ≈ 9 % of it pino's redaction
+ *     (@pinojs/redact clones each line's object before it censors), ≈ 6 % the fields of Hono's
+ *     Context, ≈ 5 % node's bundled undici.
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
