@@ -210,21 +210,25 @@ export async function runScenario(
     };
     phase("start");
 
-    // JIT warm-up, at 0 ms upstream latency (the emulator was just reset: no fault armed) and the
-    // scenario's concurrency (certgate takes its inline or its worker-thread store path by requests in
-    // flight): the same count for every server, so the timed part measures compiled code. With only
-    // the warm-up below, a run at 20 ms and concurrency 1 had served 50 completions when its timed
-    // part began and V8 was still optimizing through it (bench/lib/why.ts, thirteenth pass).
+    // JIT warm-up, at 0 ms upstream latency (the emulator was just reset: no fault armed), the same
+    // count for every server, so the timed part measures compiled code. With only the warm-up below,
+    // a run at 20 ms and concurrency 1 had served 50 completions when its timed part began and V8
+    // was still optimizing through it (bench/lib/why.ts, thirteenth pass). It runs at the run's
+    // concurrency: certgate takes its inline store path with one request in flight and its worker
+    // thread's beyond, each compiled by its own thread. The open loop's requests are in flight one at
+    // a time or several, so half of its JIT warm-up runs at concurrency 1, half at its warm-up's.
     const jitWarmup = { amount: config.jitWarmup, failures: 0 };
-    if (config.jitWarmup > 0) {
+    const jitConnections = spec.rate !== undefined && c > 1 ? [1, c] : [c];
+    for (const connections of config.jitWarmup > 0 ? jitConnections : []) {
+      const amount = Math.round(config.jitWarmup / jitConnections.length);
       const jit = await runLoad({
         url: active.url,
         path: active.path,
-        connections: c,
-        bodies: await prepare(config.jitWarmup + spareBodies(c)),
-        amount: config.jitWarmup,
+        connections,
+        bodies: await prepare(amount + spareBodies(connections)),
+        amount,
       });
-      jitWarmup.failures = jit.failures;
+      jitWarmup.failures += jit.failures;
       phase("jit");
     }
 

@@ -274,7 +274,23 @@
  *     against 9.4). Allocation, from a sampling heap profile keeping collected objects (c10, 0 ms;
  *     creations and completions together): ≈ 70 KB per request, ≈ 9 % of it pino's redaction
  *     (@pinojs/redact clones each line's object before it censors), ≈ 6 % the fields of Hono's
- *     Context, ≈ 5 % node's bundled undici.
+ *     Context, ≈ 5 % node's bundled undici. Not a lever: pino's redaction done without the clone
+ *     (a `formatters.log` that copies a line's object only when it holds a censored key) wrote the
+ *     completion's two lines ≈ 1.4 µs a line faster in a microbenchmark (3.3 against 2.0 µs), ≈ 3 µs
+ *     of a completion's ≈ 650: allocation volume is not where the CPU goes.
+ *     The first full run with the JIT warm-up (load 0.22 at its start) showed what it changes. The
+ *     baseline gained most at 0 ms: at c10 1,218/s at 0.83 ms of CPU per verification, where the
+ *     run before it did 783/s at 1.37 ms. certgate's CPU per verification at c50 fell to 0.48 /
+ *     0.59 ms (0.65 / 0.74), PostgreSQL's to 0.75 / 0.79 ms (0.87 / 0.96). Throughput at 0 ms
+ *     fell to 1.58× at c1 and 1.39× at c10 (1.89× and 2.10× before). Two `--only main` runs
+ *     right after gave 1.59 / 1.69× at c1 and 1.66 / 1.78× at c10, so the 1.39× was a slow
+ *     moment, but the margin over 1.5× at 0 ms is now thin. The open loop at 0 ms was 13.6 ms at
+ *     p99, against 10.3 for the baseline. Its requests take certgate's inline path mostly, and its
+ *     JIT warm-up at c10 had compiled the worker thread's. The open loop's JIT warm-up is now half at
+ *     c1. certgate alone at 0 ms, three runs each way, alternating: p99 6.2 / 5.0 / 31.1 ms with
+ *     it (and 7.9 / 6.6 in two more runs), 12.2 / 6.5 / 9.6 ms without. The 31.1 ms run spent
+ *     1.6 ms of CPU per verification, twice the others: the tail of this open loop is the
+ *     machine's as much as the server's.
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
@@ -283,7 +299,11 @@
  *     allocations per request, above all of objects that live for a request's whole 20 ms; the two
  *     levers above that the sixth pass judged not worth their risk. The profiles put each at a few per
  *     cent at most, below what one A/B run resolves here. On PostgreSQL, the completion's opening
- *     read answered from the rows the store created (twelfth pass: ≈ 10 % of certgate's CPU there).
+ *     read answered from the rows the store created (twelfth pass: ≈ 10 % of certgate's CPU there);
+ *     the COMMIT sent with the transaction's body, one socket write (of three) and one backend
+ *     wake-up less, which needs every guess asserted in SQL, so that a wrong one fails the
+ *     transaction and its COMMIT rolls back (postgres/steps.ts checks them in JavaScript, between
+ *     the body's answers and the COMMIT).
  */
 import type { BenchResults } from "./results.js";
 import type { ScenarioResult } from "./scenario.js";
