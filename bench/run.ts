@@ -2,8 +2,8 @@
  * The benchmark of issue 7: certgate's completion against the baseline a merchant would otherwise
  * run (PortOne's guide sample, bench/baseline/server.ts), both against the PortOne emulator.
  *
- *   npm run bench                      # full: ≈ 4 minutes on 2 cores (limit 10); writes bench/results/
- *   npm run bench -- --quick           # smoke run, ≈ 1 minute; writes to a temp directory
+ *   npm run bench                      # full: ≈ 8 minutes on 2 cores (limit 10); writes bench/results/
+ *   npm run bench -- --quick           # smoke run, ≈ 2 minutes; writes to a temp directory
  *   npm run bench -- --help            # every flag
  *
  * Design choices:
@@ -52,7 +52,7 @@ import { formatCount } from "./lib/targets.js";
 
 const HELP = `npm run bench -- [flags]
 
-  --quick           smoke run (≈ 1 minute): 1 s timed parts, 20,000 persons; results to a temp dir
+  --quick           smoke run (≈ 2 minutes): 1 s timed parts, 20,000 persons; results to a temp dir
   --no-build        use the existing dist/ (default: npm run build first)
   --out DIR         where results.{md,json,svg} go (default bench/results, or a temp dir with --quick)
   --seconds S       target length of each timed part (default 6, quick 1)
