@@ -290,7 +290,13 @@
  *     c1. certgate alone at 0 ms, three runs each way, alternating: p99 6.2 / 5.0 / 31.1 ms with
  *     it (and 7.9 / 6.6 in two more runs), 12.2 / 6.5 / 9.6 ms without. The 31.1 ms run spent
  *     1.6 ms of CPU per verification, twice the others: the tail of this open loop is the
- *     machine's as much as the server's.
+ *     machine's as much as the server's. The committed run (load 0.48) met the open loop at both
+ *     latencies and missed 20 ms c10 at 1.80× (certgate 2.6 ms above the floor's mean latency,
+ *     1.3 ms allowed). Two `--only main` runs of that scenario right after: 1.99× and 1.84×. Over
+ *     those four runs certgate's CPU per verification there was 0.83, 1.20, 1.11 and 1.73 ms (the
+ *     floor's 0.26–0.43): at 450 completions a second each is alone on the event loop most of the
+ *     time, yet handed to the worker thread (ten in flight), and what that costs varies from run
+ *     to run on this VM.
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
