@@ -296,7 +296,9 @@
  *     those four runs certgate's CPU per verification there was 0.83, 1.20, 1.11 and 1.73 ms (the
  *     floor's 0.26–0.43): at 450 completions a second each is alone on the event loop most of the
  *     time, yet handed to the worker thread (ten in flight), and what that costs varies from run
- *     to run on this VM.
+ *     to run on this VM. Keeping every write on the event loop instead (a local switch, four
+ *     alternating pairs of certgate alone there) did worse: 383–413/s against 416–438/s, so the
+ *     worker from the first overlap (src/http/load.ts) stands with the JIT warmed too.
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
