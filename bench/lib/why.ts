@@ -274,10 +274,13 @@
  *     against 9.4). Allocation, from a sampling heap profile keeping collected objects (c10, 0 ms;
  *     creations and completions together): ≈ 70 KB per request, ≈ 9 % of it pino's redaction
  *     (@pinojs/redact clones each line's object before it censors), ≈ 6 % the fields of Hono's
- *     Context, ≈ 5 % node's bundled undici. Not a lever: pino's redaction done without the clone
- *     (a `formatters.log` that copies a line's object only when it holds a censored key) wrote the
- *     completion's two lines ≈ 1.4 µs a line faster in a microbenchmark (3.3 against 2.0 µs), ≈ 3 µs
- *     of a completion's ≈ 650: allocation volume is not where the CPU goes.
+ *     Context, ≈ 5 % node's bundled undici. The redaction is now done without the clone
+ *     (cli/logger.ts: a `formatters.log` that copies a line's object only when it holds a censored
+ *     field; test/cli/log-redaction.test.ts, the first test of it). In a microbenchmark of the
+ *     completion's two lines that saves ≈ 1 µs a line (2.0–2.3 against 1.2–1.3 µs), but on the event
+ *     loop at 20 ms c10, where each completion runs on cold caches between bursts, pino's share of
+ *     the main thread's CPU profile fell from 5.4 % (3.7 % of it the redaction) to 1.9 %, and a
+ *     line is formatted before its response is written (the access line, and the service's).
  *     The first full run with the JIT warm-up (load 0.22 at its start) showed what it changes. The
  *     baseline gained most at 0 ms: at c10 1,218/s at 0.83 ms of CPU per verification, where the
  *     run before it did 783/s at 1.37 ms. certgate's CPU per verification at c50 fell to 0.48 /

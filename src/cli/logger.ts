@@ -36,9 +36,50 @@ export function turnBatchedStdout(): pino.DestinationStream & { flush(): void } 
   };
 }
 
+/** Fields written as {@link CENSOR} wherever they appear at the top of a line's object. */
+const CENSORED = new Set([
+  "name",
+  "phone",
+  "birthday",
+  "birth",
+  "unique_key",
+  "unique_in_site",
+  "ci",
+  "di",
+  "token",
+]);
+/** Fields written as {@link CENSOR} one level down (`person.name`, `card.phone`). */
+const CENSORED_NESTED = ["name", "phone"] as const;
+const CENSOR = "[redacted]";
+
 /**
- * The process logger: JSON lines on stdout. Call sites pass ids and decisions only; the redact
- * list is a second line of defence should a personal or secret field ever be passed by mistake.
+ * A line's object with its censored fields replaced, copied only when it holds one (so the caller's
+ * object is never changed). pino's own `redact` option did the same through @pinojs/redact, which
+ * copies every line's object first: ≈ 9 % of what a completion allocates, and ≈ 3.5 % of the event
+ * loop at 20 ms upstream latency and concurrency 10 (bench/lib/why.ts, thirteenth pass).
+ */
+function censored(fields: Record<string, unknown>): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in fields) {
+    if (CENSORED.has(key)) {
+      copy ??= { ...fields };
+      copy[key] = CENSOR;
+      continue;
+    }
+    const value = fields[key];
+    if (typeof value !== "object" || value === null) continue;
+    if (!CENSORED_NESTED.some((nested) => Object.hasOwn(value, nested))) continue;
+    const inner: Record<string, unknown> = { ...value };
+    for (const nested of CENSORED_NESTED) if (Object.hasOwn(inner, nested)) inner[nested] = CENSOR;
+    copy ??= { ...fields };
+    copy[key] = inner;
+  }
+  return copy ?? fields;
+}
+
+/**
+ * The process logger: JSON lines on stdout. Call sites pass ids and decisions only; the censored
+ * fields are a second line of defence should a personal or secret field ever be passed by mistake.
  * Every line written while an HTTP request is served carries that request's `request_id`: the app
  * and the service write it themselves (a pino `mixin` reading `currentRequestId()` would put every
  * promise of the process through async_hooks: observability/request-context.ts).
@@ -49,22 +90,7 @@ export function createLogger(destination?: pino.DestinationStream, level: LogLev
     {
       level,
       base: undefined,
-      redact: {
-        paths: [
-          "name",
-          "phone",
-          "birthday",
-          "birth",
-          "unique_key",
-          "unique_in_site",
-          "ci",
-          "di",
-          "token",
-          "*.name",
-          "*.phone",
-        ],
-        censor: "[redacted]",
-      },
+      formatters: { log: censored },
     },
     destination,
   );
