@@ -293,7 +293,7 @@
  *     c1. certgate alone at 0 ms, three runs each way, alternating: p99 6.2 / 5.0 / 31.1 ms with
  *     it (and 7.9 / 6.6 in two more runs), 12.2 / 6.5 / 9.6 ms without. The 31.1 ms run spent
  *     1.6 ms of CPU per verification, twice the others: the tail of this open loop is the
- *     machine's as much as the server's. The committed run (load 0.48) met the open loop at both
+ *     machine's as much as the server's. The second full run (load 0.48) met the open loop at both
  *     latencies and missed 20 ms c10 at 1.80× (certgate 2.6 ms above the floor's mean latency,
  *     1.3 ms allowed). Two `--only main` runs of that scenario right after: 1.99× and 1.84×. Over
  *     those four runs certgate's CPU per verification there was 0.83, 1.20, 1.11 and 1.73 ms (the
@@ -301,7 +301,13 @@
  *     time, yet handed to the worker thread (ten in flight), and what that costs varies from run
  *     to run on this VM. Keeping every write on the event loop instead (a local switch, four
  *     alternating pairs of certgate alone there) did worse: 383–413/s against 416–438/s, so the
- *     worker from the first overlap (src/http/load.ts) stands with the JIT warmed too.
+ *     worker from the first overlap (src/http/load.ts) stands with the JIT warmed too. The third
+ *     full run, the committed one (load 0.39), is of the logger without the clone: 20 ms met at
+ *     every concurrency (1.94 / 1.93 / 2.19×) and the open loop at both latencies, 0 ms c10 missed
+ *     at 1.45× (1.39–1.77× over the three runs). There certgate, the emulator and the load generator
+ *     together kept 1.48 of the two cores busy (0.88 ms per verification at 1,688/s), so the rate is
+ *     10 ÷ certgate's mean latency of 5.9 ms: each request waits for the others' turns on its event
+ *     loop, and the margin over 1.5× grows with every microsecond the loop saves.
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
