@@ -307,7 +307,13 @@
  *     at 1.45× (1.39–1.77× over the three runs). There certgate, the emulator and the load generator
  *     together kept 1.48 of the two cores busy (0.88 ms per verification at 1,688/s), so the rate is
  *     10 ÷ certgate's mean latency of 5.9 ms: each request waits for the others' turns on its event
- *     loop, and the margin over 1.5× grows with every microsecond the loop saves.
+ *     loop, and the margin over 1.5× grows with every microsecond the loop saves. Where the loop's
+ *     time goes at 20 ms c10 (dev build, CPU profile of the main thread, self time): socket writes
+ *     ≈ 19 % (the responses' writev, the upstream requests' write), the bound-id read's native
+ *     `statement.all` ≈ 5 %, `postMessage` to the store's worker ≈ 5 %, pino 1.9 % after the change
+ *     above. Not a lever in `postMessage`'s encoding: a finish call's record costs 3.6–6.9 µs to
+ *     send by structured clone and 10–13 µs as a JSON string (a microbenchmark, the worker awake);
+ *     what is left of it is the hand-off itself, which the worker rule above keeps.
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
