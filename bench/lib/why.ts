@@ -314,6 +314,23 @@
  *     above. Not a lever in `postMessage`'s encoding: a finish call's record costs 3.6–6.9 µs to
  *     send by structured clone and 10–13 µs as a JSON string (a microbenchmark, the worker awake);
  *     what is left of it is the hand-off itself, which the worker rule above keeps.
+ *   - Fourteenth pass (2026-12-07, another AMD EPYC, 2 cores, noisier: certgate alone at 0 ms c10
+ *     did 1,075–1,623/s in five runs of the same build). A full run of 3867a11's code (load 0.48 at
+ *     its start; not committed, the code being the committed run's) met 0 ms at every concurrency
+ *     (1.66 / 2.04 / 1.92×) and 20 ms (1.96 / 1.91 / 2.17×), and missed the open loop: p99 14.51 ms
+ *     at 0 ms (limit 10; the baseline 18.2) and 37.71 at 20 ms (limit 30; the baseline 86.61), with
+ *     the floor itself at 14.85 and 32.69 ms, so results.md now quotes the floor's p99 beside the
+ *     limit. SQLite CPU at c50 0.543 / 0.658 ms, PostgreSQL 0.779 / 0.812 ms at 0.80 / 1.23× the
+ *     baseline. Tried and not kept (a local switch, certgate alone, runs alternating): the
+ *     completion's opening read (and the other point reads) on the store's worker while the worker
+ *     has calls in hand, where its connection's page cache is current. 0 ms c10 1.19× the
+ *     throughput (means of five pairs, each pair 1.04–1.40×) at 0.82× the CPU per verification, 0 ms
+ *     c50 1.06× (0.91–1.24×); but 20 ms c50 0.90× (three pairs, 0.86–0.94×), and 0.84× when the
+ *     worker kept collecting its group commit past the reads instead of stopping at the first
+ *     (0.73–1.01×), 0.88× with those reads answered first (0.78–0.95×): a read handed over waits for
+ *     the batch the worker is committing, and at 20 ms c50 that batch is long. The fifth pass had
+ *     found the same trade with every read on the worker. With an upstream as slow as PortOne's
+ *     the case that matters, the reads stay on the event loop's own connection.
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
