@@ -330,7 +330,14 @@
  *     (0.73–1.01×), 0.88× with those reads answered first (0.78–0.95×): a read handed over waits for
  *     the batch the worker is committing, and at 20 ms c50 that batch is long. The fifth pass had
  *     found the same trade with every read on the worker. With an upstream as slow as PortOne's
- *     the case that matters, the reads stay on the event loop's own connection.
+ *     the case that matters, the reads stay on the event loop's own connection. Where the event
+ *     loop goes at 0 ms c10 (production build, CPU profile of the main thread, self time, certgate
+ *     alone): the upstream GET's socket write 12.4 %, the responses' `writev` 9.4 %, the bound-id
+ *     read's native call 6.9 %, `postMessage` to the worker ≈ 5 %, GC 2.3 %, the rest flat (node's
+ *     HTTP client and agent ≈ 8 % together, then Hono, zod, pino, each under 2 %). The two socket
+ *     writes are one system call each, and the floor makes the same two (on these VMs a system call
+ *     that wakes the process it writes to costs several times what it did on the Intel machine:
+ *     seventh pass).
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
