@@ -86,12 +86,13 @@ function censored(fields: Record<string, unknown>): Record<string, unknown> {
  * `level` is LOG_LEVEL's, validated by `loadLogLevel` (cli/config.ts).
  */
 export function createLogger(destination?: pino.DestinationStream, level: LogLevel = "info") {
-  return pino(
-    {
-      level,
-      base: undefined,
-      formatters: { log: censored },
-    },
-    destination,
-  );
+  const logger = pino({ level, base: undefined, formatters: { log: censored } }, destination);
+  // A child's fields are written on each of its lines but never pass `formatters.log` (nor pino's
+  // `bindings` formatter, which only the root's base fields do): censored here, once per child, as
+  // pino's `redact` did. Children inherit this `child`, so theirs are censored too.
+  const child = logger.child;
+  logger.child = function (this: typeof logger, bindings, options) {
+    return child.call(this, censored(bindings), options);
+  } as typeof child;
+  return logger;
 }

@@ -65,6 +65,29 @@ describe("the process logger's redaction", () => {
     expect(JSON.stringify(lines[0])).not.toContain("01000000000");
   });
 
+  it("censors a child logger's fields too, on every line it writes, and a grandchild's", () => {
+    const { logger, lines } = capture();
+    const child = logger.child({
+      request_id: "req_test",
+      token: "fake-token-0000",
+      person: { phone: "01000000000" },
+    });
+    child.info({ status: 200 }, "first");
+    child.child({ ci: "fake-ci-value-0000", step: "lookup" }).info({ status: 201 }, "second");
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        request_id: "req_test",
+        token: "[redacted]",
+        person: { phone: "[redacted]" },
+      });
+      expect(JSON.stringify(line)).not.toContain("fake-token-0000");
+      expect(JSON.stringify(line)).not.toContain("01000000000");
+    }
+    expect(lines[1]).toMatchObject({ ci: "[redacted]", step: "lookup", status: 201 });
+    expect(JSON.stringify(lines[1])).not.toContain("fake-ci-value-0000");
+  });
+
   it("leaves the caller's object as it was", () => {
     const { logger } = capture();
     const fields = { token: "fake-token-0000", person: { name: "Fake Person", id: "p1" } };
