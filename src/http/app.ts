@@ -12,7 +12,7 @@ import type { VerificationService } from "../service/verifications.js";
 import { fingerprintOf, idempotencyKeyFrom, idempotencyScope, REPLAYED_HEADER } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
 import { callOf, setRequestId } from "./request-id.js";
-import { BODY_LIMIT_BYTES, bodyTooLarge, parse, readBodyText, readJson, toCreateInput } from "./requests.js";
+import { BODY_LIMIT_BYTES, bodyTooLarge, parse, readJson, refuseBody, toCreateInput } from "./requests.js";
 import {
   completionResponse,
   createErrorHandler,
@@ -27,7 +27,6 @@ import {
   completeV2Body,
   completeV2Query,
   createVerificationBody,
-  noBody,
   noQuery,
   verificationIdParam,
 } from "./schemas.js";
@@ -230,6 +229,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.get("/api/verifications/:id", requireApiKey, async (c) => {
     parse(noQuery, c.req.query(), "query");
     const id = parse(verificationIdParam, c.req.param("id"), "id");
+    await refuseBody(c);
     const verification = await service.get(id);
     if (!verification) throw new RequestError("not_found", "verification not found");
     return c.json({ verification: merchantView(verification) });
@@ -238,13 +238,13 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.post("/api/verifications/:id/refresh", requireApiKey, async (c) => {
     parse(noQuery, c.req.query(), "query");
     const id = parse(verificationIdParam, c.req.param("id"), "id");
-    // No body: an empty one, or `{}` from a client that always sends JSON; anything else is refused.
-    if ((await readBodyText(c)) !== "") await readJson(c, noBody);
+    await refuseBody(c);
     return c.json({ verification: merchantView(await service.refresh(id, callOf(c))) });
   });
   app.delete("/api/accounts/:account_ref", requireApiKey, async (c) => {
     parse(noQuery, c.req.query(), "query");
     const ref = parse(accountRefParam, c.req.param("account_ref"), "account_ref");
+    await refuseBody(c);
     if (!(await service.unbindAccount(ref))) throw new RequestError("not_found", "account not found");
     return c.json({ account_ref: ref, unbound: true });
   });

@@ -106,7 +106,8 @@ export type Problem = RequestErrorCode | "upstream" | "store" | "not_ready";
 
 export const NOTES: Partial<Record<RequestErrorCode, string>> = {
   invalid_request: "a field fails its schema or the policy is inconsistent (error.details says which)",
-  invalid_json: "the body is not JSON",
+  invalid_json:
+    "the body is not JSON as RFC 7493 (I-JSON) has it: not UTF-8, not JSON, a field given twice in one object (error.details.field names it), or a string that is not Unicode (a lone surrogate escape)",
   unknown_field:
     "a field this route does not know, never ignored (error.details.field is its path as sent, e.g. policy.minAge; error.details.fields lists all), reported before any other problem",
   repeated_parameter: "a query key given more than once (error.details.parameter names it), on every route",

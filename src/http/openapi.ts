@@ -107,6 +107,17 @@ export interface OpenApiOptions {
   demoCreation?: boolean;
 }
 
+/**
+ * What a route that takes no body answers to one (http/requests.ts refuseBody): an empty body or
+ * `{}` is accepted, anything else refused as any body is.
+ */
+const NO_BODY_PROBLEMS = [
+  "repeated_parameter",
+  "invalid_json",
+  "unsupported_media_type",
+  "payload_too_large",
+] as const;
+
 export function openApiDocument(options: OpenApiOptions = {}) {
   const paths: Record<string, Record<string, Operation>> = {
     "/api/verifications": {
@@ -144,10 +155,10 @@ export function openApiDocument(options: OpenApiOptions = {}) {
         responses: {
           "200": { description: "the verification", ...answer(verificationAnswerSchema) },
           ...errorResponses(
-            ["invalid_request", "unknown_field", "repeated_parameter", "unauthorized", "not_found", "store"],
+            ["invalid_request", "unknown_field", ...NO_BODY_PROBLEMS, "unauthorized", "not_found", "store"],
             {
               invalid_request: "a malformed id",
-              unknown_field: NO_QUERY,
+              unknown_field: `a body field or ${NO_QUERY}`,
               not_found: "no such verification",
             },
           ),
@@ -170,7 +181,7 @@ export function openApiDocument(options: OpenApiOptions = {}) {
             [
               "invalid_request",
               "unknown_field",
-              "repeated_parameter",
+              ...NO_BODY_PROBLEMS,
               "unauthorized",
               "not_found",
               "refresh_unsupported",
@@ -194,10 +205,10 @@ export function openApiDocument(options: OpenApiOptions = {}) {
         responses: {
           "200": { description: "unbound", ...answer(unboundSchema) },
           ...errorResponses(
-            ["invalid_request", "unknown_field", "repeated_parameter", "unauthorized", "not_found", "store"],
+            ["invalid_request", "unknown_field", ...NO_BODY_PROBLEMS, "unauthorized", "not_found", "store"],
             {
               invalid_request: "a malformed account_ref",
-              unknown_field: NO_QUERY,
+              unknown_field: `a body field or ${NO_QUERY}`,
               not_found: "no person is bound to this account",
             },
           ),

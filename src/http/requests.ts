@@ -10,7 +10,8 @@ import { type Policy, resolvePolicy, validatePolicy } from "../core/policy.js";
 import { defaultPurpose, purposeProblem } from "../core/purpose.js";
 import { unknownFieldError } from "../core/unknown-fields.js";
 import type { ApiVersion } from "../core/verification.js";
-import { type CreateVerificationBody, EXPECTED_FIELD_NAMES, POLICY_FIELD_NAMES } from "./schemas.js";
+import { parseJson } from "./json.js";
+import { type CreateVerificationBody, EXPECTED_FIELD_NAMES, noBody, POLICY_FIELD_NAMES } from "./schemas.js";
 
 export function toCreateInput(
   body: CreateVerificationBody,
@@ -94,7 +95,10 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 export const bodyTooLarge = () =>
   new RequestError("payload_too_large", `body over ${BODY_LIMIT_BYTES} bytes`);
 const unreadable = () => new RequestError("invalid_request", "the body could not be read");
-const utf8 = new TextDecoder();
+// Fatal: a body that is not UTF-8 is refused, never read with U+FFFD in place of its bytes (a name
+// so mangled could be stored, and would never match). A leading BOM is still dropped.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const notUtf8 = () => new RequestError("invalid_json", "the body is not valid UTF-8");
 const bodies = new WeakMap<Context, Promise<string>>();
 
 /**
@@ -155,7 +159,14 @@ function readIncoming(incoming: NodeBody): Promise<string> {
       if (size > BODY_LIMIT_BYTES) settle(() => reject(bodyTooLarge()));
       else chunks.push(chunk);
     };
-    const onEnd = () => settle(() => resolve(decode(chunks, size)));
+    const onEnd = () =>
+      settle(() => {
+        try {
+          resolve(decode(chunks, size));
+        } catch (error) {
+          reject(error);
+        }
+      });
     // An aborted upload ("close" before "end"), or a socket error.
     const onFailure = () => settle(() => reject(unreadable()));
     incoming.on("data", onData);
@@ -187,15 +198,23 @@ async function readRequest(request: Request): Promise<string> {
   }
 }
 
+/** The body's text; a 400 `invalid_json` when its bytes are not UTF-8. */
 function decode(chunks: readonly Uint8Array[], size: number): string {
-  if (chunks.length === 1 && chunks[0]) return utf8.decode(chunks[0]);
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
+  let all: Uint8Array;
+  if (chunks.length === 1 && chunks[0]) all = chunks[0];
+  else {
+    all = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+      all.set(chunk, at);
+      at += chunk.byteLength;
+    }
   }
-  return utf8.decode(all);
+  try {
+    return utf8.decode(all);
+  } catch {
+    throw notUtf8();
+  }
 }
 
 export async function readJson<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
@@ -203,14 +222,16 @@ export async function readJson<T>(c: Context, schema: z.ZodType<T>): Promise<T> 
   if (!/^application\/(.+\+)?json\s*(;|$)/i.test(type)) {
     throw new RequestError("unsupported_media_type", "send the body as application/json");
   }
-  const text = await readBodyText(c);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new RequestError("invalid_json", "the body is not valid JSON");
-  }
-  return parse(schema, value, "body");
+  return parse(schema, parseJson(await readBodyText(c)), "body");
+}
+
+/**
+ * For a route that takes no body: an empty one, or `{}` from a client that always sends JSON, is
+ * accepted; anything else is refused as any body is (415, 400 `invalid_json`, 400 `unknown_field`),
+ * never ignored.
+ */
+export async function refuseBody(c: Context): Promise<void> {
+  if ((await readBodyText(c)) !== "") await readJson(c, noBody);
 }
 
 /**

@@ -49,6 +49,7 @@ export async function signUp(baseUrl: string, apiKey: string, personaRecord: (me
   const got = await client.GET("/api/verifications/{id}", { params: { path: { id } } });
   if (got.error) {
     const code: "invalid_request" | "unknown_field" | "repeated_parameter" | "unauthorized" | "not_found"
+      | "invalid_json" | "payload_too_large" | "unsupported_media_type"
       | "store_unavailable" | "store_busy" | "store_read_only" | "store_full" | "internal_error" = got.error.error.code;
     throw new Error(code);
   }

@@ -737,14 +737,21 @@ describe("regressions found by the route fuzzer", () => {
     });
 
     // encodeURIComponent throws a URIError on a lone surrogate: an imp_uid with one, presented with a
-    // real pending merchant_uid, reached the upstream call's path builder and became a 500.
+    // real pending merchant_uid, reached the upstream call's path builder and became a 500. Over HTTP
+    // the body is now refused before that (not I-JSON: 400 invalid_json); a library caller, who
+    // hands the service the string itself, still meets the path builder's check (invalid_request).
     it.each([["\ud800"], ["\udfff\ud800"], ["imp_\udc00"]])(
       "POST /certifications with a lone surrogate in imp_uid (%j) and a real merchant_uid is 400",
       async (impUid) => {
         const pending = await v1Fixture(world, "surrogate", {});
         const res = await postJson(world, "/certifications", { imp_uid: impUid, merchant_uid: pending.mid });
         expect(res.status, res.text).toBe(400);
-        expect(JSON.parse(res.text).error.code).toBe("invalid_request");
+        expect(JSON.parse(res.text).error.code).toBe("invalid_json");
+        const direct = await world.service.completeV1({ impUid, merchantUid: pending.mid }).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(direct).toMatchObject({ code: "invalid_request" });
         expect((await world.service.get(pending.id))?.status).toBe("pending");
         expect(world.errors).toEqual([]);
       },
