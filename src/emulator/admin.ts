@@ -16,6 +16,7 @@
  */
 import { Hono } from "hono";
 import * as z from "zod";
+import { RequestError } from "../core/errors.js";
 import { FAULT_KINDS, FAULT_STATUSES, type Fault, faultProbabilitySchema } from "./faults.js";
 import { answerAdminError, parseOrThrow, readJson } from "./input.js";
 import type { V1AdminControls } from "./v1/admin.js";
@@ -39,10 +40,16 @@ export interface AdminControls extends V1AdminControls {
   clearFaults(): number;
 }
 
+/**
+ * The clock's range over HTTP: 1970 to the end of 9999. Past it a record's dates cannot be written
+ * (`toISOString` throws: a 500) and a token issued then never expires.
+ */
+const LATEST_CLOCK_SECONDS = 253_402_300_799; // 9999-12-31T23:59:59Z
+
 const clockSchema = z
   .object({
     advance_seconds: z.number().finite().optional(),
-    now: z.number().finite().min(0).optional(),
+    now: z.number().finite().min(0).max(LATEST_CLOCK_SECONDS).optional(),
   })
   .strict()
   .refine((body) => body.advance_seconds === undefined || body.now === undefined, {
@@ -74,7 +81,13 @@ export function createAdminApp(controls: AdminControls): Hono {
 
   admin.post("/clock", async (c) => {
     const body = parseOrThrow(clockSchema, await readJson(c.req.raw));
-    if (body.advance_seconds !== undefined) controls.clock.advance(body.advance_seconds * 1000);
+    if (body.advance_seconds !== undefined) {
+      const target = controls.clock.now() / 1000 + body.advance_seconds;
+      if (!(target >= 0 && target <= LATEST_CLOCK_SECONDS)) {
+        throw new RequestError("invalid_request", "advance_seconds: the clock would leave 1970–9999");
+      }
+      controls.clock.advance(body.advance_seconds * 1000);
+    }
     if (body.now !== undefined) controls.clock.set(body.now * 1000);
     return c.json({ now: Math.floor(controls.clock.now() / 1000) });
   });

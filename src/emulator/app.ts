@@ -8,6 +8,7 @@ import { type AdminControls, createAdminApp } from "./admin.js";
 import { createBrowserFlow } from "./browser/window-app.js";
 import { createClock, type EmulatorClock } from "./clock.js";
 import { type Fault, type FaultsInjected, isDropError } from "./faults.js";
+import { requestErrorStatus } from "./input.js";
 import { createV1AdminApp } from "./v1/admin.js";
 import type { EmulatorMerchant } from "./v1/auth.js";
 import { V1_MESSAGES, v1Fail } from "./v1/envelope.js";
@@ -248,6 +249,10 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   app.onError((error, c) => {
     // A dropped connection has no response: the in-process caller sees the rejection.
     if (isDropError(error)) throw error;
+    // A body over the emulator's bound (413), or a form that cannot be parsed (400).
+    // (`isDropError` narrows `error` to never here: a RequestError is shaped as a TypeError is.)
+    const failure: unknown = error;
+    if (failure instanceof RequestError) return v1Fail(c, requestErrorStatus(failure), failure.message);
     return v1Fail(c, 500, V1_MESSAGES.internal);
   });
 

@@ -18,9 +18,77 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown): z.
   return parsed.data;
 }
 
+/**
+ * The most of a body any emulator route reads. PortOne's requests are a few hundred bytes; without a
+ * bound a chunked body of hundreds of MB was read whole (in sandbox mode inside certgate's process,
+ * past its own 16 KB limit, which the emulator's routes do not pass through).
+ */
+export const EMULATOR_BODY_LIMIT_BYTES = 64 * 1024;
+
+const tooLarge = () => new RequestError("payload_too_large", `body over ${EMULATOR_BODY_LIMIT_BYTES} bytes`);
+
+/** The body's bytes, never more than {@link EMULATOR_BODY_LIMIT_BYTES}: `RequestError("payload_too_large")`. */
+export async function readBodyBytes(request: Request): Promise<Uint8Array<ArrayBuffer>> {
+  const length = request.headers.get("content-length");
+  if (length !== null && Number.parseInt(length, 10) > EMULATOR_BODY_LIMIT_BYTES) throw tooLarge();
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  for (;;) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    size += chunk.value.byteLength;
+    if (size > EMULATOR_BODY_LIMIT_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    // A request stream's bytes are never a SharedArrayBuffer's.
+    chunks.push(chunk.value as Uint8Array<ArrayBuffer>);
+  }
+  if (chunks.length === 1 && chunks[0]) return chunks[0];
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return all;
+}
+
+/** The body as text (UTF-8, as `Request.text()` reads it), under the same bound. */
+export async function readBodyText(request: Request): Promise<string> {
+  return new TextDecoder().decode(await readBodyBytes(request));
+}
+
+/**
+ * A form body's (`application/x-www-form-urlencoded` or `multipart/form-data`) text fields, under
+ * the same bound; one that cannot be parsed (a multipart body without its boundary) is
+ * `RequestError("invalid_request")`, where Hono's `parseBody` threw a 500.
+ */
+export async function readFormFields(request: Request): Promise<Record<string, string>> {
+  const bytes = await readBodyBytes(request);
+  let form: FormData;
+  try {
+    form = await new Response(bytes, {
+      headers: { "content-type": request.headers.get("content-type") ?? "" },
+    }).formData();
+  } catch {
+    throw new RequestError("invalid_request", "the form body could not be read");
+  }
+  const fields: Record<string, string> = {};
+  for (const [name, value] of form) if (typeof value === "string") fields[name] = value;
+  return fields;
+}
+
+/** The status of an emulator's `RequestError`: 404, 413, else 400. */
+export function requestErrorStatus(error: RequestError): 400 | 404 | 413 {
+  return error.code === "not_found" ? 404 : error.code === "payload_too_large" ? 413 : 400;
+}
+
 /** The request's JSON body (an empty body is `{}`), or `RequestError("invalid_json")`. */
 export async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
+  const text = await readBodyText(request);
   if (text.trim() === "") return {};
   try {
     return JSON.parse(text);
@@ -31,15 +99,13 @@ export async function readJson(request: Request): Promise<unknown> {
 }
 
 /**
- * `onError` of the V1 and shared admin routes: a `RequestError` answers 404 (`not_found`) or 400
- * `{ error: { code, message } }`, certgate's error shape; anything else is rethrown.
+ * `onError` of the V1 and shared admin routes: a `RequestError` answers 404 (`not_found`), 413
+ * (`payload_too_large`) or 400 `{ error: { code, message } }`, certgate's error shape; anything else
+ * is rethrown.
  */
 export function answerAdminError(error: Error, c: Context): Response {
   if (error instanceof RequestError) {
-    return c.json(
-      { error: { code: error.code, message: error.message } },
-      error.code === "not_found" ? 404 : 400,
-    );
+    return c.json({ error: { code: error.code, message: error.message } }, requestErrorStatus(error));
   }
   throw error;
 }

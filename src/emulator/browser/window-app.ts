@@ -39,6 +39,7 @@ import * as z from "zod";
 import { internationalAge } from "../../core/age.js";
 import { RequestError } from "../../core/errors.js";
 import type { EmulatorClock } from "../clock.js";
+import { readFormFields } from "../input.js";
 import { kstDateAt, parseDate } from "../kst.js";
 import { EMULATOR_OTP_CODE } from "../otp.js";
 import {
@@ -455,7 +456,7 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
   });
 
   app.post("/browser/certification-request", async (c) => {
-    const body = requestBodySchema.safeParse(await c.req.parseBody());
+    const body = requestBodySchema.safeParse(await readFormFields(c.req.raw));
     const session = body.success ? openSession(body.data.session) : undefined;
     if (!body.success || !session) return c.html(errorPage(CLOSED_WINDOW), 410);
     const form = body.data;
@@ -497,7 +498,7 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
   });
 
   app.post("/browser/certification-confirm", async (c) => {
-    const body = confirmBodySchema.safeParse(await c.req.parseBody());
+    const body = confirmBodySchema.safeParse(await readFormFields(c.req.raw));
     const session = body.success ? openSession(body.data.session) : undefined;
     if (!body.success || !session?.chosen) return c.html(errorPage(CLOSED_WINDOW), 410);
     const chosen = session.chosen;
@@ -557,7 +558,7 @@ export function createBrowserFlow(deps: BrowserFlowDeps): BrowserFlow {
   });
 
   app.post("/browser/certification-cancel", async (c) => {
-    const body = cancelBodySchema.safeParse(await c.req.parseBody());
+    const body = cancelBodySchema.safeParse(await readFormFields(c.req.raw));
     const session = body.success ? openSession(body.data.session) : undefined;
     if (!body.success || !session) return c.html(errorPage(CLOSED_WINDOW), 410);
     return fail(session, RSP_ERRORS.cancelled, c);

@@ -12,7 +12,7 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import { RequestError } from "../../core/errors.js";
-import { parseOrThrow, readJson } from "../input.js";
+import { parseOrThrow, readJson, requestErrorStatus } from "../input.js";
 import { servedRecord } from "./identity-verifications.js";
 import type { V2Emulation } from "./index.js";
 
@@ -24,7 +24,7 @@ export function createV2AdminApp(v2: V2Emulation): Hono {
 
   admin.onError((error, c) => {
     if (error instanceof RequestError)
-      return c.json({ error: { code: error.code, message: error.message } }, 400);
+      return c.json({ error: { code: error.code, message: error.message } }, requestErrorStatus(error));
     throw error;
   });
 

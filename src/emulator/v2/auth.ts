@@ -5,6 +5,7 @@
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import * as z from "zod";
 import type { EmulatorClock } from "../clock.js";
+import { readBodyText } from "../input.js";
 import { v2Fail } from "./errors.js";
 import type { V2TokenStore } from "./state.js";
 
@@ -43,7 +44,7 @@ export interface V2AuthDeps {
 
 /** The JSON object of a request body; `{}` when empty; `undefined` when not a JSON object. */
 export async function readV2Json(c: Context): Promise<Record<string, unknown> | undefined> {
-  const text = await c.req.text();
+  const text = await readBodyText(c.req.raw);
   if (text.trim() === "") return {};
   try {
     const parsed: unknown = JSON.parse(text);

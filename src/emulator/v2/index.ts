@@ -12,10 +12,11 @@ import {
   faultMiddleware,
   isDropError,
 } from "../faults.js";
+import { requestErrorStatus } from "../input.js";
 import { EMULATOR_OTP_CODE } from "../otp.js";
 import { createRequestStats } from "../request-stats.js";
 import { createV2Authorizer, registerV2AuthRoutes, type V2Merchant } from "./auth.js";
-import { V2_ROUTE_ERRORS, v2FaultBodies } from "./errors.js";
+import { V2_ROUTE_ERRORS, v2ErrorBody, v2FaultBodies } from "./errors.js";
 import { registerV2IdentityVerificationRoutes } from "./identity-verifications.js";
 import { buildIdentityVerification } from "./records.js";
 import { V2_ROUTE_NAMES, type V2RouteName } from "./route-names.js";
@@ -86,6 +87,11 @@ export function createV2Emulation(options: V2EmulationOptions): V2Emulation {
   registerV2IdentityVerificationRoutes(app, { store, authorize: createV2Authorizer(authDeps), clock, guard });
   app.onError((error, c) => {
     if (isDropError(error)) throw error;
+    // A body over the emulator's bound (413) or one that cannot be read (400).
+    const failure: unknown = error; // isDropError narrows `error` past a RequestError's shape
+    if (failure instanceof RequestError) {
+      return c.json(v2ErrorBody("INVALID_REQUEST", failure.message), requestErrorStatus(failure));
+    }
     return c.json({ type: "UNKNOWN", message: "Internal Server Error" }, 500);
   });
 
