@@ -111,7 +111,8 @@ export const NOTES: Partial<Record<RequestErrorCode, string>> = {
   unknown_field:
     "a field this route does not know, never ignored (error.details.field is its path as sent, e.g. policy.minAge; error.details.fields lists all), reported before any other problem",
   repeated_parameter: "a query key given more than once (error.details.parameter names it), on every route",
-  return_url_not_allowed: "return_url is not on one of CERTGATE_RETURN_ORIGINS",
+  return_url_not_allowed:
+    "return_url is not on one of CERTGATE_RETURN_ORIGINS, or carries a user name or password",
   invalid_idempotency_key: "Idempotency-Key is not 1–255 printable ASCII",
   unauthorized: "no valid API key (Authorization: Bearer <key>)",
   conflict: "an issued id collided: a fault, never expected",

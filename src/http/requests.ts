@@ -72,7 +72,10 @@ export function toCreateInput(
   };
 }
 
-/** No open redirect: a return_url must be absolute http(s) on one of the configured origins. */
+/**
+ * No open redirect: a return_url must be absolute http(s) on one of the configured origins, without
+ * credentials.
+ */
 function checkReturnUrl(raw: string, allowed: readonly string[]): string {
   let url: URL;
   try {
@@ -82,6 +85,13 @@ function checkReturnUrl(raw: string, allowed: readonly string[]): string {
   }
   if ((url.protocol !== "https:" && url.protocol !== "http:") || !allowed.includes(url.origin)) {
     throw new RequestError("return_url_not_allowed", "return_url is not on an allowed origin", {
+      field: "return_url",
+    });
+  }
+  // `https://user:pass@shop.example/…` has an allowed origin, but the browser would be sent there with
+  // credentials in its address bar (and a phishing look-alike's user part): never a return address.
+  if (url.username !== "" || url.password !== "") {
+    throw new RequestError("return_url_not_allowed", "return_url must not carry a user name or password", {
       field: "return_url",
     });
   }
