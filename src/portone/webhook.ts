@@ -50,7 +50,10 @@ export interface SignWebhookInput {
   secret: string;
   /** The body to send, e.g. `JSON.stringify(event)`. */
   body: string;
-  /** Default: a fresh `evt_…` id. */
+  /**
+   * The `webhook-id`. Default: the body's own `id` (certgate's events carry theirs, and
+   * {@link verifyWebhook} requires the two to match), else a fresh `evt_…` id.
+   */
   id?: string;
   /** Default: now. */
   timestamp?: Date;
@@ -126,13 +129,26 @@ export async function webhookSignature(input: {
  * const response = await app.request("/hooks/certgate", { method: "POST", headers, body });
  */
 export async function signWebhook(input: SignWebhookInput): Promise<WebhookHeaders> {
-  const id = input.id ?? `evt_${crypto.randomUUID().replaceAll("-", "")}`;
+  const id = input.id ?? bodyEventId(input.body) ?? `evt_${crypto.randomUUID().replaceAll("-", "")}`;
   const timestamp = Math.floor((input.timestamp ?? new Date()).getTime() / 1000);
   return {
     "webhook-id": id,
     "webhook-timestamp": String(timestamp),
     "webhook-signature": await webhookSignature({ id, timestamp, body: input.body, secret: input.secret }),
   };
+}
+
+/** The `id` of a body that is a JSON object with a non-empty string `id`, else undefined. */
+function bodyEventId(body: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null) return undefined;
+  const { id } = parsed as { id?: unknown };
+  return typeof id === "string" && id !== "" ? id : undefined;
 }
 
 const envelopeSchema = z.object({

@@ -58,6 +58,17 @@ describe("verifyWebhook", () => {
     if (event.type === "verification.completed") expect(event.data.reason).toBe("underage");
   });
 
+  it("accepts what signWebhook signs with no id given: the body's own id is the webhook-id", async () => {
+    // The README's receiver test: signWebhook({ secret, body }) and nothing more.
+    const body = JSON.stringify(makeEvent());
+    const headers = await signWebhook({ secret: SECRET, body, timestamp: NOW });
+    expect(headers["webhook-id"]).toBe("evt_test");
+    await expect(verifyWebhook({ secret: SECRET, body, headers, now: NOW })).resolves.toEqual(makeEvent());
+    // A body without an id of its own (not an event) still gets a fresh one.
+    const bare = await signWebhook({ secret: SECRET, body: "[]", timestamp: NOW });
+    expect(bare["webhook-id"]).toMatch(/^evt_[0-9a-f]{32}$/);
+  });
+
   it("reads Fetch Headers and Node's lower-case header objects alike", async () => {
     const { body, headers } = await signed(JSON.stringify(makeEvent()));
     const fetchHeaders = new Headers(Object.entries(headers));
