@@ -88,6 +88,7 @@ export const verificationAnswerSchema = z
 
 const createdCommon = {
   id: z.string().describe("ver_…"),
+  purpose,
   status: z.literal("pending").describe("the creation's: a replay repeats it, whatever the status is now"),
   expires_at: timestamp,
 };

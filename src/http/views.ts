@@ -87,6 +87,7 @@ export interface V2SdkOptions {
 export function createdView(v: VerificationRecord, sdk: SdkParameters): CreatedVerification {
   const common = {
     id: v.id,
+    purpose: v.purpose,
     status: "pending" as const,
     expires_at: v.expiresAt.toISOString(),
   };

@@ -76,6 +76,24 @@ describe.each(API_VERSIONS)("%s", (version) => {
       await h?.close();
     });
 
+    it("the 201 answer names the purpose, given or defaulted", async () => {
+      const created = z.object({ purpose: z.enum(["signup", "reverify", "check"]) });
+      for (const [body, purpose] of [
+        [{ account_ref: `${a.prefix}p201-${kind}` }, "signup"],
+        [{}, "check"],
+        [{ account_ref: holder, purpose: "reverify" }, "reverify"],
+        [{ purpose: "check" }, "check"],
+      ] as const) {
+        const res = await h.api("/api/verifications", {
+          method: "POST",
+          headers: auth,
+          body: { ...body, ...(version === "v2" ? { api_version: "v2" } : {}) },
+        });
+        expect(res.status).toBe(201);
+        expect(created.parse(await res.json()).purpose).toBe(purpose);
+      }
+    });
+
     it("defaults the purpose as before and shows it: signup with an account_ref, check without", async () => {
       const signup = a.record(h, await a.create(h, { account_ref: `${a.prefix}new-${kind}` }), "foreigner");
       const res = await signup.complete();
