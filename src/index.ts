@@ -63,23 +63,9 @@ export { createHttpApp, type HttpAppOptions } from "./http/app.js";
 export { toNodeHandler } from "./http/node-handler.js";
 export { type ErrorBody, type ErrorResponse, errorToResponse, toErrorResponse } from "./http/responses.js";
 export { currentRequestId, withRequestId } from "./observability/request-context.js";
-export {
-  type ClientEvent,
-  createPortOneClients,
-  createV1Client,
-  createV2Client,
-  type PortOneClients,
-  type PortOneClientsOptions,
-  signWebhook,
-  type V1Client,
-  type V1ClientOptions,
-  type V2Client,
-  type V2ClientOptions,
-  type VerifyWebhookInput,
-  verifyWebhook,
-  WebhookVerificationError,
-  type WebhookVerificationFailureReason,
-} from "./portone/index.js";
+// Everything in `certgate/portone` (the README promises it): clients, token manager, webhook helpers
+// and constants, one list to keep.
+export * from "./portone/index.js";
 export { type Certgate, type StartOptions, startCertgate } from "./server.js";
 export { createRecoveryJob, type RecoveryJob, type RecoveryJobOptions } from "./service/recovery.js";
 export {
