@@ -64,7 +64,9 @@ export const merchantVerificationSchema = z
     existing_account_ref: z
       .string()
       .nullable()
-      .describe("on duplicate_account: the account the person is already bound to"),
+      .describe(
+        "the account the person who verified is already bound to: on duplicate_account, and on a verified check",
+      ),
     created_at: timestamp,
     expires_at: timestamp,
     completed_at: timestamp.nullable(),
@@ -162,7 +164,12 @@ export const browserVerificationSchema = z
       .describe("while pending: failed attempts still allowed before the next one rejects"),
     reason: reason.optional(),
     mismatched_fields: mismatchedFields.optional(),
-    existing_account_ref: z.string().optional(),
+    existing_account_ref: z
+      .string()
+      .optional()
+      .describe(
+        "the account the person who just verified already holds (duplicate_account, or a verified check): theirs, shown to them",
+      ),
     name_masked: z.string().optional().describe("the name with all but its first character masked"),
   })
   .register(answerSchemas, {
