@@ -122,6 +122,32 @@ export interface VerificationService {
 const SILENT: ServiceLogger = { info() {}, warn() {} };
 
 const SERVICE_CALL_KEYS: Record<keyof ServiceCall, true> = { requestId: true };
+const COMPLETE_V1_KEYS = { impUid: true, merchantUid: true } as const;
+const COMPLETE_V2_KEYS = { identityVerificationId: true } as const;
+
+/**
+ * A completion's input as a JavaScript caller may hand it: an object with exactly `known`'s keys,
+ * each a non-empty string. `{ imp_uid, merchant_uid }` (the HTTP spelling) used to be read as no
+ * merchant_uid, a misleading `not_found`; an extra key was dropped unread.
+ * @throws {RequestError} `unknown_field`, or `invalid_request` naming the field.
+ */
+function checkedCompletion<K extends string>(
+  input: unknown,
+  known: Readonly<Record<K, true>>,
+): Record<K, string> {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new RequestError("invalid_request", "the input must be an object", { field: "input" });
+  }
+  const unknown = unknownKeys(input, known);
+  if (unknown.length > 0) throw unknownFieldError(unknown);
+  for (const field of Object.keys(known)) {
+    const value = (input as Record<string, unknown>)[field];
+    if (typeof value !== "string" || value === "") {
+      throw new RequestError("invalid_request", `${field} must be a non-empty string`, { field });
+    }
+  }
+  return input as Record<K, string>;
+}
 
 /**
  * `call.requestId`, checked as the HTTP layer checks an incoming X-Request-Id: a call from
@@ -383,7 +409,8 @@ export function createVerificationService(options: VerificationServiceOptions): 
     get: (id) => store.getVerification(id),
     findByBoundId: (boundId) => store.findVerificationByBoundId(boundId),
 
-    async completeV1({ impUid, merchantUid }, call) {
+    async completeV1(input, call) {
+      const { impUid, merchantUid } = checkedCompletion(input, COMPLETE_V1_KEYS);
       const log = loggerFor(call);
       if (!v1) throw new RequestError("not_found", "no verification was issued for this merchant_uid");
       const opened = await openPending(log, "v1", merchantUid, "merchant_uid");
@@ -410,7 +437,8 @@ export function createVerificationService(options: VerificationServiceOptions): 
       return outcome;
     },
 
-    async completeV2({ identityVerificationId }, call) {
+    async completeV2(input, call) {
+      const { identityVerificationId } = checkedCompletion(input, COMPLETE_V2_KEYS);
       const log = loggerFor(call);
       if (!v2) {
         throw new RequestError("not_found", "no verification was issued for this identityVerificationId");

@@ -743,6 +743,53 @@ describe.each(DATABASES)("strict input on %s", (kind) => {
     });
   });
 
+  describe("the library's completions refuse what they do not know", () => {
+    it.each([
+      ["the HTTP spelling", { imp_uid: "IMP", merchant_uid: "MID" }, "unknown_field", "imp_uid"],
+      [
+        "an extra option",
+        { impUid: "IMP", merchantUid: "MID", skipAgeCheck: true },
+        "unknown_field",
+        "skipAgeCheck",
+      ],
+      ["no merchantUid", { impUid: "IMP" }, "invalid_request", "merchantUid"],
+      ["an empty impUid", { impUid: "", merchantUid: "MID" }, "invalid_request", "impUid"],
+      ["a number", { impUid: 42, merchantUid: "MID" }, "invalid_request", "impUid"],
+      ["no object", "IMP", "invalid_request", "input"],
+    ])("completeV1 with %s → %s naming it; the verification stays pending", async (_, raw, code, field) => {
+      const input = JSON.parse(
+        JSON.stringify(raw).replaceAll("IMP", pendingV1.imp).replaceAll("MID", pendingV1.mid),
+      ) as unknown;
+      const error = await storesNothing(() =>
+        // biome-ignore lint/suspicious/noExplicitAny: a JavaScript caller's input, unchecked on purpose
+        extra.service.completeV1(input as any).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      );
+      expect(error).toBeInstanceOf(RequestError);
+      expect(error).toMatchObject({ code, details: { field } });
+      expect((await h.store.getVerification(pendingV1.id))?.status).toBe("pending");
+    });
+
+    it("completeV2 with the id misspelt, or an extra key → unknown_field; stays pending", async () => {
+      for (const [input, field] of [
+        [{ identityVerificationID: pendingV2.idv }, "identityVerificationID"],
+        [{ identityVerificationId: pendingV2.idv, force: true }, "force"],
+      ] as const) {
+        const error = await storesNothing(() =>
+          // biome-ignore lint/suspicious/noExplicitAny: a JavaScript caller's input, unchecked on purpose
+          extra.service.completeV2(input as any).then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+        );
+        expect(error).toMatchObject({ code: "unknown_field", details: { field } });
+      }
+      expect((await h.store.getVerification(pendingV2.id))?.status).toBe("pending");
+    });
+  });
+
   // The soak run (CERTGATE_SOAK=1) takes minutes; the per-test bound grows with it.
   describe("properties", { timeout: RELIABILITY_TIMEOUT_MS }, () => {
     it("an unknown key at any depth of a create body → 400 unknown_field naming it, nothing stored", async () => {
