@@ -119,7 +119,8 @@ export function parseInvocation(command: Command, rest: string[], env: Env): Inv
       name === "help" ? { type: flag.type, short: "h" } : { type: flag.type },
     ]),
   );
-  const config = { args: rest, options, strict: true, allowPositionals: true, tokens: true } as const;
+  const args = joinNegativeNumbers(rest, flags);
+  const config = { args, options, strict: true, allowPositionals: true, tokens: true } as const;
   let parsed: ReturnType<typeof parseArgs<typeof config>>;
   try {
     parsed = parseArgs(config);
@@ -160,6 +161,30 @@ export function parseInvocation(command: Command, rest: string[], env: Env): Inv
     flags: parsed.values as Record<string, string | boolean | undefined>,
     positionals: parsed.positionals,
   };
+}
+
+/**
+ * `--retention-days -1` as `--retention-days=-1`. parseArgs (strict) takes a value that starts
+ * with "-" after a space for a forgotten value; a negative number is a value, and it must reach the
+ * flag's own check to be refused for what it is ("must be a whole number from 0 to 3650"), as the
+ * variable the flag overrides is. Anything else after a flag (`--database --verbose`) is left to
+ * parseArgs; nothing after `--` is touched.
+ */
+function joinNegativeNumbers(args: string[], flags: Record<string, Flag>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i] ?? "";
+    if (arg === "--") return [...joined, ...args.slice(i)];
+    const next = args[i + 1];
+    const flag = arg.startsWith("--") ? flags[arg.slice(2)] : undefined;
+    if (flag?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /** parseArgs' own messages, cut to what an operator needs (they name the flag, never a value of ours). */

@@ -2,6 +2,7 @@
  * certgate's commands, one entry each (see command-table.ts): their flags, help and what they run.
  * A new command (or subcommand, `webhooks replay`) is one more entry in {@link COMMANDS}.
  */
+import { ConfigError } from "../core/errors.js";
 import { createEmulator, serveEmulator, TEST_MERCHANT } from "../emulator/index.js";
 import { SANDBOX_API_KEY, startCertgate } from "../server.js";
 import { IDEMPOTENCY_KEY_TTL_MS } from "../service/verifications.js";
@@ -11,6 +12,7 @@ import { isPostgresUrl } from "../store/index.js";
 import { type Command, type Flag, UsageError } from "./command-table.js";
 import { type Config, loadConfig, loadLogLevel } from "./config.js";
 import { runDoctor } from "./doctor.js";
+import { maintenanceKeyring, openExistingStore } from "./existing-database.js";
 import { createLogger, turnBatchedStdout } from "./logger.js";
 import { lookupUpstream } from "./lookup.js";
 import { step, summary } from "./progress.js";
@@ -98,7 +100,8 @@ from the environment and .env (see .env.example).`,
       const started = Date.now();
       const config = loadConfig(env);
       await step(`migrating ${describeDatabase(config)}`, async () => {
-        const store = await openMaintenanceStore(config);
+        // migrate creates a SQLite file that does not exist yet (existing-database.ts says which commands may).
+        const store = await openStoreOrExplain(config.databaseUrl, maintenanceKeyring(config));
         try {
           await store.migrate();
         } finally {
@@ -128,7 +131,9 @@ deletes Idempotency-Keys older than 24 hours.`,
     async run({ env }) {
       const started = Date.now();
       const config = loadConfig(env);
-      const store = await step("opening the database", () => openMaintenanceStore(config));
+      const store = await step("opening the database", () =>
+        openExistingStore(config.databaseUrl, maintenanceKeyring(config), "purge"),
+      );
       const now = new Date();
       let purged: number;
       let keys: number;
@@ -183,16 +188,19 @@ CERTGATE_PREVIOUS_SECRETS. Person hashes move to the new key as each person next
     async run({ env }) {
       const started = Date.now();
       const config = loadConfig(env);
+      // Missing secrets are configuration, not command-line usage: no flag sets them.
       if (config.secret === undefined)
-        throw new UsageError("CERTGATE_SECRET: the new secret is required", "certgate keys rotate");
+        throw new ConfigError("CERTGATE_SECRET", "is required by keys rotate (the new secret)");
       if (config.previousSecrets.length === 0) {
-        throw new UsageError(
-          "CERTGATE_PREVIOUS_SECRETS: the old secret is required to decrypt",
-          "certgate keys rotate",
+        throw new ConfigError(
+          "CERTGATE_PREVIOUS_SECRETS",
+          "is required by keys rotate (the old secret, to decrypt with)",
         );
       }
       const keyring = createKeyring({ secret: config.secret, previousSecrets: config.previousSecrets });
-      const store = await step("opening the database", () => openStoreOrExplain(config.databaseUrl, keyring));
+      const store = await step("opening the database", () =>
+        openExistingStore(config.databaseUrl, keyring, "keys rotate"),
+      );
       try {
         const result = await step("re-encrypting personal fields", () => store.rotateKeys());
         logger(env).info(
@@ -229,17 +237,6 @@ with a fix for each; exits 0 when all pass, 1 otherwise. Never prints a secret.`
 
 function describeDatabase(config: Config): string {
   return `${isPostgresUrl(config.databaseUrl) ? "PostgreSQL" : "SQLite"} ${maskDatabaseUrl(config.databaseUrl)}`;
-}
-
-/**
- * The store for commands that neither hash nor decrypt (migrate, purge). In sandbox mode, with no
- * secret configured, a placeholder keyring suffices; production always has CERTGATE_SECRET.
- */
-function openMaintenanceStore(config: Config) {
-  return openStoreOrExplain(
-    config.databaseUrl,
-    createKeyring({ secret: config.secret ?? "maintenance-commands-use-no-key-0000" }),
-  );
 }
 
 function printSandboxHelp(url: string, config: Config) {

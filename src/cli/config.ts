@@ -242,10 +242,14 @@ function url(value: string, variable: string): string {
   return value.replace(/\/+$/, "");
 }
 
+/**
+ * A whole number from `min` to `max`, written in digits only. Every refusal (a word, "-1", "1.5",
+ * one too many) states the whole rule, so "-1" is not told it "must be an integer".
+ */
 function integer(value: string, variable: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value)) throw new ConfigError(variable, "must be an integer");
-  const n = Number(value);
-  if (n < min || n > max) throw new ConfigError(variable, `must be between ${min} and ${max}`);
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min && n <= max))
+    throw new ConfigError(variable, `must be a whole number from ${min} to ${max}`);
   return n;
 }
 

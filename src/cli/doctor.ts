@@ -4,6 +4,8 @@
  * `ok` or `fail` with what to fix. Never prints a secret: credentials are sent, never shown, and
  * the password of DATABASE_URL is masked.
  */
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { CertgateError, StartupError } from "../core/errors.js";
 import { createEmulator, TEST_MERCHANT } from "../emulator/index.js";
 import { maskDatabaseUrl, openStoreOrExplain } from "../startup-errors.js";
@@ -11,6 +13,7 @@ import { createKeyring } from "../store/crypto.js";
 import { isPostgresUrl } from "../store/index.js";
 import type { Env } from "./command-table.js";
 import { type Config, loadConfig, loadLogLevel } from "./config.js";
+import { isMissingSqliteFile } from "./existing-database.js";
 
 /** Beyond this distance from PortOne's clock, freshness and future-tolerance judgements drift. */
 export const MAX_CLOCK_SKEW_SECONDS = 30;
@@ -65,6 +68,9 @@ function describeConfig(config: Config): string {
 
 async function checkDatabase(config: Config): Promise<Check> {
   const where = `${isPostgresUrl(config.databaseUrl) ? "postgres" : "sqlite"} ${maskDatabaseUrl(config.databaseUrl)}`;
+  // A check creates nothing (existing-database.ts): a missing SQLite file is one serve would create,
+  // shown as such so that a mistyped path stands out, or a failure when its directory cannot be made.
+  if (isMissingSqliteFile(config.databaseUrl)) return checkSqliteCreatable(config.databaseUrl, where);
   try {
     // Opening migrates, as `serve` would at startup: ok means the schema is at the latest migration.
     const store = await openStoreOrExplain(
@@ -81,6 +87,30 @@ async function checkDatabase(config: Config): Promise<Check> {
     const detail = error instanceof StartupError ? error.message : `${where}: cannot open`;
     return { name: "database", ok: false, detail, fix: databaseFix(detail) };
   }
+}
+
+/**
+ * A SQLite file that does not exist yet: serve creates it and its missing directories, which needs
+ * the nearest existing ancestor of the path to be a directory this process may write to.
+ */
+function checkSqliteCreatable(filename: string, where: string): Check {
+  let ancestor = dirname(resolve(filename));
+  while (!existsSync(ancestor) && dirname(ancestor) !== ancestor) ancestor = dirname(ancestor);
+  let writable = false;
+  try {
+    accessSync(ancestor, constants.W_OK);
+    writable = statSync(ancestor).isDirectory();
+  } catch {
+    // Not writable or not there: reported below.
+  }
+  return writable
+    ? { name: "database", ok: true, detail: `${where}: does not exist yet; serve will create it` }
+    : {
+        name: "database",
+        ok: false,
+        detail: `${where}: does not exist, and cannot be created (${ancestor} is not a writable directory)`,
+        fix: "correct the path in DATABASE_URL, or make its directory writable",
+      };
 }
 
 function databaseFix(detail: string): string {

@@ -6,10 +6,9 @@
  * event's id). Two entries of the command table (command-table.ts).
  */
 import type { Store } from "../core/store.js";
-import { openStoreOrExplain } from "../startup-errors.js";
-import { createKeyring } from "../store/crypto.js";
 import { type Command, type Flag, UsageError, usageLine } from "./command-table.js";
 import { loadConfig } from "./config.js";
+import { maintenanceKeyring, openExistingStore } from "./existing-database.js";
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 10_000;
@@ -22,13 +21,15 @@ const DATABASE: Flag = {
 };
 const SINCE: Flag = { type: "string", value: "TIME", help: "events created at or after this ISO 8601 time" };
 
-async function withStore(env: Record<string, string | undefined>, run: (store: Store) => Promise<void>) {
+/** Runs `run` on the existing database of `env` (an outbox is never in a database made just now). */
+async function withStore(
+  env: Record<string, string | undefined>,
+  command: string,
+  run: (store: Store) => Promise<void>,
+) {
   const config = loadConfig(env);
   // Listing and requeueing neither hash nor decrypt: a placeholder key serves without a secret.
-  const store = await openStoreOrExplain(
-    config.databaseUrl,
-    createKeyring({ secret: config.secret ?? "maintenance-commands-use-no-key-0000" }),
-  );
+  const store = await openExistingStore(config.databaseUrl, maintenanceKeyring(config), command);
   try {
     await run(store);
   } finally {
@@ -63,7 +64,7 @@ delivered_at, last_status): the N most recent (default ${DEFAULT_LIMIT}) or thos
   async run({ env, flags }) {
     const since = typeof flags.since === "string" ? instant(flags.since) : undefined;
     const limit = typeof flags.limit === "string" ? count(flags.limit) : DEFAULT_LIMIT;
-    await withStore(env, async (store) => {
+    await withStore(env, "webhooks list", async (store) => {
       for (const e of await store.listWebhookEvents({ since, limit })) {
         process.stdout.write(
           `${JSON.stringify({
@@ -101,7 +102,7 @@ service delivers them again under the same event id. Prints how many were requeu
     if (id !== undefined && !/^evt_[A-Za-z0-9_-]{1,64}$/.test(id)) {
       throw new UsageError("--id must be an event id (evt_…)");
     }
-    await withStore(env, async (store) => {
+    await withStore(env, "webhooks replay", async (store) => {
       const requeued = await store.requeueWebhookEvents({ id, since });
       process.stdout.write(`requeued ${requeued} event${requeued === 1 ? "" : "s"}\n`);
     });

@@ -67,7 +67,20 @@ describe("certgate command", async () => {
     expect(migrate.stderr.trim().split("\n")).toHaveLength(1);
     const purge = await certgate(["purge"], { CERTGATE_RETENTION_DAYS: "forever" });
     expect(purge.status).toBe(1);
-    expect(purge.stderr.trim()).toBe("certgate: CERTGATE_RETENTION_DAYS: must be an integer");
+    expect(purge.stderr.trim()).toBe(
+      "certgate: CERTGATE_RETENTION_DAYS: must be a whole number from 0 to 3650",
+    );
+  });
+
+  it.each([
+    ["--retention-days -1", ["purge", "--retention-days", "-1"], {}],
+    ["--retention-days=-1", ["purge", "--retention-days=-1"], {}],
+    ["CERTGATE_RETENTION_DAYS=-1", ["purge"], { CERTGATE_RETENTION_DAYS: "-1" }],
+    ["--retention-days 3651", ["purge", "--retention-days", "3651"], {}],
+  ])("purge %s says what the rule is, exit 1", async (_name, args, env) => {
+    const { status, stderr } = await certgate(args, env);
+    expect(status).toBe(1);
+    expect(stderr).toBe("certgate: CERTGATE_RETENTION_DAYS: must be a whole number from 0 to 3650\n");
   });
 
   it("migrate applies the migrations and exits 0, twice", async () => {
@@ -204,10 +217,23 @@ describe("certgate command", async () => {
       await fresh.close();
     });
 
-    it("exits 2 naming what is missing", async () => {
-      const { status, stderr } = await certgate(["keys", "rotate"], { CERTGATE_SECRET: NEW });
-      expect(status).toBe(2);
-      expect(stderr).toContain("CERTGATE_PREVIOUS_SECRETS");
+    it.each([
+      ["CERTGATE_SECRET", {}, "is required by keys rotate (the new secret)"],
+      [
+        "CERTGATE_PREVIOUS_SECRETS",
+        { CERTGATE_SECRET: NEW },
+        "is required by keys rotate (the old secret, to decrypt with)",
+      ],
+    ])(
+      "a missing %s is a configuration failure: one line naming it, exit 1",
+      async (variable, env, problem) => {
+        const { status, stderr } = await certgate(["keys", "rotate"], { DATABASE_URL: databaseUrl, ...env });
+        expect(status).toBe(1);
+        expect(stderr).toBe(`certgate: ${variable}: ${problem}\n`);
+      },
+    );
+
+    it("an unknown keys subcommand is a usage error, exit 2", async () => {
       expect((await certgate(["keys", "spin"])).status).toBe(2);
     });
   });

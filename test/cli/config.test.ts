@@ -70,6 +70,18 @@ describe("configuration", () => {
     for (const value of Object.values(env)) if (value.length > 8) expect(error.message).not.toContain(value);
   });
 
+  it.each([
+    ["CERTGATE_RETENTION_DAYS", "-1", "0 to 3650"],
+    ["CERTGATE_RETENTION_DAYS", "1.5", "0 to 3650"],
+    ["CERTGATE_RETENTION_DAYS", "forever", "0 to 3650"],
+    ["CERTGATE_RETENTION_DAYS", "3651", "0 to 3650"],
+    ["PORT", "-1", "0 to 65535"],
+    ["PORT", "65536", "0 to 65535"],
+    ["CERTGATE_RECOVERY_INTERVAL_MS", "-5000", "0 to 3600000"],
+  ])("%s=%s is refused with the whole rule: a whole number from %s", (variable, value, range) => {
+    expect(refusal({ [variable]: value }).message).toBe(`${variable}: must be a whole number from ${range}`);
+  });
+
   it("production with CERTGATE_MODE=production and nothing else refuses on the secret first", () => {
     expect(refusal({ CERTGATE_MODE: "production" }).variable).toBe("CERTGATE_SECRET");
   });

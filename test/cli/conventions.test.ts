@@ -150,6 +150,7 @@ describe("certgate follows command-line conventions", { timeout: 120_000 }, () =
 
   it("on a terminal, purge shows each step's progress on stderr", async () => {
     const database = join(dir, "tty.sqlite");
+    expect((await runCertgate(["migrate", "--database", database], { LOG_LEVEL: "silent" })).status).toBe(0);
     // script(1) gives the command a pseudo-terminal; its output is what the terminal showed.
     const command = `${process.execPath} --import tsx src/cli/main.ts purge --database ${database}`;
     const { stdout } = await promisify(execFile)("script", ["-qec", command, "/dev/null"], {

@@ -1,0 +1,67 @@
+/**
+ * Which commands may create a SQLite database. Opening a SQLite path creates the file and its
+ * directories, which is right for a command that starts a deployment and wrong for one that acts on
+ * data already there: there a missing file is a mistyped path, and an empty database created in its
+ * place would report success on nothing ("0 identities purged", exit 0). So, per command:
+ *
+ * - `serve` and `migrate` create it: a fresh deployment starts with one of them.
+ * - `purge`, `keys rotate`, `webhooks list` and `webhooks replay` refuse a missing file, creating
+ *   nothing: {@link openExistingStore}.
+ * - `doctor` creates nothing either: it reports a missing file as one `serve` would create, when its
+ *   directory can be made (doctor.ts).
+ * - `lookup` and `emulator` open no database.
+ *
+ * A PostgreSQL URL is never affected: certgate creates no PostgreSQL database, and the server
+ * itself refuses one that does not exist.
+ */
+import { statSync } from "node:fs";
+import { StartupError } from "../core/errors.js";
+import type { Store } from "../core/store.js";
+import { maskDatabaseUrl, openStoreOrExplain } from "../startup-errors.js";
+import { createKeyring, type Keyring } from "../store/crypto.js";
+import { isPostgresUrl } from "../store/index.js";
+import type { Config } from "./config.js";
+
+/**
+ * Whether `databaseUrl` is a SQLite path with no file behind it (nothing there, or a part of the
+ * path missing or not a directory). A PostgreSQL URL and `:memory:` are never missing; a path that
+ * cannot be examined (permission denied) is left to the open to explain.
+ */
+export function isMissingSqliteFile(databaseUrl: string): boolean {
+  if (isPostgresUrl(databaseUrl) || databaseUrl === ":memory:") return false;
+  try {
+    statSync(databaseUrl);
+    return false;
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? error.code : undefined;
+    return code === "ENOENT" || code === "ENOTDIR";
+  }
+}
+
+/**
+ * Opens (and migrates) the database of `databaseUrl` for `command`, which must not create one.
+ * @throws StartupError naming DATABASE_URL when it is a SQLite path with no file, before anything
+ *   is created; otherwise as {@link openStoreOrExplain}.
+ */
+export async function openExistingStore(
+  databaseUrl: string,
+  keyring: Keyring,
+  command: string,
+): Promise<Store> {
+  if (isMissingSqliteFile(databaseUrl)) {
+    // The path may be a mistyped postgres:// URL: masked like one, so a password never shows.
+    throw new StartupError(
+      "DATABASE_URL",
+      `the SQLite file ${maskDatabaseUrl(databaseUrl)} does not exist, and certgate ${command} creates none (check the path; certgate migrate creates a new database)`,
+    );
+  }
+  return openStoreOrExplain(databaseUrl, keyring);
+}
+
+/**
+ * The keyring of the commands that neither hash nor decrypt (migrate, purge, webhooks): in sandbox
+ * mode, with no secret configured, a placeholder suffices; production always has CERTGATE_SECRET.
+ */
+export function maintenanceKeyring(config: Config): Keyring {
+  return createKeyring({ secret: config.secret ?? "maintenance-commands-use-no-key-0000" });
+}
