@@ -84,7 +84,15 @@ from the environment and .env (see .env.example).`,
       const running = await serveEmulator(emulator, { port, hostname: String(flags.host ?? "127.0.0.1") });
       logger(env).info({ url: running.url, admin }, "PortOne emulator is serving");
       process.stdout.write(
-        `\nPortOne V1 emulator at ${running.url}\n  test merchant: imp_key=${TEST_MERCHANT.impKey} imp_secret=${TEST_MERCHANT.impSecret} code=${TEST_MERCHANT.impCode}\n  create a record: curl -s -X POST ${running.url}/__admin/certifications -H 'content-type: application/json' -d '{"persona":"adult"}'\n\n`,
+        [
+          "",
+          `PortOne emulator (V1 and V2) at ${running.url}`,
+          `  V1 test merchant: imp_key=${TEST_MERCHANT.impKey} imp_secret=${TEST_MERCHANT.impSecret} code=${TEST_MERCHANT.impCode}`,
+          `  V2 test merchant: api secret=${TEST_MERCHANT.v2ApiSecret} store=${TEST_MERCHANT.storeId}`,
+          `  create a record: curl -s -X POST ${running.url}/__admin/certifications -H 'content-type: application/json' -d '{"persona":"adult"}'`,
+          "",
+          "",
+        ].join("\n"),
       );
       onShutdown(() => running.close());
       return -1;

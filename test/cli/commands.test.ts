@@ -35,26 +35,36 @@ describe("certgate command", async () => {
     },
   );
 
-  it("emulator serves PortOne until stopped, and refuses a bad port with exit 2", async () => {
+  it("emulator serves PortOne V1 and V2 with the credentials it prints, until stopped; a bad port exits 2", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "emulator", "--port", "0"], {
       env: { PATH: process.env.PATH ?? "" },
     });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
+      const banner = await new Promise<RegExpExecArray>((resolve, reject) => {
         let out = "";
         child.stdout.on("data", (c: Buffer) => {
           out += String(c);
-          const m = /PortOne V1 emulator at (http:\/\/\S+)/.exec(out);
-          if (m?.[1]) resolve(m[1]);
+          const m =
+            /PortOne emulator \(V1 and V2\) at (http:\/\/\S+)\n.*imp_key=(\S+) imp_secret=(\S+).*\n.*api secret=(\S+)/.exec(
+              out,
+            );
+          if (m) resolve(m);
         });
         child.once("exit", () => reject(new Error("emulator exited")));
       });
-      const res = await fetch(`${url}/users/getToken`, {
+      const [, url, impKey, impSecret, apiSecret] = banner;
+      const v1 = await fetch(`${url}/users/getToken`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ imp_key: "certgate_test_key", imp_secret: "certgate_test_secret" }),
+        body: JSON.stringify({ imp_key: impKey, imp_secret: impSecret }),
       });
-      expect(res.status).toBe(200);
+      expect(v1.status).toBe(200);
+      const v2 = await fetch(`${url}/login/api-secret`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ apiSecret }),
+      });
+      expect(v2.status).toBe(200);
     } finally {
       child.kill("SIGTERM");
     }
