@@ -13,7 +13,7 @@ import { type Command, type Flag, UsageError } from "./command-table.js";
 import { type Config, loadConfig, loadLogLevel } from "./config.js";
 import { runDoctor } from "./doctor.js";
 import { maintenanceKeyring, openExistingStore } from "./existing-database.js";
-import { createLogger, turnBatchedStdout } from "./logger.js";
+import { createLogger, syncStdout, turnBatchedStdout } from "./logger.js";
 import { lookupUpstream } from "./lookup.js";
 import { step, summary } from "./progress.js";
 import { WEBHOOK_COMMANDS } from "./webhooks.js";
@@ -22,7 +22,7 @@ const DATABASE: Record<string, Flag> = {
   database: { type: "string", value: "URL", env: "DATABASE_URL", help: "a SQLite path or postgres://… URL" },
 };
 
-const logger = (env: Record<string, string | undefined>) => createLogger(undefined, loadLogLevel(env));
+const logger = (env: Record<string, string | undefined>) => createLogger(syncStdout(), loadLogLevel(env));
 
 export const COMMANDS: Command[] = [
   {

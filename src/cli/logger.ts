@@ -85,6 +85,15 @@ function censored(fields: Record<string, unknown>): Record<string, unknown> {
  * promise of the process through async_hooks: observability/request-context.ts).
  * `level` is LOG_LEVEL's, validated by `loadLogLevel` (cli/config.ts).
  */
+/**
+ * stdout for a one-shot command's log (migrate, purge, keys rotate, …): each line written when it is
+ * logged, so the command's summary line, written after them, is its last line (pino's default
+ * destination buffers, and its lines came out after the summary).
+ */
+export function syncStdout(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: true });
+}
+
 export function createLogger(destination?: pino.DestinationStream, level: LogLevel = "info") {
   const logger = pino({ level, base: undefined, formatters: { log: censored } }, destination);
   // A child's fields are written on each of its lines but never pass `formatters.log` (nor pino's

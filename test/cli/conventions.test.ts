@@ -148,6 +148,20 @@ describe("certgate follows command-line conventions", { timeout: 120_000 }, () =
     );
   });
 
+  it("with their log on, migrate and purge still end with the summary line", async () => {
+    const database = join(dir, "summary-last.sqlite");
+    for (const args of [
+      ["migrate", "--database", database],
+      ["purge", "--database", database],
+    ]) {
+      const { status, stdout } = await runCertgate(args, { LOG_LEVEL: "info" });
+      expect(status).toBe(0);
+      const lines = stdout.trimEnd().split("\n");
+      expect(lines.length).toBeGreaterThan(1); // the log's lines came too
+      expect(lines.at(-1)).toMatch(new RegExp(`^certgate ${args[0]}: .* in \\d+ ms$`));
+    }
+  });
+
   it("on a terminal, purge shows each step's progress on stderr", async () => {
     const database = join(dir, "tty.sqlite");
     expect((await runCertgate(["migrate", "--database", database], { LOG_LEVEL: "silent" })).status).toBe(0);
