@@ -66,13 +66,22 @@ export interface UpstreamResult {
 export type PersonKey = { kind: "ci"; value: string } | { kind: "di"; provider: string; value: string };
 
 /**
+ * A CI is 88 characters and a DI 64 (PortOne's schemas; base64 of 64 and 48 bytes). A value of
+ * another length, or with a space or control character in it, is no key: a placeholder such as "0"
+ * or "null" would make every person who carries it one person (a stranger's duplicate_account, their
+ * existing_account_ref shown), so it counts as missing, as an empty string does.
+ */
+const CI_FORMAT = /^[\x21-\x7e]{88}$/;
+const DI_FORMAT = /^[\x21-\x7e]{64}$/;
+
+/**
  * The person key of `identity`: CI preferred, DI (scoped by `identity.provider`) only as fallback,
- * `undefined` when neither is present (such a person cannot be deduplicated).
+ * `undefined` when neither is present in its format (such a person cannot be deduplicated).
  */
 export function personKeyOf(identity: VerifiedIdentity): PersonKey | undefined {
-  const ci = presentText(identity.ci);
+  const ci = keyText(identity.ci, CI_FORMAT);
   if (ci !== undefined) return { kind: "ci", value: ci };
-  const di = presentText(identity.di);
+  const di = keyText(identity.di, DI_FORMAT);
   // V1 names providers in lower case ("danal"), V2 in upper case ("DANAL"): one provider, one scope.
   if (di !== undefined) return { kind: "di", provider: identity.provider.toLowerCase(), value: di };
   return undefined;
@@ -119,4 +128,10 @@ export function carrierFrom(value: string | undefined): Carrier | undefined {
 export function presentText(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
+}
+
+/** `value` trimmed when it has `format`, else undefined: a malformed key is a missing one. */
+function keyText(value: string | undefined, format: RegExp): string | undefined {
+  const trimmed = presentText(value);
+  return trimmed !== undefined && format.test(trimmed) ? trimmed : undefined;
 }

@@ -173,6 +173,18 @@ describe("personKeyOf: CI preferred, DI scoped by provider as fallback", () => {
     ],
     [{ ci: " ", di: " " }, undefined],
     [{}, undefined],
+    // Not in PortOne's formats (CI 88 characters, DI 64): missing, never a key strangers share.
+    [{ ci: "0", di: "null" }, undefined],
+    [
+      { ci: "null", di: TEST_DI },
+      { kind: "di", provider: "danal", value: TEST_DI },
+    ],
+    [{ ci: TEST_CI.slice(1), di: TEST_DI.slice(1) }, undefined],
+    [{ ci: `${TEST_CI}0`, di: `${TEST_DI}0` }, undefined],
+    [{ ci: `${TEST_CI.slice(1)} `.padStart(88, " ") }, undefined],
+    [{ ci: `${TEST_CI.slice(0, 40)} ${TEST_CI.slice(41)}` }, undefined],
+    [{ di: `${TEST_DI.slice(0, 63)}\u0000` }, undefined],
+    [{ ci: ` ${TEST_CI} ` }, { kind: "ci", value: TEST_CI }],
   ])("%j → %j", (overrides, expected) => {
     expect(personKeyOf(identity(overrides))).toEqual(expected);
   });
