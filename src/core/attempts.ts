@@ -3,7 +3,12 @@
  * in the browser and in redirect URLs. So an attempt that is not this verification's own result must
  * not finish it, or anyone holding the id could burn the owner's verification for good. Such an
  * attempt — an upstream 404 (a bogus or unknown id) or a record bound to another verification
- * (`merchant_uid_mismatch`) — counts a failed attempt and leaves the verification pending.
+ * (`merchant_uid_mismatch`) — counts a failed attempt and leaves the verification pending. So does a
+ * record of this verification that is not certified (`not_certified`: V1 `certified` false, V2
+ * FAILED): PortOne lets the person try again under the same id (V2: "several attempts per id may
+ * run but only one succeeds"; a cancel leaves the id FAILED until the next attempt), so it is the
+ * person's attempt that failed, not the verification. Recovery and refresh, which no person
+ * started, leave such a verification pending without counting an attempt.
  *
  * `maxAttempts` failed attempts are allowed; the next one (with the default 5: the sixth) rejects the
  * verification as `too_many_attempts`. `failedAttempts` counts every failed attempt, the rejecting
@@ -11,7 +16,7 @@
  */
 
 /** The reasons an attempt fails without finishing its verification. */
-export const FAILED_ATTEMPT_REASONS = ["not_found", "merchant_uid_mismatch"] as const;
+export const FAILED_ATTEMPT_REASONS = ["not_found", "merchant_uid_mismatch", "not_certified"] as const;
 
 /**
  * One of {@link FAILED_ATTEMPT_REASONS}.
@@ -19,7 +24,7 @@ export const FAILED_ATTEMPT_REASONS = ["not_found", "merchant_uid_mismatch"] as 
  * @example
  * import type { FailedAttemptReason } from "certgate";
  * if (outcome.kind === "attempt_failed") {
- *   const reason: FailedAttemptReason = outcome.reason; // "not_found" | "merchant_uid_mismatch"
+ *   const reason: FailedAttemptReason = outcome.reason; // "not_found" | "merchant_uid_mismatch" | "not_certified"
  * }
  */
 export type FailedAttemptReason = (typeof FAILED_ATTEMPT_REASONS)[number];

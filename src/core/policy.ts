@@ -22,7 +22,9 @@
  *      5a. `merchant_uid_mismatch` — the record's bound id (V1 `merchant_uid`, V2 the verification
  *                                   id) is absent or differs from the id this verification issued:
  *                                   a FAILED ATTEMPT (below);
- *      5b. `not_certified`         — V1 `certified !== true`, V2 status not VERIFIED;
+ *      5b. `not_certified`         — V1 `certified !== true`, V2 status not VERIFIED: a FAILED
+ *                                   ATTEMPT when a person presented it (PortOne lets them try again
+ *                                   under the same id), pending and uncounted for recovery;
  *      5c. `stale_certification`   — the verification time is absent, more than `freshnessSeconds`
  *                                   before `now`, or more than `futureToleranceSeconds` after `now`;
  *      5d. `underage`              — below `minAge`;

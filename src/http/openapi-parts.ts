@@ -177,7 +177,7 @@ export function completion(opts: { v2: boolean; redirect: boolean }): Record<str
             description:
               "to the verification's return_url with verification_id, status, reason and, for " +
               "duplicate_account, existing_account_ref (a failed " +
-              "attempt: status=pending&reason=not_found|merchant_uid_mismatch); the JSON answers " +
+              "attempt: status=pending&reason=not_found|merchant_uid_mismatch|not_certified); the JSON answers " +
               "below are for a verification created without return_url",
             headers: {
               Location: { description: "the return_url with the outcome", schema: { type: "string" } },
@@ -204,7 +204,8 @@ export function completion(opts: { v2: boolean; redirect: boolean }): Record<str
       description:
         "rejected or expired: error.code is the reason (`too_many_attempts` once the failed attempts " +
         "allowed by max_attempts are spent). A failed attempt — an upstream 404 (`not_found`) or a " +
-        "record bound to another verification (`merchant_uid_mismatch`) — is also 422 with that code, " +
+        "record bound to another verification (`merchant_uid_mismatch`) or a record not certified " +
+        "(`not_certified`: V1 certified false, V2 FAILED; the person may try again) — is also 422 with that code, " +
         "but verification.status stays `pending` with attempts_remaining: the owner's own result " +
         "still completes it",
       ...answer(completionErrorSchema),

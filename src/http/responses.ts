@@ -296,8 +296,9 @@ export function redirectResponse(c: Context, outcome: CompletionOutcome) {
  * 202 with status `pending` when the V2 record is not finished yet (READY, or a status certgate does
  * not know): nothing was written and the same call may be retried.
  *
- * A failed attempt (an upstream 404, a record bound to another verification) is 422 with `error.code`
- * `not_found` / `merchant_uid_mismatch` too, but `verification.status` stays `pending` and
+ * A failed attempt (an upstream 404, a record bound to another verification, a record not certified)
+ * is 422 with `error.code` `not_found` / `merchant_uid_mismatch` / `not_certified` too, but
+ * `verification.status` stays `pending` and
  * `verification.attempts_remaining` says how many more failed attempts it allows: the owner's own
  * result still completes it. The attempt after the last allowed one is the final 422
  * `too_many_attempts` (status `rejected`).

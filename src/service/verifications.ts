@@ -346,6 +346,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
     log: ServiceLogger,
     verification: VerificationRecord,
     result: UpstreamResult,
+    via: "browser" | "recovery",
   ): Promise<{ outcome: CompletionOutcome; consumable: boolean }> {
     const decision = evaluatePolicy({
       result,
@@ -356,6 +357,22 @@ export function createVerificationService(options: VerificationServiceOptions): 
     if (decision.ok === false && decision.reason === "merchant_uid_mismatch") {
       return {
         outcome: await failAttempt(log, verification, "merchant_uid_mismatch", result.upstreamId),
+        consumable: false,
+      };
+    }
+    // Not certified (V1 certified false, V2 FAILED): the person's attempt failed, and PortOne lets
+    // them try again under the same id (core/attempts.ts). Counted when a person presented it; left
+    // pending, uncounted, when recovery or a refresh asked.
+    if (decision.ok === false && decision.reason === "not_certified") {
+      if (via === "recovery") {
+        log.info(
+          { verification_id: verification.id, upstream_status: "not_certified" },
+          "upstream verification not certified; verification stays pending",
+        );
+        return { outcome: { kind: "pending", verification }, consumable: false };
+      }
+      return {
+        outcome: await failAttempt(log, verification, "not_certified", result.upstreamId),
         consumable: false,
       };
     }
@@ -421,7 +438,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
       if ("outcome" in fetched) return fetched.outcome;
 
       const result = fromV1Certification(fetched.record);
-      const { outcome, consumable } = await decide(log, verification, result);
+      const { outcome, consumable } = await decide(log, verification, result, "browser");
       if (consumable && options.deleteUpstreamAfterCompletion && v1.deleteCertification) {
         // Best effort: the outcome is committed; a failed delete is retried by nobody but logged.
         await v1.deleteCertification(result.upstreamId).catch((error: unknown) => {
@@ -512,6 +529,6 @@ export function createVerificationService(options: VerificationServiceOptions): 
       );
       return { kind: "pending", verification };
     }
-    return (await decide(log, verification, result)).outcome;
+    return (await decide(log, verification, result, via)).outcome;
   }
 }

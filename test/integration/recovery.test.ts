@@ -123,6 +123,21 @@ describe.each(DATABASES)("recovery of V2 results on %s", (kind) => {
       expect(lookups()).toBe(before + 3);
     });
 
+    it("FAILED then VERIFIED under one id: recovery waits, the person's retry verifies", async () => {
+      const v = await createV2Verification(h, {});
+      h.emulator.createIdentityVerification({
+        identityVerificationId: v.identity_verification_id,
+        status: "FAILED",
+      });
+      h.emulator.clock.advance(FIRST_CHECK_MS);
+      expect(await h.recovery.runOnce()).toMatchObject({ finished: 0 });
+      expect((await getView(h, v.id)).status).toBe("pending");
+      h.emulator.createIdentityVerification({ identityVerificationId: v.identity_verification_id });
+      const res = await completeV2(h, v.identity_verification_id);
+      expect(res.status).toBe(200);
+      expect((await getView(h, v.id)).status).toBe("verified");
+    });
+
     it("a lookup that PortOne answers 404 is no failed attempt: the verification stays pending", async () => {
       const v = await createV2Verification(h, { max_attempts: 1 });
       h.emulator.clock.advance(FIRST_CHECK_MS);
@@ -228,18 +243,20 @@ describe.each(DATABASES)("recovery of V2 results on %s", (kind) => {
       expect(await eventTypesOf(h, v.id)).toEqual(["verification.completed"]);
     });
 
-    it("V2 FAILED at PortOne: 200 rejected not_certified", async () => {
-      const v = await createV2Verification(h, {});
+    it("V2 FAILED at PortOne: 200 still pending, no attempt counted; the person's next attempt finishes it", async () => {
+      // PortOne lets the person try again under the same id (a cancel leaves it FAILED until then).
+      const v = await createV2Verification(h, { max_attempts: 1 });
       h.emulator.createIdentityVerification({
         identityVerificationId: v.identity_verification_id,
         status: "FAILED",
       });
       const res = await refresh(h, v.id);
       expect(res.status).toBe(200);
-      expect(view.parse(await res.json()).verification).toMatchObject({
-        status: "rejected",
-        reason: "not_certified",
-      });
+      expect(view.parse(await res.json()).verification).toMatchObject({ status: "pending", reason: null });
+      expect(await getView(h, v.id)).toMatchObject({ status: "pending", failed_attempts: 0 });
+      h.emulator.createIdentityVerification({ identityVerificationId: v.identity_verification_id });
+      const again = await refresh(h, v.id);
+      expect(view.parse(await again.json()).verification).toMatchObject({ status: "verified", reason: null });
     });
 
     it("V2 past its expiry: 200 expired, without asking PortOne", async () => {

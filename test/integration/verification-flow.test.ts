@@ -152,11 +152,18 @@ describe.each(API_VERSIONS)("%s", (version) => {
     });
 
     describe("each rejection reason", () => {
-      it("not_certified: the OTP was never confirmed (V1) / PortOne reports the verification FAILED (V2)", async () => {
-        await expectRejected(
-          await prepare({}, { v1: { persona: "uncertified" }, v2: { persona: "adult", status: "FAILED" } }),
-          "not_certified",
-        );
+      it("not_certified (the OTP never confirmed in V1, FAILED in V2) is a failed attempt: the person's next attempt under the same id verifies", async () => {
+        const created = await a.create(h, {});
+        const failed = a.record(h, created, {
+          v1: { persona: "uncertified" },
+          v2: { persona: "adult", status: "FAILED" },
+        });
+        await expectFailedAttempt(await failed.complete(), created, "not_certified");
+        // PortOne lets the person try again under the same merchant_uid / identityVerificationId.
+        const retried = a.record(h, created, "adult");
+        const res = await retried.complete();
+        expect(res.status).toBe(200);
+        expect((await outcome(res)).verification.status).toBe("verified");
       });
 
       it("already_used: a second completion of a finished verification", async () => {
@@ -460,7 +467,8 @@ describe.each(API_VERSIONS)("%s", (version) => {
           const location = await redirect(
             `identityVerificationId=${failed.ref}&code=FAILURE_TYPE_PG&message=x`,
           );
-          expect(location.searchParams.get("status")).toBe("rejected");
+          // PortOne's FAILED: a failed attempt, the verification still pending for the next one.
+          expect(location.searchParams.get("status")).toBe("pending");
           expect(location.searchParams.get("reason")).toBe("not_certified");
         });
 

@@ -44,7 +44,10 @@ import { RELIABILITY_TIMEOUT_MS, SOAK, scaled } from "./scale.js";
 const CONCURRENCY = 20;
 /** Attempts of the merchant's retry loop during the load (an impatient browser makes one). */
 const MAX_ATTEMPTS = 3;
-/** `max_attempts` of a `foreign` verification: its failed attempts are few, so the run ends it. */
+/**
+ * `max_attempts` of a `foreign` or `not_certified` verification: their tries are failed attempts,
+ * few enough that the run ends them.
+ */
 const FOREIGN_MAX_ATTEMPTS = 1;
 /** Every this many finished jobs, every issued PortOne token (V1 and V2) is revoked. */
 const REVOKE_EVERY = 10;
@@ -135,7 +138,8 @@ describe.each(DATABASES)("load with upstream faults on %s", (kind) => {
     await runPool(
       pending.map((v) => async () => {
         // A failed attempt (422, still pending) may be tried again, as a browser would: without
-        // faults each try is counted, so a foreign verification ends within its max_attempts + 1.
+        // faults each try is counted, so a foreign or not_certified verification ends within its
+        // max_attempts + 1.
         for (let i = 0; i <= FOREIGN_MAX_ATTEMPTS; i++) {
           const last = await completeWithRetries(h, v, {
             maxAttempts: MAX_ATTEMPTS,
@@ -238,8 +242,8 @@ describe.each(DATABASES)("load with upstream faults on %s", (kind) => {
     expect(consumedBy.size).toBe(consumed.length);
     for (const v of run.planned) {
       const record = run.final.get(v.id);
-      if (v.category === "foreign") {
-        // Someone else's imp_uid: not this verification's to consume.
+      if (v.category === "foreign" || v.category === "not_certified") {
+        // Someone else's imp_uid, or a record not certified: failed attempts, nothing consumed.
         expect(record?.upstreamId).toBeUndefined();
         expect([...consumedBy.values()]).not.toContain(v.id);
       } else {
@@ -260,7 +264,7 @@ describe.each(DATABASES)("load with upstream faults on %s", (kind) => {
     for (const v of run.planned) {
       expect(completed.get(v.id)).toEqual([run.final.get(v.id)?.status]);
       // Exactly one answer finished it (200 verified, 422 rejected); all others were 5xx, 202, 409 or
-      // (foreign only) a failed attempt: 422 with the verification still pending.
+      // (foreign and not_certified only) a failed attempt: 422 with the verification still pending.
       const finishing = v.responses.filter(
         (r) => r.status === 200 || (r.status === 422 && !isFailedAttempt(r)),
       );
@@ -273,10 +277,12 @@ describe.each(DATABASES)("load with upstream faults on %s", (kind) => {
       if (v.category !== "replay") expect(conflicts).toEqual([]);
       for (const conflict of conflicts) expect(conflict.code).toBe("already_used");
       const failedAttempts = v.responses.filter(isFailedAttempt);
-      if (v.category !== "foreign") expect(failedAttempts).toEqual([]);
-      for (const failed of failedAttempts) expect(failed.code).toBe("merchant_uid_mismatch");
-      if (v.category === "foreign")
-        expect(failedAttempts.length).toBeGreaterThanOrEqual(FOREIGN_MAX_ATTEMPTS);
+      const attemptReason = { foreign: "merchant_uid_mismatch", not_certified: "not_certified" } as const;
+      const reason =
+        v.category === "foreign" || v.category === "not_certified" ? attemptReason[v.category] : undefined;
+      if (reason === undefined) expect(failedAttempts).toEqual([]);
+      for (const failed of failedAttempts) expect(failed.code).toBe(reason);
+      if (reason !== undefined) expect(failedAttempts.length).toBeGreaterThanOrEqual(FOREIGN_MAX_ATTEMPTS);
       const pendingAnswers = v.responses.filter((r) => r.status === 202);
       if (v.category !== "ready") expect(pendingAnswers).toEqual([]);
     }
@@ -315,12 +321,14 @@ async function prepare(h: Harness, kind: string, scale: number): Promise<Planned
   const add = async (category: Category, api: "v1" | "v2", expected: Expected | "pair", ref?: string) => {
     serial += 1;
     const accountRef = ref ?? `load-${kind}-${serial}`;
-    // A foreign attempt does not finish a verification: with one failed attempt allowed, its second
-    // (the final retry's) rejects it as too_many_attempts.
+    // A foreign attempt, or a record not certified, does not finish a verification: with one failed
+    // attempt allowed, its second (the final retry's) rejects it as too_many_attempts.
     const body = {
       account_ref: accountRef,
       policy: POLICY,
-      ...(category === "foreign" ? { max_attempts: FOREIGN_MAX_ATTEMPTS } : {}),
+      ...(category === "foreign" || category === "not_certified"
+        ? { max_attempts: FOREIGN_MAX_ATTEMPTS }
+        : {}),
     };
     const created =
       api === "v1"
@@ -364,7 +372,7 @@ async function prepare(h: Harness, kind: string, scale: number): Promise<Planned
     }
   };
   const verified: Expected = { status: "verified" };
-  const rejected = (reason: "underage" | "not_certified" | "too_many_attempts"): Expected => ({
+  const rejected = (reason: "underage" | "too_many_attempts"): Expected => ({
     status: "rejected",
     reason,
   });
@@ -376,9 +384,9 @@ async function prepare(h: Harness, kind: string, scale: number): Promise<Planned
   for (let i = 0; i < counts.underageV2; i++)
     record(await add("underage", "v2", rejected("underage")), { persona: "minor" });
   for (let i = 0; i < counts.notCertifiedV1; i++)
-    record(await add("not_certified", "v1", rejected("not_certified")), { persona: "uncertified" });
+    record(await add("not_certified", "v1", rejected("too_many_attempts")), { persona: "uncertified" });
   for (let i = 0; i < counts.notCertifiedV2; i++)
-    record(await add("not_certified", "v2", rejected("not_certified")), { failed: true });
+    record(await add("not_certified", "v2", rejected("too_many_attempts")), { failed: true });
   const pairApis: ["v1" | "v2", "v1" | "v2"][] = [
     ["v1", "v1"],
     ["v1", "v2"],

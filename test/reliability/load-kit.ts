@@ -23,7 +23,9 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
 /**
  * - `adult`: a fresh person → verified.
  * - `underage`: the `minor` persona under `min_age: 19` → `underage`.
- * - `not_certified`: V1 `uncertified` persona, V2 a FAILED record → `not_certified`.
+ * - `not_certified`: V1 `uncertified` persona, V2 a FAILED record: each try is a failed attempt
+ *   (422 `not_certified`, still pending: PortOne lets the person try again under the same id) until
+ *   the one after its `max_attempts` → `too_many_attempts`.
  * - `pair`: one person in two verifications with different accounts → one verified, one `duplicate_account`.
  * - `replay`: a fresh person whose completion is sent three times at once, then once more → verified once.
  * - `foreign`: a verification presenting a replayed (already used) imp_uid: each try is a failed attempt
