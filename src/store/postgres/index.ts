@@ -21,7 +21,19 @@ export interface PostgresStoreOptions {
   max?: number | undefined;
   /** Extra libpq-style startup options, e.g. `-c search_path=tenant_a`. */
   options?: string | undefined;
+  /** How long a statement waits for a row or table lock before a 503 `store_busy`. Default 5 s. */
+  lockTimeoutMs?: number | undefined;
 }
+
+/**
+ * A lock another session holds (a long transaction in psql, a stuck migration, a batch job) made a
+ * request wait as long as that session lived: no answer, not even a 503. Past this bound PostgreSQL
+ * cancels the wait (55P03), which store/errors.ts answers as `store_busy` with Retry-After, as
+ * SQLite's `busy_timeout` (5 s) is. Migrations are not bounded by it: Kysely's PostgreSQL migrator
+ * sets its own `lock_timeout` (one hour) for the migration's transaction, so a second instance that
+ * starts while the first migrates waits for it (test/store/postgres-lock-timeout.test.ts).
+ */
+export const LOCK_TIMEOUT_MS = 5_000;
 
 const INT8_OID = 20;
 
@@ -70,6 +82,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
+    lock_timeout: options.lockTimeoutMs ?? LOCK_TIMEOUT_MS,
     // A database that cannot be reached answers within this bound instead of holding the request
     // forever (a refused port fails at once anyway); also bounds the wait for a free client.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
