@@ -20,7 +20,7 @@ import type { Database } from "../schema.js";
 import { driveSync, type StepRunner, type Steps } from "../steps.js";
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from "./checkpointer.js";
 import { SQLITE_DIALECT } from "./dialect.js";
-import { offloadingStore, type SqliteOffload } from "./offload.js";
+import { INLINE_BUSY_TIMEOUT_MS, offloadingStore, type SqliteOffload } from "./offload.js";
 
 export type { SqliteOffload, WorkerEvent } from "./offload.js";
 
@@ -87,6 +87,8 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
           busy: options.offload.busy,
           onWorker: options.offload.onWorker,
         });
+  // With a worker to wait on another process's lock, this thread waits only briefly (offload.ts).
+  if (offloaded !== store) database.pragma(`busy_timeout = ${INLINE_BUSY_TIMEOUT_MS}`);
   if (checkpointer === undefined) return offloaded;
   return Object.freeze({
     ...offloaded,

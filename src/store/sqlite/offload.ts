@@ -19,6 +19,12 @@
  *   connection's lock waits for it instead of failing at its first write with SQLITE_BUSY_SNAPSHOT.
  *   The worker may wait that way for an asynchronous transaction of this thread; waiting there
  *   blocks no one.
+ * - A write here that finds the database locked by another process (an operator's `certgate purge`
+ *   or `sqlite3`) does not wait for it here: this thread's connection waits only
+ *   {@link INLINE_BUSY_TIMEOUT_MS}, then the write goes to the worker, which waits the full busy
+ *   timeout where waiting blocks no one. Before, each such write held the event loop for up to 5 s,
+ *   every request and `/healthz` with it. Nothing of the refused attempt was written: a write
+ *   transaction begins IMMEDIATE, so the lock is refused at its BEGIN.
  * - Nothing is lost to a worker that dies: calls are sent to it only once it is ready (writes run
  *   here while it starts, and for good if it never does); a call it had in hand fails as a
  *   `StoreError` "unavailable" — its transaction committed whole or not at all, and a completion
@@ -67,6 +73,12 @@ export interface WorkerOptions {
   entry?: string | undefined;
 }
 
+/**
+ * How long a write on the calling thread waits for another connection's lock before it is handed to
+ * the worker instead (see the header), in ms: short, since the wait blocks the event loop.
+ */
+export const INLINE_BUSY_TIMEOUT_MS = 50;
+
 /** `inline` (the store on this thread) with its operations handed to a worker while `busy()`. */
 export function offloadingStore(inline: Store, options: WorkerOptions & SqliteOffload): Store {
   const { busy, onWorker, ...workerOptions } = options;
@@ -82,12 +94,9 @@ export function offloadingStore(inline: Store, options: WorkerOptions & SqliteOf
   let unavailable = false;
   let closed = false;
 
-  /** The worker a write goes to now, if any (see the header); starts one when first needed. */
-  const workerForWrite = (): StoreWorker | undefined => {
+  /** The worker, started if there is none (undefined once one could not start, or when closed). */
+  const ensureWorker = (): StoreWorker | undefined => {
     if (closed || unavailable) return undefined;
-    // Calls in hand: the next one queues behind them (this thread must not take the lock meanwhile).
-    if (worker !== undefined && !worker.idle()) return worker;
-    if (!busy()) return undefined;
     worker ??= startWorker(workerOptions, {
       ready: () => tell({ type: "ready" }),
       failedToStart: (code) => {
@@ -100,15 +109,38 @@ export function offloadingStore(inline: Store, options: WorkerOptions & SqliteOf
         tell({ type: "exited", code });
       },
     });
+    return worker;
+  };
+
+  /** The worker a write goes to now, if any (see the header); starts one when first needed. */
+  const workerForWrite = (): StoreWorker | undefined => {
+    if (closed || unavailable) return undefined;
+    // Calls in hand: the next one queues behind them (this thread must not take the lock meanwhile).
+    if (worker !== undefined && !worker.idle()) return worker;
+    if (!busy()) return undefined;
     // While it starts, the writes run here as before.
-    return worker.ready() ? worker : undefined;
+    const started = ensureWorker();
+    return started?.ready() ? started : undefined;
+  };
+
+  /** A write here; refused by another connection's lock, it goes to the worker (see the header). */
+  const inlineWrite = async (method: WorkerMethod, args: unknown[]): Promise<unknown> => {
+    try {
+      return await (inline[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+    } catch (error) {
+      if (!(error instanceof StoreError && error.code === "busy")) throw error;
+      const target = ensureWorker();
+      if (target === undefined || !(await target.whenReady())) throw error;
+      return target.call(method, args);
+    }
   };
 
   const route =
     <M extends WorkerMethod>(method: M) =>
     (...args: Parameters<Store[M]>): ReturnType<Store[M]> => {
-      const target = READS.has(method) ? undefined : workerForWrite();
-      if (target === undefined) return (inline[method] as (...a: unknown[]) => ReturnType<Store[M]>)(...args);
+      if (READS.has(method)) return (inline[method] as (...a: unknown[]) => ReturnType<Store[M]>)(...args);
+      const target = workerForWrite();
+      if (target === undefined) return inlineWrite(method, args) as ReturnType<Store[M]>;
       return target.call(method, args) as ReturnType<Store[M]>;
     };
 
@@ -143,6 +175,8 @@ const READS: ReadonlySet<WorkerMethod> = new Set<WorkerMethod>([
 interface StoreWorker {
   /** True once its store is open: calls are sent to it only then. */
   ready(): boolean;
+  /** Resolves true once it is ready, false if it exits first. */
+  whenReady(): Promise<boolean>;
   /** True when no call is in hand: nothing of the worker's holds the database. */
   idle(): boolean;
   call(method: WorkerMethod, args: unknown[]): Promise<unknown>;
@@ -170,6 +204,10 @@ function startWorker(
   let ready = false;
   let closing: Promise<void> | undefined;
   let exitCode: number | undefined;
+  let readied: (ready: boolean) => void = () => {};
+  const whenReady = new Promise<boolean>((resolve) => {
+    readied = resolve;
+  });
   const worker = new Worker(BOOTSTRAP, {
     eval: true,
     workerData: { ...workerEntry(options.entry), options },
@@ -192,6 +230,7 @@ function startWorker(
   worker.on("message", (message: WorkerMessage) => {
     if ("ready" in message) {
       ready = true;
+      readied(true);
       on.ready();
       return;
     }
@@ -205,6 +244,7 @@ function startWorker(
   });
   worker.once("exit", (code) => {
     exitCode = code;
+    readied(false);
     const calls = [...pending.values()];
     pending.clear();
     for (const call of calls) {
@@ -218,6 +258,7 @@ function startWorker(
 
   return {
     ready: () => ready && exitCode === undefined,
+    whenReady: () => whenReady.then((isReady) => isReady && exitCode === undefined),
     idle: () => pending.size === 0,
     call(method, args) {
       return new Promise((resolve, reject) => {
