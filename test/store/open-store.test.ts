@@ -5,6 +5,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { describeDatabaseFailure } from "../../src/startup-errors.js";
 import { createKeyring, isPostgresUrl, openSqliteStore, openStore } from "../../src/store/index.js";
 
 const POSTGRES_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -48,6 +49,37 @@ describe("choosing the backend by database URL", () => {
       expect(pragma("busy_timeout")).toBe(5000);
     } finally {
       await store.close();
+    }
+  });
+
+  it("refuses a SQLite file it cannot write, at open, instead of answering every write 503 for good", async () => {
+    const filename = join(dir, "read-only.db");
+    await (await openStore({ databaseUrl: filename, keyring })).close(); // created and migrated
+    // What SQLite does without a word to a file this process may not write: opens it read-only.
+    const database = new BetterSqlite3(filename, { readonly: true });
+    const error = await openSqliteStore({ database, keyring }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: expect.stringMatching(/^SQLITE_READONLY/) });
+    expect(database.open).toBe(false); // closed by the refusal, not left behind
+    // The one line certgate serve prints for it names DATABASE_URL and the cause.
+    expect(describeDatabaseFailure(error, filename)).toBe(
+      `the SQLite file ${filename} is read-only (${(error as { code: string }).code})`,
+    );
+  });
+
+  it("opens a SQLite file another process holds the write lock of (the lock is not a refusal)", async () => {
+    const filename = join(dir, "locked.db");
+    await (await openStore({ databaseUrl: filename, keyring })).close();
+    const other = new BetterSqlite3(filename);
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      const store = await openStore({ databaseUrl: filename, keyring });
+      await store.close();
+    } finally {
+      other.exec("ROLLBACK");
+      other.close();
     }
   });
 

@@ -67,6 +67,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   const store = sqliteStoreOn(database, options.keyring, busyTimeoutMs);
   try {
     await store.migrate();
+    refuseReadOnly(database);
   } catch (error) {
     await store.close();
     throw error;
@@ -97,6 +98,31 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
       await offloaded.close();
     },
   });
+}
+
+/**
+ * Throws SQLite's own SQLITE_READONLY when `database` cannot write. SQLite opens a file it may not
+ * write (its permissions, a directory where the -wal file cannot be made) read-only without a
+ * word, and migrating an up-to-date file writes nothing: the store opened, `/readyz` said ready,
+ * and every write was a 503 `store_read_only` until a restart, even after the permissions were
+ * fixed. A lock another connection holds is not this refusal: the write lock's wait is left to
+ * the store's calls.
+ */
+function refuseReadOnly(database: BetterSqlite3.Database): void {
+  if (database.memory) return;
+  const previous = database.pragma("busy_timeout", { simple: true });
+  database.pragma("busy_timeout = 0");
+  try {
+    // A write that changes nothing (the header's user_version, to its own value), rolled back.
+    database.exec("BEGIN IMMEDIATE");
+    database.pragma(`user_version = ${database.pragma("user_version", { simple: true })}`);
+  } catch (error) {
+    const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
+    if (code.startsWith("SQLITE_READONLY")) throw error;
+  } finally {
+    if (database.inTransaction) database.exec("ROLLBACK");
+    database.pragma(`busy_timeout = ${previous}`);
+  }
 }
 
 /**
