@@ -114,3 +114,11 @@ export interface VerificationRecord {
 export type CompletionDecision =
   | { ok: true; identity: VerifiedIdentity; personKey: PersonKey | undefined }
   | { ok: false; reason: RejectionReason; personKey?: PersonKey | undefined };
+
+/**
+ * Bounds of a verification's lifetime (`expires_in_seconds`, `ttlSeconds`): at least a minute, at
+ * most a day. The same over HTTP and from the library: a negative one expired at birth, and one of
+ * 1e12 seconds never would.
+ */
+export const MIN_TTL_SECONDS = 60;
+export const MAX_TTL_SECONDS = 86_400;

@@ -12,6 +12,7 @@ import { MAX_MAX_ATTEMPTS, MIN_MAX_ATTEMPTS } from "../core/attempts.js";
 import { type ExpectedField, MAX_EXPECTED_NAME_LENGTH } from "../core/expected.js";
 import { MAX_POLICY_AGE, type PolicyField } from "../core/policy.js";
 import { PURPOSES } from "../core/reasons.js";
+import { MAX_TTL_SECONDS, MIN_TTL_SECONDS } from "../core/verification.js";
 
 const age = z.number().int().min(0).max(MAX_POLICY_AGE);
 /** Printable ASCII without spaces: a merchant's own user id, echoed back in outcomes. */
@@ -59,7 +60,7 @@ export const createVerificationBody = z.strictObject({
   account_ref: accountRef.optional(),
   expected: expectedInput.optional(),
   return_url: z.string().max(2048).optional(),
-  expires_in_seconds: z.number().int().min(60).max(86_400).optional(),
+  expires_in_seconds: z.number().int().min(MIN_TTL_SECONDS).max(MAX_TTL_SECONDS).optional(),
   /**
    * Failed attempts (an upstream 404, a record bound to another verification) allowed while the
    * verification stays pending; the next one rejects it as `too_many_attempts`. Default 5.

@@ -15,7 +15,13 @@ import { type PolicyInput, policyFromInput, unknownPolicyKeys } from "../core/po
 import { defaultPurpose, purposeProblem } from "../core/purpose.js";
 import { isPurpose, PURPOSES, type Purpose } from "../core/reasons.js";
 import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
-import type { ApiVersion, NewVerification, VerificationRecord } from "../core/verification.js";
+import {
+  type ApiVersion,
+  MAX_TTL_SECONDS,
+  MIN_TTL_SECONDS,
+  type NewVerification,
+  type VerificationRecord,
+} from "../core/verification.js";
 
 /**
  * What {@link VerificationService.create} takes: a policy, and optionally an account, a return URL,
@@ -101,8 +107,8 @@ export interface IdempotentCreation {
 
 /**
  * The pending verification `input` asks for, created at `context.now()` (read once it is valid).
- * @throws {RequestError} `unknown_field`, or `invalid_request` for an unconfigured `apiVersion` or a
- *   `maxAttempts` out of bounds.
+ * @throws {RequestError} `unknown_field`, or `invalid_request` for an unconfigured `apiVersion`, or a
+ *   `maxAttempts` or `ttlSeconds` out of bounds.
  */
 export function buildNewVerification(
   input: CreateVerificationInput,
@@ -164,8 +170,15 @@ export function buildNewVerification(
       });
     }
   }
-  const createdAt = context.now();
   const ttlSeconds = input.ttlSeconds ?? context.ttlSeconds;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < MIN_TTL_SECONDS || ttlSeconds > MAX_TTL_SECONDS) {
+    throw new RequestError(
+      "invalid_request",
+      `ttlSeconds must be an integer from ${MIN_TTL_SECONDS} to ${MAX_TTL_SECONDS}`,
+      { field: "ttlSeconds" },
+    );
+  }
+  const createdAt = context.now();
   return {
     id: newId("ver"),
     apiVersion,

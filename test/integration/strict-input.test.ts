@@ -743,6 +743,29 @@ describe.each(DATABASES)("strict input on %s", (kind) => {
     });
   });
 
+  it.each([[-1], [0], [59], [86_401], [1e12], [90.5], [Number.NaN]])(
+    "service.create with ttlSeconds %s → invalid_request naming it, nothing stored",
+    async (ttlSeconds) => {
+      const policy = resolvePolicy({}, { creatingAccount: false });
+      const error = await storesNothing(() =>
+        extra.service.create({ policy, ttlSeconds }).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      );
+      expect(error).toBeInstanceOf(RequestError);
+      expect(error).toMatchObject({ code: "invalid_request", details: { field: "ttlSeconds" } });
+    },
+  );
+
+  it("service.create takes ttlSeconds at its bounds, 60 and 86,400", async () => {
+    const policy = resolvePolicy({}, { creatingAccount: false });
+    for (const ttlSeconds of [60, 86_400]) {
+      const created = await extra.service.create({ policy, ttlSeconds });
+      expect(created.expiresAt.getTime() - created.createdAt.getTime()).toBe(ttlSeconds * 1000);
+    }
+  });
+
   describe("the library's completions refuse what they do not know", () => {
     it.each([
       ["the HTTP spelling", { imp_uid: "IMP", merchant_uid: "MID" }, "unknown_field", "imp_uid"],
