@@ -32,6 +32,8 @@ export interface StartOptions {
   /** A line of the log containing this text (a JSON object) means the process is ready. */
   readyText: string;
   timeoutMs?: number;
+  /** A command that runs node, as `valgrind --tool=callgrind …` does (bench/instructions.ts). */
+  wrapper?: string[] | undefined;
 }
 
 /** Spawns `node …args`, waits until its log shows `readyText`, and returns it. */
@@ -39,7 +41,8 @@ export async function startProcess(options: StartOptions): Promise<StartedProces
   const fd = openSync(options.logFile, "a");
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, options.args, {
+    const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
+    child = spawn(command ?? process.execPath, [...prefix, ...options.args], {
       cwd: options.cwd,
       env: options.env,
       stdio: ["ignore", fd, fd],

@@ -86,9 +86,13 @@ export async function startCertgate(
     name?: ServerName;
     /** Another build's cli/main.js (certgate-ref); default this checkout's. */
     main?: string;
+    /** What runs node (processes.ts StartOptions.wrapper). */
+    wrapper?: string[];
   },
 ): Promise<Server> {
   const started = await startProcess({
+    wrapper: options.wrapper,
+    timeoutMs: options.wrapper ? 120_000 : undefined,
     args: [
       ...profileArgs(options.profileName ?? "certgate", dirs.profileDir),
       options.main ?? CERTGATE_MAIN,
@@ -155,10 +159,12 @@ async function startCompiledServer(
   name: "baseline" | "floor",
   dirs: RunDirs,
   emulatorUrl: string,
-  options: { profileName?: string | undefined; env?: Record<string, string> },
+  options: { profileName?: string | undefined; env?: Record<string, string>; wrapper?: string[] | undefined },
   prepare: Server["prepare"],
 ): Promise<Server> {
   const started = await startProcess({
+    wrapper: options.wrapper,
+    timeoutMs: options.wrapper ? 120_000 : undefined,
     args: [...profileArgs(options.profileName ?? name, dirs.profileDir), compiledServer(name)],
     env: {
       ...baseEnv(),
@@ -181,14 +187,14 @@ async function startCompiledServer(
 export function startBaseline(
   dirs: RunDirs,
   emulatorUrl: string,
-  options: { runId: string; profileName?: string },
+  options: { runId: string; profileName?: string; wrapper?: string[] },
 ): Promise<Server> {
   const env = { DATABASE_FILE: join(dirs.dir, "baseline-users.sqlite") };
   return startCompiledServer(
     "baseline",
     dirs,
     emulatorUrl,
-    { profileName: options.profileName, env },
+    { profileName: options.profileName, env, wrapper: options.wrapper },
     async (n) => {
       const impUid = await createRecord(emulatorUrl, benchPerson(options.runId, n));
       return JSON.stringify({ imp_uid: impUid });
@@ -203,9 +209,10 @@ export function startBaseline(
 export function startFloor(
   dirs: RunDirs,
   emulatorUrl: string,
-  options: { runId: string; profileName?: string },
+  options: { runId: string; profileName?: string; wrapper?: string[] },
 ): Promise<Server> {
-  return startCompiledServer("floor", dirs, emulatorUrl, { profileName: options.profileName }, async (n) => {
+  const serverOptions = { profileName: options.profileName, wrapper: options.wrapper };
+  return startCompiledServer("floor", dirs, emulatorUrl, serverOptions, async (n) => {
     const merchantUid = `floor-${options.runId}-${n}`;
     const impUid = await createRecord(emulatorUrl, benchPerson(options.runId, n), merchantUid);
     return JSON.stringify({ imp_uid: impUid, merchant_uid: merchantUid });
