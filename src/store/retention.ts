@@ -5,38 +5,65 @@ import { insertAudit, insertOutboxEvent, type StoreContext } from "./context.js"
 import { newEventId } from "./outbox.js";
 import { msOf } from "./rows.js";
 
+/**
+ * Verifications purged per transaction. A backlog (the first purge of a large database, a retention
+ * shortened) is destroyed in transactions of this many, each short: one UPDATE over a million rows
+ * held the write lock (SQLite) or its row locks for its whole run, and outlived a bounded query.
+ * Each batch has its audit event (with its count) and its webhook events.
+ */
+export const PURGE_BATCH = 1_000;
+
 export function retentionMethods(ctx: StoreContext): Pick<Store, "purgeIdentities"> {
-  const { db } = ctx;
   return {
-    async purgeIdentities({ completedBefore, now, emitEvents }) {
-      const nowMs = msOf(now);
-      return db.transaction().execute(async (trx) => {
-        const purged = await trx
-          .updateTable("verifications")
-          .set({ name_enc: null, birth_date_enc: null, phone_enc: null, purged_at: nowMs })
-          .where("completed_at", "<", msOf(completedBefore))
-          .where("purged_at", "is", null)
-          .where((eb) =>
-            eb.or([
-              eb("name_enc", "is not", null),
-              eb("birth_date_enc", "is not", null),
-              eb("phone_enc", "is not", null),
-            ]),
-          )
-          .returning("id")
-          .execute();
-        if (purged.length > 0) {
-          await insertAudit(ctx, trx, null, "identities.purged", nowMs, { count: purged.length });
-        }
-        if (emitEvents === true) {
-          // One event per verification, in the purge's transaction: a receiver that keeps a copy of
-          // the identity (read through the API) learns it must destroy its copy too.
-          for (const { id } of purged) {
-            await insertOutboxEvent(ctx, trx, id, identityPurgedEvent(id, newEventId(), now), nowMs);
-          }
-        }
-        return purged.length;
-      });
+    async purgeIdentities(input) {
+      let total = 0;
+      for (;;) {
+        const purged = await purgeBatch(ctx, input);
+        total += purged;
+        if (purged < PURGE_BATCH) return total;
+      }
     },
   };
+}
+
+/** One transaction: up to {@link PURGE_BATCH} verifications purged, with their events. */
+function purgeBatch(
+  ctx: StoreContext,
+  { completedBefore, now, emitEvents }: Parameters<Store["purgeIdentities"]>[0],
+): Promise<number> {
+  const nowMs = msOf(now);
+  return ctx.db.transaction().execute(async (trx) => {
+    const due = trx
+      .selectFrom("verifications")
+      .select("id")
+      .where("completed_at", "<", msOf(completedBefore))
+      .where("purged_at", "is", null)
+      .where((eb) =>
+        eb.or([
+          eb("name_enc", "is not", null),
+          eb("birth_date_enc", "is not", null),
+          eb("phone_enc", "is not", null),
+        ]),
+      )
+      .limit(PURGE_BATCH);
+    const purged = await trx
+      .updateTable("verifications")
+      .set({ name_enc: null, birth_date_enc: null, phone_enc: null, purged_at: nowMs })
+      .where("id", "in", due)
+      // Again here: on PostgreSQL a row another instance purged meanwhile is re-read after its lock.
+      .where("purged_at", "is", null)
+      .returning("id")
+      .execute();
+    if (purged.length > 0) {
+      await insertAudit(ctx, trx, null, "identities.purged", nowMs, { count: purged.length });
+    }
+    if (emitEvents === true) {
+      // One event per verification, in the purge's transaction: a receiver that keeps a copy of
+      // the identity (read through the API) learns it must destroy its copy too.
+      for (const { id } of purged) {
+        await insertOutboxEvent(ctx, trx, id, identityPurgedEvent(id, newEventId(), now), nowMs);
+      }
+    }
+    return purged.length;
+  });
 }

@@ -51,6 +51,11 @@ export interface OwnPostgres {
   start(): Promise<void>;
   /** SIGKILL to the postmaster and every backend at once, then waits until all are gone. */
   kill9(): Promise<void>;
+  /**
+   * SIGSTOP (`true`) or SIGCONT (`false`) to the postmaster and every backend: a server that stops
+   * answering without closing a connection, as a frozen VM does.
+   */
+  freeze(frozen: boolean): void;
   /** Immediate stop and removal of the data directory: for afterAll. */
   remove(): Promise<void>;
 }
@@ -153,6 +158,16 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
       // remove both lock files, as an operator does after a crash once no process is left.
       rmSync(pidFile, { force: true });
       rmSync(join(dir, `.s.PGSQL.${port}.lock`), { force: true });
+    },
+    freeze(frozen) {
+      const postmaster = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+      for (const pid of [postmaster, ...childrenOf(postmaster)]) {
+        try {
+          process.kill(pid, frozen ? "SIGSTOP" : "SIGCONT");
+        } catch {
+          // gone meanwhile
+        }
+      }
     },
     async remove() {
       if (existsSync(join(data, "postmaster.pid"))) {

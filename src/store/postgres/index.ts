@@ -6,7 +6,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import type pg from "pg";
 import type { Store } from "../../core/store.js";
 import type { Keyring } from "../crypto.js";
-import { openMigratedStore } from "../kysely-store.js";
+import { createKyselyStore, openMigratedStore } from "../kysely-store.js";
 import { importPeer } from "../peers.js";
 import { statementName } from "../prepared.js";
 import type { Database } from "../schema.js";
@@ -23,7 +23,20 @@ export interface PostgresStoreOptions {
   options?: string | undefined;
   /** How long a statement waits for a row or table lock before a 503 `store_busy`. Default 5 s. */
   lockTimeoutMs?: number | undefined;
+  /** How long a query waits for PostgreSQL's answer before a 503 `store_unavailable`. Default 30 s. */
+  queryTimeoutMs?: number | undefined;
 }
+
+/**
+ * A PostgreSQL that stops answering without closing its connections (a frozen VM, a stopped
+ * process, a network that drops packets) held every request on a pooled connection for as long as
+ * it lasted; TCP keepalive does not notice a peer whose kernel still acknowledges. Past this bound
+ * pg gives up on the query ("Query read timeout", `store_unavailable`) and drops the connection;
+ * the next request connects afresh (CONNECT_TIMEOUT_MS bounds that). Generous, since every query
+ * of the store is short: the retention purge works in batches (store/retention.ts). Migrations run
+ * before, on a connection of their own without it: one may take longer.
+ */
+export const QUERY_TIMEOUT_MS = 30_000;
 
 /**
  * A lock another session holds (a long transaction in psql, a stuck migration, a batch job) made a
@@ -79,10 +92,11 @@ export function prepareHotStatements(pool: pg.Pool): void {
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   // pg, an optional peer dependency, is imported when the first PostgreSQL store opens.
   const { default: pg } = await importPeer("pg", "a PostgreSQL store", () => import("pg"));
-  const pool = new pg.Pool({
+  const config = (max: number, bounded: boolean): pg.PoolConfig => ({
     connectionString: options.connectionString,
-    max: options.max ?? 10,
+    max,
     lock_timeout: options.lockTimeoutMs ?? LOCK_TIMEOUT_MS,
+    ...(bounded ? { query_timeout: options.queryTimeoutMs ?? QUERY_TIMEOUT_MS } : {}),
     // A database that cannot be reached answers within this bound instead of holding the request
     // forever (a refused port fails at once anyway); also bounds the wait for a free client.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -101,10 +115,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // Migrations first, on one connection whose queries are not bounded (QUERY_TIMEOUT_MS says why).
+  const migrating = new pg.Pool(config(1, false));
+  survivePoolErrors(migrating);
+  await openMigratedStore({
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: migrating }) }),
+    dialect: POSTGRES_DIALECT,
+    keyring: options.keyring,
+  }).then((migrated) => migrated.close());
+  const pool = new pg.Pool(config(options.max ?? 10, true));
   survivePoolErrors(pool);
   prepareHotStatements(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return openMigratedStore({
+  return createKyselyStore({
     db,
     dialect: POSTGRES_DIALECT,
     keyring: options.keyring,
