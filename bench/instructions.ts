@@ -3,8 +3,9 @@
  * after a warm-up, counting the user-space instructions of its whole process (every thread) while
  * the timed completions run and nothing else. A count, not a time: the same build gives the same
  * figure within about a per cent whatever else the machine does (three runs of certgate here:
- * 2.69–2.73 M), where throughput and CPU time on a shared 2-core VM swing by ±20 % between runs of
- * one build (bench/lib/why.ts, fourteenth pass). So a lever worth a few per cent, too small for an
+ * 2.69–2.73 M; its steady part, V8's optimizing compiler aside, 1.487–1.493 M), where throughput
+ * and CPU time on a shared 2-core VM swing by ±20 % between runs of one build (bench/lib/why.ts,
+ * fourteenth and fifteenth passes). So a lever worth a few per cent, too small for an
  * A/B of `npm run bench` to resolve, can be measured here. What it leaves out: the kernel's work
  * (socket writes, the WAL's pwrite) and any waiting, and concurrency — one completion at a time
  * keeps certgate's store on its event loop (its worker thread waits).
@@ -78,8 +79,38 @@ function control(action: string, pid: number): void {
   });
 }
 
+/** What one run counted per timed completion: everything, and V8's optimizing compiler's part. */
+interface Counted {
+  total: number;
+  compiler: number;
+}
+
+/**
+ * V8's optimizing compiler (TurboFan, on a background thread) by its symbols. It still optimizes,
+ * and re-optimizes after a deoptimization, long after the warm-up (`--trace-opt` at c1: about one
+ * function every ten completions after 2,000), and each compile costs millions of instructions:
+ * its share says how warm the run was, and the rest is the steady work of a completion.
+ */
+const COMPILER = /v8::internal::(compiler|maglev|turboshaft)::/;
+
+/** The instructions of `file` (a callgrind dump) in functions whose name matches `pattern`. */
+function instructionsIn(file: string, pattern: RegExp): number {
+  const annotated = execFileSync("callgrind_annotate", ["--inclusive=no", "--threshold=100", file], {
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  let sum = 0;
+  for (const line of annotated.split("\n")) {
+    const match = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
+    if (match?.[1] && match[2] && !match[2].includes("PROGRAM TOTALS") && pattern.test(match[2])) {
+      sum += Number(match[1].replaceAll(",", ""));
+    }
+  }
+  return sum;
+}
+
 /** One run of `name`: its instructions per timed completion. */
-async function measure(name: Name): Promise<number> {
+async function measure(name: Name): Promise<Counted> {
   const dir = mkdtempSync(join(tmpdir(), "certgate-instructions-"));
   const out = join(dir, "callgrind.out");
   const wrapper = [
@@ -125,12 +156,15 @@ async function measure(name: Name): Promise<number> {
     await running.process.stop();
     // The dump's file(s) hold the window; the one written at exit holds nothing after it.
     let total = 0;
+    let compiler = 0;
     for (const file of readdirSync(dir).filter((f) => f.startsWith("callgrind.out"))) {
       const totals = /^totals: (\d+)$/m.exec(readFileSync(join(dir, file), "utf8"));
-      total += Number(totals?.[1] ?? 0);
+      const counted = Number(totals?.[1] ?? 0);
+      total += counted;
+      if (counted > 0) compiler += instructionsIn(join(dir, file), COMPILER);
     }
     if (total === 0) throw new Error(`${name}: callgrind counted nothing (is callgrind_control working?)`);
-    return total / N;
+    return { total: total / N, compiler: compiler / N };
   } finally {
     await server?.process.stop();
     await emulator.process.stop();
@@ -140,27 +174,34 @@ async function measure(name: Name): Promise<number> {
 
 process.on("exit", killAllChildren);
 if (!args["no-build"]) execFileSync("npm", ["run", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
-const results = new Map<Name, number[]>(servers.map((name) => [name, []]));
+const results = new Map<Name, Counted[]>(servers.map((name) => [name, []]));
+const millions = (xs: number[]) => xs.map((x) => `${(x / 1e6).toFixed(3)} M`).join(", ");
 for (let round = 0; round < REPEAT; round++) {
   for (const name of servers) {
-    const perVerification = await measure(name);
-    results.get(name)?.push(perVerification);
+    const counted = await measure(name);
+    results.get(name)?.push(counted);
     console.error(
-      `${name}, run ${round + 1}: ${Math.round(perVerification).toLocaleString("en")} instructions`,
+      `${name}, run ${round + 1}: ${millions([counted.total])} instructions, ${millions([counted.compiler])} of them compiling`,
     );
   }
 }
 removeCompiledBaseline();
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const first = mean(results.get(servers[0] as Name) ?? [0]);
-console.log(`\n| server | instructions per verification (each run) | mean | vs ${servers[0]} |`);
-console.log("| --- | --- | ---: | ---: |");
+const steady = (runs: Counted[]) => runs.map((r) => r.total - r.compiler);
+const first = mean(steady(results.get(servers[0] as Name) ?? []));
+console.log(
+  `\n| server | all instructions (each run) | V8 compiling | the rest (each run) | the rest, mean | vs ${servers[0]} |`,
+);
+console.log("| --- | --- | --- | --- | ---: | ---: |");
 for (const [name, runs] of results) {
-  const each = runs.map((r) => `${(r / 1e6).toFixed(3)} M`).join(", ");
+  const rest = steady(runs);
+  const all = millions(runs.map((r) => r.total));
+  const compiling = millions(runs.map((r) => r.compiler));
+  const ratio = (mean(rest) / first).toFixed(3);
   console.log(
-    `| ${name} | ${each} | ${(mean(runs) / 1e6).toFixed(3)} M | ${(mean(runs) / first).toFixed(3)}× |`,
+    `| ${name} | ${all} | ${compiling} | ${millions(rest)} | ${millions([mean(rest)])} | ${ratio}× |`,
   );
 }
 console.log(
-  `\n${WARM} completions of warm-up, ${N} counted, one at a time; user-space instructions of the server's process.`,
+  `\n${WARM} completions of warm-up, ${N} counted, one at a time; user-space instructions of the server's process per completion. "V8 compiling": its optimizing compiler, still warming up; "the rest": the steady work, compared.`,
 );

@@ -341,16 +341,22 @@
  *   - Fifteenth pass (2026-12-07, an AMD EPYC, 2 cores; the machine busy with reviews, so no timed
  *     run). Instructions instead of seconds: `npm run bench:instructions` (bench/instructions.ts)
  *     runs each server under valgrind's callgrind and counts the user-space instructions of its
- *     process over 1,000 completions, one at a time, after 1,000 of warm-up. Repeatable where time
- *     is not: certgate 2.692 / 2.733 / 2.703 M per verification in three runs of one build (±0.8 %),
- *     then 2.775 / 2.739 M beside the floor's 1.169 / 1.158 M and the baseline's 4.387 / 4.393 M
- *     (after this pass's fail-closed changes: the body read as I-JSON, ≈ 0.5 µs a request in a
- *     microbenchmark). So at c1 certgate executes 2.37× the floor's instructions and 0.63× the
- *     baseline's, where its CPU time at c50 is 4.5–5.7× the floor's: most of that gap is not user-space
- *     work of one completion, but the kernel's (the WAL's writes, the sockets) and the hand-off to the
- *     store's worker under concurrency (its wake-ups, `postMessage`, two threads' caches). A lever of a
- *     few per cent in user space now shows in one run of each build (`--ref`); one in the kernel or
- *     the hand-off still needs the timed benchmark.
+ *     process over 1,000 completions, one at a time, after 1,000 of warm-up: certgate 2.692 / 2.733 /
+ *     2.703 M per verification in three runs of one build (±0.8 %). Nearly half of that is V8's
+ *     optimizing compiler, still at work: `node --trace-opt --trace-deopt` at c1 shows about one
+ *     function (re)optimized every ten completions after 2,000 — node's own HTTP, stream and timer
+ *     code mostly, some after a "wrong map" deoptimization — at millions of instructions each (in
+ *     the timed benchmark at c50 V8's helper threads were ≈ 6 % of certgate's CPU: sixth pass). So
+ *     the tool reports the compiler's part apart, and compares the rest, the steady work of a
+ *     completion, which is steadier still: certgate 1.493 / 1.487 M (compiling 1.236 / 1.226 M),
+ *     the floor 0.487 / 0.496 M (0.673 / 0.673 M), the baseline 2.948 / 2.990 M (1.074 / 1.435 M).
+ *     Certgate's steady user-space work at c1 is 3.03× the floor's and 0.50× the baseline's (after
+ *     this pass's fail-closed changes: the body read as I-JSON is ≈ 0.5 µs a request in a
+ *     microbenchmark), where its CPU time at c50 is 4.5–5.7× the floor's: the rest of that gap is
+ *     the kernel's work (the WAL's writes, the sockets) and the hand-off to the store's worker under
+ *     concurrency (wake-ups, `postMessage`, two threads' caches). A user-space lever of a few per
+ *     cent now shows in one run of each build (`--ref`); one in the kernel or the hand-off still
+ *     needs the timed benchmark.
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
