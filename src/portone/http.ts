@@ -250,6 +250,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const body = parseJson(text);
     if (status < 200 || status >= 300) {
       const api = body === NOT_JSON ? {} : (options.describeError?.(body) ?? {});
+      // A 404 is PortOne's "no such record" only in PortOne's own error body. A proxy's or a
+      // gateway's 404 page says nothing about the record; taken for one, it counted the person's
+      // failed attempts until they were rejected (too_many_attempts) for a fault on the way.
+      if (status === 404 && api.apiCode === undefined) {
+        return {
+          ok: false,
+          retryable: false,
+          error: fail("invalid_response", { status }, "a 404 without PortOne's error body"),
+        };
+      }
       return {
         ok: false,
         retryable: req.idempotent && RETRYABLE_STATUSES.has(status),

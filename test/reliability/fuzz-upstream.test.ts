@@ -970,6 +970,46 @@ describe.each<DatabaseKind>(["sqlite", "postgres"])(
       expect(retried.status, retried.text).toBe(200);
     });
 
+    // A 404 was "no such record" whatever its body, so a proxy's or gateway's 404 page counted the
+    // person's failed attempts (the sixth rejecting them as too_many_attempts). Only PortOne's own
+    // error body says the record is not there; any other 404 is an upstream fault.
+    const html404: Answer = {
+      status: 404,
+      contentType: "text/html",
+      body: "<html><body><h1>404 Not Found</h1>nginx</body></html>",
+      wire: "normal",
+    };
+    it("V1: a 404 page that is not PortOne's is an upstream fault, no failed attempt; the completion lands later", async () => {
+      const v = await newV1();
+      const record = validV1Certification(v.boundId, "adult");
+      server.load({ "v1.token": [json(200, validV1Token())], "v1.get": [html404] });
+      world.use(clientsFor(server.url, 2_000, "secret"));
+      const body = { imp_uid: record.response.imp_uid, merchant_uid: v.boundId };
+      const answer = await complete(world, "/certifications", body);
+      expect(answer.status, answer.text).toBe(502);
+      expect(JSON.parse(answer.text).error.code).toBe("upstream_invalid_response");
+      expect(await storedState(world, v.id)).toMatchObject({ status: "pending", failedAttempts: 0 });
+      expect((await v1Case(record)).status).toBe(200);
+    });
+
+    it("V2: a 404 page that is not PortOne's is an upstream fault, no failed attempt", async () => {
+      const v = await world.service.create({
+        apiVersion: "v2",
+        policy: resolvePolicy({}, { creatingAccount: false }),
+      });
+      server.load({ "v2.get": [html404] });
+      world.use(clientsFor(server.url, 2_000, "secret"));
+      const answer = await complete(world, "/identity-verifications", { identityVerificationId: v.boundId });
+      expect(answer.status, answer.text).toBe(502);
+      expect(JSON.parse(answer.text).error.code).toBe("upstream_invalid_response");
+      expect(await storedState(world, v.id)).toMatchObject({ status: "pending", failedAttempts: 0 });
+      // PortOne's own 404 is still a failed attempt.
+      server.load({ "v2.get": [json(404, { type: "IDENTITY_VERIFICATION_NOT_FOUND", message: "x" })] });
+      const own = await complete(world, "/identity-verifications", { identityVerificationId: v.boundId });
+      expect(own.status, own.text).toBe(422);
+      expect(await storedState(world, v.id)).toMatchObject({ status: "pending", failedAttempts: 1 });
+    });
+
     it.each([
       ["POST /login/api-secret answers 404", { "v2.login": [json(404, { type: "NOT_FOUND" })] }],
       [
