@@ -13,6 +13,7 @@ import type { Store } from "./core/store.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { requestLoad, storeOffload } from "./http/load.js";
+import { answerClientErrors } from "./http/node-handler.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createV1Client, createV2Client, type TransportOptions } from "./portone/index.js";
 import { nodeExchange } from "./portone/node-transport.js";
@@ -171,6 +172,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         });
   let port = config.port;
   if (server) {
+    answerClientErrors(server);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once("listening", resolve);

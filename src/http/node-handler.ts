@@ -6,10 +6,14 @@
  * @example
  * const certgate = await startCertgate(config, { logger, listen: false });
  * expressApp.use("/certgate", toNodeHandler(certgate.app));
+ *
+ * Also `answerClientErrors`, for the server certgate itself listens on (server.ts).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { getRequestListener } from "@hono/node-server";
 import type { Hono } from "hono";
+import { clientErrorAnswer } from "./responses.js";
 
 /**
  * `app` as a Node `(req, res)` listener, to mount certgate inside Express, Fastify or `http.createServer`.
@@ -17,4 +21,21 @@ import type { Hono } from "hono";
  */
 export function toNodeHandler(app: Hono): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return getRequestListener(app.fetch);
+}
+
+/**
+ * Node's own refusals — a malformed request line or header, headers over its 16 KB limit, a
+ * request too slow to arrive — answered on `server` as certgate answers, with a JSON error and a
+ * stable code (responses.ts {@link clientErrorAnswer}), where Node wrote a bare status line.
+ */
+export function answerClientErrors(server: {
+  on(event: "clientError", listener: (error: NodeJS.ErrnoException, socket: Duplex) => void): unknown;
+}): void {
+  server.on("clientError", (error, socket) => {
+    if (error.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.end(clientErrorAnswer(error.code));
+  });
 }

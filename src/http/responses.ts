@@ -251,6 +251,24 @@ function foreignClientError(err: unknown): MappedError | undefined {
   return mapped(400, "invalid_request", "the request could not be read");
 }
 
+/**
+ * The raw HTTP answer to a request Node's parser refused before any route saw it — a malformed
+ * request line or header, headers over Node's limit (16 KB), a request too slow to arrive — for
+ * `server.on("clientError")`: certgate's JSON error with a stable code, where Node wrote a bare
+ * status line. `code` is the parser's error code (`HPE_HEADER_OVERFLOW`, …). The connection closes.
+ */
+export function clientErrorAnswer(code: string | undefined): string {
+  const [status, reason, message] =
+    code === "HPE_HEADER_OVERFLOW"
+      ? [431, "Request Header Fields Too Large", "the request's headers are too large"]
+      : code === "ERR_HTTP_REQUEST_TIMEOUT" || code === "ERR_HTTP_HEADERS_TIMEOUT"
+        ? [408, "Request Timeout", "the request did not arrive in time"]
+        : [400, "Bad Request", "the request is not valid HTTP"];
+  // ASCII only, so its length is its byte count.
+  const body = JSON.stringify({ error: { code: "invalid_request", message } });
+  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+}
+
 /** Hono `onError` handler: {@link toErrorResponse}'s mapping, answered through `c`. */
 export function createErrorHandler(logger: ErrorLogger) {
   return (err: Error, c: Context) => {

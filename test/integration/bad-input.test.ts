@@ -2,6 +2,7 @@
  * Bad input on every route gets a 4xx with a stable code: never a 500, never a stack trace, and
  * nothing stored changes.
  */
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { auth, createVerification, type Harness, startHarness } from "./harness.js";
@@ -409,6 +410,32 @@ describe("bad input on every route", () => {
     expect(res.status).toBe(status);
     expect(errorBody.parse(JSON.parse(text)).error.code).toBe(code);
     expect(text).not.toMatch(/\bat .+:\d+:\d+|node_modules|Error:/);
+  });
+
+  it.each([
+    ["a request line that is not HTTP", "NOT HTTP AT ALL\r\n\r\n", 400],
+    ["a header without a colon", "GET /healthz HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n", 400],
+    [
+      "headers over Node's 16 KB",
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
+      431,
+    ],
+  ])("%s, refused by Node's parser → %s with certgate's JSON error", async (_, request, status) => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(h.url).port), "127.0.0.1", () => socket.end(request));
+      let text = "";
+      socket.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    const [head = "", body = ""] = answer.split("\r\n\r\n");
+    expect(head.split("\r\n")[0]).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(head.toLowerCase()).toContain("content-type: application/json");
+    expect(errorBody.parse(JSON.parse(body)).error.code).toBe("invalid_request");
+    // And the server goes on serving.
+    expect((await h.api("/healthz")).status).toBe(200);
   });
 
   it("bad input changes nothing stored", async () => {
