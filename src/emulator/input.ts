@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { RequestError } from "../core/errors.js";
+import { readBounded } from "../util/bytes.js";
 
 /** `path: message` for each issue; zod's messages name types and options, never input values. */
 export function describeIssues(error: z.ZodError): string {
@@ -32,28 +33,10 @@ export async function readBodyBytes(request: Request): Promise<Uint8Array<ArrayB
   const length = request.headers.get("content-length");
   if (length !== null && Number.parseInt(length, 10) > EMULATOR_BODY_LIMIT_BYTES) throw tooLarge();
   if (request.body === null) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
-  let size = 0;
-  for (;;) {
-    const chunk = await reader.read();
-    if (chunk.done) break;
-    size += chunk.value.byteLength;
-    if (size > EMULATOR_BODY_LIMIT_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    // A request stream's bytes are never a SharedArrayBuffer's.
-    chunks.push(chunk.value as Uint8Array<ArrayBuffer>);
-  }
-  if (chunks.length === 1 && chunks[0]) return chunks[0];
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return all;
+  return readBounded(request.body, EMULATOR_BODY_LIMIT_BYTES, {
+    tooLarge,
+    unreadable: () => new RequestError("invalid_request", "the body could not be read"),
+  });
 }
 
 /** The body as text (UTF-8, as `Request.text()` reads it), under the same bound. */

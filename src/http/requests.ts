@@ -10,6 +10,7 @@ import { type Policy, resolvePolicy, validatePolicy } from "../core/policy.js";
 import { defaultPurpose, purposeProblem } from "../core/purpose.js";
 import { unknownFieldError } from "../core/unknown-fields.js";
 import type { ApiVersion } from "../core/verification.js";
+import { concatBytes, readBounded } from "../util/bytes.js";
 import { parseJson } from "./json.js";
 import { type CreateVerificationBody, EXPECTED_FIELD_NAMES, noBody, POLICY_FIELD_NAMES } from "./schemas.js";
 
@@ -172,7 +173,7 @@ function readIncoming(incoming: NodeBody): Promise<string> {
     const onEnd = () =>
       settle(() => {
         try {
-          resolve(decode(chunks, size));
+          resolve(decode(concatBytes(chunks, size)));
         } catch (error) {
           reject(error);
         }
@@ -188,40 +189,13 @@ function readIncoming(incoming: NodeBody): Promise<string> {
 
 async function readRequest(request: Request): Promise<string> {
   if (request.body === null) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = await reader.read();
-    } catch {
-      throw unreadable();
-    }
-    if (chunk.done) return decode(chunks, size);
-    size += chunk.value.byteLength;
-    if (size > BODY_LIMIT_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw bodyTooLarge();
-    }
-    chunks.push(chunk.value);
-  }
+  return decode(await readBounded(request.body, BODY_LIMIT_BYTES, { tooLarge: bodyTooLarge, unreadable }));
 }
 
 /** The body's text; a 400 `invalid_json` when its bytes are not UTF-8. */
-function decode(chunks: readonly Uint8Array[], size: number): string {
-  let all: Uint8Array;
-  if (chunks.length === 1 && chunks[0]) all = chunks[0];
-  else {
-    all = new Uint8Array(size);
-    let at = 0;
-    for (const chunk of chunks) {
-      all.set(chunk, at);
-      at += chunk.byteLength;
-    }
-  }
+function decode(bytes: Uint8Array): string {
   try {
-    return utf8.decode(all);
+    return utf8.decode(bytes);
   } catch {
     throw notUtf8();
   }
