@@ -5,6 +5,7 @@
  * would pass a schema while meaning two things. Each is a 400 `invalid_json`, never a guess.
  */
 import { RequestError } from "../core/errors.js";
+import { quoteName } from "../core/unknown-fields.js";
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -27,7 +28,10 @@ export function parseJson(text: string): unknown {
   }
   const repeated = firstRepeatedName(text);
   if (repeated !== undefined) {
-    throw new RequestError("invalid_json", `the body gives ${repeated} more than once`, { field: repeated });
+    // Quoted and cut as unknown_field's names are: a hostile name cannot flood or forge the message.
+    throw new RequestError("invalid_json", `the body gives ${quoteName(repeated)} more than once`, {
+      field: repeated,
+    });
   }
   // From UTF-8 bytes (decoded strictly) a lone surrogate can only come from a \u escape.
   if (text.includes("\\u") && holdsLoneSurrogate(value)) {

@@ -112,6 +112,14 @@ describe("parseJson", () => {
     throw new Error("parsed");
   };
 
+  it("quotes a repeated name in its message, cut like an unknown field's; details keep it whole", () => {
+    const name = `x\n${"y".repeat(500)}`;
+    const error = refusal(`{${JSON.stringify(name)}:1,${JSON.stringify(name)}:2}`) as RequestError;
+    expect(error.message.length).toBeLessThan(120);
+    expect(error.message).not.toContain("\n");
+    expect(error.details).toEqual({ field: name });
+  });
+
   it("answers what JSON.parse answers to a body that repeats nothing", () => {
     expect(parseJson('{"imp_uid":"imp_1","merchant_uid":"mid_1"}')).toEqual({
       imp_uid: "imp_1",
