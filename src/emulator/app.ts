@@ -208,6 +208,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
 
   const controls: AdminControls = {
     createCertification,
+    createCertifications: (inputs) => v1.createCertifications(inputs),
     listCertifications: () => v1.listCertifications(),
     reset() {
       v1.reset();

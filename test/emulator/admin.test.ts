@@ -121,6 +121,67 @@ describe.each(TRANSPORTS)("admin API (%s)", (transport) => {
     });
   });
 
+  describe("POST /__admin/certifications/batch", () => {
+    const listed = async () =>
+      z
+        .object({ certifications: z.array(z.object({ certification: z.object({ imp_uid: z.string() }) })) })
+        .parse(await (await admin("/certifications")).json())
+        .certifications.map((entry) => entry.certification.imp_uid);
+
+    it("creates every record in order, each as the single route would", async () => {
+      const res = await admin("/certifications/batch", {
+        certifications: [
+          { persona: "adult", merchant_uid: "order-1" },
+          { person: { name: "서테스트", birthday: "2001-10-10" }, merchant_uid: "order-2" },
+          { persona: "minor", merchant_code: OTHER_MERCHANT.impCode },
+        ],
+      });
+      expect(res.status).toBe(201);
+      const { imp_uids } = z.object({ imp_uids: z.array(z.string()) }).parse(await res.json());
+      expect(imp_uids).toHaveLength(3);
+      expect(new Set(imp_uids).size).toBe(3);
+      expect(await listed()).toEqual(imp_uids);
+      const mine = (await h.getToken(TEST_MERCHANT)).access_token;
+      const theirs = (await h.getToken(OTHER_MERCHANT)).access_token;
+      const [first, second, third] = imp_uids as [string, string, string];
+      expect((await readEnvelope(await h.getCertification(first, mine))).response).toMatchObject({
+        name: PERSONAS.adult.name,
+        merchant_uid: "order-1",
+      });
+      expect((await readEnvelope(await h.getCertification(second, mine))).response).toMatchObject({
+        name: "서테스트",
+        merchant_uid: "order-2",
+      });
+      expect((await h.getCertification(third, theirs)).status).toBe(200);
+    });
+
+    it.each<[string, unknown]>([
+      ["no records", { certifications: [] }],
+      ["more than 1,000 records", { certifications: Array.from({ length: 1_001 }, () => ({})) }],
+      ["a bad record after good ones", { certifications: [{}, {}, { persona: "celebrity" }] }],
+      ["an unknown merchant after a good record", { certifications: [{}, { merchant_code: "imp99999999" }] }],
+      [
+        "one imp_uid twice",
+        {
+          certifications: [
+            { fields: { imp_uid: "imp_000000000042" } },
+            { fields: { imp_uid: "imp_000000000042" } },
+          ],
+        },
+      ],
+      ["an unknown field", { certifications: [{}], dry_run: true }],
+      ["a single record's body", { persona: "adult" }],
+    ])("answers 400 and creates nothing for %s", async (_, body) => {
+      const before = await listed();
+      const res = await admin("/certifications/batch", body);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        error: { code: "invalid_request", message: expect.any(String) },
+      });
+      expect(await listed()).toEqual(before);
+    });
+  });
+
   it("GET /__admin/certifications lists every record with its merchant and OTP state", async () => {
     const a = await create({ persona: "adult" });
     const b = await create({ persona: "uncertified", merchant_code: OTHER_MERCHANT.impCode });

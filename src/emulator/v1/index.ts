@@ -32,6 +32,8 @@ export interface V1Emulation {
   app: Hono;
   /** Creates a record; returns a copy of it. Throws `RequestError("invalid_request")` on bad input. */
   createCertification(input?: CreateCertificationInput): StoredCertification;
+  /** Creates several records, all or none; returns copies of them in order. Throws as one does. */
+  createCertifications(inputs: readonly CreateCertificationInput[]): StoredCertification[];
   /** Copies of every entry. */
   listCertifications(): CertificationEntry[];
   setFault(fault: Fault<RouteName>): void;
@@ -56,17 +58,37 @@ export function createV1Emulation(options: V1EmulationOptions): V1Emulation {
   const stats = createRequestStats(V1_ROUTE_NAMES);
   const faults = createFaultRegistry(V1_ROUTE_NAMES, { random: options.random ?? Math.random });
 
-  const createCertification = (input: CreateCertificationInput = {}): StoredCertification => {
-    const built = buildCertification(input, {
-      nowMs: clock.now(),
-      merchantCodes: merchants.map((m) => m.impCode),
-      newImpUid: () => certifications.newImpUid(),
-      isImpUidTaken: (impUid) => certifications.has(impUid),
+  /**
+   * Builds every record before storing any, so a batch with one bad input stores nothing; an
+   * imp_uid is taken when stored already or by an earlier record of the same batch.
+   */
+  const createCertifications = (inputs: readonly CreateCertificationInput[]): StoredCertification[] => {
+    const batch = new Set<string>();
+    const isImpUidTaken = (impUid: string) => certifications.has(impUid) || batch.has(impUid);
+    const entries = inputs.map((input): CertificationEntry => {
+      const built = buildCertification(input, {
+        nowMs: clock.now(),
+        merchantCodes: merchants.map((m) => m.impCode),
+        newImpUid: () => {
+          for (;;) {
+            const impUid = certifications.newImpUid();
+            if (!batch.has(impUid)) return impUid;
+          }
+        },
+        isImpUidTaken,
+      });
+      batch.add(built.record.imp_uid);
+      const entry: CertificationEntry = { merchantCode: built.merchantCode, record: built.record };
+      if (built.record.certified !== true) entry.pendingOtp = { code: EMULATOR_OTP_CODE, onConfirm: {} };
+      return entry;
     });
-    const entry: CertificationEntry = { merchantCode: built.merchantCode, record: built.record };
-    if (built.record.certified !== true) entry.pendingOtp = { code: EMULATOR_OTP_CODE, onConfirm: {} };
-    certifications.add(entry);
-    return { ...built.record };
+    for (const entry of entries) certifications.add(entry);
+    return entries.map((entry) => ({ ...entry.record }));
+  };
+  const createCertification = (input: CreateCertificationInput = {}): StoredCertification => {
+    const [created] = createCertifications([input]);
+    if (created === undefined) throw new Error("emulator: a record was not created");
+    return created;
   };
 
   const app = new Hono();
@@ -87,6 +109,7 @@ export function createV1Emulation(options: V1EmulationOptions): V1Emulation {
   return {
     app,
     createCertification,
+    createCertifications,
     listCertifications: () =>
       certifications.list().map((entry) => ({ ...entry, record: { ...entry.record } })),
     setFault: (fault) => faults.add(fault),
