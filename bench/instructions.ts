@@ -146,9 +146,8 @@ async function measure(name: Name): Promise<Counted> {
       if (res.status !== 200)
         throw new Error(`${name}: a completion answered ${res.status}: ${text.slice(0, 200)}`);
     };
-    for (let i = 0; i < WARM; i++) await complete(await running.prepare(i));
-    const bodies: string[] = [];
-    for (let i = 0; i < N; i++) bodies.push(await running.prepare(WARM + i));
+    for (const body of await running.prepare(0, WARM)) await complete(body);
+    const bodies = await running.prepare(WARM, N);
     control("--instr=on", running.process.pid);
     for (const body of bodies) await complete(body);
     control("--instr=off", running.process.pid);

@@ -154,7 +154,7 @@ const config: ScenarioConfig = quick
       warmupMax: 200,
       timedMin: 20,
       timedMax: 5_000,
-      prepareParallel: 16,
+      prepareParallel: 2,
       leadInFactor: 0.25,
     }
   : {
@@ -165,7 +165,7 @@ const config: ScenarioConfig = quick
       warmupMax: 1_000,
       timedMin: 100,
       timedMax: 30_000,
-      prepareParallel: 16,
+      prepareParallel: 2,
       leadInFactor: 1,
     };
 

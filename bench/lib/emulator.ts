@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 
-const createdSchema = z.object({ imp_uid: z.string() });
 const statsSchema = z.object({
   requests: z.record(z.string(), z.number()),
   tokens_issued: z.number(),
@@ -46,20 +45,44 @@ export function benchPerson(prefix: string, n: number): BenchPerson {
   };
 }
 
-/** `POST /__admin/certifications`: a certified record of `person`, bound to `merchantUid` when given. */
-export async function createRecord(
-  emulatorUrl: string,
-  person: BenchPerson,
-  merchantUid?: string,
-): Promise<string> {
-  const body = merchantUid === undefined ? { person } : { person, merchant_uid: merchantUid };
-  const response = await adminFetch(`${emulatorUrl}/__admin/certifications`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (response.status !== 201) throw new Error(`emulator: creating a record answered ${response.status}`);
-  return createdSchema.parse(await response.json()).imp_uid;
+const createdBatchSchema = z.object({ imp_uids: z.array(z.string()) });
+
+/** A record to create: `person`'s, bound to `merchantUid` when given. */
+export interface RecordSpec {
+  person: BenchPerson;
+  merchantUid?: string | undefined;
+}
+
+/**
+ * Records of a batch request: 250 bench records are ≈ 30 KB, within the emulator's 64 KB body
+ * bound and its 1,000 records.
+ */
+export const RECORDS_PER_BATCH = 250;
+
+/**
+ * `POST /__admin/certifications/batch`: certified records of `specs`, in order; their imp_uids. One
+ * request per {@link RECORDS_PER_BATCH}: a request per record cost the emulator and this process
+ * ≈ 1.4 ms of CPU each, a tenth of the full benchmark's wall time in preparation alone.
+ */
+export async function createRecords(emulatorUrl: string, specs: readonly RecordSpec[]): Promise<string[]> {
+  const impUids: string[] = [];
+  for (let from = 0; from < specs.length; from += RECORDS_PER_BATCH) {
+    const certifications = specs
+      .slice(from, from + RECORDS_PER_BATCH)
+      .map(({ person, merchantUid }) =>
+        merchantUid === undefined ? { person } : { person, merchant_uid: merchantUid },
+      );
+    const response = await adminFetch(`${emulatorUrl}/__admin/certifications/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ certifications }),
+    });
+    if (response.status !== 201)
+      throw new Error(`emulator: creating ${certifications.length} records answered ${response.status}`);
+    impUids.push(...createdBatchSchema.parse(await response.json()).imp_uids);
+  }
+  if (impUids.length !== specs.length) throw new Error("emulator: a batch created another number of records");
+  return impUids;
 }
 
 /** Arms a persistent latency fault on every route (V1 and V2), or clears every fault for 0 ms. */

@@ -18,6 +18,7 @@ import {
   type EmulatorStats,
   emulatorStats,
   inParallel,
+  RECORDS_PER_BATCH,
   resetEmulator,
   setUpstreamLatency,
   upstreamCalls,
@@ -69,7 +70,7 @@ export interface ScenarioConfig {
   /** Bounds of the timed part's request count. */
   timedMin: number;
   timedMax: number;
-  /** Parallel preparation requests. */
+  /** Batches of requests prepared at a time (each batch one request to the emulator). */
   prepareParallel: number;
   /** Scales the requests budgeted for the measured run's connection start-up (load.ts `leadInBudget`). */
   leadInFactor: number;
@@ -178,8 +179,19 @@ export async function runScenario(
     const active = server;
     const c = spec.concurrency;
     let prepared = 0;
-    const prepare = (count: number) =>
-      inParallel(count, config.prepareParallel, () => active.prepare(prepared++));
+    // In batches of the emulator's batch size, `prepareParallel` of them at a time.
+    const prepare = async (count: number) => {
+      const first = prepared;
+      prepared += count;
+      const batches = Math.ceil(count / RECORDS_PER_BATCH);
+      const parts = await inParallel(batches, config.prepareParallel, (b) =>
+        active.prepare(
+          first + b * RECORDS_PER_BATCH,
+          Math.min(RECORDS_PER_BATCH, count - b * RECORDS_PER_BATCH),
+        ),
+      );
+      return parts.flat();
+    };
     const snapshot = (): CpuSnapshot => {
       const load = process.cpuUsage();
       return {

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { z } from "zod";
 import { TEST_MERCHANT } from "../../src/emulator/app.js";
-import { benchPerson, createRecord } from "./emulator.js";
+import { benchPerson, createRecords, inParallel } from "./emulator.js";
 import { type StartedProcess, startProcess } from "./processes.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -39,8 +39,11 @@ export interface Server {
   process: StartedProcess;
   /** Path of the timed request. */
   path: string;
-  /** Prepares request number `n`: its upstream record (and certgate's verification); returns its body. */
-  prepare(n: number): Promise<string>;
+  /**
+   * Prepares requests number `first` to `first + count - 1`: their upstream records (and certgate's
+   * verifications); returns their bodies in order.
+   */
+  prepare(first: number, count: number): Promise<string[]>;
 }
 
 export interface RunDirs {
@@ -110,22 +113,30 @@ export async function startCertgate(
     url,
     process: started,
     path: "/certifications",
-    async prepare(n) {
-      // The merchant backend creates the verification (one account per person: account_ref) …
-      const response = await fetch(`${url}/api/verifications`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${BENCH_API_KEY}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          account_ref: `bench-${options.runId}-${n}`,
-          policy: { min_age: 19, age_rule: "year" },
-        }),
+    async prepare(first, count) {
+      // The merchant backend creates each verification (one account per person: account_ref) …
+      const merchantUids = await inParallel(count, CREATE_PARALLEL, async (i) => {
+        const response = await fetch(`${url}/api/verifications`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${BENCH_API_KEY}`, "content-type": "application/json" },
+          body: JSON.stringify({
+            account_ref: `bench-${options.runId}-${first + i}`,
+            policy: { min_age: 19, age_rule: "year" },
+          }),
+        });
+        if (response.status !== 201)
+          throw new Error(`certgate: creating a verification answered ${response.status}`);
+        return created.parse(await response.json()).merchant_uid;
       });
-      if (response.status !== 201)
-        throw new Error(`certgate: creating a verification answered ${response.status}`);
-      const { merchant_uid } = created.parse(await response.json());
-      // … and the person verifies at PortOne: a record bound to that merchant_uid.
-      const impUid = await createRecord(emulatorUrl, benchPerson(options.runId, n), merchant_uid);
-      return JSON.stringify({ imp_uid: impUid, merchant_uid });
+      // … and each person verifies at PortOne: a record bound to that merchant_uid.
+      const impUids = await createRecords(
+        emulatorUrl,
+        merchantUids.map((merchantUid, i) => ({
+          person: benchPerson(options.runId, first + i),
+          merchantUid,
+        })),
+      );
+      return impUids.map((impUid, i) => JSON.stringify({ imp_uid: impUid, merchant_uid: merchantUids[i] }));
     },
   };
 }
@@ -147,6 +158,9 @@ export function certgateEnv(dir: string, emulatorUrl: string, databaseFile: stri
     HOST: "127.0.0.1",
   };
 }
+
+/** certgate's verifications a prepare creates at a time (its creations are one request each). */
+const CREATE_PARALLEL = 16;
 
 /** certgate's `node dist/cli/main.js` plus arguments, for one-shot commands (migrate). */
 export const certgateCommand = (...args: string[]) => [CERTGATE_MAIN, ...args];
@@ -195,9 +209,12 @@ export function startBaseline(
     dirs,
     emulatorUrl,
     { profileName: options.profileName, env, wrapper: options.wrapper },
-    async (n) => {
-      const impUid = await createRecord(emulatorUrl, benchPerson(options.runId, n));
-      return JSON.stringify({ imp_uid: impUid });
+    async (first, count) => {
+      const specs = Array.from({ length: count }, (_, i) => ({
+        person: benchPerson(options.runId, first + i),
+      }));
+      const impUids = await createRecords(emulatorUrl, specs);
+      return impUids.map((impUid) => JSON.stringify({ imp_uid: impUid }));
     },
   );
 }
@@ -212,10 +229,15 @@ export function startFloor(
   options: { runId: string; profileName?: string; wrapper?: string[] },
 ): Promise<Server> {
   const serverOptions = { profileName: options.profileName, wrapper: options.wrapper };
-  return startCompiledServer("floor", dirs, emulatorUrl, serverOptions, async (n) => {
-    const merchantUid = `floor-${options.runId}-${n}`;
-    const impUid = await createRecord(emulatorUrl, benchPerson(options.runId, n), merchantUid);
-    return JSON.stringify({ imp_uid: impUid, merchant_uid: merchantUid });
+  return startCompiledServer("floor", dirs, emulatorUrl, serverOptions, async (first, count) => {
+    const specs = Array.from({ length: count }, (_, i) => ({
+      person: benchPerson(options.runId, first + i),
+      merchantUid: `floor-${options.runId}-${first + i}`,
+    }));
+    const impUids = await createRecords(emulatorUrl, specs);
+    return impUids.map((impUid, i) =>
+      JSON.stringify({ imp_uid: impUid, merchant_uid: specs[i]?.merchantUid }),
+    );
   });
 }
 
