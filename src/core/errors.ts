@@ -278,6 +278,7 @@ export type RequestErrorCode =
   | "forbidden" // 403
   | "return_url_not_allowed" // 400: a return_url outside the configured origins (no open redirect)
   | "not_found" // 404
+  | "method_not_allowed" // 405: a path served under other methods (`Allow` names them)
   | "conflict" // 409
   | "invalid_idempotency_key" // 400: an Idempotency-Key that is not 1–255 printable ASCII, or on a route without idempotency
   | "idempotency_conflict" // 409: an Idempotency-Key reused with another body within its 24 hours

@@ -119,7 +119,15 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   const keyDigests = options.apiKeys.map(digest);
 
   app.onError(createErrorHandler(logger));
-  app.notFound((c) => errorResponse(c, 404, "not_found", "no such route"));
+  app.notFound((c) => {
+    // A path served under other methods is a wrong method, not a wrong address (RFC 9110 §15.5.6).
+    const allowed = methodsServing(app, c.req.path);
+    if (allowed.length === 0) return errorResponse(c, 404, "not_found", "no such route");
+    c.header("Allow", allowed.join(", "));
+    return errorResponse(c, 405, "method_not_allowed", `${quoteName(c.req.method)} is not served here`, {
+      allowed,
+    });
+  });
 
   // The request id, then the access line once the answer exists: one middleware, as each costs the
   // request a promise and a frame that live as long as it does.
@@ -311,6 +319,18 @@ function withBasePath(app: Hono, basePath: string | undefined): Hono {
     throw new ConfigError("basePath", 'must be a path such as "/certgate", without a trailing slash');
   }
   return app.basePath(basePath);
+}
+
+/** Methods a request may be routed under; HEAD is answered as GET (Hono's own rule). */
+const ROUTED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+/** The methods with a route (not only middleware) for `path`, for a 405's `Allow`. */
+function methodsServing(app: Hono, path: string): string[] {
+  return ROUTED_METHODS.filter((method) =>
+    app.router
+      .match(method === "HEAD" ? "GET" : method, path)[0]
+      .some(([[, route]]) => (route as { method: string }).method !== "ALL"),
+  );
 }
 
 /** The key of `Authorization: Bearer <key>`, if the header has that shape. */

@@ -45,6 +45,7 @@ const REQUEST_STATUS: Record<RequestErrorCode, ContentfulStatusCode> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   invalid_idempotency_key: 400,
   idempotency_conflict: 409,

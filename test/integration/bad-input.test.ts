@@ -381,6 +381,23 @@ const cases: Case[] = [
   },
   { name: "an unknown route", method: "GET", path: "/nope", status: 404, code: "not_found" },
   {
+    name: "GET of the V1 completion",
+    method: "GET",
+    path: "/certifications",
+    status: 405,
+    code: "method_not_allowed",
+  },
+  {
+    name: "PUT of a verification",
+    method: "PUT",
+    path: "/api/verifications/vrf_0000000000000000000000",
+    headers: { ...json, ...auth },
+    body: "{}",
+    status: 405,
+    code: "method_not_allowed",
+  },
+  { name: "DELETE of /healthz", method: "DELETE", path: "/healthz", status: 405, code: "method_not_allowed" },
+  {
     name: "the sandbox route outside sandbox mode",
     method: "POST",
     path: "/sandbox/verifications",
@@ -436,6 +453,26 @@ describe("bad input on every route", () => {
     expect(errorBody.parse(JSON.parse(body)).error.code).toBe("invalid_request");
     // And the server goes on serving.
     expect((await h.api("/healthz")).status).toBe(200);
+  });
+
+  it.each([
+    ["GET", "/certifications", "POST"],
+    ["DELETE", "/api/verifications/vrf_0000000000000000000000", "GET, HEAD"],
+    ["GET", "/api/verifications/vrf_0000000000000000000000/refresh", "POST"],
+    ["POST", "/api/accounts/acct-1", "DELETE"],
+    ["POST", "/openapi.json", "GET, HEAD"],
+  ])("%s %s → 405 with Allow: %s, before any API key is asked for", async (method, path, allow) => {
+    const res = await h.api(path, { method });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe(allow);
+    expect(res.headers.get("x-request-id")).toEqual(expect.any(String));
+    expect(await res.json()).toEqual({
+      error: {
+        code: "method_not_allowed",
+        message: `"${method}" is not served here`,
+        details: { allowed: allow.split(", ") },
+      },
+    });
   });
 
   it("bad input changes nothing stored", async () => {

@@ -72,6 +72,10 @@ describe("createHttpApp's basePath", () => {
       404,
       { error: { code: "not_found", message: "no such route" } },
     ]);
+    // A wrong method under the prefix is a 405; outside it, still no such route.
+    const wrongMethod = await app.request("/api/certgate/certifications", { method: "GET" });
+    expect([wrongMethod.status, wrongMethod.headers.get("allow")]).toEqual([405, "POST"]);
+    expect((await app.request("/certifications", { method: "GET" })).status).toBe(404);
   });
 
   it.each(["certgate", "/certgate/", "/a//b", "/a b", "/a?x=1"])(
