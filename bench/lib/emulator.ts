@@ -62,7 +62,7 @@ export const RECORDS_PER_BATCH = 250;
 /**
  * `POST /__admin/certifications/batch`: certified records of `specs`, in order; their imp_uids. One
  * request per {@link RECORDS_PER_BATCH}: a request per record cost the emulator and this process
- * ≈ 1.4 ms of CPU each, a tenth of the full benchmark's wall time in preparation alone.
+ * ≈ 1.4 ms of CPU each, about a quarter of the full benchmark's wall time in preparation.
  */
 export async function createRecords(emulatorUrl: string, specs: readonly RecordSpec[]): Promise<string[]> {
   const impUids: string[] = [];
