@@ -33,6 +33,7 @@ import {
   startEmulator,
   startFloor,
 } from "./lib/servers.js";
+import { mean } from "./lib/stats.js";
 
 const HELP = `npm run bench:instructions -- [options]
   --server LIST   certgate, certgate-ref, floor, baseline (default certgate,floor; with --ref, certgate,certgate-ref)
@@ -185,7 +186,6 @@ for (let round = 0; round < REPEAT; round++) {
   }
 }
 removeCompiledBaseline();
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const steady = (runs: Counted[]) => runs.map((r) => r.total - r.compiler);
 const first = mean(steady(results.get(servers[0] as Name) ?? []));
 console.log(

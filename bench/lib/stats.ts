@@ -7,7 +7,7 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[rank - 1] ?? 0;
 }
 
-export function mean(values: Float64Array): number {
+export function mean(values: Float64Array | readonly number[]): number {
   if (values.length === 0) return 0;
   let sum = 0;
   for (const value of values) sum += value;
