@@ -78,14 +78,6 @@ function censored(fields: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
- * The process logger: JSON lines on stdout. Call sites pass ids and decisions only; the censored
- * fields are a second line of defence should a personal or secret field ever be passed by mistake.
- * Every line written while an HTTP request is served carries that request's `request_id`: the app
- * and the service write it themselves (a pino `mixin` reading `currentRequestId()` would put every
- * promise of the process through async_hooks: observability/request-context.ts).
- * `level` is LOG_LEVEL's, validated by `loadLogLevel` (cli/config.ts).
- */
-/**
  * stdout for a one-shot command's log (migrate, purge, keys rotate, …): each line written when it is
  * logged, so the command's summary line, written after them, is its last line (pino's default
  * destination buffers, and its lines came out after the summary).
@@ -94,6 +86,14 @@ export function syncStdout(): pino.DestinationStream {
   return pino.destination({ dest: 1, sync: true });
 }
 
+/**
+ * The process logger: JSON lines on stdout. Call sites pass ids and decisions only; the censored
+ * fields are a second line of defence should a personal or secret field ever be passed by mistake.
+ * Every line written while an HTTP request is served carries that request's `request_id`: the app
+ * and the service write it themselves (a pino `mixin` reading `currentRequestId()` would put every
+ * promise of the process through async_hooks: observability/request-context.ts).
+ * `level` is LOG_LEVEL's, validated by `loadLogLevel` (cli/config.ts).
+ */
 export function createLogger(destination?: pino.DestinationStream, level: LogLevel = "info") {
   const logger = pino({ level, base: undefined, formatters: { log: censored } }, destination);
   // A child's fields are written on each of its lines but never pass `formatters.log` (nor pino's
