@@ -351,8 +351,13 @@ export function completionResponse(c: Context, outcome: CompletionOutcome) {
   );
 }
 
+/** What failed, per reason: a record keyed by every reason, so a new one cannot fall into another's words. */
+const FAILED_ATTEMPT_WHAT: Record<FailedAttemptReason, string> = {
+  not_found: "PortOne has no such record",
+  merchant_uid_mismatch: "the record is not bound to this verification",
+  not_certified: "the person did not finish the verification at PortOne",
+};
+
 function failedAttemptMessage(reason: FailedAttemptReason): string {
-  const what =
-    reason === "not_found" ? "PortOne has no such record" : "the record is not bound to this verification";
-  return `${what}; the verification is still pending`;
+  return `${FAILED_ATTEMPT_WHAT[reason]}; the verification is still pending`;
 }

@@ -158,7 +158,12 @@ describe.each(API_VERSIONS)("%s", (version) => {
           v1: { persona: "uncertified" },
           v2: { persona: "adult", status: "FAILED" },
         });
-        await expectFailedAttempt(await failed.complete(), created, "not_certified");
+        const first = await failed.complete();
+        // The record is this verification's own; the message says so, not "bound elsewhere".
+        expect((await outcome(first.clone())).error?.message).toBe(
+          "the person did not finish the verification at PortOne; the verification is still pending",
+        );
+        await expectFailedAttempt(first, created, "not_certified");
         // PortOne lets the person try again under the same merchant_uid / identityVerificationId.
         const retried = a.record(h, created, "adult");
         const res = await retried.complete();
