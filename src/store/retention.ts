@@ -17,25 +17,35 @@ export function retentionMethods(ctx: StoreContext): Pick<Store, "purgeIdentitie
   return {
     async purgeIdentities(input) {
       let total = 0;
+      let after: string | undefined;
       for (;;) {
-        const purged = await purgeBatch(ctx, input);
-        total += purged;
-        if (purged < PURGE_BATCH) return total;
+        const batch = await purgeBatch(ctx, input, after);
+        total += batch.purged;
+        if (batch.last === undefined) return total;
+        after = batch.last;
       }
     },
   };
 }
 
-/** One transaction: up to {@link PURGE_BATCH} verifications purged, with their events. */
-function purgeBatch(
+/**
+ * One transaction: up to {@link PURGE_BATCH} due verifications after `after` in id order purged,
+ * with their events; `last` is the last id it looked at (the next batch's `after`), undefined when
+ * fewer than a batch were due. The cursor makes each batch start where the one before stopped: a
+ * batch that only filtered would step again past every row the batches before it purged, a backlog
+ * of a million read ≈ 5 × 10⁸ rows.
+ */
+async function purgeBatch(
   ctx: StoreContext,
   { completedBefore, now, emitEvents }: Parameters<Store["purgeIdentities"]>[0],
-): Promise<number> {
+  after: string | undefined,
+): Promise<{ purged: number; last: string | undefined }> {
   const nowMs = msOf(now);
   return ctx.db.transaction().execute(async (trx) => {
-    const due = trx
+    const due = await trx
       .selectFrom("verifications")
       .select("id")
+      .$if(after !== undefined, (query) => query.where("id", ">", after ?? ""))
       .where("completed_at", "<", msOf(completedBefore))
       .where("purged_at", "is", null)
       .where((eb) =>
@@ -45,11 +55,18 @@ function purgeBatch(
           eb("phone_enc", "is not", null),
         ]),
       )
-      .limit(PURGE_BATCH);
+      .orderBy("id")
+      .limit(PURGE_BATCH)
+      .execute();
+    if (due.length === 0) return { purged: 0, last: undefined };
     const purged = await trx
       .updateTable("verifications")
       .set({ name_enc: null, birth_date_enc: null, phone_enc: null, purged_at: nowMs })
-      .where("id", "in", due)
+      .where(
+        "id",
+        "in",
+        due.map((row) => row.id),
+      )
       // Again here: on PostgreSQL a row another instance purged meanwhile is re-read after its lock.
       .where("purged_at", "is", null)
       .returning("id")
@@ -64,6 +81,6 @@ function purgeBatch(
         await insertOutboxEvent(ctx, trx, id, identityPurgedEvent(id, newEventId(), now), nowMs);
       }
     }
-    return purged.length;
+    return { purged: purged.length, last: due.length < PURGE_BATCH ? undefined : due[due.length - 1]?.id };
   });
 }
