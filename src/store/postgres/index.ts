@@ -42,9 +42,13 @@ export const QUERY_TIMEOUT_MS = 30_000;
  * A lock another session holds (a long transaction in psql, a stuck migration, a batch job) made a
  * request wait as long as that session lived: no answer, not even a 503. Past this bound PostgreSQL
  * cancels the wait (55P03), which store/errors.ts answers as `store_busy` with Retry-After, as
- * SQLite's `busy_timeout` (5 s) is. Migrations are not bounded by it: Kysely's PostgreSQL migrator
- * sets its own `lock_timeout` (one hour) for the migration's transaction, so a second instance that
- * starts while the first migrates waits for it (test/store/postgres-lock-timeout.test.ts).
+ * SQLite's `busy_timeout` (5 s) is. Waiting for another instance's migration is not bounded by it:
+ * Kysely's PostgreSQL migrator takes its advisory lock with its own `lock_timeout` (one hour), so a
+ * second instance that starts while the first migrates waits for it
+ * (test/store/postgres-lock-timeout.test.ts). Kysely sets that hour for the lock's statement only;
+ * the migration's own statements keep this bound, on purpose: a DDL waiting behind another
+ * session's lock holds every later query of its table behind it, so it fails start-up after 5 s
+ * (`store_busy`) rather than stall the database's other clients.
  */
 export const LOCK_TIMEOUT_MS = 5_000;
 
