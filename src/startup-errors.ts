@@ -14,6 +14,7 @@ import {
 import type { Store } from "./core/store.js";
 import type { Keyring } from "./store/crypto.js";
 import { isPostgresUrl, openStore, type SqliteOffload } from "./store/index.js";
+import { errorCode } from "./util/error-code.js";
 
 /**
  * `postgres://user:secret@host/db` → `postgres://user:***@host/db`; anything without a password is
@@ -70,7 +71,7 @@ export async function openStoreOrExplain(
 
 /** A listen that failed (EADDRINUSE, EACCES, EADDRNOTAVAIL), as a StartupError naming PORT or HOST. */
 export function listenFailure(error: unknown, host: string, port: number): StartupError {
-  const code = codeOf(error);
+  const code = errorCode(error);
   const variable = code === "EADDRNOTAVAIL" || code === "ENOTFOUND" ? "HOST" : "PORT";
   const gloss = code === undefined ? "" : ` (${code}${LISTEN_GLOSS[code] ? `: ${LISTEN_GLOSS[code]}` : ""})`;
   return new StartupError(variable, `cannot listen on ${host}:${port}${gloss}`, { cause: error });
@@ -103,7 +104,7 @@ export function upstreamFailure(error: unknown, variable: string, baseUrl: strin
   const code =
     error.code === "timeout"
       ? "timed out"
-      : (codeOf(driverRoot(error.cause)) ??
+      : (errorCode(driverRoot(error.cause)) ??
         (innermost instanceof Error ? firstLine(innermost.message) : undefined));
   if (code === undefined || code === "") return error;
   return new StartupError(variable, `cannot reach ${baseUrl} (${code})`, { cause: error });
@@ -134,7 +135,7 @@ function describePostgres(error: unknown, databaseUrl: string): string {
   if (target === undefined) return "is not a valid postgres:// URL";
   const where = `${target.host}:${target.port}`;
   const root = driverRoot(error);
-  const code = codeOf(root);
+  const code = errorCode(root);
   if (code === "ERR_INVALID_URL") return "is not a valid postgres:// URL";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_FAIL" || code === "EAI_NONAME") {
     const gloss = code === "EAI_AGAIN" ? ": the DNS lookup failed for now" : ": no such host";
@@ -162,7 +163,7 @@ function describePostgres(error: unknown, databaseUrl: string): string {
 
 function describeSqlite(error: unknown, filename: string): string {
   const root = driverRoot(error);
-  const code = codeOf(root) ?? "";
+  const code = errorCode(root) ?? "";
   const syscall = root !== null && typeof root === "object" && "syscall" in root ? String(root.syscall) : "";
   const path = root !== null && typeof root === "object" && "path" in root ? String(root.path) : filename;
   if (syscall === "mkdir") return `cannot create the directory ${path} for the SQLite file${fileCause(root)}`;
@@ -203,7 +204,7 @@ const FILE_GLOSS: Record<string, string> = {
 };
 
 function fileCause(error: unknown): string {
-  const code = codeOf(error);
+  const code = errorCode(error);
   if (code === undefined) return "";
   return ` (${code}${FILE_GLOSS[code] ? `: ${FILE_GLOSS[code]}` : ""})`;
 }
@@ -227,7 +228,7 @@ function postgresTarget(databaseUrl: string) {
  * to the first error that carries a code.
  */
 function driverRoot(error: unknown): unknown {
-  const coded = findInChain(error, (e) => codeOf(e) !== undefined && !(e instanceof CertgateError));
+  const coded = findInChain(error, (e) => errorCode(e) !== undefined && !(e instanceof CertgateError));
   return coded ?? error;
 }
 
@@ -249,12 +250,6 @@ function innermostCause(error: unknown): unknown {
   let e = error;
   for (let depth = 0; depth < 8 && e instanceof Error && e.cause !== undefined; depth++) e = e.cause;
   return e;
-}
-
-function codeOf(error: unknown): string | undefined {
-  return error !== null && typeof error === "object" && "code" in error && typeof error.code === "string"
-    ? error.code
-    : undefined;
 }
 
 function addressOf(error: unknown): string | undefined {

@@ -20,6 +20,7 @@ import type { Store } from "../core/store.js";
 import { maskDatabaseUrl, openStoreOrExplain } from "../startup-errors.js";
 import { createKeyring, type Keyring } from "../store/crypto.js";
 import { isPostgresUrl } from "../store/index.js";
+import { errorCode } from "../util/error-code.js";
 import type { Config } from "./config.js";
 
 /**
@@ -33,7 +34,7 @@ export function isMissingSqliteFile(databaseUrl: string): boolean {
     statSync(databaseUrl);
     return false;
   } catch (error) {
-    const code = error instanceof Error && "code" in error ? error.code : undefined;
+    const code = errorCode(error);
     return code === "ENOENT" || code === "ENOTDIR";
   }
 }

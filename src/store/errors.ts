@@ -9,6 +9,7 @@
  */
 import { StoreError, type StoreErrorCode } from "../core/errors.js";
 import type { Store } from "../core/store.js";
+import { errorCode } from "../util/error-code.js";
 import type { DialectName } from "./dialect.js";
 
 /** Socket and DNS errors: the database host cannot be reached or the connection broke. */
@@ -84,10 +85,6 @@ function sqliteCode(code: string): StoreErrorCode | undefined {
   }
 }
 
-function codeOf(error: object): string | undefined {
-  return "code" in error && typeof error.code === "string" ? error.code : undefined;
-}
-
 /**
  * The {@link StoreError} a driver error stands for, or undefined when it is not a fault of the
  * database (then it is certgate's bug and is rethrown as it was).
@@ -95,7 +92,7 @@ function codeOf(error: object): string | undefined {
 export function toStoreError(error: unknown, dialect: DialectName): StoreError | undefined {
   if (error instanceof StoreError) return error;
   if (typeof error !== "object" || error === null) return undefined;
-  const code = codeOf(error);
+  const code = errorCode(error);
   if (dialect === "sqlite") {
     const mapped = code?.startsWith("SQLITE_") ? sqliteCode(code) : undefined;
     return mapped && new StoreError(mapped, { dialect, driverCode: code, cause: error });

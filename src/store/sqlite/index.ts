@@ -13,6 +13,7 @@ import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { type CompiledQuery, Kysely, type QueryResult, type SqliteDatabase, SqliteDialect } from "kysely";
 import type { Store } from "../../core/store.js";
+import { errorCode } from "../../util/error-code.js";
 import { type Keyring, keyringOptionsOf } from "../crypto.js";
 import { createKyselyStore } from "../kysely-store.js";
 import { importPeer } from "../peers.js";
@@ -117,8 +118,7 @@ function refuseReadOnly(database: BetterSqlite3.Database): void {
     database.exec("BEGIN IMMEDIATE");
     database.pragma(`user_version = ${database.pragma("user_version", { simple: true })}`);
   } catch (error) {
-    const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
-    if (code.startsWith("SQLITE_READONLY")) throw error;
+    if (errorCode(error)?.startsWith("SQLITE_READONLY")) throw error;
   } finally {
     if (database.inTransaction) database.exec("ROLLBACK");
     database.pragma(`busy_timeout = ${previous}`);
