@@ -10,6 +10,7 @@ import * as z from "zod";
 import { AGE_RULES } from "../core/age.js";
 import { MAX_MAX_ATTEMPTS, MIN_MAX_ATTEMPTS } from "../core/attempts.js";
 import { type ExpectedField, MAX_EXPECTED_NAME_LENGTH } from "../core/expected.js";
+import { LOOKUP_ID_MAX, WITHOUT_CONTROL_CHARACTERS } from "../core/lookup-ids.js";
 import { MAX_POLICY_AGE, type PolicyField } from "../core/policy.js";
 import { PURPOSES } from "../core/reasons.js";
 import { MAX_TTL_SECONDS, MIN_TTL_SECONDS } from "../core/verification.js";
@@ -87,20 +88,12 @@ export const noQuery = z.strictObject({});
 /** A body that must say nothing (`POST /api/verifications/:id/refresh`): `{}` at most. */
 export const noBody = z.strictObject({});
 
-/**
- * An id the service looks up: bounded and free of control characters. No id certgate issues or
- * PortOne sends has one, and PostgreSQL refuses NUL in text: unchecked, it became a 500.
- */
+/** An id the service looks up, by core/lookup-ids.ts's rules (the library checks the same). */
 const lookupId = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-    .regex(/^[^\u0000-\u001f\u007f]+$/, "no control characters");
+  z.string().min(1).max(max).regex(WITHOUT_CONTROL_CHARACTERS, "no control characters");
 
-const impUid = lookupId(64);
-const merchantUid = lookupId(128);
+const impUid = lookupId(LOOKUP_ID_MAX.impUid);
+const merchantUid = lookupId(LOOKUP_ID_MAX.merchantUid);
 
 /** The guide's popup route body: `{ imp_uid, merchant_uid }`. */
 export const completeV1Body = z.object({ imp_uid: impUid, merchant_uid: merchantUid });
@@ -108,7 +101,7 @@ export const completeV1Body = z.object({ imp_uid: impUid, merchant_uid: merchant
 export const completeV1Query = z.object({ imp_uid: impUid, merchant_uid: merchantUid });
 
 /** certgate issues V2 ids itself ("idv_…"); the bound is PortOne's own limit on merchant-chosen ids. */
-const identityVerificationId = lookupId(200);
+const identityVerificationId = lookupId(LOOKUP_ID_MAX.identityVerificationId);
 
 /** The V2 counterpart of the popup route: `{ identityVerificationId }` (PortOne's own field name). */
 export const completeV2Body = z.object({ identityVerificationId });
@@ -118,5 +111,5 @@ export const completeV2Body = z.object({ identityVerificationId });
  */
 export const completeV2Query = z.object({ identityVerificationId });
 
-export const verificationIdParam = lookupId(64);
+export const verificationIdParam = lookupId(LOOKUP_ID_MAX.verificationId);
 export const accountRefParam = accountRef;

@@ -23,6 +23,7 @@
 import type { FailedAttemptReason } from "../core/attempts.js";
 import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
 import type { UpstreamResult } from "../core/identity.js";
+import { checkLookupId, LOOKUP_ID_MAX } from "../core/lookup-ids.js";
 import type { CompletionOutcome } from "../core/outcome.js";
 import { evaluatePolicy } from "../core/policy.js";
 import { completionDecisionFor } from "../core/purpose.js";
@@ -93,7 +94,9 @@ export interface VerificationService {
     idempotency: IdempotencyKey,
     call?: ServiceCall,
   ): Promise<IdempotentCreation>;
+  /** @throws RequestError `invalid_request` for an id no verification can have (core/lookup-ids.ts). */
   get(id: string): Promise<VerificationRecord | undefined>;
+  /** @throws RequestError `invalid_request` for an id no verification can have (core/lookup-ids.ts). */
   findByBoundId(boundId: string): Promise<VerificationRecord | undefined>;
   /** The guide's `POST /certifications` / redirect: `imp_uid` from the browser, bound by `merchant_uid`. */
   completeV1(input: { impUid: string; merchantUid: string }, call?: ServiceCall): Promise<CompletionOutcome>;
@@ -105,7 +108,8 @@ export interface VerificationService {
    * has it VERIFIED or FAILED. READY, a status certgate does not know, or a 404 (the person has not
    * opened PortOne's window yet) leave it pending: here no one presented an id, so a 404 is no
    * failed attempt. Answers the verification as it is afterwards; a finished one unchanged.
-   * @throws RequestError `not_found`, or `refresh_unsupported` for V1 (no lookup by merchant_uid);
+   * @throws RequestError `not_found`, `invalid_request` for an id no verification can have, or
+   *   `refresh_unsupported` for V1 (no lookup by merchant_uid);
    *   an upstream fault as for a completion.
    */
   refresh(id: string, call?: ServiceCall): Promise<VerificationRecord>;
@@ -122,29 +126,27 @@ export interface VerificationService {
 const SILENT: ServiceLogger = { info() {}, warn() {} };
 
 const SERVICE_CALL_KEYS: Record<keyof ServiceCall, true> = { requestId: true };
-const COMPLETE_V1_KEYS = { impUid: true, merchantUid: true } as const;
-const COMPLETE_V2_KEYS = { identityVerificationId: true } as const;
+const COMPLETE_V1_KEYS = { impUid: LOOKUP_ID_MAX.impUid, merchantUid: LOOKUP_ID_MAX.merchantUid } as const;
+const COMPLETE_V2_KEYS = { identityVerificationId: LOOKUP_ID_MAX.identityVerificationId } as const;
 
 /**
  * A completion's input as a JavaScript caller may hand it: an object with exactly `known`'s keys,
- * each a non-empty string. `{ imp_uid, merchant_uid }` (the HTTP spelling) used to be read as no
- * merchant_uid, a misleading `not_found`; an extra key was dropped unread.
+ * each an id by core/lookup-ids.ts's rules (at most `known[key]` characters, as over HTTP).
+ * `{ imp_uid, merchant_uid }` (the HTTP spelling) used to be read as no merchant_uid, a misleading
+ * `not_found`; an extra key was dropped unread; a NUL reached PostgreSQL, which refused it (a 500).
  * @throws {RequestError} `unknown_field`, or `invalid_request` naming the field.
  */
 function checkedCompletion<K extends string>(
   input: unknown,
-  known: Readonly<Record<K, true>>,
+  known: Readonly<Record<K, number>>,
 ): Record<K, string> {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw new RequestError("invalid_request", "the input must be an object", { field: "input" });
   }
   const unknown = unknownKeys(input, known);
   if (unknown.length > 0) throw unknownFieldError(unknown);
-  for (const field of Object.keys(known)) {
-    const value = (input as Record<string, unknown>)[field];
-    if (typeof value !== "string" || value === "") {
-      throw new RequestError("invalid_request", `${field} must be a non-empty string`, { field });
-    }
+  for (const [field, max] of Object.entries<number>(known)) {
+    checkLookupId(field, (input as Record<string, unknown>)[field], max);
   }
   return input as Record<K, string>;
 }
@@ -423,8 +425,12 @@ export function createVerificationService(options: VerificationServiceOptions): 
       return { verification: result.verification, replayed: result.kind === "replayed" };
     },
 
-    get: (id) => store.getVerification(id),
-    findByBoundId: (boundId) => store.findVerificationByBoundId(boundId),
+    get: async (id) => store.getVerification(checkLookupId("id", id, LOOKUP_ID_MAX.verificationId)),
+    findByBoundId: async (boundId) =>
+      // A bound id is a V1 merchant_uid or a V2 identityVerificationId: the longer bound of the two.
+      store.findVerificationByBoundId(
+        checkLookupId("boundId", boundId, LOOKUP_ID_MAX.identityVerificationId),
+      ),
 
     async completeV1(input, call) {
       const { impUid, merchantUid } = checkedCompletion(input, COMPLETE_V1_KEYS);
@@ -467,7 +473,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
 
     async refresh(id, call) {
       const log = loggerFor(call);
-      const found = await store.getVerification(id);
+      const found = await store.getVerification(checkLookupId("id", id, LOOKUP_ID_MAX.verificationId));
       if (!found) throw new RequestError("not_found", "verification not found");
       if (found.apiVersion === "v1") {
         throw new RequestError(

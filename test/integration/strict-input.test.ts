@@ -778,6 +778,14 @@ describe.each(DATABASES)("strict input on %s", (kind) => {
       ["no merchantUid", { impUid: "IMP" }, "invalid_request", "merchantUid"],
       ["an empty impUid", { impUid: "", merchantUid: "MID" }, "invalid_request", "impUid"],
       ["a number", { impUid: 42, merchantUid: "MID" }, "invalid_request", "impUid"],
+      // PostgreSQL refuses NUL in text: unchecked, the lookup was a driver error (a 500 over HTTP).
+      ["a NUL in merchantUid", { impUid: "IMP", merchantUid: "MID\u0000" }, "invalid_request", "merchantUid"],
+      [
+        "an impUid over 64 characters",
+        { impUid: "i".repeat(65), merchantUid: "MID" },
+        "invalid_request",
+        "impUid",
+      ],
       ["no object", "IMP", "invalid_request", "input"],
     ])("completeV1 with %s → %s naming it; the verification stays pending", async (_, raw, code, field) => {
       const input = JSON.parse(
@@ -808,6 +816,27 @@ describe.each(DATABASES)("strict input on %s", (kind) => {
           ),
         );
         expect(error).toMatchObject({ code: "unknown_field", details: { field } });
+      }
+      expect((await h.store.getVerification(pendingV2.id))?.status).toBe("pending");
+    });
+
+    it("completeV2, get, findByBoundId and refresh with a NUL in the id → invalid_request naming it, not a driver error", async () => {
+      const refused = (promise: Promise<unknown>) =>
+        promise.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      for (const [error, field] of [
+        [
+          await refused(extra.service.completeV2({ identityVerificationId: "idv_\u0000" })),
+          "identityVerificationId",
+        ],
+        [await refused(extra.service.get("vrf_\u0000")), "id"],
+        [await refused(extra.service.findByBoundId("mid_\u0000")), "boundId"],
+        [await refused(extra.service.refresh("vrf_\u0000")), "id"],
+      ] as const) {
+        expect(error).toBeInstanceOf(RequestError);
+        expect(error).toMatchObject({ code: "invalid_request", details: { field } });
       }
       expect((await h.store.getVerification(pendingV2.id))?.status).toBe("pending");
     });
