@@ -30,11 +30,13 @@ import { completionDecisionFor } from "../core/purpose.js";
 import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
 import { fromV1Certification } from "../core/v1/upstream.js";
 import { fromV2IdentityVerification } from "../core/v2/upstream.js";
-import type {
-  ApiVersion,
-  CompletionDecision,
-  NewVerification,
-  VerificationRecord,
+import {
+  type ApiVersion,
+  type CompletionDecision,
+  MAX_TTL_SECONDS,
+  MIN_TTL_SECONDS,
+  type NewVerification,
+  type VerificationRecord,
 } from "../core/verification.js";
 import { REQUEST_ID_PATTERN, withRequestIdField } from "../observability/request-context.js";
 import {
@@ -178,7 +180,7 @@ function checkedRequestId(call: ServiceCall | undefined): string | undefined {
 
 /**
  * The verification flow over `options.store` and the configured PortOne clients (at least one).
- * @throws ConfigError when neither a V1 nor a V2 client is given.
+ * @throws ConfigError when neither a V1 nor a V2 client is given, or `defaultTtlSeconds` is out of bounds.
  * @example const service = createVerificationService({ store, v1: createV1Client({ apiKey, apiSecret }) });
  */
 export function createVerificationService(options: VerificationServiceOptions): VerificationService {
@@ -188,6 +190,13 @@ export function createVerificationService(options: VerificationServiceOptions): 
     throw new ConfigError("portone", "configure a V1 client, a V2 client or both");
   const now = options.now ?? (() => new Date());
   const ttl = options.defaultTtlSeconds ?? 900;
+  // Checked here, once: per request it was a 400 naming ttlSeconds, a field the caller never sent.
+  if (!Number.isInteger(ttl) || ttl < MIN_TTL_SECONDS || ttl > MAX_TTL_SECONDS) {
+    throw new ConfigError(
+      "defaultTtlSeconds",
+      `must be an integer from ${MIN_TTL_SECONDS} to ${MAX_TTL_SECONDS} seconds`,
+    );
+  }
   const baseLog = options.logger ?? SILENT;
   const newId = options.randomId ?? randomId;
 

@@ -21,7 +21,7 @@ import type { Hono } from "hono";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { RequestError } from "../../src/core/errors.js";
+import { ConfigError, RequestError } from "../../src/core/errors.js";
 import { resolvePolicy } from "../../src/core/policy.js";
 import { TEST_MERCHANT } from "../../src/emulator/index.js";
 import { createHttpApp, type DemoPage } from "../../src/http/app.js";
@@ -755,6 +755,20 @@ describe.each(DATABASES)("strict input on %s", (kind) => {
       );
       expect(error).toBeInstanceOf(RequestError);
       expect(error).toMatchObject({ code: "invalid_request", details: { field: "ttlSeconds" } });
+    },
+  );
+
+  it.each([30, 86_401, 1.5])(
+    "a service built with defaultTtlSeconds %s is a ConfigError naming it, not a 400 on each creation",
+    (defaultTtlSeconds) => {
+      const build = () =>
+        createVerificationService({
+          store: h.store,
+          v1: createV1Client({ apiKey: TEST_MERCHANT.impKey, apiSecret: TEST_MERCHANT.impSecret }),
+          defaultTtlSeconds,
+        });
+      expect(build).toThrow(ConfigError);
+      expect(build).toThrow(/^defaultTtlSeconds: /);
     },
   );
 
