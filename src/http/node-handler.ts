@@ -32,7 +32,10 @@ export function answerClientErrors(server: {
   on(event: "clientError", listener: (error: NodeJS.ErrnoException, socket: Duplex) => void): unknown;
 }): void {
   server.on("clientError", (error, socket) => {
-    if (error.code === "ECONNRESET" || !socket.writable) {
+    // As Node's own answer: none into a socket that cannot take it, nor into the middle of a
+    // response whose headers are out already (a pipelined request's); the socket is only closed.
+    const answering = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+    if (error.code === "ECONNRESET" || !socket.writable || answering?.headersSent === true) {
       socket.destroy();
       return;
     }
