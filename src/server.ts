@@ -45,7 +45,7 @@ export interface Certgate {
   store: Store;
   emulator: Emulator | undefined;
   /**
-   * The expiry sweeper and V2 recovery (service/recovery.ts); its loop runs every
+   * The expiry sweeper, V2 recovery and owed upstream deletions (service/recovery.ts); its loop runs every
    * `recoveryIntervalMs` unless that is 0. Tests may call `runOnce()` themselves.
    */
   recovery: RecoveryJob;
@@ -81,7 +81,7 @@ export interface StartOptions {
    */
   deliverWebhooks?: boolean;
   /**
-   * How often the expiry sweeper and V2 recovery run, ms; 0 turns the loop off (a caller then runs
+   * How often the expiry sweeper, V2 recovery and owed upstream deletions run, ms; 0 turns the loop off (a caller then runs
    * `recovery.runOnce()` itself). Default the config's `recoveryIntervalMs`
    * (CERTGATE_RECOVERY_INTERVAL_MS, default 5,000).
    */

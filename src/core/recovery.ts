@@ -47,3 +47,21 @@ export function nextRecoveryCheckAt(input: {
   if (next <= last) return new Date(next);
   return new Date(last > now ? last : input.expiresAt.getTime());
 }
+
+/** First delay between two attempts to delete PortOne's copy of a record; it doubles after each. */
+export const UPSTREAM_DELETION_BASE_DELAY_MS = 60_000;
+/** Longest delay between two attempts to delete PortOne's copy: an owed deletion is never dropped. */
+export const UPSTREAM_DELETION_MAX_DELAY_MS = 6 * 60 * 60_000;
+
+/**
+ * When to try again to delete PortOne's copy of a record after attempt number `attempts` (1 for the
+ * first recovery made) failed at `now`: `min(6 h, 1 min × 2^(attempts − 1))`. PortOne down for a
+ * day costs a few attempts an hour; credentials fixed after a week are used within six hours.
+ *
+ * @example nextUpstreamDeletionAt({ attempts: 3, now }) // now + 4 minutes
+ */
+export function nextUpstreamDeletionAt(input: { attempts: number; now: Date }): Date {
+  const exponent = Math.max(0, Math.min(30, input.attempts - 1));
+  const delay = Math.min(UPSTREAM_DELETION_MAX_DELAY_MS, UPSTREAM_DELETION_BASE_DELAY_MS * 2 ** exponent);
+  return new Date(input.now.getTime() + delay);
+}

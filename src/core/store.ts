@@ -19,6 +19,21 @@ export interface CompletionInput {
    * outcome (when webhooks are configured), so an outcome and its event are never one without the other.
    */
   emitEvent?: boolean | undefined;
+  /**
+   * PortOne's copy of the record is to be deleted (`deleteUpstreamAfterCompletion`): when this
+   * transaction consumes `upstreamId`, it also records that deletion as owed, due at this time, so a
+   * deletion that fails, or a process that dies before it, leaves it to recovery
+   * ({@link Store.claimUpstreamDeletions}) instead of losing it.
+   */
+  upstreamDeletionDueAt?: Date | undefined;
+}
+
+/** An owed deletion of PortOne's copy of a consumed record ({@link Store.claimUpstreamDeletions}). */
+export interface UpstreamDeletion {
+  upstreamId: string;
+  verificationId: string;
+  /** Attempts claimed so far, this one included (1 for the first claim): its backoff. */
+  attempts: number;
 }
 
 /** A webhook event waiting in the outbox. Its payload carries ids and decisions only. */
@@ -195,6 +210,19 @@ export interface Store {
   }): Promise<RecoveryClaim[]>;
   /** Sets when a still-pending verification is checked next (no-op once it has finished). */
   scheduleRecoveryCheck(input: { verificationId: string; nextCheckAt: Date }): Promise<void>;
+  /**
+   * Claims up to `limit` owed upstream deletions ({@link CompletionInput.upstreamDeletionDueAt})
+   * due at `now`, the longest due first, by moving each to `leaseUntil` and counting the attempt in
+   * the same statement: as {@link Store.claimRecoveryChecks}, one instance at a time per deletion.
+   */
+  claimUpstreamDeletions(input: { now: Date; limit: number; leaseUntil: Date }): Promise<UpstreamDeletion[]>;
+  /** Sets when an owed deletion is tried next (no-op once it is settled). */
+  scheduleUpstreamDeletion(input: { upstreamId: string; dueAt: Date }): Promise<void>;
+  /**
+   * Settles an owed deletion: PortOne's copy is gone. Writes an `upstream.deleted` audit event on its
+   * verification in the same transaction. False when none was owed (settled already, or never owed).
+   */
+  markUpstreamDeleted(upstreamId: string, now: Date): Promise<boolean>;
   /** Ids of up to `limit` pending verifications whose expiry is before `now`, the oldest first. */
   listExpiredVerifications(input: { now: Date; limit: number }): Promise<string[]>;
   /**

@@ -11,11 +11,21 @@
  *   {@link VerificationService.refresh}: the V2 completion's own steps and transaction, so a
  *   browser completion arriving at the same moment makes one completion, not two. The schedule is
  *   core/recovery.ts's backoff until the expiry. V1 has no lookup by `merchant_uid`: not recovered.
+ * - **Owed upstream deletions** (V1, `deleteUpstreamAfterCompletion`): a completion owes the
+ *   deletion of PortOne's copy in its own transaction and makes it at once; one that failed, or
+ *   whose process died first, falls due a minute later. Due ones are claimed under a lease, as the
+ *   checks are, deleted through {@link VerificationService.deleteUpstreamCopy}, and tried again on
+ *   core/recovery.ts's backoff until PortOne's copy is gone (its 404 counts as gone).
  *
  * A run that fails (the database or PortOne is down) is logged and retried on the next tick.
  */
 
-import { DEFAULT_RECOVERY_SCHEDULE, nextRecoveryCheckAt, type RecoverySchedule } from "../core/recovery.js";
+import {
+  DEFAULT_RECOVERY_SCHEDULE,
+  nextRecoveryCheckAt,
+  nextUpstreamDeletionAt,
+  type RecoverySchedule,
+} from "../core/recovery.js";
 import type { Store } from "../core/store.js";
 import { backgroundLoop, errorCode } from "./loop.js";
 import type { ServiceLogger } from "./options.js";
@@ -24,19 +34,19 @@ import type { VerificationService } from "./verifications.js";
 /** What {@link createRecoveryJob} runs on. */
 export interface RecoveryJobOptions {
   store: Store;
-  service: Pick<VerificationService, "refresh" | "expire" | "apiVersions">;
+  service: Pick<VerificationService, "refresh" | "expire" | "deleteUpstreamCopy" | "apiVersions">;
   /** Injected clock; the service's. */
   now?: () => Date;
   logger?: ServiceLogger;
   /** The recovery checks' timing; default {@link DEFAULT_RECOVERY_SCHEDULE}. */
   schedule?: RecoverySchedule;
-  /** Verifications checked per run. Default 20. */
+  /** Verifications checked per run, and owed upstream deletions made. Default 20 each. */
   batchSize?: number;
   /** Expired verifications finished per run. Default 100. */
   sweepSize?: number;
   /**
-   * How long a claimed check belongs to its instance (an instance killed mid-check delays it by at
-   * most this long). Must outlast one upstream call with its retries. Default 60 s.
+   * How long a claimed check or deletion belongs to its instance (an instance killed mid-check
+   * delays it by at most this long). Must outlast one upstream call with its retries. Default 60 s.
    */
   leaseMs?: number;
 }
@@ -49,11 +59,13 @@ export interface RecoveryRun {
   checked: number;
   /** Of those, how many are no longer pending (finished by this run or, meanwhile, by the browser). */
   finished: number;
+  /** Owed deletions of PortOne's copies this run made (V1). */
+  upstreamDeleted: number;
 }
 
-/** The sweeper and recovery loop of one instance. */
+/** The sweeper, recovery and upstream-deletion loop of one instance. */
 export interface RecoveryJob {
-  /** One sweep and one batch of recovery checks. A second call while one runs joins it. */
+  /** One sweep, one batch of recovery checks and one of owed upstream deletions. A second call while one runs joins it. */
   runOnce(): Promise<RecoveryRun>;
   /** Runs `runOnce` every `intervalMs` until `stop()`. */
   start(intervalMs: number): void;
@@ -74,6 +86,8 @@ export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
   const leaseMs = options.leaseMs ?? 60_000;
   const log = options.logger;
   const recovers = service.apiVersions.includes("v2");
+  // Only V1 records are deleted upstream (PortOne V2 has no deletion of identity verifications).
+  const deletes = service.apiVersions.includes("v1");
 
   async function sweep(): Promise<number> {
     const due = await store.listExpiredVerifications({ now: now(), limit: sweepSize });
@@ -130,9 +144,37 @@ export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
     return { checked: claims.length, finished: results.filter(Boolean).length };
   }
 
+  async function deleteUpstream(): Promise<number> {
+    if (!deletes) return 0;
+    const at = now();
+    const claims = await store.claimUpstreamDeletions({
+      now: at,
+      limit: batchSize,
+      leaseUntil: new Date(at.getTime() + leaseMs),
+    });
+    const deleted = await Promise.all(
+      claims.map(async ({ upstreamId, verificationId, attempts }) => {
+        try {
+          await service.deleteUpstreamCopy(upstreamId);
+          return true;
+        } catch (error) {
+          log?.warn(
+            { verification_id: verificationId, attempts, code: errorCode(error) },
+            "upstream deletion failed; tried again later",
+          );
+          const dueAt = nextUpstreamDeletionAt({ attempts, now: now() });
+          await store.scheduleUpstreamDeletion({ upstreamId, dueAt }).catch(() => undefined); // the lease runs out instead
+          return false;
+        }
+      }),
+    );
+    return deleted.filter(Boolean).length;
+  }
+
   const runOnce = async (): Promise<RecoveryRun> => {
     const expired = await sweep();
-    return { expired, ...(await recover()) };
+    const recovered = await recover();
+    return { expired, ...recovered, upstreamDeleted: await deleteUpstream() };
   };
 
   return backgroundLoop(runOnce, { logger: log, failure: "recovery run failed; retried on the next tick" });

@@ -47,6 +47,7 @@ import {
   type IdempotentCreation,
 } from "./creation.js";
 import { randomId } from "./ids.js";
+import { errorCode } from "./loop.js";
 import type { ServiceCall, ServiceLogger, V2Upstream, VerificationServiceOptions } from "./options.js";
 
 export {
@@ -120,6 +121,13 @@ export interface VerificationService {
    * its audit and outbox events in the completion transaction. True when this call finished it.
    */
   expire(id: string): Promise<boolean>;
+  /**
+   * Deletes PortOne's copy of the consumed V1 record `upstreamId` and settles the deletion a
+   * completion owed ({@link Store.markUpstreamDeleted}); PortOne's 404 counts as deleted. For
+   * recovery (service/recovery.ts), which retries the deletions the completion could not make.
+   * @throws RequestError `not_found` without a V1 client that deletes; an upstream or store fault.
+   */
+  deleteUpstreamCopy(upstreamId: string): Promise<void>;
   /** The API versions this service can complete. */
   readonly apiVersions: readonly ApiVersion[];
   unbindAccount(accountRef: string): Promise<boolean>;
@@ -130,6 +138,13 @@ const SILENT: ServiceLogger = { info() {}, warn() {} };
 const SERVICE_CALL_KEYS: Record<keyof ServiceCall, true> = { requestId: true };
 const COMPLETE_V1_KEYS = { impUid: LOOKUP_ID_MAX.impUid, merchantUid: LOOKUP_ID_MAX.merchantUid } as const;
 const COMPLETE_V2_KEYS = { identityVerificationId: LOOKUP_ID_MAX.identityVerificationId } as const;
+
+/**
+ * How long the deletion a V1 completion makes of PortOne's copy (`deleteUpstreamAfterCompletion`)
+ * has before the deletion it owes falls due for recovery: the first retry's delay. Longer than one
+ * upstream call with its retries, so recovery does not race the completion's own attempt.
+ */
+const UPSTREAM_DELETION_GRACE_MS = 60_000;
 
 /**
  * A completion's input as a JavaScript caller may hand it: an object with exactly `known`'s keys,
@@ -218,6 +233,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
     verification: VerificationRecord,
     upstreamId: string | undefined,
     decision: CompletionDecision,
+    upstreamDeletionDueAt: Date | undefined,
   ): Promise<CompletionOutcome> {
     const result = await store.completeVerification({
       verificationId: verification.id,
@@ -225,6 +241,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
       decision,
       now: now(),
       emitEvent: options.emitEvents ?? false,
+      upstreamDeletionDueAt,
     });
     if (result.kind === "not_found") {
       throw new RequestError("not_found", "verification not found");
@@ -275,7 +292,8 @@ export function createVerificationService(options: VerificationServiceOptions): 
       return { outcome: { kind: "replayed", verification } };
     }
     if (now().getTime() > verification.expiresAt.getTime()) {
-      return { outcome: await finish(log, verification, undefined, { ok: false, reason: "expired" }) };
+      const expired = { ok: false, reason: "expired" } as const;
+      return { outcome: await finish(log, verification, undefined, expired, undefined) };
     }
     return { pending: verification };
   }
@@ -358,6 +376,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
     verification: VerificationRecord,
     result: UpstreamResult,
     via: "browser" | "recovery",
+    upstreamDeletionDueAt?: Date,
   ): Promise<{ outcome: CompletionOutcome; consumable: boolean }> {
     const decision = evaluatePolicy({
       result,
@@ -392,6 +411,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
       verification,
       result.upstreamId,
       completionDecisionFor(verification.purpose, decision, result.identity),
+      upstreamDeletionDueAt,
     );
     return { outcome, consumable: true };
   }
@@ -453,16 +473,18 @@ export function createVerificationService(options: VerificationServiceOptions): 
       if ("outcome" in fetched) return fetched.outcome;
 
       const result = fromV1Certification(fetched.record);
-      const { outcome, consumable } = await decide(log, verification, result, "browser");
-      if (consumable && options.deleteUpstreamAfterCompletion && v1.deleteCertification) {
-        // Best effort: the outcome is committed; a failed delete is retried by nobody but logged.
-        await v1.deleteCertification(result.upstreamId).catch((error: unknown) => {
+      const deletes = options.deleteUpstreamAfterCompletion === true && v1.deleteCertification !== undefined;
+      // Owed in the completion's transaction (Store.completeVerification), due once the attempt
+      // below has had its time: a failed or interrupted one is recovery's to make.
+      const dueAt = deletes ? new Date(now().getTime() + UPSTREAM_DELETION_GRACE_MS) : undefined;
+      const { outcome, consumable } = await decide(log, verification, result, "browser", dueAt);
+      // A replay's deletion was owed, and tried, by the completion that finished it.
+      if (deletes && consumable && outcome.kind === "finished") {
+        await deleteUpstreamCopy(result.upstreamId).catch((error: unknown) => {
+          // The outcome is committed and answered; the deletion stays owed.
           log.warn(
-            {
-              verification_id: verification.id,
-              upstream_code: error instanceof UpstreamError ? error.code : "unknown",
-            },
-            "could not delete the upstream record",
+            { verification_id: verification.id, code: errorCode(error) },
+            "could not delete the upstream record; recovery retries it",
           );
         });
       }
@@ -504,9 +526,25 @@ export function createVerificationService(options: VerificationServiceOptions): 
       return opened !== undefined && "outcome" in opened && opened.outcome.kind === "finished";
     },
 
+    deleteUpstreamCopy,
+
     unbindAccount: (accountRef) =>
       store.unbindAccount(accountRef, now(), { emitEvent: options.emitEvents ?? false }),
   };
+
+  async function deleteUpstreamCopy(upstreamId: string): Promise<void> {
+    const remove = v1?.deleteCertification;
+    if (remove === undefined) {
+      throw new RequestError("not_found", "no V1 client that deletes: PortOne's copies cannot be deleted");
+    }
+    try {
+      await remove(upstreamId);
+    } catch (error) {
+      // Gone already (deleted by an attempt whose settling failed, or by another instance).
+      if (!(error instanceof UpstreamError && error.code === "not_found")) throw error;
+    }
+    await store.markUpstreamDeleted(upstreamId, now());
+  }
 
   /**
    * Steps 4–6 of a pending V2 verification, for the browser's completion and recovery alike: the

@@ -1,10 +1,11 @@
 /**
- * Step 6 of a completion (core/policy.ts), in ONE transaction: the upstream id consumed once, a
- * `reverify`'s person checked against its account, the expected identity compared, the person found
- * or created under any key of the keyring, the person bound to the account, and the outcome written
- * with its audit and outbox events (the expected identity's hashes dropped). The facts come from the
- * database; the decisions from core/settlement.ts and core/expected.ts. Also withdrawal
- * (`unbindAccount`), which frees the person again.
+ * Step 6 of a completion (core/policy.ts), in ONE transaction: the upstream id consumed once (and
+ * the deletion of PortOne's copy owed, when asked), a `reverify`'s person checked against its
+ * account, the expected identity compared, the person found or created under any key of the
+ * keyring, the person bound to the account, and the outcome written with its audit and outbox
+ * events (the expected identity's hashes dropped). The facts come from the database; the decisions
+ * from core/settlement.ts and core/expected.ts. Also withdrawal (`unbindAccount`), which frees the
+ * person again.
  */
 import type { Selectable } from "kysely";
 import { type ExpectedField, mismatchedFields } from "../core/expected.js";
@@ -132,6 +133,17 @@ function* settle(
       1,
     );
     consumed = inserted > 0;
+    // Consumed here, so owed here: in this transaction, so a completion never commits without it.
+    if (consumed && input.upstreamDeletionDueAt !== undefined) {
+      yield* later(
+        statements.queueUpstreamDeletion({
+          upstreamId: input.upstreamId,
+          verificationId: row.id,
+          dueMs: msOf(input.upstreamDeletionDueAt),
+          nowMs,
+        }),
+      );
+    }
   }
   // 6a: a reverify's person must be the account's; found only, never created (nothing of anyone
   // else is kept). The account's person is read under FOR UPDATE (PostgreSQL), so a withdrawal or

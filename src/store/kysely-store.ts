@@ -34,6 +34,7 @@ import type { Database } from "./schema.js";
 import { SQLITE_DIALECT } from "./sqlite/dialect.js";
 import { completionStatements } from "./statements.js";
 import { kyselyStepRunner, type StepRunner } from "./steps.js";
+import { upstreamDeletionMethods } from "./upstream-deletions.js";
 import { verificationMethods } from "./verifications.js";
 
 export interface KyselyStoreOptions {
@@ -100,6 +101,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     ...outboxMethods(ctx),
     ...retentionMethods(ctx),
     ...recoveryMethods(ctx),
+    ...upstreamDeletionMethods(ctx),
     ...keyMethods(ctx),
 
     async ping() {

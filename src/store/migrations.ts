@@ -286,6 +286,30 @@ export function createMigrations(dialect: StoreDialect): Record<string, Migratio
       down: (db: Kysely<unknown>) =>
         dialect.name === "sqlite" ? rebuildTables(db, ROWID_TABLES) : Promise.resolve(),
     },
+    "0009_upstream_deletions": {
+      // Deletions of PortOne's copies owed by completions (CERTGATE_DELETE_UPSTREAM), until done:
+      // written in the completion's transaction, retried by recovery (service/recovery.ts). Without
+      // rowid on SQLite, as 0008's tables: one B-tree keyed by the upstream id, not two.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("upstream_deletions")
+          .addColumn("upstream_id", "text", (c) => c.primaryKey())
+          .addColumn("verification_id", "text", (c) => c.notNull().references("verifications.id"))
+          .addColumn("due_at", "bigint", (c) => c.notNull())
+          .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .$call((table) => (dialect.name === "sqlite" ? table.modifyEnd(sql`without rowid`) : table))
+          .execute();
+        await db.schema
+          .createIndex("upstream_deletions_due_at")
+          .on("upstream_deletions")
+          .column("due_at")
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable("upstream_deletions").ifExists().execute();
+      },
+    },
   };
 }
 

@@ -98,6 +98,20 @@ export interface WebhookOutboxTable {
 }
 
 /**
+ * An owed deletion of PortOne's copy of a consumed record (migration 0009): written by the completion
+ * that consumed it, removed once PortOne's copy is gone.
+ */
+export interface UpstreamDeletionsTable {
+  upstream_id: string;
+  verification_id: string;
+  /** When the next attempt is due (ms); a claim moves it to its lease's end. */
+  due_at: number;
+  /** Attempts claimed so far. */
+  attempts: number;
+  created_at: number;
+}
+
+/**
  * One `Idempotency-Key` of `POST /api/verifications`, scoped to the API key that sent it. Unique on
  * (api_key_digest, idempotency_key); a row older than 24 hours is taken over by the next use.
  */
@@ -121,4 +135,5 @@ export interface Database {
   audit_events: AuditEventsTable;
   webhook_outbox: WebhookOutboxTable;
   idempotency_keys: IdempotencyKeysTable;
+  upstream_deletions: UpstreamDeletionsTable;
 }

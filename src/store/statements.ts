@@ -1,7 +1,7 @@
 /**
- * The statements of a completion's hot path — reading the verification, consuming the upstream id,
- * finding or creating the person, binding the account, writing the outcome with its audit and
- * outbox events — each a Kysely builder compiled once per store and shape (store/prepared.ts). The
+ * The statements of a completion's hot path — reading the verification, consuming the upstream id
+ * (and owing its upstream deletion), finding or creating the person, binding the account, writing
+ * the outcome with its audit and outbox events — each a Kysely builder compiled once per store and shape (store/prepared.ts). The
  * rest of the store reads a verification and writes audit and outbox events with these same
  * statements (context.ts), so each has one builder. The
  * builders are shape-pure: every value is a parameter, none is branched on (a null is passed, not
@@ -167,6 +167,21 @@ export function completionStatements(db: Kysely<Database>, dialect: StoreDialect
           data_json: p.dataJson,
           created_at: p.nowMs,
         }),
+    ),
+    /** A deletion of PortOne's copy owed by the completion that consumed `upstreamId`. */
+    queueUpstreamDeletion: prepared(
+      db,
+      (db, p: { upstreamId: string; verificationId: string; dueMs: number; nowMs: number }) =>
+        db
+          .insertInto("upstream_deletions")
+          .values({
+            upstream_id: p.upstreamId,
+            verification_id: p.verificationId,
+            due_at: p.dueMs,
+            attempts: 0,
+            created_at: p.nowMs,
+          })
+          .onConflict((oc) => oc.doNothing()),
     ),
     insertOutbox: prepared(
       db,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextRecoveryCheckAt } from "../../src/core/recovery.js";
+import { nextRecoveryCheckAt, nextUpstreamDeletionAt } from "../../src/core/recovery.js";
 
 const T0 = Date.parse("2026-06-15T03:00:00Z");
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
@@ -19,5 +19,20 @@ describe("nextRecoveryCheckAt (default schedule: 15 s doubling to 2 min, last lo
     [0, 0, 900, 15, "zero checks counts as the first"],
   ])("after %i checks at %i s, expiring at %i s: next at %i s (%s)", (checks, now, expires, next) => {
     expect(nextRecoveryCheckAt({ checks, now: at(now), expiresAt: at(expires) })).toEqual(at(next));
+  });
+});
+
+describe("nextUpstreamDeletionAt (1 min doubling to 6 h, never dropped)", () => {
+  it.each([
+    // attempts made, delay (s), why
+    [1, 60, "after the first recovery attempt: a minute"],
+    [2, 120, "then two"],
+    [3, 240, "then four"],
+    [9, 15_360, "then on doubling: 256 minutes"],
+    [10, 21_600, "capped at 6 hours"],
+    [1_000, 21_600, "a huge count stays capped"],
+    [0, 60, "zero attempts counts as the first"],
+  ])("after %i attempts: next %i s later (%s)", (attempts, delay) => {
+    expect(nextUpstreamDeletionAt({ attempts, now: at(100) })).toEqual(at(100 + delay));
   });
 });

@@ -1,0 +1,68 @@
+/**
+ * Deletions of PortOne's copies that completions owe (`CERTGATE_DELETE_UPSTREAM`): the completion's
+ * transaction writes one when it consumes an upstream id (completion.ts); the service deletes at
+ * once and settles it; recovery claims the ones left (service/recovery.ts) under a lease, as it
+ * claims V2 checks (recovery.ts), and tries again with backoff until PortOne's copy is gone.
+ */
+import type { Store } from "../core/store.js";
+import { insertAudit, type StoreContext } from "./context.js";
+import { msOf } from "./rows.js";
+
+/** The audit event of a settled deletion: ids only. */
+export const UPSTREAM_DELETED = "upstream.deleted";
+
+export function upstreamDeletionMethods(
+  ctx: StoreContext,
+): Pick<Store, "claimUpstreamDeletions" | "scheduleUpstreamDeletion" | "markUpstreamDeleted"> {
+  const { db } = ctx;
+  return {
+    async claimUpstreamDeletions({ now, limit, leaseUntil }) {
+      const nowMs = msOf(now);
+      // The recovery claim's statement (recovery.ts): the due condition repeated outside the
+      // subquery, so on PostgreSQL a row another instance claimed meanwhile is skipped.
+      const due = db
+        .selectFrom("upstream_deletions")
+        .select("upstream_id")
+        .where("due_at", "<=", nowMs)
+        .orderBy("due_at")
+        .orderBy("upstream_id")
+        .limit(limit);
+      const rows = await db
+        .updateTable("upstream_deletions")
+        .set((eb) => ({ due_at: msOf(leaseUntil), attempts: eb("attempts", "+", 1) }))
+        .where("upstream_id", "in", due)
+        .where("due_at", "<=", nowMs)
+        .returning(["upstream_id", "verification_id", "attempts"])
+        .execute();
+      return rows.map((row) => ({
+        upstreamId: row.upstream_id,
+        verificationId: row.verification_id,
+        attempts: Number(row.attempts),
+      }));
+    },
+
+    async scheduleUpstreamDeletion({ upstreamId, dueAt }) {
+      await db
+        .updateTable("upstream_deletions")
+        .set({ due_at: msOf(dueAt) })
+        .where("upstream_id", "=", upstreamId)
+        .execute();
+    },
+
+    async markUpstreamDeleted(upstreamId, now) {
+      return db.transaction().execute(async (trx) => {
+        const removed = await trx
+          .deleteFrom("upstream_deletions")
+          .where("upstream_id", "=", upstreamId)
+          .returning(["verification_id", "attempts"])
+          .executeTakeFirst();
+        if (removed === undefined) return false;
+        await insertAudit(ctx, trx, removed.verification_id, UPSTREAM_DELETED, msOf(now), {
+          api_version: "v1",
+          attempts: Number(removed.attempts),
+        });
+        return true;
+      });
+    },
+  };
+}
