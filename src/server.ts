@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { Config } from "./config.js";
-import { CertgateError } from "./core/errors.js";
 import type { Store } from "./core/store.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
@@ -19,7 +18,8 @@ import { createV1Client, createV2Client, type TransportOptions } from "./portone
 import { nodeExchange } from "./portone/node-transport.js";
 import { setDefaultExchange } from "./portone/transport.js";
 import { createRecoveryJob, type RecoveryJob } from "./service/recovery.js";
-import { createVerificationService, IDEMPOTENCY_KEY_TTL_MS } from "./service/verifications.js";
+import { startRetention } from "./service/retention.js";
+import { createVerificationService } from "./service/verifications.js";
 import { createWebhookDispatcher } from "./service/webhooks.js";
 import { dataDirFailure, listenFailure, openStoreOrExplain } from "./startup-errors.js";
 import { createKeyring, generateSecret } from "./store/crypto.js";
@@ -339,59 +339,4 @@ function sandboxSecret(dataDir: string, logger: HttpLogger): string {
     "sandbox mode: generated CERTGATE_SECRET into the data directory; set it yourself in production",
   );
   return secret;
-}
-
-/**
- * Retention (PIPA art. 21) inside `serve`: purges personal fields older than the retention period
- * at startup and then every `intervalMs` (default hourly); `certgate purge` does the same on
- * demand. A run that fails (the database is down) is logged and never rejects: the next run purges
- * what it missed, since the purge is by age. Each run also deletes expired Idempotency-Keys. With
- * `emitEvents` (webhooks configured) each purged verification gets its `identity.purged` event.
- */
-export function startRetention(
-  store: Store,
-  retentionDays: number,
-  logger: Pick<HttpLogger, "info" | "warn">,
-  options: { intervalMs?: number; emitEvents?: boolean } = {},
-): { runOnce(): Promise<number>; stop(): void } {
-  const intervalMs = options.intervalMs ?? 3_600_000;
-  const runOnce = async (): Promise<number> => {
-    const now = new Date();
-    try {
-      const purged = await store.purgeIdentities({
-        completedBefore: new Date(now.getTime() - retentionDays * 86_400_000),
-        now,
-        emitEvents: options.emitEvents ?? false,
-      });
-      if (purged > 0) logger.info({ purged, retention_days: retentionDays }, "identities purged");
-      return purged;
-    } catch (error) {
-      logger.warn(
-        { error: error instanceof Error ? error.name : "unknown", code: errorCode(error) },
-        "purge failed; retried on the next run",
-      );
-      return 0;
-    } finally {
-      await store
-        .purgeIdempotencyKeys({ createdBefore: new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS) })
-        .then((purged) => {
-          if (purged > 0) logger.info({ purged }, "expired idempotency keys purged");
-        })
-        .catch((error: unknown) =>
-          logger.warn(
-            { error: error instanceof Error ? error.name : "unknown", code: errorCode(error) },
-            "idempotency key purge failed; retried on the next run",
-          ),
-        );
-    }
-  };
-  void runOnce();
-  const timer = setInterval(() => void runOnce(), intervalMs);
-  timer.unref();
-  return { runOnce, stop: () => clearInterval(timer) };
-}
-
-/** A certgate error's stable code; foreign errors' messages may echo input, so nothing of theirs. */
-function errorCode(error: unknown): string | undefined {
-  return error instanceof CertgateError ? error.code : undefined;
 }

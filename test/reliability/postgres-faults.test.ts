@@ -16,7 +16,7 @@ import { randomInt } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { resolvePolicy } from "../../src/core/policy.js";
-import { startRetention } from "../../src/server.js";
+import { startRetention } from "../../src/service/retention.js";
 import { createWebhookDispatcher } from "../../src/service/webhooks.js";
 import { createKeyring } from "../../src/store/crypto.js";
 import { openStore } from "../../src/store/index.js";
