@@ -66,8 +66,8 @@ export interface Config {
   /** Days a verified identity's personal fields are kept (PIPA art. 21). Default 30. */
   retentionDays: number;
   /**
-   * How often the expiry sweeper and V2 recovery run, ms (CERTGATE_RECOVERY_INTERVAL_MS); 0 turns
-   * them off on this instance. Default 5,000.
+   * How often the expiry sweeper, V2 recovery and owed upstream deletions run, ms
+   * (CERTGATE_RECOVERY_INTERVAL_MS); 0 turns them off on this instance. Default 5,000.
    */
   recoveryIntervalMs?: number | undefined;
   webhookUrl: string | undefined;

@@ -9,6 +9,7 @@ import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { Config } from "./config.js";
 import type { Store } from "./core/store.js";
+import { checkOptionKeys } from "./core/unknown-fields.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { requestLoad, storeOffload } from "./http/load.js";
@@ -45,8 +46,8 @@ export interface Certgate {
   store: Store;
   emulator: Emulator | undefined;
   /**
-   * The expiry sweeper, V2 recovery and owed upstream deletions (service/recovery.ts); its loop runs every
-   * `recoveryIntervalMs` unless that is 0. Tests may call `runOnce()` themselves.
+   * The expiry sweeper, V2 recovery and owed upstream deletions (service/recovery.ts); its loop runs
+   * every `recoveryIntervalMs` unless that is 0. Tests may call `runOnce()` themselves.
    */
   recovery: RecoveryJob;
   /** Base URL once listening. */
@@ -81,12 +82,57 @@ export interface StartOptions {
    */
   deliverWebhooks?: boolean;
   /**
-   * How often the expiry sweeper, V2 recovery and owed upstream deletions run, ms; 0 turns the loop off (a caller then runs
-   * `recovery.runOnce()` itself). Default the config's `recoveryIntervalMs`
+   * How often the expiry sweeper, V2 recovery and owed upstream deletions run, ms; 0 turns the loop
+   * off (a caller then runs `recovery.runOnce()` itself). Default the config's `recoveryIntervalMs`
    * (CERTGATE_RECOVERY_INTERVAL_MS, default 5,000).
    */
   recoveryIntervalMs?: number;
 }
+
+const CONFIG_KEYS: Record<keyof Config, true> = {
+  mode: true,
+  port: true,
+  host: true,
+  databaseUrl: true,
+  secret: true,
+  previousSecrets: true,
+  apiKeys: true,
+  returnOrigins: true,
+  publicUrl: true,
+  portone: true,
+  deleteUpstreamAfterCompletion: true,
+  demo: true,
+  retentionDays: true,
+  recoveryIntervalMs: true,
+  webhookUrl: true,
+  webhookSecret: true,
+  dataDir: true,
+};
+const PORTONE_CONFIG_KEYS: Record<keyof Config["portone"], true> = {
+  impCode: true,
+  apiKey: true,
+  apiSecret: true,
+  apiUrl: true,
+  v2ApiSecret: true,
+  storeId: true,
+  v2ApiUrl: true,
+  channelKey: true,
+};
+const START_OPTION_KEYS: Record<keyof StartOptions, true> = {
+  logger: true,
+  listen: true,
+  now: true,
+  demo: true,
+  upstream: true,
+  deliverWebhooks: true,
+  recoveryIntervalMs: true,
+};
+const UPSTREAM_OPTION_KEYS: Record<keyof NonNullable<StartOptions["upstream"]>, true> = {
+  now: true,
+  timeoutMs: true,
+  retries: true,
+  retryBaseDelayMs: true,
+};
 
 /**
  * Opens the store, wires the service and (unless `listen: false`) listens.
@@ -101,6 +147,10 @@ export interface StartOptions {
  * app.use("/certgate", toNodeHandler(certgate.app));
  */
 export async function startCertgate(config: Config, options: StartOptions): Promise<Certgate> {
+  checkOptionKeys("config", config, CONFIG_KEYS);
+  checkOptionKeys("config.portone", config.portone, PORTONE_CONFIG_KEYS);
+  checkOptionKeys("startCertgate options", options, START_OPTION_KEYS);
+  checkOptionKeys("startCertgate options.upstream", options.upstream, UPSTREAM_OPTION_KEYS);
   // The service runs on Node: PortOne calls go through node:http's keep-alive agent, not fetch.
   setDefaultExchange(nodeExchange);
   const { logger } = options;

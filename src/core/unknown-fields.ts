@@ -4,7 +4,7 @@
  * reach JavaScript callers or objects built elsewhere, so the library API checks at runtime too; the
  * HTTP layer reports zod's `unrecognized_keys` issues through the same {@link unknownFieldError}.
  */
-import { RequestError } from "./errors.js";
+import { ConfigError, RequestError } from "./errors.js";
 
 /**
  * The own keys of `value` (when it is a plain object) that `known` does not have, each prefixed with
@@ -19,6 +19,31 @@ export function unknownKeys(value: unknown, known: Readonly<Record<string, unkno
   return Object.keys(value)
     .filter((key) => !Object.hasOwn(known, key))
     .map((key) => `${prefix}${key}`);
+}
+
+/**
+ * Refuses the options of a library factory when they hold a key the factory does not know: a
+ * misspelt `deleteUpstreamAfterCompletion` or `lockTimeoutMs` would otherwise leave the default in
+ * force without a word. Options that are not a plain object are left to the factory to judge.
+ *
+ * @param what how the message names the options, e.g. "createVerificationService options"
+ * @param known every accepted key, e.g. a `Record<keyof Options, true>` the compiler keeps in step
+ * @throws ConfigError naming the first unknown key (`what.key`), the others and the accepted ones in its message.
+ * @example checkOptionKeys("openStore options", options, OPEN_STORE_KEYS);
+ */
+export function checkOptionKeys(
+  what: string,
+  options: unknown,
+  known: Readonly<Record<string, unknown>>,
+): void {
+  const unknown = unknownKeys(options, known);
+  if (unknown.length === 0) return;
+  const listed = unknown.slice(0, QUOTED_NAMES_MAX).map(quoteName).join(", ");
+  const more = unknown.length > QUOTED_NAMES_MAX ? ` and ${unknown.length - QUOTED_NAMES_MAX} more` : "";
+  throw new ConfigError(
+    `${what}.${quoteName(unknown[0] ?? "").slice(1, -1)}`,
+    `unknown option${unknown.length === 1 ? "" : "s"} ${listed}${more} (known: ${Object.keys(known).join(", ")})`,
+  );
 }
 
 /** Longest field name a message quotes in full; `details` always carries the names exactly. */

@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { RequestError } from "../core/errors.js";
+import { checkOptionKeys } from "../core/unknown-fields.js";
 import { type AdminControls, createAdminApp } from "./admin.js";
 import { createBrowserFlow } from "./browser/window-app.js";
 import { createClock, type EmulatorClock } from "./clock.js";
@@ -182,7 +183,16 @@ export interface Emulator {
  *   body: JSON.stringify({ imp_key: TEST_MERCHANT.impKey, imp_secret: TEST_MERCHANT.impSecret }),
  * });
  */
+const EMULATOR_OPTION_KEYS: Record<keyof EmulatorOptions, true> = {
+  merchants: true,
+  admin: true,
+  startTime: true,
+  realTime: true,
+  random: true,
+};
+
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  checkOptionKeys("createEmulator options", options, EMULATOR_OPTION_KEYS);
   const merchants = [...(options.merchants ?? [TEST_MERCHANT, OTHER_MERCHANT])];
   if (merchants.length === 0)
     throw new RequestError("invalid_request", "merchants: at least one is required");

@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { ConfigError, RequestError } from "../core/errors.js";
-import { quoteName } from "../core/unknown-fields.js";
+import { checkOptionKeys, quoteName } from "../core/unknown-fields.js";
 import { requestIdFrom, runWithRequestId } from "../observability/request-context.js";
 import type { VerificationService } from "../service/verifications.js";
 import { fingerprintOf, idempotencyKeyFrom, idempotencyScope, REPLAYED_HEADER } from "./idempotency.js";
@@ -113,7 +113,21 @@ export interface DemoPage {
  * export const GET = (req: Request) => app.fetch(req);
  * export const POST = (req: Request) => app.fetch(req);
  */
+const HTTP_APP_OPTION_KEYS: Record<keyof HttpAppOptions, true> = {
+  service: true,
+  apiKeys: true,
+  returnOrigins: true,
+  sandbox: true,
+  sdk: true,
+  logger: true,
+  metrics: true,
+  ready: true,
+  demo: true,
+  basePath: true,
+};
+
 export function createHttpApp(options: HttpAppOptions): Hono {
+  checkOptionKeys("createHttpApp options", options, HTTP_APP_OPTION_KEYS);
   const { service, logger } = options;
   const app = withBasePath(new Hono(), options.basePath);
   const keyDigests = options.apiKeys.map(digest);

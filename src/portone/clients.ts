@@ -3,6 +3,7 @@
  * retries, metrics) given once, each API's credentials and overrides beside them.
  */
 import { ConfigError } from "../core/errors.js";
+import { checkOptionKeys } from "../core/unknown-fields.js";
 import type { ClientEvent } from "./http.js";
 import { createV1Client, type V1Client, type V1ClientOptions } from "./v1/client.js";
 import { createV2Client, type V2Client, type V2ClientOptions } from "./v2/client.js";
@@ -44,6 +45,19 @@ export interface PortOneClientsOptions extends PortOneSharedOptions {
   v2?: V2ClientOptions;
 }
 
+const CLIENTS_OPTION_KEYS: Record<keyof PortOneClientsOptions, true> = {
+  v1: true,
+  v2: true,
+  fetch: true,
+  now: true,
+  timeoutMs: true,
+  retries: true,
+  retryBaseDelayMs: true,
+  onEvent: true,
+  random: true,
+  sleep: true,
+};
+
 /**
  * The clients `options` asked for: a key is present exactly when its options were given.
  *
@@ -70,6 +84,8 @@ export type PortOneClients<O extends PortOneClientsOptions> = (O["v1"] extends V
  * });
  */
 export function createPortOneClients<O extends PortOneClientsOptions>(options: O): PortOneClients<O> {
+  // The shared keys only here: each client checks its own options, merged with them.
+  checkOptionKeys("createPortOneClients options", options, CLIENTS_OPTION_KEYS);
   const { v1, v2, ...shared } = options;
   if (!v1 && !v2) throw new ConfigError("portone", "configure v1, v2 or both");
   const clients: { v1?: V1Client; v2?: V2Client } = {};

@@ -141,6 +141,18 @@ export interface TransportOptions {
   onEvent?: ((event: ClientEvent) => void) | undefined;
 }
 
+/** Every key of {@link TransportOptions}: the clients refuse any other (core/unknown-fields.ts). */
+export const TRANSPORT_OPTION_KEYS: Record<keyof TransportOptions, true> = {
+  fetch: true,
+  timeoutMs: true,
+  retries: true,
+  retryBaseDelayMs: true,
+  tokenMarginSeconds: true,
+  random: true,
+  sleep: true,
+  onEvent: true,
+};
+
 /**
  * Checks the shared transport options and fills their defaults: a 5 s timeout per attempt, 2 extra
  * attempts for idempotent calls, 100 ms base backoff.

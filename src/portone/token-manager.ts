@@ -13,6 +13,7 @@
  * - shares one in-flight refresh among every concurrent caller (cold start, expiry, 401s);
  * - keeps the token in this closure only: it never appears in `toString`, JSON or `util.inspect`.
  */
+import { checkOptionKeys } from "../core/unknown-fields.js";
 import type { ClientEvent } from "./http.js";
 
 /**
@@ -94,7 +95,15 @@ const LAST_USE_SAFETY_MS = 5_000;
  * const tokens = createTokenManager({ fetchToken, now: Date.now });
  * const token = await tokens.getToken(); // shared by concurrent callers
  */
+const TOKEN_MANAGER_OPTION_KEYS: Record<keyof TokenManagerOptions, true> = {
+  fetchToken: true,
+  now: true,
+  marginSeconds: true,
+  onEvent: true,
+};
+
 export function createTokenManager(options: TokenManagerOptions): TokenManager {
+  checkOptionKeys("createTokenManager options", options, TOKEN_MANAGER_OPTION_KEYS);
   const marginMs = Math.max(0, options.marginSeconds ?? 60) * 1000;
   let cached: CachedToken | undefined;
   let refreshing: Promise<string> | undefined;

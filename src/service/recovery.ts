@@ -27,6 +27,7 @@ import {
   type RecoverySchedule,
 } from "../core/recovery.js";
 import type { Store } from "../core/store.js";
+import { checkOptionKeys } from "../core/unknown-fields.js";
 import { backgroundLoop, errorCode } from "./loop.js";
 import type { ServiceLogger } from "./options.js";
 import type { VerificationService } from "./verifications.js";
@@ -50,6 +51,17 @@ export interface RecoveryJobOptions {
    */
   leaseMs?: number;
 }
+
+const RECOVERY_OPTION_KEYS: Record<keyof RecoveryJobOptions, true> = {
+  store: true,
+  service: true,
+  now: true,
+  logger: true,
+  schedule: true,
+  batchSize: true,
+  sweepSize: true,
+  leaseMs: true,
+};
 
 /** One run's counts. */
 export interface RecoveryRun {
@@ -78,6 +90,7 @@ export interface RecoveryJob {
  * @example createRecoveryJob({ store, service }).start(5_000);
  */
 export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
+  checkOptionKeys("createRecoveryJob options", options, RECOVERY_OPTION_KEYS);
   const { store, service } = options;
   const now = options.now ?? (() => new Date());
   const schedule = options.schedule ?? DEFAULT_RECOVERY_SCHEDULE;

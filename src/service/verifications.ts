@@ -27,7 +27,7 @@ import { checkLookupId, LOOKUP_ID_MAX } from "../core/lookup-ids.js";
 import type { CompletionOutcome } from "../core/outcome.js";
 import { evaluatePolicy } from "../core/policy.js";
 import { completionDecisionFor } from "../core/purpose.js";
-import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
+import { checkOptionKeys, unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
 import { fromV1Certification } from "../core/v1/upstream.js";
 import { fromV2IdentityVerification } from "../core/v2/upstream.js";
 import {
@@ -136,6 +136,17 @@ export interface VerificationService {
 const SILENT: ServiceLogger = { info() {}, warn() {} };
 
 const SERVICE_CALL_KEYS: Record<keyof ServiceCall, true> = { requestId: true };
+const SERVICE_OPTION_KEYS: Record<keyof VerificationServiceOptions, true> = {
+  store: true,
+  v1: true,
+  v2: true,
+  now: true,
+  defaultTtlSeconds: true,
+  deleteUpstreamAfterCompletion: true,
+  logger: true,
+  emitEvents: true,
+  randomId: true,
+};
 const COMPLETE_V1_KEYS = { impUid: LOOKUP_ID_MAX.impUid, merchantUid: LOOKUP_ID_MAX.merchantUid } as const;
 const COMPLETE_V2_KEYS = { identityVerificationId: LOOKUP_ID_MAX.identityVerificationId } as const;
 
@@ -199,6 +210,7 @@ function checkedRequestId(call: ServiceCall | undefined): string | undefined {
  * @example const service = createVerificationService({ store, v1: createV1Client({ apiKey, apiSecret }) });
  */
 export function createVerificationService(options: VerificationServiceOptions): VerificationService {
+  checkOptionKeys("createVerificationService options", options, SERVICE_OPTION_KEYS);
   const { store, v1, v2 } = options;
   const apiVersions: ApiVersion[] = [...(v1 ? ["v1" as const] : []), ...(v2 ? ["v2" as const] : [])];
   if (apiVersions.length === 0)

@@ -9,6 +9,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Store } from "../core/store.js";
+import { checkOptionKeys } from "../core/unknown-fields.js";
 import {
   WEBHOOK_TOLERANCE_SECONDS,
   type WebhookHeadersInput,
@@ -80,6 +81,19 @@ export interface WebhookDispatcherOptions {
   logger?: { warn(fields: Record<string, unknown>, message: string): void };
 }
 
+const DISPATCHER_OPTION_KEYS: Record<keyof WebhookDispatcherOptions, true> = {
+  store: true,
+  url: true,
+  secret: true,
+  fetch: true,
+  now: true,
+  timeoutMs: true,
+  baseDelayMs: true,
+  maxDelayMs: true,
+  batchSize: true,
+  logger: true,
+};
+
 /**
  * Delivers the outbox's due webhook events; one per instance, sharing the outbox under leases.
  *
@@ -105,6 +119,7 @@ export interface WebhookDispatcher {
  * @example createWebhookDispatcher({ store, url, secret }).start(1_000);
  */
 export function createWebhookDispatcher(options: WebhookDispatcherOptions): WebhookDispatcher {
+  checkOptionKeys("createWebhookDispatcher options", options, DISPATCHER_OPTION_KEYS);
   const doFetch = options.fetch ?? globalThis.fetch;
   const now = options.now ?? (() => new Date());
   const timeoutMs = options.timeoutMs ?? 5_000;

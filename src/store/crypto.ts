@@ -20,6 +20,7 @@ import {
   timingSafeEqual,
 } from "node:crypto";
 import type { PersonKey } from "../core/identity.js";
+import { checkOptionKeys } from "../core/unknown-fields.js";
 import { secureRandomBytes } from "../util/random.js";
 
 /** Shortest accepted server secret, in characters. */
@@ -92,6 +93,8 @@ export interface KeyringOptions {
   previousSecrets?: string[] | undefined;
 }
 
+const KEYRING_OPTION_KEYS: Record<keyof KeyringOptions, true> = { secret: true, previousSecrets: true };
+
 interface DerivedKey {
   keyId: string;
   hmacKey: Buffer;
@@ -112,6 +115,7 @@ const TAG_BYTES = 16;
  * keyring.hashPersonKey({ kind: "ci", value: ci }); // { keyId: "3f2a…", hash: "…" }
  */
 export function createKeyring(options: KeyringOptions): Keyring {
+  checkOptionKeys("createKeyring options", options, KEYRING_OPTION_KEYS);
   const secrets = [options.secret, ...(options.previousSecrets ?? [])];
   for (const [index, secret] of secrets.entries()) {
     const problem = validateSecret(secret);

@@ -4,6 +4,7 @@
  */
 
 import type { Store } from "../core/store.js";
+import { checkOptionKeys } from "../core/unknown-fields.js";
 import type { Keyring } from "./crypto.js";
 import { openPostgresStore } from "./postgres/index.js";
 import { openSqliteStore, type SqliteOffload } from "./sqlite/index.js";
@@ -43,6 +44,12 @@ export interface OpenStoreOptions {
   offload?: SqliteOffload | undefined;
 }
 
+const OPEN_STORE_OPTION_KEYS: Record<keyof OpenStoreOptions, true> = {
+  databaseUrl: true,
+  keyring: true,
+  offload: true,
+};
+
 /** Whether `databaseUrl` names a PostgreSQL database. */
 export function isPostgresUrl(databaseUrl: string): boolean {
   return /^postgres(ql)?:\/\//i.test(databaseUrl);
@@ -53,6 +60,7 @@ export function isPostgresUrl(databaseUrl: string): boolean {
  * @example const store = await openStore({ databaseUrl: process.env.DATABASE_URL ?? "./data/certgate.db", keyring });
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  checkOptionKeys("openStore options", options, OPEN_STORE_OPTION_KEYS);
   return isPostgresUrl(options.databaseUrl)
     ? openPostgresStore({ connectionString: options.databaseUrl, keyring: options.keyring })
     : openSqliteStore({ filename: options.databaseUrl, keyring: options.keyring, offload: options.offload });

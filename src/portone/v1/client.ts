@@ -7,6 +7,7 @@
  */
 import * as z from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
+import { checkOptionKeys } from "../../core/unknown-fields.js";
 import type { V1Certification } from "../../core/v1/upstream.js";
 import {
   createHttpClient,
@@ -14,6 +15,7 @@ import {
   type HttpRequest,
   pathSegment,
   rethrowTokenFailure,
+  TRANSPORT_OPTION_KEYS,
   type TransportOptions,
   transportConfig,
 } from "../http.js";
@@ -53,6 +55,15 @@ export interface V1ClientOptions extends TransportOptions {
   /** Sub-merchant code: sent as the `Tier` header on every call. */
   tier?: string;
 }
+
+const V1_OPTION_KEYS: Record<keyof V1ClientOptions, true> = {
+  apiKey: true,
+  apiSecret: true,
+  baseUrl: true,
+  now: true,
+  tier: true,
+  ...TRANSPORT_OPTION_KEYS,
+};
 
 /**
  * Input of `POST /certifications/otp/request` (Danal and KCP only), in PortOne's names.
@@ -143,6 +154,7 @@ const otpRequestSchema = z.object({
  * if (record.certified !== true) throw new Error("not certified");
  */
 export function createV1Client(options: V1ClientOptions): V1Client {
+  checkOptionKeys("createV1Client options", options, V1_OPTION_KEYS);
   if (!options.apiKey) throw new ConfigError("apiKey", "is required (PortOne V1 REST API key)");
   if (!options.apiSecret) throw new ConfigError("apiSecret", "is required (PortOne V1 REST API secret)");
   if (options.tier !== undefined && !/^[\w-]{1,64}$/.test(options.tier))

@@ -13,6 +13,7 @@
  */
 import * as z from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
+import { checkOptionKeys } from "../../core/unknown-fields.js";
 import type { V2IdentityVerification } from "../../core/v2/upstream.js";
 import {
   createHttpClient,
@@ -20,6 +21,7 @@ import {
   type HttpRequest,
   pathSegment,
   rethrowTokenFailure,
+  TRANSPORT_OPTION_KEYS,
   type TransportOptions,
   transportConfig,
 } from "../http.js";
@@ -152,7 +154,17 @@ const PRINTABLE_TOKEN = /^[\x21-\x7e]+$/;
  * const record = await portone.getIdentityVerification(identityVerificationId);
  * if (record.status === "VERIFIED") console.log(record.verifiedAt); // READY, FAILED, UNRECOGNIZED are not
  */
+const V2_OPTION_KEYS: Record<keyof V2ClientOptions, true> = {
+  apiSecret: true,
+  storeId: true,
+  baseUrl: true,
+  now: true,
+  auth: true,
+  ...TRANSPORT_OPTION_KEYS,
+};
+
 export function createV2Client(options: V2ClientOptions): V2Client {
+  checkOptionKeys("createV2Client options", options, V2_OPTION_KEYS);
   if (!options.apiSecret) throw new ConfigError("apiSecret", "is required (PortOne V2 API secret)");
   // The secret goes into a header: a space or line break would split or corrupt it.
   if (!PRINTABLE_TOKEN.test(options.apiSecret))

@@ -4,12 +4,15 @@
  */
 import { Kysely, PostgresDialect } from "kysely";
 import type pg from "pg";
+import { ConfigError } from "../../core/errors.js";
 import type { Store } from "../../core/store.js";
+import { checkOptionKeys } from "../../core/unknown-fields.js";
 import type { Keyring } from "../crypto.js";
 import { createKyselyStore, openMigratedStore } from "../kysely-store.js";
 import { importPeer } from "../peers.js";
 import { statementName } from "../prepared.js";
 import type { Database } from "../schema.js";
+import { isTimeoutMs, MAX_TIMEOUT_MS } from "../timeouts.js";
 import { POSTGRES_DIALECT } from "./dialect.js";
 import { pipelinedStepRunner } from "./steps.js";
 
@@ -26,6 +29,15 @@ export interface PostgresStoreOptions {
   /** How long a query waits for PostgreSQL's answer before a 503 `store_unavailable`. Default 30 s. */
   queryTimeoutMs?: number | undefined;
 }
+
+const POSTGRES_OPTION_KEYS: Record<keyof PostgresStoreOptions, true> = {
+  connectionString: true,
+  keyring: true,
+  max: true,
+  options: true,
+  lockTimeoutMs: true,
+  queryTimeoutMs: true,
+};
 
 /**
  * A PostgreSQL that stops answering without closing its connections (a frozen VM, a stopped
@@ -94,6 +106,23 @@ export function prepareHotStatements(pool: pg.Pool): void {
  * @example const store = await openPostgresStore({ connectionString: "postgres://…", keyring });
  */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  checkOptionKeys("openPostgresStore options", options, POSTGRES_OPTION_KEYS);
+  // 0 is pg's and PostgreSQL's "no bound": the very waits these bounds exist to end (see above).
+  for (const name of ["lockTimeoutMs", "queryTimeoutMs"] as const) {
+    const value = options[name];
+    if (value !== undefined && !isTimeoutMs(value, 1)) {
+      throw new ConfigError(
+        name,
+        `must be an integer from 1 to ${MAX_TIMEOUT_MS} ms (0 would remove the bound)`,
+      );
+    }
+  }
+  if (
+    options.max !== undefined &&
+    !(Number.isInteger(options.max) && options.max >= 1 && options.max <= 1_000)
+  ) {
+    throw new ConfigError("max", "must be an integer from 1 to 1000 connections");
+  }
   // pg, an optional peer dependency, is imported when the first PostgreSQL store opens.
   const { default: pg } = await importPeer("pg", "a PostgreSQL store", () => import("pg"));
   const config = (max: number, bounded: boolean): pg.PoolConfig => ({

@@ -12,13 +12,16 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { type CompiledQuery, Kysely, type QueryResult, type SqliteDatabase, SqliteDialect } from "kysely";
+import { ConfigError } from "../../core/errors.js";
 import type { Store } from "../../core/store.js";
+import { checkOptionKeys } from "../../core/unknown-fields.js";
 import { errorCode } from "../../util/error-code.js";
 import { type Keyring, keyringOptionsOf } from "../crypto.js";
 import { createKyselyStore } from "../kysely-store.js";
 import { importPeer } from "../peers.js";
 import type { Database } from "../schema.js";
 import { driveSync, type StepRunner, type Steps } from "../steps.js";
+import { isTimeoutMs, MAX_TIMEOUT_MS } from "../timeouts.js";
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from "./checkpointer.js";
 import { SQLITE_DIALECT } from "./dialect.js";
 import { INLINE_BUSY_TIMEOUT_MS, offloadingStore, type SqliteOffload } from "./offload.js";
@@ -54,12 +57,25 @@ export type SqliteStoreOptions = {
     }
 );
 
+const SQLITE_OPTION_KEYS: Record<keyof SqliteStoreOptions, true> = {
+  keyring: true,
+  busyTimeoutMs: true,
+  offload: true,
+  filename: true,
+  database: true,
+};
+
 /**
  * Opens (creating if needed) the SQLite database at `filename`, or takes over `database`, and
  * migrates it.
  * @example const store = await openSqliteStore({ filename: "./data/certgate.db", keyring });
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  checkOptionKeys("openSqliteStore options", options, SQLITE_OPTION_KEYS);
+  // Written into a pragma: an integer, or the pragma would fail (NaN) or read as something else.
+  if (options.busyTimeoutMs !== undefined && !isTimeoutMs(options.busyTimeoutMs, 0)) {
+    throw new ConfigError("busyTimeoutMs", `must be an integer from 0 to ${MAX_TIMEOUT_MS} ms`);
+  }
   if (options.filename !== undefined && options.filename !== ":memory:") {
     mkdirSync(dirname(options.filename), { recursive: true });
   }

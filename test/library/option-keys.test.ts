@@ -1,0 +1,265 @@
+/**
+ * Every factory of the library refuses options it does not know, as the HTTP API and the service
+ * refuse unknown fields: `deleteUpstreamAfterCompletoin: true` or `lockTimeout: 1000` left silently
+ * unread would keep the default in force (PortOne's copy kept, a lock wait unbounded). Each refusal
+ * is a ConfigError naming the key, before anything is opened; the store timeouts are also refused
+ * where they would remove their bound (0) or cannot be one (NaN, a fraction).
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Config } from "../../src/config.js";
+import { ConfigError } from "../../src/core/errors.js";
+import type { Store } from "../../src/core/store.js";
+import { createEmulator } from "../../src/emulator/index.js";
+import { createHttpApp } from "../../src/http/app.js";
+import {
+  createKeyring,
+  createPortOneClients,
+  createRecoveryJob,
+  createTokenManager,
+  createV1Client,
+  createV2Client,
+  createVerificationService,
+  createWebhookDispatcher,
+  openStore,
+  startCertgate,
+} from "../../src/index.js";
+import { openPostgresStore } from "../../src/store/postgres/index.js";
+import { openSqliteStore } from "../../src/store/sqlite/index.js";
+
+const keyring = createKeyring({ secret: "option-keys-secret-0000000000000000000" });
+const dir = mkdtempSync(join(tmpdir(), "certgate-option-keys-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The ConfigError `run` throws (synchronously or as a rejection). */
+async function refusal(run: () => unknown): Promise<ConfigError> {
+  let thrown: unknown;
+  try {
+    await run();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  return thrown as ConfigError;
+}
+
+/** Nothing is touched: a store a factory would reach fails the test if any of it is called. */
+const untouchable = new Proxy({} as Store, {
+  get: (_, name) => {
+    if (name === "then") return undefined;
+    throw new Error(`store.${String(name)} used`);
+  },
+});
+const v1 = { apiKey: "key_0000", apiSecret: "secret_0000" };
+const v2 = { apiSecret: "v2_secret_0000" };
+const service = () => createVerificationService({ store: untouchable, v1: createV1Client(v1) });
+const logger = { info() {}, warn() {}, error() {} };
+
+describe("a factory refuses an option it does not know, naming it", () => {
+  it.each<[string, string, () => unknown]>([
+    [
+      "createVerificationService",
+      "createVerificationService options.deleteUpstreamAfterCompletoin",
+      () =>
+        createVerificationService({
+          store: untouchable,
+          v1: createV1Client(v1),
+          deleteUpstreamAfterCompletoin: true,
+        } as never),
+    ],
+    [
+      "createRecoveryJob",
+      "createRecoveryJob options.intervalMs",
+      () => createRecoveryJob({ store: untouchable, service: service(), intervalMs: 5 } as never),
+    ],
+    [
+      "createWebhookDispatcher",
+      "createWebhookDispatcher options.timeout",
+      () =>
+        createWebhookDispatcher({
+          store: untouchable,
+          url: "https://shop.example/hooks",
+          secret: "whsec_b3B0aW9uLWtleXMtdGVzdC1zZWNyZXQ=",
+          timeout: 1,
+        } as never),
+    ],
+    [
+      "createHttpApp",
+      "createHttpApp options.apikeys",
+      () =>
+        createHttpApp({
+          service: service(),
+          apiKeys: ["k".repeat(32)],
+          returnOrigins: [],
+          sandbox: false,
+          sdk: { impCode: undefined, v2: undefined },
+          logger,
+          apikeys: [],
+        } as never),
+    ],
+    [
+      "createKeyring",
+      "createKeyring options.previousSecret",
+      () => createKeyring({ secret: "s".repeat(32), previousSecret: "o".repeat(32) } as never),
+    ],
+    [
+      "createV1Client",
+      "createV1Client options.timeout",
+      () => createV1Client({ ...v1, timeout: 100 } as never),
+    ],
+    [
+      "createV2Client",
+      "createV2Client options.storeID",
+      () => createV2Client({ ...v2, storeID: "store-x" } as never),
+    ],
+    [
+      "createPortOneClients",
+      "createPortOneClients options.v3",
+      () => createPortOneClients({ v1, v3: {} } as never),
+    ],
+    [
+      "createPortOneClients (a client's own)",
+      "createV1Client options.apiKye",
+      () => createPortOneClients({ v1: { ...v1, apiKye: "x" } } as never),
+    ],
+    [
+      "createTokenManager",
+      "createTokenManager options.margin",
+      () =>
+        createTokenManager({ fetchToken: async () => ({ token: "t", expiresAt: 0 }), margin: 1 } as never),
+    ],
+    ["createEmulator", "createEmulator options.realtime", () => createEmulator({ realtime: true } as never)],
+  ])("%s", async (_, variable, run) => {
+    const error = await refusal(run);
+    expect(error.variable).toBe(variable);
+    expect(error.code).toBe("invalid_config");
+    expect(error.message).toContain("unknown option");
+  });
+
+  it("names every unknown key in the message, quoted and bounded, and the known ones", async () => {
+    const error = await refusal(() =>
+      createKeyring({ secret: "s".repeat(32), a: 1, b: 2, "x\ny": 3, d: 4 } as never),
+    );
+    expect(error.variable).toBe("createKeyring options.a");
+    expect(error.message).toContain(
+      'unknown options "a", "b", "x\\ny" and 1 more (known: secret, previousSecrets)',
+    );
+  });
+
+  it("accepts the options it knows, an explicit undefined included", () => {
+    expect(() => createV1Client({ ...v1, timeoutMs: 100, tier: undefined })).not.toThrow();
+    expect(() => createEmulator({ admin: true })).not.toThrow();
+  });
+});
+
+describe("opening a store refuses unknown options and unbounded timeouts before it opens anything", () => {
+  it.each<[string, string, (filename: string) => Promise<unknown>]>([
+    [
+      "openStore",
+      "openStore options.busyTimeoutMs",
+      (filename) => openStore({ databaseUrl: filename, keyring, busyTimeoutMs: 1 } as never),
+    ],
+    [
+      "openSqliteStore",
+      "openSqliteStore options.busyTimeout",
+      (filename) => openSqliteStore({ filename, keyring, busyTimeout: 1 } as never),
+    ],
+    [
+      "openSqliteStore, busyTimeoutMs NaN",
+      "busyTimeoutMs",
+      (filename) => openSqliteStore({ filename, keyring, busyTimeoutMs: Number.NaN }),
+    ],
+    [
+      "openSqliteStore, busyTimeoutMs 1.5",
+      "busyTimeoutMs",
+      (filename) => openSqliteStore({ filename, keyring, busyTimeoutMs: 1.5 }),
+    ],
+  ])("%s", async (name, variable, open) => {
+    const filename = join(dir, `${name.replaceAll(/\W+/g, "-")}.db`);
+    const error = await refusal(() => open(filename));
+    expect(error.variable).toBe(variable);
+    expect(existsSync(filename)).toBe(false);
+  });
+
+  it("SQLite takes 0 as busyTimeoutMs: fail at once on another connection's lock", async () => {
+    const store = await openSqliteStore({ filename: join(dir, "zero.db"), keyring, busyTimeoutMs: 0 });
+    await store.close();
+  });
+
+  // A closed port: had the refusal come after connecting, the error would be a connection failure.
+  const unreachable = "postgres://nobody@127.0.0.1:1/none";
+  it.each<[string, string, Record<string, unknown>]>([
+    ["lockTimeoutMs 0 (PostgreSQL's no bound)", "lockTimeoutMs", { lockTimeoutMs: 0 }],
+    ["queryTimeoutMs 0 (pg's no bound)", "queryTimeoutMs", { queryTimeoutMs: 0 }],
+    ["lockTimeoutMs Infinity", "lockTimeoutMs", { lockTimeoutMs: Number.POSITIVE_INFINITY }],
+    ["max 0", "max", { max: 0 }],
+    ["a misspelt lockTimeout", "openPostgresStore options.lockTimeout", { lockTimeout: 1000 }],
+  ])("openPostgresStore: %s", async (_, variable, extra) => {
+    const error = await refusal(() =>
+      openPostgresStore({ connectionString: unreachable, keyring, ...extra } as never),
+    );
+    expect(error.variable).toBe(variable);
+  });
+});
+
+describe("startCertgate refuses an unknown key of its config and options", () => {
+  const config = (extra: Record<string, unknown> = {}, portone: Record<string, unknown> = {}): Config =>
+    ({
+      mode: "production",
+      port: 0,
+      host: "127.0.0.1",
+      databaseUrl: join(dir, "never-opened.db"),
+      secret: "s".repeat(32),
+      previousSecrets: [],
+      apiKeys: ["k".repeat(32)],
+      returnOrigins: ["https://shop.example"],
+      publicUrl: undefined,
+      portone: {
+        impCode: "imp00000000",
+        apiKey: "key_0000",
+        apiSecret: "secret_0000",
+        apiUrl: "http://127.0.0.1:1",
+        v2ApiSecret: undefined,
+        storeId: undefined,
+        v2ApiUrl: "http://127.0.0.1:1",
+        channelKey: undefined,
+        ...portone,
+      },
+      deleteUpstreamAfterCompletion: false,
+      demo: false,
+      retentionDays: 30,
+      webhookUrl: undefined,
+      webhookSecret: undefined,
+      dataDir: join(dir, "data"),
+      ...extra,
+    }) as Config;
+
+  it.each<[string, string, () => Promise<unknown>]>([
+    [
+      "config",
+      "config.deleteUpstream",
+      () => startCertgate(config({ deleteUpstream: true }), { logger, listen: false }),
+    ],
+    [
+      "config.portone",
+      "config.portone.secret",
+      () => startCertgate(config({}, { secret: "x" }), { logger, listen: false }),
+    ],
+    [
+      "options",
+      "startCertgate options.recoveryInterval",
+      () => startCertgate(config(), { logger, listen: false, recoveryInterval: 0 } as never),
+    ],
+    [
+      "options.upstream",
+      "startCertgate options.upstream.timeout",
+      () => startCertgate(config(), { logger, listen: false, upstream: { timeout: 5 } } as never),
+    ],
+  ])("%s", async (_, variable, start) => {
+    const error = await refusal(start);
+    expect(error.variable).toBe(variable);
+    expect(existsSync(join(dir, "never-opened.db"))).toBe(false);
+  });
+});
