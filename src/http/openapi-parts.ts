@@ -15,6 +15,7 @@ import {
   requestErrorStatus,
   STORE_ERROR_CODES,
   STORE_RETRY_AFTER_SECONDS,
+  UPSTREAM_RETRY_AFTER_SECONDS,
   upstreamErrorCodes,
 } from "./responses.js";
 import {
@@ -127,7 +128,7 @@ export const NO_QUERY = "any query parameter (this route takes none; error.detai
 const STORE_NOTE = `a database fault, answered with Retry-After: ${STORE_RETRY_AFTER_SECONDS}; nothing was half-written, retry`;
 const UPSTREAM_NOTE: Record<number, string> = {
   502: "PortOne's answer could not be used (bad credentials, a malformed answer, an error envelope); the verification stays pending",
-  503: "PortOne is unavailable; the verification stays pending",
+  503: `PortOne is unavailable, answered with Retry-After: ${UPSTREAM_RETRY_AFTER_SECONDS}; the verification stays pending`,
   504: "PortOne did not answer in time; the verification stays pending",
 };
 
@@ -147,7 +148,7 @@ export function errorResponses(problems: Problem[], notes: Partial<Record<Proble
   for (const problem of problems) {
     if (problem === "upstream") {
       for (const status of [502, 503, 504] as const)
-        add(status, upstreamErrorCodes(status), UPSTREAM_NOTE[status]);
+        add(status, upstreamErrorCodes(status), UPSTREAM_NOTE[status], status === 503);
     } else if (problem === "store") add(503, STORE_ERROR_CODES, notes.store ?? STORE_NOTE, true);
     else if (problem === "not_ready")
       add(503, ["not_ready"], notes.not_ready ?? "the database is unreachable");

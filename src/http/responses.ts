@@ -83,6 +83,13 @@ const STORE_MESSAGE: Record<StoreErrorCode, string> = {
 /** Seconds a client is asked to wait before retrying after a store fault. */
 export const STORE_RETRY_AFTER_SECONDS = 1;
 
+/**
+ * Seconds a client is asked to wait after `upstream_unavailable` (503): the PortOne client has
+ * already retried within the request, so an outage is longer than that; the verification stays
+ * pending and the same completion may be sent again.
+ */
+export const UPSTREAM_RETRY_AFTER_SECONDS = 5;
+
 /** The HTTP status of a RequestError's code (what openapi.ts documents each code under). */
 export function requestErrorStatus(code: RequestErrorCode): ContentfulStatusCode {
   return REQUEST_STATUS[code];
@@ -200,7 +207,11 @@ function mapError(err: unknown, logger: ErrorLogger): MappedError {
   }
   if (err instanceof UpstreamError) {
     logger.warn({ code: err.code, status: err.status, attempts: err.attempts }, "upstream fault");
-    return mapped(UPSTREAM_STATUS[err.code], `upstream_${err.code}`, upstreamMessage(err.code));
+    const status = UPSTREAM_STATUS[err.code];
+    // Retry-After is a 503's header (RFC 9110 §10.2.3); a 502 or 504 says nothing of when.
+    const headers: Record<string, string> =
+      status === 503 ? { "retry-after": String(UPSTREAM_RETRY_AFTER_SECONDS) } : {};
+    return mapped(status, `upstream_${err.code}`, upstreamMessage(err.code), undefined, headers);
   }
   if (err instanceof StoreError) {
     // The driver's code only: its message may name the database host.

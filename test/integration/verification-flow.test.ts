@@ -277,6 +277,8 @@ describe.each(API_VERSIONS)("%s", (version) => {
         h.emulator.setFault({ route: a.lookupRoute, ...fault });
         const res = await v.complete();
         expect(res.status).toBe(status);
+        // A 503 says when to try again; a 502 or 504 does not.
+        expect(res.headers.get("retry-after")).toBe(status === 503 ? "5" : null);
         expect(errorBody.parse(await res.json()).error.code).toBe(code);
         await expectUntouched(v.id);
         h.emulator.clearFaults();

@@ -110,6 +110,18 @@ describe("toErrorResponse", () => {
     });
     expect(logged).toEqual([{ code: "unavailable", dialect: "postgres", driver_code: "57P01" }]);
   });
+
+  it("asks a client to retry PortOne's unavailability after Retry-After, and only a 503", () => {
+    const at = { method: "GET", url: "https://api.iamport.kr/certifications/imp_1" };
+    expect(toErrorResponse(new UpstreamError("unavailable", { ...at, status: 503 }))).toEqual({
+      status: 503,
+      headers: { "retry-after": "5" },
+      body: error("upstream_unavailable"),
+    });
+    for (const code of ["timeout", "invalid_response", "unauthorized"] as const) {
+      expect(toErrorResponse(new UpstreamError(code, at)).headers).toEqual({});
+    }
+  });
 });
 
 describe("errorToResponse", () => {
