@@ -368,6 +368,16 @@
  *     committed run on another VM), 1,000,000 persons 1.35× and 0.82×. Instructions per
  *     verification against the previous stop's final build (`--ref`): steady work 1.463 and 1.454 M
  *     against 1.416 and 1.482 M, the same within its ±2 % run to run; so the spread is the VM's.
+ *   - Seventeenth pass (2026-12-07, another AMD EPYC VM, 2 cores). A full run of the final build
+ *     (load 0.5 at its start): certgate's CPU per verification at c50 0.97 / 0.98 ms, where the
+ *     sixteenth pass's committed run had 0.67 / 0.71 ms, and 0 ms c50 at 1.31× the baseline (1.71×
+ *     there). `bench:instructions` against that run's build (4fd7b75): steady work 1.418 M against
+ *     1.431 M per verification, the same within its ±2 %, so the difference is this VM's. A CPU
+ *     profile of certgate alone at c1 and 0 ms (dev build, 200 µs sampling, the store on the event
+ *     loop's own connection): better-sqlite3's transaction wrapper, i.e. the COMMIT's WAL writes,
+ *     ≈ 17 % of the samples, the statements ≈ 11 %, the socket writes ≈ 10 %, AES-GCM and the HMAC
+ *     ≈ 4 %, the rest flat (node's HTTP client and server, Hono, zod, pino, prom-client, each
+ *     under 4 %). No lever above the few per cent the list below names.
  *   - Levers left: fewer pages per completion (each B-tree a completion writes is at least one page,
  *     two pwrite64 calls, and a page the checkpointer copies again: a schema matter; ≈ 12 pages a
  *     completion today); the identity sealed once instead of three seals (a storage-format change with
