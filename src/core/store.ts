@@ -219,10 +219,12 @@ export interface Store {
   /** Sets when an owed deletion is tried next (no-op once it is settled). */
   scheduleUpstreamDeletion(input: { upstreamId: string; dueAt: Date }): Promise<void>;
   /**
-   * Settles an owed deletion: PortOne's copy is gone. Writes an `upstream.deleted` audit event on its
-   * verification in the same transaction. False when none was owed (settled already, or never owed).
+   * Settles an owed deletion: PortOne's copy is gone — deleted now (`how: "deleted"`), or already
+   * (`"not_found"`: PortOne answered 404). Writes an `upstream.deleted` audit event on its
+   * verification, saying which, in the same transaction. False when none was owed (settled
+   * already, or never owed).
    */
-  markUpstreamDeleted(upstreamId: string, now: Date): Promise<boolean>;
+  markUpstreamDeleted(upstreamId: string, now: Date, how: "deleted" | "not_found"): Promise<boolean>;
   /** Ids of up to `limit` pending verifications whose expiry is before `now`, the oldest first. */
   listExpiredVerifications(input: { now: Date; limit: number }): Promise<string[]>;
   /**

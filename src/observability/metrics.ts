@@ -172,7 +172,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       listExpiredVerifications: timed("listExpiredVerifications", (i) => store.listExpiredVerifications(i)),
       claimUpstreamDeletions: timed("claimUpstreamDeletions", (i) => store.claimUpstreamDeletions(i)),
       scheduleUpstreamDeletion: timed("scheduleUpstreamDeletion", (i) => store.scheduleUpstreamDeletion(i)),
-      markUpstreamDeleted: timed("markUpstreamDeleted", (id, now) => store.markUpstreamDeleted(id, now)),
+      markUpstreamDeleted: timed("markUpstreamDeleted", (id, now, how) =>
+        store.markUpstreamDeleted(id, now, how),
+      ),
       listWebhookEvents: timed("listWebhookEvents", (i) => store.listWebhookEvents(i)),
       requeueWebhookEvents: timed("requeueWebhookEvents", (i) => store.requeueWebhookEvents(i)),
       ping: timed("ping", () => store.ping()),

@@ -22,6 +22,7 @@ export interface PortOneSharedOptions {
   timeoutMs?: number;
   retries?: number;
   retryBaseDelayMs?: number;
+  tokenMarginSeconds?: number;
   onEvent?: (event: ClientEvent) => void;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -53,6 +54,7 @@ const CLIENTS_OPTION_KEYS: Record<keyof PortOneClientsOptions, true> = {
   timeoutMs: true,
   retries: true,
   retryBaseDelayMs: true,
+  tokenMarginSeconds: true,
   onEvent: true,
   random: true,
   sleep: true,

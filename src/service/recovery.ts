@@ -185,9 +185,19 @@ export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
   }
 
   const runOnce = async (): Promise<RecoveryRun> => {
-    const expired = await sweep();
-    const recovered = await recover();
-    return { expired, ...recovered, upstreamDeleted: await deleteUpstream() };
+    // Each step runs whatever the others met (a fault of one table, a Store written before a
+    // step's methods existed); the run still fails, with the first fault, once all have run.
+    const faults: unknown[] = [];
+    const step = async <T>(run: () => Promise<T>, none: T): Promise<T> =>
+      run().catch((error: unknown) => {
+        faults.push(error);
+        return none;
+      });
+    const expired = await step(sweep, 0);
+    const recovered = await step(recover, { checked: 0, finished: 0 });
+    const upstreamDeleted = await step(deleteUpstream, 0);
+    if (faults.length > 0) throw faults[0];
+    return { expired, ...recovered, upstreamDeleted };
   };
 
   return backgroundLoop(runOnce, { logger: log, failure: "recovery run failed; retried on the next tick" });

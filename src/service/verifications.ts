@@ -496,7 +496,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
           // The outcome is committed and answered; the deletion stays owed.
           log.warn(
             { verification_id: verification.id, code: errorCode(error) },
-            "could not delete the upstream record; recovery retries it",
+            "could not delete the upstream record; the deletion stays owed (recovery retries it)",
           );
         });
       }
@@ -549,13 +549,18 @@ export function createVerificationService(options: VerificationServiceOptions): 
     if (remove === undefined) {
       throw new RequestError("not_found", "no V1 client that deletes: PortOne's copies cannot be deleted");
     }
+    let how: "deleted" | "not_found" = "deleted";
     try {
       await remove(upstreamId);
     } catch (error) {
-      // Gone already (deleted by an attempt whose settling failed, or by another instance).
       if (!(error instanceof UpstreamError && error.code === "not_found")) throw error;
+      // Gone already: deleted by an attempt whose settling failed, by another instance, or by
+      // hand. Or PortOne is asked under other credentials than the record's (then reading it
+      // fails too). Settled, but said so in the audit entry and here, for an operator to check.
+      how = "not_found";
+      baseLog.warn({ code: "not_found" }, "upstream record already gone; its deletion is settled");
     }
-    await store.markUpstreamDeleted(upstreamId, now());
+    await store.markUpstreamDeleted(upstreamId, now(), how);
   }
 
   /**

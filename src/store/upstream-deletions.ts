@@ -49,7 +49,7 @@ export function upstreamDeletionMethods(
         .execute();
     },
 
-    async markUpstreamDeleted(upstreamId, now) {
+    async markUpstreamDeleted(upstreamId, now, how) {
       return db.transaction().execute(async (trx) => {
         const removed = await trx
           .deleteFrom("upstream_deletions")
@@ -60,6 +60,7 @@ export function upstreamDeletionMethods(
         await insertAudit(ctx, trx, removed.verification_id, UPSTREAM_DELETED, msOf(now), {
           api_version: "v1",
           attempts: Number(removed.attempts),
+          upstream: how,
         });
         return true;
       });

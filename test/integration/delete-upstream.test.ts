@@ -5,8 +5,17 @@
  * and PostgreSQL, by whichever instance runs it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StoreError } from "../../src/core/errors.js";
 import { TEST_MERCHANT } from "../../src/emulator/index.js";
-import { complete, createVerification, DATABASES, type Harness, startHarness } from "./harness.js";
+import { createRecoveryJob } from "../../src/index.js";
+import {
+  complete,
+  createVerification,
+  DATABASES,
+  type Harness,
+  libraryService,
+  startHarness,
+} from "./harness.js";
 
 /** The grace a completion's own deletion has before recovery may make it (service/verifications.ts). */
 const GRACE_MS = 60_000;
@@ -82,7 +91,7 @@ describe.each(DATABASES)("deleting the upstream record after completion (%s)", (
     const { v, impUid } = await completed(h);
     expect(deletes(h)).toBe(before + 2);
     expect(await upstreamHas(h, impUid)).toBe(true);
-    expect(h.logs.join("")).toContain("could not delete the upstream record; recovery retries it");
+    expect(h.logs.join("")).toContain("could not delete the upstream record; the deletion stays owed");
 
     // Not yet due: the completion's own attempt had its grace.
     expect(await h.recovery.runOnce()).toMatchObject({ upstreamDeleted: 0 });
@@ -94,7 +103,7 @@ describe.each(DATABASES)("deleting the upstream record after completion (%s)", (
     expect(await upstreamHas(h, impUid)).toBe(false);
     const audit = (await h.store.listAuditEvents(v.id)).filter((e) => e.type === "upstream.deleted");
     expect(audit).toHaveLength(1);
-    expect(audit[0]?.data).toEqual({ api_version: "v1", attempts: 1 });
+    expect(audit[0]?.data).toEqual({ api_version: "v1", attempts: 1, upstream: "deleted" });
 
     // Settled: never deleted again.
     h.emulator.clock.advance(24 * 60 * 60_000);
@@ -105,7 +114,7 @@ describe.each(DATABASES)("deleting the upstream record after completion (%s)", (
   it("recovery backs off while PortOne refuses, and PortOne's 404 counts as deleted", async () => {
     h.emulator.setFault({ route: "deleteCertification", kind: "status", status: 503, times: 4 });
     const before = deletes(h);
-    const { impUid } = await completed(h);
+    const { v, impUid } = await completed(h);
     expect(deletes(h)).toBe(before + 2);
 
     // First recovery attempt (two calls, both refused): the next is due a minute later.
@@ -127,6 +136,10 @@ describe.each(DATABASES)("deleting the upstream record after completion (%s)", (
     h.emulator.clock.advance(1_000);
     expect(await h.recovery.runOnce()).toMatchObject({ upstreamDeleted: 1 });
     expect(deletes(h)).toBe(afterHand + 1);
+    // Settled, and said to be settled by a 404, for an operator to check.
+    const settled = (await h.store.listAuditEvents(v.id)).filter((e) => e.type === "upstream.deleted");
+    expect(settled.map((e) => e.data.upstream)).toEqual(["not_found"]);
+    expect(h.logs.join("")).toContain("upstream record already gone; its deletion is settled");
     h.emulator.clock.advance(24 * 60 * 60_000);
     expect(await h.recovery.runOnce()).toMatchObject({ upstreamDeleted: 0 });
   });
@@ -162,5 +175,22 @@ describe.each(DATABASES)("deleting the upstream record after completion (%s)", (
     } finally {
       await second.close().catch(() => undefined);
     }
+  });
+
+  it("a recovery run whose V2 checks meet a database fault still makes the deletions owed", async () => {
+    h.emulator.setFault({ route: "deleteCertification", kind: "status", status: 503, times: 2 });
+    const { impUid } = await completed(h);
+    h.emulator.clock.advance(GRACE_MS);
+    // The harness's store with one step's table failing, and a service of both APIs over it.
+    const store = {
+      ...h.store,
+      claimRecoveryChecks: () => Promise.reject(new StoreError("unavailable", { dialect: kind })),
+    };
+    const service = libraryService(h, store);
+    const job = createRecoveryJob({ store, service, now: () => new Date(h.emulator.clock.now()) });
+    // The run fails, with the fault it met, but only once every step has run.
+    await expect(job.runOnce()).rejects.toBeInstanceOf(StoreError);
+    expect(await upstreamHas(h, impUid)).toBe(false);
+    expect(await h.recovery.runOnce()).toMatchObject({ upstreamDeleted: 0 });
   });
 });

@@ -15,8 +15,10 @@ import { loadConfig } from "../../src/cli/config.js";
 import { createLogger } from "../../src/cli/logger.js";
 import type { Store } from "../../src/core/store.js";
 import { createEmulator, type Emulator, serveEmulator, TEST_MERCHANT } from "../../src/emulator/index.js";
+import { createV1Client, createV2Client } from "../../src/portone/index.js";
 import { startCertgate } from "../../src/server.js";
 import type { RecoveryJob } from "../../src/service/recovery.js";
+import { createVerificationService, type VerificationService } from "../../src/service/verifications.js";
 
 export const PG_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const API_KEY = "integration_test_api_key_0001";
@@ -264,4 +266,29 @@ export function expectAbsent(text: string, values: readonly string[]): void {
       throw new Error("a personal value is stored in clear");
     }
   }
+}
+
+/**
+ * A library-built service over `store` (the harness's by default), both APIs through the emulator
+ * in process, on its clock: for tests that wire the library themselves beside the harness's server.
+ */
+export function libraryService(h: Harness, store: Store = h.store): VerificationService {
+  const transport = {
+    baseUrl: "http://emulator.local",
+    fetch: h.emulator.fetch,
+    now: () => h.emulator.clock.now(),
+    timeoutMs: 1_000,
+    retries: 1,
+    retryBaseDelayMs: 5,
+  };
+  return createVerificationService({
+    store,
+    v1: createV1Client({ apiKey: TEST_MERCHANT.impKey, apiSecret: TEST_MERCHANT.impSecret, ...transport }),
+    v2: createV2Client({
+      apiSecret: TEST_MERCHANT.v2ApiSecret,
+      storeId: TEST_MERCHANT.storeId,
+      ...transport,
+    }),
+    now: () => new Date(h.emulator.clock.now()),
+  });
 }

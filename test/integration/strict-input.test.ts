@@ -27,7 +27,7 @@ import { TEST_MERCHANT } from "../../src/emulator/index.js";
 import { createHttpApp, type DemoPage } from "../../src/http/app.js";
 import { createVerificationBody, policyInput } from "../../src/http/schemas.js";
 import { createMetrics } from "../../src/observability/metrics.js";
-import { createV1Client, createV2Client } from "../../src/portone/index.js";
+import { createV1Client } from "../../src/portone/index.js";
 import { createVerificationService, type VerificationService } from "../../src/service/verifications.js";
 import { fuzzParameters, weirdString } from "../reliability/fuzz-arbitraries.js";
 import { RELIABILITY_TIMEOUT_MS, scaled } from "../reliability/scale.js";
@@ -39,6 +39,7 @@ import {
   createVerification,
   DATABASES,
   type Harness,
+  libraryService,
   PG_URL,
   RETURN_ORIGIN,
   startHarness,
@@ -145,24 +146,7 @@ async function serveExtraApps(h: Harness): Promise<{
   sandbox: Served;
   production: Served;
 }> {
-  const transport = {
-    baseUrl: "http://emulator.local",
-    fetch: h.emulator.fetch,
-    now: () => h.emulator.clock.now(),
-    timeoutMs: 1_000,
-    retries: 1,
-    retryBaseDelayMs: 5,
-  };
-  const service = createVerificationService({
-    store: h.store,
-    v1: createV1Client({ apiKey: TEST_MERCHANT.impKey, apiSecret: TEST_MERCHANT.impSecret, ...transport }),
-    v2: createV2Client({
-      apiSecret: TEST_MERCHANT.v2ApiSecret,
-      storeId: TEST_MERCHANT.storeId,
-      ...transport,
-    }),
-    now: () => new Date(h.emulator.clock.now()),
-  });
+  const service = libraryService(h);
   const silent = { info() {}, warn() {}, error() {} };
   const common = {
     service,

@@ -164,6 +164,7 @@ describe("two instances on one PostgreSQL", () => {
         "kysely_migration",
         "kysely_migration_lock",
         "persons",
+        "upstream_deletions",
         "verifications",
         "webhook_outbox",
       ]);

@@ -29,16 +29,28 @@ afterAll(async () => {
 
 async function sqlite(offloaded: boolean): Promise<Store> {
   const dir = mkdtempSync(join(tmpdir(), "certgate-upstream-deletions-"));
+  let ready = () => {};
+  const started = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
   const store = await openSqliteStore({
     filename: join(dir, "certgate.db"),
     keyring,
     // Every write on the worker thread (store/sqlite/offload.ts): the input crosses to it.
-    ...(offloaded ? { offload: { busy: () => true } } : {}),
+    ...(offloaded
+      ? { offload: { busy: () => true, onWorker: (e: { type: string }) => e.type === "ready" && ready() } }
+      : {}),
   });
   cleanups.push(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  if (offloaded) {
+    // The first busy write starts the worker, and runs here while it starts: wait for it, so the
+    // writes below, their Dates included, cross to it.
+    await store.createVerification(makeVerification());
+    await started;
+  }
   return store;
 }
 
@@ -130,11 +142,11 @@ describe.each([
       { upstreamId, verificationId: v.id, attempts: 2 },
     ]);
 
-    expect(await store.markUpstreamDeleted(upstreamId, later(5 * MINUTE))).toBe(true);
-    expect(await store.markUpstreamDeleted(upstreamId, later(5 * MINUTE))).toBe(false);
+    expect(await store.markUpstreamDeleted(upstreamId, later(5 * MINUTE), "deleted")).toBe(true);
+    expect(await store.markUpstreamDeleted(upstreamId, later(5 * MINUTE), "not_found")).toBe(false);
     expect(await claim(store, later(24 * 60 * MINUTE))).toEqual([]);
     const audit = (await store.listAuditEvents(v.id)).filter((e) => e.type === "upstream.deleted");
-    expect(audit.map((e) => e.data)).toEqual([{ api_version: "v1", attempts: 2 }]);
+    expect(audit.map((e) => e.data)).toEqual([{ api_version: "v1", attempts: 2, upstream: "deleted" }]);
     expect(audit[0]?.createdAt).toEqual(later(5 * MINUTE));
   });
 
