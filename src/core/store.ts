@@ -225,6 +225,11 @@ export interface Store {
    * already, or never owed).
    */
   markUpstreamDeleted(upstreamId: string, now: Date, how: "deleted" | "not_found"): Promise<boolean>;
+  /**
+   * The deletions of PortOne's copies still owed, and when the oldest of them was owed (undefined
+   * when none is). One indexed aggregate, cheap enough per scrape, as {@link Store.webhookBacklog}.
+   */
+  upstreamDeletionBacklog(): Promise<{ owed: number; oldestCreatedAt: Date | undefined }>;
   /** Ids of up to `limit` pending verifications whose expiry is before `now`, the oldest first. */
   listExpiredVerifications(input: { now: Date; limit: number }): Promise<string[]>;
   /**

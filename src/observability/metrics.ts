@@ -65,35 +65,25 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
 
   /** The store the backlog gauges read at scrape time (the one instrumented last). */
   let backlogSource: Store | undefined;
-  let backlog: Promise<{ pending: number; oldestCreatedAt: Date | undefined } | undefined> | undefined;
-  /** One store query per scrape for both gauges; a failed one leaves them at their last value. */
-  const readBacklog = () => {
-    backlog ??= (backlogSource?.webhookBacklog() ?? Promise.resolve(undefined))
-      .catch(() => undefined)
-      .finally(() => {
-        backlog = undefined;
-      });
-    return backlog;
-  };
-  new Gauge({
-    name: "certgate_webhook_backlog_events",
-    help: "Webhook events in the outbox not delivered yet (read from the store at scrape time).",
-    registers: [registry],
-    async collect() {
-      const read = await readBacklog();
-      if (read) this.set(read.pending);
+  backlogGauges(registry, {
+    count: "certgate_webhook_backlog_events",
+    countHelp: "Webhook events in the outbox not delivered yet (read from the store at scrape time).",
+    age: "certgate_webhook_backlog_oldest_age_seconds",
+    ageHelp: "Age of the oldest undelivered webhook event (0 when the outbox is drained), at scrape time.",
+    read: async () => {
+      const read = await backlogSource?.webhookBacklog();
+      return read && { count: read.pending, oldestCreatedAt: read.oldestCreatedAt };
     },
   });
-  new Gauge({
-    name: "certgate_webhook_backlog_oldest_age_seconds",
-    help: "Age of the oldest undelivered webhook event (0 when the outbox is drained), at scrape time.",
-    registers: [registry],
-    async collect() {
-      const read = await readBacklog();
-      if (read)
-        this.set(
-          read.oldestCreatedAt ? Math.max(0, (Date.now() - read.oldestCreatedAt.getTime()) / 1000) : 0,
-        );
+  backlogGauges(registry, {
+    count: "certgate_upstream_deletions_owed",
+    countHelp:
+      "Deletions of PortOne's copies of consumed records still owed (CERTGATE_DELETE_UPSTREAM), at scrape time.",
+    age: "certgate_upstream_deletions_oldest_age_seconds",
+    ageHelp: "Age of the oldest deletion of a PortOne copy still owed (0 when none is), at scrape time.",
+    read: async () => {
+      const read = await backlogSource?.upstreamDeletionBacklog();
+      return read && { count: read.owed, oldestCreatedAt: read.oldestCreatedAt };
     },
   });
 
@@ -172,6 +162,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       listExpiredVerifications: timed("listExpiredVerifications", (i) => store.listExpiredVerifications(i)),
       claimUpstreamDeletions: timed("claimUpstreamDeletions", (i) => store.claimUpstreamDeletions(i)),
       scheduleUpstreamDeletion: timed("scheduleUpstreamDeletion", (i) => store.scheduleUpstreamDeletion(i)),
+      upstreamDeletionBacklog: timed("upstreamDeletionBacklog", () => store.upstreamDeletionBacklog()),
       markUpstreamDeleted: timed("markUpstreamDeleted", (id, now, how) =>
         store.markUpstreamDeleted(id, now, how),
       ),
@@ -189,4 +180,51 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };
+}
+
+/**
+ * A backlog's two gauges, a count and its oldest item's age, read from the store at scrape time:
+ * one store query per scrape for both; a failed one leaves them at their last value.
+ */
+function backlogGauges(
+  registry: Registry,
+  gauges: {
+    count: string;
+    countHelp: string;
+    age: string;
+    ageHelp: string;
+    read: () => Promise<{ count: number; oldestCreatedAt: Date | undefined } | undefined>;
+  },
+): void {
+  let reading: ReturnType<typeof gauges.read> | undefined;
+  const read = () => {
+    reading ??= gauges
+      .read()
+      .catch(() => undefined)
+      .finally(() => {
+        reading = undefined;
+      });
+    return reading;
+  };
+  new Gauge({
+    name: gauges.count,
+    help: gauges.countHelp,
+    registers: [registry],
+    async collect() {
+      const backlog = await read();
+      if (backlog) this.set(backlog.count);
+    },
+  });
+  new Gauge({
+    name: gauges.age,
+    help: gauges.ageHelp,
+    registers: [registry],
+    async collect() {
+      const backlog = await read();
+      if (backlog) {
+        const oldest = backlog.oldestCreatedAt;
+        this.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
+      }
+    },
+  });
 }

@@ -6,14 +6,17 @@
  */
 import type { Store } from "../core/store.js";
 import { insertAudit, type StoreContext } from "./context.js";
-import { msOf } from "./rows.js";
+import { dateOf, msOf } from "./rows.js";
 
 /** The audit event of a settled deletion: ids only. */
 export const UPSTREAM_DELETED = "upstream.deleted";
 
 export function upstreamDeletionMethods(
   ctx: StoreContext,
-): Pick<Store, "claimUpstreamDeletions" | "scheduleUpstreamDeletion" | "markUpstreamDeleted"> {
+): Pick<
+  Store,
+  "claimUpstreamDeletions" | "scheduleUpstreamDeletion" | "markUpstreamDeleted" | "upstreamDeletionBacklog"
+> {
   const { db } = ctx;
   return {
     async claimUpstreamDeletions({ now, limit, leaseUntil }) {
@@ -47,6 +50,19 @@ export function upstreamDeletionMethods(
         .set({ due_at: msOf(dueAt) })
         .where("upstream_id", "=", upstreamId)
         .execute();
+    },
+
+    async upstreamDeletionBacklog() {
+      const row = await db
+        .selectFrom("upstream_deletions")
+        .select((eb) => [eb.fn.countAll().as("owed"), eb.fn.min("created_at").as("oldest")])
+        .executeTakeFirst();
+      // PostgreSQL answers count(*) and a bigint min as strings, SQLite as numbers.
+      const oldest = row?.oldest === null || row?.oldest === undefined ? undefined : Number(row.oldest);
+      return {
+        owed: Number(row?.owed ?? 0),
+        oldestCreatedAt: oldest === undefined ? undefined : dateOf(oldest),
+      };
     },
 
     async markUpstreamDeleted(upstreamId, now, how) {

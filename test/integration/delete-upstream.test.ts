@@ -93,6 +93,11 @@ describe.each(DATABASES)("deleting the upstream record after completion (%s)", (
     expect(await upstreamHas(h, impUid)).toBe(true);
     expect(h.logs.join("")).toContain("could not delete the upstream record; the deletion stays owed");
 
+    // Owed, and seen to be: /metrics counts it and ages it (on the store's clock: real time).
+    const owed = await (await h.api("/metrics")).text();
+    expect(owed).toMatch(/^certgate_upstream_deletions_owed 1$/m);
+    expect(owed).toMatch(/^certgate_upstream_deletions_oldest_age_seconds [\d.e+-]+$/m);
+
     // Not yet due: the completion's own attempt had its grace.
     expect(await h.recovery.runOnce()).toMatchObject({ upstreamDeleted: 0 });
     expect(deletes(h)).toBe(before + 2);
@@ -104,6 +109,9 @@ describe.each(DATABASES)("deleting the upstream record after completion (%s)", (
     const audit = (await h.store.listAuditEvents(v.id)).filter((e) => e.type === "upstream.deleted");
     expect(audit).toHaveLength(1);
     expect(audit[0]?.data).toEqual({ api_version: "v1", attempts: 1, upstream: "deleted" });
+    const drained = await (await h.api("/metrics")).text();
+    expect(drained).toMatch(/^certgate_upstream_deletions_owed 0$/m);
+    expect(drained).toMatch(/^certgate_upstream_deletions_oldest_age_seconds 0$/m);
 
     // Settled: never deleted again.
     h.emulator.clock.advance(24 * 60 * 60_000);

@@ -142,7 +142,9 @@ describe.each([
       { upstreamId, verificationId: v.id, attempts: 2 },
     ]);
 
+    expect(await store.upstreamDeletionBacklog()).toEqual({ owed: 1, oldestCreatedAt: NOW });
     expect(await store.markUpstreamDeleted(upstreamId, later(5 * MINUTE), "deleted")).toBe(true);
+    expect(await store.upstreamDeletionBacklog()).toEqual({ owed: 0, oldestCreatedAt: undefined });
     expect(await store.markUpstreamDeleted(upstreamId, later(5 * MINUTE), "not_found")).toBe(false);
     expect(await claim(store, later(24 * 60 * MINUTE))).toEqual([]);
     const audit = (await store.listAuditEvents(v.id)).filter((e) => e.type === "upstream.deleted");

@@ -169,6 +169,7 @@ const READS: ReadonlySet<WorkerMethod> = new Set<WorkerMethod>([
   "listWebhookEvents",
   "listExpiredVerifications",
   "webhookBacklog",
+  "upstreamDeletionBacklog",
   "ping",
 ]);
 
