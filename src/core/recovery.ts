@@ -6,6 +6,8 @@
  * by `merchant_uid`, so only V2 verifications are recovered.
  */
 
+import { exponentialBackoffMs } from "./backoff.js";
+
 /** The timing of recovery checks, in milliseconds. */
 export interface RecoverySchedule {
   /** Age of a verification at its first check. Default 15 s. */
@@ -41,8 +43,7 @@ export function nextRecoveryCheckAt(input: {
 }): Date {
   const { baseDelayMs, maxDelayMs, finalMarginMs } = input.schedule ?? DEFAULT_RECOVERY_SCHEDULE;
   const now = input.now.getTime();
-  const exponent = Math.max(0, Math.min(30, input.checks - 1));
-  const next = now + Math.min(maxDelayMs, baseDelayMs * 2 ** exponent);
+  const next = now + exponentialBackoffMs(Math.min(30, input.checks - 1), baseDelayMs, maxDelayMs);
   const last = input.expiresAt.getTime() - finalMarginMs;
   if (next <= last) return new Date(next);
   return new Date(last > now ? last : input.expiresAt.getTime());
@@ -61,7 +62,10 @@ export const UPSTREAM_DELETION_MAX_DELAY_MS = 6 * 60 * 60_000;
  * @example nextUpstreamDeletionAt({ attempts: 3, now }) // now + 4 minutes
  */
 export function nextUpstreamDeletionAt(input: { attempts: number; now: Date }): Date {
-  const exponent = Math.max(0, Math.min(30, input.attempts - 1));
-  const delay = Math.min(UPSTREAM_DELETION_MAX_DELAY_MS, UPSTREAM_DELETION_BASE_DELAY_MS * 2 ** exponent);
+  const delay = exponentialBackoffMs(
+    input.attempts - 1,
+    UPSTREAM_DELETION_BASE_DELAY_MS,
+    UPSTREAM_DELETION_MAX_DELAY_MS,
+  );
   return new Date(input.now.getTime() + delay);
 }

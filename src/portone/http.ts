@@ -17,6 +17,7 @@
  * (portone/transport.ts), so lookups after the first reuse warm sockets; a caller's `fetch` (the
  * in-process emulator, a test) is used as given.
  */
+import { exponentialBackoffMs } from "../core/backoff.js";
 import {
   ConfigError,
   RequestError,
@@ -218,7 +219,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (!retryable || attempt >= maxAttempts) throw error;
       emit({ type: "retry", route: req.route, attempt: attempt + 1, code: error.code });
       // Full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^(n-1))).
-      const ceiling = Math.min(maxDelay, options.retryBaseDelayMs * 2 ** (attempt - 1));
+      const ceiling = exponentialBackoffMs(attempt - 1, options.retryBaseDelayMs, maxDelay);
       await sleep(Math.floor(random() * ceiling));
     }
   };

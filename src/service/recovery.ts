@@ -77,7 +77,10 @@ export interface RecoveryRun {
 
 /** The sweeper, recovery and upstream-deletion loop of one instance. */
 export interface RecoveryJob {
-  /** One sweep, one batch of recovery checks and one of owed upstream deletions. A second call while one runs joins it. */
+  /**
+   * One sweep, one batch of recovery checks and one of owed upstream deletions. A second call while
+   * one runs joins it.
+   */
   runOnce(): Promise<RecoveryRun>;
   /** Runs `runOnce` every `intervalMs` until `stop()`. */
   start(intervalMs: number): void;

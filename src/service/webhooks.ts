@@ -8,6 +8,7 @@
  * a short lease (see `Store.claimWebhookEvents`).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { exponentialBackoffMs } from "../core/backoff.js";
 import type { Store } from "../core/store.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
 import {
@@ -155,7 +156,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     } catch {
       status = 0;
     }
-    const delay = Math.min(max, base * 2 ** event.attempts);
+    const delay = exponentialBackoffMs(event.attempts, base, max);
     await options.store.markWebhookFailed(event.id, {
       now: now(),
       nextAttemptAt: new Date(now().getTime() + delay),
