@@ -3,6 +3,7 @@
  * (a unique CI; the name and phone every suite uses as stand-ins) and the decision that verifies it.
  */
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import type { PersonKey, VerifiedIdentity } from "../../src/core/identity.js";
 import { resolvePolicy } from "../../src/core/policy.js";
 import type { CompletionDecision, NewVerification } from "../../src/core/verification.js";
@@ -49,3 +50,18 @@ export const verified = (identity: VerifiedIdentity): CompletionDecision => ({
   identity,
   personKey: ciOf(identity),
 });
+
+/** The local PostgreSQL the store suites use (CERTGATE_TEST_DATABASE_URL overrides it). */
+export const POSTGRES_URL =
+  process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** Runs one statement on a connection of its own (creating or dropping a suite's schema). */
+export async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client(POSTGRES_URL);
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}

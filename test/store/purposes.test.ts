@@ -8,7 +8,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import type { VerifiedIdentity } from "../../src/core/identity.js";
 import type { Store } from "../../src/core/store.js";
@@ -16,9 +15,17 @@ import type { CompletionDecision, NewVerification } from "../../src/core/verific
 import { createKeyring, type Keyring } from "../../src/store/crypto.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
-import { ciOf, makeIdentity, makeVerification, NOW, uid, verified } from "./fixtures.js";
+import {
+  adminQuery,
+  ciOf,
+  makeIdentity,
+  makeVerification,
+  NOW,
+  POSTGRES_URL,
+  uid,
+  verified,
+} from "./fixtures.js";
 
-const POSTGRES_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SECRET = "purposes-store-secret-00000000000000000";
 const OLD_SECRET = "purposes-store-old-secret-000000000000";
 
@@ -37,19 +44,10 @@ function sqlite(): Open {
 
 function postgres(): Open {
   const schema = `cg_purposes_${randomBytes(6).toString("hex")}`;
-  const admin = async (text: string) => {
-    const client = new pg.Client(POSTGRES_URL);
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
   let created: Promise<void> | undefined;
-  cleanups.push(() => admin(`drop schema if exists ${schema} cascade`));
+  cleanups.push(() => adminQuery(`drop schema if exists ${schema} cascade`));
   return async (keyring) => {
-    created ??= admin(`create schema ${schema}`);
+    created ??= adminQuery(`create schema ${schema}`);
     await created;
     return openPostgresStore({
       connectionString: POSTGRES_URL,

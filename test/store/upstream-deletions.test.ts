@@ -9,15 +9,13 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Store } from "../../src/core/store.js";
 import { createKeyring } from "../../src/store/crypto.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
-import { makeIdentity, makeVerification, NOW, uid, verified } from "./fixtures.js";
+import { adminQuery, makeIdentity, makeVerification, NOW, POSTGRES_URL, uid, verified } from "./fixtures.js";
 
-const POSTGRES_URL = process.env.CERTGATE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const keyring = createKeyring({ secret: "upstream-deletions-secret-000000000000" });
 const MINUTE = 60_000;
 const later = (ms: number) => new Date(NOW.getTime() + ms);
@@ -56,16 +54,7 @@ async function sqlite(offloaded: boolean): Promise<Store> {
 
 async function postgres(): Promise<Store> {
   const schema = `cg_deletions_${randomBytes(6).toString("hex")}`;
-  const admin = async (text: string) => {
-    const client = new pg.Client(POSTGRES_URL);
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create schema ${schema}`);
+  await adminQuery(`create schema ${schema}`);
   const store = await openPostgresStore({
     connectionString: POSTGRES_URL,
     keyring,
@@ -74,7 +63,7 @@ async function postgres(): Promise<Store> {
   });
   cleanups.push(async () => {
     await store.close();
-    await admin(`drop schema if exists ${schema} cascade`);
+    await adminQuery(`drop schema if exists ${schema} cascade`);
   });
   return store;
 }
