@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
-import { ConfigError, RequestError } from "../core/errors.js";
+import { ConfigError, RequestError, StoreError } from "../core/errors.js";
 import { checkOptionKeys, quoteName } from "../core/unknown-fields.js";
 import { requestIdFrom, runWithRequestId } from "../observability/request-context.js";
 import type { VerificationService } from "../service/verifications.js";
@@ -67,7 +67,10 @@ export interface HttpAppOptions {
   logger: HttpLogger;
   /** Prometheus exposition for `GET /metrics`. */
   metrics?: { contentType: string; render(): Promise<string> } | undefined;
-  /** Readiness probe: throws when the database is unreachable. */
+  /**
+   * Readiness probe: throws when the database is unreachable, or refuses writes (a StoreError
+   * `read_only`, which /readyz names).
+   */
   ready?: () => Promise<void>;
   /** The demo page, served at `/` (sandbox mode, or production with CERTGATE_DEMO=true). */
   demo?: DemoPage | undefined;
@@ -203,8 +206,14 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     try {
       await options.ready?.();
       return c.json({ status: "ready" });
-    } catch {
-      return errorResponse(c, 503, "not_ready", "database unreachable");
+    } catch (error) {
+      const refusesWrites = error instanceof StoreError && error.code === "read_only";
+      return errorResponse(
+        c,
+        503,
+        "not_ready",
+        refusesWrites ? "database refuses writes" : "database unreachable",
+      );
     }
   });
 

@@ -274,7 +274,7 @@ export function openApiDocument(options: OpenApiOptions = {}) {
     "/readyz": {
       get: ops({
         operationId: "getReadiness",
-        summary: "Database reachable",
+        summary: "Database reachable and accepting writes",
         responses: {
           "200": { description: "ready", ...answer(statusSchema("ready")) },
           ...errorResponses(["not_ready", "repeated_parameter"]),

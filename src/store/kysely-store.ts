@@ -14,6 +14,7 @@
  * Idempotency-Key names one verification per API key (`idempotency_keys` primary key).
  */
 import { type Kysely, sql } from "kysely";
+import { StoreError } from "../core/errors.js";
 import type { Store } from "../core/store.js";
 import { secureRandomBytes } from "../util/random.js";
 import { attemptMethods } from "./attempts.js";
@@ -105,7 +106,20 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     ...keyMethods(ctx),
 
     async ping() {
-      await sql`select 1`.execute(db);
+      if (dialect.name !== "postgres") {
+        // SQLite: a file it may not write is refused when the store opens (sqlite/index.ts).
+        await sql`select 1`.execute(db);
+        return;
+      }
+      // A PostgreSQL that answers but refuses writes (a hot standby after a failover, or
+      // default_transaction_read_only) is not ready: every creation and completion would be a 503
+      // store_read_only while /readyz kept a load balancer sending them here.
+      const { rows } = await sql<{ read_only: string }>`
+        select current_setting('transaction_read_only') as read_only`.execute(db);
+      if (rows[0]?.read_only === "on") {
+        // 25006 is the SQLSTATE PostgreSQL gives the writes it refuses.
+        throw new StoreError("read_only", { dialect: "postgres", driverCode: "25006" });
+      }
     },
 
     async close() {
