@@ -108,13 +108,10 @@ from the environment and .env (see .env.example).`,
       const started = Date.now();
       const config = loadConfig(env);
       await step(`migrating ${describeDatabase(config)}`, async () => {
-        // migrate creates a SQLite file that does not exist yet (existing-database.ts says which commands may).
+        // Opening migrates (openStore), so this is the whole command; migrate creates a SQLite file
+        // that does not exist yet (existing-database.ts says which commands may).
         const store = await openStoreOrExplain(config.databaseUrl, maintenanceKeyring(config));
-        try {
-          await store.migrate();
-        } finally {
-          await store.close();
-        }
+        await store.close();
       });
       logger(env).info({}, "migrations applied");
       summary("migrate", `migrations applied to ${describeDatabase(config)}`, started);
