@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config.js";
 import { ConfigError } from "../core/errors.js";
+import { quoteName } from "../core/unknown-fields.js";
 
 export type { Config } from "../config.js";
 
@@ -80,10 +81,94 @@ export function loadLogLevel(env: Env): LogLevel {
 }
 
 /**
+ * Every `CERTGATE_` variable the configuration reads (test/cli/env-example.test.ts keeps this list
+ * equal to the ones read below).
+ */
+export const CERTGATE_VARIABLES: readonly string[] = [
+  "CERTGATE_API_KEYS",
+  "CERTGATE_DATA_DIR",
+  "CERTGATE_DELETE_UPSTREAM",
+  "CERTGATE_DEMO",
+  "CERTGATE_MODE",
+  "CERTGATE_PREVIOUS_SECRETS",
+  "CERTGATE_PUBLIC_URL",
+  "CERTGATE_RECOVERY_INTERVAL_MS",
+  "CERTGATE_RETENTION_DAYS",
+  "CERTGATE_RETURN_ORIGINS",
+  "CERTGATE_SECRET",
+  "CERTGATE_WEBHOOK_SECRET",
+  "CERTGATE_WEBHOOK_URL",
+];
+
+/**
+ * `CERTGATE_` variables of certgate's other tools, which the service ignores: the walkthrough's
+ * (scripts/walkthrough.ts), the build's (tsup.config.ts) and the test suite's (vitest.config.ts,
+ * the reliability and fuzz suites). A shell that set one for them still starts the service.
+ */
+const OTHER_TOOLS_VARIABLES: readonly string[] = [
+  "CERTGATE_BUILD",
+  "CERTGATE_CHECK_PREPARED",
+  "CERTGATE_FUZZ_PATH",
+  "CERTGATE_FUZZ_SEED",
+  "CERTGATE_SOAK",
+  "CERTGATE_TEST_DATABASE_URL",
+  "CERTGATE_URL",
+];
+
+/**
+ * Refuses a `CERTGATE_` variable that is set (not empty) and that certgate does not read: a typo
+ * (`CERTGATE_DELETE_UPSTREM=true`, `CERTGATE_API_KEY=…`) would otherwise leave its setting at the
+ * default without a word, the same fail-open an unknown field is in a request. `CERTGATE_` is
+ * certgate's own prefix, so nothing else has a claim to it. `PORTONE_` variables are not refused:
+ * a merchant's environment may hold its own (its browser SDK's, its payment code's), and a typo in
+ * one of certgate's leaves a half-given credential set, which {@link requirePortOneCredentials}
+ * refuses. An odd name is quoted and bounded in the message (it may come from a `.env` file); a
+ * value is never shown.
+ */
+function refuseUnknownVariables(env: Env): void {
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith("CERTGATE_") || !env[name]?.trim()) continue;
+    if (CERTGATE_VARIABLES.includes(name) || OTHER_TOOLS_VARIABLES.includes(name)) continue;
+    const near = closestName(name, CERTGATE_VARIABLES);
+    throw new ConfigError(
+      /^[A-Z0-9_]{1,64}$/.test(name) ? name : quoteName(name),
+      `is not a variable certgate reads${near === undefined ? "" : ` (did you mean ${near}?)`}; correct or remove it`,
+    );
+  }
+}
+
+/** The name of `names` within three edits of `name` (the closest), if any. */
+function closestName(name: string, names: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of names) {
+    const distance = editDistance(name, candidate);
+    if (distance <= 3 && (best === undefined || distance < best.distance))
+      best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), over UTF-16 code units. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
  * The {@link Config} the environment describes.
- * @throws ConfigError naming the first variable at fault, never its value.
+ * @throws ConfigError naming the first variable at fault, never its value; also for a `CERTGATE_`
+ *   variable certgate does not read.
  */
 export function loadConfig(env: Env): Config {
+  refuseUnknownVariables(env);
   const get = (name: string) => {
     const v = env[name]?.trim();
     return v === "" ? undefined : v;

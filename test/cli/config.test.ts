@@ -218,3 +218,44 @@ describe("configuration", () => {
     });
   });
 });
+
+describe("a CERTGATE_ variable certgate does not read is refused, named, its value never shown", () => {
+  it.each([
+    ["CERTGATE_DELETE_UPSTREM", "CERTGATE_DELETE_UPSTREAM"],
+    ["CERTGATE_API_KEY", "CERTGATE_API_KEYS"],
+    ["CERTGATE_PREVIOUS_SECRET", "CERTGATE_PREVIOUS_SECRETS"],
+    ["CERTGATE_WEBHOOKS_URL", "CERTGATE_WEBHOOK_URL"],
+  ])("%s: did you mean %s", (typo, meant) => {
+    const error = refusal({ ...production, [typo]: "value-never-shown-0001" });
+    expect(error.variable).toBe(typo);
+    expect(error.message).toBe(
+      `${typo}: is not a variable certgate reads (did you mean ${meant}?); correct or remove it`,
+    );
+  });
+
+  it("a name far from every variable gets no suggestion, and an odd one is quoted and bounded", () => {
+    expect(refusal({ CERTGATE_COLOUR: "blue" }).message).toBe(
+      "CERTGATE_COLOUR: is not a variable certgate reads; correct or remove it",
+    );
+    const odd = `CERTGATE_${"x".repeat(200)} <b>`;
+    const error = refusal({ [odd]: "1" });
+    expect(error.message).not.toContain("<b>");
+    expect(error.message.length).toBeLessThan(200);
+    expect(error.message).toMatch(/^"CERTGATE_x+…": is not a variable certgate reads/);
+  });
+
+  it("an empty one is unset, as every variable is; other tools' and other prefixes are left alone", () => {
+    expect(loadConfig({ ...production, CERTGATE_DELETE_UPSTREM: " " }).mode).toBe("production");
+    const config = loadConfig({
+      ...production,
+      CERTGATE_CHECK_PREPARED: "1",
+      CERTGATE_TEST_DATABASE_URL: "postgres://127.0.0.1/test",
+      CERTGATE_SOAK: "1",
+      CERTGATE_BUILD: "dev",
+      CERTGATE_URL: "http://127.0.0.1:3000",
+      PORTONE_WEBHOOK_SECRET: "the merchant's own",
+      CERTGATEWAY_URL: "https://other.example",
+    });
+    expect(config.mode).toBe("production");
+  });
+});

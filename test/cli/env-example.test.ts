@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/cli/config.js";
+import { CERTGATE_VARIABLES, loadConfig } from "../../src/cli/config.js";
 
 const example = readFileSync(new URL("../../.env.example", import.meta.url), "utf8");
 
@@ -24,6 +24,12 @@ describe(".env.example", () => {
     const listed = [...example.matchAll(/^# ([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1] ?? "").sort();
     expect(variablesRead().length).toBeGreaterThan(20);
     expect(listed).toEqual(variablesRead());
+  });
+
+  it("the CERTGATE_ variables the configuration refuses others than are the ones it reads", () => {
+    expect([...CERTGATE_VARIABLES].sort()).toEqual(
+      variablesRead().filter((name) => name.startsWith("CERTGATE_")),
+    );
   });
 
   it("is the sandbox configuration when copied as it is", () => {

@@ -1,5 +1,7 @@
 /** Runs the real `certgate` command (from source, through tsx) as a child process. */
 import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export interface CommandResult {
   status: number | null;
@@ -12,18 +14,30 @@ export interface CommandResult {
  * exited and its output is closed. Asynchronous, so a socket of the test process (a busy PORT, an
  * emulator) keeps answering meanwhile.
  */
-export function runCertgate(args: string[], env: Record<string, string>): Promise<CommandResult> {
-  return runTypeScript("src/cli/main.ts", args, env);
+export function runCertgate(
+  args: string[],
+  env: Record<string, string>,
+  options: { cwd?: string } = {},
+): Promise<CommandResult> {
+  return runTypeScript("src/cli/main.ts", args, env, options);
 }
 
-/** {@link runCertgate} for any TypeScript file of the repository (a test's child process). */
+/**
+ * {@link runCertgate} for any TypeScript file of the repository (a test's child process); in the
+ * repository's directory unless `options.cwd` says another (where a `.env` may be).
+ */
 export function runTypeScript(
   file: string,
   args: string[],
   env: Record<string, string>,
+  options: { cwd?: string } = {},
 ): Promise<CommandResult> {
-  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+  const repo = fileURLToPath(new URL("../../", import.meta.url));
+  // tsx by its file: `--import tsx` resolves from the working directory, which may be elsewhere.
+  const tsx = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
+  const child = spawn(process.execPath, ["--import", tsx, join(repo, file), ...args], {
     env: { PATH: process.env.PATH ?? "", ...env },
+    cwd: options.cwd ?? repo,
   });
   let stdout = "";
   let stderr = "";

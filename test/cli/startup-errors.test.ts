@@ -231,6 +231,24 @@ describe("other startup failures name their variable", () => {
     );
   });
 
+  it("a CERTGATE_ variable certgate does not read: serve exits 1 naming it, a .env's the same", async () => {
+    const { status, stderr } = await certgate(["serve"], {
+      DATABASE_URL: join(dir, "unknown-variable.sqlite"),
+      CERTGATE_DELETE_UPSTREM: "true",
+    });
+    expect(status).toBe(1);
+    expect(expectOneLine(stderr)).toBe(
+      "certgate: CERTGATE_DELETE_UPSTREM: is not a variable certgate reads (did you mean CERTGATE_DELETE_UPSTREAM?); correct or remove it",
+    );
+    const cwd = mkdtempSync(join(dir, "dotenv-"));
+    writeFileSync(join(cwd, ".env"), "CERTGATE_RETENTION_DAY=7\n");
+    const fromFile = await runCertgate(["migrate"], { DATABASE_URL: join(dir, "dotenv.sqlite") }, { cwd });
+    expect(fromFile.status).toBe(1);
+    expect(expectOneLine(fromFile.stderr)).toMatch(
+      /^certgate: CERTGATE_RETENTION_DAY: .*did you mean CERTGATE_RETENTION_DAYS\?/,
+    );
+  });
+
   it("PORTONE_V2_API_URL: lookup when PortOne cannot be reached", async () => {
     const port = await freePort();
     const { status, stderr } = await certgate(["lookup", "identity-verification-1"], {
