@@ -67,9 +67,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   let backlogSource: Store | undefined;
   backlogGauges(registry, {
     count: "certgate_webhook_backlog_events",
-    countHelp: "Webhook events in the outbox not delivered yet (read from the store at scrape time).",
+    countHelp:
+      "Webhook events in the outbox not delivered yet (read from the store at scrape time; NaN when it cannot be read).",
     age: "certgate_webhook_backlog_oldest_age_seconds",
-    ageHelp: "Age of the oldest undelivered webhook event (0 when the outbox is drained), at scrape time.",
+    ageHelp:
+      "Age of the oldest undelivered webhook event (0 when the outbox is drained), at scrape time; NaN when the store cannot be read.",
     read: async () => {
       const read = await backlogSource?.webhookBacklog();
       return read && { count: read.pending, oldestCreatedAt: read.oldestCreatedAt };
@@ -78,9 +80,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   backlogGauges(registry, {
     count: "certgate_upstream_deletions_owed",
     countHelp:
-      "Deletions of PortOne's copies of consumed records still owed (CERTGATE_DELETE_UPSTREAM), at scrape time.",
+      "Deletions of PortOne's copies of consumed records still owed (CERTGATE_DELETE_UPSTREAM), at scrape time; NaN when the store cannot be read.",
     age: "certgate_upstream_deletions_oldest_age_seconds",
-    ageHelp: "Age of the oldest deletion of a PortOne copy still owed (0 when none is), at scrape time.",
+    ageHelp:
+      "Age of the oldest deletion of a PortOne copy still owed (0 when none is), at scrape time; NaN when the store cannot be read.",
     read: async () => {
       const read = await backlogSource?.upstreamDeletionBacklog();
       return read && { count: read.owed, oldestCreatedAt: read.oldestCreatedAt };
@@ -184,7 +187,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
 
 /**
  * A backlog's two gauges, a count and its oldest item's age, read from the store at scrape time:
- * one store query per scrape for both; a failed one leaves them at their last value.
+ * one store query per scrape for both. When that read fails (the database is down) both are NaN,
+ * Prometheus's "no value": the last value read would go on looking current through an outage, and
+ * 0 would say the backlog is drained. NaN too before a store is instrumented.
  */
 function backlogGauges(
   registry: Registry,
@@ -212,7 +217,7 @@ function backlogGauges(
     registers: [registry],
     async collect() {
       const backlog = await read();
-      if (backlog) this.set(backlog.count);
+      this.set(backlog ? backlog.count : Number.NaN);
     },
   });
   new Gauge({
@@ -221,10 +226,9 @@ function backlogGauges(
     registers: [registry],
     async collect() {
       const backlog = await read();
-      if (backlog) {
-        const oldest = backlog.oldestCreatedAt;
-        this.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
-      }
+      const oldest = backlog?.oldestCreatedAt;
+      if (!backlog) this.set(Number.NaN);
+      else this.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
     },
   });
 }

@@ -130,6 +130,11 @@ describe("kill -9 of PostgreSQL under load, certgate serve", () => {
         );
         expect(await statusOf(`${service.url}/readyz`)).toBe(503);
         expect(await statusOf(`${service.url}/healthz`)).toBe(200);
+        // The backlog gauges cannot be read: NaN ("no value"; prom-client writes "Nan", which
+        // Prometheus parses case-insensitively), not the last value read nor 0.
+        const scrape = await (await fetch(`${service.url}/metrics`)).text();
+        expect(scrape).toMatch(/^certgate_webhook_backlog_events nan$/im);
+        expect(scrape).toMatch(/^certgate_webhook_backlog_oldest_age_seconds nan$/im);
 
         await own.start();
         load.phase = `back-${cycle}`;
@@ -139,6 +144,9 @@ describe("kill -9 of PostgreSQL under load, certgate serve", () => {
           RECOVERY_MS * 4,
         );
         recoveries.push(recovered);
+        expect(await (await fetch(`${service.url}/metrics`)).text()).toMatch(
+          /^certgate_webhook_backlog_events \d+$/m,
+        );
         expect(recovered).toBeLessThanOrEqual(RECOVERY_MS);
         const after = load.count(`back-${cycle}`, (a) => a.step === "complete" && a.status === 200);
         await waitFor(
