@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import type { Config } from "../config.js";
 import { ConfigError } from "../core/errors.js";
 import { quoteName } from "../core/unknown-fields.js";
+import { webhookSecretBytes } from "../portone/webhook.js";
 
 export type { Config } from "../config.js";
 
@@ -217,11 +218,22 @@ export function loadConfig(env: Env): Config {
   const webhookUrl = get("CERTGATE_WEBHOOK_URL");
   if (webhookUrl !== undefined) url(webhookUrl, "CERTGATE_WEBHOOK_URL");
   const webhookSecret = get("CERTGATE_WEBHOOK_SECRET");
-  if (webhookUrl !== undefined && (webhookSecret === undefined || webhookSecret.length < 24)) {
+  if (webhookUrl !== undefined && webhookSecret === undefined) {
     throw new ConfigError(
       "CERTGATE_WEBHOOK_SECRET",
-      "is required (24+ characters) when CERTGATE_WEBHOOK_URL is set",
+      "is required (whsec_<base64>, or 24+ characters) when CERTGATE_WEBHOOK_URL is set",
     );
+  }
+  if (webhookSecret !== undefined) {
+    try {
+      webhookSecretBytes(webhookSecret);
+    } catch (error) {
+      // The signer's own rule (a whsec_ secret that is not base64 would fail every delivery).
+      if (error instanceof ConfigError) {
+        throw new ConfigError("CERTGATE_WEBHOOK_SECRET", error.message.slice(error.variable.length + 2));
+      }
+      throw error;
+    }
   }
 
   if (mode === "production") {

@@ -8,7 +8,7 @@
  * workers). No dependency on the service.
  */
 import * as z from "zod";
-import { WebhookVerificationError } from "../core/errors.js";
+import { ConfigError, WebhookVerificationError } from "../core/errors.js";
 import { EXPECTED_FIELDS } from "../core/expected.js";
 import { PURPOSES, REJECTION_REASONS } from "../core/reasons.js";
 import type { WebhookEvent, WebhookEventType } from "../core/webhook-event.js";
@@ -59,12 +59,66 @@ export interface SignWebhookInput {
   timestamp?: Date;
 }
 
+/** The shortest signing secret of text accepted, in characters (`CERTGATE_WEBHOOK_SECRET`'s rule). */
+export const WEBHOOK_SECRET_MIN_LENGTH = 24;
+/** The shortest `whsec_` key accepted, in bytes once decoded (Standard Webhooks' are 24 to 64). */
+const WEBHOOK_KEY_MIN_BYTES = 16;
+
 /**
- * Secret bytes: a `whsec_<base64>` secret is decoded as Standard Webhooks does; any other string is UTF-8.
- * @example webhookSecretBytes("whsec_c2VjcmV0"); // the bytes of "secret"
+ * Secret bytes: a `whsec_<base64>` secret is decoded as Standard Webhooks does; any other string is
+ * UTF-8. Every signature and check goes through here, so none runs on a secret anyone could guess:
+ * an empty one (`process.env.X ?? ""`) would make a signature anyone can forge.
+ * @throws ConfigError (`secret`) unless `secret` is a `whsec_` secret of valid base64 of at least 16
+ *   bytes, or text of at least {@link WEBHOOK_SECRET_MIN_LENGTH} characters.
+ * @example webhookSecretBytes("whsec_MDEyMzQ1Njc4OWFiY2RlZg=="); // the 16 bytes of "0123456789abcdef"
  */
 export function webhookSecretBytes(secret: string): Uint8Array<ArrayBuffer> {
-  return secret.startsWith("whsec_") ? fromBase64(secret.slice(6)) : new TextEncoder().encode(secret);
+  if (typeof secret !== "string") {
+    throw new ConfigError("secret", "must be a string: whsec_<base64>, or 24 or more characters of text");
+  }
+  if (secret.startsWith("whsec_")) {
+    let key: Uint8Array<ArrayBuffer> | undefined;
+    try {
+      key = fromBase64(secret.slice(6));
+    } catch {
+      key = undefined;
+    }
+    if (key === undefined || key.length < WEBHOOK_KEY_MIN_BYTES) {
+      throw new ConfigError(
+        "secret",
+        `a whsec_ secret must be base64 of ${WEBHOOK_KEY_MIN_BYTES} or more bytes`,
+      );
+    }
+    return key;
+  }
+  if (secret.length < WEBHOOK_SECRET_MIN_LENGTH) {
+    throw new ConfigError(
+      "secret",
+      `must be whsec_<base64>, or ${WEBHOOK_SECRET_MIN_LENGTH} or more characters of text`,
+    );
+  }
+  return new TextEncoder().encode(secret);
+}
+
+/**
+ * Whether a delivery signed at `timestamp` (seconds) is within the replay window of `input`, after
+ * checking the window itself: a tolerance of NaN or a `now` of an invalid Date would make every
+ * comparison false, and so accept a delivery of any age.
+ * @throws ConfigError (`toleranceSeconds`, `now`) for a window that is not one.
+ */
+export function withinReplayWindow(
+  timestamp: number,
+  input: { toleranceSeconds?: number | undefined; now?: Date | undefined },
+): boolean {
+  const tolerance = input.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
+  if (typeof tolerance !== "number" || !Number.isFinite(tolerance) || tolerance < 0) {
+    throw new ConfigError("toleranceSeconds", "must be a finite number of seconds, 0 or more");
+  }
+  const now = input.now ?? new Date();
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
+    throw new ConfigError("now", "must be a valid Date");
+  }
+  return Math.abs(Math.floor(now.getTime() / 1000) - timestamp) <= tolerance;
 }
 
 /**
@@ -208,8 +262,7 @@ function parseEvent(body: string): WebhookEvent {
 }
 
 /** Whether any of the space-separated `v1,` signatures is the HMAC of `content` (constant time: Web Crypto's verify). */
-async function anySignatureMatches(signatures: string, content: Uint8Array<ArrayBuffer>, secret: string) {
-  const key = await hmacKey(secret, "verify");
+async function anySignatureMatches(signatures: string, content: Uint8Array<ArrayBuffer>, key: CryptoKey) {
   for (const candidate of signatures.split(" ")) {
     if (!candidate.startsWith("v1,")) continue;
     let mac: Uint8Array<ArrayBuffer>;
@@ -231,6 +284,8 @@ async function anySignatureMatches(signatures: string, content: Uint8Array<Array
  *
  * @throws WebhookVerificationError with `reason` `missing_header`, `stale_timestamp`,
  *   `bad_signature`, `malformed_body` or `unknown_event`; answer it 400.
+ * @throws ConfigError (`secret`, `toleranceSeconds`, `now`) for a receiver's configuration that
+ *   cannot be trusted, whatever the delivery: see {@link webhookSecretBytes}, {@link withinReplayWindow}.
  *
  * @example
  * // A route handler `(req: Request) => Response` (Next.js, Hono, Bun, Deno, workers):
@@ -248,6 +303,9 @@ async function anySignatureMatches(signatures: string, content: Uint8Array<Array
  * }
  */
 export async function verifyWebhook(input: VerifyWebhookInput): Promise<WebhookEvent> {
+  // The receiver's configuration first, whatever the delivery: a bad one fails every delivery loudly.
+  const key = await hmacKey(input.secret, "verify");
+  withinReplayWindow(0, input);
   const id = webhookHeader(input.headers, "webhook-id");
   const timestampText = webhookHeader(input.headers, "webhook-timestamp");
   const signatures = webhookHeader(input.headers, "webhook-signature");
@@ -255,12 +313,9 @@ export async function verifyWebhook(input: VerifyWebhookInput): Promise<WebhookE
     throw new WebhookVerificationError("missing_header");
   }
   const timestamp = Number(timestampText);
-  const now = Math.floor((input.now ?? new Date()).getTime() / 1000);
-  if (Math.abs(now - timestamp) > (input.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS)) {
-    throw new WebhookVerificationError("stale_timestamp");
-  }
+  if (!withinReplayWindow(timestamp, input)) throw new WebhookVerificationError("stale_timestamp");
   const content = new TextEncoder().encode(webhookSignedContent(id, timestamp, input.body));
-  if (!(await anySignatureMatches(signatures, content, input.secret))) {
+  if (!(await anySignatureMatches(signatures, content, key))) {
     throw new WebhookVerificationError("bad_signature");
   }
   const event = parseEvent(input.body);

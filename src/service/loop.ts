@@ -5,6 +5,7 @@
  * never ends the process and the loop resumes by itself when it passes.
  */
 import { CertgateError } from "../core/errors.js";
+import { MAX_DELAY_MS, wholeNumberOption } from "../core/option-values.js";
 
 /** A certgate error's stable code; foreign errors' messages may echo input, so nothing of theirs. */
 export function errorCode(error: unknown): string | undefined {
@@ -38,6 +39,7 @@ export function backgroundLoop<T>(
   return {
     runOnce,
     start(intervalMs) {
+      wholeNumberOption("intervalMs", intervalMs, 1, MAX_DELAY_MS);
       const tick = () => {
         void runOnce()
           .catch((error: unknown) => {

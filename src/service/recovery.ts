@@ -20,6 +20,7 @@
  * A run that fails (the database or PortOne is down) is logged and retried on the next tick.
  */
 
+import { MAX_DELAY_MS, wholeNumberOption } from "../core/option-values.js";
 import {
   DEFAULT_RECOVERY_SCHEDULE,
   nextRecoveryCheckAt,
@@ -97,9 +98,9 @@ export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
   const { store, service } = options;
   const now = options.now ?? (() => new Date());
   const schedule = options.schedule ?? DEFAULT_RECOVERY_SCHEDULE;
-  const batchSize = options.batchSize ?? 20;
-  const sweepSize = options.sweepSize ?? 100;
-  const leaseMs = options.leaseMs ?? 60_000;
+  const batchSize = wholeNumberOption("batchSize", options.batchSize, 1, 10_000) ?? 20;
+  const sweepSize = wholeNumberOption("sweepSize", options.sweepSize, 1, 10_000) ?? 100;
+  const leaseMs = wholeNumberOption("leaseMs", options.leaseMs, 1, MAX_DELAY_MS) ?? 60_000;
   const log = options.logger;
   const recovers = service.apiVersions.includes("v2");
   // Only V1 records are deleted upstream (PortOne V2 has no deletion of identity verifications).

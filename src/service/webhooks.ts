@@ -9,15 +9,17 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { exponentialBackoffMs } from "../core/backoff.js";
+import { ConfigError } from "../core/errors.js";
+import { MAX_DELAY_MS, wholeNumberOption } from "../core/option-values.js";
 import type { Store } from "../core/store.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
 import {
-  WEBHOOK_TOLERANCE_SECONDS,
   type WebhookHeadersInput,
   webhookHeader,
   webhookSecretBytes,
   webhookSignature,
   webhookSignedContent,
+  withinReplayWindow,
 } from "../portone/webhook.js";
 import { backgroundLoop } from "./loop.js";
 
@@ -26,8 +28,9 @@ import { backgroundLoop } from "./loop.js";
  * matches and its timestamp is within `toleranceSeconds` (default 300) of now, against replays.
  *
  * @deprecated Use `verifyWebhook` from `certgate/portone`: it also parses the body into the typed
- * event and says why a delivery failed (`WebhookVerificationError.reason`). Kept, unchanged, for
- * receivers written against it.
+ * event and says why a delivery failed (`WebhookVerificationError.reason`). Kept for receivers
+ * written against it; like `verifyWebhook` it throws a ConfigError for a secret, tolerance or `now`
+ * that cannot be trusted (an empty secret made `true` a signature anyone can compute).
  *
  * @example
  * import express from "express";
@@ -47,15 +50,17 @@ export function verifyWebhookSignature(input: {
   toleranceSeconds?: number;
   now?: Date;
 }): boolean {
+  // The receiver's configuration first, whatever the delivery: a bad one throws on every delivery.
+  const key = webhookSecretBytes(input.secret);
+  withinReplayWindow(0, input);
   const id = webhookHeader(input.headers, "webhook-id");
   const timestampText = webhookHeader(input.headers, "webhook-timestamp");
   const signatures = webhookHeader(input.headers, "webhook-signature");
   if (!id || !timestampText || !signatures || !/^\d+$/.test(timestampText)) return false;
   const timestamp = Number(timestampText);
-  const now = Math.floor((input.now ?? new Date()).getTime() / 1000);
-  if (Math.abs(now - timestamp) > (input.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS)) return false;
+  if (!withinReplayWindow(timestamp, input)) return false;
   // Synchronous, as it always was: node:crypto's HMAC over the same signed content.
-  const mac = createHmac("sha256", webhookSecretBytes(input.secret))
+  const mac = createHmac("sha256", key)
     .update(webhookSignedContent(id, timestamp, input.body))
     .digest("base64");
   const expected = Buffer.from(`v1,${mac}`);
@@ -121,11 +126,15 @@ export interface WebhookDispatcher {
  */
 export function createWebhookDispatcher(options: WebhookDispatcherOptions): WebhookDispatcher {
   checkOptionKeys("createWebhookDispatcher options", options, DISPATCHER_OPTION_KEYS);
+  // Checked now, not at the first delivery: a secret or URL that cannot work would fail every
+  // delivery, retried forever with a warning each time.
+  webhookSecretBytes(options.secret);
+  if (!isHttpUrl(options.url)) throw new ConfigError("url", "must be an absolute http(s) URL");
   const doFetch = options.fetch ?? globalThis.fetch;
   const now = options.now ?? (() => new Date());
-  const timeoutMs = options.timeoutMs ?? 5_000;
-  const base = options.baseDelayMs ?? 1_000;
-  const max = options.maxDelayMs ?? 3_600_000;
+  const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs, 1, MAX_DELAY_MS) ?? 5_000;
+  const base = wholeNumberOption("baseDelayMs", options.baseDelayMs, 1, MAX_DELAY_MS) ?? 1_000;
+  const max = wholeNumberOption("maxDelayMs", options.maxDelayMs, base, MAX_DELAY_MS) ?? 3_600_000;
   async function deliver(event: { id: string; payload: string; attempts: number }): Promise<boolean> {
     const timestamp = Math.floor(now().getTime() / 1000);
     let status = 0;
@@ -169,7 +178,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     return false;
   }
 
-  const batchSize = options.batchSize ?? 50;
+  const batchSize = wholeNumberOption("batchSize", options.batchSize, 1, 10_000) ?? 50;
   // The events of a claimed batch are delivered at once (each to its own verification; receivers
   // deduplicate on webhook-id and ordering is not promised), so the lease only has to outlast one
   // attempt's timeout. Another instance's dispatcher leaves them alone until then, and an instance
@@ -203,4 +212,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     failure: "webhook dispatch failed; retried on the next tick",
     nextDelayMs: (intervalMs) => (backlog ? 0 : intervalMs),
   });
+}
+
+/** Whether `value` is an absolute http: or https: URL (Node 20 has no `URL.parse`). */
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== "string" || !URL.canParse(value)) return false;
+  const { protocol } = new URL(value);
+  return protocol === "http:" || protocol === "https:";
 }

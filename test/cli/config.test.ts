@@ -63,6 +63,14 @@ describe("configuration", () => {
     ["CERTGATE_RETENTION_DAYS", { CERTGATE_RETENTION_DAYS: "-1" }],
     ["CERTGATE_WEBHOOK_URL", { CERTGATE_WEBHOOK_URL: "not a url" }],
     ["CERTGATE_WEBHOOK_SECRET", { CERTGATE_WEBHOOK_URL: "https://hooks.example/certgate" }],
+    [
+      "CERTGATE_WEBHOOK_SECRET",
+      {
+        CERTGATE_WEBHOOK_URL: "https://hooks.example/certgate",
+        CERTGATE_WEBHOOK_SECRET: "whsec_this-is-not_base64-at-all!!",
+      },
+    ],
+    ["CERTGATE_WEBHOOK_SECRET", { CERTGATE_WEBHOOK_SECRET: "too-short-a-secret" }],
   ])("refuses a bad %s, naming it", (variable, env) => {
     const error = refusal(env as Record<string, string>);
     expect(error.variable).toBe(variable);

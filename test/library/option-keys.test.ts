@@ -154,6 +154,74 @@ describe("a factory refuses an option it does not know, naming it", () => {
   });
 });
 
+describe("the background jobs refuse values that cannot work, naming the option", () => {
+  const dispatcher = {
+    store: untouchable,
+    url: "https://shop.example/hooks",
+    secret: "whsec_MDEyMzQ1Njc4OWFiY2RlZg==",
+  };
+  it.each<[string, string, () => unknown]>([
+    ["an empty secret", "secret", () => createWebhookDispatcher({ ...dispatcher, secret: "" })],
+    [
+      "a whsec_ secret that is not base64",
+      "secret",
+      () => createWebhookDispatcher({ ...dispatcher, secret: "whsec_not base64!" }),
+    ],
+    ["a URL that is not one", "url", () => createWebhookDispatcher({ ...dispatcher, url: "not a url" })],
+    [
+      "a URL that is not http(s)",
+      "url",
+      () => createWebhookDispatcher({ ...dispatcher, url: "ftp://shop.example/" }),
+    ],
+    ["batchSize 0", "batchSize", () => createWebhookDispatcher({ ...dispatcher, batchSize: 0 })],
+    ["timeoutMs NaN", "timeoutMs", () => createWebhookDispatcher({ ...dispatcher, timeoutMs: Number.NaN })],
+    [
+      "maxDelayMs below baseDelayMs",
+      "maxDelayMs",
+      () => createWebhookDispatcher({ ...dispatcher, baseDelayMs: 10, maxDelayMs: 5 }),
+    ],
+    [
+      "the dispatcher started every NaN ms",
+      "intervalMs",
+      () => createWebhookDispatcher(dispatcher).start(Number.NaN),
+    ],
+    [
+      "recovery batchSize 0.5",
+      "batchSize",
+      () => createRecoveryJob({ store: untouchable, service: service(), batchSize: 0.5 }),
+    ],
+    [
+      "recovery sweepSize -1",
+      "sweepSize",
+      () => createRecoveryJob({ store: untouchable, service: service(), sweepSize: -1 }),
+    ],
+    [
+      "recovery leaseMs 0",
+      "leaseMs",
+      () => createRecoveryJob({ store: untouchable, service: service(), leaseMs: 0 }),
+    ],
+    [
+      "recovery started every -5 ms",
+      "intervalMs",
+      () => createRecoveryJob({ store: untouchable, service: service() }).start(-5),
+    ],
+  ])("%s", async (_name, variable, run) => {
+    expect((await refusal(run)).variable).toBe(variable);
+  });
+
+  it("accepts working values, and starts and stops without touching the store before its first tick", async () => {
+    const job = createWebhookDispatcher({
+      ...dispatcher,
+      batchSize: 1,
+      timeoutMs: 1,
+      baseDelayMs: 1,
+      maxDelayMs: 1,
+    });
+    job.start(60_000);
+    await job.stop();
+  });
+});
+
 describe("opening a store refuses unknown options and unbounded timeouts before it opens anything", () => {
   it.each<[string, string, (filename: string) => Promise<unknown>]>([
     [

@@ -2,8 +2,13 @@
  * certgate/portone's webhook helpers: `verifyWebhook` returns the typed event of a delivery that
  * `signWebhook` (or the dispatcher) signed, and refuses every other one with a typed reason.
  */
+import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { WebhookVerificationError, type WebhookVerificationFailureReason } from "../../src/core/errors.js";
+import {
+  ConfigError,
+  WebhookVerificationError,
+  type WebhookVerificationFailureReason,
+} from "../../src/core/errors.js";
 import type { VerificationCompletedEvent } from "../../src/core/webhook-event.js";
 import { signWebhook, verifyWebhook, webhookSignature } from "../../src/portone/webhook.js";
 import { verifyWebhookSignature } from "../../src/service/webhooks.js";
@@ -81,7 +86,12 @@ describe("verifyWebhook", () => {
 
   it("accepts any of several signatures (a secret rotation) and a secret that is not whsec_", async () => {
     const body = JSON.stringify(makeEvent());
-    const headers = await signWebhook({ secret: "plain-text-secret", body, id: "evt_test", timestamp: NOW });
+    const headers = await signWebhook({
+      secret: "plain-text-secret-of-24-characters",
+      body,
+      id: "evt_test",
+      timestamp: NOW,
+    });
     const old = await webhookSignature({
       id: "evt_test",
       timestamp: NOW.getTime() / 1000,
@@ -90,7 +100,7 @@ describe("verifyWebhook", () => {
     });
     headers["webhook-signature"] = `${old} ${headers["webhook-signature"]}`;
     await expect(
-      verifyWebhook({ secret: "plain-text-secret", body, headers, now: NOW }),
+      verifyWebhook({ secret: "plain-text-secret-of-24-characters", body, headers, now: NOW }),
     ).resolves.toBeTruthy();
     await expect(verifyWebhook({ secret: SECRET, body, headers, now: NOW })).resolves.toBeTruthy();
   });
@@ -200,5 +210,46 @@ describe("verifyWebhookSignature (deprecated) and signWebhook agree", () => {
     const { body, headers } = await signed(JSON.stringify(makeEvent()));
     expect(verifyWebhookSignature({ body, headers, secret: SECRET, now: NOW })).toBe(true);
     expect(verifyWebhookSignature({ body: `${body} `, headers, secret: SECRET, now: NOW })).toBe(false);
+  });
+});
+
+describe("a receiver's configuration that cannot be trusted is refused, whatever the delivery", () => {
+  /** HMAC-SHA-256 under an empty key: what anyone can compute without knowing a secret. */
+  async function forgedWithEmptyKey(body: string, at: Date) {
+    const id = "evt_test";
+    const timestamp = Math.floor(at.getTime() / 1000);
+    const mac = createHmac("sha256", Buffer.alloc(0)).update(`${id}.${timestamp}.${body}`).digest("base64");
+    return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": `v1,${mac}` };
+  }
+
+  it.each([
+    ["empty", ""],
+    ["whsec_ and nothing", "whsec_"],
+    ["too short", "short-secret"],
+    ["whsec_ of 6 bytes", "whsec_c2VjcmV0"],
+    ["whsec_ not base64", "whsec_this-is-not_base64-at-all!!"],
+    ["not a string", undefined as unknown as string],
+  ])("secret %s: ConfigError from both helpers, never a forged event accepted", async (_name, secret) => {
+    const body = JSON.stringify(makeEvent());
+    const headers = await forgedWithEmptyKey(body, NOW);
+    const verified = await verifyWebhook({ secret, body, headers, now: NOW }).catch((e: unknown) => e);
+    expect(verified).toBeInstanceOf(ConfigError);
+    expect(verified).toMatchObject({ variable: "secret" });
+    expect(() => verifyWebhookSignature({ body, headers, secret, now: NOW })).toThrow(ConfigError);
+  });
+
+  it.each([
+    ["toleranceSeconds NaN", { toleranceSeconds: Number.NaN }, "toleranceSeconds"],
+    ["toleranceSeconds negative", { toleranceSeconds: -1 }, "toleranceSeconds"],
+    ["toleranceSeconds Infinity", { toleranceSeconds: Number.POSITIVE_INFINITY }, "toleranceSeconds"],
+    ["now an invalid Date", { now: new Date("not a date") }, "now"],
+    ["now a number", { now: NOW.getTime() as unknown as Date }, "now"],
+  ])("%s: ConfigError, never a six-year-old delivery accepted", async (_name, window, variable) => {
+    const { body, headers } = await signed(JSON.stringify(makeEvent()), {
+      at: new Date("2020-01-01T00:00:00Z"),
+    });
+    const input = { secret: SECRET, body, headers, now: NOW, ...window };
+    await expect(verifyWebhook(input)).rejects.toMatchObject({ name: "ConfigError", variable });
+    expect(() => verifyWebhookSignature(input)).toThrow(ConfigError);
   });
 });

@@ -1,0 +1,27 @@
+/**
+ * Numeric options of the library's background jobs, checked when the job is made: NaN, a fraction,
+ * a negative or an absurd count would otherwise turn a loop into a busy spin (`start(NaN)` re-armed
+ * its timer at once, ≈ 900 store calls a second) or a job that never gets anything done
+ * (`batchSize: 0` claimed nothing, forever).
+ */
+import { ConfigError } from "./errors.js";
+
+/** Node's timers are 32-bit: a longer delay fires at once. */
+export const MAX_DELAY_MS = 2_147_483_647;
+
+/**
+ * `value`, when it is a whole number from `min` to `max`; `undefined` stays undefined (the default).
+ * @throws ConfigError naming `name` otherwise.
+ */
+export function wholeNumberOption(
+  name: string,
+  value: unknown,
+  min: number,
+  max: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
