@@ -34,6 +34,7 @@ export const FAULT_KINDS = [
   "api_error",
   "drop",
   "error",
+  "oversized",
 ] as const;
 
 /**
@@ -45,6 +46,9 @@ export const FAULT_KINDS = [
  * - `drop`: close the connection without answering.
  * - `error` (V2 only): answer the documented error `errorType` of the route, with its status and body
  *   (e.g. `MAX_TRANSACTION_COUNT_REACHED`, `CHANNEL_NOT_FOUND`), as PortOne would.
+ * - `oversized`: HTTP 200, a JSON body of {@link OVERSIZED_BODY_BYTES} (valid JSON, one field
+ *   of that length): what a broken proxy or a fault on the way may send, which a client must not
+ *   read whole.
  *
  * @example
  * import { createEmulator, type FaultKind } from "certgate/emulator";
@@ -242,6 +246,8 @@ export function faultMiddleware<R extends string>(options: {
         return c.json(bodies.apiError(), 200);
       case "drop":
         return dropConnection(incomingOf(c.env));
+      case "oversized":
+        return c.body(oversizedBody(), 200, { "content-type": "application/json; charset=utf-8" });
       case "error": {
         // Arming checked the type against the route, so the answer always exists.
         const answer = bodies.error?.(fault.errorType ?? "");
@@ -249,6 +255,16 @@ export function faultMiddleware<R extends string>(options: {
       }
     }
   };
+}
+
+/** The size of an `oversized` fault's body: twice the longest body certgate's clients read. */
+export const OVERSIZED_BODY_BYTES = 2 * 1_048_576;
+
+/** `{"code":0,…,"response":{"imp_uid":"xxx…"}}`, {@link OVERSIZED_BODY_BYTES} long. */
+function oversizedBody(): string {
+  const head = '{"code":0,"message":null,"response":{"imp_uid":"';
+  const tail = '"}}';
+  return `${head}${"x".repeat(OVERSIZED_BODY_BYTES - head.length - tail.length)}${tail}`;
 }
 
 // @hono/node-server writes nothing for a response carrying this header (its RESPONSE_ALREADY_SENT).

@@ -25,7 +25,7 @@ import {
   type UpstreamErrorCode,
   type UpstreamErrorDetails,
 } from "../core/errors.js";
-import { defaultExchange, type Exchange, fetchExchange } from "./transport.js";
+import { defaultExchange, type Exchange, fetchExchange, MAX_RESPONSE_BYTES } from "./transport.js";
 
 /**
  * Metrics hook payloads: route names, statuses, counts and durations only, never tokens or data.
@@ -257,6 +257,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         ok: false,
         retryable: req.idempotent,
         error: fail("unavailable", { status: exchanged.status, cause: exchanged.cause }, "network error"),
+      };
+
+    if (exchanged.kind === "too_large")
+      return {
+        ok: false,
+        retryable: false,
+        error: fail(
+          "invalid_response",
+          { status: exchanged.status },
+          `body over ${MAX_RESPONSE_BYTES} bytes: not PortOne's answer`,
+        ),
       };
 
     const { status, text } = exchanged;

@@ -10,7 +10,7 @@ import {
   type OutgoingHttpHeaders,
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import type { Exchange, Exchanger } from "./transport.js";
+import { type Exchange, type Exchanger, MAX_RESPONSE_BYTES } from "./transport.js";
 
 /** Free keep-alive sockets are closed after this long (servers commonly close theirs at 5 s). */
 export const FREE_SOCKET_TIMEOUT_MS = 4_000;
@@ -77,7 +77,18 @@ export function nodeExchange(baseUrl: string): Exchanger {
           (res: IncomingMessage) => {
             status = res.statusCode;
             const chunks: Buffer[] = [];
-            res.on("data", (chunk: Buffer) => chunks.push(chunk));
+            let length = 0;
+            res.on("data", (chunk: Buffer) => {
+              length += chunk.length;
+              if (length <= MAX_RESPONSE_BYTES) {
+                chunks.push(chunk);
+                return;
+              }
+              // Not PortOne's answer (transport.ts): stop reading, and drop the connection with it.
+              finish({ kind: "too_large", status: status ?? 0 });
+              res.destroy();
+              outgoing.destroy();
+            });
             res.on("end", () => {
               finish({
                 kind: "answered",

@@ -22,7 +22,16 @@
 export type Exchange =
   | { kind: "answered"; status: number; text: string }
   | { kind: "timeout"; status: number | undefined }
-  | { kind: "network"; status: number | undefined; cause: unknown };
+  | { kind: "network"; status: number | undefined; cause: unknown }
+  | { kind: "too_large"; status: number };
+
+/**
+ * The longest body read from PortOne, in bytes. Its answers are a few kilobytes; a body far larger
+ * is not PortOne's (a proxy's page, a fault), and held whole it could take the process down (a
+ * string past V8's limit throws where nothing catches it) or its memory. Reading stops there and
+ * the call fails as an invalid response.
+ */
+export const MAX_RESPONSE_BYTES = 1_048_576;
 
 export interface ExchangeRequest {
   method: "GET" | "POST" | "DELETE";
@@ -83,10 +92,14 @@ export function fetchExchange(baseUrl: string, fetchFn: typeof fetch): Exchanger
       const response = await Promise.race([fetched, timedOut]);
       if (response === TIMED_OUT) return { kind: "timeout", status };
       status = response.status;
-      const reading = response.text();
+      const reading = readCapped(response);
       reading.catch(() => {});
       const text = await Promise.race([reading, timedOut]);
       if (text === TIMED_OUT) return { kind: "timeout", status };
+      if (text === undefined) {
+        controller.abort();
+        return { kind: "too_large", status };
+      }
       return { kind: "answered", status, text };
     } catch (cause) {
       // The abort makes fetch reject too; whichever settles first, it was the timeout.
@@ -96,4 +109,29 @@ export function fetchExchange(baseUrl: string, fetchFn: typeof fetch): Exchanger
       clearTimeout(timer);
     }
   };
+}
+
+/** The body of `response` as UTF-8 text, or undefined once it passes {@link MAX_RESPONSE_BYTES}. */
+async function readCapped(response: Response): Promise<string | undefined> {
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.byteLength;
+    if (length > MAX_RESPONSE_BYTES) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const whole = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(whole);
 }

@@ -303,6 +303,17 @@ describe.each(TRANSPORTS)("V1 client, emulator %s", (transport) => {
       expect(printed(error)).not.toContain("1000000001");
     });
 
+    it("stops reading a body over 1 MiB: invalid_response, unretried, and the client works on", async () => {
+      const { client } = observedClient(target.clientOptions());
+      const impUid = target.certification();
+      target.emulator.setFault({ route: "getCertification", kind: "oversized", times: 1 });
+      const error = await upstreamErrorOf(client.getCertification(impUid));
+      expect(error).toMatchObject({ code: "invalid_response", status: 200, attempts: 1 });
+      expect(error.message).toContain("body over 1048576 bytes");
+      expect(requests().getCertification).toBe(1);
+      await expect(client.getCertification(impUid)).resolves.toMatchObject({ imp_uid: impUid });
+    });
+
     it("maps HTTP 200 with a non-zero code to api_error with PortOne's code and message", async () => {
       const { client } = observedClient(target.clientOptions());
       target.emulator.setFault({ route: "getCertification", kind: "api_error", times: 1 });
