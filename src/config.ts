@@ -3,6 +3,10 @@
  * CLI, which reads the environment into it (cli/config.ts `loadConfig`): a library user builds one
  * by hand, or with `loadConfig` from the CLI, and hands it to `startCertgate`.
  */
+import { ConfigError } from "./core/errors.js";
+import { isHttpUrl } from "./core/http-url.js";
+import { wholeNumberOption } from "./core/option-values.js";
+import { webhookSecretBytes } from "./portone/webhook.js";
 
 /**
  * Everything `startCertgate` needs, validated: each field is one variable of the contract.
@@ -74,4 +78,63 @@ export interface Config {
   /** Signs webhook deliveries (Standard Webhooks `whsec_…` or any string of 24+ characters). */
   webhookSecret: string | undefined;
   dataDir: string;
+}
+
+/**
+ * What `startCertgate` checks of the {@link Config} it is given, naming the field (`config.secret`).
+ * `loadConfig` builds one variable by variable and checks each; a config built by hand can hold
+ * what no environment would pass, and each of these started a service that failed open: production
+ * without a secret generated one under `dataDir` (lost with that directory, and with it every
+ * encrypted field and the person keys that keep one account per person), a webhook URL without a
+ * secret wrote events no dispatcher sent, a negative retention purged every identity at once.
+ * @throws ConfigError naming the first field at fault, never its value.
+ */
+export function checkConfig(config: Config): void {
+  const fail = (field: string, problem: string): never => {
+    throw new ConfigError(`config.${field}`, problem);
+  };
+  if (config.mode !== "sandbox" && config.mode !== "production")
+    fail("mode", 'must be "sandbox" or "production"');
+  const production = config.mode === "production";
+  if (config.secret !== undefined || production) {
+    if (typeof config.secret !== "string" || config.secret.length < 32) {
+      fail("secret", `must be 32 or more characters${production ? " (required in production mode)" : ""}`);
+    }
+  }
+  if (
+    !Array.isArray(config.apiKeys) ||
+    config.apiKeys.some((key) => typeof key !== "string" || key.length < 16)
+  ) {
+    fail("apiKeys", "must be keys of 16 or more characters");
+  }
+  if (production && config.apiKeys.length === 0) fail("apiKeys", "needs a key in production mode");
+  const { portone } = config;
+  const v1 = [portone.apiKey, portone.apiSecret, portone.impCode].every(
+    (value) => typeof value === "string" && value,
+  );
+  const v2 = [portone.v2ApiSecret, portone.storeId].every((value) => typeof value === "string" && value);
+  if (production && !v1 && !v2) {
+    fail(
+      "portone",
+      "needs a complete set in production mode: apiKey, apiSecret and impCode (V1), or v2ApiSecret and storeId (V2)",
+    );
+  }
+  for (const field of ["deleteUpstreamAfterCompletion", "demo"] as const) {
+    if (typeof config[field] !== "boolean") fail(field, "must be true or false");
+  }
+  wholeNumberOption("config.port", config.port, 0, 65_535);
+  wholeNumberOption("config.retentionDays", config.retentionDays, 0, 3_650);
+  wholeNumberOption("config.recoveryIntervalMs", config.recoveryIntervalMs, 0, 3_600_000);
+  if (config.webhookUrl !== undefined) {
+    if (!isHttpUrl(config.webhookUrl)) fail("webhookUrl", "must be an absolute http(s) URL");
+    if (config.webhookSecret === undefined) fail("webhookSecret", "is required with webhookUrl");
+  }
+  if (config.webhookSecret !== undefined) {
+    try {
+      webhookSecretBytes(config.webhookSecret);
+    } catch (error) {
+      if (error instanceof ConfigError) fail("webhookSecret", error.message.slice(error.variable.length + 2));
+      throw error;
+    }
+  }
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
-import type { Config } from "./config.js";
+import { type Config, checkConfig } from "./config.js";
 import type { Store } from "./core/store.js";
 import { checkOptionKeys } from "./core/unknown-fields.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
@@ -151,6 +151,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   checkOptionKeys("config.portone", config.portone, PORTONE_CONFIG_KEYS);
   checkOptionKeys("startCertgate options", options, START_OPTION_KEYS);
   checkOptionKeys("startCertgate options.upstream", options.upstream, UPSTREAM_OPTION_KEYS);
+  checkConfig(config);
   // The service runs on Node: PortOne calls go through node:http's keep-alive agent, not fetch.
   setDefaultExchange(nodeExchange);
   const { logger } = options;

@@ -10,6 +10,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { exponentialBackoffMs } from "../core/backoff.js";
 import { ConfigError } from "../core/errors.js";
+import { isHttpUrl } from "../core/http-url.js";
 import { MAX_DELAY_MS, wholeNumberOption } from "../core/option-values.js";
 import type { Store } from "../core/store.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
@@ -212,11 +213,4 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     failure: "webhook dispatch failed; retried on the next tick",
     nextDelayMs: (intervalMs) => (backlog ? 0 : intervalMs),
   });
-}
-
-/** Whether `value` is an absolute http: or https: URL (Node 20 has no `URL.parse`). */
-function isHttpUrl(value: unknown): boolean {
-  if (typeof value !== "string" || !URL.canParse(value)) return false;
-  const { protocol } = new URL(value);
-  return protocol === "http:" || protocol === "https:";
 }

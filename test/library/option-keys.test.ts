@@ -330,4 +330,43 @@ describe("startCertgate refuses an unknown key of its config and options", () =>
     expect(error.variable).toBe(variable);
     expect(existsSync(join(dir, "never-opened.db"))).toBe(false);
   });
+
+  // A config built by hand is checked as loadConfig checks the environment: each of these used to
+  // start (a secret generated under dataDir in production, events no dispatcher sent, …).
+  it.each<[string, string, Record<string, unknown>, Record<string, unknown>?]>([
+    ["production without a secret", "config.secret", { secret: undefined }],
+    ["a short secret", "config.secret", { secret: "short" }],
+    ["production without API keys", "config.apiKeys", { apiKeys: [] }],
+    ["a short API key", "config.apiKeys", { apiKeys: [""] }],
+    ["production without a complete PortOne set", "config.portone", {}, { apiSecret: undefined }],
+    ["a mode that is neither", "config.mode", { mode: "staging" }],
+    ["a negative retention", "config.retentionDays", { retentionDays: -5 }],
+    ["a NaN retention", "config.retentionDays", { retentionDays: Number.NaN }],
+    ["a fractional recovery interval", "config.recoveryIntervalMs", { recoveryIntervalMs: 0.5 }],
+    ["a port out of range", "config.port", { port: 70_000 }],
+    [
+      "deleteUpstreamAfterCompletion as a string",
+      "config.deleteUpstreamAfterCompletion",
+      { deleteUpstreamAfterCompletion: "false" },
+    ],
+    ["a webhook URL without a secret", "config.webhookSecret", { webhookUrl: "https://shop.example/hooks" }],
+    [
+      "a webhook URL that is not one",
+      "config.webhookUrl",
+      { webhookUrl: "not a url", webhookSecret: "w".repeat(24) },
+    ],
+    [
+      "a whsec_ webhook secret that is not base64",
+      "config.webhookSecret",
+      { webhookSecret: "whsec_not base64!" },
+    ],
+  ])("refuses %s, naming the field, before anything is written", async (_, variable, extra, portone) => {
+    const dataDir = join(dir, `data-${variable}-${Object.keys(extra).join("-")}`);
+    const error = await refusal(() =>
+      startCertgate(config({ ...extra, dataDir }, portone), { logger, listen: false }),
+    );
+    expect(error.variable).toBe(variable);
+    expect(existsSync(join(dir, "never-opened.db"))).toBe(false);
+    expect(existsSync(dataDir)).toBe(false);
+  });
 });
