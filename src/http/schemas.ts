@@ -7,6 +7,7 @@
  * notice, so unknown ones are stripped unread.
  */
 import * as z from "zod";
+import { ACCOUNT_REF_PATTERN } from "../core/account-ref.js";
 import { AGE_RULES } from "../core/age.js";
 import { MAX_MAX_ATTEMPTS, MIN_MAX_ATTEMPTS } from "../core/attempts.js";
 import { type ExpectedField, MAX_EXPECTED_NAME_LENGTH } from "../core/expected.js";
@@ -17,11 +18,7 @@ import { MAX_TTL_SECONDS, MIN_TTL_SECONDS } from "../core/verification.js";
 
 const age = z.number().int().min(0).max(MAX_POLICY_AGE);
 /** Printable ASCII without spaces: a merchant's own user id, echoed back in outcomes. */
-const accountRef = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
+const accountRef = z.string().min(1).max(128).regex(ACCOUNT_REF_PATTERN, "printable ASCII without spaces");
 
 export const policyInput = z.strictObject({
   min_age: age.optional(),

@@ -3,6 +3,8 @@
  * unconfigured API version, turned into the pending {@link NewVerification} the store writes (fresh
  * unguessable ids, the expiry). Also what an Idempotency-Key is to the service.
  */
+
+import { ACCOUNT_REF_RULE, isAccountRef } from "../core/account-ref.js";
 import {
   DEFAULT_MAX_ATTEMPTS,
   isValidMaxAttempts,
@@ -11,6 +13,7 @@ import {
 } from "../core/attempts.js";
 import { RequestError } from "../core/errors.js";
 import { EXPECTED_KEYS, type ExpectedIdentity, validateExpected } from "../core/expected.js";
+import { isHttpUrl } from "../core/http-url.js";
 import { type PolicyInput, policyFromInput, unknownPolicyKeys } from "../core/policy.js";
 import { defaultPurpose, purposeProblem } from "../core/purpose.js";
 import { isPurpose, PURPOSES, type Purpose } from "../core/reasons.js";
@@ -120,6 +123,28 @@ export function buildNewVerification(
   },
 ): NewVerification {
   const { apiVersions, newId } = context;
+  // JavaScript callers: the shapes the HTTP body's schema checks are checked here too, never stored
+  // as given (a number as account_ref was stored as "42.0"; a return address that is not a URL made
+  // the person's way back a 500 after the verification had been recorded).
+  const given: unknown = input;
+  if (typeof given !== "object" || given === null || Array.isArray(given)) {
+    throw new RequestError("invalid_request", "the creation input must be an object");
+  }
+  if (input.apiVersion !== undefined && input.apiVersion !== "v1" && input.apiVersion !== "v2") {
+    throw new RequestError("invalid_request", 'apiVersion must be "v1" or "v2"', { field: "apiVersion" });
+  }
+  if (input.accountRef !== undefined && !isAccountRef(input.accountRef)) {
+    throw new RequestError("invalid_request", ACCOUNT_REF_RULE, {
+      field: "accountRef",
+    });
+  }
+  if (input.returnUrl !== undefined && !isReturnAddress(input.returnUrl)) {
+    throw new RequestError(
+      "invalid_request",
+      "returnUrl must be an absolute http(s) URL of at most 2048 characters, without a user name or password",
+      { field: "returnUrl" },
+    );
+  }
   const unknown = [
     ...unknownKeys(input, CREATE_INPUT_KEYS),
     ...unknownPolicyKeys(input.policy, "policy."),
@@ -193,4 +218,15 @@ export function buildNewVerification(
     createdAt,
     expiresAt: new Date(createdAt.getTime() + ttlSeconds * 1000),
   };
+}
+
+/**
+ * Whether `value` can be a return address: absolute http(s), at most 2,048 characters, without
+ * credentials. Which origins are allowed is createHttpApp's `returnOrigins` (the browser's request
+ * names it there); a library caller names its own.
+ */
+function isReturnAddress(value: unknown): boolean {
+  if (typeof value !== "string" || value.length > 2048 || !isHttpUrl(value)) return false;
+  const url = new URL(value);
+  return url.username === "" && url.password === "";
 }

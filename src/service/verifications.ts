@@ -20,6 +20,7 @@
  * else's imp_uid (it travels in URLs) by presenting it with their own verification. V2 looks a record
  * up by the verification's own id, so there a mismatch means PortOne answered with another record.
  */
+import { ACCOUNT_REF_RULE, isAccountRef } from "../core/account-ref.js";
 import type { FailedAttemptReason } from "../core/attempts.js";
 import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
 import type { UpstreamResult } from "../core/identity.js";
@@ -540,8 +541,14 @@ export function createVerificationService(options: VerificationServiceOptions): 
 
     deleteUpstreamCopy,
 
-    unbindAccount: (accountRef) =>
-      store.unbindAccount(accountRef, now(), { emitEvent: options.emitEvents ?? false }),
+    async unbindAccount(accountRef) {
+      if (!isAccountRef(accountRef)) {
+        throw new RequestError("invalid_request", ACCOUNT_REF_RULE, {
+          field: "accountRef",
+        });
+      }
+      return store.unbindAccount(accountRef, now(), { emitEvent: options.emitEvents ?? false });
+    },
   };
 
   async function deleteUpstreamCopy(upstreamId: string): Promise<void> {
