@@ -9,7 +9,13 @@ import { ConfigError, RequestError, StoreError } from "../core/errors.js";
 import { checkOptionKeys, quoteName } from "../core/unknown-fields.js";
 import { requestIdFrom, runWithRequestId } from "../observability/request-context.js";
 import type { VerificationService } from "../service/verifications.js";
-import { fingerprintOf, idempotencyKeyFrom, idempotencyScope, REPLAYED_HEADER } from "./idempotency.js";
+import {
+  fingerprintOf,
+  headerTimes,
+  idempotencyKeyFrom,
+  idempotencyScope,
+  REPLAYED_HEADER,
+} from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
 import { callOf, setRequestId } from "./request-id.js";
 import { BODY_LIMIT_BYTES, bodyTooLarge, parse, readJson, refuseBody, toCreateInput } from "./requests.js";
@@ -244,7 +250,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   app.post("/api/verifications", requireApiKey, async (c) => {
     parse(noQuery, c.req.query(), "query");
-    const key = idempotencyKeyFrom(c.req.header("idempotency-key"));
+    const key = idempotencyKeyFrom(c.req.header("idempotency-key"), headerTimes(c.env, "idempotency-key"));
     const body = await readJson(c, createVerificationBody);
     const input = toCreateInput(body, options.returnOrigins, service.apiVersions);
     if (key === undefined) return c.json(createdView(await service.create(input), options.sdk), 201);

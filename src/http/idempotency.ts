@@ -15,10 +15,15 @@ export const REPLAYED_HEADER = "Idempotent-Replayed";
 /**
  * The `Idempotency-Key` header's value, or undefined when it is absent.
  * @throws RequestError `invalid_idempotency_key` when it is present but empty, longer than 255
- * characters or not printable ASCII (the value is never echoed).
+ * characters or not printable ASCII, or was sent `times` > 1 times (the value is never echoed).
  */
-export function idempotencyKeyFrom(header: string | undefined): string | undefined {
+export function idempotencyKeyFrom(header: string | undefined, times = 1): string | undefined {
   if (header === undefined) return undefined;
+  if (times > 1) {
+    // Node joins repeated headers with ", " (Fetch's Headers too): "k1, k2" would be one key that
+    // neither attempt sent, and a retry layer that adds its own key would lose idempotency unseen.
+    throw new RequestError("invalid_idempotency_key", "Idempotency-Key must be sent once");
+  }
   if (!IDEMPOTENCY_KEY.test(header)) {
     throw new RequestError(
       "invalid_idempotency_key",
@@ -53,4 +58,21 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
+}
+
+/**
+ * How many times the request carried header `name` (lower case), read from Node's raw headers where
+ * the request came through Node (`certgate serve`, `toNodeHandler`): elsewhere the runtime has
+ * joined repeats already, and 1 is all that can be said.
+ */
+export function headerTimes(env: unknown, name: string): number {
+  const incoming = typeof env === "object" && env !== null && "incoming" in env ? env.incoming : undefined;
+  const raw =
+    typeof incoming === "object" && incoming !== null && "rawHeaders" in incoming
+      ? incoming.rawHeaders
+      : undefined;
+  if (!Array.isArray(raw)) return 1;
+  let times = 0;
+  for (let i = 0; i < raw.length; i += 2) if (String(raw[i]).toLowerCase() === name) times++;
+  return Math.max(times, 1);
 }

@@ -66,7 +66,8 @@ const idempotencyKey = {
     "Stripe-style: 1–255 printable ASCII, scoped to the API key. The same key with the same body " +
     "within 24 hours answers the first creation's 201 again (header Idempotent-Replayed: true) " +
     "and creates nothing; with another body 409 idempotency_conflict. A request racing the first " +
-    "one waits for it and is answered as a replay. Older keys are used anew.",
+    "one waits for it and is answered as a replay. Older keys are used anew. Sent more than once: " +
+    "400 invalid_idempotency_key.",
   schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x20-\\x7e]+$" },
 };
 const CREATE_PROBLEMS: Problem[] = [

@@ -4,6 +4,8 @@
  * `Idempotent-Replayed: true`) and creates nothing; another body answers 409 `idempotency_conflict`;
  * a key older than 24 hours is new again; a malformed key is 400 `invalid_idempotency_key`.
  */
+
+import { request } from "node:http";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -137,6 +139,47 @@ describe.each(DATABASES)("idempotent creation (%s)", (kind) => {
     expect(errorBody.parse(JSON.parse(res.text)).error.code).toBe("invalid_idempotency_key");
     expect(res.text).not.toContain(key || "never");
     expect(await countVerifications()).toBe(before);
+  });
+
+  it("refuses Idempotency-Key sent twice 400 invalid_idempotency_key, creating nothing", async () => {
+    const before = await countVerifications();
+    const key = newKey();
+    // Node (and fetch) would join them into one key, "k1, k2", which neither sender meant.
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(`${h.url}/api/verifications`, {
+        method: "POST",
+        // Raw headers, so that both lines go out; a raw list gets no Host of Node's.
+        headers: [
+          "host",
+          new URL(h.url).host,
+          "authorization",
+          auth.authorization,
+          "content-type",
+          "application/json",
+          "idempotency-key",
+          `${key}-1`,
+          "idempotency-key",
+          `${key}-2`,
+        ],
+      });
+      req.on("response", (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => {
+          text += String(chunk);
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on("error", reject);
+      req.end(JSON.stringify({ account_ref: `idem-${kind}-twice` }));
+    });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.text)).toEqual({
+      error: { code: "invalid_idempotency_key", message: "Idempotency-Key must be sent once" },
+    });
+    expect(answer.text).not.toContain(key);
+    expect(await countVerifications()).toBe(before);
+    // The same key once is new: the refusal kept nothing.
+    expect((await post(`${key}-1`, {})).status).toBe(201);
   });
 
   it("accepts a key of 255 printable ASCII characters", async () => {
