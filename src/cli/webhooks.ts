@@ -112,13 +112,47 @@ service delivers them again under the same event id. Prints how many were requeu
 
 export const WEBHOOK_COMMANDS: Command[] = [list, replay].map(withUsage);
 
-function instant(text: string): Date {
-  // An ISO 8601 date or date-time; a bare date is midnight UTC.
-  const at = /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)
-    ? new Date(text)
-    : undefined;
+/**
+ * `--since`: an RFC 3339 time with its zone (`Z` or `±hh:mm`), or a bare date (midnight UTC). A
+ * time without a zone would be read in this machine's zone, and a date that does not exist
+ * (2026-02-31) would roll over into the next month: either way events of the hours or days between
+ * would not be replayed, without a word.
+ * @throws UsageError for anything else.
+ */
+export function instant(text: string): Date {
+  const parts =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2})))?$/i.exec(
+      text,
+    );
+  // Groups: year, month, day, hour, minute, second, the zone, its hours and minutes.
+  const [
+    ,
+    year,
+    month,
+    day,
+    hour = "0",
+    minute = "0",
+    second = "0",
+    ,
+    offsetHours = "0",
+    offsetMinutes = "0",
+  ] = parts ?? [];
+  const date = parts ? new Date(Date.UTC(Number(year), Number(month) - 1, Number(day))) : undefined;
+  const real =
+    date !== undefined &&
+    date.getUTCFullYear() === Number(year) &&
+    date.getUTCMonth() === Number(month) - 1 &&
+    date.getUTCDate() === Number(day) &&
+    Number(hour) <= 23 &&
+    Number(minute) <= 59 &&
+    Number(second) <= 59 &&
+    Number(offsetHours) <= 23 &&
+    Number(offsetMinutes) <= 59;
+  const at = real ? new Date(text.replace(" ", "T")) : undefined;
   if (at === undefined || Number.isNaN(at.getTime())) {
-    throw new UsageError("--since must be an ISO 8601 time, e.g. 2026-06-15T03:00:00Z");
+    throw new UsageError(
+      "--since must be an RFC 3339 time with its zone, e.g. 2026-06-15T03:00:00Z or 2026-06-15T12:00:00+09:00, or a date (midnight UTC)",
+    );
   }
   return at;
 }

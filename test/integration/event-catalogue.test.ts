@@ -238,6 +238,8 @@ describe("certgate webhooks: usage", () => {
     [["replay"], "certgate webhooks replay"],
     [["replay", "--since", "2026-01-01", "--id", "evt_x"], "certgate webhooks replay"],
     [["replay", "--since", "yesterday"], "certgate webhooks replay"],
+    [["replay", "--since", "2026-02-31"], "certgate webhooks replay"],
+    [["list", "--since", "2026-06-15T03:00"], "certgate webhooks list"],
     [["replay", "--id", "not-an-event"], "certgate webhooks replay"],
     [["list", "--limit", "0"], "certgate webhooks list"],
     [["list", "--nope"], "certgate webhooks list"],
