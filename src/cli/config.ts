@@ -164,6 +164,42 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
+ * Refuses a `.env` line that is neither blank, a comment, nor `NAME=value` (optionally `export
+ * NAME=value`, a quoted value may run over lines as Node's parser allows), and a line of only
+ * spaces or tabs, after which Node 20's parser loses the next variable. Node's `loadEnvFile` skips
+ * such a line without a word: `CERTGATE_RETENTION_DAYS 7` or `CERTGATE_DELETE_UPSTREAM:
+ * true` left the default in force (30 days of personal data kept, PortOne's copy kept).
+ * @throws ConfigError naming `.env` and the line's number, never its content.
+ */
+export function checkEnvFile(text: string): void {
+  const lines = text.split(/\r?\n/);
+  let quote: string | undefined;
+  for (const [index, line] of lines.entries()) {
+    if (quote !== undefined) {
+      // Inside a quoted value that began on an earlier line: it ends at the line holding its quote.
+      if (line.includes(quote)) quote = undefined;
+      continue;
+    }
+    const trimmed = line.trim();
+    if (trimmed === "" && line !== "") {
+      // Node 20's parser then reads the next line's name with a newline in front (`"\nPORT"`): that
+      // variable would be lost without a word.
+      throw new ConfigError(".env", `line ${index + 1} holds only spaces or tabs (leave it empty)`);
+    }
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    const definition = /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(.*)$/.exec(trimmed);
+    if (definition === null) {
+      throw new ConfigError(".env", `line ${index + 1} is not NAME=value, a comment or blank`);
+    }
+    const value = definition[1] ?? "";
+    const opening = value[0];
+    if ((opening === '"' || opening === "'" || opening === "`") && !value.slice(1).includes(opening)) {
+      quote = opening;
+    }
+  }
+}
+
+/**
  * The {@link Config} the environment describes.
  * @throws ConfigError naming the first variable at fault, never its value; also for a `CERTGATE_`
  *   variable certgate does not read.

@@ -16,7 +16,7 @@ import {
   UsageError,
 } from "./command-table.js";
 import { COMMANDS } from "./commands.js";
-import { loadLogLevel } from "./config.js";
+import { checkEnvFile, loadLogLevel } from "./config.js";
 
 /** The version of the installed package (package.json sits two levels above src/cli and dist/cli). */
 export function packageVersion(): string {
@@ -62,7 +62,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const { command, rest } = findCommand(COMMANDS, argv);
   // .env fills what the environment leaves unset; the flags win over both.
-  if (existsSync(".env")) process.loadEnvFile(".env");
+  if (existsSync(".env")) {
+    checkEnvFile(readFileSync(".env", "utf8"));
+    process.loadEnvFile(".env");
+  }
   const invocation = parseInvocation(command, rest, process.env);
   if (invocation.flags.help === true) {
     process.stdout.write(`${commandHelp(command)}\n`);

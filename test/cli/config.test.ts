@@ -1,7 +1,10 @@
 /** Configuration is validated at startup; each refusal names the variable and never echoes its value. */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
 import {
+  checkEnvFile,
   loadConfig,
   PORTONE_PUBLIC_TEST_CREDENTIALS,
   type PublicTestCredentials,
@@ -265,5 +268,55 @@ describe("a CERTGATE_ variable certgate does not read is refused, named, its val
       CERTGATEWAY_URL: "https://other.example",
     });
     expect(config.mode).toBe("production");
+  });
+});
+
+describe(".env: a line that is not NAME=value, a comment or blank stops startup, named by number", () => {
+  it.each([
+    ["CERTGATE_RETENTION_DAYS 7", 1],
+    ["# retention\nCERTGATE_DELETE_UPSTREAM: true", 2],
+    ["PORT=3000\n\n  CERTGATE_DEMO\n", 3],
+    ['A="one\ntwo"\nthen nonsense', 3],
+  ])("%j: line %i", (text, line) => {
+    let error: unknown;
+    try {
+      checkEnvFile(text);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toBe(`.env: line ${line} is not NAME=value, a comment or blank`);
+  });
+
+  it("refuses a line of only spaces: Node's parser would lose the next line's variable", () => {
+    expect(Object.keys(parseEnv("A=1\n   \nPORT=2"))).toEqual(["\nPORT", "A"]);
+    expect(() => checkEnvFile("A=1\n   \nPORT=2")).toThrow(
+      ".env: line 2 holds only spaces or tabs (leave it empty)",
+    );
+  });
+
+  it("takes what Node's parser takes: export, spaces around =, quoted values over lines, comments", () => {
+    const text = [
+      "# certgate",
+      "export PORT=3000",
+      "CERTGATE_SECRET = abcdefghijklmnopqrstuvwxyz0123456789",
+      'CERTGATE_API_KEYS="merchant_backend_key_0001"',
+      "MULTI='first",
+      "second line: not a definition",
+      "last'",
+      "",
+      "LOG_LEVEL=info # trailing comment",
+    ].join("\n");
+    expect(() => checkEnvFile(text)).not.toThrow();
+    expect(Object.keys(parseEnv(text)).sort()).toEqual([
+      "CERTGATE_API_KEYS",
+      "CERTGATE_SECRET",
+      "LOG_LEVEL",
+      "MULTI",
+      "PORT",
+    ]);
+    expect(() =>
+      checkEnvFile(readFileSync(new URL("../../.env.example", import.meta.url), "utf8")),
+    ).not.toThrow();
   });
 });

@@ -249,6 +249,14 @@ describe("other startup failures name their variable", () => {
     );
   });
 
+  it(".env: purge in a directory whose .env has a line that is not NAME=value exits 1 naming the line", async () => {
+    const cwd = mkdtempSync(join(dir, "dotenv-bad-"));
+    writeFileSync(join(cwd, ".env"), "# retention\nCERTGATE_RETENTION_DAYS 7\n");
+    const result = await runCertgate(["purge"], { DATABASE_URL: join(dir, "dotenv-bad.sqlite") }, { cwd });
+    expect(result.status).toBe(1);
+    expect(expectOneLine(result.stderr)).toBe("certgate: .env: line 2 is not NAME=value, a comment or blank");
+  });
+
   it("PORTONE_V2_API_URL: lookup when PortOne cannot be reached", async () => {
     const port = await freePort();
     const { status, stderr } = await certgate(["lookup", "identity-verification-1"], {
