@@ -14,11 +14,12 @@
  * Each API's records and stats: `v1/admin.ts` (`/certifications`, `GET /stats`) and `v2/admin.ts`
  * (`/identity-verifications`, `GET /stats/v2`).
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import * as z from "zod";
 import { RequestError } from "../core/errors.js";
+import { quoteName } from "../core/unknown-fields.js";
 import { FAULT_KINDS, FAULT_STATUSES, type Fault, faultProbabilitySchema } from "./faults.js";
-import { answerAdminError, parseOrThrow, readJson } from "./input.js";
+import { answerAdminError, parseOrThrow, readBodyText, readJson } from "./input.js";
 import type { V1AdminControls } from "./v1/admin.js";
 import { type RouteName, V1_ROUTE_NAMES } from "./v1/route-names.js";
 import { V2_ROUTE_NAMES, type V2RouteName } from "./v2/route-names.js";
@@ -73,6 +74,8 @@ export function createAdminApp(controls: AdminControls): Hono {
   const admin = new Hono();
 
   admin.onError(answerAdminError);
+  // Mounted first under /__admin, so this runs before the V1 and V2 admin routes too.
+  admin.use("*", refuseUnexpectedInput);
 
   admin.post("/reset", (c) => {
     controls.reset();
@@ -114,4 +117,53 @@ export function createAdminApp(controls: AdminControls): Hono {
   admin.delete("/faults", (c) => c.json({ cleared: controls.clearFaults() }));
 
   return admin;
+}
+
+/** Admin routes that read a JSON body (the rest take none). */
+const BODY_ROUTES = new Set([
+  "POST /clock",
+  "POST /faults",
+  "POST /certifications",
+  "POST /certifications/batch",
+  "POST /identity-verifications",
+]);
+
+/**
+ * Input an admin route would not read is refused, not ignored: a misspelt `?merchantcode=` deleted
+ * the default merchant's record, a body on `DELETE /faults` (`{"route":"getToken"}`) cleared every
+ * fault, and one on `POST /reset` was dropped. Only `DELETE /identity-verifications/:id` takes a
+ * query parameter (`merchant_code`, once). A route without a body takes an empty one or `{}`, as
+ * scripts send.
+ */
+const refuseUnexpectedInput: MiddlewareHandler = async (c, next) => {
+  const path = c.req.path.replace(/^.*?\/__admin(?=\/)/, "");
+  const route = `${c.req.method} ${path}`;
+  const allowed = /^DELETE \/identity-verifications\/[^/]+$/.test(route) ? ["merchant_code"] : [];
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (!allowed.includes(name)) {
+      throw new RequestError("invalid_request", `unknown query parameter ${quoteName(name)}`);
+    }
+    if (values.length > 1)
+      throw new RequestError("invalid_request", `query parameter ${quoteName(name)} given more than once`);
+  }
+  if (!BODY_ROUTES.has(route) && !isEmptyBody(await readBodyText(c.req.raw))) {
+    throw new RequestError("invalid_request", `${route} takes no body (or {})`);
+  }
+  await next();
+};
+
+/** Nothing, or `{}`: what a route that reads no body may be sent. */
+function isEmptyBody(text: string): boolean {
+  if (text.trim() === "") return true;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return (
+      typeof parsed === "object" &&
+      parsed !== null &&
+      !Array.isArray(parsed) &&
+      Object.keys(parsed).length === 0
+    );
+  } catch {
+    return false;
+  }
 }

@@ -285,4 +285,21 @@ describe.each(TRANSPORTS)("admin API (%s)", (transport) => {
     expect(fresh.now).toBe(START_S + 60);
     expect(await (await h.getCertification(imp_uid, fresh.access_token)).json()).toEqual(NOT_FOUND_BODY);
   });
+
+  describe("input a route would not read is refused, never ignored", () => {
+    it.each<[string, string, string, unknown?]>([
+      ["a query parameter on a route that takes none", "GET", "/faults?route=getToken"],
+      ["a misspelt merchant_code", "DELETE", "/identity-verifications/idv_x?merchantcode=imp00000000"],
+      ["merchant_code twice", "DELETE", "/identity-verifications/idv_x?merchant_code=a&merchant_code=b"],
+      ["a body on DELETE /faults", "DELETE", "/faults", { route: "getToken" }],
+      ["a body on POST /reset", "POST", "/reset", { keep_clock: false }],
+      ["a body that is not {} on POST /tokens/revoke", "POST", "/tokens/revoke", []],
+    ])("%s: 400 invalid_request, nothing done", async (_name, method, path, body) => {
+      await admin("/faults", { route: "otpRequest", kind: "drop" });
+      const res = await h.call(`/__admin${path}`, body === undefined ? { method } : jsonBody(body, method));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: "invalid_request" } });
+      expect(await (await admin("/faults")).json()).toMatchObject({ faults: [{ route: "otpRequest" }] });
+    });
+  });
 });
