@@ -69,10 +69,18 @@ export async function openStoreOrExplain(
   }
 }
 
-/** A listen that failed (EADDRINUSE, EACCES, EADDRNOTAVAIL), as a StartupError naming PORT or HOST. */
-export function listenFailure(error: unknown, host: string, port: number): StartupError {
+/**
+ * A listen that failed (EADDRINUSE, EACCES, EADDRNOTAVAIL, ENOTFOUND), as a StartupError naming
+ * PORT or HOST (or what `names` calls them: the emulator's flags).
+ */
+export function listenFailure(
+  error: unknown,
+  host: string,
+  port: number,
+  names: { host: string; port: string } = { host: "HOST", port: "PORT" },
+): StartupError {
   const code = errorCode(error);
-  const variable = code === "EADDRNOTAVAIL" || code === "ENOTFOUND" ? "HOST" : "PORT";
+  const variable = code === "EADDRNOTAVAIL" || code === "ENOTFOUND" ? names.host : names.port;
   const gloss = code === undefined ? "" : ` (${code}${LISTEN_GLOSS[code] ? `: ${LISTEN_GLOSS[code]}` : ""})`;
   return new StartupError(variable, `cannot listen on ${host}:${port}${gloss}`, { cause: error });
 }

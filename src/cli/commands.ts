@@ -6,7 +6,7 @@ import { ConfigError } from "../core/errors.js";
 import { createEmulator, serveEmulator, TEST_MERCHANT } from "../emulator/index.js";
 import { SANDBOX_API_KEY, startCertgate } from "../server.js";
 import { IDEMPOTENCY_KEY_TTL_MS } from "../service/verifications.js";
-import { maskDatabaseUrl, openStoreOrExplain } from "../startup-errors.js";
+import { listenFailure, maskDatabaseUrl, openStoreOrExplain } from "../startup-errors.js";
 import { createKeyring } from "../store/crypto.js";
 import { isPostgresUrl } from "../store/index.js";
 import { type Command, type Flag, UsageError } from "./command-table.js";
@@ -81,7 +81,11 @@ from the environment and .env (see .env.example).`,
         );
       const admin = flags["no-admin"] !== true;
       const emulator = createEmulator({ admin, realTime: true });
-      const running = await serveEmulator(emulator, { port, hostname: String(flags.host ?? "127.0.0.1") });
+      const hostname = String(flags.host ?? "127.0.0.1");
+      // A host that does not resolve or a port taken: one line naming the flag, as serve names HOST/PORT.
+      const running = await serveEmulator(emulator, { port, hostname }).catch((error: unknown) => {
+        throw listenFailure(error, hostname, port, { host: "--host", port: "--port" });
+      });
       logger(env).info({ url: running.url, admin }, "PortOne emulator is serving");
       process.stdout.write(
         [

@@ -257,6 +257,12 @@ describe("other startup failures name their variable", () => {
     expect(expectOneLine(result.stderr)).toBe("certgate: .env: line 2 is not NAME=value, a comment or blank");
   });
 
+  it("--host: the emulator on a host that does not resolve exits 1 naming the flag", async () => {
+    const { status, stderr } = await certgate(["emulator", "--port", "0", "--host", "bad host name"], {});
+    expect(status).toBe(1);
+    expect(expectOneLine(stderr)).toBe("certgate: --host: cannot listen on bad host name:0 (ENOTFOUND)");
+  });
+
   it("PORTONE_V2_API_URL: lookup when PortOne cannot be reached", async () => {
     const port = await freePort();
     const { status, stderr } = await certgate(["lookup", "identity-verification-1"], {
