@@ -8,7 +8,6 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config.js";
 import { ConfigError } from "../core/errors.js";
-import { quoteName } from "../core/unknown-fields.js";
 import { webhookSecretBytes } from "../portone/webhook.js";
 
 export type { Config } from "../config.js";
@@ -123,16 +122,25 @@ const OTHER_TOOLS_VARIABLES: readonly string[] = [
  * certgate's own prefix, so nothing else has a claim to it. `PORTONE_` variables are not refused:
  * a merchant's environment may hold its own (its browser SDK's, its payment code's), and a typo in
  * one of certgate's leaves a half-given credential set, which {@link requirePortOneCredentials}
- * refuses. An odd name is quoted and bounded in the message (it may come from a `.env` file); a
- * value is never shown.
+ * refuses. Only a name's leading letters, digits and _ are shown (the rest of an odd name may be a
+ * value a malformed `.env` line ran into it); a value is never shown.
  */
 function refuseUnknownVariables(env: Env): void {
   for (const name of Object.keys(env).sort()) {
     if (!name.startsWith("CERTGATE_") || !env[name]?.trim()) continue;
     if (CERTGATE_VARIABLES.includes(name) || OTHER_TOOLS_VARIABLES.includes(name)) continue;
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(name)) {
+      // Other characters in a name come from a line run together with the next (a malformed
+      // .env): what follows its leading part may be a value, a secret even, so it is not shown.
+      const lead = /^[A-Za-z0-9_]{1,64}/.exec(name)?.[0] ?? "CERTGATE_";
+      throw new ConfigError(
+        `${lead}…`,
+        "a variable whose name holds other characters than letters, digits and _ (a malformed .env line?); correct or remove it",
+      );
+    }
     const near = closestName(name, CERTGATE_VARIABLES);
     throw new ConfigError(
-      /^[A-Z0-9_]{1,64}$/.test(name) ? name : quoteName(name),
+      name,
       `is not a variable certgate reads${near === undefined ? "" : ` (did you mean ${near}?)`}; correct or remove it`,
     );
   }
@@ -164,15 +172,27 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * Refuses a `.env` line that is neither blank, a comment, nor `NAME=value` (optionally `export
- * NAME=value`, a quoted value may run over lines as Node's parser allows), and a line of only
- * spaces or tabs, after which Node 20's parser loses the next variable. Node's `loadEnvFile` skips
- * such a line without a word: `CERTGATE_RETENTION_DAYS 7` or `CERTGATE_DELETE_UPSTREAM:
- * true` left the default in force (30 days of personal data kept, PortOne's copy kept).
- * @throws ConfigError naming `.env` and the line's number, never its content.
+ * Refuses what in a `.env` Node's `loadEnvFile` would drop or misread without a word, by line number
+ * and never its content:
+ * - a line that is not `NAME=value` (optionally `export NAME=value`), a comment or empty:
+ *   `CERTGATE_RETENTION_DAYS 7` or `CERTGATE_DELETE_UPSTREAM: true` left the defaults in force;
+ * - a line of only spaces or tabs, or a comment after spaces, when a variable follows: Node 20's
+ *   parser then reads the next name with that line in front (`"\nPORT"`), and the variable is lost;
+ * - a byte-order mark, which Node's parser makes part of the first name.
+ * A value whose quote closes on a later line runs over lines, as Node reads it (only when the
+ * closing quote comes later in the file; otherwise it is this line's text).
+ * @throws ConfigError naming `.env` and the line.
  */
 export function checkEnvFile(text: string): void {
+  if (text.startsWith("\uFEFF")) {
+    throw new ConfigError(
+      ".env",
+      "line 1 begins with a byte-order mark (save the file as UTF-8 without one)",
+    );
+  }
   const lines = text.split(/\r?\n/);
+  const definesLater = (index: number) =>
+    lines.slice(index + 1).some((line) => line.trim() !== "" && !line.trim().startsWith("#"));
   let quote: string | undefined;
   for (const [index, line] of lines.entries()) {
     if (quote !== undefined) {
@@ -181,19 +201,25 @@ export function checkEnvFile(text: string): void {
       continue;
     }
     const trimmed = line.trim();
-    if (trimmed === "" && line !== "") {
-      // Node 20's parser then reads the next line's name with a newline in front (`"\nPORT"`): that
-      // variable would be lost without a word.
-      throw new ConfigError(".env", `line ${index + 1} holds only spaces or tabs (leave it empty)`);
+    if (line === "" || line.startsWith("#")) continue;
+    if (trimmed === "" || trimmed.startsWith("#")) {
+      if (!definesLater(index)) continue;
+      throw new ConfigError(
+        ".env",
+        `line ${index + 1} holds only spaces or a comment after spaces, which loses the next variable (remove the spaces)`,
+      );
     }
-    if (trimmed === "" || trimmed.startsWith("#")) continue;
     const definition = /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(.*)$/.exec(trimmed);
     if (definition === null) {
       throw new ConfigError(".env", `line ${index + 1} is not NAME=value, a comment or blank`);
     }
     const value = definition[1] ?? "";
     const opening = value[0];
-    if ((opening === '"' || opening === "'" || opening === "`") && !value.slice(1).includes(opening)) {
+    if (
+      (opening === '"' || opening === "'" || opening === "`") &&
+      !value.slice(1).includes(opening) &&
+      lines.slice(index + 1).some((later) => later.includes(opening))
+    ) {
       quote = opening;
     }
   }
