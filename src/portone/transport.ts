@@ -111,27 +111,52 @@ export function fetchExchange(baseUrl: string, fetchFn: typeof fetch): Exchanger
   };
 }
 
-/** The body of `response` as UTF-8 text, or undefined once it passes {@link MAX_RESPONSE_BYTES}. */
+/**
+ * The body of `response` as UTF-8 text, or undefined once it passes {@link MAX_RESPONSE_BYTES}. A
+ * caller's `fetch` may not be the platform's: node-fetch's body is a Node stream (read as an async
+ * iterable), a test double may have `text()` alone (read whole, then measured).
+ */
 async function readCapped(response: Response): Promise<string | undefined> {
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
+  const whole = async () => {
+    const text = await response.text();
+    return new TextEncoder().encode(text).byteLength > MAX_RESPONSE_BYTES ? undefined : text;
+  };
+  const body: unknown = response.body;
+  if (body === null || body === undefined) return whole();
   const chunks: Uint8Array[] = [];
   let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.byteLength;
-    if (length > MAX_RESPONSE_BYTES) {
-      await reader.cancel().catch(() => {});
-      return undefined;
+  const take = (chunk: unknown): boolean => {
+    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
+    length += bytes.byteLength;
+    if (length > MAX_RESPONSE_BYTES) return false;
+    chunks.push(bytes);
+    return true;
+  };
+  if (typeof (body as ReadableStream<Uint8Array>).getReader === "function") {
+    const reader = (body as ReadableStream<Uint8Array>).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!take(value)) {
+        await reader.cancel().catch(() => {});
+        return undefined;
+      }
     }
-    chunks.push(value);
+  } else if (Symbol.asyncIterator in (body as object)) {
+    for await (const chunk of body as AsyncIterable<unknown>) {
+      if (!take(chunk)) {
+        (body as { destroy?: () => void }).destroy?.();
+        return undefined;
+      }
+    }
+  } else {
+    return whole();
   }
-  const whole = new Uint8Array(length);
+  const bytes = new Uint8Array(length);
   let offset = 0;
   for (const chunk of chunks) {
-    whole.set(chunk, offset);
+    bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(whole);
+  return new TextDecoder().decode(bytes);
 }
