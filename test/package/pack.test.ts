@@ -182,9 +182,9 @@ const EXERCISE = `
     const missing = await v1.getCertification("imp_000000000000").catch((e) => e);
     const body = JSON.stringify({ id: "evt_pack", type: "verification.completed", timestamp: new Date().toISOString(),
       data: { verification_id: "ver_pack", api_version: "v1", purpose: "check", mismatched_fields: null, status: "verified", reason: null, account_ref: null, existing_account_ref: null } });
-    const headers = await portone.signWebhook({ secret: "pack-test-secret", body, id: "evt_pack" });
-    const event = await portone.verifyWebhook({ secret: "pack-test-secret", body, headers });
-    const refused = await portone.verifyWebhook({ secret: "another-secret", body, headers }).catch((e) => e);
+    const headers = await portone.signWebhook({ secret: "pack-test-secret-of-24-chars", body, id: "evt_pack" });
+    const event = await portone.verifyWebhook({ secret: "pack-test-secret-of-24-chars", body, headers });
+    const refused = await portone.verifyWebhook({ secret: "another-secret-of-24-chars", body, headers }).catch((e) => e);
     const keyring = root.createKeyring({ secret: "a".repeat(32) + "-pack-test-secret" });
     const noDriver = await root.openStore({ databaseUrl: ":memory:", keyring }).catch((e) => e);
     const noPg = await root.openStore({ databaseUrl: "postgres://127.0.0.1:1/none", keyring }).catch((e) => e);
