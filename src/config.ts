@@ -20,7 +20,7 @@ import { webhookSecretBytes } from "./portone/webhook.js";
  *   databaseUrl: "postgres://certgate@db/certgate",
  *   secret: process.env.CERTGATE_SECRET,
  *   previousSecrets: [],
- *   apiKeys: [process.env.CERTGATE_API_KEY ?? ""],
+ *   apiKeys: (process.env.CERTGATE_API_KEYS ?? "").split(","),
  *   returnOrigins: ["https://shop.example"],
  *   publicUrl: "https://verify.shop.example",
  *   portone: {
@@ -122,6 +122,10 @@ export function checkConfig(config: Config): void {
   for (const field of ["deleteUpstreamAfterCompletion", "demo"] as const) {
     if (typeof config[field] !== "boolean") fail(field, "must be true or false");
   }
+  // Required, not defaulted here: a missing retention would make every purge's cut-off NaN, and
+  // personal data would be kept for good.
+  if (config.port === undefined) fail("port", "is required (0 for any free port)");
+  if (config.retentionDays === undefined) fail("retentionDays", "is required (days, 0 to 3650)");
   wholeNumberOption("config.port", config.port, 0, 65_535);
   wholeNumberOption("config.retentionDays", config.retentionDays, 0, 3_650);
   wholeNumberOption("config.recoveryIntervalMs", config.recoveryIntervalMs, 0, 3_600_000);

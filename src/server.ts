@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import { type Config, checkConfig } from "./config.js";
+import { wholeNumberOption } from "./core/option-values.js";
 import type { Store } from "./core/store.js";
 import { checkOptionKeys } from "./core/unknown-fields.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
@@ -152,6 +153,9 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   checkOptionKeys("startCertgate options", options, START_OPTION_KEYS);
   checkOptionKeys("startCertgate options.upstream", options.upstream, UPSTREAM_OPTION_KEYS);
   checkConfig(config);
+  // Before anything opens: a bad interval found at the recovery job's start would leave the
+  // server listening and the store open behind a rejected promise.
+  wholeNumberOption("startCertgate options.recoveryIntervalMs", options.recoveryIntervalMs, 0, 3_600_000);
   // The service runs on Node: PortOne calls go through node:http's keep-alive agent, not fetch.
   setDefaultExchange(nodeExchange);
   const { logger } = options;

@@ -341,6 +341,8 @@ describe("startCertgate refuses an unknown key of its config and options", () =>
     ["production without a complete PortOne set", "config.portone", {}, { apiSecret: undefined }],
     ["a mode that is neither", "config.mode", { mode: "staging" }],
     ["a negative retention", "config.retentionDays", { retentionDays: -5 }],
+    ["no retention at all", "config.retentionDays", { retentionDays: undefined }],
+    ["no port", "config.port", { port: undefined }],
     ["a NaN retention", "config.retentionDays", { retentionDays: Number.NaN }],
     ["a fractional recovery interval", "config.recoveryIntervalMs", { recoveryIntervalMs: 0.5 }],
     ["a port out of range", "config.port", { port: 70_000 }],
@@ -368,5 +370,13 @@ describe("startCertgate refuses an unknown key of its config and options", () =>
     expect(error.variable).toBe(variable);
     expect(existsSync(join(dir, "never-opened.db"))).toBe(false);
     expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it("refuses a recovery interval that is not a whole number of ms before opening anything", async () => {
+    const error = await refusal(() =>
+      startCertgate(config(), { logger, listen: false, recoveryIntervalMs: 0.5 }),
+    );
+    expect(error.variable).toBe("startCertgate options.recoveryIntervalMs");
+    expect(existsSync(join(dir, "never-opened.db"))).toBe(false);
   });
 });
