@@ -141,7 +141,7 @@ export function buildNewVerification(
   if (input.returnUrl !== undefined && !isReturnAddress(input.returnUrl)) {
     throw new RequestError(
       "invalid_request",
-      "returnUrl must be an absolute http(s) URL of at most 2048 characters, without a user name or password",
+      "returnUrl must be an absolute http(s) URL of at most 18432 characters, without a user name or password",
       { field: "returnUrl" },
     );
   }
@@ -221,12 +221,19 @@ export function buildNewVerification(
 }
 
 /**
- * Whether `value` can be a return address: absolute http(s), at most 2,048 characters, without
- * credentials. Which origins are allowed is createHttpApp's `returnOrigins` (the browser's request
+ * The longest return address, in characters once normalized: the HTTP body's `return_url` is at most
+ * 2,048 characters as sent, and each can become 9 when `new URL` percent-encodes it (a Hangul
+ * syllable is three UTF-8 bytes, `%XX` each).
+ */
+const MAX_RETURN_URL_LENGTH = 2_048 * 9;
+
+/**
+ * Whether `value` can be a return address: absolute http(s), at most {@link MAX_RETURN_URL_LENGTH}
+ * characters, without credentials. Which origins are allowed is createHttpApp's `returnOrigins` (the browser's request
  * names it there); a library caller names its own.
  */
 function isReturnAddress(value: unknown): boolean {
-  if (typeof value !== "string" || value.length > 2048 || !isHttpUrl(value)) return false;
+  if (typeof value !== "string" || value.length > MAX_RETURN_URL_LENGTH || !isHttpUrl(value)) return false;
   const url = new URL(value);
   return url.username === "" && url.password === "";
 }

@@ -20,7 +20,6 @@
  * else's imp_uid (it travels in URLs) by presenting it with their own verification. V2 looks a record
  * up by the verification's own id, so there a mismatch means PortOne answered with another record.
  */
-import { ACCOUNT_REF_RULE, isAccountRef } from "../core/account-ref.js";
 import type { FailedAttemptReason } from "../core/attempts.js";
 import { ConfigError, RequestError, UpstreamError } from "../core/errors.js";
 import type { UpstreamResult } from "../core/identity.js";
@@ -542,8 +541,10 @@ export function createVerificationService(options: VerificationServiceOptions): 
     deleteUpstreamCopy,
 
     async unbindAccount(accountRef) {
-      if (!isAccountRef(accountRef)) {
-        throw new RequestError("invalid_request", ACCOUNT_REF_RULE, {
+      // Not the creation's rule: before it, the library stored any string as an account reference,
+      // and unbinding (an erasure path) must reach those too. Only what cannot be one is refused.
+      if (typeof accountRef !== "string" || accountRef === "" || accountRef.length > 4_096) {
+        throw new RequestError("invalid_request", "accountRef must be a non-empty string", {
           field: "accountRef",
         });
       }

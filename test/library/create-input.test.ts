@@ -77,8 +77,8 @@ describe("service.create refuses what the HTTP body's schema refuses, and stores
     ["a returnUrl that is not http(s)", { returnUrl: "javascript:alert(1)" }, "returnUrl"],
     ["a returnUrl with credentials", { returnUrl: "https://user:pw@shop.example/done" }, "returnUrl"],
     [
-      "a returnUrl over 2048 characters",
-      { returnUrl: `https://shop.example/${"a".repeat(2048)}` },
+      "a returnUrl over 18,432 characters",
+      { returnUrl: `https://shop.example/${"a".repeat(18_432)}` },
       "returnUrl",
     ],
     ["an apiVersion that is not one", { apiVersion: 5 }, "apiVersion"],
@@ -105,13 +105,25 @@ describe("service.create refuses what the HTTP body's schema refuses, and stores
   });
 });
 
-describe("service.unbindAccount refuses an accountRef that is not one", () => {
-  it.each([42, "", "user 42", "a".repeat(129)])("%s", async (accountRef) => {
+describe("service.unbindAccount refuses what cannot be an account reference, and only that", () => {
+  it.each([42, null, "", "a".repeat(4_097)])("%s", async (accountRef) => {
     const error = await refusal(() => service.unbindAccount(accountRef as string));
     expect(error).toMatchObject({ code: "invalid_request", details: { field: "accountRef" } });
   });
 
-  it("answers false for a well-formed one that is bound to no one", async () => {
-    await expect(service.unbindAccount("nobody-here")).resolves.toBe(false);
+  // Before the creation's check, the library stored any string: unbinding (an erasure path) must
+  // still reach those. Nothing is bound to these, so each answers false rather than a refusal.
+  it.each(["nobody-here", "user 42", "김철수", "a".repeat(129)])(
+    "reaches the store for %s",
+    async (accountRef) => {
+      await expect(service.unbindAccount(accountRef)).resolves.toBe(false);
+    },
+  );
+});
+
+describe("a return address percent-encoded by the HTTP layer is not refused for its length", () => {
+  it("takes 300 Hangul syllables (2,048 characters as sent, 2,721 once encoded)", async () => {
+    const returnUrl = `https://shop.example/${"%EA%B0%80".repeat(300)}`;
+    await expect(service.create({ returnUrl })).resolves.toMatchObject({ returnUrl });
   });
 });
