@@ -80,7 +80,10 @@ export function listenFailure(
   names: { host: string; port: string } = { host: "HOST", port: "PORT" },
 ): StartupError {
   const code = errorCode(error);
-  const variable = code === "EADDRNOTAVAIL" || code === "ENOTFOUND" ? names.host : names.port;
+  // The address's faults (not this machine's, or a name that does not resolve: ENOTFOUND, EAI_*)
+  // name the host; the rest (taken, refused) the port.
+  const hostFault = code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code?.startsWith("EAI_") === true;
+  const variable = hostFault ? names.host : names.port;
   const gloss = code === undefined ? "" : ` (${code}${LISTEN_GLOSS[code] ? `: ${LISTEN_GLOSS[code]}` : ""})`;
   return new StartupError(variable, `cannot listen on ${host}:${port}${gloss}`, { cause: error });
 }

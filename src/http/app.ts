@@ -52,7 +52,7 @@ export interface HttpLogger extends ErrorLogger {
  * import { createHttpApp, type HttpAppOptions } from "certgate";
  * const options: HttpAppOptions = {
  *   service,
- *   apiKeys: [process.env.CERTGATE_API_KEY ?? ""],
+ *   apiKeys: (process.env.CERTGATE_API_KEYS ?? "").split(","),
  *   returnOrigins: ["https://shop.example"],
  *   sandbox: false,
  *   sdk: { impCode: "imp12345678" },
@@ -111,7 +111,7 @@ export interface DemoPage {
  * const service = createVerificationService({ store, v1: createV1Client({ apiKey, apiSecret }) });
  * const app = createHttpApp({
  *   service,
- *   apiKeys: [process.env.CERTGATE_API_KEY ?? ""],
+ *   apiKeys: (process.env.CERTGATE_API_KEYS ?? "").split(","),
  *   returnOrigins: ["https://shop.example"],
  *   sandbox: false,
  *   sdk: { impCode },
