@@ -16,7 +16,8 @@ import {
   UsageError,
 } from "./command-table.js";
 import { COMMANDS } from "./commands.js";
-import { checkEnvFile, loadLogLevel } from "./config.js";
+import { loadLogLevel } from "./config.js";
+import { checkEnvFile } from "./variables.js";
 
 /** The version of the installed package (package.json sits two levels above src/cli and dist/cli). */
 export function packageVersion(): string {

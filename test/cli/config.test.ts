@@ -4,12 +4,12 @@ import { readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
 import {
-  checkEnvFile,
   loadConfig,
   PORTONE_PUBLIC_TEST_CREDENTIALS,
   type PublicTestCredentials,
   refusePublicTestCredentials,
 } from "../../src/cli/config.js";
+import { checkEnvFile } from "../../src/cli/variables.js";
 import { ConfigError } from "../../src/core/errors.js";
 
 const SECRET = "a-test-secret-that-is-long-enough-0000";

@@ -6,7 +6,8 @@
 import { readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
-import { CERTGATE_VARIABLES, loadConfig } from "../../src/cli/config.js";
+import { loadConfig } from "../../src/cli/config.js";
+import { CERTGATE_VARIABLES } from "../../src/cli/variables.js";
 
 const example = readFileSync(new URL("../../.env.example", import.meta.url), "utf8");
 
