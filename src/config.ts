@@ -137,7 +137,7 @@ export function checkConfig(config: Config): void {
     try {
       webhookSecretBytes(config.webhookSecret);
     } catch (error) {
-      if (error instanceof ConfigError) fail("webhookSecret", error.message.slice(error.variable.length + 2));
+      if (error instanceof ConfigError) fail("webhookSecret", error.problem);
       throw error;
     }
   }

@@ -148,7 +148,7 @@ export function loadConfig(env: Env): Config {
     } catch (error) {
       // The signer's own rule (a whsec_ secret that is not base64 would fail every delivery).
       if (error instanceof ConfigError) {
-        throw new ConfigError("CERTGATE_WEBHOOK_SECRET", error.message.slice(error.variable.length + 2));
+        throw new ConfigError("CERTGATE_WEBHOOK_SECRET", error.problem);
       }
       throw error;
     }

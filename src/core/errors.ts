@@ -125,10 +125,13 @@ export class ConfigError extends CertgateError {
   override readonly name = "ConfigError";
   readonly code = "invalid_config" as const;
   readonly variable: string;
+  /** The message without the variable: to restate it under another name (a field as its variable). */
+  readonly problem: string;
 
   constructor(variable: string, problem: string) {
     super(`${variable}: ${problem}`);
     this.variable = variable;
+    this.problem = problem;
   }
 }
 
