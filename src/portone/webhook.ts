@@ -101,15 +101,15 @@ export function webhookSecretBytes(secret: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Whether a delivery signed at `timestamp` (seconds) is within the replay window of `input`, after
- * checking the window itself: a tolerance of NaN or a `now` of an invalid Date would make every
- * comparison false, and so accept a delivery of any age.
+ * The replay window of `input`, checked first: a tolerance of NaN or a `now` of an invalid Date would
+ * make every comparison false, and so accept a delivery of any age. Answers whether a delivery
+ * signed at a timestamp (seconds) is within it.
  * @throws ConfigError (`toleranceSeconds`, `now`) for a window that is not one.
  */
-export function withinReplayWindow(
-  timestamp: number,
-  input: { toleranceSeconds?: number | undefined; now?: Date | undefined },
-): boolean {
+export function replayWindow(input: {
+  toleranceSeconds?: number | undefined;
+  now?: Date | undefined;
+}): (timestamp: number) => boolean {
   const tolerance = input.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
   if (typeof tolerance !== "number" || !Number.isFinite(tolerance) || tolerance < 0) {
     throw new ConfigError("toleranceSeconds", "must be a finite number of seconds, 0 or more");
@@ -118,7 +118,8 @@ export function withinReplayWindow(
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
     throw new ConfigError("now", "must be a valid Date");
   }
-  return Math.abs(Math.floor(now.getTime() / 1000) - timestamp) <= tolerance;
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  return (timestamp) => Math.abs(nowSeconds - timestamp) <= tolerance;
 }
 
 /**
@@ -285,7 +286,7 @@ async function anySignatureMatches(signatures: string, content: Uint8Array<Array
  * @throws WebhookVerificationError with `reason` `missing_header`, `stale_timestamp`,
  *   `bad_signature`, `malformed_body` or `unknown_event`; answer it 400.
  * @throws ConfigError (`secret`, `toleranceSeconds`, `now`) for a receiver's configuration that
- *   cannot be trusted, whatever the delivery: see {@link webhookSecretBytes}, {@link withinReplayWindow}.
+ *   cannot be trusted, whatever the delivery: see {@link webhookSecretBytes}, {@link replayWindow}.
  *
  * @example
  * // A route handler `(req: Request) => Response` (Next.js, Hono, Bun, Deno, workers):
@@ -305,7 +306,7 @@ async function anySignatureMatches(signatures: string, content: Uint8Array<Array
 export async function verifyWebhook(input: VerifyWebhookInput): Promise<WebhookEvent> {
   // The receiver's configuration first, whatever the delivery: a bad one fails every delivery loudly.
   const key = await hmacKey(input.secret, "verify");
-  withinReplayWindow(0, input);
+  const fresh = replayWindow(input);
   const id = webhookHeader(input.headers, "webhook-id");
   const timestampText = webhookHeader(input.headers, "webhook-timestamp");
   const signatures = webhookHeader(input.headers, "webhook-signature");
@@ -313,7 +314,7 @@ export async function verifyWebhook(input: VerifyWebhookInput): Promise<WebhookE
     throw new WebhookVerificationError("missing_header");
   }
   const timestamp = Number(timestampText);
-  if (!withinReplayWindow(timestamp, input)) throw new WebhookVerificationError("stale_timestamp");
+  if (!fresh(timestamp)) throw new WebhookVerificationError("stale_timestamp");
   const content = new TextEncoder().encode(webhookSignedContent(id, timestamp, input.body));
   if (!(await anySignatureMatches(signatures, content, key))) {
     throw new WebhookVerificationError("bad_signature");

@@ -15,12 +15,12 @@ import { MAX_DELAY_MS, wholeNumberOption } from "../core/option-values.js";
 import type { Store } from "../core/store.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
 import {
+  replayWindow,
   type WebhookHeadersInput,
   webhookHeader,
   webhookSecretBytes,
   webhookSignature,
   webhookSignedContent,
-  withinReplayWindow,
 } from "../portone/webhook.js";
 import { backgroundLoop } from "./loop.js";
 
@@ -53,13 +53,13 @@ export function verifyWebhookSignature(input: {
 }): boolean {
   // The receiver's configuration first, whatever the delivery: a bad one throws on every delivery.
   const key = webhookSecretBytes(input.secret);
-  withinReplayWindow(0, input);
+  const fresh = replayWindow(input);
   const id = webhookHeader(input.headers, "webhook-id");
   const timestampText = webhookHeader(input.headers, "webhook-timestamp");
   const signatures = webhookHeader(input.headers, "webhook-signature");
   if (!id || !timestampText || !signatures || !/^\d+$/.test(timestampText)) return false;
   const timestamp = Number(timestampText);
-  if (!withinReplayWindow(timestamp, input)) return false;
+  if (!fresh(timestamp)) return false;
   // Synchronous, as it always was: node:crypto's HMAC over the same signed content.
   const mac = createHmac("sha256", key)
     .update(webhookSignedContent(id, timestamp, input.body))
