@@ -172,7 +172,7 @@ export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
     const deleted = await Promise.all(
       claims.map(async ({ upstreamId, verificationId, attempts }) => {
         try {
-          await service.deleteUpstreamCopy(upstreamId);
+          await service.deleteUpstreamCopy({ upstreamId, verificationId });
           return true;
         } catch (error) {
           log?.warn(

@@ -122,12 +122,17 @@ export interface VerificationService {
    */
   expire(id: string): Promise<boolean>;
   /**
-   * Deletes PortOne's copy of the consumed V1 record `upstreamId` and settles the deletion a
-   * completion owed ({@link Store.markUpstreamDeleted}); PortOne's 404 counts as deleted. For
-   * recovery (service/recovery.ts), which retries the deletions the completion could not make.
-   * @throws RequestError `not_found` without a V1 client that deletes; an upstream or store fault.
+   * Deletes PortOne's copy of the V1 record `upstreamId` that verification `verificationId`
+   * consumed, and settles the deletion its completion owed ({@link Store.markUpstreamDeleted});
+   * PortOne's 404 counts as deleted. For recovery (service/recovery.ts), which retries the
+   * deletions the completion could not make, with the ids of its claim. Only a record one of
+   * certgate's verifications consumed is deleted: any other id is refused before PortOne is asked,
+   * so a mistaken or forged call cannot erase a record a merchant still needs.
+   * @throws RequestError `not_found` when `verificationId` did not consume `upstreamId` on V1, or
+   *   without a V1 client that deletes; `invalid_request` / `unknown_field` for malformed input;
+   *   an upstream or store fault.
    */
-  deleteUpstreamCopy(upstreamId: string): Promise<void>;
+  deleteUpstreamCopy(deletion: { upstreamId: string; verificationId: string }): Promise<void>;
   /** The API versions this service can complete. */
   readonly apiVersions: readonly ApiVersion[];
   unbindAccount(accountRef: string): Promise<boolean>;
@@ -149,6 +154,10 @@ const SERVICE_OPTION_KEYS: Record<keyof VerificationServiceOptions, true> = {
 };
 const COMPLETE_V1_KEYS = { impUid: LOOKUP_ID_MAX.impUid, merchantUid: LOOKUP_ID_MAX.merchantUid } as const;
 const COMPLETE_V2_KEYS = { identityVerificationId: LOOKUP_ID_MAX.identityVerificationId } as const;
+const DELETION_KEYS = {
+  upstreamId: LOOKUP_ID_MAX.impUid,
+  verificationId: LOOKUP_ID_MAX.verificationId,
+} as const;
 
 /**
  * How long the deletion a V1 completion makes of PortOne's copy (`deleteUpstreamAfterCompletion`)
@@ -492,7 +501,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
       const { outcome, consumable } = await decide(log, verification, result, "browser", dueAt);
       // A replay's deletion was owed, and tried, by the completion that finished it.
       if (deletes && consumable && outcome.kind === "finished") {
-        await deleteUpstreamCopy(result.upstreamId).catch((error: unknown) => {
+        await deleteConsumedCopy(result.upstreamId).catch((error: unknown) => {
           // The outcome is committed and answered; the deletion stays owed.
           log.warn(
             { verification_id: verification.id, code: errorCode(error) },
@@ -538,7 +547,14 @@ export function createVerificationService(options: VerificationServiceOptions): 
       return opened !== undefined && "outcome" in opened && opened.outcome.kind === "finished";
     },
 
-    deleteUpstreamCopy,
+    async deleteUpstreamCopy(deletion) {
+      const { upstreamId, verificationId } = checkedCompletion(deletion, DELETION_KEYS);
+      const found = await store.getVerification(verificationId);
+      if (found?.apiVersion !== "v1" || found.upstreamId !== upstreamId) {
+        throw new RequestError("not_found", "no V1 verification of this id consumed this upstream record");
+      }
+      await deleteConsumedCopy(upstreamId);
+    },
 
     async unbindAccount(accountRef) {
       // Not the creation's rule: before it, the library stored any string as an account reference,
@@ -552,7 +568,8 @@ export function createVerificationService(options: VerificationServiceOptions): 
     },
   };
 
-  async function deleteUpstreamCopy(upstreamId: string): Promise<void> {
+  /** {@link VerificationService.deleteUpstreamCopy} for a record this service knows it consumed. */
+  async function deleteConsumedCopy(upstreamId: string): Promise<void> {
     const remove = v1?.deleteCertification;
     if (remove === undefined) {
       throw new RequestError("not_found", "no V1 client that deletes: PortOne's copies cannot be deleted");

@@ -84,6 +84,42 @@ describe.each(DATABASES)("deleting the upstream record after completion (%s)", (
     expect(await upstreamHas(h, victim.imp_uid)).toBe(true);
   });
 
+  it("the service's deleteUpstreamCopy deletes only a record one of its verifications consumed", async () => {
+    h.emulator.setFault({ route: "deleteCertification", kind: "status", status: 503, times: 2 });
+    const { v, impUid } = await completed(h);
+    const stranger = h.emulator.createCertification({ persona: "adult", merchant_uid: "mid_not_ours" });
+    const unused = await createVerification(h, {});
+    const service = libraryService(h);
+    const before = deletes(h);
+    // A record no verification consumed, a real verification's id beside someone else's record,
+    // and an id certgate never issued: each refused before PortOne is asked, and nothing settled.
+    for (const deletion of [
+      { upstreamId: stranger.imp_uid, verificationId: v.id },
+      { upstreamId: stranger.imp_uid, verificationId: unused.id },
+      { upstreamId: impUid, verificationId: unused.id },
+      { upstreamId: impUid, verificationId: "ver_never_issued" },
+    ]) {
+      await expect(service.deleteUpstreamCopy(deletion)).rejects.toMatchObject({ code: "not_found" });
+    }
+    // A bare id (the earlier signature) or a misspelt key is bad input, not "delete this".
+    await expect(service.deleteUpstreamCopy(impUid as never)).rejects.toMatchObject({
+      code: "invalid_request",
+    });
+    await expect(
+      service.deleteUpstreamCopy({ upstreamId: impUid, verificationId: v.id, force: true } as never),
+    ).rejects.toMatchObject({ code: "unknown_field" });
+    expect(deletes(h)).toBe(before);
+    expect(await upstreamHas(h, stranger.imp_uid)).toBe(true);
+    expect(await upstreamHas(h, impUid)).toBe(true);
+
+    // The record this verification consumed is deleted, and the debt its completion owed settled.
+    await service.deleteUpstreamCopy({ upstreamId: impUid, verificationId: v.id });
+    expect(deletes(h)).toBe(before + 1);
+    expect(await upstreamHas(h, impUid)).toBe(false);
+    h.emulator.clock.advance(GRACE_MS);
+    expect(await h.recovery.runOnce()).toMatchObject({ upstreamDeleted: 0 });
+  });
+
   it("a deletion PortOne refuses stays owed, and recovery makes it once its grace is over", async () => {
     // The client tries twice (harness: retries 1): both refused.
     h.emulator.setFault({ route: "deleteCertification", kind: "status", status: 503, times: 2 });
