@@ -3,6 +3,7 @@
  * CLI, which reads the environment into it (cli/config.ts `loadConfig`): a library user builds one
  * by hand, or with `loadConfig` from the CLI, and hands it to `startCertgate`.
  */
+import { databaseUrlProblem } from "./core/database-url.js";
 import { ConfigError } from "./core/errors.js";
 import { isHttpUrl } from "./core/http-url.js";
 import { wholeNumberOption } from "./core/option-values.js";
@@ -96,6 +97,8 @@ export function checkConfig(config: Config): void {
   if (config.mode !== "sandbox" && config.mode !== "production")
     fail("mode", 'must be "sandbox" or "production"');
   const production = config.mode === "production";
+  const databaseProblem = databaseUrlProblem(config.databaseUrl);
+  if (databaseProblem !== undefined) fail("databaseUrl", databaseProblem);
   if (config.secret !== undefined || production) {
     if (typeof config.secret !== "string" || config.secret.length < 32) {
       fail("secret", `must be 32 or more characters${production ? " (required in production mode)" : ""}`);

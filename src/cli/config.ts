@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Config } from "../config.js";
+import { databaseUrlProblem } from "../core/database-url.js";
 import { ConfigError } from "../core/errors.js";
 import { webhookSecretBytes } from "../portone/webhook.js";
 import { refuseUnknownVariables } from "./variables.js";
@@ -154,6 +155,10 @@ export function loadConfig(env: Env): Config {
     }
   }
 
+  const databaseUrl = get("DATABASE_URL") ?? `${dataDir}/certgate.sqlite`;
+  const databaseProblem = databaseUrlProblem(databaseUrl);
+  if (databaseProblem !== undefined) throw new ConfigError("DATABASE_URL", databaseProblem);
+
   if (mode === "production") {
     // Fail closed (DOMAIN.md rule 7): no silent fallback to test keys or generated secrets.
     if (secret === undefined) throw new ConfigError("CERTGATE_SECRET", "is required in production mode");
@@ -166,7 +171,7 @@ export function loadConfig(env: Env): Config {
     mode,
     port,
     host: get("HOST") ?? (mode === "sandbox" ? "127.0.0.1" : "0.0.0.0"),
-    databaseUrl: get("DATABASE_URL") ?? `${dataDir}/certgate.sqlite`,
+    databaseUrl,
     secret,
     previousSecrets: list("CERTGATE_PREVIOUS_SECRETS"),
     apiKeys,

@@ -3,6 +3,8 @@
  * else is a SQLite file path.
  */
 
+import { databaseUrlProblem, isPostgresUrl } from "../core/database-url.js";
+import { ConfigError } from "../core/errors.js";
 import type { Store } from "../core/store.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
 import type { Keyring } from "./crypto.js";
@@ -50,10 +52,7 @@ const OPEN_STORE_OPTION_KEYS: Record<keyof OpenStoreOptions, true> = {
   offload: true,
 };
 
-/** Whether `databaseUrl` names a PostgreSQL database. */
-export function isPostgresUrl(databaseUrl: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(databaseUrl);
-}
+export { isPostgresUrl };
 
 /**
  * Opens and migrates the store `databaseUrl` names.
@@ -61,6 +60,8 @@ export function isPostgresUrl(databaseUrl: string): boolean {
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   checkOptionKeys("openStore options", options, OPEN_STORE_OPTION_KEYS);
+  const problem = databaseUrlProblem(options.databaseUrl);
+  if (problem !== undefined) throw new ConfigError("databaseUrl", problem);
   return isPostgresUrl(options.databaseUrl)
     ? openPostgresStore({ connectionString: options.databaseUrl, keyring: options.keyring })
     : openSqliteStore({ filename: options.databaseUrl, keyring: options.keyring, offload: options.offload });

@@ -230,6 +230,34 @@ describe("configuration", () => {
   });
 });
 
+describe("DATABASE_URL is a postgres:// URL or a SQLite path, nothing else", () => {
+  it.each([
+    "postgres:/db.internal:5432/certgate",
+    "pg://db.internal/certgate",
+    "mysql://db.internal/certgate",
+    "https://db.internal/certgate",
+    "sqlite://certgate.sqlite",
+    "file:certgate.sqlite?mode=ro",
+  ])("refuses %s, naming DATABASE_URL and its scheme, never the rest", (url) => {
+    const error = refusal({ ...production, DATABASE_URL: url });
+    expect(error.variable).toBe("DATABASE_URL");
+    expect(error.message).toContain(`"${url.split(":")[0]}:"`);
+    expect(error.message).not.toContain("db.internal");
+    expect(error.message).not.toContain("certgate.sqlite");
+  });
+
+  it.each([
+    ["postgres://certgate@db.internal/certgate", "postgres://certgate@db.internal/certgate"],
+    ["POSTGRESQL://db.internal/certgate", "POSTGRESQL://db.internal/certgate"],
+    ["./data/certgate.sqlite", "./data/certgate.sqlite"],
+    ["/var/lib/certgate/certgate.sqlite", "/var/lib/certgate/certgate.sqlite"],
+    ["./name:with-colon.sqlite", "./name:with-colon.sqlite"],
+    ["C:\\certgate\\certgate.sqlite", "C:\\certgate\\certgate.sqlite"],
+  ])("takes %s", (url, expected) => {
+    expect(loadConfig({ ...production, DATABASE_URL: url }).databaseUrl).toBe(expected);
+  });
+});
+
 describe("a CERTGATE_ variable certgate does not read is refused, named, its value never shown", () => {
   it.each([
     ["CERTGATE_DELETE_UPSTREM", "CERTGATE_DELETE_UPSTREAM"],

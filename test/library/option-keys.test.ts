@@ -251,6 +251,27 @@ describe("opening a store refuses unknown options and unbounded timeouts before 
     expect(existsSync(filename)).toBe(false);
   });
 
+  // Each of these used to be taken as a relative SQLite path: a private file per instance, where
+  // one account per person and single use hold only within one file.
+  it.each([
+    "mysql://db.internal/certgate",
+    "postgres:/db.internal/certgate",
+    "sqlite://certgate.db",
+    "file:certgate.db",
+  ])("openStore refuses %s, creating nothing", async (databaseUrl) => {
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const error = await refusal(() => openStore({ databaseUrl, keyring }));
+      expect(error.variable).toBe("databaseUrl");
+      expect(error.message).toMatch(/postgres:\/\/ .*URL, or a SQLite file as a plain path/);
+      expect(existsSync(join(dir, databaseUrl.split(/[:/]/)[0] ?? "none"))).toBe(false);
+      expect(existsSync(join(dir, databaseUrl))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it("SQLite takes 0 as busyTimeoutMs: fail at once on another connection's lock", async () => {
     const store = await openSqliteStore({ filename: join(dir, "zero.db"), keyring, busyTimeoutMs: 0 });
     await store.close();
@@ -362,6 +383,9 @@ describe("startCertgate refuses an unknown key of its config and options", () =>
       "config.webhookSecret",
       { webhookSecret: "whsec_not base64!" },
     ],
+    ["a MySQL database URL", "config.databaseUrl", { databaseUrl: "mysql://db.internal/certgate" }],
+    ["a mistyped PostgreSQL URL", "config.databaseUrl", { databaseUrl: "postgres:/db.internal/certgate" }],
+    ["no database URL", "config.databaseUrl", { databaseUrl: undefined }],
   ])("refuses %s, naming the field, before anything is written", async (_, variable, extra, portone) => {
     const dataDir = join(dir, `data-${variable}-${Object.keys(extra).join("-")}`);
     const error = await refusal(() =>
