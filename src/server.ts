@@ -168,7 +168,9 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   // nothing through it, and its store stays on its own thread.
   const load = options.listen === false ? undefined : requestLoad();
   const offload = load && storeOffload(load, logger);
-  const store = metrics.instrumentStore(await openStoreOrExplain(config.databaseUrl, keyring, offload));
+  const store = metrics.instrumentStore(
+    await openStoreOrExplain(config.databaseUrl, keyring, offload, { checkKeys: true }),
+  );
 
   const emulator = sandbox ? createEmulator({ admin: true, realTime: true }) : undefined;
   const v1 = emulator

@@ -54,19 +54,50 @@ function secretsOf(databaseUrl: string | undefined): string[] {
 }
 
 /**
- * Opens (and migrates) the store of `databaseUrl`.
- * @throws StartupError naming DATABASE_URL with the cause in one line; the driver's error is its `cause`.
+ * Opens (and migrates) the store of `databaseUrl`. With `checkKeys` (the commands whose keyring
+ * holds the real secrets and uses them: `serve`, `keys rotate`, `doctor`), also refuses a database
+ * whose sealed data is under a key `keyring` does not know ({@link Store.storedKeyIds}); the others
+ * (`migrate`, `purge`, `webhooks`) decrypt and hash nothing, and may run without the secret.
+ * @throws StartupError naming DATABASE_URL with the cause in one line; the driver's error is its
+ *   `cause`. Or naming CERTGATE_SECRET, with `checkKeys`, for an unknown key.
  */
 export async function openStoreOrExplain(
   databaseUrl: string,
   keyring: Keyring,
   offload?: SqliteOffload,
+  options: { checkKeys?: boolean } = {},
 ): Promise<Store> {
+  let store: Store;
   try {
-    return await openStore({ databaseUrl, keyring, offload });
+    store = await openStore({ databaseUrl, keyring, offload });
   } catch (error) {
     throw new StartupError("DATABASE_URL", describeDatabaseFailure(error, databaseUrl), { cause: error });
   }
+  if (options.checkKeys !== true) return store;
+  const unknown = await unknownStoredKey(store, keyring).catch(async (error: unknown) => {
+    await store.close().catch(() => undefined);
+    throw new StartupError("DATABASE_URL", describeDatabaseFailure(error, databaseUrl), { cause: error });
+  });
+  if (unknown !== undefined) {
+    await store.close().catch(() => undefined);
+    throw new StartupError(
+      "CERTGATE_SECRET",
+      `the database holds identities sealed under key ${unknown}, which neither CERTGATE_SECRET nor CERTGATE_PREVIOUS_SECRETS derives: the secret changed without the old one. Every stored identity would fail to read, and a returning person would not be recognised (one account per person would fail). Give the old secret back, or list it in CERTGATE_PREVIOUS_SECRETS (certgate keys rotate then reseals under the new one)`,
+    );
+  }
+  return store;
+}
+
+/**
+ * A key id of the store's sealed data ({@link Store.storedKeyIds}) that `keyring` does not know,
+ * shortened to the 12 hex characters a key id is (a hash of derived material, never the secret).
+ */
+async function unknownStoredKey(store: Store, keyring: Keyring): Promise<string | undefined> {
+  if (store.storedKeyIds === undefined) return undefined;
+  // Every key the keyring looks up under (the current one, then the previous ones) names its id.
+  const known = new Set(keyring.lookupHashes({ kind: "ci", value: "key ids" }).map((hash) => hash.keyId));
+  const unknown = (await store.storedKeyIds()).find((id) => !known.has(id));
+  return unknown === undefined ? undefined : unknown.replaceAll(/[^0-9a-f]/g, "").slice(0, 12);
 }
 
 /**

@@ -208,7 +208,7 @@ CERTGATE_PREVIOUS_SECRETS. Person hashes move to the new key as each person next
       }
       const keyring = createKeyring({ secret: config.secret, previousSecrets: config.previousSecrets });
       const store = await step("opening the database", () =>
-        openExistingStore(config.databaseUrl, keyring, "keys rotate"),
+        openExistingStore(config.databaseUrl, keyring, "keys rotate", { checkKeys: true }),
       );
       try {
         const result = await step("re-encrypting personal fields", () => store.rotateKeys());

@@ -73,9 +73,16 @@ async function checkDatabase(config: Config): Promise<Check> {
   if (isMissingSqliteFile(config.databaseUrl)) return checkSqliteCreatable(config.databaseUrl, where);
   try {
     // Opening migrates, as `serve` would at startup: ok means the schema is at the latest migration.
+    // With the secrets serve would use, their keys are checked against the data as serve checks
+    // them; without (sandbox, whose serve generates one), nothing is decrypted or hashed.
     const store = await openStoreOrExplain(
       config.databaseUrl,
-      createKeyring({ secret: config.secret ?? "doctor-decrypts-and-hashes-nothing-0000" }),
+      createKeyring({
+        secret: config.secret ?? "doctor-decrypts-and-hashes-nothing-0000",
+        previousSecrets: config.secret === undefined ? [] : config.previousSecrets,
+      }),
+      undefined,
+      { checkKeys: config.secret !== undefined },
     );
     try {
       await store.ping();

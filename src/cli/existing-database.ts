@@ -48,6 +48,7 @@ export async function openExistingStore(
   databaseUrl: string,
   keyring: Keyring,
   command: string,
+  options: { checkKeys?: boolean } = {},
 ): Promise<Store> {
   if (isMissingSqliteFile(databaseUrl)) {
     // The path may be a mistyped postgres:// URL: masked like one, so a password never shows.
@@ -56,7 +57,7 @@ export async function openExistingStore(
       `the SQLite file ${maskDatabaseUrl(databaseUrl)} does not exist, and certgate ${command} creates none (check the path; certgate migrate creates a new database)`,
     );
   }
-  return openStoreOrExplain(databaseUrl, keyring);
+  return openStoreOrExplain(databaseUrl, keyring, undefined, options);
 }
 
 /**

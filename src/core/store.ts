@@ -256,6 +256,14 @@ export interface Store {
    */
   rotateKeys(): Promise<{ reencrypted: number; remainingPersonHashes: number }>;
   /**
+   * The key ids of a sample of what is stored sealed: today the oldest verification with sealed
+   * fields, read without a scan (an empty list when there is none). `certgate` checks them against
+   * its keyring when it opens the store (startup-errors.ts): a secret changed without the old one
+   * among the previous secrets would otherwise serve a 500 for every stored identity, and look up
+   * returning persons under keys that never hashed them. Optional: a Store without it is not checked.
+   */
+  storedKeyIds?(): Promise<string[]>;
+  /**
    * Claims up to `limit` undelivered outbox events whose next attempt is due, oldest first, by moving
    * their next attempt to `leaseUntil` in the same statement. Two dispatchers (two instances on one
    * database) never claim the same event while a lease runs; an event whose dispatcher died is due

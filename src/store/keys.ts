@@ -2,9 +2,22 @@
 import type { Store } from "../core/store.js";
 import type { StoreContext } from "./context.js";
 
-export function keyMethods(ctx: StoreContext): Pick<Store, "rotateKeys"> {
+export function keyMethods(ctx: StoreContext): Pick<Store, "rotateKeys" | "storedKeyIds"> {
   const { db, keyring } = ctx;
   return {
+    async storedKeyIds() {
+      // The table's first row with sealed fields (SQLite: rowid order, the oldest; PostgreSQL: heap
+      // order, near it): `keys rotate` reseals every row, a purge keeps the row's key id, so before
+      // a rotation this is under the oldest key in use, after it under the current one.
+      const rows = await db
+        .selectFrom("verifications")
+        .select("enc_key_id")
+        .where("enc_key_id", "is not", null)
+        .limit(1)
+        .execute();
+      return rows.flatMap((row) => (row.enc_key_id === null ? [] : [row.enc_key_id]));
+    },
+
     async rotateKeys() {
       let reencrypted = 0;
       for (;;) {

@@ -9,6 +9,7 @@ import { createEmulator, serveEmulator } from "../../src/emulator/index.js";
 import { createKeyring } from "../../src/store/crypto.js";
 import { openStore } from "../../src/store/index.js";
 import { runCertgate } from "./run-certgate.js";
+import { storeSealedVerification } from "./sealed-verification.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certgate-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -187,31 +188,7 @@ describe("certgate command", async () => {
     const databaseUrl = join(dir, "rotate.sqlite");
 
     it("re-encrypts stored fields under the new secret, so the old one can go", async () => {
-      const old = await openStore({ databaseUrl, keyring: createKeyring({ secret: OLD }) });
-      const v = await old.createVerification({
-        id: "ver_rotate_1",
-        apiVersion: "v1",
-        boundId: "mid_rotate_1",
-        policy: {
-          freshnessSeconds: 600,
-          futureToleranceSeconds: 60,
-          judgeAgeAt: "verification",
-          requirePersonKey: true,
-        },
-        createdAt: new Date(),
-        expiresAt: new Date(Date.now() + 60_000),
-      });
-      await old.completeVerification({
-        verificationId: v.id,
-        upstreamId: "imp_rotate_1",
-        decision: {
-          ok: true,
-          identity: { name: "김테스트", phone: "01000000001", provider: "danal", source: "v1" },
-          personKey: { kind: "ci", value: "TEST-CI-ROTATE".padEnd(88, "0") },
-        },
-        now: new Date(),
-      });
-      await old.close();
+      const v = await storeSealedVerification(databaseUrl, OLD, "rotate");
 
       const { status, stdout } = await certgate(["keys", "rotate"], {
         DATABASE_URL: databaseUrl,

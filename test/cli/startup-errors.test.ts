@@ -17,6 +17,7 @@ import { formatStartupFailure, maskDatabaseUrl } from "../../src/startup-errors.
 import { PG_URL } from "../integration/harness.js";
 import { freePort } from "../reliability/own-postgres.js";
 import { runCertgate } from "./run-certgate.js";
+import { storeSealedVerification } from "./sealed-verification.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certgate-startup-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -255,6 +256,51 @@ describe("other startup failures name their variable", () => {
     const result = await runCertgate(["purge"], { DATABASE_URL: join(dir, "dotenv-bad.sqlite") }, { cwd });
     expect(result.status).toBe(1);
     expect(expectOneLine(result.stderr)).toBe("certgate: .env: line 2 is not NAME=value, a comment or blank");
+  });
+
+  it("CERTGATE_SECRET: serve, doctor and keys rotate refuse a database sealed under a secret they lack", async () => {
+    const OLD = "the-old-secret-of-this-test-0000000000";
+    const NEW = "the-new-secret-of-this-test-1111111111";
+    const WRONG = "not-the-old-secret-of-this-test-22222";
+    const databaseUrl = join(dir, "changed-secret.sqlite");
+    await storeSealedVerification(databaseUrl, OLD, "changed_secret");
+    const refusal =
+      /^certgate: CERTGATE_SECRET: the database holds identities sealed under key [0-9a-f]{12}, which neither CERTGATE_SECRET nor CERTGATE_PREVIOUS_SECRETS derives/;
+
+    // The secret changed without the old one: serve used to start, answer 500 for every stored
+    // identity and verify a returning person again under a new account.
+    const serve = await certgate(["serve"], { DATABASE_URL: databaseUrl, PORT: "0", CERTGATE_SECRET: NEW });
+    expect(serve.status).toBe(1);
+    const line = expectOneLine(serve.stderr);
+    expect(line).toMatch(refusal);
+    for (const secret of [OLD, NEW]) expect(line).not.toContain(secret);
+    const doctor = await certgate(["doctor"], { DATABASE_URL: databaseUrl, CERTGATE_SECRET: NEW });
+    expect(doctor.status).not.toBe(0);
+    expect(doctor.stdout + doctor.stderr).toMatch(
+      /CERTGATE_SECRET: the database holds identities sealed under key/,
+    );
+    // keys rotate with a previous secret that is not the old one: named, not "unexpected error".
+    const rotateWrong = await certgate(["keys", "rotate"], {
+      DATABASE_URL: databaseUrl,
+      CERTGATE_SECRET: NEW,
+      CERTGATE_PREVIOUS_SECRETS: WRONG,
+    });
+    expect(rotateWrong.status).toBe(1);
+    expect(expectOneLine(rotateWrong.stderr)).toMatch(refusal);
+
+    // The old secret among the previous ones: serve's check passes (it starts: killed by the test's
+    // timeout would be a hang, so keys rotate stands in for it), and after the rotation the new
+    // secret alone opens the data.
+    const rotate = await certgate(["keys", "rotate"], {
+      DATABASE_URL: databaseUrl,
+      CERTGATE_SECRET: NEW,
+      CERTGATE_PREVIOUS_SECRETS: OLD,
+    });
+    expect(rotate.status).toBe(0);
+    const after = await certgate(["doctor"], { DATABASE_URL: databaseUrl, CERTGATE_SECRET: NEW });
+    expect(after.stdout + after.stderr).not.toMatch(/CERTGATE_SECRET: the database holds/);
+    // Commands that decrypt and hash nothing run without the secret, as before.
+    expect((await certgate(["purge"], { DATABASE_URL: databaseUrl })).status).toBe(0);
   });
 
   it("--host: the emulator on a host that does not resolve exits 1 naming the flag", async () => {

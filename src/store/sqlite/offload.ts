@@ -137,11 +137,11 @@ export function offloadingStore(inline: Store, options: WorkerOptions & SqliteOf
 
   const route =
     <M extends WorkerMethod>(method: M) =>
-    (...args: Parameters<Store[M]>): ReturnType<Store[M]> => {
-      if (READS.has(method)) return (inline[method] as (...a: unknown[]) => ReturnType<Store[M]>)(...args);
+    (...args: Parameters<NonNullable<Store[M]>>): ReturnType<NonNullable<Store[M]>> => {
+      if (READS.has(method)) return (inline[method] as (...a: unknown[]) => ReturnType<NonNullable<Store[M]>>)(...args);
       const target = workerForWrite();
-      if (target === undefined) return inlineWrite(method, args) as ReturnType<Store[M]>;
-      return target.call(method, args) as ReturnType<Store[M]>;
+      if (target === undefined) return inlineWrite(method, args) as ReturnType<NonNullable<Store[M]>>;
+      return target.call(method, args) as ReturnType<NonNullable<Store[M]>>;
     };
 
   const methods = Object.fromEntries(
@@ -170,6 +170,7 @@ const READS: ReadonlySet<WorkerMethod> = new Set<WorkerMethod>([
   "listExpiredVerifications",
   "webhookBacklog",
   "upstreamDeletionBacklog",
+  "storedKeyIds",
   "ping",
 ]);
 
