@@ -14,7 +14,7 @@ import { checkOptionKeys } from "./core/unknown-fields.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { requestLoad, storeOffload } from "./http/load.js";
-import { answerClientErrors } from "./http/node-handler.js";
+import { closeGracefully, configureListener, SHUTDOWN_GRACE_MS } from "./http/node-handler.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createV1Client, createV2Client, type TransportOptions } from "./portone/index.js";
 import { nodeExchange } from "./portone/node-transport.js";
@@ -88,6 +88,12 @@ export interface StartOptions {
    * (CERTGATE_RECOVERY_INTERVAL_MS, default 5,000).
    */
   recoveryIntervalMs?: number;
+  /**
+   * How long `close()` lets in-flight requests finish before it closes their connections, ms
+   * (default {@link SHUTDOWN_GRACE_MS}). Without a bound, one client holding a half-sent request
+   * kept a SIGTERM'd process alive: `server.close()` stops Node's request timeouts.
+   */
+  shutdownGraceMs?: number;
 }
 
 const CONFIG_KEYS: Record<keyof Config, true> = {
@@ -127,6 +133,7 @@ const START_OPTION_KEYS: Record<keyof StartOptions, true> = {
   upstream: true,
   deliverWebhooks: true,
   recoveryIntervalMs: true,
+  shutdownGraceMs: true,
 };
 const UPSTREAM_OPTION_KEYS: Record<keyof NonNullable<StartOptions["upstream"]>, true> = {
   now: true,
@@ -156,6 +163,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   // Before anything opens: a bad interval found at the recovery job's start would leave the
   // server listening and the store open behind a rejected promise.
   wholeNumberOption("startCertgate options.recoveryIntervalMs", options.recoveryIntervalMs, 0, 3_600_000);
+  wholeNumberOption("startCertgate options.shutdownGraceMs", options.shutdownGraceMs, 0, 3_600_000);
   // The service runs on Node: PortOne calls go through node:http's keep-alive agent, not fetch.
   setDefaultExchange(nodeExchange);
   const { logger } = options;
@@ -229,7 +237,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         });
   let port = config.port;
   if (server) {
-    answerClientErrors(server);
+    configureListener(server);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once("listening", resolve);
@@ -337,18 +345,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
      * stop the webhook loop after its batch, then close the database.
      */
     async close() {
-      await new Promise<void>((resolve) => {
-        // Keep-alive sockets hold close() open until their idle timeout: close each one as soon as
-        // its in-flight request is answered.
-        const sweep = setInterval(() => {
-          if ("closeIdleConnections" in server) server.closeIdleConnections();
-        }, 50);
-        server.close(() => {
-          clearInterval(sweep);
-          resolve();
-        });
-        if ("closeIdleConnections" in server) server.closeIdleConnections();
-      });
+      if (server) await closeGracefully(server, options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS);
       retention.stop();
       await recovery.stop();
       await webhooks?.stop();

@@ -7,9 +7,10 @@
  * const certgate = await startCertgate(config, { logger, listen: false });
  * expressApp.use("/certgate", toNodeHandler(certgate.app));
  *
- * Also `answerClientErrors`, for the server certgate itself listens on (server.ts).
+ * Also what the server certgate itself listens on needs (server.ts): {@link configureListener} and
+ * {@link closeGracefully}.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { getRequestListener } from "@hono/node-server";
 import type { Hono } from "hono";
@@ -40,5 +41,48 @@ export function answerClientErrors(server: {
       return;
     }
     socket.end(clientErrorAnswer(error.code));
+  });
+}
+
+/**
+ * The server certgate listens on, set up as certgate answers: Node's own refusals as JSON
+ * ({@link answerClientErrors}), and no limit on the number of header lines. Node keeps the first
+ * 2,000 and drops the rest without a word, an Idempotency-Key after them included, so a retried
+ * creation made a second verification; the header block stays bounded by its size (Node's max
+ * header size, then 431).
+ */
+export function configureListener(server: Parameters<typeof answerClientErrors>[0]): void {
+  answerClientErrors(server);
+  if ("maxHeadersCount" in server) (server as Server).maxHeadersCount = 0;
+}
+
+/**
+ * The default grace of {@link closeGracefully} (StartOptions.shutdownGraceMs): longer than a
+ * completion can take (the PortOne call's 5 s timeout and its retry, then one transaction), shorter
+ * than the 30 s an orchestrator usually waits after SIGTERM before it kills the process. A request
+ * still unanswered at the deadline loses its connection; its transaction, if one had begun,
+ * committed whole or not at all, and the client asks again.
+ */
+export const SHUTDOWN_GRACE_MS = 20_000;
+
+/**
+ * Stops accepting, lets the requests in flight finish, and resolves once every connection is
+ * closed: each keep-alive connection as soon as its request is answered (they would otherwise hold
+ * `close()` open until their idle timeout), and, after `graceMs`, whatever is still open (a
+ * half-sent request, a stalled client). Without that deadline one client could keep a SIGTERM'd
+ * process alive as long as it liked: `server.close()` also stops Node's request timeouts.
+ */
+export function closeGracefully(server: object, graceMs: number): Promise<void> {
+  const http = server as Partial<Pick<Server, "closeIdleConnections" | "closeAllConnections">> &
+    Pick<Server, "close">;
+  return new Promise<void>((resolve) => {
+    const sweep = setInterval(() => http.closeIdleConnections?.(), 50);
+    const deadline = setTimeout(() => http.closeAllConnections?.(), graceMs);
+    http.close(() => {
+      clearInterval(sweep);
+      clearTimeout(deadline);
+      resolve();
+    });
+    http.closeIdleConnections?.();
   });
 }

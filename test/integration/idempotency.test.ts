@@ -145,32 +145,8 @@ describe.each(DATABASES)("idempotent creation (%s)", (kind) => {
     const before = await countVerifications();
     const key = newKey();
     // Node (and fetch) would join them into one key, "k1, k2", which neither sender meant.
-    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(`${h.url}/api/verifications`, {
-        method: "POST",
-        // Raw headers, so that both lines go out; a raw list gets no Host of Node's.
-        headers: [
-          "host",
-          new URL(h.url).host,
-          "authorization",
-          auth.authorization,
-          "content-type",
-          "application/json",
-          "idempotency-key",
-          `${key}-1`,
-          "idempotency-key",
-          `${key}-2`,
-        ],
-      });
-      req.on("response", (res) => {
-        let text = "";
-        res.on("data", (chunk: Buffer) => {
-          text += String(chunk);
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      });
-      req.on("error", reject);
-      req.end(JSON.stringify({ account_ref: `idem-${kind}-twice` }));
+    const answer = await rawCreate(["idempotency-key", `${key}-1`, "idempotency-key", `${key}-2`], {
+      account_ref: `idem-${kind}-twice`,
     });
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.text)).toEqual({
@@ -181,6 +157,55 @@ describe.each(DATABASES)("idempotent creation (%s)", (kind) => {
     // The same key once is new: the refusal kept nothing.
     expect((await post(`${key}-1`, {})).status).toBe(201);
   });
+
+  it("reads an Idempotency-Key that comes after 2,000 other header lines", async () => {
+    // Node keeps the first 2,000 lines by default and drops the rest without a word: the key was
+    // lost, and a retried creation made a second verification.
+    const padding = Array.from({ length: 1_990 }, (_, i) => [`x-p${i}`, "1"]).flat();
+    const key = newKey();
+    const first = await rawCreate([...padding, "idempotency-key", key], {});
+    const again = await rawCreate([...padding, "idempotency-key", key], {});
+    expect([first.status, again.status, again.replayed]).toEqual([201, 201, "true"]);
+    expect(again.text).toBe(first.text);
+  });
+
+  /** POST /api/verifications with raw header lines after Host, auth and content type (each sent as given). */
+  function rawCreate(
+    headers: string[],
+    body: unknown,
+  ): Promise<{ status: number; text: string; replayed: string | undefined }> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${h.url}/api/verifications`, {
+        method: "POST",
+        // Raw headers, so that every line goes out as given; a raw list gets no Host of Node's.
+        headers: [
+          "host",
+          new URL(h.url).host,
+          "authorization",
+          auth.authorization,
+          "content-type",
+          "application/json",
+          ...headers,
+        ],
+      });
+      req.on("response", (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => {
+          text += String(chunk);
+        });
+        const replayed = res.headers["idempotent-replayed"];
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text,
+            replayed: Array.isArray(replayed) ? replayed[0] : replayed,
+          }),
+        );
+      });
+      req.on("error", reject);
+      req.end(JSON.stringify(body));
+    });
+  }
 
   it("accepts a key of 255 printable ASCII characters", async () => {
     const key = `${" ~!".repeat(85)}`.replace(/^ /, "x");
