@@ -77,6 +77,14 @@ async function main(argv: string[]): Promise<number> {
   return command.run(invocation);
 }
 
+// A reader that left (`certgate purge | head -1`, a closed log pipe) makes stdout's writes fail
+// with EPIPE, an 'error' event nobody handled: a stack trace and exit 1 after the work was done,
+// which a cron job reads as a failed purge. What is left to print has no reader: it is dropped,
+// and the command ends with its own status. Any other error of stdout still ends the process.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+});
+
 const args = process.argv.slice(2);
 /** `--verbose`, accepted by every command, adds the stack to a failure's one line. */
 const verboseFlag = args.includes("--verbose");
