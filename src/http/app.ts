@@ -177,6 +177,18 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     );
   });
   app.use(async (c, next) => {
+    // A path whose percent-encoding is not UTF-8 (`%ff`) or not encoding at all (`%zz`): Hono
+    // keeps such a segment as written, so DELETE /api/accounts/%ff unbound the account named "%ff",
+    // the one %25ff names. Refused instead, as no path certgate serves can be written so.
+    const url = c.req.url;
+    if (url.includes("%")) {
+      const query = url.indexOf("?");
+      try {
+        decodeURIComponent(query === -1 ? url : url.slice(0, query));
+      } catch {
+        throw new RequestError("invalid_request", "the path is not valid percent-encoded UTF-8");
+      }
+    }
     // One value per query key, on every route: given two, which one counts would be the parser's
     // choice (first wins today), not the caller's. Read with Hono's own parser, as the routes are.
     for (const [key, values] of Object.entries(c.req.queries())) {

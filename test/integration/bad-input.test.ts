@@ -397,6 +397,23 @@ const cases: Case[] = [
     code: "method_not_allowed",
   },
   { name: "DELETE of /healthz", method: "DELETE", path: "/healthz", status: 405, code: "method_not_allowed" },
+  // Hono keeps a segment it cannot decode as written: /api/accounts/%ff named the account "%ff".
+  {
+    name: "an account path of %ff, not UTF-8",
+    method: "DELETE",
+    path: "/api/accounts/%ff",
+    headers: auth,
+    status: 400,
+    code: "invalid_request",
+  },
+  {
+    name: "a verification path of %zz, not percent-encoding",
+    method: "GET",
+    path: "/api/verifications/%zz",
+    headers: auth,
+    status: 400,
+    code: "invalid_request",
+  },
   {
     name: "the sandbox route outside sandbox mode",
     method: "POST",
