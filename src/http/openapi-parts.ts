@@ -122,7 +122,7 @@ export const NOTES: Partial<Record<RequestErrorCode, string>> = {
   refresh_unsupported:
     "a V1 verification: PortOne V1 has no lookup by merchant_uid, so it cannot be refreshed",
   payload_too_large: "a body over 16 KB",
-  unsupported_media_type: "a body not sent as application/json",
+  unsupported_media_type: "a body not sent as application/json in UTF-8, or sent with a Content-Encoding",
 };
 export const NO_QUERY = "any query parameter (this route takes none; error.details.field names it)";
 const STORE_NOTE = `a database fault, answered with Retry-After: ${STORE_RETRY_AFTER_SECONDS}; nothing was half-written, retry`;

@@ -76,6 +76,24 @@ const cases: Case[] = [
     code: "unsupported_media_type",
   },
   {
+    name: "create in a charset other than UTF-8 (read as UTF-8, its bytes would mean something else)",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, "content-type": "application/json; charset=latin1" },
+    body: "{}",
+    status: 415,
+    code: "unsupported_media_type",
+  },
+  {
+    name: "create with a compressed body",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, "content-type": "application/json", "content-encoding": "gzip" },
+    body: "{}",
+    status: 415,
+    code: "unsupported_media_type",
+  },
+  {
     name: "create with no content type",
     method: "POST",
     path: "/api/verifications",
@@ -490,6 +508,19 @@ describe("bad input on every route", () => {
         details: { allowed: allow.split(", ") },
       },
     });
+  });
+
+  it.each([
+    ["application/json; charset=utf-8", {}],
+    ['application/json; charset="UTF-8"', {}],
+    ["application/json", { "content-encoding": "identity" }],
+  ])("takes %s %j: UTF-8 and no encoding are what JSON is", async (type, extra) => {
+    const res = await h.api("/api/verifications", {
+      method: "POST",
+      headers: { ...auth, "content-type": type, ...extra },
+      body: "{}",
+    });
+    expect(res.status).toBe(201);
   });
 
   it("bad input changes nothing stored", async () => {
