@@ -2,9 +2,11 @@
  * Reading the admin API's JSON input, shared by the V1, V2 and shared admin routes, the record
  * builders and the fault registry: one error shape, and messages that never echo the input.
  */
+
 import type { Context } from "hono";
 import type { z } from "zod";
 import { RequestError } from "../core/errors.js";
+import { parseJson } from "../http/json.js";
 import { readBounded } from "../util/bytes.js";
 
 /** `path: message` for each issue; zod's messages name types and options, never input values. */
@@ -69,16 +71,15 @@ export function requestErrorStatus(error: RequestError): 400 | 404 | 413 {
   return error.code === "not_found" ? 404 : error.code === "payload_too_large" ? 413 : 400;
 }
 
-/** The request's JSON body (an empty body is `{}`), or `RequestError("invalid_json")`. */
+/**
+ * The admin request's JSON body (an empty body is `{}`), read as certgate reads its own (I-JSON:
+ * http/json.ts), or `RequestError("invalid_json")`: `{"persona":"adult","persona":"minor"}` made a
+ * minor's record, the last name winning, where the sender may have meant either.
+ */
 export async function readJson(request: Request): Promise<unknown> {
   const text = await readBodyText(request);
   if (text.trim() === "") return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    // JSON.parse's message quotes the input; the input is not ours to echo.
-    throw new RequestError("invalid_json", "body is not JSON");
-  }
+  return parseJson(text);
 }
 
 /**

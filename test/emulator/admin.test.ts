@@ -108,6 +108,8 @@ describe.each(TRANSPORTS)("admin API (%s)", (transport) => {
       ["a YYYYMMDD birthday", JSON.stringify({ person: { name: "a", birthday: "20000101" } })],
       ["a mistyped field", JSON.stringify({ fields: { certified_at: "soon" } })],
       ["a body that is not JSON", "persona=adult"],
+      // JSON.parse keeps the last: a minor's record where the sender may have meant an adult's.
+      ["a name given twice", '{"persona":"adult","persona":"minor"}'],
     ])("answers 400 with a JSON error for %s", async (_, body) => {
       const res = await h.call("/__admin/certifications", {
         method: "POST",
@@ -118,6 +120,8 @@ describe.each(TRANSPORTS)("admin API (%s)", (transport) => {
       expect(await res.json()).toEqual({
         error: { code: expect.stringMatching(/^invalid_(request|json)$/), message: expect.any(String) },
       });
+      // And nothing was created.
+      expect(await (await admin("/certifications")).json()).toEqual({ certifications: [] });
     });
   });
 
