@@ -47,12 +47,26 @@ variable is listed in .env.example).`;
 let databaseUrl = process.env.DATABASE_URL;
 
 async function main(argv: string[]): Promise<number> {
-  const [first = "help"] = argv;
+  const [first = "help", ...others] = argv;
   if (first === "help" || first === "--help" || first === "-h") {
-    process.stdout.write(`${usage(COMMANDS)}\n`);
+    if (others.length === 0) {
+      process.stdout.write(`${usage(COMMANDS)}\n`);
+      return 0;
+    }
+    // `certgate help keys` or `help keys rotate`: that group's or command's help. Anything else
+    // is an unknown command (exit 2), not the general help with exit 0.
+    const group = others.length === 1 ? subcommands(COMMANDS, others[0]) : [];
+    if (group.length > 0) {
+      process.stdout.write(`${group.map(commandHelp).join("\n\n")}\n`);
+      return 0;
+    }
+    const { command, rest } = findCommand(COMMANDS, others);
+    if (rest.length > 0) throw new UsageError(`help takes a command's name only`, "certgate help [command]");
+    process.stdout.write(`${commandHelp(command)}\n`);
     return 0;
   }
   if (first === "--version" || first === "-v" || first === "version") {
+    if (others.length > 0) throw new UsageError(`${first} takes no arguments`, "certgate --version");
     process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }

@@ -46,6 +46,8 @@ describe("certgate follows command-line conventions", { timeout: 120_000 }, () =
     [["serve", "--port", ""], "certgate: --port needs a value", "usage: certgate serve"],
     [["lookup"], "certgate: missing <imp_uid|identityVerificationId>", "usage: certgate lookup <imp_uid"],
     [["keys", "spin"], 'certgate: unknown keys subcommand "spin"', "usage: certgate keys rotate"],
+    [["--version", "--x"], "certgate: --version takes no arguments", "usage: certgate --version"],
+    [["help", "keys", "rotate", "x"], "certgate: help takes a command's name only", "usage: certgate help"],
   ])("%j is a usage error: its line and the usage line on stderr, exit 2", async (args, line, usage) => {
     const { status, stdout, stderr } = await runCertgate(args, { CERTGATE_DATA_DIR: dir });
     expect(status).toBe(2);
@@ -55,6 +57,20 @@ describe("certgate follows command-line conventions", { timeout: 120_000 }, () =
     expect(second?.startsWith(usage)).toBe(true);
     expect(more).toEqual([]);
     expect(stderr).not.toContain("unexpected error");
+  });
+
+  it("help <command> prints that command's help; help of an unknown one is exit 2, not the general help", async () => {
+    const serve = await runCertgate(["help", "serve"], {});
+    expect([serve.status, serve.stdout.split("\n")[0]?.startsWith("usage: certgate serve")]).toEqual([
+      0,
+      true,
+    ]);
+    const bogus = await runCertgate(["help", "bogus"], {});
+    expect([bogus.status, bogus.stdout, bogus.stderr.trim()]).toEqual([
+      2,
+      "",
+      'certgate: unknown command "bogus" (try: certgate help)',
+    ]);
   });
 
   it.each(["serve", "migrate", "purge", "doctor", "lookup", "keys rotate"])(
