@@ -306,6 +306,9 @@ export function redirectResponse(c: Context, outcome: CompletionOutcome) {
   const returnUrl = outcome.verification.returnUrl;
   if (!returnUrl) return completionResponse(c, outcome);
   const target = new URL(returnUrl);
+  // The outcome's parameters are certgate's alone: a return_url that carried `reason=…` of its own
+  // sent a verified person's page a reason, since only the parameters an outcome has are set.
+  for (const name of ["reason", "existing_account_ref"]) target.searchParams.delete(name);
   target.searchParams.set("verification_id", outcome.verification.id);
   target.searchParams.set("status", outcome.verification.status);
   const reason =

@@ -479,6 +479,19 @@ describe.each(API_VERSIONS)("%s", (version) => {
           expect(location.searchParams.get("reason")).toBe("not_certified");
         });
 
+        it("the return_url's own outcome parameters never reach the page: only certgate's", async () => {
+          const v = await prepare({
+            return_url: `${RETURN_ORIGIN}/after?x=1&reason=zz&existing_account_ref=someone&status=verified`,
+          });
+          const location = await redirect(`identityVerificationId=${v.ref}`);
+          expect(location.searchParams.get("x")).toBe("1");
+          expect(location.searchParams.get("status")).toBe("verified");
+          // A verified outcome has no reason and no existing account: a page reading them saw "zz".
+          expect(location.searchParams.getAll("reason")).toEqual([]);
+          expect(location.searchParams.getAll("existing_account_ref")).toEqual([]);
+          expect(location.searchParams.getAll("status")).toEqual(["verified"]);
+        });
+
         it("a READY record redirects with status pending", async () => {
           const v = await prepare(
             { return_url: `${RETURN_ORIGIN}/done` },
