@@ -56,7 +56,7 @@ function secretsOf(databaseUrl: string | undefined): string[] {
 /**
  * Opens (and migrates) the store of `databaseUrl`. With `checkKeys` (the commands whose keyring
  * holds the real secrets and uses them: `serve`, `keys rotate`, `doctor`), also refuses a database
- * whose sealed data is under a key `keyring` does not know ({@link Store.storedKeyIds}); the others
+ * whose sealed data is under a key `keyring` does not know ({@link Store.unknownSealedKeyId}); the others
  * (`migrate`, `purge`, `webhooks`) decrypt and hash nothing, and may run without the secret.
  * @throws StartupError naming DATABASE_URL with the cause in one line; the driver's error is its
  *   `cause`. Or naming CERTGATE_SECRET, with `checkKeys`, for an unknown key.
@@ -89,14 +89,14 @@ export async function openStoreOrExplain(
 }
 
 /**
- * A key id of the store's sealed data ({@link Store.storedKeyIds}) that `keyring` does not know,
- * shortened to the 12 hex characters a key id is (a hash of derived material, never the secret).
+ * A key id of the store's sealed data ({@link Store.unknownSealedKeyId}) that `keyring` does not
+ * know, shortened to the 12 hex characters a key id is (a hash of derived material, never the secret).
  */
 async function unknownStoredKey(store: Store, keyring: Keyring): Promise<string | undefined> {
-  if (store.storedKeyIds === undefined) return undefined;
+  if (store.unknownSealedKeyId === undefined) return undefined;
   // Every key the keyring looks up under (the current one, then the previous ones) names its id.
-  const known = new Set(keyring.lookupHashes({ kind: "ci", value: "key ids" }).map((hash) => hash.keyId));
-  const unknown = (await store.storedKeyIds()).find((id) => !known.has(id));
+  const known = keyring.lookupHashes({ kind: "ci", value: "key ids" }).map((hash) => hash.keyId);
+  const unknown = await store.unknownSealedKeyId(known);
   return unknown === undefined ? undefined : unknown.replaceAll(/[^0-9a-f]/g, "").slice(0, 12);
 }
 

@@ -121,6 +121,8 @@ function checkSqliteCreatable(filename: string, where: string): Check {
 }
 
 function databaseFix(detail: string): string {
+  if (detail.startsWith("CERTGATE_SECRET:"))
+    return "give the old secret back as CERTGATE_SECRET, or list it in CERTGATE_PREVIOUS_SECRETS (then certgate keys rotate)";
   if (/cannot connect|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH/.test(detail))
     return "start the database, or correct the host and port in DATABASE_URL";
   if (/does not exist/.test(detail))

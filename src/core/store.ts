@@ -256,13 +256,15 @@ export interface Store {
    */
   rotateKeys(): Promise<{ reencrypted: number; remainingPersonHashes: number }>;
   /**
-   * The key ids of a sample of what is stored sealed: today the oldest verification with sealed
-   * fields, read without a scan (an empty list when there is none). `certgate` checks them against
-   * its keyring when it opens the store (startup-errors.ts): a secret changed without the old one
-   * among the previous secrets would otherwise serve a 500 for every stored identity, and look up
-   * returning persons under keys that never hashed them. Optional: a Store without it is not checked.
+   * A key id under which some stored identity is sealed that is not among `known`, or undefined
+   * when every sealed field is under a known key. Only rows that still hold a sealed field count (a
+   * purged row keeps its key id and nothing to decrypt). It reads every verification's key id: a
+   * scan, run once when `certgate` opens the store (startup-errors.ts), where a secret changed
+   * without the old one among the previous secrets would otherwise serve a 500 for every stored
+   * identity and look returning persons up under keys that never hashed them. Optional: a Store
+   * without it is not checked.
    */
-  storedKeyIds?(): Promise<string[]>;
+  unknownSealedKeyId?(known: readonly string[]): Promise<string | undefined>;
   /**
    * Claims up to `limit` undelivered outbox events whose next attempt is due, oldest first, by moving
    * their next attempt to `leaseUntil` in the same statement. Two dispatchers (two instances on one

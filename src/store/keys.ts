@@ -2,20 +2,27 @@
 import type { Store } from "../core/store.js";
 import type { StoreContext } from "./context.js";
 
-export function keyMethods(ctx: StoreContext): Pick<Store, "rotateKeys" | "storedKeyIds"> {
+export function keyMethods(ctx: StoreContext): Pick<Store, "rotateKeys" | "unknownSealedKeyId"> {
   const { db, keyring } = ctx;
   return {
-    async storedKeyIds() {
-      // The table's first row with sealed fields (SQLite: rowid order, the oldest; PostgreSQL: heap
-      // order, near it): `keys rotate` reseals every row, a purge keeps the row's key id, so before
-      // a rotation this is under the oldest key in use, after it under the current one.
-      const rows = await db
+    async unknownSealedKeyId(known) {
+      // Every row, not a sample: a rotation interrupted between its batches, or PostgreSQL's heap
+      // order, leaves rows under an old key anywhere in the table.
+      const row = await db
         .selectFrom("verifications")
         .select("enc_key_id")
         .where("enc_key_id", "is not", null)
+        .$if(known.length > 0, (query) => query.where("enc_key_id", "not in", [...known]))
+        .where((eb) =>
+          eb.or([
+            eb("name_enc", "is not", null),
+            eb("birth_date_enc", "is not", null),
+            eb("phone_enc", "is not", null),
+          ]),
+        )
         .limit(1)
-        .execute();
-      return rows.flatMap((row) => (row.enc_key_id === null ? [] : [row.enc_key_id]));
+        .executeTakeFirst();
+      return row?.enc_key_id ?? undefined;
     },
 
     async rotateKeys() {

@@ -279,6 +279,8 @@ describe("other startup failures name their variable", () => {
     expect(doctor.stdout + doctor.stderr).toMatch(
       /CERTGATE_SECRET: the database holds identities sealed under key/,
     );
+    expect(doctor.stdout).toContain("list it in CERTGATE_PREVIOUS_SECRETS");
+    expect(doctor.stdout).not.toContain("correct DATABASE_URL");
     // keys rotate with a previous secret that is not the old one: named, not "unexpected error".
     const rotateWrong = await certgate(["keys", "rotate"], {
       DATABASE_URL: databaseUrl,

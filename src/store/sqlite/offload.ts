@@ -138,7 +138,8 @@ export function offloadingStore(inline: Store, options: WorkerOptions & SqliteOf
   const route =
     <M extends WorkerMethod>(method: M) =>
     (...args: Parameters<NonNullable<Store[M]>>): ReturnType<NonNullable<Store[M]>> => {
-      if (READS.has(method)) return (inline[method] as (...a: unknown[]) => ReturnType<NonNullable<Store[M]>>)(...args);
+      if (READS.has(method))
+        return (inline[method] as (...a: unknown[]) => ReturnType<NonNullable<Store[M]>>)(...args);
       const target = workerForWrite();
       if (target === undefined) return inlineWrite(method, args) as ReturnType<NonNullable<Store[M]>>;
       return target.call(method, args) as ReturnType<NonNullable<Store[M]>>;
@@ -170,7 +171,7 @@ const READS: ReadonlySet<WorkerMethod> = new Set<WorkerMethod>([
   "listExpiredVerifications",
   "webhookBacklog",
   "upstreamDeletionBacklog",
-  "storedKeyIds",
+  "unknownSealedKeyId",
   "ping",
 ]);
 
