@@ -51,7 +51,7 @@ export async function openExistingStore(
   options: { checkKeys?: boolean } = {},
 ): Promise<Store> {
   if (isMissingSqliteFile(databaseUrl)) {
-    // The path may be a mistyped postgres:// URL: masked like one, so a password never shows.
+    // Masked like a URL all the same (a mistyped one with a scheme is refused before: core/database-url.ts).
     throw new StartupError(
       "DATABASE_URL",
       `the SQLite file ${maskDatabaseUrl(databaseUrl)} does not exist, and certgate ${command} creates none (check the path; certgate migrate creates a new database)`,

@@ -47,7 +47,8 @@ variable is listed in .env.example).`;
 let databaseUrl = process.env.DATABASE_URL;
 
 async function main(argv: string[]): Promise<number> {
-  const [first = "help", ...others] = argv;
+  // `--verbose` is every command's (it only adds a failure's stack): not a word of help or --version.
+  const [first = "help", ...others] = argv.filter((arg, i) => i === 0 || arg !== "--verbose");
   if (first === "help" || first === "--help" || first === "-h") {
     if (others.length === 0) {
       process.stdout.write(`${usage(COMMANDS)}\n`);

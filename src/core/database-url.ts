@@ -18,7 +18,15 @@ export function databaseUrlProblem(databaseUrl: unknown): string | undefined {
   if (typeof databaseUrl !== "string" || databaseUrl === "") {
     return "must be a postgres:// URL or a SQLite file path";
   }
+  if (databaseUrl.trim() !== databaseUrl) {
+    return "has spaces at its start or end: a path or URL never does (as given, it would name another file)";
+  }
   if (isPostgresUrl(databaseUrl)) return undefined;
+  // `postgres//host/db`, `postgresql:host/db`: a PostgreSQL URL mistyped, which as a path would make
+  // directories named after its parts, a password among them.
+  if (/^postgres(ql)?(:|\/\/)/i.test(databaseUrl)) {
+    return "looks like a postgres:// URL but is not one (check the :// after postgres)";
+  }
   const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(databaseUrl)?.[1];
   if (scheme === undefined) return undefined;
   return `has the scheme "${scheme.slice(0, 20)}:", which certgate does not open: give a postgres:// (or postgresql://) URL, or a SQLite file as a plain path (./data/certgate.db; a relative path with a colon in its first segment as ./name:…)`;

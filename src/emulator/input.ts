@@ -77,7 +77,14 @@ export function requestErrorStatus(error: RequestError): 400 | 404 | 413 {
  * minor's record, the last name winning, where the sender may have meant either.
  */
 export async function readJson(request: Request): Promise<unknown> {
-  const text = await readBodyText(request);
+  let text: string;
+  try {
+    // Strictly, as certgate decodes its own bodies: a byte that is not UTF-8 is not read as U+FFFD.
+    text = new TextDecoder("utf-8", { fatal: true }).decode(await readBodyBytes(request));
+  } catch (error) {
+    if (error instanceof RequestError) throw error;
+    throw new RequestError("invalid_json", "the body is not valid UTF-8");
+  }
   if (text.trim() === "") return {};
   return parseJson(text);
 }

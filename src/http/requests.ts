@@ -208,8 +208,9 @@ export async function readJson<T>(c: Context, schema: z.ZodType<T>): Promise<T> 
   }
   // The body is read as UTF-8 (JSON's one encoding, RFC 8259): bytes a sender says are in
   // another charset would be silently read as something else, and a compressed body is not JSON.
-  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(type)?.[1];
-  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+  const charsets = [...type.matchAll(/;\s*charset\s*=\s*"?([^";\s]*)/gi)].map((match) => match[1]);
+  const charset = charsets[0];
+  if (charsets.length > 1 || (charset !== undefined && !/^utf-?8$/i.test(charset))) {
     throw new RequestError("unsupported_media_type", "send the body as application/json in UTF-8");
   }
   const encoding = c.req.header("content-encoding");

@@ -1,6 +1,6 @@
 /**
- * The store: choose a backend by URL. `postgres://` / `postgresql://` opens PostgreSQL, anything
- * else is a SQLite file path.
+ * The store: choose a backend by URL. `postgres://` / `postgresql://` opens PostgreSQL, a plain
+ * path a SQLite file; any other scheme is refused (core/database-url.ts).
  */
 
 import { databaseUrlProblem, isPostgresUrl } from "../core/database-url.js";

@@ -233,6 +233,17 @@ describe("configuration", () => {
 describe("DATABASE_URL is a postgres:// URL or a SQLite path, nothing else", () => {
   it.each([
     "postgres:/db.internal:5432/certgate",
+    "postgres//app:hunter2@db.internal/certgate",
+    "postgresql:db.internal/certgate",
+  ])("refuses %s, a postgres:// URL mistyped, never showing its parts", (url) => {
+    const error = refusal({ ...production, DATABASE_URL: url });
+    expect(error.variable).toBe("DATABASE_URL");
+    expect(error.message).toContain("looks like a postgres:// URL but is not one");
+    expect(error.message).not.toContain("db.internal");
+    expect(error.message).not.toContain("hunter2");
+  });
+
+  it.each([
     "pg://db.internal/certgate",
     "mysql://db.internal/certgate",
     "https://db.internal/certgate",

@@ -65,6 +65,13 @@ describe("certgate follows command-line conventions", { timeout: 120_000 }, () =
       0,
       true,
     ]);
+    for (const args of [
+      ["help", "--verbose"],
+      ["--version", "--verbose"],
+      ["help", "serve", "--verbose"],
+    ]) {
+      expect((await runCertgate(args, {})).status).toBe(0);
+    }
     const bogus = await runCertgate(["help", "bogus"], {});
     expect([bogus.status, bogus.stdout, bogus.stderr.trim()]).toEqual([
       2,

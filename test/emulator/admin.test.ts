@@ -97,7 +97,7 @@ describe.each(TRANSPORTS)("admin API (%s)", (transport) => {
       });
     });
 
-    it.each<[string, string]>([
+    it.each<[string, string | Uint8Array]>([
       ["an unknown persona", JSON.stringify({ persona: "celebrity" })],
       [
         "persona and person",
@@ -110,11 +110,20 @@ describe.each(TRANSPORTS)("admin API (%s)", (transport) => {
       ["a body that is not JSON", "persona=adult"],
       // JSON.parse keeps the last: a minor's record where the sender may have meant an adult's.
       ["a name given twice", '{"persona":"adult","persona":"minor"}'],
+      // Read leniently, the byte became U+FFFD inside a name the record kept.
+      [
+        "bytes that are not UTF-8",
+        Buffer.from([
+          ...Buffer.from('{"person":{"name":"'),
+          0xff,
+          ...Buffer.from('","birthday":"2000-01-01"}}'),
+        ]),
+      ],
     ])("answers 400 with a JSON error for %s", async (_, body) => {
       const res = await h.call("/__admin/certifications", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body,
+        body: body as BodyInit,
       });
       expect(res.status).toBe(400);
       expect(await res.json()).toEqual({

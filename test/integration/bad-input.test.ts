@@ -85,6 +85,15 @@ const cases: Case[] = [
     code: "unsupported_media_type",
   },
   {
+    name: "create with two charsets, the second not UTF-8",
+    method: "POST",
+    path: "/api/verifications",
+    headers: { ...auth, "content-type": "application/json; charset=utf-8; charset=latin1" },
+    body: "{}",
+    status: 415,
+    code: "unsupported_media_type",
+  },
+  {
     name: "create with a compressed body",
     method: "POST",
     path: "/api/verifications",

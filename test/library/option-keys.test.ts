@@ -264,7 +264,9 @@ describe("opening a store refuses unknown options and unbounded timeouts before 
     try {
       const error = await refusal(() => openStore({ databaseUrl, keyring }));
       expect(error.variable).toBe("databaseUrl");
-      expect(error.message).toMatch(/postgres:\/\/ .*URL, or a SQLite file as a plain path/);
+      expect(error.message).toMatch(
+        /postgres:\/\/ (.*URL, or a SQLite file as a plain path|URL but is not one)/,
+      );
       expect(existsSync(join(dir, databaseUrl.split(/[:/]/)[0] ?? "none"))).toBe(false);
       expect(existsSync(join(dir, databaseUrl))).toBe(false);
     } finally {
@@ -386,6 +388,12 @@ describe("startCertgate refuses an unknown key of its config and options", () =>
     ["a MySQL database URL", "config.databaseUrl", { databaseUrl: "mysql://db.internal/certgate" }],
     ["a mistyped PostgreSQL URL", "config.databaseUrl", { databaseUrl: "postgres:/db.internal/certgate" }],
     ["no database URL", "config.databaseUrl", { databaseUrl: undefined }],
+    ["a database URL with a leading space", "config.databaseUrl", { databaseUrl: " postgres://db/certgate" }],
+    [
+      "a postgres URL without its colon",
+      "config.databaseUrl",
+      { databaseUrl: "postgres//db.internal/certgate" },
+    ],
   ])("refuses %s, naming the field, before anything is written", async (_, variable, extra, portone) => {
     const dataDir = join(dir, `data-${variable}-${Object.keys(extra).join("-")}`);
     const error = await refusal(() =>
