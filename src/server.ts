@@ -3,7 +3,7 @@
  * {@link Config}. In sandbox mode an emulator runs in the same process: the client reaches it in
  * process, and its admin API and records are served under `/emulator` for the curl walkthrough.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
@@ -19,12 +19,13 @@ import { createMetrics } from "./observability/metrics.js";
 import { createV1Client, createV2Client, type TransportOptions } from "./portone/index.js";
 import { nodeExchange } from "./portone/node-transport.js";
 import { setDefaultExchange } from "./portone/transport.js";
+import { SANDBOX_SECRET_FILE, sandboxSecret } from "./sandbox-secret.js";
 import { createRecoveryJob, type RecoveryJob } from "./service/recovery.js";
 import { startRetention } from "./service/retention.js";
 import { createVerificationService } from "./service/verifications.js";
 import { createWebhookDispatcher } from "./service/webhooks.js";
-import { dataDirFailure, listenFailure, openStoreOrExplain } from "./startup-errors.js";
-import { createKeyring, generateSecret } from "./store/crypto.js";
+import { listenFailure, openStoreOrExplain } from "./startup-errors.js";
+import { createKeyring } from "./store/crypto.js";
 import { packageFile } from "./util/package-files.js";
 
 /** Sandbox-only API key, printed at startup. Production refuses to start without CERTGATE_API_KEYS. */
@@ -177,7 +178,10 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   const load = options.listen === false ? undefined : requestLoad();
   const offload = load && storeOffload(load, logger);
   const store = metrics.instrumentStore(
-    await openStoreOrExplain(config.databaseUrl, keyring, offload, { checkKeys: true }),
+    await openStoreOrExplain(config.databaseUrl, keyring, offload, {
+      checkKeys: true,
+      sandboxSecretFile: config.secret === undefined ? join(config.dataDir, SANDBOX_SECRET_FILE) : undefined,
+    }),
   );
 
   const emulator = sandbox ? createEmulator({ admin: true, realTime: true }) : undefined;
@@ -375,22 +379,4 @@ function loadDemoPage(sandbox: boolean): DemoPage {
       ["demo.css", { type: "text/css; charset=utf-8", body: read("demo.css") }],
     ]),
   };
-}
-
-/** Sandbox only: a secret generated once into the data directory, with a warning. */
-function sandboxSecret(dataDir: string, logger: HttpLogger): string {
-  const file = join(dataDir, "sandbox-secret");
-  const secret = generateSecret();
-  try {
-    if (existsSync(file)) return readFileSync(file, "utf8").trim();
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  } catch (error) {
-    throw dataDirFailure(error, dataDir);
-  }
-  logger.warn(
-    { file },
-    "sandbox mode: generated CERTGATE_SECRET into the data directory; set it yourself in production",
-  );
-  return secret;
 }

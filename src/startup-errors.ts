@@ -65,7 +65,7 @@ export async function openStoreOrExplain(
   databaseUrl: string,
   keyring: Keyring,
   offload?: SqliteOffload,
-  options: { checkKeys?: boolean } = {},
+  options: { checkKeys?: boolean; sandboxSecretFile?: string | undefined } = {},
 ): Promise<Store> {
   let store: Store;
   try {
@@ -80,9 +80,14 @@ export async function openStoreOrExplain(
   });
   if (unknown !== undefined) {
     await store.close().catch(() => undefined);
+    // Sandbox without CERTGATE_SECRET: the secret is the one generated into the data directory, so
+    // a database kept across data directories is the likely cause, not a secret someone changed.
+    const sandbox = options.sandboxSecretFile;
     throw new StartupError(
       "CERTGATE_SECRET",
-      `the database holds identities sealed under key ${unknown}, which neither CERTGATE_SECRET nor CERTGATE_PREVIOUS_SECRETS derives: the secret changed without the old one. Every stored identity would fail to read, and a returning person would not be recognised (one account per person would fail). Give the old secret back, or list it in CERTGATE_PREVIOUS_SECRETS (certgate keys rotate then reseals under the new one)`,
+      sandbox === undefined
+        ? `the database holds identities sealed under key ${unknown}, which neither CERTGATE_SECRET nor CERTGATE_PREVIOUS_SECRETS derives: the secret changed without the old one. Every stored identity would fail to read, and a returning person would not be recognised (one account per person would fail). Give the old secret back, or list it in CERTGATE_PREVIOUS_SECRETS (certgate keys rotate then reseals under the new one)`
+        : `the database holds identities sealed under key ${unknown}, which the sandbox secret generated into ${sandbox} does not derive: the database was made with another data directory's secret. Use that data directory (CERTGATE_DATA_DIR), or set CERTGATE_SECRET to its sandbox-secret`,
     );
   }
   return store;

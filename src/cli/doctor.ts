@@ -4,10 +4,11 @@
  * `ok` or `fail` with what to fix. Never prints a secret: credentials are sent, never shown, and
  * the password of DATABASE_URL is masked.
  */
-import { accessSync, constants, existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { CertgateError, StartupError } from "../core/errors.js";
 import { createEmulator, TEST_MERCHANT } from "../emulator/index.js";
+import { SANDBOX_SECRET_FILE } from "../sandbox-secret.js";
 import { maskDatabaseUrl, openStoreOrExplain } from "../startup-errors.js";
 import { createKeyring } from "../store/crypto.js";
 import { isPostgresUrl } from "../store/index.js";
@@ -73,16 +74,26 @@ async function checkDatabase(config: Config): Promise<Check> {
   if (isMissingSqliteFile(config.databaseUrl)) return checkSqliteCreatable(config.databaseUrl, where);
   try {
     // Opening migrates, as `serve` would at startup: ok means the schema is at the latest migration.
-    // With the secrets serve would use, their keys are checked against the data as serve checks
-    // them; without (sandbox, whose serve generates one), nothing is decrypted or hashed.
+    // With the secrets serve would use (in sandbox mode without CERTGATE_SECRET, the one it
+    // generated into the data directory, if it has), their keys are checked against the data as
+    // serve checks them; with none yet, nothing is decrypted or hashed.
+    const sandboxFile = join(config.dataDir, SANDBOX_SECRET_FILE);
+    const sandboxSecret =
+      config.secret === undefined && existsSync(sandboxFile)
+        ? readFileSync(sandboxFile, "utf8").trim()
+        : undefined;
+    const secret = config.secret ?? sandboxSecret;
     const store = await openStoreOrExplain(
       config.databaseUrl,
       createKeyring({
-        secret: config.secret ?? "doctor-decrypts-and-hashes-nothing-0000",
-        previousSecrets: config.secret === undefined ? [] : config.previousSecrets,
+        secret: secret ?? "doctor-decrypts-and-hashes-nothing-0000",
+        previousSecrets: secret === undefined ? [] : config.previousSecrets,
       }),
       undefined,
-      { checkKeys: config.secret !== undefined },
+      {
+        checkKeys: secret !== undefined,
+        sandboxSecretFile: sandboxSecret === undefined ? undefined : sandboxFile,
+      },
     );
     try {
       await store.ping();

@@ -305,6 +305,26 @@ describe("other startup failures name their variable", () => {
     expect((await certgate(["purge"], { DATABASE_URL: databaseUrl })).status).toBe(0);
   });
 
+  it("CERTGATE_SECRET in sandbox mode: a database made with another data directory's generated secret", async () => {
+    const databaseUrl = join(dir, "sandbox-moved.sqlite");
+    await storeSealedVerification(databaseUrl, "a-secret-of-another-data-directory-000", "sandbox_moved");
+    const dataDir = join(dir, "fresh-data-dir");
+    // No CERTGATE_SECRET: serve generates one into the new data directory, which sealed nothing here.
+    const serve = await certgate(["serve"], {
+      DATABASE_URL: databaseUrl,
+      PORT: "0",
+      CERTGATE_DATA_DIR: dataDir,
+    });
+    expect(serve.status).toBe(1);
+    expect(expectOneLine(serve.stderr)).toMatch(
+      /^certgate: CERTGATE_SECRET: the database holds identities sealed under key [0-9a-f]{12}, which the sandbox secret generated into .*fresh-data-dir\/sandbox-secret does not derive/,
+    );
+    // doctor reads that generated secret as serve does, and says the same.
+    const doctor = await certgate(["doctor"], { DATABASE_URL: databaseUrl, CERTGATE_DATA_DIR: dataDir });
+    expect(doctor.status).not.toBe(0);
+    expect(doctor.stdout).toMatch(/which the sandbox secret generated into .*does not derive/);
+  });
+
   it("--host: the emulator on a host that does not resolve exits 1 naming the flag", async () => {
     const { status, stderr } = await certgate(["emulator", "--port", "0", "--host", "bad host name"], {});
     expect(status).toBe(1);
