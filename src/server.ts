@@ -5,7 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import { type Config, checkConfig } from "./config.js";
 import { wholeNumberOption } from "./core/option-values.js";
@@ -14,7 +13,12 @@ import { checkOptionKeys } from "./core/unknown-fields.js";
 import { createEmulator, type Emulator, TEST_MERCHANT } from "./emulator/index.js";
 import { createHttpApp, type DemoPage, type HttpLogger } from "./http/app.js";
 import { requestLoad, storeOffload } from "./http/load.js";
-import { closeGracefully, configureListener, SHUTDOWN_GRACE_MS } from "./http/node-handler.js";
+import {
+  closeGracefully,
+  configureListener,
+  createHttpServer,
+  SHUTDOWN_GRACE_MS,
+} from "./http/node-handler.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createV1Client, createV2Client, type TransportOptions } from "./portone/index.js";
 import { nodeExchange } from "./portone/node-transport.js";
@@ -230,15 +234,11 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   const server =
     options.listen === false
       ? undefined
-      : serve({
-          fetch: (request, env) => {
-            const serving = app;
-            if (!serving) return new Response(null, { status: 503 });
-            return load ? load.track(async () => serving.fetch(request, env)) : serving.fetch(request, env);
-          },
-          port: config.port,
-          hostname: config.host,
-        });
+      : createHttpServer((request, env) => {
+          const serving = app;
+          if (!serving) return new Response(null, { status: 503 });
+          return load ? load.track(async () => serving.fetch(request, env)) : serving.fetch(request, env);
+        }, config.host).listen(config.port, config.host);
   let port = config.port;
   if (server) {
     configureListener(server);

@@ -10,11 +10,11 @@
  * Also what the server certgate itself listens on needs (server.ts): {@link configureListener} and
  * {@link closeGracefully}.
  */
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { getRequestListener } from "@hono/node-server";
 import type { Hono } from "hono";
-import { clientErrorAnswer } from "./responses.js";
+import { clientErrorAnswer, clientErrorBody } from "./responses.js";
 
 /**
  * `app` as a Node `(req, res)` listener, to mount certgate inside Express, Fastify or `http.createServer`.
@@ -84,5 +84,50 @@ export function closeGracefully(server: object, graceMs: number): Promise<void> 
       resolve();
     });
     http.closeIdleConnections?.();
+  });
+}
+
+/**
+ * The HTTP server `certgate serve` listens with: `fetch` behind @hono/node-server's request
+ * listener, as its `serve()` would build it, plus certgate's JSON error for the requests that
+ * listener or Node refuses before any route sees them, where they got an empty 400 or a closed
+ * socket: an HTTP/1.1 request without `Host` (Node's own check, turned off for this), a target that
+ * is neither a path nor an absolute http(s) URL (`GET *`, `OPTIONS *`) or a Host header that is no
+ * host, and `CONNECT`, which certgate does not serve (405). Not listening yet: call `listen`.
+ */
+export function createHttpServer(
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+  hostname: string,
+): Server {
+  const listener = getRequestListener(fetch, {
+    hostname,
+    // The listener's own refusals (the target or Host it cannot make a URL of) come here.
+    errorHandler: () => jsonError(400, "invalid_request", "the request's target or Host header is not valid"),
+  });
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    // HTTP/1.1 requires Host (RFC 9112 §3.2); Node's check answered it with an empty 400.
+    if (req.httpVersion === "1.1" && req.headers.host === undefined) {
+      const { status, body } = clientErrorBody("MISSING_HOST");
+      res
+        .writeHead(status, {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          connection: "close",
+        })
+        .end(body);
+      return;
+    }
+    void listener(req, res);
+  });
+  server.on("connect", (_req: IncomingMessage, socket: Duplex) => {
+    socket.end(clientErrorAnswer("CONNECT"));
+  });
+  return server;
+}
+
+function jsonError(status: number, code: string, message: string): Response {
+  return new Response(JSON.stringify({ error: { code, message } }), {
+    status,
+    headers: { "content-type": "application/json" },
   });
 }

@@ -270,15 +270,28 @@ function foreignClientError(err: unknown): MappedError | undefined {
  * status line. `code` is the parser's error code (`HPE_HEADER_OVERFLOW`, …). The connection closes.
  */
 export function clientErrorAnswer(code: string | undefined): string {
-  const [status, reason, message] =
-    code === "HPE_HEADER_OVERFLOW"
-      ? [431, "Request Header Fields Too Large", "the request's headers are too large"]
-      : code === "ERR_HTTP_REQUEST_TIMEOUT" || code === "ERR_HTTP_HEADERS_TIMEOUT"
-        ? [408, "Request Timeout", "the request did not arrive in time"]
-        : [400, "Bad Request", "the request is not valid HTTP"];
+  const { status, reason, body } = clientErrorBody(code);
   // ASCII only, so its length is its byte count.
-  const body = JSON.stringify({ error: { code: "invalid_request", message } });
   return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * {@link clientErrorAnswer}'s status and JSON body. Besides the parser's codes, `MISSING_HOST` (an
+ * HTTP/1.1 request without Host) and `CONNECT` (a method certgate never serves: 405) from
+ * http/node-handler.ts.
+ */
+export function clientErrorBody(code: string | undefined): { status: number; reason: string; body: string } {
+  const [status, reason, errorCode, message] =
+    code === "HPE_HEADER_OVERFLOW"
+      ? [431, "Request Header Fields Too Large", "invalid_request", "the request's headers are too large"]
+      : code === "ERR_HTTP_REQUEST_TIMEOUT" || code === "ERR_HTTP_HEADERS_TIMEOUT"
+        ? [408, "Request Timeout", "invalid_request", "the request did not arrive in time"]
+        : code === "MISSING_HOST"
+          ? [400, "Bad Request", "invalid_request", "an HTTP/1.1 request needs a Host header"]
+          : code === "CONNECT"
+            ? [405, "Method Not Allowed", "method_not_allowed", '"CONNECT" is not served here']
+            : [400, "Bad Request", "invalid_request", "the request is not valid HTTP"];
+  return { status, reason, body: JSON.stringify({ error: { code: errorCode, message } }) };
 }
 
 /** Hono `onError` handler: {@link toErrorResponse}'s mapping, answered through `c`. */

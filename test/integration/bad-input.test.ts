@@ -461,6 +461,19 @@ describe("bad input on every route", () => {
     await h?.close();
   });
 
+  /** `request` written as is on a new connection, and everything the server answers until it closes. */
+  function raw(request: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(h.url).port), "127.0.0.1", () => socket.end(request));
+      let text = "";
+      socket.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+  }
+
   it.each(cases)("$name → $status $code", async ({ method, path, headers, body, status, code }) => {
     const res = await h.api(path, {
       method,
@@ -481,22 +494,31 @@ describe("bad input on every route", () => {
       `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
       431,
     ],
+    // These three got an empty 400 (Node's Host check, @hono/node-server's URL check).
+    ["an HTTP/1.1 request without Host", "GET /healthz HTTP/1.1\r\n\r\n", 400],
+    ["the asterisk target", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 400],
+    ["a Host header that is no host", "GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n", 400],
   ])("%s, refused by Node's parser → %s with certgate's JSON error", async (_, request, status) => {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(new URL(h.url).port), "127.0.0.1", () => socket.end(request));
-      let text = "";
-      socket.on("data", (chunk: Buffer) => {
-        text += chunk.toString();
-      });
-      socket.on("end", () => resolve(text));
-      socket.on("error", reject);
-    });
+    const answer = await raw(request);
     const [head = "", body = ""] = answer.split("\r\n\r\n");
     expect(head.split("\r\n")[0]).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
     expect(head.toLowerCase()).toContain("content-type: application/json");
     expect(errorBody.parse(JSON.parse(body)).error.code).toBe("invalid_request");
     // And the server goes on serving.
     expect((await h.api("/healthz")).status).toBe(200);
+  });
+
+  it("CONNECT, which certgate never serves, is 405 with certgate's JSON error (the socket was closed)", async () => {
+    const answer = await raw("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+    const [head = "", body = ""] = answer.split("\r\n\r\n");
+    expect(head.split("\r\n")[0]).toBe("HTTP/1.1 405 Method Not Allowed");
+    expect(errorBody.parse(JSON.parse(body)).error.code).toBe("method_not_allowed");
+    expect((await h.api("/healthz")).status).toBe(200);
+  });
+
+  it("an HTTP/1.0 request without Host is still served", async () => {
+    const answer = await raw("GET /healthz HTTP/1.0\r\n\r\n");
+    expect(answer.split("\r\n")[0]).toMatch(/^HTTP\/1\.1 200 /);
   });
 
   it.each([
