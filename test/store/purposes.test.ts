@@ -4,59 +4,24 @@
  * races it), keeps nothing of another person, and an expected identity's keyed hashes survive
  * `rotateKeys` while the old secret is in the keyring (and fail closed once it is not).
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { VerifiedIdentity } from "../../src/core/identity.js";
 import type { Store } from "../../src/core/store.js";
 import type { CompletionDecision, NewVerification } from "../../src/core/verification.js";
-import { createKeyring, type Keyring } from "../../src/store/crypto.js";
-import { openPostgresStore } from "../../src/store/postgres/index.js";
-import { openSqliteStore } from "../../src/store/sqlite/index.js";
-import {
-  adminQuery,
-  ciOf,
-  makeIdentity,
-  makeVerification,
-  NOW,
-  POSTGRES_URL,
-  uid,
-  verified,
-} from "./fixtures.js";
+import { createKeyring } from "../../src/store/crypto.js";
+import { ciOf, makeIdentity, makeVerification, NOW, uid, verified } from "./fixtures.js";
+import { type Cleanups, reopenablePostgres, reopenableSqlite } from "./reopenable.js";
 
 const SECRET = "purposes-store-secret-00000000000000000";
 const OLD_SECRET = "purposes-store-old-secret-000000000000";
 
-type Open = (keyring: Keyring) => Promise<Store>;
-
-const cleanups: (() => Promise<void>)[] = [];
+const cleanups: Cleanups = [];
 afterAll(async () => {
   for (const cleanup of cleanups) await cleanup();
 });
 
-function sqlite(): Open {
-  const dir = mkdtempSync(join(tmpdir(), "certgate-purposes-"));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  return (keyring) => openSqliteStore({ filename: join(dir, "certgate.db"), keyring });
-}
-
-function postgres(): Open {
-  const schema = `cg_purposes_${randomBytes(6).toString("hex")}`;
-  let created: Promise<void> | undefined;
-  cleanups.push(() => adminQuery(`drop schema if exists ${schema} cascade`));
-  return async (keyring) => {
-    created ??= adminQuery(`create schema ${schema}`);
-    await created;
-    return openPostgresStore({
-      connectionString: POSTGRES_URL,
-      keyring,
-      options: `-c search_path=${schema}`,
-      max: 10,
-    });
-  };
-}
+const sqlite = () => reopenableSqlite("purposes", cleanups);
+const postgres = () => reopenablePostgres("purposes", cleanups, 10);
 
 describe.each([
   ["sqlite", sqlite],

@@ -5,54 +5,24 @@
  * the first rows under the new key and later ones under the old), and nothing for a purged row,
  * which keeps its key id but holds nothing to decrypt. SQLite and PostgreSQL.
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Store } from "../../src/core/store.js";
 import { createKeyring, type Keyring } from "../../src/store/crypto.js";
-import { openPostgresStore } from "../../src/store/postgres/index.js";
-import { openSqliteStore } from "../../src/store/sqlite/index.js";
-import { adminQuery, makeIdentity, makeVerification, NOW, POSTGRES_URL, uid, verified } from "./fixtures.js";
+import { makeIdentity, makeVerification, NOW, uid, verified } from "./fixtures.js";
+import { type Cleanups, type Reopen, reopenablePostgres, reopenableSqlite } from "./reopenable.js";
 
 const NEW = createKeyring({ secret: "sealed-keys-new-secret-00000000000000" });
 const OLD = createKeyring({ secret: "sealed-keys-old-secret-11111111111111" });
 
-const cleanups: (() => Promise<void>)[] = [];
+const cleanups: Cleanups = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/** Opens the same database under `keyring`, as each instance or restart would. */
-type Open = (keyring: Keyring) => Promise<Store>;
-
-function sqlite(): Open {
-  const dir = mkdtempSync(join(tmpdir(), "certgate-sealed-keys-"));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  return (keyring) => openSqliteStore({ filename: join(dir, "certgate.db"), keyring });
-}
-
-function postgres(): Open {
-  const schema = `cg_sealed_${randomBytes(6).toString("hex")}`;
-  let created: Promise<unknown> | undefined;
-  cleanups.push(async () => {
-    await adminQuery(`drop schema if exists ${schema} cascade`);
-  });
-  return async (keyring) => {
-    created ??= adminQuery(`create schema ${schema}`);
-    await created;
-    return openPostgresStore({
-      connectionString: POSTGRES_URL,
-      keyring,
-      options: `-c search_path=${schema}`,
-      max: 2,
-    });
-  };
-}
+const sqlite = () => reopenableSqlite("sealed", cleanups);
+const postgres = () => reopenablePostgres("sealed", cleanups, 2);
 
 /** One verified verification, its identity sealed under `keyring`'s current key. */
-async function sealOne(open: Open, keyring: Keyring): Promise<string> {
+async function sealOne(open: Reopen, keyring: Keyring): Promise<string> {
   const store = await open(keyring);
   try {
     const v = makeVerification();

@@ -1,0 +1,43 @@
+/**
+ * A database a suite opens again and again, each time under the keyring it gives (as each restart
+ * or instance would): a SQLite file in a temp directory, or a fresh PostgreSQL schema. Each factory
+ * adds its removal to `cleanups`, which the suite runs after all.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Store } from "../../src/core/store.js";
+import type { Keyring } from "../../src/store/crypto.js";
+import { openPostgresStore } from "../../src/store/postgres/index.js";
+import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { adminQuery, POSTGRES_URL } from "./fixtures.js";
+
+/** Opens the suite's database under `keyring`. */
+export type Reopen = (keyring: Keyring) => Promise<Store>;
+
+export type Cleanups = (() => Promise<void>)[];
+
+/** A SQLite file in a temp directory named after `name`. */
+export function reopenableSqlite(name: string, cleanups: Cleanups): Reopen {
+  const dir = mkdtempSync(join(tmpdir(), `certgate-${name}-`));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  return (keyring) => openSqliteStore({ filename: join(dir, "certgate.db"), keyring });
+}
+
+/** A PostgreSQL schema of its own, created on the first open; pools of `max` connections. */
+export function reopenablePostgres(name: string, cleanups: Cleanups, max: number): Reopen {
+  const schema = `cg_${name}_${randomBytes(6).toString("hex")}`;
+  let created: Promise<void> | undefined;
+  cleanups.push(() => adminQuery(`drop schema if exists ${schema} cascade`));
+  return async (keyring) => {
+    created ??= adminQuery(`create schema ${schema}`);
+    await created;
+    return openPostgresStore({
+      connectionString: POSTGRES_URL,
+      keyring,
+      options: `-c search_path=${schema}`,
+      max,
+    });
+  };
+}
