@@ -7,7 +7,7 @@ import { databaseUrlProblem } from "./core/database-url.js";
 import { ConfigError } from "./core/errors.js";
 import { isHttpUrl } from "./core/http-url.js";
 import { wholeNumberOption } from "./core/option-values.js";
-import { webhookSecretBytes } from "./portone/webhook.js";
+import { webhookSecretProblem } from "./portone/webhook.js";
 
 /**
  * Everything `startCertgate` needs, validated: each field is one variable of the contract.
@@ -136,12 +136,7 @@ export function checkConfig(config: Config): void {
     if (!isHttpUrl(config.webhookUrl)) fail("webhookUrl", "must be an absolute http(s) URL");
     if (config.webhookSecret === undefined) fail("webhookSecret", "is required with webhookUrl");
   }
-  if (config.webhookSecret !== undefined) {
-    try {
-      webhookSecretBytes(config.webhookSecret);
-    } catch (error) {
-      if (error instanceof ConfigError) fail("webhookSecret", error.problem);
-      throw error;
-    }
-  }
+  const webhookProblem =
+    config.webhookSecret === undefined ? undefined : webhookSecretProblem(config.webhookSecret);
+  if (webhookProblem !== undefined) fail("webhookSecret", webhookProblem);
 }

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import type { Config } from "../config.js";
 import { databaseUrlProblem } from "../core/database-url.js";
 import { ConfigError } from "../core/errors.js";
-import { webhookSecretBytes } from "../portone/webhook.js";
+import { webhookSecretProblem } from "../portone/webhook.js";
 import { refuseUnknownVariables } from "./variables.js";
 
 export type { Config } from "../config.js";
@@ -143,17 +143,9 @@ export function loadConfig(env: Env): Config {
       "is required (whsec_<base64>, or 24+ characters) when CERTGATE_WEBHOOK_URL is set",
     );
   }
-  if (webhookSecret !== undefined) {
-    try {
-      webhookSecretBytes(webhookSecret);
-    } catch (error) {
-      // The signer's own rule (a whsec_ secret that is not base64 would fail every delivery).
-      if (error instanceof ConfigError) {
-        throw new ConfigError("CERTGATE_WEBHOOK_SECRET", error.problem);
-      }
-      throw error;
-    }
-  }
+  // The signer's own rule (a whsec_ secret that is not base64 would fail every delivery).
+  const webhookProblem = webhookSecret === undefined ? undefined : webhookSecretProblem(webhookSecret);
+  if (webhookProblem !== undefined) throw new ConfigError("CERTGATE_WEBHOOK_SECRET", webhookProblem);
 
   const databaseUrl = get("DATABASE_URL") ?? `${dataDir}/certgate.sqlite`;
   const databaseProblem = databaseUrlProblem(databaseUrl);

@@ -4,11 +4,11 @@
  * `ok` or `fail` with what to fix. Never prints a secret: credentials are sent, never shown, and
  * the password of DATABASE_URL is masked.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { CertgateError, StartupError } from "../core/errors.js";
 import { createEmulator, TEST_MERCHANT } from "../emulator/index.js";
-import { SANDBOX_SECRET_FILE } from "../sandbox-secret.js";
+import { existingSandboxSecret, SANDBOX_SECRET_FILE } from "../sandbox-secret.js";
 import { maskDatabaseUrl, openStoreOrExplain } from "../startup-errors.js";
 import { createKeyring } from "../store/crypto.js";
 import { isPostgresUrl } from "../store/index.js";
@@ -78,10 +78,7 @@ async function checkDatabase(config: Config): Promise<Check> {
     // generated into the data directory, if it has), their keys are checked against the data as
     // serve checks them; with none yet, nothing is decrypted or hashed.
     const sandboxFile = join(config.dataDir, SANDBOX_SECRET_FILE);
-    const sandboxSecret =
-      config.secret === undefined && existsSync(sandboxFile)
-        ? readFileSync(sandboxFile, "utf8").trim()
-        : undefined;
+    const sandboxSecret = config.secret === undefined ? existingSandboxSecret(config.dataDir) : undefined;
     const secret = config.secret ?? sandboxSecret;
     const store = await openStoreOrExplain(
       config.databaseUrl,

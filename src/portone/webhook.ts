@@ -101,6 +101,21 @@ export function webhookSecretBytes(secret: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
+ * Why `secret` cannot sign webhooks ({@link webhookSecretBytes}'s rule), or undefined when it can:
+ * for a configuration that names the secret its own way (`CERTGATE_WEBHOOK_SECRET`,
+ * `config.webhookSecret`).
+ */
+export function webhookSecretProblem(secret: unknown): string | undefined {
+  try {
+    webhookSecretBytes(secret as string);
+    return undefined;
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problem;
+    throw error;
+  }
+}
+
+/**
  * The replay window of `input`, checked first: a tolerance of NaN or a `now` of an invalid Date would
  * make every comparison false, and so accept a delivery of any age. Answers whether a delivery
  * signed at a timestamp (seconds) is within it.
