@@ -208,16 +208,24 @@ export interface Store {
     leaseUntil: Date;
     createdBefore: Date;
   }): Promise<RecoveryClaim[]>;
-  /** Sets when a still-pending verification is checked next (no-op once it has finished). */
-  scheduleRecoveryCheck(input: { verificationId: string; nextCheckAt: Date }): Promise<void>;
+  /**
+   * Sets when a still-pending verification is checked next, if the claim that made check number
+   * `checks` ({@link RecoveryClaim.checks}) is still the last: a no-op once it has finished, or once
+   * another instance claimed it after this claimer's lease ran out (its own lease is not cut short).
+   */
+  scheduleRecoveryCheck(input: { verificationId: string; nextCheckAt: Date; checks: number }): Promise<void>;
   /**
    * Claims up to `limit` owed upstream deletions ({@link CompletionInput.upstreamDeletionDueAt})
    * due at `now`, the longest due first, by moving each to `leaseUntil` and counting the attempt in
    * the same statement: as {@link Store.claimRecoveryChecks}, one instance at a time per deletion.
    */
   claimUpstreamDeletions(input: { now: Date; limit: number; leaseUntil: Date }): Promise<UpstreamDeletion[]>;
-  /** Sets when an owed deletion is tried next (no-op once it is settled). */
-  scheduleUpstreamDeletion(input: { upstreamId: string; dueAt: Date }): Promise<void>;
+  /**
+   * Sets when an owed deletion is tried next, if the claim that made attempt number `attempts`
+   * ({@link UpstreamDeletion.attempts}) is still the last: a no-op once it is settled, or once another
+   * instance claimed it after this claimer's lease ran out.
+   */
+  scheduleUpstreamDeletion(input: { upstreamId: string; dueAt: Date; attempts: number }): Promise<void>;
   /**
    * Settles an owed deletion: PortOne's copy is gone — deleted now (`how: "deleted"`), or already
    * (`"not_found"`: PortOne answered 404). Writes an `upstream.deleted` audit event on its

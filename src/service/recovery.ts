@@ -145,7 +145,8 @@ export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
           );
           return false;
         } finally {
-          // A finished verification is left alone by the statement itself.
+          // A finished verification is left alone by the statement itself, and so is one another
+          // instance claimed after this one's lease ran out (`checks` is this claim's count).
           const nextCheckAt = nextRecoveryCheckAt({
             checks,
             now: now(),
@@ -153,7 +154,7 @@ export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
             schedule,
           });
           await store
-            .scheduleRecoveryCheck({ verificationId: verification.id, nextCheckAt })
+            .scheduleRecoveryCheck({ verificationId: verification.id, nextCheckAt, checks })
             .catch(() => undefined); // the lease runs out instead
         }
       }),
@@ -180,7 +181,7 @@ export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
             "upstream deletion failed; tried again later",
           );
           const dueAt = nextUpstreamDeletionAt({ attempts, now: now() });
-          await store.scheduleUpstreamDeletion({ upstreamId, dueAt }).catch(() => undefined); // the lease runs out instead
+          await store.scheduleUpstreamDeletion({ upstreamId, dueAt, attempts }).catch(() => undefined); // the lease runs out instead
           return false;
         }
       }),

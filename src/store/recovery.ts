@@ -48,12 +48,14 @@ export function recoveryMethods(
       return rows.map((row) => ({ verification: toRecord(row), checks: Number(row.recovery_checks) }));
     },
 
-    async scheduleRecoveryCheck({ verificationId, nextCheckAt }) {
+    async scheduleRecoveryCheck({ verificationId, nextCheckAt, checks }) {
+      // The count the claim made is its fencing token: a later claim counted one more.
       await db
         .updateTable("verifications")
         .set({ next_check_at: msOf(nextCheckAt) })
         .where("id", "=", verificationId)
         .where("status", "=", "pending")
+        .where("recovery_checks", "=", checks)
         .execute();
     },
 

@@ -44,11 +44,13 @@ export function upstreamDeletionMethods(
       }));
     },
 
-    async scheduleUpstreamDeletion({ upstreamId, dueAt }) {
+    async scheduleUpstreamDeletion({ upstreamId, dueAt, attempts }) {
+      // The count the claim made is its fencing token (recovery.ts): a later claim counted one more.
       await db
         .updateTable("upstream_deletions")
         .set({ due_at: msOf(dueAt) })
         .where("upstream_id", "=", upstreamId)
+        .where("attempts", "=", attempts)
         .execute();
     },
 

@@ -3,7 +3,8 @@
  * thread and on its worker thread) and PostgreSQL: the completion that consumes a record owes its
  * deletion in its own transaction — only that one, never a replay, another verification's record or
  * a completion not asked to — and the deletion is claimed under a lease, rescheduled and settled
- * with an `upstream.deleted` audit event, once.
+ * with an `upstream.deleted` audit event, once; a claimer whose lease ran out reschedules nothing another
+ * instance claimed since (nor, the same way, a recovery check).
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -125,7 +126,7 @@ describe.each([
     // Leased for a minute: no one claims it meanwhile.
     expect(await claim(store, later(MINUTE - 1))).toEqual([]);
     // Failed: tried again when the store is told, not before.
-    await store.scheduleUpstreamDeletion({ upstreamId, dueAt: later(5 * MINUTE) });
+    await store.scheduleUpstreamDeletion({ upstreamId, dueAt: later(5 * MINUTE), attempts: 1 });
     expect(await claim(store, later(2 * MINUTE))).toEqual([]);
     expect(await claim(store, later(5 * MINUTE))).toEqual([
       { upstreamId, verificationId: v.id, attempts: 2 },
@@ -139,6 +140,44 @@ describe.each([
     const audit = (await store.listAuditEvents(v.id)).filter((e) => e.type === "upstream.deleted");
     expect(audit.map((e) => e.data)).toEqual([{ api_version: "v1", attempts: 2, upstream: "deleted" }]);
     expect(audit[0]?.createdAt).toEqual(later(5 * MINUTE));
+  });
+
+  it("a claimer whose lease ran out cannot reschedule what another claimed since", async () => {
+    const store = await open();
+    const upstreamId = uid("imp");
+    await complete(store, upstreamId, NOW);
+    const [slow] = await claim(store, NOW);
+    // The slow claimer's lease ran out; another instance claims (attempt 2), leased until 3 min.
+    const [fast] = await claim(store, later(2 * MINUTE));
+    expect([slow?.attempts, fast?.attempts]).toEqual([1, 2]);
+    // The slow one fails and would reschedule at 2 min 30 s: inside the other's lease.
+    await store.scheduleUpstreamDeletion({ upstreamId, dueAt: later(2.5 * MINUTE), attempts: 1 });
+    expect(await claim(store, later(2.5 * MINUTE))).toEqual([]);
+    // The current claimer's reschedule holds.
+    await store.scheduleUpstreamDeletion({ upstreamId, dueAt: later(10 * MINUTE), attempts: 2 });
+    expect(await claim(store, later(9 * MINUTE))).toEqual([]);
+    expect((await claim(store, later(10 * MINUTE))).map((c) => c.attempts)).toEqual([3]);
+  });
+
+  it("the same holds for recovery checks of pending V2 verifications", async () => {
+    const store = await open();
+    const v = makeVerification({ apiVersion: "v2", boundId: uid("idv") });
+    await store.createVerification(v);
+    const claimChecks = (at: Date) =>
+      store.claimRecoveryChecks({
+        now: at,
+        limit: 10,
+        leaseUntil: new Date(at.getTime() + MINUTE),
+        createdBefore: at,
+      });
+    const [slow] = await claimChecks(NOW);
+    const [fast] = await claimChecks(later(2 * MINUTE));
+    expect([slow?.checks, fast?.checks]).toEqual([1, 2]);
+    await store.scheduleRecoveryCheck({ verificationId: v.id, nextCheckAt: later(2.5 * MINUTE), checks: 1 });
+    expect(await claimChecks(later(2.5 * MINUTE))).toEqual([]);
+    await store.scheduleRecoveryCheck({ verificationId: v.id, nextCheckAt: later(5 * MINUTE), checks: 2 });
+    expect(await claimChecks(later(4 * MINUTE))).toEqual([]);
+    expect((await claimChecks(later(5 * MINUTE))).map((c) => c.checks)).toEqual([3]);
   });
 
   it("claims the longest due first, at most `limit`", async () => {
