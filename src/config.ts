@@ -7,6 +7,7 @@ import { databaseUrlProblem } from "./core/database-url.js";
 import { ConfigError } from "./core/errors.js";
 import { isHttpUrl } from "./core/http-url.js";
 import { wholeNumberOption } from "./core/option-values.js";
+import { returnOriginProblem } from "./http/app-options.js";
 import { webhookSecretProblem } from "./portone/webhook.js";
 
 /**
@@ -111,6 +112,11 @@ export function checkConfig(config: Config): void {
     fail("apiKeys", "must be keys of 16 or more characters");
   }
   if (production && config.apiKeys.length === 0) fail("apiKeys", "needs a key in production mode");
+  // A string here (CERTGATE_RETURN_ORIGINS without `.split(",")`) was matched as a substring.
+  if (!Array.isArray(config.returnOrigins))
+    fail("returnOrigins", "must be an array of origins ([] for none)");
+  const originProblem = config.returnOrigins.map(returnOriginProblem).find((p) => p !== undefined);
+  if (originProblem !== undefined) fail("returnOrigins", originProblem);
   const { portone } = config;
   const v1 = [portone.apiKey, portone.apiSecret, portone.impCode].every(
     (value) => typeof value === "string" && value,

@@ -25,3 +25,36 @@ export function wholeNumberOption(
   }
   return value;
 }
+
+/**
+ * `value`, when it is `true` or `false`; `undefined` stays undefined (the default). A string such
+ * as `"false"` (an environment variable passed as is) would otherwise read as on, or `"true"` as
+ * off where the code asks `=== true`.
+ * @throws ConfigError naming `name` otherwise.
+ */
+export function booleanOption(name: string, value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === "boolean") return value;
+  throw new ConfigError(name, "must be true or false");
+}
+
+/**
+ * `value`, when it is a function; `undefined` stays undefined (the default).
+ * @throws ConfigError naming `name` otherwise (not a TypeError on the first call that uses it).
+ */
+export function functionOption<T extends (...args: never[]) => unknown>(
+  name: string,
+  value: T | undefined,
+): T | undefined {
+  if (value === undefined || typeof value === "function") return value;
+  throw new ConfigError(name, "must be a function");
+}
+
+/**
+ * Checks that a factory's argument is an options object (not missing, null, an array or a string).
+ * @throws ConfigError naming `name` otherwise.
+ */
+export function optionsObject(name: string, value: unknown): asserts value is object {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ConfigError(name, "must be an object of options");
+  }
+}

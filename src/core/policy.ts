@@ -285,6 +285,10 @@ function objectOrThrow(value: unknown, what: string): Record<string, unknown> {
 
 /** Largest accepted age bound; anything above is a typo, not a policy. */
 export const MAX_POLICY_AGE = 150;
+/** Longest freshness window: a day. A record older than that is not a verification of now. */
+export const MAX_FRESHNESS_SECONDS = 86_400;
+/** Largest tolerance for a record dated ahead of this clock: an hour, for clock skew only. */
+export const MAX_FUTURE_TOLERANCE_SECONDS = 3_600;
 
 /** A field of {@link Policy} as {@link validatePolicy} names it by default (a dotted camelCase path). */
 export type PolicyField =
@@ -332,10 +336,15 @@ export function validatePolicy(
   if (policy.minAge && policy.maxAge && !(policy.minAge.age <= policy.maxAge.age)) {
     problems.push(`${name("minAge.age")} must not exceed ${name("maxAge.age")}`);
   }
-  for (const field of ["freshnessSeconds", "futureToleranceSeconds"] as const) {
+  // The HTTP API's bounds, for every caller: from JavaScript `freshnessSeconds: 1e15` verified a
+  // record certified ten years ago, and `futureToleranceSeconds: 1e15` one dated ten years ahead.
+  for (const [field, max] of [
+    ["freshnessSeconds", MAX_FRESHNESS_SECONDS],
+    ["futureToleranceSeconds", MAX_FUTURE_TOLERANCE_SECONDS],
+  ] as const) {
     const value = policy[field];
-    if (!Number.isSafeInteger(value) || value < 0)
-      problems.push(`${name(field)} must be a non-negative integer`);
+    if (!Number.isInteger(value) || value < 0 || value > max)
+      problems.push(`${name(field)} must be an integer from 0 to ${max}`);
   }
   if (policy.judgeAgeAt !== "verification" && policy.judgeAgeAt !== "now") {
     problems.push(`${name("judgeAgeAt")} must be "verification" or "now"`);

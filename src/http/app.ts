@@ -6,9 +6,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { ConfigError, RequestError, StoreError } from "../core/errors.js";
-import { checkOptionKeys, quoteName } from "../core/unknown-fields.js";
+import { quoteName } from "../core/unknown-fields.js";
 import { requestIdFrom, runWithRequestId } from "../observability/request-context.js";
-import type { VerificationService } from "../service/verifications.js";
+import { guardedLogger } from "../util/guarded-logger.js";
+import { checkHttpAppOptions, type HttpAppOptions } from "./app-options.js";
 import {
   fingerprintOf,
   headerTimes,
@@ -19,13 +20,7 @@ import {
 import { openApiDocument } from "./openapi.js";
 import { callOf, setRequestId } from "./request-id.js";
 import { BODY_LIMIT_BYTES, bodyTooLarge, parse, readJson, refuseBody, toCreateInput } from "./requests.js";
-import {
-  completionResponse,
-  createErrorHandler,
-  type ErrorLogger,
-  errorResponse,
-  redirectResponse,
-} from "./responses.js";
+import { completionResponse, createErrorHandler, errorResponse, redirectResponse } from "./responses.js";
 import {
   accountRefParam,
   completeV1Body,
@@ -36,64 +31,11 @@ import {
   noQuery,
   verificationIdParam,
 } from "./schemas.js";
-import { createdView, merchantView, type SdkParameters } from "./views.js";
+import { createdView, merchantView } from "./views.js";
 
+export type { DemoPage, HttpAppOptions, HttpLogger } from "./app-options.js";
 export { BODY_LIMIT_BYTES } from "./requests.js";
 export type { SdkParameters, V2SdkOptions } from "./views.js";
-
-export interface HttpLogger extends ErrorLogger {
-  info(fields: Record<string, unknown>, message: string): void;
-}
-
-/**
- * What {@link createHttpApp} serves with: the service, the merchant's keys and origins, the SDK parameters.
- *
- * @example
- * import { createHttpApp, type HttpAppOptions } from "certgate";
- * const options: HttpAppOptions = {
- *   service,
- *   apiKeys: (process.env.CERTGATE_API_KEYS ?? "").split(","),
- *   returnOrigins: ["https://shop.example"],
- *   sandbox: false,
- *   sdk: { impCode: "imp12345678" },
- *   logger,
- * };
- * const app = createHttpApp(options);
- */
-export interface HttpAppOptions {
-  service: VerificationService;
-  /** Bearer keys for the merchant-backend routes. */
-  apiKeys: readonly string[];
-  /** Origins a `return_url` may point to (e.g. "https://shop.example"). No other redirect is made. */
-  returnOrigins: readonly string[];
-  /** Sandbox mode adds a public `POST /sandbox/verifications` for the demo page. */
-  sandbox: boolean;
-  /** Parameters for the browser SDK returned on creation: V1 at the top level, V2 under `v2`. */
-  sdk: SdkParameters;
-  logger: HttpLogger;
-  /** Prometheus exposition for `GET /metrics`. */
-  metrics?: { contentType: string; render(): Promise<string> } | undefined;
-  /**
-   * Readiness probe: throws when the database is unreachable, or refuses writes (a StoreError
-   * `read_only`, which /readyz names).
-   */
-  ready?: () => Promise<void>;
-  /** The demo page, served at `/` (sandbox mode, or production with CERTGATE_DEMO=true). */
-  demo?: DemoPage | undefined;
-  /**
-   * The path prefix every route is served under, for hosts that hand the full URL to `app.fetch`
-   * (a Next.js route handler at `app/api/certgate/[...path]/route.ts` → `"/api/certgate"`): "/x" or
-   * "/x/y", no trailing slash. Default none. Express's `app.use("/certgate", …)` strips its mount
-   * path itself, so a Node mount through {@link toNodeHandler} needs none.
-   */
-  basePath?: string | undefined;
-}
-
-/** The demo page of web/: its HTML, and the files it loads from `/demo/<name>`. */
-export interface DemoPage {
-  html: string;
-  assets: ReadonlyMap<string, { type: string; body: string }>;
-}
 
 /**
  * certgate's routes as a Hono app. Every answer carries `X-Request-Id` (the caller's when it is sane,
@@ -122,22 +64,10 @@ export interface DemoPage {
  * export const GET = (req: Request) => app.fetch(req);
  * export const POST = (req: Request) => app.fetch(req);
  */
-const HTTP_APP_OPTION_KEYS: Record<keyof HttpAppOptions, true> = {
-  service: true,
-  apiKeys: true,
-  returnOrigins: true,
-  sandbox: true,
-  sdk: true,
-  logger: true,
-  metrics: true,
-  ready: true,
-  demo: true,
-  basePath: true,
-};
-
 export function createHttpApp(options: HttpAppOptions): Hono {
-  checkOptionKeys("createHttpApp options", options, HTTP_APP_OPTION_KEYS);
-  const { service, logger } = options;
+  checkHttpAppOptions(options);
+  const { service } = options;
+  const logger = guardedLogger(options.logger, ["info", "warn", "error"]);
   const app = withBasePath(new Hono(), options.basePath);
   const keyDigests = options.apiKeys.map(digest);
 

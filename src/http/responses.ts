@@ -17,6 +17,7 @@ import {
   type UpstreamErrorCode,
 } from "../core/errors.js";
 import type { CompletionOutcome } from "../core/outcome.js";
+import { guardedLogger } from "../util/guarded-logger.js";
 import { taggedLogger } from "./request-id.js";
 import { browserView } from "./views.js";
 
@@ -161,7 +162,7 @@ interface MappedError extends ErrorResponse {
  * });
  */
 export function toErrorResponse(err: unknown, options: { logger?: ErrorLogger } = {}): ErrorResponse {
-  return mapError(err, options.logger ?? SILENT);
+  return mapError(err, options.logger ? guardedLogger(options.logger, ["warn", "error"]) : SILENT);
 }
 
 /**

@@ -12,7 +12,12 @@ import { AGE_RULES } from "../core/age.js";
 import { MAX_MAX_ATTEMPTS, MIN_MAX_ATTEMPTS } from "../core/attempts.js";
 import { type ExpectedField, MAX_EXPECTED_NAME_LENGTH } from "../core/expected.js";
 import { LOOKUP_ID_MAX, WITHOUT_CONTROL_CHARACTERS } from "../core/lookup-ids.js";
-import { MAX_POLICY_AGE, type PolicyField } from "../core/policy.js";
+import {
+  MAX_FRESHNESS_SECONDS,
+  MAX_FUTURE_TOLERANCE_SECONDS,
+  MAX_POLICY_AGE,
+  type PolicyField,
+} from "../core/policy.js";
 import { PURPOSES } from "../core/reasons.js";
 import { MAX_TTL_SECONDS, MIN_TTL_SECONDS } from "../core/verification.js";
 
@@ -25,8 +30,8 @@ export const policyInput = z.strictObject({
   max_age: age.optional(),
   /** Default "international" (만 나이, the legal default since 2023); adult content uses "year". */
   age_rule: z.enum(AGE_RULES).optional(),
-  freshness_seconds: z.number().int().min(0).max(86_400).optional(),
-  future_tolerance_seconds: z.number().int().min(0).max(3_600).optional(),
+  freshness_seconds: z.number().int().min(0).max(MAX_FRESHNESS_SECONDS).optional(),
+  future_tolerance_seconds: z.number().int().min(0).max(MAX_FUTURE_TOLERANCE_SECONDS).optional(),
   judge_age_at: z.enum(["verification", "now"]).optional(),
   require_person_key: z.boolean().optional(),
 });

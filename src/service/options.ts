@@ -2,7 +2,10 @@
  * What {@link createVerificationService} (service/verifications.ts) is given: the store, the
  * PortOne clients as the service needs them, a clock and a logger.
  */
+import { ConfigError } from "../core/errors.js";
+import { booleanOption, functionOption, optionsObject } from "../core/option-values.js";
 import type { Store } from "../core/store.js";
+import { checkOptionKeys } from "../core/unknown-fields.js";
 import type { V1Certification } from "../core/v1/upstream.js";
 import type { V2IdentityVerification } from "../core/v2/upstream.js";
 
@@ -52,4 +55,54 @@ export interface VerificationServiceOptions {
   emitEvents?: boolean;
   /** Random id source (tests may pin it). */
   randomId?: (prefix: string) => string;
+}
+
+const SERVICE_OPTION_KEYS: Record<keyof VerificationServiceOptions, true> = {
+  store: true,
+  v1: true,
+  v2: true,
+  now: true,
+  defaultTtlSeconds: true,
+  deleteUpstreamAfterCompletion: true,
+  logger: true,
+  emitEvents: true,
+  randomId: true,
+};
+
+/**
+ * What `createVerificationService` checks of its options' kinds, before anything is called. Each of
+ * these used to be taken and fail later or open: `deleteUpstreamAfterCompletion: "true"` read as
+ * off (`=== true`), so PortOne kept its copy of the personal data; `emitEvents: "no"` read as on;
+ * `v1: {}`, no `store`, `logger: {}` or a `now` that is no function were each a TypeError on every
+ * call, a 500 over HTTP.
+ * @throws ConfigError naming the option (`createVerificationService options.<name>`).
+ */
+export function checkServiceOptions(options: unknown): asserts options is VerificationServiceOptions {
+  const what = "createVerificationService options";
+  optionsObject(what, options);
+  checkOptionKeys(what, options, SERVICE_OPTION_KEYS);
+  const given = options as Partial<Record<keyof VerificationServiceOptions, unknown>>;
+  const has = (value: unknown, methods: readonly string[]) =>
+    typeof value === "object" &&
+    value !== null &&
+    methods.every((method) => typeof (value as Record<string, unknown>)[method] === "function");
+  const fail = (name: string, problem: string): never => {
+    throw new ConfigError(`${what}.${name}`, problem);
+  };
+  if (!has(given.store, ["completeVerification", "getVerification"]))
+    fail("store", "is required: a store from openStore");
+  if (given.v1 !== undefined && !has(given.v1, ["getCertification"]))
+    fail("v1", "must be a V1 client (createV1Client), or left out");
+  const deleteCertification = (given.v1 as { deleteCertification?: unknown } | undefined)
+    ?.deleteCertification;
+  if (deleteCertification !== undefined && typeof deleteCertification !== "function")
+    fail("v1", "must be a V1 client (createV1Client): its deleteCertification is not a function");
+  if (given.v2 !== undefined && !has(given.v2, ["getIdentityVerification"]))
+    fail("v2", "must be a V2 client (createV2Client), or left out");
+  if (given.logger !== undefined && !has(given.logger, ["info", "warn"]))
+    fail("logger", "must have info and warn methods (a pino logger has them)");
+  functionOption(`${what}.now`, given.now as (() => Date) | undefined);
+  functionOption(`${what}.randomId`, given.randomId as ((prefix: string) => string) | undefined);
+  booleanOption(`${what}.deleteUpstreamAfterCompletion`, given.deleteUpstreamAfterCompletion);
+  booleanOption(`${what}.emitEvents`, given.emitEvents);
 }

@@ -27,7 +27,7 @@ import { checkLookupId, LOOKUP_ID_MAX } from "../core/lookup-ids.js";
 import type { CompletionOutcome } from "../core/outcome.js";
 import { evaluatePolicy } from "../core/policy.js";
 import { completionDecisionFor } from "../core/purpose.js";
-import { checkOptionKeys, unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
+import { unknownFieldError, unknownKeys } from "../core/unknown-fields.js";
 import { fromV1Certification } from "../core/v1/upstream.js";
 import { fromV2IdentityVerification } from "../core/v2/upstream.js";
 import {
@@ -39,6 +39,7 @@ import {
   type VerificationRecord,
 } from "../core/verification.js";
 import { REQUEST_ID_PATTERN, withRequestIdField } from "../observability/request-context.js";
+import { guardedLogger } from "../util/guarded-logger.js";
 import {
   buildNewVerification,
   type CreateVerificationInput,
@@ -48,7 +49,13 @@ import {
 } from "./creation.js";
 import { randomId } from "./ids.js";
 import { errorCode } from "./loop.js";
-import type { ServiceCall, ServiceLogger, V2Upstream, VerificationServiceOptions } from "./options.js";
+import {
+  checkServiceOptions,
+  type ServiceCall,
+  type ServiceLogger,
+  type V2Upstream,
+  type VerificationServiceOptions,
+} from "./options.js";
 
 export {
   type CreateVerificationInput,
@@ -141,17 +148,6 @@ export interface VerificationService {
 const SILENT: ServiceLogger = { info() {}, warn() {} };
 
 const SERVICE_CALL_KEYS: Record<keyof ServiceCall, true> = { requestId: true };
-const SERVICE_OPTION_KEYS: Record<keyof VerificationServiceOptions, true> = {
-  store: true,
-  v1: true,
-  v2: true,
-  now: true,
-  defaultTtlSeconds: true,
-  deleteUpstreamAfterCompletion: true,
-  logger: true,
-  emitEvents: true,
-  randomId: true,
-};
 const COMPLETE_V1_KEYS = { impUid: LOOKUP_ID_MAX.impUid, merchantUid: LOOKUP_ID_MAX.merchantUid } as const;
 const COMPLETE_V2_KEYS = { identityVerificationId: LOOKUP_ID_MAX.identityVerificationId } as const;
 const DELETION_KEYS = {
@@ -219,7 +215,7 @@ function checkedRequestId(call: ServiceCall | undefined): string | undefined {
  * @example const service = createVerificationService({ store, v1: createV1Client({ apiKey, apiSecret }) });
  */
 export function createVerificationService(options: VerificationServiceOptions): VerificationService {
-  checkOptionKeys("createVerificationService options", options, SERVICE_OPTION_KEYS);
+  checkServiceOptions(options);
   const { store, v1, v2 } = options;
   const apiVersions: ApiVersion[] = [...(v1 ? ["v1" as const] : []), ...(v2 ? ["v2" as const] : [])];
   if (apiVersions.length === 0)
@@ -233,7 +229,7 @@ export function createVerificationService(options: VerificationServiceOptions): 
       `must be an integer from ${MIN_TTL_SECONDS} to ${MAX_TTL_SECONDS} seconds`,
     );
   }
-  const baseLog = options.logger ?? SILENT;
+  const baseLog = options.logger === undefined ? SILENT : guardedLogger(options.logger, ["info", "warn"]);
   const newId = options.randomId ?? randomId;
 
   /**

@@ -437,11 +437,14 @@ describe("validatePolicy", () => {
       { minAge: { age: 20, rule: "year" }, maxAge: { age: 18, rule: "year" } },
       "minAge.age must not exceed maxAge.age",
     ],
-    [{ freshnessSeconds: -1 }, "freshnessSeconds must be a non-negative integer"],
-    [{ freshnessSeconds: 1.5 }, "freshnessSeconds must be a non-negative integer"],
+    [{ freshnessSeconds: -1 }, "freshnessSeconds must be an integer from 0 to 86400"],
+    [{ freshnessSeconds: 1.5 }, "freshnessSeconds must be an integer from 0 to 86400"],
+    // The HTTP API's bounds hold for every caller: a day of freshness, an hour ahead.
+    [{ freshnessSeconds: 86_401 }, "freshnessSeconds must be an integer from 0 to 86400"],
+    [{ futureToleranceSeconds: 3_601 }, "futureToleranceSeconds must be an integer from 0 to 3600"],
     [
       { futureToleranceSeconds: Number.POSITIVE_INFINITY },
-      "futureToleranceSeconds must be a non-negative integer",
+      "futureToleranceSeconds must be an integer from 0 to 3600",
     ],
   ] as const)("%j → %s", (partial, problem) => {
     expect(validatePolicy(policy(partial))).toEqual([problem]);
@@ -452,7 +455,7 @@ describe("validatePolicy", () => {
     const bounds = policy({ minAge: { age: 20, rule: "year" }, maxAge: { age: 18, rule: "year" } });
     expect(validatePolicy(bounds, { name: snake })).toEqual(["min_age.age must not exceed max_age.age"]);
     expect(validatePolicy({ ...DEFAULT_POLICY, freshnessSeconds: -1 }, { name: snake })).toEqual([
-      "freshness_seconds must be a non-negative integer",
+      "freshness_seconds must be an integer from 0 to 86400",
     ]);
   });
 });

@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Config } from "../../src/config.js";
-import { ConfigError } from "../../src/core/errors.js";
 import type { Store } from "../../src/core/store.js";
 import { createEmulator } from "../../src/emulator/index.js";
 import { createHttpApp } from "../../src/http/app.js";
@@ -28,28 +27,22 @@ import {
 } from "../../src/index.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { refusal } from "./refusal.js";
 
 const keyring = createKeyring({ secret: "option-keys-secret-0000000000000000000" });
 const dir = mkdtempSync(join(tmpdir(), "certgate-option-keys-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The ConfigError `run` throws (synchronously or as a rejection). */
-async function refusal(run: () => unknown): Promise<ConfigError> {
-  let thrown: unknown;
-  try {
-    await run();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(ConfigError);
-  return thrown as ConfigError;
-}
-
-/** Nothing is touched: a store a factory would reach fails the test if any of it is called. */
+/**
+ * Nothing is touched: a store a factory would reach fails the test if any of it is called. (The
+ * factories may look at its methods, to refuse a store that has none: createVerificationService.)
+ */
 const untouchable = new Proxy({} as Store, {
   get: (_, name) => {
     if (name === "then") return undefined;
-    throw new Error(`store.${String(name)} used`);
+    return () => {
+      throw new Error(`store.${String(name)} used`);
+    };
   },
 });
 const v1 = { apiKey: "key_0000", apiSecret: "secret_0000" };
@@ -361,6 +354,9 @@ describe("startCertgate refuses an unknown key of its config and options", () =>
     ["a short secret", "config.secret", { secret: "short" }],
     ["production without API keys", "config.apiKeys", { apiKeys: [] }],
     ["a short API key", "config.apiKeys", { apiKeys: [""] }],
+    // The variable without `.split(",")`: a string, whose `includes` matched any part of it.
+    ["return origins as one string", "config.returnOrigins", { returnOrigins: "https://shop.example.com" }],
+    ["a return origin with a path", "config.returnOrigins", { returnOrigins: ["https://shop.example/app"] }],
     ["production without a complete PortOne set", "config.portone", {}, { apiSecret: undefined }],
     ["a mode that is neither", "config.mode", { mode: "staging" }],
     ["a negative retention", "config.retentionDays", { retentionDays: -5 }],

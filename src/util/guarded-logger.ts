@@ -1,0 +1,33 @@
+/**
+ * A logger whose methods never throw. The merchant's logger is called after a completion commits
+ * (the service's "verification completed") and while an error becomes its JSON answer (the HTTP
+ * app's handler): a logger that threw there (a broken transport, a `{}` handed in as one) turned a
+ * committed verification into a bare 500 with an empty body, and an unknown route into the same.
+ * A log line is never worth the answer, so a throw is dropped, and said once, without its fields,
+ * as a process warning.
+ */
+
+type LogMethod = (fields: Record<string, never>, message: string) => void;
+
+/** `logger`'s `levels`, each calling the original and dropping what it throws. */
+export function guardedLogger<L extends { [K in Level]: LogMethod }, Level extends string>(
+  logger: L,
+  levels: readonly Level[],
+): Pick<L, Level> {
+  let warned = false;
+  const guarded = {} as Record<Level, LogMethod>;
+  for (const level of levels) {
+    guarded[level] = (fields, message) => {
+      try {
+        logger[level](fields, message);
+      } catch {
+        if (warned) return;
+        warned = true;
+        globalThis.process?.emitWarning?.(
+          `certgate: the logger's ${level}() threw; that line and any later one that throws are dropped`,
+        );
+      }
+    };
+  }
+  return guarded as unknown as Pick<L, Level>;
+}

@@ -1,0 +1,216 @@
+/**
+ * The library's factories refuse options of the wrong kind, as they refuse unknown ones
+ * (option-keys.test.ts): a JavaScript caller, or `process.env` values passed through `as`, could hand
+ * over what no type allows, and each of these was taken and failed open — a return-origin string
+ * matched as a substring (an open redirect), `sandbox: "false"` served the keyless sandbox route,
+ * `deleteUpstreamAfterCompletion: "true"` left PortOne's copy, a freshness window of 1e15 s verified
+ * a decade-old record. A logger that throws no longer decides an answer either.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createEmulator, serveEmulator, TEST_MERCHANT } from "../../src/emulator/index.js";
+import {
+  createHttpApp,
+  createKeyring,
+  createV1Client,
+  createVerificationService,
+  type HttpAppOptions,
+  openStore,
+  RequestError,
+  type Store,
+  type VerificationService,
+} from "../../src/index.js";
+import { refusal } from "./refusal.js";
+
+const API_KEY = "option_values_api_key_0001";
+const silent = { info() {}, warn() {}, error() {} };
+const emulator = createEmulator();
+let emulatorServer: Awaited<ReturnType<typeof serveEmulator>>;
+let store: Store;
+let service: VerificationService;
+const dir = mkdtempSync(join(tmpdir(), "certgate-option-values-"));
+
+beforeAll(async () => {
+  emulatorServer = await serveEmulator(emulator, { hostname: "127.0.0.1", port: 0 });
+  store = await openStore({
+    databaseUrl: join(dir, "certgate.db"),
+    keyring: createKeyring({ secret: "option-values-secret-00000000000000000" }),
+  });
+  service = createVerificationService({ store, v1: v1Client(), now: () => new Date(emulator.clock.now()) });
+});
+afterAll(async () => {
+  await store?.close();
+  await emulatorServer?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function v1Client() {
+  return createV1Client({
+    apiKey: TEST_MERCHANT.impKey,
+    apiSecret: TEST_MERCHANT.impSecret,
+    baseUrl: emulatorServer.url,
+    now: () => emulator.clock.now(),
+  });
+}
+
+const appOptions = (extra: Record<string, unknown> = {}): HttpAppOptions =>
+  ({
+    service,
+    apiKeys: [API_KEY],
+    returnOrigins: ["https://shop.example.com"],
+    sandbox: false,
+    sdk: { impCode: TEST_MERCHANT.impCode },
+    logger: silent,
+    ...extra,
+  }) as HttpAppOptions;
+
+describe("createHttpApp refuses options of the wrong kind, naming them", () => {
+  it.each<[string, string, Record<string, unknown>]>([
+    // The variable without `.split(",")`: `"…".includes(origin)` allowed https://shop.example.co.
+    ["return origins as one string", "returnOrigins", { returnOrigins: "https://shop.example.com" }],
+    ["a return origin with a path", "returnOrigins", { returnOrigins: ["https://shop.example.com/app"] }],
+    [
+      "a return origin with a trailing slash",
+      "returnOrigins",
+      { returnOrigins: ["https://shop.example.com/"] },
+    ],
+    ["a return origin that is no http(s) URL", "returnOrigins", { returnOrigins: ["javascript:alert(1)"] }],
+    ['sandbox as the string "false"', "sandbox", { sandbox: "false" }],
+    ["no sandbox", "sandbox", { sandbox: undefined }],
+    ["an API key of one character", "apiKeys", { apiKeys: ["a"] }],
+    ["API keys as one string", "apiKeys", { apiKeys: API_KEY }],
+    ["no service", "service", { service: undefined }],
+    ["no V1 merchant code for a V1 service", "sdk.impCode", { sdk: {} }],
+    ["a misspelt SDK key", "sdk.impcode", { sdk: { impCode: TEST_MERCHANT.impCode, impcode: "x" } }],
+    ["a V2 SDK block without its store id", "sdk.v2.storeId", { sdk: { impCode: "imp0", v2: {} } }],
+    ["a logger without methods", "logger", { logger: {} }],
+    ["a readiness probe that is no function", "ready", { ready: true }],
+  ])("%s", async (_, option, extra) => {
+    const error = await refusal(() => createHttpApp(appOptions(extra)));
+    expect(error.variable).toBe(`createHttpApp options.${option}`);
+    expect(error.code).toBe("invalid_config");
+  });
+
+  it("no options at all", async () => {
+    const error = await refusal(() => createHttpApp(undefined as never));
+    expect(error.variable).toBe("createHttpApp options");
+  });
+
+  it("an exact origin list still allows its own origins and nothing that merely contains one", async () => {
+    const app = createHttpApp(appOptions());
+    const create = (returnUrl: string) =>
+      app.fetch(
+        new Request("http://certgate.test/api/verifications", {
+          method: "POST",
+          headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+          body: JSON.stringify({ return_url: returnUrl }),
+        }),
+      );
+    expect((await create("https://shop.example.com/done")).status).toBe(201);
+    const lookalike = await create("https://shop.example.co/phish");
+    expect(lookalike.status).toBe(400);
+    expect(await lookalike.json()).toMatchObject({ error: { code: "return_url_not_allowed" } });
+  });
+});
+
+describe("createVerificationService refuses options of the wrong kind, naming them", () => {
+  it.each<[string, string, Record<string, unknown>]>([
+    // `=== true` read the string as off: PortOne kept its copy of the personal data.
+    [
+      'deleteUpstreamAfterCompletion as the string "true"',
+      "deleteUpstreamAfterCompletion",
+      {
+        deleteUpstreamAfterCompletion: "true",
+      },
+    ],
+    ['emitEvents as the string "no"', "emitEvents", { emitEvents: "no" }],
+    ["a V1 client that is none", "v1", { v1: {} }],
+    ["a V2 client that is none", "v2", { v2: "x" }],
+    ["no store", "store", { store: undefined }],
+    ["a logger without methods", "logger", { logger: {} }],
+    ["a clock that is no function", "now", { now: "2026-01-01" }],
+    ["an id source that is no function", "randomId", { randomId: 5 }],
+  ])("%s", async (_, option, extra) => {
+    const error = await refusal(() =>
+      createVerificationService({ store, v1: v1Client(), ...extra } as never),
+    );
+    expect(error.variable).toBe(`createVerificationService options.${option}`);
+  });
+
+  it("no options at all", async () => {
+    const error = await refusal(() => createVerificationService(undefined as never));
+    expect(error.variable).toBe("createVerificationService options");
+  });
+});
+
+describe("a policy from JavaScript has the HTTP API's bounds", () => {
+  it.each([
+    ["freshnessSeconds", 86_401],
+    ["freshnessSeconds", 1e15],
+    ["futureToleranceSeconds", 3_601],
+    ["futureToleranceSeconds", 1e15],
+  ])("%s: %d is refused, as over HTTP", async (field, value) => {
+    const created = service.create({ policy: { [field]: value } });
+    await expect(created).rejects.toBeInstanceOf(RequestError);
+    await expect(created).rejects.toMatchObject({ code: "invalid_request" });
+  });
+
+  it("a record a day and a second old is stale under the longest window allowed", async () => {
+    const verification = await service.create({ policy: { freshnessSeconds: 86_400 } });
+    const { imp_uid } = emulator.createCertification({
+      persona: "adult",
+      merchant_uid: verification.boundId,
+      certified_at: Math.floor(emulator.clock.now() / 1000) - 86_401,
+    });
+    const outcome = await service.completeV1({ impUid: imp_uid, merchantUid: verification.boundId });
+    expect(outcome.verification).toMatchObject({ status: "rejected", reason: "stale_certification" });
+  });
+});
+
+describe("a logger that throws decides no answer", () => {
+  const throwing = {
+    info() {
+      throw new Error("log transport down");
+    },
+    warn() {
+      throw new Error("log transport down");
+    },
+    error() {
+      throw new Error("log transport down");
+    },
+  };
+
+  it("the service answers a committed completion; the HTTP app answers 404 and 400 as JSON", async () => {
+    const loud = createVerificationService({
+      store,
+      v1: v1Client(),
+      logger: throwing,
+      now: () => new Date(emulator.clock.now()),
+    });
+    const verification = await loud.create({});
+    const merchantUid = verification.boundId;
+    const { imp_uid } = emulator.createCertification({ persona: "adult", merchant_uid: merchantUid });
+    const outcome = await loud.completeV1({ impUid: imp_uid, merchantUid });
+    expect(outcome.verification.status).toBe("verified");
+
+    const app = createHttpApp(appOptions({ service: loud, logger: throwing }));
+    const get = await app.fetch(
+      new Request("http://certgate.test/api/verifications/ver_nope", {
+        headers: { authorization: `Bearer ${API_KEY}` },
+      }),
+    );
+    expect(get.status).toBe(404);
+    expect(await get.json()).toMatchObject({ error: { code: "not_found" } });
+    const bad = await app.fetch(
+      new Request("http://certgate.test/certifications", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{bad json",
+      }),
+    );
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: "invalid_json" } });
+  });
+});
