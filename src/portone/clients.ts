@@ -3,6 +3,7 @@
  * retries, metrics) given once, each API's credentials and overrides beside them.
  */
 import { ConfigError } from "../core/errors.js";
+import { optionsObject } from "../core/option-values.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
 import type { ClientEvent } from "./http.js";
 import { createV1Client, type V1Client, type V1ClientOptions } from "./v1/client.js";
@@ -86,9 +87,13 @@ export type PortOneClients<O extends PortOneClientsOptions> = (O["v1"] extends V
  * });
  */
 export function createPortOneClients<O extends PortOneClientsOptions>(options: O): PortOneClients<O> {
+  optionsObject("createPortOneClients options", options);
   // The shared keys only here: each client checks its own options, merged with them.
   checkOptionKeys("createPortOneClients options", options, CLIENTS_OPTION_KEYS);
   const { v1, v2, ...shared } = options;
+  // Given, each must be options: a string would be spread into the client's options key by key.
+  if (v1 !== undefined) optionsObject("v1", v1);
+  if (v2 !== undefined) optionsObject("v2", v2);
   if (!v1 && !v2) throw new ConfigError("portone", "configure v1, v2 or both");
   const clients: { v1?: V1Client; v2?: V2Client } = {};
   if (v1) clients.v1 = createV1Client({ ...shared, ...v1 });

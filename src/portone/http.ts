@@ -1,7 +1,7 @@
 /**
  * The one HTTP request function PortOne's V1 and V2 clients share: a per-attempt timeout, bounded
  * retries with full-jitter exponential backoff, and every failure mapped to an {@link UpstreamError}.
- * Longer than 400 lines by the examples of its exported types; one concern.
+ * The options callers give, and their checks, are in portone/options.ts.
  *
  * Retry policy (only for requests marked `idempotent`; never after an answer was a 4xx):
  * - network errors and dropped connections: retried;
@@ -19,7 +19,6 @@
  */
 import { exponentialBackoffMs } from "../core/backoff.js";
 import {
-  ConfigError,
   RequestError,
   UpstreamError,
   type UpstreamErrorCode,
@@ -112,72 +111,6 @@ export interface HttpClientOptions {
   /** Reads PortOne's code and message from a non-2xx body (already JSON-parsed). */
   describeError?: (body: unknown) => ApiErrorInfo;
   onEvent?: (event: ClientEvent) => void;
-}
-
-/**
- * The transport options the V1 and V2 clients share, as callers give them (all optional).
- * @example
- * const transport: TransportOptions = { timeoutMs: 3000, retries: 1 };
- * const portone = createV1Client({ apiKey, apiSecret, ...transport });
- */
-export interface TransportOptions {
-  /**
-   * Default: node:http(s) through a keep-alive agent shared by the process (portone/transport.ts),
-   * which costs far less CPU per call than global fetch.
-   */
-  fetch?: typeof fetch | undefined;
-  /** Bound of one attempt (headers and body), ms. Default 5000. */
-  timeoutMs?: number | undefined;
-  /** Extra attempts for idempotent calls (token calls, lookups, delete). Default 2. */
-  retries?: number | undefined;
-  /** First backoff ceiling, doubled per retry (full jitter). Default 100. */
-  retryBaseDelayMs?: number | undefined;
-  /** Renew the access token this long before its (assumed) expiry. Default 60. */
-  tokenMarginSeconds?: number | undefined;
-  /** In [0, 1), for backoff jitter. Default `Math.random`. */
-  random?: (() => number) | undefined;
-  /** Backoff sleep. Default a timer. */
-  sleep?: ((ms: number) => Promise<void>) | undefined;
-  /** Metrics hook: routes, statuses, attempts and durations only. */
-  onEvent?: ((event: ClientEvent) => void) | undefined;
-}
-
-/** Every key of {@link TransportOptions}: the clients refuse any other (core/unknown-fields.ts). */
-export const TRANSPORT_OPTION_KEYS: Record<keyof TransportOptions, true> = {
-  fetch: true,
-  timeoutMs: true,
-  retries: true,
-  retryBaseDelayMs: true,
-  tokenMarginSeconds: true,
-  random: true,
-  sleep: true,
-  onEvent: true,
-};
-
-/**
- * Checks the shared transport options and fills their defaults: a 5 s timeout per attempt, 2 extra
- * attempts for idempotent calls, 100 ms base backoff.
- * @throws ConfigError naming the option (no silent fallback).
- */
-export function transportConfig(options: TransportOptions) {
-  for (const [name, value, min] of [
-    ["timeoutMs", options.timeoutMs, 1],
-    ["retries", options.retries, 0],
-    ["retryBaseDelayMs", options.retryBaseDelayMs, 0],
-    ["tokenMarginSeconds", options.tokenMarginSeconds, 0],
-  ] as const) {
-    if (value !== undefined && !(Number.isFinite(value) && value >= min))
-      throw new ConfigError(name, `must be a finite number ≥ ${min}`);
-  }
-  return {
-    fetch: options.fetch,
-    timeoutMs: options.timeoutMs ?? 5000,
-    retries: options.retries ?? 2,
-    retryBaseDelayMs: options.retryBaseDelayMs ?? 100,
-    ...(options.random ? { random: options.random } : {}),
-    ...(options.sleep ? { sleep: options.sleep } : {}),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-  };
 }
 
 /** Sends one logical request (with its retries). Throws {@link UpstreamError} on every failure. */

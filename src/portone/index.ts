@@ -58,7 +58,8 @@ export {
   type PortOneClientsOptions,
   type PortOneSharedOptions,
 } from "./clients.js";
-export type { ClientEvent, TransportOptions } from "./http.js";
+export type { ClientEvent } from "./http.js";
+export type { TransportOptions } from "./options.js";
 export {
   createTokenManager,
   type IssuedToken,

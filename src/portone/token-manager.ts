@@ -13,8 +13,16 @@
  * - shares one in-flight refresh among every concurrent caller (cold start, expiry, 401s);
  * - keeps the token in this closure only: it never appears in `toString`, JSON or `util.inspect`.
  */
+import { ConfigError } from "../core/errors.js";
+import { functionOption, optionsObject, wholeNumberOption } from "../core/option-values.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
 import type { ClientEvent } from "./http.js";
+
+/**
+ * Largest refresh margin, in seconds (10 minutes). PortOne's tokens live 30 minutes: a margin near
+ * or past a token's life would fetch a new one every {@link MIN_REFRESH_INTERVAL_MS} for ever.
+ */
+export const MAX_TOKEN_MARGIN_SECONDS = 600;
 
 /**
  * A token as issued, in V1's `getToken` names (the V2 client builds one): times are unix SECONDS on
@@ -49,7 +57,7 @@ export interface TokenManagerOptions {
   fetchToken(): Promise<IssuedToken>;
   /** Local clock, unix ms. */
   now(): number;
-  /** Refresh this long before the (skew-corrected) expiry. Default 60. */
+  /** Refresh this long before the (skew-corrected) expiry, seconds: a whole number from 0 to 600. Default 60. */
   marginSeconds?: number;
   onEvent?: (event: ClientEvent) => void;
 }
@@ -88,13 +96,6 @@ const MIN_REFRESH_INTERVAL_MS = 10_000;
 /** A token this close to its expiry is not handed out even when a refresh failed. */
 const LAST_USE_SAFETY_MS = 5_000;
 
-/**
- * Creates the cache.
- *
- * @example
- * const tokens = createTokenManager({ fetchToken, now: Date.now });
- * const token = await tokens.getToken(); // shared by concurrent callers
- */
 const TOKEN_MANAGER_OPTION_KEYS: Record<keyof TokenManagerOptions, true> = {
   fetchToken: true,
   now: true,
@@ -102,9 +103,30 @@ const TOKEN_MANAGER_OPTION_KEYS: Record<keyof TokenManagerOptions, true> = {
   onEvent: true,
 };
 
+/**
+ * Creates the cache.
+ *
+ * @throws ConfigError naming the option: `fetchToken` or `now` missing or not a function, a
+ *   `marginSeconds` out of range, an `onEvent` that is not a function, an unknown key.
+ * @example
+ * const tokens = createTokenManager({ fetchToken, now: Date.now });
+ * const token = await tokens.getToken(); // shared by concurrent callers
+ */
 export function createTokenManager(options: TokenManagerOptions): TokenManager {
+  optionsObject("createTokenManager options", options);
   checkOptionKeys("createTokenManager options", options, TOKEN_MANAGER_OPTION_KEYS);
-  const marginMs = Math.max(0, options.marginSeconds ?? 60) * 1000;
+  // Required, so checked here: missing, they would fail only at the first getToken().
+  if (typeof options.fetchToken !== "function")
+    throw new ConfigError("fetchToken", "is required: a function");
+  if (typeof options.now !== "function") throw new ConfigError("now", "is required: a function");
+  functionOption("onEvent", options.onEvent);
+  const marginSeconds = wholeNumberOption(
+    "marginSeconds",
+    options.marginSeconds,
+    0,
+    MAX_TOKEN_MARGIN_SECONDS,
+  );
+  const marginMs = (marginSeconds ?? 60) * 1000;
   let cached: CachedToken | undefined;
   let refreshing: Promise<string> | undefined;
   let invalidated = false;

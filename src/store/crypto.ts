@@ -19,7 +19,9 @@ import {
   hkdfSync,
   timingSafeEqual,
 } from "node:crypto";
+import { ConfigError } from "../core/errors.js";
 import type { PersonKey } from "../core/identity.js";
+import { optionsObject } from "../core/option-values.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
 import { secureRandomBytes } from "../util/random.js";
 
@@ -109,18 +111,25 @@ const TAG_BYTES = 16;
 /**
  * Derives the keys of `secret` and the previous secrets.
  *
- * @throws Error when a secret is shorter than {@link MIN_SECRET_LENGTH} (the message never echoes it).
+ * @throws ConfigError naming `secret` or `previousSecrets[i]` when a secret is not a string of at
+ *   least {@link MIN_SECRET_LENGTH} characters, or `previousSecrets` when it is not an array (the
+ *   message never echoes a secret).
  * @example
  * const keyring = createKeyring({ secret: env.CERTGATE_SECRET, previousSecrets: [oldSecret] });
  * keyring.hashPersonKey({ kind: "ci", value: ci }); // { keyId: "3f2a…", hash: "…" }
  */
 export function createKeyring(options: KeyringOptions): Keyring {
+  optionsObject("createKeyring options", options);
   checkOptionKeys("createKeyring options", options, KEYRING_OPTION_KEYS);
+  // Spread, a string would be read as its characters: one secret of 40 characters became 40
+  // secrets of one, refused as "previousSecrets[0]: must be at least 32 characters".
+  if (options.previousSecrets !== undefined && !Array.isArray(options.previousSecrets))
+    throw new ConfigError("previousSecrets", "must be an array of strings (the secrets rotated out)");
   const secrets = [options.secret, ...(options.previousSecrets ?? [])];
   for (const [index, secret] of secrets.entries()) {
     const problem = validateSecret(secret);
     if (problem !== undefined) {
-      throw new Error(index === 0 ? `secret: ${problem}` : `previousSecrets[${index - 1}]: ${problem}`);
+      throw new ConfigError(index === 0 ? "secret" : `previousSecrets[${index - 1}]`, problem);
     }
   }
   const keys: DerivedKey[] = [];
@@ -203,7 +212,8 @@ export function generateSecret(): string {
 
 /** The problem with `secret` as a message (never containing it), or `undefined` when acceptable. */
 export function validateSecret(secret: string): string | undefined {
-  if (typeof secret !== "string" || secret.length < MIN_SECRET_LENGTH) {
+  if (typeof secret !== "string") return `must be a string of at least ${MIN_SECRET_LENGTH} characters`;
+  if (secret.length < MIN_SECRET_LENGTH) {
     return `must be at least ${MIN_SECRET_LENGTH} characters (e.g. 32 random bytes in base64url)`;
   }
   return undefined;

@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/core/errors.js";
 import type { PersonKey } from "../../src/core/identity.js";
 import { createKeyring, generateSecret, MIN_SECRET_LENGTH, validateSecret } from "../../src/store/crypto.js";
 import { secureRandomBytes } from "../../src/util/random.js";
@@ -126,6 +127,51 @@ describe("secrets", () => {
     } catch (error) {
       expect(String(error)).not.toContain(short);
     }
+  });
+
+  it("refuses previousSecrets given as one string, saying it must be an array (not indexing its characters)", () => {
+    // A single 40-character secret where a list belongs (an environment variable passed as is).
+    let thrown: unknown;
+    try {
+      createKeyring({ secret: SECRET_A, previousSecrets: SECRET_B as never });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect(thrown).toMatchObject({
+      variable: "previousSecrets",
+      problem: expect.stringMatching(/array of strings/),
+    });
+    expect(String(thrown)).not.toContain(SECRET_B);
+  });
+
+  it.each<[string, string, unknown]>([
+    ["a number as the secret", "secret", { secret: 1234 }],
+    ["bytes as the secret", "secret", { secret: Buffer.alloc(40, 1) }],
+    ["a null secret", "secret", { secret: null }],
+    ["no secret", "secret", {}],
+    ["a short secret", "secret", { secret: "short-secret-value" }],
+    [
+      "a previous secret of another type",
+      "previousSecrets[1]",
+      { secret: SECRET_A, previousSecrets: [SECRET_B, 7] },
+    ],
+    [
+      "previousSecrets as an object",
+      "previousSecrets",
+      { secret: SECRET_A, previousSecrets: { 0: SECRET_B } },
+    ],
+    ["null options", "createKeyring options", null],
+    ["no options", "createKeyring options", undefined],
+  ])("refuses %s with a ConfigError naming it", (_, variable, options) => {
+    let thrown: unknown;
+    try {
+      createKeyring(options as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect(thrown).toMatchObject({ code: "invalid_config", variable });
   });
 
   it("never shows a secret or a derived key through inspect, JSON or toString", () => {

@@ -7,6 +7,7 @@
  */
 import * as z from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
+import { functionOption, optionsObject } from "../../core/option-values.js";
 import { checkOptionKeys } from "../../core/unknown-fields.js";
 import type { V1Certification } from "../../core/v1/upstream.js";
 import {
@@ -15,10 +16,14 @@ import {
   type HttpRequest,
   pathSegment,
   rethrowTokenFailure,
+} from "../http.js";
+import {
+  baseUrlOption,
+  requiredText,
   TRANSPORT_OPTION_KEYS,
   type TransportOptions,
   transportConfig,
-} from "../http.js";
+} from "../options.js";
 import { createTokenManager } from "../token-manager.js";
 import { v1CertificationSchema, v1EnvelopeSchema, v1OtpRequestedSchema, v1TokenSchema } from "./schemas.js";
 
@@ -48,7 +53,10 @@ export interface V1ClientOptions extends TransportOptions {
   apiKey: string;
   /** REST API secret (`imp_secret`). */
   apiSecret: string;
-  /** Default {@link V1_DEFAULT_BASE_URL}; point it at an emulator for tests. */
+  /**
+   * Default {@link V1_DEFAULT_BASE_URL}; point it at an emulator for tests. An absolute http(s) URL
+   * without query, fragment or credentials.
+   */
   baseUrl?: string;
   /** Local clock, unix ms; token expiry is computed on it (skew-corrected). Default `Date.now`. */
   now?: () => number;
@@ -146,7 +154,8 @@ const otpRequestSchema = z.object({
 });
 
 /**
- * Creates a V1 client. Throws `ConfigError` when the key or secret is missing.
+ * Creates a V1 client. Throws `ConfigError` naming the option when the key or secret is missing, or
+ * an option is of the wrong type or out of range (see {@link V1ClientOptions}).
  *
  * @example
  * const portone = createV1Client({ apiKey: env.PORTONE_API_KEY, apiSecret: env.PORTONE_API_SECRET });
@@ -154,17 +163,20 @@ const otpRequestSchema = z.object({
  * if (record.certified !== true) throw new Error("not certified");
  */
 export function createV1Client(options: V1ClientOptions): V1Client {
+  optionsObject("createV1Client options", options);
   checkOptionKeys("createV1Client options", options, V1_OPTION_KEYS);
-  if (!options.apiKey) throw new ConfigError("apiKey", "is required (PortOne V1 REST API key)");
-  if (!options.apiSecret) throw new ConfigError("apiSecret", "is required (PortOne V1 REST API secret)");
-  if (options.tier !== undefined && !/^[\w-]{1,64}$/.test(options.tier))
+  requiredText("apiKey", options.apiKey, "PortOne V1 REST API key");
+  requiredText("apiSecret", options.apiSecret, "PortOne V1 REST API secret");
+  // typeof first: RegExp.test would read a number or an object as its string.
+  if (options.tier !== undefined && !(typeof options.tier === "string" && /^[\w-]{1,64}$/.test(options.tier)))
     throw new ConfigError("tier", "must be 1–64 letters, digits, '_' or '-'");
+  const baseUrl = baseUrlOption(options.baseUrl, V1_DEFAULT_BASE_URL);
   const transport = transportConfig(options);
   const { apiKey, apiSecret } = options;
-  const now = options.now ?? Date.now;
+  const now = functionOption("now", options.now) ?? Date.now;
 
   const request = createHttpClient({
-    baseUrl: options.baseUrl ?? V1_DEFAULT_BASE_URL,
+    baseUrl,
     ...transport,
     ...(options.tier === undefined ? {} : { headers: { Tier: options.tier } }),
     describeError: describeV1Error,

@@ -13,6 +13,7 @@
  */
 import * as z from "zod";
 import { ConfigError, RequestError, UpstreamError } from "../../core/errors.js";
+import { functionOption, optionsObject } from "../../core/option-values.js";
 import { checkOptionKeys } from "../../core/unknown-fields.js";
 import type { V2IdentityVerification } from "../../core/v2/upstream.js";
 import {
@@ -21,10 +22,14 @@ import {
   type HttpRequest,
   pathSegment,
   rethrowTokenFailure,
+} from "../http.js";
+import {
+  baseUrlOption,
+  requiredText,
   TRANSPORT_OPTION_KEYS,
   type TransportOptions,
   transportConfig,
-} from "../http.js";
+} from "../options.js";
 import { createTokenManager } from "../token-manager.js";
 import {
   type V2TokenPair,
@@ -63,7 +68,10 @@ export interface V2ClientOptions extends TransportOptions {
   apiSecret: string;
   /** Store to act on (`storeId` of every call); default the secret's own store. */
   storeId?: string;
-  /** Default {@link V2_DEFAULT_BASE_URL}; point it at an emulator for tests. */
+  /**
+   * Default {@link V2_DEFAULT_BASE_URL}; point it at an emulator for tests. An absolute http(s) URL
+   * without query, fragment or credentials.
+   */
   baseUrl?: string;
   /** Local clock, unix ms, for token renewal. Default `Date.now`. */
   now?: () => number;
@@ -146,14 +154,6 @@ const sendInputSchema = z.object({
 
 const PRINTABLE_TOKEN = /^[\x21-\x7e]+$/;
 
-/**
- * Creates a V2 client. Throws `ConfigError` when the secret is missing or malformed.
- *
- * @example
- * const portone = createV2Client({ apiSecret: env.PORTONE_V2_API_SECRET, storeId: env.PORTONE_STORE_ID });
- * const record = await portone.getIdentityVerification(identityVerificationId);
- * if (record.status === "VERIFIED") console.log(record.verifiedAt); // READY, FAILED, UNRECOGNIZED are not
- */
 const V2_OPTION_KEYS: Record<keyof V2ClientOptions, true> = {
   apiSecret: true,
   storeId: true,
@@ -163,25 +163,41 @@ const V2_OPTION_KEYS: Record<keyof V2ClientOptions, true> = {
   ...TRANSPORT_OPTION_KEYS,
 };
 
+/**
+ * Creates a V2 client. Throws `ConfigError` naming the option when the secret is missing or
+ * malformed, or an option is of the wrong type or out of range (see {@link V2ClientOptions}).
+ *
+ * @example
+ * const portone = createV2Client({ apiSecret: env.PORTONE_V2_API_SECRET, storeId: env.PORTONE_STORE_ID });
+ * const record = await portone.getIdentityVerification(identityVerificationId);
+ * if (record.status === "VERIFIED") console.log(record.verifiedAt); // READY, FAILED, UNRECOGNIZED are not
+ */
 export function createV2Client(options: V2ClientOptions): V2Client {
+  optionsObject("createV2Client options", options);
   checkOptionKeys("createV2Client options", options, V2_OPTION_KEYS);
-  if (!options.apiSecret) throw new ConfigError("apiSecret", "is required (PortOne V2 API secret)");
+  requiredText("apiSecret", options.apiSecret, "PortOne V2 API secret");
   // The secret goes into a header: a space or line break would split or corrupt it.
   if (!PRINTABLE_TOKEN.test(options.apiSecret))
     throw new ConfigError("apiSecret", "must be printable ASCII without spaces");
+  // typeof first: RegExp.test would read a number as its string, and null has no length.
   if (
     options.storeId !== undefined &&
-    !(options.storeId.length <= 200 && PRINTABLE_TOKEN.test(options.storeId))
+    !(
+      typeof options.storeId === "string" &&
+      options.storeId.length <= 200 &&
+      PRINTABLE_TOKEN.test(options.storeId)
+    )
   )
     throw new ConfigError("storeId", "must be 1–200 printable ASCII characters");
   if (options.auth !== undefined && options.auth !== "secret" && options.auth !== "token")
     throw new ConfigError("auth", 'must be "secret" or "token"');
+  const baseUrl = baseUrlOption(options.baseUrl, V2_DEFAULT_BASE_URL);
   const transport = transportConfig(options);
   const { apiSecret, storeId } = options;
-  const now = options.now ?? Date.now;
+  const now = functionOption("now", options.now) ?? Date.now;
 
   const request = createHttpClient({
-    baseUrl: options.baseUrl ?? V2_DEFAULT_BASE_URL,
+    baseUrl,
     ...transport,
     describeError: describeV2Error,
   });
