@@ -14,6 +14,7 @@ import {
 import type { Store } from "./core/store.js";
 import type { Keyring } from "./store/crypto.js";
 import { isPostgresUrl, openStore, type SqliteOffload } from "./store/index.js";
+import { NewerSchemaError } from "./store/migrations.js";
 import { errorCode } from "./util/error-code.js";
 
 /**
@@ -163,6 +164,16 @@ export function upstreamFailure(error: unknown, variable: string, baseUrl: strin
  */
 export function describeDatabaseFailure(error: unknown, databaseUrl: string): string {
   if (error instanceof MissingDependencyError) return error.message;
+  const newer = newerSchemaOf(error);
+  if (newer !== undefined) {
+    const shown = newer.unknownMigrations.slice(0, 3).join(", ");
+    const more = newer.unknownMigrations.length > 3 ? ` and ${newer.unknownMigrations.length - 3} more` : "";
+    const noun = newer.unknownMigrations.length === 1 ? "migration" : "migrations";
+    return mask(
+      `the database schema is newer than this certgate (it has ${noun} ${shown}${more}, unknown to this version; nothing was changed): upgrade certgate, or restore the database from a backup made before a newer certgate migrated it`,
+      secretsOf(databaseUrl),
+    );
+  }
   const migration = findInChain(error, (e) => e instanceof MigrationError);
   const prefix =
     migration instanceof MigrationError
@@ -175,6 +186,15 @@ export function describeDatabaseFailure(error: unknown, databaseUrl: string): st
     ? describePostgres(driverError, databaseUrl)
     : describeSqlite(driverError, databaseUrl);
   return mask(`${prefix}${cause}`, secretsOf(databaseUrl));
+}
+
+/**
+ * The refusal of a database a newer certgate migrated ({@link NewerSchemaError}) anywhere in
+ * `error`'s causes; undefined for any other failure. Its fix is an upgrade, not a permission.
+ */
+export function newerSchemaOf(error: unknown): NewerSchemaError | undefined {
+  const found = findInChain(error, (e) => e instanceof NewerSchemaError);
+  return found instanceof NewerSchemaError ? found : undefined;
 }
 
 function describePostgres(error: unknown, databaseUrl: string): string {

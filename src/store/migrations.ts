@@ -5,7 +5,14 @@
  *
  * Longer than 400 lines: every migration released, in the order they apply, one file to read them in.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import {
+  DEFAULT_MIGRATION_TABLE,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  sql,
+} from "kysely";
 import { MigrationError } from "../core/errors.js";
 import type { StoreDialect } from "./dialect.js";
 import type { Database } from "./schema.js";
@@ -413,8 +420,50 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialec
     ({ error, results } = await migrator.migrateToLatest());
   }
   if (error !== undefined) {
+    // A database a newer certgate migrated: Kysely refuses it ("previously executed migration … is
+    // missing") before running anything. Told apart by reading the applied names, not its message.
+    const unknown = await unknownAppliedMigrations(db, migrations, migrationTableSchema);
+    if (unknown.length > 0) throw new MigrationError(undefined, { cause: new NewerSchemaError(unknown) });
     const failed = results?.find((result) => result.status === "Error")?.migrationName;
     throw new MigrationError(failed, { cause: error });
+  }
+}
+
+/**
+ * The database's schema is newer than this certgate: `kysely_migration` lists migrations this build
+ * does not know (a newer certgate applied them). Nothing was migrated; running on would read and
+ * write a schema this build was not written for, so the store refuses to open. The `cause` of a
+ * {@link MigrationError}.
+ */
+export class NewerSchemaError extends Error {
+  override readonly name = "NewerSchemaError";
+  /** The applied migrations this build does not know, as their names (never secret), sanitised. */
+  readonly unknownMigrations: readonly string[];
+
+  constructor(unknownMigrations: readonly string[]) {
+    super(`the database has migrations this certgate does not know: ${unknownMigrations.join(", ")}`);
+    this.unknownMigrations = unknownMigrations;
+  }
+}
+
+/**
+ * The names in `kysely_migration` that are not among `migrations`, sorted, each cut to what a
+ * migration name is made of (the table is the database's: its text is not trusted to be one
+ * line). Empty when the table cannot be read (its absence, the fault that failed the migration).
+ */
+async function unknownAppliedMigrations(
+  db: Kysely<Database>,
+  migrations: Record<string, Migration>,
+  schema: string | undefined,
+): Promise<string[]> {
+  const table =
+    schema === undefined ? sql.id(DEFAULT_MIGRATION_TABLE) : sql.id(schema, DEFAULT_MIGRATION_TABLE);
+  try {
+    const { rows } = await sql<{ name: unknown }>`select name from ${table}`.execute(db);
+    const names = rows.map((row) => String(row.name)).filter((name) => !Object.hasOwn(migrations, name));
+    return [...new Set(names.map((name) => name.replaceAll(/[^\w.-]/g, "?").slice(0, 64)))].sort();
+  } catch {
+    return [];
   }
 }
 

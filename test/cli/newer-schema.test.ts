@@ -1,0 +1,133 @@
+/**
+ * A database a newer certgate migrated (its kysely_migration lists a migration this build does not
+ * know), through the real command on SQLite and PostgreSQL: every command refuses it, exit 1, in
+ * one line that says so and names the unknown migration — not "cannot open the SQLite file" or
+ * "cannot connect" — and doctor advises an upgrade, not a permission or connection fix. Nothing
+ * of the database is changed.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PG_URL } from "../integration/harness.js";
+import { runCertgate } from "./run-certgate.js";
+
+const dir = mkdtempSync(join(tmpdir(), "certgate-newer-schema-"));
+const FUTURE = "0099_future";
+const REFUSAL = `the database schema is newer than this certgate (it has migration ${FUTURE}, unknown to this version; nothing was changed): upgrade certgate, or restore the database from a backup made before a newer certgate migrated it`;
+const DOCTOR_FIX =
+  "fix: upgrade certgate to the version that migrated this database (or a later one), or restore the database from a backup made before it was migrated";
+
+/** Every command that opens the database, with what it needs to get that far. */
+const COMMANDS: [string, string[], Record<string, string>][] = [
+  ["migrate", ["migrate"], {}],
+  ["serve", ["serve"], { PORT: "0", HOST: "127.0.0.1" }],
+  ["purge", ["purge"], {}],
+  ["webhooks list", ["webhooks", "list"], {}],
+  ["webhooks replay", ["webhooks", "replay", "--since", "2026-01-01"], {}],
+  [
+    "keys rotate",
+    ["keys", "rotate"],
+    {
+      CERTGATE_SECRET: "the-new-secret-of-this-test-1111111111",
+      CERTGATE_PREVIOUS_SECRETS: "the-old-secret-of-this-test-0000000000",
+    },
+  ],
+];
+
+function certgate(args: string[], env: Record<string, string>) {
+  return runCertgate(args, { CERTGATE_DATA_DIR: join(dir, "data"), ...env });
+}
+
+async function expectRefusals(databaseUrl: string, applied: () => Promise<string[]>) {
+  const before = await applied();
+  expect(before).toContain(FUTURE);
+  for (const [name, args, env] of COMMANDS) {
+    const { status, stderr } = await certgate(args, { DATABASE_URL: databaseUrl, ...env });
+    expect({ name, status, stderr }).toEqual({
+      name,
+      status: 1,
+      stderr: `certgate: DATABASE_URL: ${REFUSAL}\n`,
+    });
+  }
+  const doctor = await certgate(["doctor"], { DATABASE_URL: databaseUrl });
+  expect(doctor.status).toBe(1);
+  expect(doctor.stdout).toMatch(/^fail\s+database\s+DATABASE_URL: the database schema is newer/m);
+  expect(doctor.stdout).toContain(`DATABASE_URL: ${REFUSAL}\n`);
+  expect(doctor.stdout).toContain(DOCTOR_FIX);
+  expect(doctor.stdout).not.toMatch(/create tables|permission|writable|start the database/);
+  // Refused before any migration ran: the bookkeeping is as it was.
+  expect(await applied()).toEqual(before);
+}
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// Each command spawns the real certgate through tsx: seconds each on a loaded machine.
+describe("a database migrated by a newer certgate", { timeout: 180_000 }, () => {
+  it("SQLite: every command refuses it naming the unknown migration; doctor says upgrade", async () => {
+    const file = join(dir, "newer.sqlite");
+    expect((await certgate(["migrate"], { DATABASE_URL: file })).status).toBe(0);
+    const write = new BetterSqlite3(file);
+    write.prepare("insert into kysely_migration (name, timestamp) values (?, ?)").run(FUTURE, "x");
+    write.close();
+    const applied = async () => {
+      const read = new BetterSqlite3(file, { readonly: true });
+      try {
+        const rows = read.prepare("select name from kysely_migration order by name").all();
+        return rows.map((row) => (row as { name: string }).name);
+      } finally {
+        read.close();
+      }
+    };
+    await expectRefusals(file, applied);
+  });
+
+  describe("PostgreSQL", () => {
+    const schema = `certgate_newer_${randomBytes(6).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    const url = new URL(PG_URL);
+    url.searchParams.set("options", `-c search_path=${schema}`);
+
+    beforeAll(async () => {
+      await admin.connect();
+      await admin.query(`create schema ${schema}`);
+    });
+    afterAll(async () => {
+      await admin.query(`drop schema if exists ${schema} cascade`);
+      await admin.end();
+    });
+
+    it("every command refuses it naming the unknown migration; doctor says upgrade", async () => {
+      expect((await certgate(["migrate"], { DATABASE_URL: url.toString() })).status).toBe(0);
+      await admin.query(`insert into ${schema}.kysely_migration (name, timestamp) values ($1, $2)`, [
+        FUTURE,
+        new Date().toISOString(),
+      ]);
+      const applied = async () =>
+        (
+          await admin.query<{ name: string }>(`select name from ${schema}.kysely_migration order by name`)
+        ).rows.map((row) => row.name);
+      await expectRefusals(url.toString(), applied);
+    });
+  });
+});
+
+describe("names read from the database are shown as names", { timeout: 60_000 }, () => {
+  it("a name with a newline and markup stays on one line, cut to a name's characters", async () => {
+    const file = join(dir, "odd-name.sqlite");
+    expect((await certgate(["migrate"], { DATABASE_URL: file })).status).toBe(0);
+    const write = new BetterSqlite3(file);
+    write
+      .prepare("insert into kysely_migration (name, timestamp) values (?, ?)")
+      .run("0100_x\nforged: y", "x");
+    write.close();
+    const { status, stderr } = await certgate(["migrate"], { DATABASE_URL: file });
+    expect(status).toBe(1);
+    expect(stderr).toBe(
+      "certgate: DATABASE_URL: the database schema is newer than this certgate (it has migration 0100_x?forged??y, unknown to this version; nothing was changed): upgrade certgate, or restore the database from a backup made before a newer certgate migrated it\n",
+    );
+  });
+});
