@@ -4,6 +4,7 @@
  * process, and its admin API and records are served under `/emulator` for the curl walkthrough.
  */
 import { readFileSync } from "node:fs";
+import { isIPv6 } from "node:net";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { type Config, checkConfig } from "./config.js";
@@ -256,6 +257,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   }
 
   const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
+  const url = server ? listenUrl(config.host, port) : publicUrl;
   // Wired before any background loop starts; a wiring failure (a ConfigError, a missing web/ file)
   // closes what was opened — the listening socket, the database — instead of leaving them, and
   // loops, running behind a rejected start.
@@ -278,7 +280,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         config.returnOrigins.length > 0
           ? config.returnOrigins
           : sandbox
-            ? [new URL(publicUrl).origin, `http://localhost:${port}`, `http://127.0.0.1:${port}`]
+            ? sandboxOrigins([publicUrl, `http://localhost:${port}`, `http://127.0.0.1:${port}`, url])
             : [],
       sandbox,
       sdk: {
@@ -343,7 +345,7 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
     store,
     emulator,
     recovery,
-    url: `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`,
+    url,
     /**
      * Graceful: stop accepting, let in-flight requests (a completion is one transaction) finish,
      * stop the webhook loop after its batch, then close the database.
@@ -356,6 +358,21 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
       await store.close();
     },
   };
+}
+
+/**
+ * The URL of a service listening on `host`:`port`, as a browser or curl takes it: a wildcard
+ * address (0.0.0.0, ::) as localhost, an IPv6 literal in brackets (`http://[::1]:3000`, never
+ * `http://::1:3000`), a name or IPv4 address as it is.
+ */
+export function listenUrl(host: string, port: number): string {
+  if (host === "0.0.0.0" || host === "::") return `http://localhost:${port}`;
+  return `http://${isIPv6(host) ? `[${host}]` : host}:${port}`;
+}
+
+/** The origins of `urls` (normalised, as return URLs are compared), once each; any that does not parse left out. */
+function sandboxOrigins(urls: string[]): string[] {
+  return [...new Set(urls.filter((url) => URL.canParse(url)).map((url) => new URL(url).origin))];
 }
 
 /** PortOne's browser SDK, loaded by the demo page outside sandbox mode. */
