@@ -4,7 +4,7 @@
  * what it needs; nothing here reads the repository's own node_modules or src/.
  *
  * - A client-only install (`certgate/portone`) brings no other package, no native module and no
- *   install script, and weighs under 2 MB (printed).
+ *   install script, and weighs under 2.5 MB (printed).
  * - Every entry works from `require()` and from `import`, on this Node (20).
  * - Without the optional peers, the service and `openStore` say which package to install.
  * - @arethetypeswrong/cli and publint report nothing, for every entry.
@@ -29,7 +29,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = join(REPO, "node_modules", ".bin");
-const MAX_CLIENT_INSTALL_BYTES = 2 * 1024 * 1024;
+/**
+ * The budget of a client-only install. 1.7 MB when this test was written (2026-12-01); 2,055 KB on
+ * 2026-12-07, grown by the checks of every factory's options and their documentation, and the
+ * budget moved from 2 MB to 2.5 MB then. What it guards against stays well outside it: source maps
+ * more than double the package (tsup.config.ts), and a native driver is megabytes on its own.
+ */
+const MAX_CLIENT_INSTALL_BYTES = 2.5 * 1024 * 1024;
 const ENTRIES = ["certgate", "certgate/portone", "certgate/emulator"] as const;
 
 interface Ran {
@@ -103,7 +109,7 @@ afterAll(() => {
 });
 
 describe("a client-only install (npm install certgate, then import certgate/portone)", () => {
-  it("brings no other package, no native module and no install script, in under 2 MB", () => {
+  it("brings no other package, no native module and no install script, in under 2.5 MB", () => {
     const nodeModules = join(app, "node_modules");
     expect(installedPackages(nodeModules)).toEqual(["certgate"]);
     const files = walk(nodeModules).filter((f) => !f.endsWith(".package-lock.json"));
