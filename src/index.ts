@@ -32,6 +32,7 @@ export {
   StartupError,
   StoreError,
   type StoreErrorCode,
+  UnknownMigrationsError,
   UpstreamError,
   type UpstreamErrorCode,
 } from "./core/errors.js";

@@ -8,13 +8,14 @@ import {
   CertgateError,
   MigrationError,
   MissingDependencyError,
+  namedMigrations,
   StartupError,
+  UnknownMigrationsError,
   UpstreamError,
 } from "./core/errors.js";
 import type { Store } from "./core/store.js";
 import type { Keyring } from "./store/crypto.js";
 import { isPostgresUrl, openStore, type SqliteOffload } from "./store/index.js";
-import { NewerSchemaError } from "./store/migrations.js";
 import { errorCode } from "./util/error-code.js";
 
 /**
@@ -164,13 +165,13 @@ export function upstreamFailure(error: unknown, variable: string, baseUrl: strin
  */
 export function describeDatabaseFailure(error: unknown, databaseUrl: string): string {
   if (error instanceof MissingDependencyError) return error.message;
-  const newer = newerSchemaOf(error);
-  if (newer !== undefined) {
-    const shown = newer.unknownMigrations.slice(0, 3).join(", ");
-    const more = newer.unknownMigrations.length > 3 ? ` and ${newer.unknownMigrations.length - 3} more` : "";
-    const noun = newer.unknownMigrations.length === 1 ? "migration" : "migrations";
+  const unknown = unknownMigrationsOf(error);
+  if (unknown !== undefined) {
+    const named = namedMigrations(unknown.migrations);
     return mask(
-      `the database schema is newer than this certgate (it has ${noun} ${shown}${more}, unknown to this version; nothing was changed): upgrade certgate, or restore the database from a backup made before a newer certgate migrated it`,
+      unknown.newer
+        ? `the database schema is newer than this certgate (it has ${named}, unknown to this version; nothing was changed): upgrade certgate, or restore the database from a backup made before a newer certgate migrated it`
+        : `the database lists ${named}, not certgate's (another application's, in the same database or schema; nothing was changed): give certgate a database or PostgreSQL schema of its own`,
       secretsOf(databaseUrl),
     );
   }
@@ -189,12 +190,13 @@ export function describeDatabaseFailure(error: unknown, databaseUrl: string): st
 }
 
 /**
- * The refusal of a database a newer certgate migrated ({@link NewerSchemaError}) anywhere in
- * `error`'s causes; undefined for any other failure. Its fix is an upgrade, not a permission.
+ * The refusal of a database whose migrations this certgate does not know ({@link
+ * UnknownMigrationsError}) anywhere in `error`'s causes; undefined for any other failure. Its fix is
+ * an upgrade, or a database of certgate's own, not a permission.
  */
-export function newerSchemaOf(error: unknown): NewerSchemaError | undefined {
-  const found = findInChain(error, (e) => e instanceof NewerSchemaError);
-  return found instanceof NewerSchemaError ? found : undefined;
+export function unknownMigrationsOf(error: unknown): UnknownMigrationsError | undefined {
+  const found = findInChain(error, (e) => e instanceof UnknownMigrationsError);
+  return found instanceof UnknownMigrationsError ? found : undefined;
 }
 
 function describePostgres(error: unknown, databaseUrl: string): string {

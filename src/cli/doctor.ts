@@ -9,7 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { CertgateError, StartupError } from "../core/errors.js";
 import { createEmulator, TEST_MERCHANT } from "../emulator/index.js";
 import { existingSandboxSecret, SANDBOX_SECRET_FILE } from "../sandbox-secret.js";
-import { maskDatabaseUrl, newerSchemaOf, openStoreOrExplain } from "../startup-errors.js";
+import { maskDatabaseUrl, openStoreOrExplain, unknownMigrationsOf } from "../startup-errors.js";
 import { createKeyring } from "../store/crypto.js";
 import { isPostgresUrl } from "../store/index.js";
 import type { Env } from "./command-table.js";
@@ -100,10 +100,13 @@ async function checkDatabase(config: Config): Promise<Check> {
     return { name: "database", ok: true, detail: `${where}: open, migrations up to date` };
   } catch (error) {
     const detail = error instanceof StartupError ? error.message : `${where}: cannot open`;
+    const unknown = unknownMigrationsOf(error);
     const fix =
-      newerSchemaOf(error) !== undefined
-        ? "upgrade certgate to the version that migrated this database (or a later one), or restore the database from a backup made before it was migrated; this certgate must not run on it"
-        : databaseFix(detail);
+      unknown === undefined
+        ? databaseFix(detail)
+        : unknown.newer
+          ? "upgrade certgate to the version that migrated this database (or a later one), or restore the database from a backup made before it was migrated; this certgate must not run on it"
+          : "point DATABASE_URL at a database (or PostgreSQL schema) of certgate's own; never restore or drop this one for certgate, its migrations belong to another application";
     return { name: "database", ok: false, detail, fix };
   }
 }

@@ -263,6 +263,35 @@ export class MigrationError extends CertgateError {
 }
 
 /**
+ * The cause of a {@link MigrationError} when the database's migration table (`kysely_migration`)
+ * lists migrations this certgate does not know; nothing was migrated. `newer`: each is named as
+ * certgate names its migrations and comes after this build's last, so a newer certgate applied
+ * them: upgrade, or restore a backup from before. Otherwise they are not certgate's (another
+ * application's Kysely migrations in the same SQLite file or PostgreSQL schema): certgate needs a
+ * database or schema of its own. `migrations` holds their names, sanitised to one line.
+ */
+export class UnknownMigrationsError extends Error {
+  override readonly name = "UnknownMigrationsError";
+  readonly migrations: readonly string[];
+  readonly newer: boolean;
+
+  constructor(migrations: readonly string[], newer: boolean) {
+    super(
+      `${newer ? "the database schema is newer than this certgate" : "the database lists migrations that are not certgate's"} (${namedMigrations(migrations)})`,
+    );
+    this.migrations = migrations;
+    this.newer = newer;
+  }
+}
+
+/** "migration a" / "migrations a, b, c and 2 more": at most three names. */
+export function namedMigrations(migrations: readonly string[]): string {
+  const shown = migrations.slice(0, 3).join(", ");
+  const more = migrations.length > 3 ? ` and ${migrations.length - 3} more` : "";
+  return `${migrations.length === 1 ? "migration" : "migrations"} ${shown}${more}`;
+}
+
+/**
  * A request certgate refuses. The HTTP layer maps each code to its status in one place.
  *
  * @example

@@ -13,7 +13,7 @@ import {
   Migrator,
   sql,
 } from "kysely";
-import { MigrationError } from "../core/errors.js";
+import { MigrationError, UnknownMigrationsError } from "../core/errors.js";
 import type { StoreDialect } from "./dialect.js";
 import type { Database } from "./schema.js";
 
@@ -423,26 +423,15 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialec
     // A database a newer certgate migrated: Kysely refuses it ("previously executed migration … is
     // missing") before running anything. Told apart by reading the applied names, not its message.
     const unknown = await unknownAppliedMigrations(db, migrations, migrationTableSchema);
-    if (unknown.length > 0) throw new MigrationError(undefined, { cause: new NewerSchemaError(unknown) });
+    if (unknown.length > 0) {
+      // Newer only when each is named as certgate names its migrations and sorts after this
+      // build's last; anything else is another application's, and an upgrade would not help.
+      const last = Object.keys(migrations).sort().at(-1) ?? "";
+      const newer = unknown.every((name) => /^\d{4}_[a-z][a-z0-9_]*$/.test(name) && name > last);
+      throw new MigrationError(undefined, { cause: new UnknownMigrationsError(unknown, newer) });
+    }
     const failed = results?.find((result) => result.status === "Error")?.migrationName;
     throw new MigrationError(failed, { cause: error });
-  }
-}
-
-/**
- * The database's schema is newer than this certgate: `kysely_migration` lists migrations this build
- * does not know (a newer certgate applied them). Nothing was migrated; running on would read and
- * write a schema this build was not written for, so the store refuses to open. The `cause` of a
- * {@link MigrationError}.
- */
-export class NewerSchemaError extends Error {
-  override readonly name = "NewerSchemaError";
-  /** The applied migrations this build does not know, as their names (never secret), sanitised. */
-  readonly unknownMigrations: readonly string[];
-
-  constructor(unknownMigrations: readonly string[]) {
-    super(`the database has migrations this certgate does not know: ${unknownMigrations.join(", ")}`);
-    this.unknownMigrations = unknownMigrations;
   }
 }
 

@@ -115,19 +115,39 @@ describe("a database migrated by a newer certgate", { timeout: 180_000 }, () => 
   });
 });
 
-describe("names read from the database are shown as names", { timeout: 60_000 }, () => {
-  it("a name with a newline and markup stays on one line, cut to a name's characters", async () => {
-    const file = join(dir, "odd-name.sqlite");
+describe("migrations that are not certgate's", { timeout: 60_000 }, () => {
+  /** A migrated SQLite file whose kysely_migration also lists `names`. */
+  async function withApplied(file: string, names: string[]) {
     expect((await certgate(["migrate"], { DATABASE_URL: file })).status).toBe(0);
     const write = new BetterSqlite3(file);
-    write
-      .prepare("insert into kysely_migration (name, timestamp) values (?, ?)")
-      .run("0100_x\nforged: y", "x");
+    for (const name of names)
+      write.prepare("insert into kysely_migration (name, timestamp) values (?, ?)").run(name, "x");
     write.close();
+  }
+
+  it("another application's, in the same file: no upgrade advised, a database of its own", async () => {
+    const file = join(dir, "shared.sqlite");
+    await withApplied(file, ["2024_01_create_orders"]);
+    const refusal =
+      "the database lists migration 2024_01_create_orders, not certgate's (another application's, in the same database or schema; nothing was changed): give certgate a database or PostgreSQL schema of its own";
+    const { status, stderr } = await certgate(["migrate"], { DATABASE_URL: file });
+    expect({ status, stderr }).toEqual({ status: 1, stderr: `certgate: DATABASE_URL: ${refusal}\n` });
+    const doctor = await certgate(["doctor"], { DATABASE_URL: file });
+    expect(doctor.stdout).toContain(`DATABASE_URL: ${refusal}\n`);
+    expect(doctor.stdout).toContain(
+      "fix: point DATABASE_URL at a database (or PostgreSQL schema) of certgate's own",
+    );
+    expect(doctor.stdout).not.toMatch(/upgrade|restore the database/);
+  });
+
+  it("a name with a newline and markup stays on one line, cut to a name's characters", async () => {
+    const file = join(dir, "odd-name.sqlite");
+    await withApplied(file, ["0100_x\nforged: y"]);
     const { status, stderr } = await certgate(["migrate"], { DATABASE_URL: file });
     expect(status).toBe(1);
+    // Not a name certgate gives a migration, once cut to one: not called newer.
     expect(stderr).toBe(
-      "certgate: DATABASE_URL: the database schema is newer than this certgate (it has migration 0100_x?forged??y, unknown to this version; nothing was changed): upgrade certgate, or restore the database from a backup made before a newer certgate migrated it\n",
+      "certgate: DATABASE_URL: the database lists migration 0100_x?forged??y, not certgate's (another application's, in the same database or schema; nothing was changed): give certgate a database or PostgreSQL schema of its own\n",
     );
   });
 });
