@@ -31,7 +31,7 @@ export interface HttpLogger extends ErrorLogger {
  * import { createHttpApp, type HttpAppOptions } from "certgate";
  * const options: HttpAppOptions = {
  *   service,
- *   apiKeys: (process.env.CERTGATE_API_KEYS ?? "").split(","),
+ *   apiKeys: (process.env.CERTGATE_API_KEYS ?? "").split(",").filter(Boolean),
  *   returnOrigins: ["https://shop.example"],
  *   sandbox: false,
  *   sdk: { impCode: "imp12345678" },
@@ -140,7 +140,16 @@ export function checkHttpAppOptions(options: unknown): asserts options is HttpAp
   checkOptionKeys("createHttpApp options.sdk", sdk, SDK_KEYS);
   const { impCode, v2 } = sdk as Partial<Record<keyof SdkParameters, unknown>>;
   // A V2-only service has no V1 merchant code: empty (or left out) is allowed there, not another type.
-  if (impCode !== undefined && typeof impCode !== "string") fail("sdk.impCode", "must be a string");
+  const sdkText = (name: string, value: unknown) => {
+    if (value !== undefined && typeof value !== "string") fail(name, "must be a string");
+  };
+  const { channelKey, redirectUrl } = sdk as Partial<Record<keyof SdkParameters, unknown>>;
+  for (const [name, value] of [
+    ["sdk.impCode", impCode],
+    ["sdk.channelKey", channelKey],
+    ["sdk.redirectUrl", redirectUrl],
+  ] as const)
+    sdkText(name, value);
   const versions = (service as { apiVersions?: unknown }).apiVersions;
   if (Array.isArray(versions) && versions.includes("v1") && !impCode) {
     fail("sdk.impCode", "is required when the service completes V1 verifications (IMP.init's code)");
@@ -148,8 +157,11 @@ export function checkHttpAppOptions(options: unknown): asserts options is HttpAp
   if (v2 !== undefined) {
     optionsObject("createHttpApp options.sdk.v2", v2);
     checkOptionKeys("createHttpApp options.sdk.v2", v2, V2_SDK_KEYS);
-    const { storeId } = v2 as Partial<Record<keyof V2SdkOptions, unknown>>;
-    if (typeof storeId !== "string" || storeId === "") fail("sdk.v2.storeId", "must be a non-empty string");
+    const v2Sdk = v2 as Partial<Record<keyof V2SdkOptions, unknown>>;
+    if (typeof v2Sdk.storeId !== "string" || v2Sdk.storeId === "")
+      fail("sdk.v2.storeId", "must be a non-empty string");
+    sdkText("sdk.v2.channelKey", v2Sdk.channelKey);
+    sdkText("sdk.v2.redirectUrl", v2Sdk.redirectUrl);
   }
   if (
     typeof logger !== "object" ||
@@ -161,4 +173,22 @@ export function checkHttpAppOptions(options: unknown): asserts options is HttpAp
     fail("logger", "must have info, warn and error methods (a pino logger has them)");
   }
   functionOption("createHttpApp options.ready", given.ready as (() => Promise<void>) | undefined);
+  // Any truthy `demo` served the keyless POST /demo/verifications outside sandbox mode: `"false"`
+  // opened it as `sandbox: "false"` opened the sandbox's.
+  const { demo, metrics } = given;
+  if (
+    demo !== undefined &&
+    !(isObject(demo) && typeof demo.html === "string" && demo.assets instanceof Map)
+  ) {
+    fail("demo", "must be the demo page ({ html, assets }) or left out");
+  }
+  if (
+    metrics !== undefined &&
+    !(isObject(metrics) && typeof metrics.contentType === "string" && typeof metrics.render === "function")
+  ) {
+    fail("metrics", "must be { contentType, render() } (createMetrics) or left out");
+  }
 }
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null;

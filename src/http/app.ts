@@ -53,7 +53,7 @@ export type { SdkParameters, V2SdkOptions } from "./views.js";
  * const service = createVerificationService({ store, v1: createV1Client({ apiKey, apiSecret }) });
  * const app = createHttpApp({
  *   service,
- *   apiKeys: (process.env.CERTGATE_API_KEYS ?? "").split(","),
+ *   apiKeys: (process.env.CERTGATE_API_KEYS ?? "").split(",").filter(Boolean),
  *   returnOrigins: ["https://shop.example"],
  *   sandbox: false,
  *   sdk: { impCode },
@@ -286,7 +286,8 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 /** `app` serving under `basePath` (see {@link HttpAppOptions.basePath}); unchanged without one. */
 function withBasePath(app: Hono, basePath: string | undefined): Hono {
   if (basePath === undefined || basePath === "" || basePath === "/") return app;
-  if (!/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/.test(basePath)) {
+  // typeof first: the test would read ["/x"] as its string and every route would be a 404.
+  if (typeof basePath !== "string" || !/^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$/.test(basePath)) {
     throw new ConfigError("basePath", 'must be a path such as "/certgate", without a trailing slash');
   }
   return app.basePath(basePath);

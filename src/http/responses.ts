@@ -162,7 +162,10 @@ interface MappedError extends ErrorResponse {
  * });
  */
 export function toErrorResponse(err: unknown, options: { logger?: ErrorLogger } = {}): ErrorResponse {
-  return mapError(err, options.logger ? guardedLogger(options.logger, ["warn", "error"]) : SILENT);
+  return mapError(
+    err,
+    options.logger === undefined ? SILENT : guardedLogger(options.logger, ["warn", "error"]),
+  );
 }
 
 /**

@@ -9,11 +9,22 @@
 
 type LogMethod = (fields: Record<string, never>, message: string) => void;
 
-/** `logger`'s `levels`, each calling the original and dropping what it throws. */
+/** The wrappers made so far, per logger and levels: one each, so its warning is said once. */
+const made = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * `logger`'s `levels`, each calling the original and dropping what it throws. The same logger and
+ * levels get the same wrapper (`toErrorResponse` asks for one per call).
+ */
 export function guardedLogger<L extends { [K in Level]: LogMethod }, Level extends string>(
   logger: L,
   levels: readonly Level[],
 ): Pick<L, Level> {
+  const key = levels.join(",");
+  const wrappers = made.get(logger) ?? new Map<string, unknown>();
+  made.set(logger, wrappers);
+  const known = wrappers.get(key);
+  if (known !== undefined) return known as Pick<L, Level>;
   let warned = false;
   const guarded = {} as Record<Level, LogMethod>;
   for (const level of levels) {
@@ -29,5 +40,6 @@ export function guardedLogger<L extends { [K in Level]: LogMethod }, Level exten
       }
     };
   }
+  wrappers.set(key, guarded);
   return guarded as unknown as Pick<L, Level>;
 }

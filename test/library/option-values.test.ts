@@ -20,6 +20,7 @@ import {
   openStore,
   RequestError,
   type Store,
+  toErrorResponse,
   type VerificationService,
 } from "../../src/index.js";
 import { refusal } from "./refusal.js";
@@ -87,9 +88,16 @@ describe("createHttpApp refuses options of the wrong kind, naming them", () => {
     ["a V2 SDK block without its store id", "sdk.v2.storeId", { sdk: { impCode: "imp0", v2: {} } }],
     ["a logger without methods", "logger", { logger: {} }],
     ["a readiness probe that is no function", "ready", { ready: true }],
+    // Any truthy demo served the keyless POST /demo/verifications outside sandbox mode.
+    ['demo as the string "false"', "demo", { demo: "false" }],
+    ["demo as true", "demo", { demo: true }],
+    ["metrics that cannot render", "metrics", { metrics: true }],
+    ["a base path that is no string", "basePath", { basePath: ["/certgate"] }],
+    ["an SDK channel key that is no string", "sdk.channelKey", { sdk: { impCode: "imp0", channelKey: 5 } }],
   ])("%s", async (_, option, extra) => {
     const error = await refusal(() => createHttpApp(appOptions(extra)));
-    expect(error.variable).toBe(`createHttpApp options.${option}`);
+    // basePath keeps the name it has always had (withBasePath's check).
+    expect(error.variable).toBe(option === "basePath" ? option : `createHttpApp options.${option}`);
     expect(error.code).toBe("invalid_config");
   });
 
@@ -181,6 +189,25 @@ describe("a logger that throws decides no answer", () => {
       throw new Error("log transport down");
     },
   };
+
+  it("toErrorResponse still maps the error, and says the logger threw once, not per call", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on("warning", onWarning);
+    try {
+      for (let i = 0; i < 3; i++) {
+        // An unexpected error is logged at error level before it is answered as a 500.
+        expect(toErrorResponse(new Error("boom"), { logger: throwing })).toMatchObject({
+          status: 500,
+          body: { error: { code: "internal_error" } },
+        });
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.includes("logger's error() threw"))).toHaveLength(1);
+  });
 
   it("the service answers a committed completion; the HTTP app answers 404 and 400 as JSON", async () => {
     const loud = createVerificationService({
