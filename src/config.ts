@@ -8,6 +8,7 @@ import { ConfigError } from "./core/errors.js";
 import { isHttpUrl } from "./core/http-url.js";
 import { wholeNumberOption } from "./core/option-values.js";
 import { returnOriginProblem } from "./http/app-options.js";
+import { baseUrlProblem } from "./portone/options.js";
 import { webhookSecretProblem } from "./portone/webhook.js";
 
 /**
@@ -22,7 +23,7 @@ import { webhookSecretProblem } from "./portone/webhook.js";
  *   databaseUrl: "postgres://certgate@db/certgate",
  *   secret: process.env.CERTGATE_SECRET,
  *   previousSecrets: [],
- *   apiKeys: (process.env.CERTGATE_API_KEYS ?? "").split(","),
+ *   apiKeys: (process.env.CERTGATE_API_KEYS ?? "").split(",").filter(Boolean),
  *   returnOrigins: ["https://shop.example"],
  *   publicUrl: "https://verify.shop.example",
  *   portone: {
@@ -122,11 +123,31 @@ export function checkConfig(config: Config): void {
     (value) => typeof value === "string" && value,
   );
   const v2 = [portone.v2ApiSecret, portone.storeId].every((value) => typeof value === "string" && value);
+  for (const [name, value] of [
+    ["apiUrl", portone.apiUrl],
+    ["v2ApiUrl", portone.v2ApiUrl],
+  ] as const) {
+    // Left out, the client's default (PortOne's own API) is used.
+    const problem = value === undefined ? undefined : baseUrlProblem(value);
+    if (problem !== undefined) fail(`portone.${name}`, problem);
+  }
   if (production && !v1 && !v2) {
     fail(
       "portone",
       "needs a complete set in production mode: apiKey, apiSecret and impCode (V1), or v2ApiSecret and storeId (V2)",
     );
+  }
+  if (production) {
+    // No half-given set, as loadConfig refuses one: a V1 key and secret without impCode started,
+    // then every creation failed to wire (createHttpApp: sdk.impCode) after the store had opened.
+    for (const set of [
+      ["apiKey", "apiSecret", "impCode"],
+      ["v2ApiSecret", "storeId"],
+    ] as const) {
+      const missing = set.find((name) => typeof portone[name] !== "string" || portone[name] === "");
+      if (missing !== undefined && set.some((name) => portone[name] !== undefined))
+        fail(`portone.${missing}`, "is required with the rest of its set");
+    }
   }
   for (const field of ["deleteUpstreamAfterCompletion", "demo"] as const) {
     if (typeof config[field] !== "boolean") fail(field, "must be true or false");

@@ -182,13 +182,6 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
   // nothing through it, and its store stays on its own thread.
   const load = options.listen === false ? undefined : requestLoad();
   const offload = load && storeOffload(load, logger);
-  const store = metrics.instrumentStore(
-    await openStoreOrExplain(config.databaseUrl, keyring, offload, {
-      checkKeys: true,
-      sandboxSecretFile: config.secret === undefined ? join(config.dataDir, SANDBOX_SECRET_FILE) : undefined,
-    }),
-  );
-
   const emulator = sandbox ? createEmulator({ admin: true, realTime: true }) : undefined;
   const v1 = emulator
     ? createV1Client({
@@ -228,6 +221,14 @@ export async function startCertgate(config: Config, options: StartOptions): Prom
         })
       : undefined;
   const storeId = emulator ? TEST_MERCHANT.storeId : config.portone.storeId;
+  // Opened once the clients are made: a client's ConfigError (`upstream: { retries: 11 }`) then
+  // leaves no database open behind a rejected start.
+  const store = metrics.instrumentStore(
+    await openStoreOrExplain(config.databaseUrl, keyring, offload, {
+      checkKeys: true,
+      sandboxSecretFile: config.secret === undefined ? join(config.dataDir, SANDBOX_SECRET_FILE) : undefined,
+    }),
+  );
 
   // Listen before wiring the app: with PORT=0 only the bound port tells the return origins and
   // m_redirect_url where the service really is.

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import type { Config } from "../config.js";
 import { databaseUrlProblem } from "../core/database-url.js";
 import { ConfigError } from "../core/errors.js";
+import { baseUrlProblem } from "../portone/options.js";
 import { webhookSecretProblem } from "../portone/webhook.js";
 import { refuseUnknownVariables } from "./variables.js";
 
@@ -97,10 +98,10 @@ export function loadConfig(env: Env): Config {
     impCode: get("PORTONE_IMP_CODE"),
     apiKey: get("PORTONE_API_KEY"),
     apiSecret: get("PORTONE_API_SECRET"),
-    apiUrl: url(get("PORTONE_API_URL") ?? "https://api.iamport.kr", "PORTONE_API_URL"),
+    apiUrl: apiUrl(get("PORTONE_API_URL") ?? "https://api.iamport.kr", "PORTONE_API_URL"),
     v2ApiSecret: get("PORTONE_V2_API_SECRET"),
     storeId: get("PORTONE_STORE_ID"),
-    v2ApiUrl: url(get("PORTONE_V2_API_URL") ?? "https://api.portone.io", "PORTONE_V2_API_URL"),
+    v2ApiUrl: apiUrl(get("PORTONE_V2_API_URL") ?? "https://api.portone.io", "PORTONE_V2_API_URL"),
     channelKey: get("PORTONE_CHANNEL_KEY"),
   };
   const modeVar = get("CERTGATE_MODE");
@@ -239,6 +240,13 @@ export function refusePublicTestCredentials(
   if (portone.impCode !== undefined && known.merchantCodes.includes(portone.impCode)) {
     refuse("PORTONE_IMP_CODE", "merchant code");
   }
+}
+
+/** A PortOne API's base URL: the clients' own rule (portone/options.ts), naming the variable. */
+function apiUrl(value: string, variable: string): string {
+  const problem = baseUrlProblem(value);
+  if (problem !== undefined) throw new ConfigError(variable, problem);
+  return value.replace(/\/+$/, "");
 }
 
 function url(value: string, variable: string): string {

@@ -92,13 +92,22 @@ export function transportConfig(options: TransportOptions) {
  */
 export function baseUrlOption(value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
+  const problem = baseUrlProblem(value);
+  if (problem !== undefined) throw new ConfigError("baseUrl", problem);
+  return (value as string).replace(/\/+$/, "");
+}
+
+/**
+ * Why `value` cannot be a client's base URL, or undefined when it can be one: also the rule of
+ * `PORTONE_API_URL` and `PORTONE_V2_API_URL`, so the variable is named, not the client's option.
+ */
+export function baseUrlProblem(value: unknown): string | undefined {
   const problem = "must be an absolute http(s) URL without query, fragment or credentials";
-  if (typeof value !== "string" || !isHttpUrl(value)) throw new ConfigError("baseUrl", problem);
+  if (typeof value !== "string" || !isHttpUrl(value)) return problem;
   // Even an empty "?" or "#" counts: the path is appended as text, and would land after it.
   const { username, password } = new URL(value);
-  if (value.includes("?") || value.includes("#") || username !== "" || password !== "")
-    throw new ConfigError("baseUrl", problem);
-  return value.replace(/\/+$/, "");
+  if (value.includes("?") || value.includes("#") || username !== "" || password !== "") return problem;
+  return undefined;
 }
 
 /**

@@ -61,6 +61,9 @@ describe("configuration", () => {
     ["CERTGATE_MODE", { ...production, CERTGATE_MODE: "sandbox" }],
     ["CERTGATE_API_KEYS", { CERTGATE_API_KEYS: "short" }],
     ["PORTONE_API_URL", { PORTONE_API_URL: "ftp://x" }],
+    // The clients' own rule, named by its variable: a path would be appended after the query.
+    ["PORTONE_API_URL", { PORTONE_API_URL: "https://api.iamport.kr/?tenant=1" }],
+    ["PORTONE_V2_API_URL", { PORTONE_V2_API_URL: "https://user:pw@api.portone.io" }],
     ["CERTGATE_RETURN_ORIGINS", { CERTGATE_RETURN_ORIGINS: "not a url" }],
     ["CERTGATE_DELETE_UPSTREAM", { CERTGATE_DELETE_UPSTREAM: "maybe" }],
     ["CERTGATE_RETENTION_DAYS", { CERTGATE_RETENTION_DAYS: "-1" }],

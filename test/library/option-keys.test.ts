@@ -341,6 +341,12 @@ describe("startCertgate refuses an unknown key of its config and options", () =>
       "startCertgate options.upstream.timeout",
       () => startCertgate(config(), { logger, listen: false, upstream: { timeout: 5 } } as never),
     ],
+    // A client's own check, made before the store opens: it used to leave the database open.
+    [
+      "options.upstream, a value out of range",
+      "retries",
+      () => startCertgate(config(), { logger, listen: false, upstream: { retries: 11 } }),
+    ],
   ])("%s", async (_, variable, start) => {
     const error = await refusal(start);
     expect(error.variable).toBe(variable);
@@ -354,6 +360,14 @@ describe("startCertgate refuses an unknown key of its config and options", () =>
     ["a short secret", "config.secret", { secret: "short" }],
     ["production without API keys", "config.apiKeys", { apiKeys: [] }],
     ["a short API key", "config.apiKeys", { apiKeys: [""] }],
+    // Half a V1 set started, then failed to wire the app (sdk.impCode) with the store open.
+    [
+      "a V1 key and secret without the merchant code, beside a complete V2 set",
+      "config.portone.impCode",
+      {},
+      { impCode: undefined, v2ApiSecret: "v2_secret_0000", storeId: "store-00000000" },
+    ],
+    ["a PortOne URL with a query", "config.portone.apiUrl", {}, { apiUrl: "https://api.iamport.kr/?x=1" }],
     // The variable without `.split(",")`: a string, whose `includes` matched any part of it.
     ["return origins as one string", "config.returnOrigins", { returnOrigins: "https://shop.example.com" }],
     ["a return origin with a path", "config.returnOrigins", { returnOrigins: ["https://shop.example/app"] }],
