@@ -58,3 +58,23 @@ export function optionsObject(name: string, value: unknown): asserts value is ob
     throw new ConfigError(name, "must be an object of options");
   }
 }
+
+/**
+ * Checks that `value` is an object with each of `methods` (a store, a client, a logger): one without
+ * them was a TypeError on the first call that used it, a 500 per request or a loop failing forever.
+ * @throws ConfigError naming `name`, saying what it `must` be, otherwise.
+ */
+export function methodsOption(name: string, value: unknown, methods: readonly string[], must: string): void {
+  const has =
+    typeof value === "object" &&
+    value !== null &&
+    methods.every((method) => typeof (value as Record<string, unknown>)[method] === "function");
+  if (!has) throw new ConfigError(name, must);
+}
+
+/** {@link methodsOption} for an optional logger: `levels` are the methods it must have. */
+export function loggerOption(name: string, value: unknown, levels: readonly string[]): void {
+  if (value === undefined) return;
+  const listed = levels.length === 1 ? `a ${levels[0]} method` : `${levels.join(", ")} methods`;
+  methodsOption(name, value, levels, `must have ${listed} (a pino logger has them)`);
+}

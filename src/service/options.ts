@@ -3,7 +3,13 @@
  * PortOne clients as the service needs them, a clock and a logger.
  */
 import { ConfigError } from "../core/errors.js";
-import { booleanOption, functionOption, optionsObject } from "../core/option-values.js";
+import {
+  booleanOption,
+  functionOption,
+  loggerOption,
+  methodsOption,
+  optionsObject,
+} from "../core/option-values.js";
 import type { Store } from "../core/store.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
 import type { V1Certification } from "../core/v1/upstream.js";
@@ -82,25 +88,34 @@ export function checkServiceOptions(options: unknown): asserts options is Verifi
   optionsObject(what, options);
   checkOptionKeys(what, options, SERVICE_OPTION_KEYS);
   const given = options as Partial<Record<keyof VerificationServiceOptions, unknown>>;
-  const has = (value: unknown, methods: readonly string[]) =>
-    typeof value === "object" &&
-    value !== null &&
-    methods.every((method) => typeof (value as Record<string, unknown>)[method] === "function");
-  const fail = (name: string, problem: string): never => {
-    throw new ConfigError(`${what}.${name}`, problem);
-  };
-  if (!has(given.store, ["completeVerification", "getVerification"]))
-    fail("store", "is required: a store from openStore");
-  if (given.v1 !== undefined && !has(given.v1, ["getCertification"]))
-    fail("v1", "must be a V1 client (createV1Client), or left out");
+  methodsOption(
+    `${what}.store`,
+    given.store,
+    ["completeVerification", "getVerification"],
+    "is required: a store from openStore",
+  );
+  if (given.v1 !== undefined)
+    methodsOption(
+      `${what}.v1`,
+      given.v1,
+      ["getCertification"],
+      "must be a V1 client (createV1Client), or left out",
+    );
   const deleteCertification = (given.v1 as { deleteCertification?: unknown } | undefined)
     ?.deleteCertification;
   if (deleteCertification !== undefined && typeof deleteCertification !== "function")
-    fail("v1", "must be a V1 client (createV1Client): its deleteCertification is not a function");
-  if (given.v2 !== undefined && !has(given.v2, ["getIdentityVerification"]))
-    fail("v2", "must be a V2 client (createV2Client), or left out");
-  if (given.logger !== undefined && !has(given.logger, ["info", "warn"]))
-    fail("logger", "must have info and warn methods (a pino logger has them)");
+    throw new ConfigError(
+      `${what}.v1`,
+      "must be a V1 client (createV1Client): its deleteCertification is not a function",
+    );
+  if (given.v2 !== undefined)
+    methodsOption(
+      `${what}.v2`,
+      given.v2,
+      ["getIdentityVerification"],
+      "must be a V2 client (createV2Client), or left out",
+    );
+  loggerOption(`${what}.logger`, given.logger, ["info", "warn"]);
   functionOption(`${what}.now`, given.now as (() => Date) | undefined);
   functionOption(`${what}.randomId`, given.randomId as ((prefix: string) => string) | undefined);
   booleanOption(`${what}.deleteUpstreamAfterCompletion`, given.deleteUpstreamAfterCompletion);

@@ -20,7 +20,15 @@
  * A run that fails (the database or PortOne is down) is logged and retried on the next tick.
  */
 
-import { MAX_DELAY_MS, wholeNumberOption } from "../core/option-values.js";
+import { ConfigError } from "../core/errors.js";
+import {
+  functionOption,
+  loggerOption,
+  MAX_DELAY_MS,
+  methodsOption,
+  optionsObject,
+  wholeNumberOption,
+} from "../core/option-values.js";
 import {
   DEFAULT_RECOVERY_SCHEDULE,
   nextRecoveryCheckAt,
@@ -94,7 +102,22 @@ export interface RecoveryJob {
  * @example createRecoveryJob({ store, service }).start(5_000);
  */
 export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
-  checkOptionKeys("createRecoveryJob options", options, RECOVERY_OPTION_KEYS);
+  const what = "createRecoveryJob options";
+  optionsObject(what, options);
+  checkOptionKeys(what, options, RECOVERY_OPTION_KEYS);
+  // The store's methods are not asked for: each step runs without the others' (a Store written
+  // before a step's methods existed), and fails on its own.
+  methodsOption(`${what}.store`, options.store, [], "is required: a store from openStore");
+  methodsOption(
+    `${what}.service`,
+    options.service,
+    ["refresh", "expire", "deleteUpstreamCopy"],
+    "is required: a service from createVerificationService",
+  );
+  if (!Array.isArray(options.service.apiVersions))
+    throw new ConfigError(`${what}.service`, "is required: a service from createVerificationService");
+  functionOption(`${what}.now`, options.now);
+  loggerOption(`${what}.logger`, options.logger, ["info", "warn"]);
   const { store, service } = options;
   const now = options.now ?? (() => new Date());
   const schedule = options.schedule ?? DEFAULT_RECOVERY_SCHEDULE;

@@ -11,7 +11,14 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { exponentialBackoffMs } from "../core/backoff.js";
 import { ConfigError } from "../core/errors.js";
 import { isHttpUrl } from "../core/http-url.js";
-import { MAX_DELAY_MS, wholeNumberOption } from "../core/option-values.js";
+import {
+  functionOption,
+  loggerOption,
+  MAX_DELAY_MS,
+  methodsOption,
+  optionsObject,
+  wholeNumberOption,
+} from "../core/option-values.js";
 import type { Store } from "../core/store.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
 import {
@@ -126,7 +133,19 @@ export interface WebhookDispatcher {
  * @example createWebhookDispatcher({ store, url, secret }).start(1_000);
  */
 export function createWebhookDispatcher(options: WebhookDispatcherOptions): WebhookDispatcher {
-  checkOptionKeys("createWebhookDispatcher options", options, DISPATCHER_OPTION_KEYS);
+  const what = "createWebhookDispatcher options";
+  optionsObject(what, options);
+  checkOptionKeys(what, options, DISPATCHER_OPTION_KEYS);
+  // Of the wrong kind, each failed every delivery or every claim, retried for ever (fetch: "x").
+  methodsOption(
+    `${what}.store`,
+    options.store,
+    ["claimWebhookEvents", "markWebhookDelivered", "markWebhookFailed"],
+    "is required: a store from openStore",
+  );
+  functionOption(`${what}.fetch`, options.fetch);
+  functionOption(`${what}.now`, options.now);
+  loggerOption(`${what}.logger`, options.logger, ["warn"]);
   // Checked now, not at the first delivery: a secret or URL that cannot work would fail every
   // delivery, retried forever with a warning each time.
   webhookSecretBytes(options.secret);

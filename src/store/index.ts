@@ -5,6 +5,7 @@
 
 import { databaseUrlProblem, isPostgresUrl } from "../core/database-url.js";
 import { ConfigError } from "../core/errors.js";
+import { methodsOption, optionsObject } from "../core/option-values.js";
 import type { Store } from "../core/store.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
 import type { Keyring } from "./crypto.js";
@@ -59,7 +60,21 @@ export { isPostgresUrl };
  * @example const store = await openStore({ databaseUrl: process.env.DATABASE_URL ?? "./data/certgate.db", keyring });
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  optionsObject("openStore options", options);
   checkOptionKeys("openStore options", options, OPEN_STORE_OPTION_KEYS);
+  methodsOption(
+    "openStore options.keyring",
+    options.keyring,
+    ["hashPersonKey", "lookupHashes", "encrypt", "decrypt"],
+    "is required: a keyring from createKeyring",
+  );
+  if (options.offload !== undefined)
+    methodsOption(
+      "openStore options.offload",
+      options.offload,
+      ["busy"],
+      "must be { busy() } (SqliteOffload), or left out",
+    );
   const problem = databaseUrlProblem(options.databaseUrl);
   if (problem !== undefined) throw new ConfigError("databaseUrl", problem);
   return isPostgresUrl(options.databaseUrl)

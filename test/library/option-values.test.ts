@@ -14,8 +14,10 @@ import { createEmulator, serveEmulator, TEST_MERCHANT } from "../../src/emulator
 import {
   createHttpApp,
   createKeyring,
+  createRecoveryJob,
   createV1Client,
   createVerificationService,
+  createWebhookDispatcher,
   type HttpAppOptions,
   openStore,
   RequestError,
@@ -150,6 +152,64 @@ describe("createVerificationService refuses options of the wrong kind, naming th
   it("no options at all", async () => {
     const error = await refusal(() => createVerificationService(undefined as never));
     expect(error.variable).toBe("createVerificationService options");
+  });
+});
+
+describe("the background jobs and openStore refuse options of the wrong kind, naming them", () => {
+  const dispatcher = (extra: Record<string, unknown>) => () =>
+    createWebhookDispatcher({
+      store,
+      url: "https://shop.example.com/hooks",
+      secret: "whsec_b3B0aW9uLXZhbHVlcy10ZXN0LXNlY3JldA==",
+      ...extra,
+    } as never);
+  it.each<[string, string, () => unknown]>([
+    // Every delivery failed as a network error and was retried for ever.
+    [
+      "a webhook fetch that is no function",
+      "createWebhookDispatcher options.fetch",
+      dispatcher({ fetch: "x" }),
+    ],
+    [
+      "a webhook store without the outbox",
+      "createWebhookDispatcher options.store",
+      dispatcher({ store: {} }),
+    ],
+    ["a webhook logger without warn", "createWebhookDispatcher options.logger", dispatcher({ logger: {} })],
+    [
+      "no webhook options",
+      "createWebhookDispatcher options",
+      () => createWebhookDispatcher(undefined as never),
+    ],
+    [
+      "a recovery service that is none",
+      "createRecoveryJob options.service",
+      () => createRecoveryJob({ store, service: {} } as never),
+    ],
+    [
+      "a recovery clock that is no function",
+      "createRecoveryJob options.now",
+      () => createRecoveryJob({ store, service, now: 5 } as never),
+    ],
+    ["no recovery options", "createRecoveryJob options", () => createRecoveryJob(undefined as never)],
+    [
+      "a keyring that is none",
+      "openStore options.keyring",
+      () => openStore({ databaseUrl: join(dir, "never.db"), keyring: {} } as never),
+    ],
+    [
+      "an offload that is no { busy }",
+      "openStore options.offload",
+      () =>
+        openStore({
+          databaseUrl: join(dir, "never.db"),
+          keyring: createKeyring({ secret: "s".repeat(32) }),
+          offload: "yes",
+        } as never),
+    ],
+    ["no openStore options", "openStore options", () => openStore(undefined as never)],
+  ])("%s", async (_, variable, run) => {
+    expect((await refusal(run)).variable).toBe(variable);
   });
 });
 
