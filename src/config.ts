@@ -7,7 +7,7 @@ import { databaseUrlProblem } from "./core/database-url.js";
 import { ConfigError } from "./core/errors.js";
 import { isHttpUrl } from "./core/http-url.js";
 import { wholeNumberOption } from "./core/option-values.js";
-import { returnOriginProblem } from "./http/app-options.js";
+import { MIN_API_KEY_LENGTH, returnOriginProblem } from "./http/app-options.js";
 import { baseUrlProblem } from "./portone/options.js";
 import { webhookSecretProblem } from "./portone/webhook.js";
 
@@ -108,9 +108,9 @@ export function checkConfig(config: Config): void {
   }
   if (
     !Array.isArray(config.apiKeys) ||
-    config.apiKeys.some((key) => typeof key !== "string" || key.length < 16)
+    config.apiKeys.some((key) => typeof key !== "string" || key.length < MIN_API_KEY_LENGTH)
   ) {
-    fail("apiKeys", "must be keys of 16 or more characters");
+    fail("apiKeys", `must be keys of ${MIN_API_KEY_LENGTH} or more characters`);
   }
   if (production && config.apiKeys.length === 0) fail("apiKeys", "needs a key in production mode");
   // A string here (CERTGATE_RETURN_ORIGINS without `.split(",")`) was matched as a substring.

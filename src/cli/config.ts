@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import type { Config } from "../config.js";
 import { databaseUrlProblem } from "../core/database-url.js";
 import { ConfigError } from "../core/errors.js";
+import { MIN_API_KEY_LENGTH } from "../http/app-options.js";
 import { baseUrlProblem } from "../portone/options.js";
 import { webhookSecretProblem } from "../portone/webhook.js";
 import { refuseUnknownVariables } from "./variables.js";
@@ -127,7 +128,11 @@ export function loadConfig(env: Env): Config {
       .filter((s) => s !== "");
   const apiKeys = list("CERTGATE_API_KEYS");
   for (const k of apiKeys) {
-    if (k.length < 16) throw new ConfigError("CERTGATE_API_KEYS", "each key must be at least 16 characters");
+    if (k.length < MIN_API_KEY_LENGTH)
+      throw new ConfigError(
+        "CERTGATE_API_KEYS",
+        `each key must be at least ${MIN_API_KEY_LENGTH} characters`,
+      );
   }
   const returnOrigins = list("CERTGATE_RETURN_ORIGINS").map((o) => {
     const parsed = url(o, "CERTGATE_RETURN_ORIGINS");
