@@ -37,6 +37,7 @@ import {
 } from "../core/recovery.js";
 import type { Store } from "../core/store.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
+import { guardedLogger } from "../util/guarded-logger.js";
 import { backgroundLoop, errorCode } from "./loop.js";
 import type { ServiceLogger } from "./options.js";
 import type { VerificationService } from "./verifications.js";
@@ -124,7 +125,9 @@ export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
   const batchSize = wholeNumberOption("batchSize", options.batchSize, 1, 10_000) ?? 20;
   const sweepSize = wholeNumberOption("sweepSize", options.sweepSize, 1, 10_000) ?? 100;
   const leaseMs = wholeNumberOption("leaseMs", options.leaseMs, 1, MAX_DELAY_MS) ?? 60_000;
-  const log = options.logger;
+  // Guarded: a logger that throws in the loop's failure handler rejected the tick's promise, and
+  // Node ends the process on an unhandled rejection.
+  const log = options.logger === undefined ? undefined : guardedLogger(options.logger, ["info", "warn"]);
   const recovers = service.apiVersions.includes("v2");
   // Only V1 records are deleted upstream (PortOne V2 has no deletion of identity verifications).
   const deletes = service.apiVersions.includes("v1");

@@ -29,6 +29,7 @@ import {
   webhookSignature,
   webhookSignedContent,
 } from "../portone/webhook.js";
+import { guardedLogger } from "../util/guarded-logger.js";
 import { backgroundLoop } from "./loop.js";
 
 /**
@@ -146,6 +147,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   functionOption(`${what}.fetch`, options.fetch);
   functionOption(`${what}.now`, options.now);
   loggerOption(`${what}.logger`, options.logger, ["warn"]);
+  // Guarded: a logger that throws in the loop's failure handler rejected the tick's promise, and
+  // Node ends the process on an unhandled rejection.
+  const logger = options.logger === undefined ? undefined : guardedLogger(options.logger, ["warn"]);
   // Checked now, not at the first delivery: a secret or URL that cannot work would fail every
   // delivery, retried forever with a warning each time.
   webhookSecretBytes(options.secret);
@@ -191,10 +195,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       nextAttemptAt: new Date(now().getTime() + delay),
       status,
     });
-    options.logger?.warn(
-      { event_id: event.id, status, attempt: event.attempts + 1 },
-      "webhook delivery failed",
-    );
+    logger?.warn({ event_id: event.id, status, attempt: event.attempts + 1 }, "webhook delivery failed");
     return false;
   }
 
@@ -228,7 +229,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   // The database or the receiver is down: the events stay due in the outbox and the next tick
   // tries again, so the loop resumes by itself when the fault ends.
   return backgroundLoop(runOnce, {
-    logger: options.logger,
+    logger,
     failure: "webhook dispatch failed; retried on the next tick",
     nextDelayMs: (intervalMs) => (backlog ? 0 : intervalMs),
   });

@@ -250,6 +250,37 @@ describe("a logger that throws decides no answer", () => {
     },
   };
 
+  it("the background loops keep running when a run fails and its logger throws: nothing unhandled", async () => {
+    // A closed store: every run of both loops fails, and each failure is logged by a throwing logger.
+    const closed = await openStore({
+      databaseUrl: join(dir, "closed.db"),
+      keyring: createKeyring({ secret: "option-values-secret-00000000000000000" }),
+    });
+    await closed.close();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const dispatcher = createWebhookDispatcher({
+      store: closed,
+      url: "https://shop.example.com/hooks",
+      secret: "whsec_b3B0aW9uLXZhbHVlcy10ZXN0LXNlY3JldA==",
+      logger: throwing,
+    });
+    const recovery = createRecoveryJob({ store: closed, service, logger: throwing });
+    try {
+      dispatcher.start(5);
+      recovery.start(5);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Still running: a run asked now fails as the others did, and is answered.
+      await expect(dispatcher.runOnce()).rejects.toBeDefined();
+    } finally {
+      await dispatcher.stop();
+      await recovery.stop();
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+
   it("toErrorResponse still maps the error, and says the logger threw once, not per call", async () => {
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(warning.message);
