@@ -414,9 +414,11 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialec
   let { error, results } = await migrator.migrateToLatest();
   // Kysely's introspector lists the tables of EVERY schema and calls has_schema_privilege by name:
   // a schema another tenant (or test) drops at that moment raises 3F000 before any migration or
-  // lock ran. Nothing was done, so trying again is safe; a bounded number of times.
-  for (let attempt = 1; attempt < 10 && isSchemaDroppedMeanwhile(error); attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+  // lock ran. Nothing was done, so trying again is safe, for up to 10 s: ten tries (under a second)
+  // were all unlucky on a loaded machine while another suite churned schemas (CI, twice).
+  const retryUntil = Date.now() + 10_000;
+  for (let attempt = 1; Date.now() < retryUntil && isSchemaDroppedMeanwhile(error); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(20 * attempt, 200)));
     ({ error, results } = await migrator.migrateToLatest());
   }
   if (error !== undefined) {
