@@ -1,4 +1,5 @@
 /** Key rotation: re-encrypting the stored personal fields under the keyring's current key. */
+import { sql } from "kysely";
 import type { Store } from "../core/store.js";
 import type { StoreContext } from "./context.js";
 
@@ -43,6 +44,13 @@ export function keyMethods(ctx: StoreContext): Pick<Store, "rotateKeys" | "unkno
               const context = `verifications/${row.id}/${column}`;
               return keyring.encrypt(keyring.decrypt(value, context), context);
             };
+            // Only while the row still holds what was read (outside this transaction): a purge
+            // that committed meanwhile emptied it, and writing the re-sealed fields back would keep
+            // purged personal data for good. Such a row is read again by the next batch.
+            const unchanged = (column: "name_enc" | "birth_date_enc" | "phone_enc") =>
+              row[column] === null
+                ? sql<boolean>`${sql.ref(column)} is null`
+                : sql<boolean>`${sql.ref(column)} = ${row[column]}`;
             await trx
               .updateTable("verifications")
               .set({
@@ -52,6 +60,9 @@ export function keyMethods(ctx: StoreContext): Pick<Store, "rotateKeys" | "unkno
                 enc_key_id: keyring.currentKeyId,
               })
               .where("id", "=", row.id)
+              .where(unchanged("name_enc"))
+              .where(unchanged("birth_date_enc"))
+              .where(unchanged("phone_enc"))
               .execute();
           }
         });
