@@ -6,7 +6,7 @@
  *
  * - `serve` and `migrate` create it: a fresh deployment starts with one of them.
  * - `purge`, `keys rotate`, `webhooks list` and `webhooks replay` refuse a missing file, creating
- *   nothing: {@link openExistingStore}.
+ *   nothing, and an empty one (0 bytes), changing nothing: {@link openExistingStore}.
  * - `doctor` creates nothing either: it reports a missing file as one `serve` would create, when its
  *   directory can be made (doctor.ts).
  * - `lookup` and `emulator` open no database.
@@ -39,6 +39,17 @@ export function isMissingSqliteFile(databaseUrl: string): boolean {
   }
 }
 
+/** Whether `databaseUrl` is a SQLite path to a file of 0 bytes. */
+function isEmptySqliteFile(databaseUrl: string): boolean {
+  if (isPostgresUrl(databaseUrl) || databaseUrl === ":memory:") return false;
+  try {
+    const stat = statSync(databaseUrl);
+    return stat.isFile() && stat.size === 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Opens (and migrates) the database of `databaseUrl` for `command`, which must not create one.
  * @throws StartupError naming DATABASE_URL when it is a SQLite path with no file, before anything
@@ -55,6 +66,14 @@ export async function openExistingStore(
     throw new StartupError(
       "DATABASE_URL",
       `the SQLite file ${maskDatabaseUrl(databaseUrl)} does not exist, and certgate ${command} creates none (check the path; certgate migrate creates a new database)`,
+    );
+  }
+  if (isEmptySqliteFile(databaseUrl)) {
+    // SQLite reads a 0-byte file as an empty database: migrated in place, it reported success on
+    // nothing, as a missing file did (a `touch`ed or truncated path is no certgate database).
+    throw new StartupError(
+      "DATABASE_URL",
+      `the SQLite file ${maskDatabaseUrl(databaseUrl)} is empty, not a certgate database, and certgate ${command} makes none of it (check the path; certgate migrate creates a new database)`,
     );
   }
   return openStoreOrExplain(databaseUrl, keyring, undefined, options);

@@ -22,16 +22,16 @@ const DATABASE: Flag = {
 const SINCE: Flag = { type: "string", value: "TIME", help: "events created at or after this ISO 8601 time" };
 
 /** Runs `run` on the existing database of `env` (an outbox is never in a database made just now). */
-async function withStore(
+async function withStore<T>(
   env: Record<string, string | undefined>,
   command: string,
-  run: (store: Store) => Promise<void>,
-) {
+  run: (store: Store) => Promise<T>,
+): Promise<T> {
   const config = loadConfig(env);
   // Listing and requeueing neither hash nor decrypt: a placeholder key serves without a secret.
   const store = await openExistingStore(config.databaseUrl, maintenanceKeyring(config), command);
   try {
-    await run(store);
+    return await run(store);
   } finally {
     await store.close();
   }
@@ -102,10 +102,17 @@ service delivers them again under the same event id. Prints how many were requeu
     if (id !== undefined && !/^evt_[A-Za-z0-9_-]{1,64}$/.test(id)) {
       throw new UsageError("--id must be an event id (evt_…)");
     }
-    await withStore(env, "webhooks replay", async (store) => {
-      const requeued = await store.requeueWebhookEvents({ id, since });
-      process.stdout.write(`requeued ${requeued} event${requeued === 1 ? "" : "s"}\n`);
+    const requeued = await withStore(env, "webhooks replay", async (store) => {
+      const count = await store.requeueWebhookEvents({ id, since });
+      process.stdout.write(`requeued ${count} event${count === 1 ? "" : "s"}\n`);
+      return count;
     });
+    // An id that names no event is a mistake (a typo), not a replay of nothing: `--since` with
+    // nothing after it is one.
+    if (id !== undefined && requeued === 0) {
+      process.stderr.write(`certgate: no webhook event ${id} (see certgate webhooks list)\n`);
+      return 1;
+    }
     return 0;
   },
 };

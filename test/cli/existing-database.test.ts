@@ -3,7 +3,7 @@
  * serve and migrate create a missing file; purge, keys rotate and webhooks refuse one in one line,
  * exit 1 (a configuration failure), creating nothing; doctor reports it and creates nothing.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -59,6 +59,26 @@ describe("a SQLite file that does not exist", { timeout: 120_000 }, () => {
     expect(stderr).toContain(`the SQLite file ${file} does not exist`);
     expect(readdirSync(root)).toEqual(["plain"]);
   });
+
+  it.each([
+    ["purge", ["purge"], {}],
+    ["keys rotate", ["keys", "rotate"], SECRETS],
+    ["webhooks list", ["webhooks", "list"], {}],
+  ])(
+    "%s refuses an empty (0-byte) file in one line, exit 1, and leaves it empty",
+    async (command, args, env) => {
+      // SQLite reads it as an empty database: it was migrated in place and the command said "0 …".
+      const root = mkdtempSync(join(dir, "empty-"));
+      const file = join(root, "certgate.sqlite");
+      writeFileSync(file, "");
+      const { status, stdout, stderr } = await runCertgate(args, { ...env, DATABASE_URL: file });
+      expect({ status, stdout }).toEqual({ status: 1, stdout: "" });
+      expect(stderr).toBe(
+        `certgate: DATABASE_URL: the SQLite file ${file} is empty, not a certgate database, and certgate ${command} makes none of it (check the path; certgate migrate creates a new database)\n`,
+      );
+      expect(statSync(file).size).toBe(0);
+    },
+  );
 
   it("a mistyped postgres:// URL is refused naming its scheme only, never its password", async () => {
     const { status, stderr } = await runCertgate(["purge"], {

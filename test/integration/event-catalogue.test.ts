@@ -215,6 +215,17 @@ describe.each(DATABASES)("the event catalogue on %s", (kind) => {
     expect(again[0]?.body).toBe(first.body);
   });
 
+  it("`certgate webhooks replay --id` of an id no event has is refused, exit 1", {
+    timeout: 60_000,
+  }, async () => {
+    // A typo: "requeued 0 events", exit 0, looked like a replay done.
+    const replayed = await certgate(["replay", "--id", "evt_no_such_event_0001"]);
+    expect(replayed.status).toBe(1);
+    expect(replayed.stderr).toBe(
+      "certgate: no webhook event evt_no_such_event_0001 (see certgate webhooks list)\n",
+    );
+  });
+
   it("`certgate webhooks replay --since` requeues every event since then", { timeout: 60_000 }, async () => {
     const replayed = await certgate(["replay", "--since", new Date(START).toISOString()]);
     expect(replayed.stdout).toBe("requeued 6 events\n");
