@@ -126,6 +126,12 @@ export function loadConfig(env: Env): Config {
       .split(",")
       .map((s) => s.trim())
       .filter((s) => s !== "");
+  // Named here, as CERTGATE_SECRET is: the keyring would say "previousSecrets[0]", a name no
+  // operator set.
+  const previousSecrets = list("CERTGATE_PREVIOUS_SECRETS");
+  if (previousSecrets.some((previous) => previous.length < 32)) {
+    throw new ConfigError("CERTGATE_PREVIOUS_SECRETS", "each secret must be at least 32 characters");
+  }
   const apiKeys = list("CERTGATE_API_KEYS");
   for (const k of apiKeys) {
     if (k.length < MIN_API_KEY_LENGTH)
@@ -171,7 +177,7 @@ export function loadConfig(env: Env): Config {
     host: get("HOST") ?? (mode === "sandbox" ? "127.0.0.1" : "0.0.0.0"),
     databaseUrl,
     secret,
-    previousSecrets: list("CERTGATE_PREVIOUS_SECRETS"),
+    previousSecrets,
     apiKeys,
     returnOrigins,
     publicUrl,

@@ -55,6 +55,8 @@ describe("configuration", () => {
     ["PORTONE_IMP_CODE", { ...production, PORTONE_IMP_CODE: "" }],
     ["PORTONE_API_KEY", { ...production, PORTONE_API_KEY: "imp_apikey" }],
     ["CERTGATE_SECRET", { CERTGATE_SECRET: "short" }],
+    // The keyring's own check said "previousSecrets[0]", a name no operator set.
+    ["CERTGATE_PREVIOUS_SECRETS", { CERTGATE_PREVIOUS_SECRETS: "short-old-secret" }],
     ["PORT", { PORT: "70000" }],
     ["PORT", { PORT: "abc" }],
     ["CERTGATE_MODE", { CERTGATE_MODE: "staging" }],
