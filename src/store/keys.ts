@@ -51,7 +51,7 @@ export function keyMethods(ctx: StoreContext): Pick<Store, "rotateKeys" | "unkno
               row[column] === null
                 ? sql<boolean>`${sql.ref(column)} is null`
                 : sql<boolean>`${sql.ref(column)} = ${row[column]}`;
-            await trx
+            const { numUpdatedRows } = await trx
               .updateTable("verifications")
               .set({
                 name_enc: reseal("name", row.name_enc),
@@ -63,10 +63,11 @@ export function keyMethods(ctx: StoreContext): Pick<Store, "rotateKeys" | "unkno
               .where(unchanged("name_enc"))
               .where(unchanged("birth_date_enc"))
               .where(unchanged("phone_enc"))
-              .execute();
+              .executeTakeFirst();
+            // A row changed meanwhile is not counted here; the next batch reads and counts it.
+            reencrypted += Number(numUpdatedRows);
           }
         });
-        reencrypted += rows.length;
       }
       const remaining = await db
         .selectFrom("persons")

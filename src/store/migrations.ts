@@ -416,7 +416,10 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialec
   // a schema another tenant (or test) drops at that moment raises 3F000 before any migration or
   // lock ran. Nothing was done, so trying again is safe, for up to 10 s: ten tries (under a second)
   // were all unlucky on a loaded machine while another suite churned schemas (CI, twice).
-  const retryUntil = Date.now() + 10_000;
+  // Not when the connection has no schema at all (a search_path naming none): Kysely then fails on
+  // the same code creating its table, and no wait will change that.
+  const retryUntil =
+    Date.now() + (dialect.name === "postgres" && migrationTableSchema === undefined ? 0 : 10_000);
   for (let attempt = 1; Date.now() < retryUntil && isSchemaDroppedMeanwhile(error); attempt++) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(20 * attempt, 200)));
     ({ error, results } = await migrator.migrateToLatest());

@@ -22,6 +22,7 @@ import { adminQuery, makeIdentity, makeVerification, NOW, POSTGRES_URL, uid, ver
 const OLD = "rotate-purge-old-secret-0000000000000000";
 const NEW = "rotate-purge-new-secret-1111111111111111";
 const ROWS = 1_200;
+const KEPT = 50;
 
 /** Rows purged that still hold a sealed field. */
 const RESURRECTED =
@@ -88,15 +89,18 @@ describe.each([
   it("writes back no field the purge emptied", { timeout: 120_000 }, async () => {
     const backend = make();
     const old = await backend.open(createKeyring({ secret: OLD }));
+    // ROWS completed at NOW, due for the purge; KEPT completed an hour later, which it leaves.
+    const kept: string[] = [];
     try {
-      for (let i = 0; i < ROWS; i++) {
+      for (let i = 0; i < ROWS + KEPT; i++) {
         const v = await old.createVerification(makeVerification({ accountRef: uid("acct") }));
         await old.completeVerification({
           verificationId: v.id,
           upstreamId: uid("imp"),
           decision: verified(makeIdentity()),
-          now: NOW,
+          now: i < ROWS ? NOW : new Date(NOW.getTime() + 3_600_000),
         });
+        if (i >= ROWS) kept.push(v.id);
       }
     } finally {
       await old.close();
@@ -108,20 +112,29 @@ describe.each([
     const purging = rotating;
     try {
       // Both at once: the purge commits between the rotation's reads and its writes.
-      const [, purged] = await Promise.all([
+      const [first, purged] = await Promise.all([
         rotating.rotateKeys(),
         purging.purgeIdentities({ completedBefore: new Date(NOW.getTime() + 1), now: NOW }),
       ]);
       expect(purged).toBe(ROWS);
       expect(await backend.count(RESURRECTED)).toBe(0);
-      // And the rotation still finishes: nothing is left under the old key.
-      await rotating.rotateKeys();
+      // And the rotation still finishes: nothing is left under the old key, and no row was
+      // counted twice (one skipped as changed is read and counted by a later batch).
+      const second = await rotating.rotateKeys();
+      expect(first.reencrypted + second.reencrypted).toBe(ROWS + KEPT);
       const oldKeyId = createKeyring({ secret: OLD }).currentKeyId;
       expect(
         await backend.count(`select count(*) as n from verifications where enc_key_id = '${oldKeyId}'`),
       ).toBe(0);
     } finally {
       await rotating.close();
+    }
+    // The rows the purge left are readable under the new secret alone.
+    const newOnly = await backend.open(createKeyring({ secret: NEW }));
+    try {
+      for (const id of kept) expect((await newOnly.getVerification(id))?.identity?.name).toBe("김테스트");
+    } finally {
+      await newOnly.close();
     }
   });
 });
