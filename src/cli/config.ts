@@ -12,6 +12,7 @@ import { ConfigError } from "../core/errors.js";
 import { MIN_API_KEY_LENGTH } from "../http/app-options.js";
 import { baseUrlProblem } from "../portone/options.js";
 import { webhookSecretProblem } from "../portone/webhook.js";
+import { MIN_SECRET_LENGTH } from "../store/crypto.js";
 import { refuseUnknownVariables } from "./variables.js";
 
 export type { Config } from "../config.js";
@@ -129,8 +130,12 @@ export function loadConfig(env: Env): Config {
   // Named here, as CERTGATE_SECRET is: the keyring would say "previousSecrets[0]", a name no
   // operator set.
   const previousSecrets = list("CERTGATE_PREVIOUS_SECRETS");
-  if (previousSecrets.some((previous) => previous.length < 32)) {
-    throw new ConfigError("CERTGATE_PREVIOUS_SECRETS", "each secret must be at least 32 characters");
+  const short = previousSecrets.findIndex((previous) => previous.length < MIN_SECRET_LENGTH);
+  if (short !== -1) {
+    throw new ConfigError(
+      "CERTGATE_PREVIOUS_SECRETS",
+      `each secret must be at least ${MIN_SECRET_LENGTH} characters (secret ${short + 1} of ${previousSecrets.length} is shorter)`,
+    );
   }
   const apiKeys = list("CERTGATE_API_KEYS");
   for (const k of apiKeys) {

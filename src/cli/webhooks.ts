@@ -102,17 +102,16 @@ service delivers them again under the same event id. Prints how many were requeu
     if (id !== undefined && !/^evt_[A-Za-z0-9_-]{1,64}$/.test(id)) {
       throw new UsageError("--id must be an event id (evt_…)");
     }
-    const requeued = await withStore(env, "webhooks replay", async (store) => {
-      const count = await store.requeueWebhookEvents({ id, since });
-      process.stdout.write(`requeued ${count} event${count === 1 ? "" : "s"}\n`);
-      return count;
-    });
+    const requeued = await withStore(env, "webhooks replay", (store) =>
+      store.requeueWebhookEvents({ id, since }),
+    );
     // An id that names no event is a mistake (a typo), not a replay of nothing: `--since` with
     // nothing after it is one.
     if (id !== undefined && requeued === 0) {
       process.stderr.write(`certgate: no webhook event ${id} (see certgate webhooks list)\n`);
       return 1;
     }
+    process.stdout.write(`requeued ${requeued} event${requeued === 1 ? "" : "s"}\n`);
     return 0;
   },
 };

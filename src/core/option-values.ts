@@ -76,7 +76,7 @@ export function methodsOption(name: string, value: unknown, methods: readonly st
 export function loggerOption(name: string, value: unknown, levels: readonly string[]): void {
   if (value === undefined) return;
   const listed = levels.length === 1 ? `a ${levels[0]} method` : `${levels.join(", ")} methods`;
-  // Not named after pino: this file is in certgate/portone's graph, which must not mention it
-  // (test/package/pack.test.ts).
-  methodsOption(name, value, levels, `must have ${listed} (a logger such as the one serve uses has them)`);
+  // Not named after the service's logger: this file is in certgate/portone's graph, which must
+  // not mention it (test/package/pack.test.ts).
+  methodsOption(name, value, levels, `must have ${listed} (console has them)`);
 }

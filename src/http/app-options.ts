@@ -170,7 +170,7 @@ export function checkHttpAppOptions(options: unknown): asserts options is HttpAp
       (level) => typeof (logger as Record<string, unknown>)[level] === "function",
     )
   ) {
-    fail("logger", "must have info, warn and error methods (a pino logger has them)");
+    fail("logger", "must have info, warn and error methods (console has them)");
   }
   functionOption("createHttpApp options.ready", given.ready as (() => Promise<void>) | undefined);
   // Any truthy `demo` served the keyless POST /demo/verifications outside sandbox mode: `"false"`

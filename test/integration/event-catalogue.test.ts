@@ -221,6 +221,7 @@ describe.each(DATABASES)("the event catalogue on %s", (kind) => {
     // A typo: "requeued 0 events", exit 0, looked like a replay done.
     const replayed = await certgate(["replay", "--id", "evt_no_such_event_0001"]);
     expect(replayed.status).toBe(1);
+    expect(replayed.stdout).toBe("");
     expect(replayed.stderr).toBe(
       "certgate: no webhook event evt_no_such_event_0001 (see certgate webhooks list)\n",
     );
