@@ -32,6 +32,7 @@ export {
   StartupError,
   StoreError,
   type StoreErrorCode,
+  UnknownKeyError,
   UnknownMigrationsError,
   UpstreamError,
   type UpstreamErrorCode,

@@ -263,6 +263,25 @@ export class MigrationError extends CertgateError {
 }
 
 /**
+ * A stored field is sealed under a key this process's secrets do not derive: an instance still on
+ * an old `CERTGATE_SECRET` alone while others seal under a new one (a rolling secret change done in
+ * the wrong order), or after a rotation. Answered as 503 `store_unknown_key`, retryable on an
+ * instance with the secrets; `keyId` is the key's id (a hash prefix, never a secret).
+ */
+export class UnknownKeyError extends CertgateError {
+  override readonly name = "UnknownKeyError";
+  readonly code = "unknown_key" as const;
+  readonly keyId: string;
+
+  constructor(keyId: string) {
+    super(
+      `unknown key id ${keyId}: a stored field is sealed under a key CERTGATE_SECRET and CERTGATE_PREVIOUS_SECRETS do not derive`,
+    );
+    this.keyId = keyId;
+  }
+}
+
+/**
  * The cause of a {@link MigrationError} when the database's migration table (`kysely_migration`)
  * lists migrations this certgate does not know; nothing was migrated. `newer`: each is named as
  * certgate names its migrations and comes after this build's last, so a newer certgate applied

@@ -2,6 +2,9 @@
  * The one place where errors and completion outcomes become HTTP responses (app.ts only routes).
  * Every answer that is not a success has the contract's shape `{ "error": { "code", "message" } }`;
  * anything unknown is a logged 500 whose body says nothing about the cause.
+ *
+ * Longer than 400 lines: it is the one place, so every mapping stays in it rather than split to
+ * meet a length.
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -13,6 +16,7 @@ import {
   type RequestErrorCode,
   StoreError,
   type StoreErrorCode,
+  UnknownKeyError,
   UpstreamError,
   type UpstreamErrorCode,
 } from "../core/errors.js";
@@ -104,7 +108,9 @@ export function upstreamErrorCodes(status: ContentfulStatusCode): string[] {
 }
 
 /** The `error.code`s of database faults, all answered 503: `store_<code>`. */
-export const STORE_ERROR_CODES = Object.keys(STORE_MESSAGE).map((code) => `store_${code}`);
+export const STORE_ERROR_CODES = [...Object.keys(STORE_MESSAGE), "unknown_key"].map(
+  (code) => `store_${code}`,
+);
 
 export interface ErrorLogger {
   warn(fields: Record<string, unknown>, message: string): void;
@@ -223,6 +229,20 @@ function mapError(err: unknown, logger: ErrorLogger): MappedError {
     return mapped(503, `store_${err.code}`, STORE_MESSAGE[err.code], undefined, {
       "retry-after": String(STORE_RETRY_AFTER_SECONDS),
     });
+  }
+  if (err instanceof UnknownKeyError) {
+    // This instance's secrets, not the request: another instance (or this one restarted with both
+    // secrets) can answer it. The key's id is a hash prefix.
+    logger.error({ code: err.code, key_id: err.keyId }, err.message);
+    return mapped(
+      503,
+      "store_unknown_key",
+      "this instance cannot read the stored record; retry later",
+      undefined,
+      {
+        "retry-after": String(STORE_RETRY_AFTER_SECONDS),
+      },
+    );
   }
   if (err instanceof CertgateError) {
     logger.error({ code: err.code }, "unexpected certgate error");

@@ -19,7 +19,7 @@ import {
   hkdfSync,
   timingSafeEqual,
 } from "node:crypto";
-import { ConfigError } from "../core/errors.js";
+import { ConfigError, UnknownKeyError } from "../core/errors.js";
 import type { PersonKey } from "../core/identity.js";
 import { optionsObject } from "../core/option-values.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
@@ -168,7 +168,7 @@ export function createKeyring(options: KeyringOptions): Keyring {
       if (parts.length !== 4) throw new Error("decrypt: not a certgate ciphertext");
       const [keyId = "", ivText = "", tagText = "", bodyText = ""] = parts;
       const key = byId.get(keyId);
-      if (key === undefined) throw new Error(`decrypt: unknown key id ${keyId.slice(0, 12)}`);
+      if (key === undefined) throw new UnknownKeyError(keyId.slice(0, 12));
       const iv = Buffer.from(ivText, "base64url");
       const tag = Buffer.from(tagText, "base64url");
       if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES)

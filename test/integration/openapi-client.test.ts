@@ -50,7 +50,8 @@ export async function signUp(baseUrl: string, apiKey: string, personaRecord: (me
   if (got.error) {
     const code: "invalid_request" | "unknown_field" | "repeated_parameter" | "unauthorized" | "not_found"
       | "invalid_json" | "payload_too_large" | "unsupported_media_type"
-      | "store_unavailable" | "store_busy" | "store_read_only" | "store_full" | "internal_error" = got.error.error.code;
+      | "store_unavailable" | "store_busy" | "store_read_only" | "store_full" | "store_unknown_key"
+      | "internal_error" = got.error.error.code;
     throw new Error(code);
   }
   const verification: Verification = got.data.verification;

@@ -263,6 +263,7 @@ describe("openapi.json for client generation", () => {
       "store_busy",
       "store_read_only",
       "store_full",
+      "store_unknown_key",
     ]);
     expect(codes("/certifications", "post", "504")).toEqual(["upstream_timeout"]);
     expect(codes("/healthz", "get", "500")).toEqual(["internal_error"]);
