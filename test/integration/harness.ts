@@ -126,6 +126,19 @@ export async function startHarness(
       ? { CERTGATE_WEBHOOK_URL: "http://127.0.0.1:9/hooks", CERTGATE_WEBHOOK_SECRET: UNUSED_WEBHOOK_SECRET }
       : {}),
   });
+  /** What the harness made besides the service: removed on close, or when the start fails. */
+  const removeOwn = async () => {
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+    if (pgSchema) {
+      const admin = new pg.Client(PG_URL);
+      await admin.connect();
+      await admin.query(`DROP SCHEMA ${pgSchema} CASCADE`);
+      await admin.end();
+    }
+  };
+  // A start that fails (a test of a broken build, a refused config) left its schema in the shared
+  // database: 27 of them after one day's runs.
   const certgate = await startCertgate(config, {
     logger,
     now: () => new Date(emulator.clock.now()),
@@ -137,6 +150,9 @@ export async function startHarness(
     },
     deliverWebhooks: false,
     recoveryIntervalMs: opts.recoveryIntervalMs ?? 0,
+  }).catch(async (error: unknown) => {
+    await removeOwn().catch(() => {});
+    throw error;
   });
   const { store, url, recovery, app } = certgate;
 
@@ -167,14 +183,7 @@ export async function startHarness(
     async close() {
       // The store closes last; a test may have closed it already to read the file.
       await certgate.close().catch(() => {});
-      await upstream.close();
-      rmSync(dir, { recursive: true, force: true });
-      if (pgSchema) {
-        const admin = new pg.Client(PG_URL);
-        await admin.connect();
-        await admin.query(`DROP SCHEMA ${pgSchema} CASCADE`);
-        await admin.end();
-      }
+      await removeOwn();
     },
   };
 }
