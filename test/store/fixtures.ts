@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { PersonKey, VerifiedIdentity } from "../../src/core/identity.js";
 import { resolvePolicy } from "../../src/core/policy.js";
+import type { Store } from "../../src/core/store.js";
 import type { CompletionDecision, NewVerification } from "../../src/core/verification.js";
 import { NOW } from "../core/fixtures.js";
 
@@ -64,4 +65,17 @@ export async function adminQuery(text: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** A verification created and completed as a verified new person on `store` at `now`; its id. */
+export async function completedVerification(store: Store, now: Date = NOW): Promise<string> {
+  const v = makeVerification();
+  await store.createVerification(v);
+  await store.completeVerification({
+    verificationId: v.id,
+    upstreamId: uid("imp"),
+    decision: verified(makeIdentity()),
+    now,
+  });
+  return v.id;
 }

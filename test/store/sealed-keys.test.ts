@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { createKeyring, type Keyring } from "../../src/store/crypto.js";
-import { makeIdentity, makeVerification, NOW, uid, verified } from "./fixtures.js";
+import { completedVerification, NOW } from "./fixtures.js";
 import { type Cleanups, type Reopen, reopenablePostgres, reopenableSqlite } from "./reopenable.js";
 
 const NEW = createKeyring({ secret: "sealed-keys-new-secret-00000000000000" });
@@ -25,15 +25,7 @@ const postgres = () => reopenablePostgres("sealed", cleanups, 2);
 async function sealOne(open: Reopen, keyring: Keyring): Promise<string> {
   const store = await open(keyring);
   try {
-    const v = makeVerification();
-    await store.createVerification(v);
-    await store.completeVerification({
-      verificationId: v.id,
-      upstreamId: uid("imp"),
-      decision: verified(makeIdentity()),
-      now: NOW,
-    });
-    return v.id;
+    return await completedVerification(store);
   } finally {
     await store.close();
   }
