@@ -12,7 +12,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { getRequestListener } from "@hono/node-server";
+import { getRequestListener, RequestError as ListenerRequestError } from "@hono/node-server";
 import type { Hono } from "hono";
 import { clientErrorAnswer, clientErrorBody } from "./responses.js";
 
@@ -101,8 +101,13 @@ export function createHttpServer(
 ): Server {
   const listener = getRequestListener(fetch, {
     hostname,
-    // The listener's own refusals (the target or Host it cannot make a URL of) come here.
-    errorHandler: () => jsonError(400, "invalid_request", "the request's target or Host header is not valid"),
+    // The listener's own refusals (the target or Host it cannot make a URL of) come here as its
+    // RequestError; so does a rejection of `fetch`, which is a fault of the server, not of the
+    // request (the app answers its own errors, so none is expected): a 500, never this 400.
+    errorHandler: (error) =>
+      error instanceof ListenerRequestError
+        ? jsonError(400, "invalid_request", "the request's target or Host header is not valid")
+        : jsonError(500, "internal_error", "internal error"),
   });
   const server = createServer({ requireHostHeader: false }, (req, res) => {
     // HTTP/1.1 requires Host (RFC 9112 §3.2); Node's check answered it with an empty 400.
@@ -120,6 +125,9 @@ export function createHttpServer(
     void listener(req, res);
   });
   server.on("connect", (_req: IncomingMessage, socket: Duplex) => {
+    // Node takes its own error listener off the socket it hands here: a client that resets the
+    // connection made an unhandled 'error' event, which ends the process.
+    socket.on("error", () => socket.destroy());
     socket.end(clientErrorAnswer("CONNECT"));
   });
   return server;

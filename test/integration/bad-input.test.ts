@@ -516,6 +516,24 @@ describe("bad input on every route", () => {
     expect((await h.api("/healthz")).status).toBe(200);
   });
 
+  it("a CONNECT whose client resets the connection at once does not end the process", async () => {
+    // The socket Node hands to 'connect' has no error listener: its ECONNRESET was an unhandled
+    // 'error' event, which ends the process (any client could stop certgate serve).
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(new URL(h.url).port), "127.0.0.1", () => {
+          socket.write("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", () => {
+            socket.resetAndDestroy();
+            resolve();
+          });
+        });
+        socket.on("error", () => resolve());
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await h.api("/healthz")).status).toBe(200);
+  });
+
   it("an HTTP/1.0 request without Host is still served", async () => {
     const answer = await raw("GET /healthz HTTP/1.0\r\n\r\n");
     expect(answer.split("\r\n")[0]).toMatch(/^HTTP\/1\.1 200 /);
