@@ -8,6 +8,9 @@
  * path; a relative path whose first segment has a colon is written `./name:…`.
  */
 
+/** Schemes written without `//` that a database URL is seen with. */
+const SCHEME_ONLY = new Set(["file", "sqlite", "sqlite3", "jdbc"]);
+
 /** Whether `databaseUrl` names a PostgreSQL database. */
 export function isPostgresUrl(databaseUrl: string): boolean {
   return /^postgres(ql)?:\/\//i.test(databaseUrl);
@@ -27,7 +30,10 @@ export function databaseUrlProblem(databaseUrl: unknown): string | undefined {
   if (/^postgres(ql)?(:|\/\/)/i.test(databaseUrl)) {
     return "looks like a postgres:// URL but is not one (check the :// after postgres)";
   }
-  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(databaseUrl)?.[1];
+  const [, scheme = undefined, slashes = ""] = /^([a-z][a-z0-9+.-]+):(\/\/)?/i.exec(databaseUrl) ?? [];
   if (scheme === undefined) return undefined;
-  return `has the scheme "${scheme.slice(0, 20)}:", which certgate does not open: give a postgres:// (or postgresql://) URL, or a SQLite file as a plain path (./data/certgate.db; a relative path with a colon in its first segment as ./name:…)`;
+  // Named only when it is surely a scheme (`mysql://`, `file:`): what stands before the colon of
+  // `app:secret@db/certgate` (postgres:// left off) is a user name, never echoed.
+  const named = slashes !== "" || SCHEME_ONLY.has(scheme.toLowerCase()) ? ` "${scheme.slice(0, 20)}:"` : "";
+  return `has the scheme${named}, which certgate does not open: give a postgres:// (or postgresql://) URL, or a SQLite file as a plain path (./data/certgate.db; a relative path with a colon in its first segment as ./name:…)`;
 }

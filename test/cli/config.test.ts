@@ -236,6 +236,15 @@ describe("configuration", () => {
 });
 
 describe("DATABASE_URL is a postgres:// URL or a SQLite path, nothing else", () => {
+  it("a URL with postgres:// left off is refused without naming what stands before its colon", () => {
+    // `app:` is the user name there, not a scheme.
+    const error = refusal({ ...production, DATABASE_URL: "app:hunter2@db.internal/certgate" });
+    expect(error.variable).toBe("DATABASE_URL");
+    expect(error.message).toContain("has the scheme, which certgate does not open");
+    for (const part of ["app", "hunter2", "db.internal"]) expect(error.message).not.toContain(`${part}:`);
+    expect(error.message).not.toContain("hunter2");
+  });
+
   it.each([
     "postgres:/db.internal:5432/certgate",
     "postgres//app:hunter2@db.internal/certgate",
