@@ -273,7 +273,9 @@ export class UnknownKeyError extends CertgateError {
   readonly code = "unknown_key" as const;
   readonly keyId: string;
 
-  constructor(keyId: string) {
+  constructor(storedKeyId: string) {
+    // Read from a stored ciphertext, so from the database: only a key id's characters are kept.
+    const keyId = storedKeyId.replace(/[^0-9a-f]/gi, "").slice(0, 12);
     super(
       `unknown key id ${keyId}: a stored field is sealed under a key CERTGATE_SECRET and CERTGATE_PREVIOUS_SECRETS do not derive`,
     );

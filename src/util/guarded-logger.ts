@@ -21,22 +21,30 @@ export function guardedLogger<L extends { [K in Level]: LogMethod }, Level exten
   levels: readonly Level[],
 ): Pick<L, Level> {
   const key = levels.join(",");
-  const wrappers = made.get(logger) ?? new Map<string, unknown>();
-  made.set(logger, wrappers);
+  // Not an object (a string handed to toErrorResponse): no cache, and each call's throw is caught.
+  const cacheable = typeof logger === "object" && logger !== null;
+  const wrappers = (cacheable && made.get(logger)) || new Map<string, unknown>();
+  if (cacheable) made.set(logger, wrappers);
   const known = wrappers.get(key);
   if (known !== undefined) return known as Pick<L, Level>;
   let warned = false;
   const guarded = {} as Record<Level, LogMethod>;
   for (const level of levels) {
+    const dropped = () => {
+      if (warned) return;
+      warned = true;
+      globalThis.process?.emitWarning?.(
+        `certgate: the logger's ${level}() threw; that line and any later one that throws are dropped`,
+      );
+    };
     guarded[level] = (fields, message) => {
       try {
-        logger[level](fields, message);
+        const returned: unknown = logger[level](fields, message);
+        // An async logger's rejection would be unhandled, which ends a Node process.
+        if (typeof (returned as { then?: unknown } | undefined)?.then === "function")
+          (returned as Promise<unknown>).then(undefined, dropped);
       } catch {
-        if (warned) return;
-        warned = true;
-        globalThis.process?.emitWarning?.(
-          `certgate: the logger's ${level}() threw; that line and any later one that throws are dropped`,
-        );
+        dropped();
       }
     };
   }

@@ -72,6 +72,8 @@ describe("a stored field sealed under a key this instance's secrets do not deriv
       expect(await res.json()).toMatchObject({ error: { code: "store_unknown_key" } });
       const newKeyId = createKeyring({ secret: NEW }).currentKeyId.slice(0, 12);
       expect(lines).toContainEqual(expect.objectContaining({ code: "unknown_key", key_id: newKeyId }));
+      // The id comes from the database: only a key id's characters reach a message or a log line.
+      expect(new UnknownKeyError("ab\ncd<script>ef").keyId).toBe("abcdcef");
       // The library's own mapper answers the same.
       expect(toErrorResponse(new UnknownKeyError(newKeyId))).toMatchObject({
         status: 503,

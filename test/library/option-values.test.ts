@@ -281,6 +281,40 @@ describe("a logger that throws decides no answer", () => {
     expect(unhandled).toEqual([]);
   });
 
+  it("an async logger that rejects leaves nothing unhandled; a logger that is no object still maps", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const rejecting = {
+        info: () => Promise.reject(new Error("log transport down")),
+        warn: () => Promise.reject(new Error("log transport down")),
+        error: () => Promise.reject(new Error("log transport down")),
+      };
+      const loud = createVerificationService({
+        store,
+        v1: v1Client(),
+        logger: rejecting,
+        now: () => new Date(emulator.clock.now()),
+      });
+      const verification = await loud.create({});
+      const { imp_uid } = emulator.createCertification({
+        persona: "adult",
+        merchant_uid: verification.boundId,
+      });
+      const outcome = await loud.completeV1({ impUid: imp_uid, merchantUid: verification.boundId });
+      expect(outcome.verification.status).toBe("verified");
+      expect(toErrorResponse(new Error("boom"), { logger: "not a logger" as never })).toMatchObject({
+        status: 500,
+        body: { error: { code: "internal_error" } },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+
   it("toErrorResponse still maps the error, and says the logger threw once, not per call", async () => {
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(warning.message);
