@@ -14,7 +14,7 @@
  * @throws ConfigError naming the option, never its value.
  */
 import { ConfigError } from "../core/errors.js";
-import { booleanOption, functionOption, optionsObject } from "../core/option-values.js";
+import { booleanOption, functionOption, methodsOption, optionsObject } from "../core/option-values.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
 import type { VerificationService } from "../service/verifications.js";
 import type { ErrorLogger } from "./responses.js";
@@ -163,15 +163,12 @@ export function checkHttpAppOptions(options: unknown): asserts options is HttpAp
     sdkText("sdk.v2.channelKey", v2Sdk.channelKey);
     sdkText("sdk.v2.redirectUrl", v2Sdk.redirectUrl);
   }
-  if (
-    typeof logger !== "object" ||
-    logger === null ||
-    !(["info", "warn", "error"] as const).every(
-      (level) => typeof (logger as Record<string, unknown>)[level] === "function",
-    )
-  ) {
-    fail("logger", "must have info, warn and error methods (console has them)");
-  }
+  methodsOption(
+    "createHttpApp options.logger",
+    logger,
+    ["info", "warn", "error"],
+    "must have info, warn and error methods (console has them)",
+  );
   functionOption("createHttpApp options.ready", given.ready as (() => Promise<void>) | undefined);
   // Any truthy `demo` served the keyless POST /demo/verifications outside sandbox mode: `"false"`
   // opened it as `sandbox: "false"` opened the sandbox's.

@@ -23,7 +23,6 @@
 import { ConfigError } from "../core/errors.js";
 import {
   functionOption,
-  loggerOption,
   MAX_DELAY_MS,
   methodsOption,
   optionsObject,
@@ -37,7 +36,7 @@ import {
 } from "../core/recovery.js";
 import type { Store } from "../core/store.js";
 import { checkOptionKeys } from "../core/unknown-fields.js";
-import { guardedLogger } from "../util/guarded-logger.js";
+import { checkedLogger } from "../util/guarded-logger.js";
 import { backgroundLoop, errorCode } from "./loop.js";
 import type { ServiceLogger } from "./options.js";
 import type { VerificationService } from "./verifications.js";
@@ -118,16 +117,15 @@ export function createRecoveryJob(options: RecoveryJobOptions): RecoveryJob {
   if (!Array.isArray(options.service.apiVersions))
     throw new ConfigError(`${what}.service`, "is required: a service from createVerificationService");
   functionOption(`${what}.now`, options.now);
-  loggerOption(`${what}.logger`, options.logger, ["info", "warn"]);
+  // Guarded: a logger that throws in the loop's failure handler rejected the tick's promise, and
+  // Node ends the process on an unhandled rejection.
+  const log = checkedLogger(`${what}.logger`, options.logger, ["info", "warn"]);
   const { store, service } = options;
   const now = options.now ?? (() => new Date());
   const schedule = options.schedule ?? DEFAULT_RECOVERY_SCHEDULE;
   const batchSize = wholeNumberOption("batchSize", options.batchSize, 1, 10_000) ?? 20;
   const sweepSize = wholeNumberOption("sweepSize", options.sweepSize, 1, 10_000) ?? 100;
   const leaseMs = wholeNumberOption("leaseMs", options.leaseMs, 1, MAX_DELAY_MS) ?? 60_000;
-  // Guarded: a logger that throws in the loop's failure handler rejected the tick's promise, and
-  // Node ends the process on an unhandled rejection.
-  const log = options.logger === undefined ? undefined : guardedLogger(options.logger, ["info", "warn"]);
   const recovers = service.apiVersions.includes("v2");
   // Only V1 records are deleted upstream (PortOne V2 has no deletion of identity verifications).
   const deletes = service.apiVersions.includes("v1");

@@ -13,7 +13,6 @@ import { ConfigError } from "../core/errors.js";
 import { isHttpUrl } from "../core/http-url.js";
 import {
   functionOption,
-  loggerOption,
   MAX_DELAY_MS,
   methodsOption,
   optionsObject,
@@ -29,7 +28,7 @@ import {
   webhookSignature,
   webhookSignedContent,
 } from "../portone/webhook.js";
-import { guardedLogger } from "../util/guarded-logger.js";
+import { checkedLogger } from "../util/guarded-logger.js";
 import { backgroundLoop } from "./loop.js";
 
 /**
@@ -146,10 +145,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   );
   functionOption(`${what}.fetch`, options.fetch);
   functionOption(`${what}.now`, options.now);
-  loggerOption(`${what}.logger`, options.logger, ["warn"]);
   // Guarded: a logger that throws in the loop's failure handler rejected the tick's promise, and
   // Node ends the process on an unhandled rejection.
-  const logger = options.logger === undefined ? undefined : guardedLogger(options.logger, ["warn"]);
+  const logger = checkedLogger(`${what}.logger`, options.logger, ["warn"]);
   // Checked now, not at the first delivery: a secret or URL that cannot work would fail every
   // delivery, retried forever with a warning each time.
   webhookSecretBytes(options.secret);

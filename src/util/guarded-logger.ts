@@ -7,6 +7,8 @@
  * as a process warning.
  */
 
+import { loggerOption } from "../core/option-values.js";
+
 type LogMethod = (fields: Record<string, never>, message: string) => void;
 
 /** The wrappers made so far, per logger and levels: one each, so its warning is said once. */
@@ -50,4 +52,17 @@ export function guardedLogger<L extends { [K in Level]: LogMethod }, Level exten
   }
   wrappers.set(key, guarded);
   return guarded as unknown as Pick<L, Level>;
+}
+
+/**
+ * An optional logger option: checked to have `levels` (a ConfigError naming `name`), then guarded;
+ * undefined when left out.
+ */
+export function checkedLogger<L extends { [K in Level]: LogMethod }, Level extends string>(
+  name: string,
+  logger: L | undefined,
+  levels: readonly Level[],
+): Pick<L, Level> | undefined {
+  loggerOption(name, logger, levels);
+  return logger === undefined ? undefined : guardedLogger(logger, levels);
 }
