@@ -14,7 +14,7 @@ import {
   UpstreamError,
 } from "./core/errors.js";
 import type { Store } from "./core/store.js";
-import type { Keyring } from "./store/crypto.js";
+import { type Keyring, keyIdsOf } from "./store/crypto.js";
 import { isPostgresUrl, openStore, type SqliteOffload } from "./store/index.js";
 import { errorCode } from "./util/error-code.js";
 
@@ -88,8 +88,8 @@ export async function openStoreOrExplain(
     throw new StartupError(
       "CERTGATE_SECRET",
       sandbox === undefined
-        ? `the database holds identities sealed under key ${unknown}, which neither CERTGATE_SECRET nor CERTGATE_PREVIOUS_SECRETS derives: the secret changed without the old one. Every stored identity would fail to read, and a returning person would not be recognised (one account per person would fail). Give the old secret back, or list it in CERTGATE_PREVIOUS_SECRETS (certgate keys rotate then reseals under the new one)`
-        : `the database holds identities sealed under key ${unknown}, which the sandbox secret generated into ${sandbox} does not derive: the database was made with another data directory's secret. Use that data directory (CERTGATE_DATA_DIR), or set CERTGATE_SECRET to its sandbox-secret`,
+        ? `the database holds identities sealed, or persons hashed, under key ${unknown}, which neither CERTGATE_SECRET nor CERTGATE_PREVIOUS_SECRETS derives: the secret changed without the old one. Every stored identity would fail to read, and a returning person would not be recognised (one account per person would fail). Give the old secret back, or list it in CERTGATE_PREVIOUS_SECRETS (certgate keys rotate then reseals under the new one); to let persons hashed under a lost secret go on purpose, see certgate keys forget`
+        : `the database holds identities sealed, or persons hashed, under key ${unknown}, which the sandbox secret generated into ${sandbox} does not derive: the database was made with another data directory's secret. Use that data directory (CERTGATE_DATA_DIR), or set CERTGATE_SECRET to its sandbox-secret`,
     );
   }
   return store;
@@ -101,9 +101,7 @@ export async function openStoreOrExplain(
  */
 async function unknownStoredKey(store: Store, keyring: Keyring): Promise<string | undefined> {
   if (store.unknownSealedKeyId === undefined) return undefined;
-  // Every key the keyring looks up under (the current one, then the previous ones) names its id.
-  const known = keyring.lookupHashes({ kind: "ci", value: "key ids" }).map((hash) => hash.keyId);
-  const unknown = await store.unknownSealedKeyId(known);
+  const unknown = await store.unknownSealedKeyId(keyIdsOf(keyring));
   return unknown === undefined ? undefined : unknown.replaceAll(/[^0-9a-f]/g, "").slice(0, 12);
 }
 

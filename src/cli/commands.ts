@@ -7,7 +7,7 @@ import { createEmulator, serveEmulator, TEST_MERCHANT } from "../emulator/index.
 import { SANDBOX_API_KEY, startCertgate } from "../server.js";
 import { IDEMPOTENCY_KEY_TTL_MS } from "../service/verifications.js";
 import { listenFailure, maskDatabaseUrl, openStoreOrExplain } from "../startup-errors.js";
-import { createKeyring } from "../store/crypto.js";
+import { createKeyring, keyIdsOf } from "../store/crypto.js";
 import { isPostgresUrl } from "../store/index.js";
 import { type Command, type Flag, UsageError } from "./command-table.js";
 import { type Config, loadConfig, loadLogLevel } from "./config.js";
@@ -221,6 +221,47 @@ CERTGATE_PREVIOUS_SECRETS. Person hashes move to the new key as each person next
           `${result.reencrypted} verifications re-encrypted, ${result.remainingPersonHashes} person hashes still under an old key`,
           started,
         );
+      } finally {
+        await store.close();
+      }
+      return 0;
+    },
+  },
+  {
+    name: "keys forget",
+    summary:
+      "let go of persons hashed under secrets neither CERTGATE_SECRET nor CERTGATE_PREVIOUS_SECRETS holds",
+    description: `Marks every person whose key is hashed under a secret that neither CERTGATE_SECRET nor
+CERTGATE_PREVIOUS_SECRETS holds as forgotten, so that serve starts without that secret. The CI is not
+stored, so such a person cannot be recognised again: when they next verify they are matched anew, and
+may bind one more account. Needs --yes. Run it with the secrets every instance serves with.`,
+    flags: {
+      ...DATABASE,
+      yes: { type: "boolean", help: "forget them (required: the change cannot be undone)" },
+    },
+    async run({ env, flags }) {
+      const started = Date.now();
+      const config = loadConfig(env);
+      if (config.secret === undefined)
+        throw new ConfigError("CERTGATE_SECRET", "is required by keys forget (the keys to keep)");
+      if (flags.yes !== true) {
+        throw new UsageError(
+          "keys forget makes persons under other secrets unrecognisable for good; give --yes to do it",
+        );
+      }
+      const keyring = createKeyring({ secret: config.secret, previousSecrets: config.previousSecrets });
+      // Not checked for unknown keys: they are what this command is for.
+      const store = await step("opening the database", () =>
+        openExistingStore(config.databaseUrl, keyring, "keys forget"),
+      );
+      try {
+        if (store.forgetPersonHashes === undefined) throw new Error("this store cannot forget person hashes");
+        const forget = store.forgetPersonHashes.bind(store);
+        const forgotten = await step("forgetting persons under other secrets", () =>
+          forget(keyIdsOf(keyring)),
+        );
+        logger(env).info({ forgotten }, "persons under other secrets forgotten; they are matched anew");
+        summary("keys forget", `${forgotten} persons forgotten`, started);
       } finally {
         await store.close();
       }

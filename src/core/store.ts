@@ -264,15 +264,27 @@ export interface Store {
    */
   rotateKeys(): Promise<{ reencrypted: number; remainingPersonHashes: number }>;
   /**
-   * A key id under which some stored identity is sealed that is not among `known`, or undefined
-   * when every sealed field is under a known key. Only rows that still hold a sealed field count (a
-   * purged row keeps its key id and nothing to decrypt). It reads every verification's key id: a
-   * scan, run once when `certgate` opens the store (startup-errors.ts), where a secret changed
-   * without the old one among the previous secrets would otherwise serve a 500 for every stored
-   * identity and look returning persons up under keys that never hashed them. Optional: a Store
-   * without it is not checked.
+   * A key id under which some stored identity is sealed, or some person's key hashed, that is not
+   * among `known`; undefined when every sealed field and every person is under a known key. Only
+   * verifications that still hold a sealed field count (a purged row keeps its key id and nothing
+   * to decrypt); every person counts, purged or not (its hash is what recognises a returning
+   * person), but one forgotten on purpose ({@link forgetPersonHashes}). It reads every
+   * verification's and every person's key id: scans, run once when `certgate` opens the store
+   * (startup-errors.ts), where a secret changed without the old one among the previous secrets
+   * would otherwise serve a 503 for every stored identity and look returning persons up under keys
+   * that never hashed them (one account per person would silently fail). Optional: a Store without
+   * it is not checked.
    */
   unknownSealedKeyId?(known: readonly string[]): Promise<string | undefined>;
+  /**
+   * Marks every person whose key is hashed under a key not among `known` as forgotten, and answers
+   * how many: such a person can no longer be recognised (the CI is not stored, so the hash cannot
+   * be redone), and is matched anew when they next verify — a second account for them becomes
+   * possible. The operator's explicit choice when an old secret must go before every person has
+   * verified again (`certgate keys forget`); after it {@link unknownSealedKeyId} no longer counts
+   * them. Optional: a Store without it cannot forget.
+   */
+  forgetPersonHashes?(known: readonly string[]): Promise<number>;
   /**
    * Claims up to `limit` undelivered outbox events whose next attempt is due, oldest first, by moving
    * their next attempt to `leaseUntil` in the same statement. Two dispatchers (two instances on one

@@ -109,6 +109,14 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /**
+ * The ids of every key `keyring` looks up under, the current one first: what it can read and
+ * recognise (learnt from a hash of a placeholder, so any {@link Keyring} answers it).
+ */
+export function keyIdsOf(keyring: Keyring): string[] {
+  return keyring.lookupHashes({ kind: "ci", value: "key ids" }).map((hash) => hash.keyId);
+}
+
+/**
  * Derives the keys of `secret` and the previous secrets.
  *
  * @throws ConfigError naming `secret` or `previousSecrets[i]` when a secret is not a string of at

@@ -3,7 +3,19 @@ import { sql } from "kysely";
 import type { Store } from "../core/store.js";
 import type { StoreContext } from "./context.js";
 
-export function keyMethods(ctx: StoreContext): Pick<Store, "rotateKeys" | "unknownSealedKeyId"> {
+/**
+ * The key id of a person row whose key was forgotten on purpose (`certgate keys forget`,
+ * {@link Store.forgetPersonHashes}): no key of any keyring is named so, so the row is never found
+ * again, and the startup check no longer counts it as unknown.
+ */
+export const FORGOTTEN_KEY_ID = "forgotten";
+
+/** Person rows updated per statement by forgetPersonHashes: short write locks on a large table. */
+const FORGET_BATCH = 5_000;
+
+export function keyMethods(
+  ctx: StoreContext,
+): Pick<Store, "rotateKeys" | "unknownSealedKeyId" | "forgetPersonHashes"> {
   const { db, keyring } = ctx;
   return {
     async unknownSealedKeyId(known) {
@@ -23,7 +35,35 @@ export function keyMethods(ctx: StoreContext): Pick<Store, "rotateKeys" | "unkno
         )
         .limit(1)
         .executeTakeFirst();
-      return row?.enc_key_id ?? undefined;
+      if (row?.enc_key_id != null) return row.enc_key_id;
+      // Persons too: a secret changed after every sealed field was purged (or before any was
+      // sealed) left nothing above to notice it, and every returning person would be matched anew.
+      const person = await db
+        .selectFrom("persons")
+        .select("key_id")
+        .where("key_id", "not in", [...known, FORGOTTEN_KEY_ID])
+        .limit(1)
+        .executeTakeFirst();
+      return person?.key_id;
+    },
+
+    async forgetPersonHashes(known) {
+      let forgotten = 0;
+      for (;;) {
+        const { numUpdatedRows } = await db
+          .updateTable("persons")
+          .set({ key_id: FORGOTTEN_KEY_ID })
+          .where("id", "in", (eb) =>
+            eb
+              .selectFrom("persons")
+              .select("id")
+              .where("key_id", "not in", [...known, FORGOTTEN_KEY_ID])
+              .limit(FORGET_BATCH),
+          )
+          .executeTakeFirst();
+        forgotten += Number(numUpdatedRows);
+        if (Number(numUpdatedRows) < FORGET_BATCH) return forgotten;
+      }
     },
 
     async rotateKeys() {
@@ -72,7 +112,7 @@ export function keyMethods(ctx: StoreContext): Pick<Store, "rotateKeys" | "unkno
       const remaining = await db
         .selectFrom("persons")
         .select((eb) => eb.fn.countAll<number | string>().as("n"))
-        .where("key_id", "!=", keyring.currentKeyId)
+        .where("key_id", "not in", [keyring.currentKeyId, FORGOTTEN_KEY_ID])
         .executeTakeFirst();
       return { reencrypted, remainingPersonHashes: Number(remaining?.n ?? 0) };
     },

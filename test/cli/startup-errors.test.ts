@@ -265,7 +265,7 @@ describe("other startup failures name their variable", () => {
     const databaseUrl = join(dir, "changed-secret.sqlite");
     await storeSealedVerification(databaseUrl, OLD, "changed_secret");
     const refusal =
-      /^certgate: CERTGATE_SECRET: the database holds identities sealed under key [0-9a-f]{12}, which neither CERTGATE_SECRET nor CERTGATE_PREVIOUS_SECRETS derives/;
+      /^certgate: CERTGATE_SECRET: the database holds identities sealed, or persons hashed, under key [0-9a-f]{12}, which neither CERTGATE_SECRET nor CERTGATE_PREVIOUS_SECRETS derives/;
 
     // The secret changed without the old one: serve used to start, answer 500 for every stored
     // identity and verify a returning person again under a new account.
@@ -277,7 +277,7 @@ describe("other startup failures name their variable", () => {
     const doctor = await certgate(["doctor"], { DATABASE_URL: databaseUrl, CERTGATE_SECRET: NEW });
     expect(doctor.status).not.toBe(0);
     expect(doctor.stdout + doctor.stderr).toMatch(
-      /CERTGATE_SECRET: the database holds identities sealed under key/,
+      /CERTGATE_SECRET: the database holds identities sealed, or persons hashed, under key/,
     );
     expect(doctor.stdout).toContain("list it in CERTGATE_PREVIOUS_SECRETS");
     expect(doctor.stdout).not.toContain("correct DATABASE_URL");
@@ -291,18 +291,55 @@ describe("other startup failures name their variable", () => {
     expect(expectOneLine(rotateWrong.stderr)).toMatch(refusal);
 
     // The old secret among the previous ones: serve's check passes (it starts: killed by the test's
-    // timeout would be a hang, so keys rotate stands in for it), and after the rotation the new
-    // secret alone opens the data.
+    // timeout would be a hang, so keys rotate stands in for it), and after the rotation the
+    // identities read under the new secret (its person's hash still needs the old one: next test).
     const rotate = await certgate(["keys", "rotate"], {
       DATABASE_URL: databaseUrl,
       CERTGATE_SECRET: NEW,
       CERTGATE_PREVIOUS_SECRETS: OLD,
     });
     expect(rotate.status).toBe(0);
-    const after = await certgate(["doctor"], { DATABASE_URL: databaseUrl, CERTGATE_SECRET: NEW });
+    const after = await certgate(["doctor"], {
+      DATABASE_URL: databaseUrl,
+      CERTGATE_SECRET: NEW,
+      CERTGATE_PREVIOUS_SECRETS: OLD,
+    });
     expect(after.stdout + after.stderr).not.toMatch(/CERTGATE_SECRET: the database holds/);
     // Commands that decrypt and hash nothing run without the secret, as before.
     expect((await certgate(["purge"], { DATABASE_URL: databaseUrl })).status).toBe(0);
+  });
+
+  it("keys forget: after a rotation a person's hash needs the old secret, until forgotten with --yes", async () => {
+    const OLD = "the-old-secret-of-this-test-3333333333";
+    const NEW = "the-new-secret-of-this-test-4444444444";
+    const databaseUrl = join(dir, "forget-persons.sqlite");
+    await storeSealedVerification(databaseUrl, OLD, "forget_persons");
+    const rotate = await certgate(["keys", "rotate"], {
+      DATABASE_URL: databaseUrl,
+      CERTGATE_SECRET: NEW,
+      CERTGATE_PREVIOUS_SECRETS: OLD,
+    });
+    expect(rotate.status).toBe(0);
+    expect(rotate.stdout).toContain("1 verifications re-encrypted, 1 person hashes still under an old key");
+    // The person's hash cannot move (the CI is not stored): the new secret alone is refused, since
+    // that person would be matched anew (serve started on it before: one account per person failed).
+    const alone = await certgate(["doctor"], { DATABASE_URL: databaseUrl, CERTGATE_SECRET: NEW });
+    expect(alone.stdout + alone.stderr).toMatch(/CERTGATE_SECRET: the database holds .* persons hashed/);
+    // Letting that person go is a choice made on purpose: without --yes nothing changes.
+    const unconfirmed = await certgate(["keys", "forget"], {
+      DATABASE_URL: databaseUrl,
+      CERTGATE_SECRET: NEW,
+    });
+    expect(unconfirmed.status).toBe(2);
+    expect(unconfirmed.stderr).toContain("give --yes");
+    const forget = await certgate(["keys", "forget", "--yes"], {
+      DATABASE_URL: databaseUrl,
+      CERTGATE_SECRET: NEW,
+    });
+    expect(forget.status).toBe(0);
+    expect(forget.stdout).toMatch(/^certgate keys forget: 1 persons forgotten in \d+ ms$/m);
+    const after = await certgate(["doctor"], { DATABASE_URL: databaseUrl, CERTGATE_SECRET: NEW });
+    expect(after.stdout + after.stderr).not.toMatch(/CERTGATE_SECRET: the database holds/);
   });
 
   it("CERTGATE_SECRET in sandbox mode: a database made with another data directory's generated secret", async () => {
@@ -317,7 +354,7 @@ describe("other startup failures name their variable", () => {
     });
     expect(serve.status).toBe(1);
     expect(expectOneLine(serve.stderr)).toMatch(
-      /^certgate: CERTGATE_SECRET: the database holds identities sealed under key [0-9a-f]{12}, which the sandbox secret generated into .*fresh-data-dir\/sandbox-secret does not derive/,
+      /^certgate: CERTGATE_SECRET: the database holds identities sealed, or persons hashed, under key [0-9a-f]{12}, which the sandbox secret generated into .*fresh-data-dir\/sandbox-secret does not derive/,
     );
     // doctor reads that generated secret as serve does, and says the same.
     const doctor = await certgate(["doctor"], { DATABASE_URL: databaseUrl, CERTGATE_DATA_DIR: dataDir });
