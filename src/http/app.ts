@@ -138,19 +138,30 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     await next();
   });
 
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // The operations routes take no query either (a probe's `?verbose=1` would be dropped unread).
+  // The completion routes ignore theirs on purpose (openapi-parts.ts IGNORED: PortOne adds some),
+  // and so do the demo page and its files (a page: the redirect back to it carries the outcome).
+  app.get("/healthz", (c) => {
+    parse(noQuery, c.req.query(), "query");
+    return c.json({ status: "ok" });
+  });
   const openApi = JSON.stringify(
     openApiDocument({
       sandbox: options.sandbox,
       demoCreation: options.demo !== undefined && !options.sandbox,
     }),
   );
-  app.get("/openapi.json", (c) => c.body(openApi, 200, { "content-type": "application/json" }));
+  app.get("/openapi.json", (c) => {
+    parse(noQuery, c.req.query(), "query");
+    return c.body(openApi, 200, { "content-type": "application/json" });
+  });
   app.get("/metrics", async (c) => {
+    parse(noQuery, c.req.query(), "query");
     if (!options.metrics) throw new RequestError("not_found", "metrics are not enabled");
     return c.body(await options.metrics.render(), 200, { "content-type": options.metrics.contentType });
   });
   app.get("/readyz", async (c) => {
+    parse(noQuery, c.req.query(), "query");
     try {
       await options.ready?.();
       return c.json({ status: "ready" });

@@ -268,7 +268,7 @@ export function openApiDocument(options: OpenApiOptions = {}) {
         summary: "Process up",
         responses: {
           "200": { description: "ok", ...answer(statusSchema("ok")) },
-          ...errorResponses(["repeated_parameter"]),
+          ...errorResponses(["unknown_field", "repeated_parameter"], { unknown_field: NO_QUERY }),
         },
       }),
     },
@@ -278,7 +278,9 @@ export function openApiDocument(options: OpenApiOptions = {}) {
         summary: "Database reachable and accepting writes",
         responses: {
           "200": { description: "ready", ...answer(statusSchema("ready")) },
-          ...errorResponses(["not_ready", "repeated_parameter"]),
+          ...errorResponses(["not_ready", "unknown_field", "repeated_parameter"], {
+            unknown_field: NO_QUERY,
+          }),
         },
       }),
     },
@@ -291,7 +293,10 @@ export function openApiDocument(options: OpenApiOptions = {}) {
             description: "Prometheus text format",
             content: { "text/plain": { schema: { type: "string" } } },
           },
-          ...errorResponses(["not_found", "repeated_parameter"], { not_found: "metrics are not enabled" }),
+          ...errorResponses(["not_found", "unknown_field", "repeated_parameter"], {
+            not_found: "metrics are not enabled",
+            unknown_field: NO_QUERY,
+          }),
         },
       }),
     },
@@ -304,7 +309,7 @@ export function openApiDocument(options: OpenApiOptions = {}) {
             description: "OpenAPI 3.1",
             content: { "application/json": { schema: { type: "object" } } },
           },
-          ...errorResponses(["repeated_parameter"]),
+          ...errorResponses(["unknown_field", "repeated_parameter"], { unknown_field: NO_QUERY }),
         },
       }),
     },

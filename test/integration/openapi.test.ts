@@ -282,6 +282,11 @@ describe("openapi.json for client generation", () => {
     await check("get", "/metrics", await h.api("/metrics"));
     await check("get", "/openapi.json", await h.api("/openapi.json"));
     await check("get", "/healthz", await h.api("/healthz?a=1&a=2"));
+    for (const path of ["/healthz", "/readyz", "/metrics", "/openapi.json"]) {
+      const refused = await h.api(`${path}?verbose=1`);
+      expect(refused.status).toBe(400);
+      await check("get", path, refused);
+    }
 
     // Creation and its refusals.
     const create = "/api/verifications";
