@@ -149,6 +149,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     openApiDocument({
       sandbox: options.sandbox,
       demoCreation: options.demo !== undefined && !options.sandbox,
+      demoPage: options.demo !== undefined,
     }),
   );
   app.get("/openapi.json", (c) => {

@@ -106,7 +106,47 @@ export interface OpenApiOptions {
   sandbox?: boolean;
   /** The opt-in demo page outside sandbox mode: `POST /demo/verifications`. */
   demoCreation?: boolean;
+  /** The demo page (sandbox mode, or CERTGATE_DEMO=true): `GET /` and `GET /demo/{file}`. */
+  demoPage?: boolean;
 }
+
+/** The demo page and its files: a page, so it takes any query (the redirect back may carry one). */
+const demoPageRoutes = {
+  "/": {
+    get: browser({
+      operationId: "getDemoPage",
+      summary: "The demo page",
+      responses: {
+        "200": { description: "the page", content: { "text/html": { schema: { type: "string" } } } },
+        ...errorResponses(["repeated_parameter"]),
+      },
+    }),
+  },
+  "/demo/{file}": {
+    get: browser({
+      operationId: "getDemoFile",
+      summary: "A file the demo page loads",
+      parameters: [
+        {
+          name: "file",
+          in: "path",
+          required: true,
+          schema: { type: "string", enum: ["demo.js", "demo.css"] },
+        },
+      ],
+      responses: {
+        "200": {
+          description: "the file",
+          content: {
+            "text/javascript": { schema: { type: "string" } },
+            "text/css": { schema: { type: "string" } },
+          },
+        },
+        ...errorResponses(["not_found", "repeated_parameter"], { not_found: "no such file" }),
+      },
+    }),
+  },
+};
 
 /**
  * What a route that takes no body answers to one (http/requests.ts refuseBody): an empty body or
@@ -226,6 +266,7 @@ export function openApiDocument(options: OpenApiOptions = {}) {
     ...(options.demoCreation
       ? { "/demo/verifications": { post: publicCreation("createDemoVerification", "CERTGATE_DEMO=true") } }
       : {}),
+    ...(options.demoPage ? demoPageRoutes : {}),
     "/certifications": {
       post: browser({
         operationId: "completeV1",

@@ -62,6 +62,9 @@ describe("openapi.json", () => {
     ] as const;
     for (const [method, path] of expected)
       expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    // No demo page here, so neither it nor its files are listed (sandbox.test.ts: listed when served).
+    expect(doc.paths["/"]).toBeUndefined();
+    expect(await (await h.api("/")).json()).toMatchObject({ error: { code: "not_found" } });
     const create =
       doc.paths["/api/verifications"]?.post?.requestBody?.content["application/json"].schema.properties;
     expect(Object.keys(create ?? {}).sort()).toEqual(Object.keys(createVerificationBody.shape).sort());
@@ -206,7 +209,7 @@ describe("openapi.json for client generation", () => {
     for (const [name, source] of [
       ["served", served],
       ["sandbox", JSON.stringify(openApiDocument({ sandbox: true }))],
-      ["demo", JSON.stringify(openApiDocument({ demoCreation: true }))],
+      ["demo", JSON.stringify(openApiDocument({ demoCreation: true, demoPage: true }))],
     ] as const) {
       const problems = await lintFromString({ source, absoluteRef: `${name}.json`, config });
       const found = problems.map(

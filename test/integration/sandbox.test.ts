@@ -134,4 +134,28 @@ describe("sandbox mode (npm start with no configuration)", () => {
     expect((await fetch(`${certgate.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${certgate.url}/readyz`)).status).toBe(200);
   });
+
+  it("lists the demo page and its files in /openapi.json, as it serves them", async () => {
+    const doc = z
+      .object({ paths: z.record(z.string(), z.record(z.string(), z.unknown())) })
+      .parse(await (await fetch(`${certgate.url}/openapi.json`)).json());
+    expect(Object.keys(doc.paths["/"] ?? {})).toEqual(["get"]);
+    const parameters = z
+      .object({
+        parameters: z.array(
+          z.object({
+            name: z.string().optional(),
+            schema: z.object({ enum: z.array(z.string()) }).optional(),
+          }),
+        ),
+      })
+      .parse(doc.paths["/demo/{file}"]?.get).parameters;
+    const files = parameters.find((parameter) => parameter.name === "file")?.schema?.enum ?? [];
+    expect(files.length).toBeGreaterThan(0);
+    for (const name of files) {
+      expect((await fetch(`${certgate.url}/demo/${name}`)).status, name).toBe(200);
+    }
+    expect((await fetch(`${certgate.url}/demo/other.js`)).status).toBe(404);
+    expect((await fetch(`${certgate.url}/?imp_uid=x`)).status).toBe(200);
+  });
 });
