@@ -46,6 +46,27 @@ export interface Operation {
   responses: Record<string, Response>;
 }
 
+/** The security scheme of the merchant routes. */
+export const API_KEY_SCHEME = "apiKey";
+/** An operation of the merchant API (behind an API key). */
+export const merchant = (op: Omit<Operation, "tags" | "security">): Operation => ({
+  ...op,
+  tags: ["merchant"],
+  security: [{ [API_KEY_SCHEME]: [] }],
+});
+/** An operation the browser calls (no API key). */
+export const browser = (op: Omit<Operation, "tags" | "security">): Operation => ({
+  ...op,
+  tags: ["browser"],
+  security: [],
+});
+/** An operations route (probes, metrics, the document). */
+export const ops = (op: Omit<Operation, "tags" | "security">): Operation => ({
+  ...op,
+  tags: ["operations"],
+  security: [],
+});
+
 const schemaUri = (id: string) => `#/components/schemas/${id}`;
 
 /** Answer schemas stay open (`additionalProperties` unset): answers may gain fields; ignore those you do not know. */

@@ -4,15 +4,20 @@
  * views are typed with (view-schemas.ts), and each error status lists the stable codes the route
  * answers it with, taken from responses.ts, so the document cannot drift from the code.
  *
- * Adding a route is one entry in `paths` (through `merchant`, `browser` or `ops`); a field is a
- * line in its zod schema; a webhook event is one entry in {@link WEBHOOK_EVENTS}.
+ * Adding a route is one entry in `paths` (through `merchant`, `browser` or `ops`; the operations
+ * routes and the demo page are in openapi-operations.ts); a field is a line in its zod schema; a
+ * webhook event is one entry in {@link WEBHOOK_EVENTS}.
  */
+import { DEMO_PAGE_ROUTES, OPERATIONS_ROUTES } from "./openapi-operations.js";
 import {
+  API_KEY_SCHEME,
   answer,
+  browser,
   completion,
   componentSchemas,
   errorResponses,
   IGNORED,
+  merchant,
   NO_QUERY,
   NOTES,
   type Operation,
@@ -33,30 +38,7 @@ import {
   createVerificationBody,
   verificationIdParam,
 } from "./schemas.js";
-import {
-  createdSchema,
-  errorSchema,
-  statusSchema,
-  unboundSchema,
-  verificationAnswerSchema,
-} from "./view-schemas.js";
-
-const API_KEY_SCHEME = "apiKey";
-const merchant = (op: Omit<Operation, "tags" | "security">): Operation => ({
-  ...op,
-  tags: ["merchant"],
-  security: [{ [API_KEY_SCHEME]: [] }],
-});
-const browser = (op: Omit<Operation, "tags" | "security">): Operation => ({
-  ...op,
-  tags: ["browser"],
-  security: [],
-});
-const ops = (op: Omit<Operation, "tags" | "security">): Operation => ({
-  ...op,
-  tags: ["operations"],
-  security: [],
-});
+import { createdSchema, errorSchema, unboundSchema, verificationAnswerSchema } from "./view-schemas.js";
 
 const idempotencyKey = {
   name: "Idempotency-Key",
@@ -109,44 +91,6 @@ export interface OpenApiOptions {
   /** The demo page (sandbox mode, or CERTGATE_DEMO=true): `GET /` and `GET /demo/{file}`. */
   demoPage?: boolean;
 }
-
-/** The demo page and its files: a page, so it takes any query (the redirect back may carry one). */
-const demoPageRoutes = {
-  "/": {
-    get: browser({
-      operationId: "getDemoPage",
-      summary: "The demo page",
-      responses: {
-        "200": { description: "the page", content: { "text/html": { schema: { type: "string" } } } },
-        ...errorResponses(["repeated_parameter"]),
-      },
-    }),
-  },
-  "/demo/{file}": {
-    get: browser({
-      operationId: "getDemoFile",
-      summary: "A file the demo page loads",
-      parameters: [
-        {
-          name: "file",
-          in: "path",
-          required: true,
-          schema: { type: "string", enum: ["demo.js", "demo.css"] },
-        },
-      ],
-      responses: {
-        "200": {
-          description: "the file",
-          content: {
-            "text/javascript": { schema: { type: "string" } },
-            "text/css": { schema: { type: "string" } },
-          },
-        },
-        ...errorResponses(["not_found", "repeated_parameter"], { not_found: "no such file" }),
-      },
-    }),
-  },
-};
 
 /**
  * What a route that takes no body answers to one (http/requests.ts refuseBody): an empty body or
@@ -266,7 +210,7 @@ export function openApiDocument(options: OpenApiOptions = {}) {
     ...(options.demoCreation
       ? { "/demo/verifications": { post: publicCreation("createDemoVerification", "CERTGATE_DEMO=true") } }
       : {}),
-    ...(options.demoPage ? demoPageRoutes : {}),
+    ...(options.demoPage ? DEMO_PAGE_ROUTES : {}),
     "/certifications": {
       post: browser({
         operationId: "completeV1",
@@ -303,57 +247,7 @@ export function openApiDocument(options: OpenApiOptions = {}) {
         responses: completion({ v2: true, redirect: true }),
       }),
     },
-    "/healthz": {
-      get: ops({
-        operationId: "getHealth",
-        summary: "Process up",
-        responses: {
-          "200": { description: "ok", ...answer(statusSchema("ok")) },
-          ...errorResponses(["unknown_field", "repeated_parameter"], { unknown_field: NO_QUERY }),
-        },
-      }),
-    },
-    "/readyz": {
-      get: ops({
-        operationId: "getReadiness",
-        summary: "Database reachable and accepting writes",
-        responses: {
-          "200": { description: "ready", ...answer(statusSchema("ready")) },
-          ...errorResponses(["not_ready", "unknown_field", "repeated_parameter"], {
-            unknown_field: NO_QUERY,
-          }),
-        },
-      }),
-    },
-    "/metrics": {
-      get: ops({
-        operationId: "getMetrics",
-        summary: "Prometheus metrics",
-        responses: {
-          "200": {
-            description: "Prometheus text format",
-            content: { "text/plain": { schema: { type: "string" } } },
-          },
-          ...errorResponses(["not_found", "unknown_field", "repeated_parameter"], {
-            not_found: "metrics are not enabled",
-            unknown_field: NO_QUERY,
-          }),
-        },
-      }),
-    },
-    "/openapi.json": {
-      get: ops({
-        operationId: "getOpenApi",
-        summary: "This document",
-        responses: {
-          "200": {
-            description: "OpenAPI 3.1",
-            content: { "application/json": { schema: { type: "object" } } },
-          },
-          ...errorResponses(["unknown_field", "repeated_parameter"], { unknown_field: NO_QUERY }),
-        },
-      }),
-    },
+    ...OPERATIONS_ROUTES,
   };
   return {
     openapi: "3.1.0",
