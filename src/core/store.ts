@@ -293,10 +293,17 @@ export interface Store {
    * and `markWebhookDelivered` sends the event again.
    */
   claimWebhookEvents(input: { now: Date; limit: number; leaseUntil: Date }): Promise<OutboxEvent[]>;
-  markWebhookDelivered(id: string, now: Date): Promise<void>;
+  /**
+   * Marks an attempt's outcome. With `leaseUntil` (the lease the event was claimed under), only
+   * while the event still holds that lease: one requeued meanwhile (`webhooks replay`), or claimed
+   * by another dispatcher once the lease had ended, is left to the replay or that claim, so a
+   * replay is never undone by the attempt it overtook (at worst the event is sent once more).
+   */
+  markWebhookDelivered(id: string, now: Date, leaseUntil?: Date): Promise<void>;
+  /** As {@link markWebhookDelivered}: `leaseUntil` fences the mark to the claim it belongs to. */
   markWebhookFailed(
     id: string,
-    input: { now: Date; nextAttemptAt: Date; status?: number | undefined },
+    input: { now: Date; nextAttemptAt: Date; status?: number | undefined; leaseUntil?: Date | undefined },
   ): Promise<void>;
   /**
    * The webhook backlog: how many outbox events are not delivered yet, and when the oldest of them

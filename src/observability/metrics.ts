@@ -157,7 +157,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       purgeIdentities: timed("purgeIdentities", (i) => store.purgeIdentities(i)),
       rotateKeys: timed("rotateKeys", () => store.rotateKeys()),
       claimWebhookEvents: timed("claimWebhookEvents", (i) => store.claimWebhookEvents(i)),
-      markWebhookDelivered: timed("markWebhookDelivered", (id, now) => store.markWebhookDelivered(id, now)),
+      markWebhookDelivered: timed("markWebhookDelivered", (id, now, lease) =>
+        store.markWebhookDelivered(id, now, lease),
+      ),
       markWebhookFailed: timed("markWebhookFailed", (id, i) => store.markWebhookFailed(id, i)),
       webhookBacklog: timed("webhookBacklog", () => store.webhookBacklog()),
       claimRecoveryChecks: timed("claimRecoveryChecks", (i) => store.claimRecoveryChecks(i)),

@@ -157,7 +157,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs, 1, MAX_DELAY_MS) ?? 5_000;
   const base = wholeNumberOption("baseDelayMs", options.baseDelayMs, 1, MAX_DELAY_MS) ?? 1_000;
   const max = wholeNumberOption("maxDelayMs", options.maxDelayMs, base, MAX_DELAY_MS) ?? 3_600_000;
-  async function deliver(event: { id: string; payload: string; attempts: number }): Promise<boolean> {
+  /** One attempt of `event`, claimed under the lease `leaseUntil`: marked only while it holds it. */
+  async function deliver(
+    event: { id: string; payload: string; attempts: number },
+    leaseUntil: Date,
+  ): Promise<boolean> {
     const timestamp = Math.floor(now().getTime() / 1000);
     let status = 0;
     try {
@@ -181,7 +185,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       status = res.status;
       await res.body?.cancel();
       if (res.ok) {
-        await options.store.markWebhookDelivered(event.id, now());
+        await options.store.markWebhookDelivered(event.id, now(), leaseUntil);
         return true;
       }
     } catch {
@@ -192,6 +196,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       now: now(),
       nextAttemptAt: new Date(now().getTime() + delay),
       status,
+      leaseUntil,
     });
     logger?.warn({ event_id: event.id, status, attempt: event.attempts + 1 }, "webhook delivery failed");
     return false;
@@ -206,12 +211,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
 
   async function runBatch(): Promise<{ claimed: number; delivered: number }> {
     const at = now();
-    const events = await options.store.claimWebhookEvents({
-      now: at,
-      limit: batchSize,
-      leaseUntil: new Date(at.getTime() + leaseMs),
-    });
-    const results = await Promise.all(events.map(deliver));
+    const leaseUntil = new Date(at.getTime() + leaseMs);
+    const events = await options.store.claimWebhookEvents({ now: at, limit: batchSize, leaseUntil });
+    const results = await Promise.all(events.map((event) => deliver(event, leaseUntil)));
     return { claimed: events.length, delivered: results.filter(Boolean).length };
   }
 

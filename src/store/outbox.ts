@@ -72,15 +72,16 @@ export function outboxMethods(
       };
     },
 
-    async markWebhookDelivered(id, now) {
+    async markWebhookDelivered(id, now, leaseUntil) {
       await db
         .updateTable("webhook_outbox")
         .set((eb) => ({ delivered_at: msOf(now), attempts: eb("attempts", "+", 1) }))
         .where("id", "=", id)
+        .$if(leaseUntil !== undefined, (qb) => qb.where("next_attempt_at", "=", msOf(leaseUntil ?? now)))
         .execute();
     },
 
-    async markWebhookFailed(id, { nextAttemptAt, status }) {
+    async markWebhookFailed(id, { nextAttemptAt, status, leaseUntil }) {
       await db
         .updateTable("webhook_outbox")
         .set((eb) => ({
@@ -89,6 +90,10 @@ export function outboxMethods(
           last_status: status ?? 0,
         }))
         .where("id", "=", id)
+        // The claim set next_attempt_at to its lease; a replay or a later claim has moved it since.
+        .$if(leaseUntil !== undefined, (qb) =>
+          qb.where("next_attempt_at", "=", msOf(leaseUntil ?? nextAttemptAt)),
+        )
         .execute();
     },
 

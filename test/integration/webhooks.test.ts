@@ -17,17 +17,22 @@ interface Delivery {
   answered: number;
 }
 
-/** A real receiver on 127.0.0.1 that answers 500 to its first `failures` deliveries. */
-async function startReceiver(failures: number) {
+/**
+ * A real receiver on 127.0.0.1 that answers 500 to its first `failures` deliveries, after
+ * `beforeAnswer` (what happens while the attempt is in flight) when given.
+ */
+async function startReceiver(failures: number, beforeAnswer?: (delivery: Delivery) => Promise<void>) {
   const deliveries: Delivery[] = [];
   const server: Server = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => {
       body += c;
     });
-    req.on("end", () => {
+    req.on("end", async () => {
       const answered = deliveries.length < failures ? 500 : 204;
-      deliveries.push({ headers: req.headers, body, answered });
+      const delivery = { headers: req.headers, body, answered };
+      deliveries.push(delivery);
+      await beforeAnswer?.(delivery);
       res.writeHead(answered).end();
     });
   });
@@ -45,6 +50,15 @@ describe.each(DATABASES)("webhooks on %s", (kind) => {
   afterAll(async () => {
     await h?.close();
   });
+
+  /** A dispatcher to `url` on the harness's store and the emulator's clock. */
+  const dispatcherTo = (url: string) =>
+    createWebhookDispatcher({
+      store: h.store,
+      url,
+      secret: SECRET,
+      now: () => new Date(h.emulator.clock.now()),
+    });
 
   it("a receiver that fails twice gets the event on the third try, with a valid signature", async () => {
     const receiver = await startReceiver(2);
@@ -114,14 +128,37 @@ describe.each(DATABASES)("webhooks on %s", (kind) => {
     }
   });
 
+  it("a replay while an attempt is in flight is not undone by it: the event is sent again", async () => {
+    let replays = 0;
+    // `certgate webhooks replay --id` run while the first attempt waits for its answer.
+    const receiver = await startReceiver(0, async (delivery) => {
+      if (replays++ === 0) await h.store.requeueWebhookEvents({ id: String(delivery.headers["webhook-id"]) });
+    });
+    const dispatcher = dispatcherTo(receiver.url);
+    try {
+      const v = await createVerification(h, { account_ref: `hook-replay-${kind}` });
+      const { imp_uid } = h.emulator.createCertification({
+        persona: "foreigner",
+        merchant_uid: v.merchant_uid,
+      });
+      expect((await complete(h, imp_uid, v.merchant_uid)).status).toBe(200);
+      await dispatcher.runOnce();
+      expect(receiver.deliveries).toHaveLength(1);
+      // Due again at once (the replay), not marked delivered by the attempt it overtook.
+      await dispatcher.runOnce();
+      expect(receiver.deliveries).toHaveLength(2);
+      h.emulator.clock.advance(60_000);
+      expect(await dispatcher.runOnce()).toBe(0);
+      expect(receiver.deliveries).toHaveLength(2);
+      expect(new Set(receiver.deliveries.map((d) => d.headers["webhook-id"])).size).toBe(1);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it("an outcome and its event are never one without the other", async () => {
     const receiver = await startReceiver(0);
-    const dispatcher = createWebhookDispatcher({
-      store: h.store,
-      url: receiver.url,
-      secret: SECRET,
-      now: () => new Date(h.emulator.clock.now()),
-    });
+    const dispatcher = dispatcherTo(receiver.url);
     try {
       const finished = await createVerification(h, { account_ref: `hook-both-${kind}` });
       const rec = h.emulator.createCertification({ persona: "minor", merchant_uid: finished.merchant_uid });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuplicateIdError } from "../../src/core/errors.js";
 import type { PersonKey, VerifiedIdentity } from "../../src/core/identity.js";
 import { resolvePolicy } from "../../src/core/policy.js";
-import type { Store } from "../../src/core/store.js";
+import type { OutboxEvent, Store } from "../../src/core/store.js";
 import type { CompletionDecision, NewVerification } from "../../src/core/verification.js";
 import { createKeyring, type Keyring } from "../../src/store/crypto.js";
 import type { DialectName } from "../../src/store/dialect.js";
@@ -968,20 +968,23 @@ describe.each(backends)("store contract: %s", (_name, dialect, makeBackend) => {
     });
   });
 
+  /** A verification completed with its outbox event; its id. */
+  const completedWithEvent = async () => {
+    const verification = await store.createVerification(makeVerification());
+    await store.completeVerification({
+      verificationId: verification.id,
+      upstreamId: uid("imp"),
+      decision: verified(makeIdentity()),
+      now: NOW,
+      emitEvent: true,
+    });
+    return verification.id;
+  };
+
   describe("webhook outbox", () => {
     it("lets two stores on one database claim each due event once, until its lease ends", async () => {
       const ids = new Set<string>();
-      for (let i = 0; i < 30; i++) {
-        const verification = await store.createVerification(makeVerification());
-        await store.completeVerification({
-          verificationId: verification.id,
-          upstreamId: uid("imp"),
-          decision: verified(makeIdentity()),
-          now: NOW,
-          emitEvent: true,
-        });
-        ids.add(verification.id);
-      }
+      for (let i = 0; i < 30; i++) ids.add(await completedWithEvent());
       // A second instance: its own connection(s) to the same database.
       const other = await backend.open(keyring);
       const leaseUntil = new Date(NOW.getTime() + 60_000);
@@ -1018,6 +1021,49 @@ describe.each(backends)("store contract: %s", (_name, dialect, makeBackend) => {
         [],
       );
     });
+
+    it("marks an attempt only under its own lease: a replay meanwhile, or a later claim, wins", async () => {
+      const mine = new Set([await completedWithEvent(), await completedWithEvent()]);
+      const lease = new Date(NOW.getTime() + 10_000);
+      const claimed = (await store.claimWebhookEvents({ now: NOW, limit: 100, leaseUntil: lease })).filter(
+        (e) => mine.has(e.verificationId),
+      );
+      expect(claimed).toHaveLength(2);
+      const [delivered, failed] = claimed as [OutboxEvent, OutboxEvent];
+      // `webhooks replay` while both attempts are in flight: both due again, as new.
+      expect(await store.requeueWebhookEvents({ id: delivered.id })).toBe(1);
+      expect(await store.requeueWebhookEvents({ id: failed.id })).toBe(1);
+      // The attempts end: one answered 2xx, the other 500. Neither may undo the replay.
+      await store.markWebhookDelivered(delivered.id, NOW, lease);
+      const later = new Date(NOW.getTime() + 3_600_000);
+      await store.markWebhookFailed(failed.id, {
+        now: NOW,
+        nextAttemptAt: later,
+        status: 500,
+        leaseUntil: lease,
+      });
+      const listed = (await store.listWebhookEvents({ since: NOW, limit: 1_000 })).filter((e) =>
+        mine.has(e.verificationId),
+      );
+      expect(listed.map((e) => [e.deliveredAt, e.attempts, e.lastStatus])).toEqual([
+        [undefined, 0, undefined],
+        [undefined, 0, undefined],
+      ]);
+      // Due now, not an hour later: claimed again under a new lease, and marked under it.
+      const second = new Date(NOW.getTime() + 20_000);
+      const again = (await store.claimWebhookEvents({ now: NOW, limit: 100, leaseUntil: second })).filter(
+        (e) => mine.has(e.verificationId),
+      );
+      expect(again.map((e) => e.id).sort()).toEqual([delivered.id, failed.id].sort());
+      // The first lease's late mark is ignored; the second's counts.
+      await store.markWebhookDelivered(delivered.id, NOW, lease);
+      await store.markWebhookDelivered(delivered.id, NOW, second);
+      const marked = (await store.listWebhookEvents({ since: NOW, limit: 1_000 })).find(
+        (e) => e.id === delivered.id,
+      );
+      expect(marked?.deliveredAt).toEqual(NOW);
+      expect(marked?.attempts).toBe(1);
+    });
   });
 
   describe("webhook backlog", () => {
@@ -1026,16 +1072,7 @@ describe.each(backends)("store contract: %s", (_name, dialect, makeBackend) => {
       for (const event of await store.claimWebhookEvents({ now: far, limit: 100_000, leaseUntil: far }))
         await store.markWebhookDelivered(event.id, far);
       expect(await store.webhookBacklog()).toEqual({ pending: 0, oldestCreatedAt: undefined });
-      for (let i = 0; i < 2; i++) {
-        const verification = await store.createVerification(makeVerification());
-        await store.completeVerification({
-          verificationId: verification.id,
-          upstreamId: uid("imp"),
-          decision: verified(makeIdentity()),
-          now: NOW,
-          emitEvent: true,
-        });
-      }
+      for (let i = 0; i < 2; i++) await completedWithEvent();
       expect(await store.webhookBacklog()).toEqual({ pending: 2, oldestCreatedAt: NOW });
       const [first] = await store.claimWebhookEvents({ now: far, limit: 1, leaseUntil: far });
       await store.markWebhookDelivered(first?.id ?? "", far);
