@@ -5,9 +5,9 @@
  */
 import { databaseUrlProblem } from "./core/database-url.js";
 import { ConfigError } from "./core/errors.js";
-import { isHttpUrl } from "./core/http-url.js";
+import { FETCHABLE_URL_RULE, isFetchableUrl } from "./core/http-url.js";
 import { wholeNumberOption } from "./core/option-values.js";
-import { MIN_API_KEY_LENGTH, returnOriginProblem } from "./http/app-options.js";
+import { API_KEY_RULE, isApiKey, returnOriginProblem } from "./http/app-options.js";
 import { baseUrlProblem } from "./portone/options.js";
 import { webhookSecretProblem } from "./portone/webhook.js";
 
@@ -106,11 +106,8 @@ export function checkConfig(config: Config): void {
       fail("secret", `must be 32 or more characters${production ? " (required in production mode)" : ""}`);
     }
   }
-  if (
-    !Array.isArray(config.apiKeys) ||
-    config.apiKeys.some((key) => typeof key !== "string" || key.length < MIN_API_KEY_LENGTH)
-  ) {
-    fail("apiKeys", `must be keys of ${MIN_API_KEY_LENGTH} or more characters`);
+  if (!Array.isArray(config.apiKeys) || !config.apiKeys.every(isApiKey)) {
+    fail("apiKeys", `must be keys of ${API_KEY_RULE}`);
   }
   if (production && config.apiKeys.length === 0) fail("apiKeys", "needs a key in production mode");
   // A string here (CERTGATE_RETURN_ORIGINS without `.split(",")`) was matched as a substring.
@@ -160,7 +157,7 @@ export function checkConfig(config: Config): void {
   wholeNumberOption("config.retentionDays", config.retentionDays, 0, 3_650);
   wholeNumberOption("config.recoveryIntervalMs", config.recoveryIntervalMs, 0, 3_600_000);
   if (config.webhookUrl !== undefined) {
-    if (!isHttpUrl(config.webhookUrl)) fail("webhookUrl", "must be an absolute http(s) URL");
+    if (!isFetchableUrl(config.webhookUrl)) fail("webhookUrl", FETCHABLE_URL_RULE);
     if (config.webhookSecret === undefined) fail("webhookSecret", "is required with webhookUrl");
   }
   const webhookProblem =

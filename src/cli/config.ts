@@ -9,7 +9,8 @@ import { createHash } from "node:crypto";
 import type { Config } from "../config.js";
 import { databaseUrlProblem } from "../core/database-url.js";
 import { ConfigError } from "../core/errors.js";
-import { MIN_API_KEY_LENGTH } from "../http/app-options.js";
+import { FETCHABLE_URL_RULE, isFetchableUrl } from "../core/http-url.js";
+import { API_KEY_RULE, isApiKey } from "../http/app-options.js";
 import { baseUrlProblem } from "../portone/options.js";
 import { webhookSecretProblem } from "../portone/webhook.js";
 import { MIN_SECRET_LENGTH } from "../store/crypto.js";
@@ -138,17 +139,10 @@ export function loadConfig(env: Env): Config {
     );
   }
   const apiKeys = list("CERTGATE_API_KEYS");
-  for (const k of apiKeys) {
-    if (k.length < MIN_API_KEY_LENGTH)
-      throw new ConfigError(
-        "CERTGATE_API_KEYS",
-        `each key must be at least ${MIN_API_KEY_LENGTH} characters`,
-      );
+  if (!apiKeys.every(isApiKey)) {
+    throw new ConfigError("CERTGATE_API_KEYS", `each key must be ${API_KEY_RULE}`);
   }
-  const returnOrigins = list("CERTGATE_RETURN_ORIGINS").map((o) => {
-    const parsed = url(o, "CERTGATE_RETURN_ORIGINS");
-    return new URL(parsed).origin;
-  });
+  const returnOrigins = list("CERTGATE_RETURN_ORIGINS").map(returnOrigin);
   const publicUrl = get("CERTGATE_PUBLIC_URL");
   if (publicUrl !== undefined) url(publicUrl, "CERTGATE_PUBLIC_URL");
   const webhookUrl = get("CERTGATE_WEBHOOK_URL");
@@ -266,16 +260,30 @@ function apiUrl(value: string, variable: string): string {
 }
 
 function url(value: string, variable: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new ConfigError(variable, "must be an absolute http(s) URL");
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new ConfigError(variable, "must be an absolute http(s) URL");
-  }
+  if (!isFetchableUrl(value)) throw new ConfigError(variable, FETCHABLE_URL_RULE);
   return value.replace(/\/+$/, "");
+}
+
+/**
+ * One origin of CERTGATE_RETURN_ORIGINS, as the URL standard writes it (a trailing slash and an
+ * upper-case host are only spelling). A path, query, fragment or credentials were dropped without
+ * a word, so `https://shop.example/app` allowed every page of the host: refused instead.
+ */
+function returnOrigin(value: string): string {
+  const parsed = URL.canParse(value) ? new URL(value) : undefined;
+  if (
+    parsed === undefined ||
+    !isFetchableUrl(value) ||
+    parsed.pathname !== "/" ||
+    value.includes("?") ||
+    value.includes("#")
+  ) {
+    throw new ConfigError(
+      "CERTGATE_RETURN_ORIGINS",
+      'each must be an origin such as "https://shop.example" (scheme, host and port: no path, query or credentials)',
+    );
+  }
+  return parsed.origin;
 }
 
 /**

@@ -77,6 +77,18 @@ export interface DemoPage {
 /** The shortest bearer key accepted, as `serve` (CERTGATE_API_KEYS) and `startCertgate` require. */
 export const MIN_API_KEY_LENGTH = 16;
 
+/** What a bearer key must be, said where one is refused. */
+export const API_KEY_RULE = `${MIN_API_KEY_LENGTH} or more printable ASCII characters, no space`;
+
+/**
+ * Whether `key` can be a bearer key: {@link MIN_API_KEY_LENGTH} or more printable ASCII characters
+ * without a space. A key outside ASCII never authenticated (a header arrives as Latin-1, so its
+ * bytes never equal the key's UTF-8), nor one with a space (`Bearer <key>` ends at the first).
+ */
+export function isApiKey(key: unknown): boolean {
+  return typeof key === "string" && key.length >= MIN_API_KEY_LENGTH && /^[\x21-\x7e]+$/.test(key);
+}
+
 const HTTP_APP_OPTION_KEYS: Record<keyof HttpAppOptions, true> = {
   service: true,
   apiKeys: true,
@@ -123,11 +135,8 @@ export function checkHttpAppOptions(options: unknown): asserts options is HttpAp
   if (typeof service !== "object" || service === null) {
     fail("service", "is required: a service from createVerificationService");
   }
-  if (
-    !Array.isArray(apiKeys) ||
-    apiKeys.some((key) => typeof key !== "string" || key.length < MIN_API_KEY_LENGTH)
-  ) {
-    fail("apiKeys", `must be an array of keys of ${MIN_API_KEY_LENGTH} or more characters ([] for none)`);
+  if (!Array.isArray(apiKeys) || !apiKeys.every(isApiKey)) {
+    fail("apiKeys", `must be an array of keys of ${API_KEY_RULE} ([] for none)`);
   }
   if (!Array.isArray(returnOrigins)) fail("returnOrigins", "must be an array of origins ([] for none)");
   const origins = returnOrigins as unknown[];

@@ -10,7 +10,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { exponentialBackoffMs } from "../core/backoff.js";
 import { ConfigError } from "../core/errors.js";
-import { isHttpUrl } from "../core/http-url.js";
+import { FETCHABLE_URL_RULE, isFetchableUrl } from "../core/http-url.js";
 import {
   functionOption,
   MAX_DELAY_MS,
@@ -151,7 +151,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   // Checked now, not at the first delivery: a secret or URL that cannot work would fail every
   // delivery, retried forever with a warning each time.
   webhookSecretBytes(options.secret);
-  if (!isHttpUrl(options.url)) throw new ConfigError("url", "must be an absolute http(s) URL");
+  if (!isFetchableUrl(options.url)) throw new ConfigError("url", FETCHABLE_URL_RULE);
   const doFetch = options.fetch ?? globalThis.fetch;
   const now = options.now ?? (() => new Date());
   const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs, 1, MAX_DELAY_MS) ?? 5_000;

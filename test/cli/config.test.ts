@@ -67,6 +67,20 @@ describe("configuration", () => {
     ["PORTONE_API_URL", { PORTONE_API_URL: "https://api.iamport.kr/?tenant=1" }],
     ["PORTONE_V2_API_URL", { PORTONE_V2_API_URL: "https://user:pw@api.portone.io" }],
     ["CERTGATE_RETURN_ORIGINS", { CERTGATE_RETURN_ORIGINS: "not a url" }],
+    // Dropped without a word before: the credentials, and a path that seemed to narrow the origin.
+    ["CERTGATE_RETURN_ORIGINS", { CERTGATE_RETURN_ORIGINS: "https://user:password@shop.example" }],
+    ["CERTGATE_RETURN_ORIGINS", { CERTGATE_RETURN_ORIGINS: "https://shop.example/app?x=1" }],
+    // Accepted, and never authenticated: a header arrives as Latin-1, and `Bearer <key>` ends at a space.
+    ["CERTGATE_API_KEYS", { CERTGATE_API_KEYS: "ключключключключключ" }],
+    ["CERTGATE_API_KEYS", { CERTGATE_API_KEYS: "merchant backend key 0001" }],
+    // fetch refuses a URL with credentials: every delivery failed, retried for ever.
+    [
+      "CERTGATE_WEBHOOK_URL",
+      {
+        CERTGATE_WEBHOOK_URL: "http://user:hunter2-password@127.0.0.1:4100/hook",
+        CERTGATE_WEBHOOK_SECRET: "whsec_dGVzdC13ZWJob29rLXNlY3JldC1ub3QtcmVhbA==",
+      },
+    ],
     ["CERTGATE_DELETE_UPSTREAM", { CERTGATE_DELETE_UPSTREAM: "maybe" }],
     ["CERTGATE_RETENTION_DAYS", { CERTGATE_RETENTION_DAYS: "-1" }],
     ["CERTGATE_WEBHOOK_URL", { CERTGATE_WEBHOOK_URL: "not a url" }],
@@ -96,6 +110,12 @@ describe("configuration", () => {
     ["CERTGATE_RECOVERY_INTERVAL_MS", "-5000", "0 to 3600000"],
   ])("%s=%s is refused with the whole rule: a whole number from %s", (variable, value, range) => {
     expect(refusal({ [variable]: value }).message).toBe(`${variable}: must be a whole number from ${range}`);
+  });
+
+  it("reads a return origin as the URL standard writes it: a trailing slash and case are spelling", () => {
+    expect(
+      loadConfig({ CERTGATE_RETURN_ORIGINS: "https://Shop.Example/, http://localhost:3000" }).returnOrigins,
+    ).toEqual(["https://shop.example", "http://localhost:3000"]);
   });
 
   it("production with CERTGATE_MODE=production and nothing else refuses on the secret first", () => {

@@ -391,6 +391,12 @@ describe("startCertgate refuses an unknown key of its config and options", () =>
       { webhookUrl: "not a url", webhookSecret: "w".repeat(24) },
     ],
     [
+      "a webhook URL with credentials (fetch refuses it: every delivery failed)",
+      "config.webhookUrl",
+      { webhookUrl: "https://user:pw@shop.example/hooks", webhookSecret: "w".repeat(24) },
+    ],
+    ["an API key outside ASCII (it never authenticated)", "config.apiKeys", { apiKeys: ["ключ".repeat(5)] }],
+    [
       "a whsec_ webhook secret that is not base64",
       "config.webhookSecret",
       { webhookSecret: "whsec_not base64!" },

@@ -83,6 +83,9 @@ describe("createHttpApp refuses options of the wrong kind, naming them", () => {
     ['sandbox as the string "false"', "sandbox", { sandbox: "false" }],
     ["no sandbox", "sandbox", { sandbox: undefined }],
     ["an API key of one character", "apiKeys", { apiKeys: ["a"] }],
+    // Accepted, and never authenticated: a header arrives as Latin-1; `Bearer <key>` ends at a space.
+    ["an API key outside ASCII", "apiKeys", { apiKeys: ["ключключключключключ"] }],
+    ["an API key with a space", "apiKeys", { apiKeys: ["merchant backend key 0001"] }],
     ["API keys as one string", "apiKeys", { apiKeys: API_KEY }],
     ["no service", "service", { service: undefined }],
     ["no V1 merchant code for a V1 service", "sdk.impCode", { sdk: {} }],
@@ -176,6 +179,8 @@ describe("the background jobs and openStore refuse options of the wrong kind, na
       dispatcher({ store: {} }),
     ],
     ["a webhook logger without warn", "createWebhookDispatcher options.logger", dispatcher({ logger: {} })],
+    // fetch refuses a URL with credentials: every delivery failed with no answer, retried for ever.
+    ["a webhook URL with credentials", "url", dispatcher({ url: "https://user:pw@shop.example.com/hooks" })],
     [
       "no webhook options",
       "createWebhookDispatcher options",
