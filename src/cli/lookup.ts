@@ -67,9 +67,13 @@ export function maskKey(value: string): string {
   return `${value.slice(0, 4)}…(${value.length} chars)`;
 }
 
-/** "1990-01-15" → "1990-**-**". */
+/**
+ * "1990-01-15" → "1990-**-**", "19900115" → "1990****": the year kept, every other letter and digit
+ * masked, whatever the format (PortOne's schemas promise none; only ISO dates were masked before).
+ */
 export function maskDate(value: string): string {
-  return value.replace(/^(\d{4})-\d{2}-\d{2}/, "$1-**-**");
+  const year = /^\d{4}/.exec(value)?.[0] ?? "";
+  return year + value.slice(year.length).replace(/[\p{L}\p{N}]/gu, "*");
 }
 
 export function maskV1(record: V1Certification): Record<string, unknown> {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createEmulator, serveEmulator } from "../../src/emulator/index.js";
 import { createKeyring } from "../../src/store/crypto.js";
 import { openStore } from "../../src/store/index.js";
@@ -172,6 +173,21 @@ describe("certgate command", async () => {
         expect(stdout).not.toContain(String(secret));
       }
     });
+
+    it.each(["19900115", "1990.01.15", "15 January 1990"])(
+      "masks a birthday written %s",
+      async (birthday) => {
+        const record = emulator.createCertification({ persona: "adult", fields: { birthday } });
+        const { status, stdout } = await certgate(["lookup", record.imp_uid], {
+          PORTONE_API_URL: upstream.url,
+        });
+        expect(status).toBe(0);
+        const printed = z.object({ birthday: z.string() }).parse(JSON.parse(stdout));
+        // The year at most; neither the day nor the month.
+        expect(printed.birthday).not.toMatch(/15|01|January/);
+        expect(printed.birthday.length).toBe(birthday.length);
+      },
+    );
 
     it("exits 1 with one line for an unknown id, and 2 without one", async () => {
       const missing = await certgate(["lookup", "imp_000000000000"], { PORTONE_API_URL: upstream.url });
