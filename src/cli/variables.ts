@@ -142,6 +142,15 @@ export function checkEnvFile(text: string): void {
     }
     const value = definition[1] ?? "";
     const opening = value[0];
+    // Node's reader ends an unquoted value at its first `#`, space before it or not: a key or
+    // secret holding one was cut short without a word (and a shorter key authenticated). A `#`
+    // after a space reads as the comment it looks like; one inside the value is refused.
+    if (opening !== '"' && opening !== "'" && opening !== "`" && /[^\s#]#/.test(value)) {
+      throw new ConfigError(
+        ".env",
+        `line ${index + 1} has a # inside an unquoted value, where Node's parser drops the rest as a comment (quote the value)`,
+      );
+    }
     if (
       (opening === '"' || opening === "'" || opening === "`") &&
       !value.slice(1).includes(opening) &&

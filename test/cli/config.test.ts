@@ -375,6 +375,18 @@ describe(".env: a line that is not NAME=value, a comment or blank stops startup,
     expect(Object.keys(parseEnv("A=1\nB=2\n  "))).toEqual(["A", "B"]);
   });
 
+  it("refuses a # inside an unquoted value, where Node's parser cuts the value (a key, a secret) short", () => {
+    const text = "CERTGATE_API_KEYS=merchant_key_0001#the-rest-of-the-key\nPORT=3000";
+    expect(parseEnv(text).CERTGATE_API_KEYS).toBe("merchant_key_0001");
+    expect(() => checkEnvFile(text)).toThrow(
+      ".env: line 1 has a # inside an unquoted value, where Node's parser drops the rest as a comment (quote the value)",
+    );
+    // Quoted, the # is part of the value; after a space, it is the comment it looks like.
+    const quoted = 'CERTGATE_API_KEYS="merchant_key_0001#the-rest-of-the-key"\nPORT=3000 # the port';
+    expect(parseEnv(quoted).CERTGATE_API_KEYS).toBe("merchant_key_0001#the-rest-of-the-key");
+    expect(() => checkEnvFile(quoted)).not.toThrow();
+  });
+
   it("refuses a byte-order mark, which Node's parser makes part of the first name", () => {
     expect(Object.keys(parseEnv("\uFEFFCERTGATE_DELETE_UPSTREAM=true"))).toEqual([
       "\uFEFFCERTGATE_DELETE_UPSTREAM",
