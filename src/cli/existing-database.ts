@@ -5,14 +5,15 @@
  * place would report success on nothing ("0 identities purged", exit 0). So, per command:
  *
  * - `serve` and `migrate` create it: a fresh deployment starts with one of them.
- * - `purge`, `keys rotate`, `webhooks list` and `webhooks replay` refuse a missing file, creating
+ * - `purge`, `keys rotate|forget`, `webhooks list` and `webhooks replay` refuse a missing file, creating
  *   nothing, and an empty one (0 bytes), changing nothing: {@link openExistingStore}.
  * - `doctor` creates nothing either: it reports a missing file as one `serve` would create, when its
  *   directory can be made (doctor.ts).
  * - `lookup` and `emulator` open no database.
  *
- * A PostgreSQL URL is never affected: certgate creates no PostgreSQL database, and the server
- * itself refuses one that does not exist.
+ * On PostgreSQL certgate creates no database (the server refuses one that does not exist), but it
+ * creates its tables: those commands also refuse a database whose search_path holds none (a
+ * mistyped schema, the application's own database), creating nothing.
  */
 import { statSync } from "node:fs";
 import { StartupError } from "../core/errors.js";
@@ -20,6 +21,7 @@ import type { Store } from "../core/store.js";
 import { maskDatabaseUrl, openStoreOrExplain } from "../startup-errors.js";
 import { createKeyring, type Keyring } from "../store/crypto.js";
 import { isPostgresUrl } from "../store/index.js";
+import { importPeer } from "../store/peers.js";
 import { errorCode } from "../util/error-code.js";
 import type { Config } from "./config.js";
 
@@ -36,6 +38,27 @@ export function isMissingSqliteFile(databaseUrl: string): boolean {
   } catch (error) {
     const code = errorCode(error);
     return code === "ENOENT" || code === "ENOTDIR";
+  }
+}
+
+/**
+ * Whether the PostgreSQL database of `databaseUrl` has no migration table on its search_path: no
+ * certgate database (yet). False when it cannot be asked: the open then explains the fault.
+ */
+async function holdsNoCertgateTables(databaseUrl: string): Promise<boolean> {
+  const { default: pg } = await importPeer("pg", "a PostgreSQL store", () => import("pg"));
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ found: string | null }>(
+      "select to_regclass('kysely_migration')::text as found",
+    );
+    return rows[0]?.found === null;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -66,6 +89,14 @@ export async function openExistingStore(
     throw new StartupError(
       "DATABASE_URL",
       `the SQLite file ${maskDatabaseUrl(databaseUrl)} does not exist, and certgate ${command} creates none (check the path; certgate migrate creates a new database)`,
+    );
+  }
+  if (isPostgresUrl(databaseUrl) && (await holdsNoCertgateTables(databaseUrl))) {
+    // Migrated in place, an empty schema (a mistyped search_path) or the application's own
+    // database was given certgate's tables, and the command reported success on nothing.
+    throw new StartupError(
+      "DATABASE_URL",
+      `the PostgreSQL database ${maskDatabaseUrl(databaseUrl)} holds no certgate tables (on its search_path), and certgate ${command} creates none (check the database and its search_path; certgate migrate creates them)`,
     );
   }
   if (isEmptySqliteFile(databaseUrl)) {

@@ -1,19 +1,10 @@
-/**
- * A database a newer certgate migrated (its kysely_migration lists a migration this build does not
- * know), through the real command on SQLite and PostgreSQL: every command refuses it, exit 1, in
- * one line that says so and names the unknown migration — not "cannot open the SQLite file" or
- * "cannot connect" — and doctor advises an upgrade, not a permission or connection fix. Nothing
- * of the database is changed.
- */
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PG_URL } from "../integration/harness.js";
+import { afterAll, describe, expect, it } from "vitest";
 import { runCertgate } from "./run-certgate.js";
+import { throwawaySchema } from "./throwaway-schema.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certgate-newer-schema-"));
 const FUTURE = "0099_future";
@@ -86,19 +77,7 @@ describe("a database migrated by a newer certgate", { timeout: 180_000 }, () => 
   });
 
   describe("PostgreSQL", () => {
-    const schema = `certgate_newer_${randomBytes(6).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: PG_URL });
-    const url = new URL(PG_URL);
-    url.searchParams.set("options", `-c search_path=${schema}`);
-
-    beforeAll(async () => {
-      await admin.connect();
-      await admin.query(`create schema ${schema}`);
-    });
-    afterAll(async () => {
-      await admin.query(`drop schema if exists ${schema} cascade`);
-      await admin.end();
-    });
+    const { schema, admin, url } = throwawaySchema("certgate_newer");
 
     it("every command refuses it naming the unknown migration; doctor says upgrade", async () => {
       expect((await certgate(["migrate"], { DATABASE_URL: url.toString() })).status).toBe(0);
