@@ -116,9 +116,15 @@ export function listenFailure(
   names: { host: string; port: string } = { host: "HOST", port: "PORT" },
 ): StartupError {
   const code = errorCode(error);
-  // The address's faults (not this machine's, or a name that does not resolve: ENOTFOUND, EAI_*)
-  // name the host; the rest (taken, refused) the port.
-  const hostFault = code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code?.startsWith("EAI_") === true;
+  // The address's faults name the host (not this machine's, or a name that does not resolve or
+  // cannot be one: ENOTFOUND, EAI_*, getaddrinfo's EINVAL at 256 characters or more); the rest
+  // (taken, refused) the port.
+  const syscall = (error as { syscall?: unknown } | undefined)?.syscall;
+  const hostFault =
+    code === "EADDRNOTAVAIL" ||
+    code === "ENOTFOUND" ||
+    code?.startsWith("EAI_") === true ||
+    syscall === "getaddrinfo";
   const variable = hostFault ? names.host : names.port;
   const gloss = code === undefined ? "" : ` (${code}${LISTEN_GLOSS[code] ? `: ${LISTEN_GLOSS[code]}` : ""})`;
   return new StartupError(variable, `cannot listen on ${host}:${port}${gloss}`, { cause: error });

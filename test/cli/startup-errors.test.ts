@@ -366,6 +366,10 @@ describe("other startup failures name their variable", () => {
     const { status, stderr } = await certgate(["emulator", "--port", "0", "--host", "bad host name"], {});
     expect(status).toBe(1);
     expect(expectOneLine(stderr)).toBe("certgate: --host: cannot listen on bad host name:0 (ENOTFOUND)");
+    // A name too long to be one: getaddrinfo's EINVAL, which named --port.
+    const long = await certgate(["emulator", "--port", "0", "--host", "a".repeat(300)], {});
+    expect(long.status).toBe(1);
+    expect(expectOneLine(long.stderr)).toMatch(/^certgate: --host: cannot listen on a{300}:0 \(EINVAL\)$/);
   });
 
   it("PORTONE_V2_API_URL: lookup when PortOne cannot be reached", async () => {
