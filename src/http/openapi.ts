@@ -59,6 +59,8 @@ const CREATE_PROBLEMS: Problem[] = [
   "repeated_parameter",
   "return_url_not_allowed",
   "invalid_idempotency_key",
+  // A reverify or check of an account no person is bound to: the public creations answer it too.
+  "account_not_bound",
   "conflict",
   "payload_too_large",
   "unsupported_media_type",
@@ -123,12 +125,9 @@ export function openApiDocument(options: OpenApiOptions = {}) {
               },
             },
           },
-          ...errorResponses(
-            ["unauthorized", "idempotency_conflict", "account_not_bound", ...CREATE_PROBLEMS],
-            {
-              unknown_field: `${NOTES.unknown_field}; also ${NO_QUERY}`,
-            },
-          ),
+          ...errorResponses(["unauthorized", "idempotency_conflict", ...CREATE_PROBLEMS], {
+            unknown_field: `${NOTES.unknown_field}; also ${NO_QUERY}`,
+          }),
         },
       }),
     },

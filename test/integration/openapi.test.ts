@@ -260,6 +260,15 @@ describe("openapi.json for client generation", () => {
       "conflict",
     ]);
     expect(codes("/api/verifications/{id}", "get", "401")).toEqual(["unauthorized"]);
+    // The public creations take a purpose too: a reverify of an unbound account is theirs as well.
+    const sandbox = clientDocument.parse(openApiDocument({ sandbox: true, demoCreation: true }));
+    for (const path of ["/sandbox/verifications", "/demo/verifications"]) {
+      expect(
+        errorCodes.parse(sandbox.paths[path]?.post?.responses["409"]?.content?.["application/json"]?.schema)
+          .properties.error.properties.code.enum,
+        path,
+      ).toEqual(["account_not_bound", "conflict"]);
+    }
     expect(codes("/certifications", "post", "503")).toEqual([
       "upstream_unavailable",
       "store_unavailable",
