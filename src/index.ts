@@ -84,6 +84,9 @@ export {
 } from "./service/webhooks.js";
 export { createKeyring, type Keyring, type KeyringOptions } from "./store/crypto.js";
 export { type OpenStoreOptions, openStore } from "./store/index.js";
+// The stores by kind, for their own options (busyTimeoutMs; lockTimeoutMs, queryTimeoutMs, max).
+export { openPostgresStore, type PostgresStoreOptions } from "./store/postgres/index.js";
+export { openSqliteStore, type SqliteStoreOptions } from "./store/sqlite/index.js";
 
 // The `certgate` entry runs on Node: clients created through it call PortOne over node:http's
 // keep-alive agent (about a third of fetch's CPU a call). `certgate/portone` alone keeps fetch.

@@ -22,11 +22,12 @@ import {
   createV2Client,
   createVerificationService,
   createWebhookDispatcher,
+  // From the package's entry, as a merchant imports them (the README names their options).
+  openPostgresStore,
+  openSqliteStore,
   openStore,
   startCertgate,
 } from "../../src/index.js";
-import { openPostgresStore } from "../../src/store/postgres/index.js";
-import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { refusal } from "./refusal.js";
 
 const keyring = createKeyring({ secret: "option-keys-secret-0000000000000000000" });
