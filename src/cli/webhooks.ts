@@ -19,7 +19,11 @@ const DATABASE: Flag = {
   env: "DATABASE_URL",
   help: "a SQLite path or postgres://… URL",
 };
-const SINCE: Flag = { type: "string", value: "TIME", help: "events created at or after this RFC 3339 time with its zone, or a date (midnight UTC)" };
+const SINCE: Flag = {
+  type: "string",
+  value: "TIME",
+  help: "events created at or after this RFC 3339 time with its zone, or a date (midnight UTC)",
+};
 
 /** Runs `run` on the existing database of `env` (an outbox is never in a database made just now). */
 async function withStore<T>(
