@@ -1,6 +1,7 @@
 /**
- * certgate inside a merchant's Hono app: `app.route("/certgate", certgate)` mounts its routes, the
- * merchant's own routes call the service and `onError` answers through `errorToResponse`
+ * certgate inside a merchant's Hono app: `app.mount("/certgate", certgate.fetch)` hands it every
+ * path under the mount (its own JSON 404 included, where `app.route` gave Hono's plain-text one),
+ * the merchant's own routes call the service and `onError` answers through `errorToResponse`
  * (hosts.ts has the suite).
  */
 import type { Server } from "node:http";
@@ -17,7 +18,7 @@ const readJson = (req: Request) =>
 
 describeHost("Hono", { mount: "/certgate" }, async ({ certgate, own }) => {
   const app = new Hono();
-  app.route("/certgate", certgate);
+  app.mount("/certgate", certgate.fetch);
   app.post("/signup/start", async (c) => c.json(await own.start(await readJson(c.req.raw)), 201));
   app.post("/signup/verify", async (c) => c.json(await own.verify(await readJson(c.req.raw))));
   app.onError((err) => errorToResponse(err));

@@ -210,6 +210,12 @@ export function describeHost(
       },
     );
 
+    it("answers a path certgate does not serve under its mount with certgate's JSON 404", async () => {
+      const res = await post(`${options.mount}/no-such-route`, "{}");
+      expect([res.status, res.headers.get("content-type")]).toEqual([404, expect.stringMatching(/json/)]);
+      expect(await res.json()).toMatchObject({ error: { code: "not_found" } });
+    });
+
     it("answers a body that is not JSON with 400 invalid_json, on its own routes and certgate's", async () => {
       for (const path of ["/signup/start", `${options.mount}/certifications`]) {
         const res = await post(path, '{"policy": ');
